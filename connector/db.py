@@ -1,0 +1,69 @@
+"""Engine, sessions and schema migrations."""
+from __future__ import annotations
+
+import importlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.models import Base
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# Modules that declare tables on `Base`. Alembic and the tests import them
+# all so the metadata is complete.
+TABLE_MODULES = (
+    "connector.models",
+)
+
+
+def import_all_tables():
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    return Base.metadata
+
+
+def make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:///:memory:"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database_url, future=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            # WAL lets `wif status` read while a sync writes; foreign keys are
+            # off by default in SQLite and the cascades rely on them.
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+    return engine
+
+
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the latest migration."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "head")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    with factory() as session, session.begin():
+        yield session

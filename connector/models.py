@@ -1,0 +1,257 @@
+"""Local SQL model of the DS dossiers (SQLAlchemy 2, typed).
+
+Keyed by the DS dossier **number**: it is what deletedDossiers and
+pendingDeletedDossiers give back, and it is stable. Other packages add their
+tables on the same `Base` (see `connector.db.import_all_tables`).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend.
+
+    SQLite keeps no time zone, so values come back naive there; DS dates are
+    aware. Storing UTC and re-attaching it on read keeps comparisons valid on
+    SQLite and PostgreSQL alike.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the model stores aware UTC datetimes only")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class SyncState(Base):
+    """Bookmark of the incremental sync, one row per démarche."""
+
+    __tablename__ = "sync_state"
+
+    demarche_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Fixed once and replayed on every poll, as DS recommends (NOTES §7.1).
+    updated_since: Mapped[datetime]
+    end_cursor: Mapped[str | None] = mapped_column(String(200))
+    last_seen_updated_at: Mapped[datetime | None]
+    last_rescan_at: Mapped[datetime | None]
+    deleted_cursor: Mapped[str | None] = mapped_column(String(200))
+    pending_deleted_cursor: Mapped[str | None] = mapped_column(String(200))
+    last_success_at: Mapped[datetime | None]
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ds_id: Mapped[str] = mapped_column(String(100))
+    demarche_number: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_depot: Mapped[datetime | None]
+    date_passage_en_construction: Mapped[datetime | None]
+    date_passage_en_instruction: Mapped[datetime | None]
+    date_traitement: Mapped[datetime | None]
+    date_derniere_modification: Mapped[datetime] = mapped_column(index=True)
+    groupe_instructeur_number: Mapped[int | None] = mapped_column(Integer)
+    groupe_instructeur_label: Mapped[str | None] = mapped_column(String(200))
+    revision_id: Mapped[str | None] = mapped_column(String(100))
+    usager_email: Mapped[str | None] = mapped_column(String(320))
+    # Trash (pendingDeletedDossiers): hidden but restorable.
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(String(40))
+    # Permanent deletion (deletedDossiers).
+    deleted_at: Mapped[datetime | None]
+    deleted_reason: Mapped[str | None] = mapped_column(String(40))
+    # Agents' APT period, from the private annotations.
+    apt_start: Mapped[date | None] = mapped_column(Date)
+    apt_end: Mapped[date | None] = mapped_column(Date)
+    # Routing and completeness, written by the rules.
+    departement: Mapped[str | None] = mapped_column(String(3), index=True)
+    departement_source: Mapped[str | None] = mapped_column(String(30))
+    employer_departement: Mapped[str | None] = mapped_column(String(3))
+    service: Mapped[str | None] = mapped_column(String(200))
+    target_groupe_label: Mapped[str | None] = mapped_column(String(200))
+    routing_reason: Mapped[str | None] = mapped_column(Text)
+    completeness_status: Mapped[str | None] = mapped_column(String(20), index=True)
+    rules_revision: Mapped[str | None] = mapped_column(String(40))
+    checked_at: Mapped[datetime | None]
+    # The last DS version as received, for audit.
+    raw: Mapped[dict] = mapped_column(JSON)
+    synced_at: Mapped[datetime]
+
+    student: Mapped[Student | None] = relationship(cascade="all, delete-orphan", uselist=False)
+    employer: Mapped[Employer | None] = relationship(cascade="all, delete-orphan", uselist=False)
+    contract: Mapped[Contract | None] = relationship(cascade="all, delete-orphan", uselist=False)
+    documents: Mapped[list[DocumentFile]] = relationship(cascade="all, delete-orphan")
+    mapping_issues: Mapped[list[MappingIssue]] = relationship(cascade="all, delete-orphan")
+    findings: Mapped[list[Finding]] = relationship(cascade="all, delete-orphan")
+    history: Mapped[list[StateChange]] = relationship(
+        cascade="all, delete-orphan", order_by="StateChange.id"
+    )
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), primary_key=True)
+    civilite: Mapped[str | None] = mapped_column(String(5))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_place: Mapped[str | None] = mapped_column(String(200))
+    nationality_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    nationality_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address_label: Mapped[str | None] = mapped_column(Text)
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(200))
+    city_insee_code: Mapped[str | None] = mapped_column(String(5))
+    address_departement: Mapped[str | None] = mapped_column(String(3))
+    request_kind: Mapped[str | None] = mapped_column(String(20))
+    previous_apt_reference: Mapped[str | None] = mapped_column(String(100))
+    permit_kind: Mapped[str | None] = mapped_column(String(100))
+    permit_number: Mapped[str | None] = mapped_column(String(50))
+    permit_start: Mapped[date | None] = mapped_column(Date)
+    permit_expiry: Mapped[date | None] = mapped_column(Date)
+    permit_departement: Mapped[str | None] = mapped_column(String(3))
+    permit_prefecture: Mapped[str | None] = mapped_column(String(200))
+    resident_one_year: Mapped[bool | None] = mapped_column(Boolean)
+    master_or_cge: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+
+    dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), primary_key=True)
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    company_name: Mapped[str | None] = mapped_column(String(300))
+    naf: Mapped[str | None] = mapped_column(String(10))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(200))
+    departement: Mapped[str | None] = mapped_column(String(3))
+    representative_last_name: Mapped[str | None] = mapped_column(String(200))
+    representative_first_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    filed_by_student: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+
+    dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), primary_key=True)
+    job_title: Mapped[str | None] = mapped_column(String(300))
+    contract_type: Mapped[str | None] = mapped_column(String(30), index=True)
+    start: Mapped[date | None] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    hours_unit: Mapped[str | None] = mapped_column(String(20))
+    hours_value: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    other_jobs_hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    annual_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    monthly_gross_salary: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    regulated_profession: Mapped[bool | None] = mapped_column(Boolean)
+    model_or_live_show: Mapped[bool | None] = mapped_column(Boolean)
+    workplace_postal_code: Mapped[str | None] = mapped_column(String(10))
+    workplace_departement: Mapped[str | None] = mapped_column(String(3))
+
+
+class DocumentFile(Base):
+    """One file of a pièce justificative: metadata only, never the content."""
+
+    __tablename__ = "document_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), index=True)
+    document_key: Mapped[str] = mapped_column(String(60))
+    filename: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    byte_size: Mapped[int | None] = mapped_column(BigInteger)
+    checksum: Mapped[str | None] = mapped_column(String(100))
+
+
+class MappingIssue(Base):
+    __tablename__ = "mapping_issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(60))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class Finding(Base):
+    """Result of a completeness or consistency rule on a dossier."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(60))
+    severity: Mapped[str] = mapped_column(String(10))  # blocking | warning
+    message: Mapped[str] = mapped_column(Text)
+    rules_revision: Mapped[str] = mapped_column(String(40))
+
+
+class StateChange(Base):
+    """A state transition observed by the sync or read from DS traitements."""
+
+    __tablename__ = "state_history"
+    __table_args__ = (UniqueConstraint("dossier_number", "to_state", "occurred_at", name="uq_state_history_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str | None] = mapped_column(String(60))
+    occurred_at: Mapped[datetime]
+    observed_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """One run of a job (sync, push, notify…), for `wif status`."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(20))  # running | ok | failed
+    summary: Mapped[str | None] = mapped_column(Text)
