@@ -107,6 +107,8 @@ class Dossier(Base):
     target_groupe_label: Mapped[str | None] = mapped_column(String(200))
     routing_reason: Mapped[str | None] = mapped_column(Text)
     completeness_status: Mapped[str | None] = mapped_column(String(20), index=True)
+    # First time the checks found the dossier complete (stats: deposit → complete).
+    completed_at: Mapped[datetime | None]
     rules_revision: Mapped[str | None] = mapped_column(String(40))
     checked_at: Mapped[datetime | None]
     # The last DS version as received, for audit.

@@ -1,0 +1,184 @@
+"""DS GraphQL API v2 client: HTTP, GraphQL, retries and rate limits.
+
+It knows nothing of APT rules. Documents are loaded by operation name from
+`connector/graphql/`, and `operationName` is always sent.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable
+
+import requests
+from gql import GraphQLRequest, gql
+from gql.transport.exceptions import TransportConnectionFailed, TransportProtocolError, TransportServerError
+from gql.transport.requests import RequestsHTTPTransport
+
+from connector import documents
+from connector.errors import Action, DSUnavailable, classify
+from connector.ratelimit import RequestBudget
+
+log = logging.getLogger(__name__)
+# gql logs whole request and response bodies at DEBUG: they hold personal data.
+logging.getLogger("gql.transport.requests").setLevel(logging.WARNING)
+
+DEFAULT_API_URL = "https://demarche.numerique.gouv.fr/api/v2/graphql"
+
+
+class _Transport(RequestsHTTPTransport):
+    """Keeps the status and headers of the last answer, which gql drops."""
+
+    last_status: int | None = None
+
+    def _prepare_result(self, response: requests.Response):
+        self.last_status = response.status_code
+        self.response_headers = response.headers
+        return super()._prepare_result(response)
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    waited_seconds: float = 0.0
+    by_operation: dict[str, int] = field(default_factory=dict)
+
+
+class DSClient:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 60.0,
+        max_retries: int = 6,
+        budget: RequestBudget | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+    ):
+        if not token:
+            raise ValueError("DS_API_TOKEN is empty: set it to an API token of the démarche's administrateur")
+        self.url = url
+        self.max_retries = max_retries
+        self.budget = budget or RequestBudget()
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._now = now
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._transport = _Transport(
+            url=url,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=timeout,
+            retries=0,  # retries are ours: they must respect the budget and RateLimit-Reset
+            verify=True,
+        )
+        self._transport.connect()
+        if session is not None:
+            self._transport.session = session
+        self._documents: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"DSClient(url={self.url!r})"
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _document(self, operation_name: str):
+        if operation_name not in self._documents:
+            self._documents[operation_name] = gql(documents.load(operation_name))
+        return self._documents[operation_name]
+
+    def execute(self, operation_name: str, variables: dict | None = None) -> dict:
+        """Run one operation and return its `data`, retrying what is transient.
+
+        Raises a `connector.errors.DSError` subclass for anything else.
+        """
+        request = GraphQLRequest(self._document(operation_name), variable_values=variables or {}, operation_name=operation_name)
+        for attempt in range(self.max_retries + 1):
+            self.budget.acquire()
+            self.stats.requests += 1
+            self.stats.by_operation[operation_name] = self.stats.by_operation.get(operation_name, 0) + 1
+            started = time.monotonic()
+            status, body, headers, network_error = self._send(request)
+            log.debug("%s %s -> %s in %.2fs", operation_name, self.url, status or network_error, time.monotonic() - started)
+            if network_error is None:
+                outcome = classify(status, body)
+                if outcome.action is Action.OK:
+                    return body["data"]
+                if outcome.action is Action.FAIL:
+                    raise outcome.error
+            if attempt == self.max_retries:
+                break
+            self.stats.retries += 1
+            wait = self._wait_before_retry(attempt, status, headers)
+            log.warning(
+                "%s: %s, retry %d/%d in %.1fs",
+                operation_name, f"HTTP {status}" if status else network_error, attempt + 1, self.max_retries, wait,
+            )
+            self.stats.waited_seconds += wait
+            self._sleep(wait)
+        raise DSUnavailable(
+            f"DS did not answer {operation_name} after {self.max_retries + 1} attempts "
+            f"(last: {f'HTTP {status}' if status else network_error})"
+        )
+
+    def _send(self, request: GraphQLRequest):
+        """One HTTP exchange: (status, parsed body or None, headers, network error or None)."""
+        transport = self._transport
+        transport.last_status = None
+        try:
+            result = transport.execute(request)
+        except TransportConnectionFailed as error:
+            return None, None, {}, type(error.__cause__ or error).__name__
+        except TransportServerError as error:
+            # Not JSON and HTTP >= 400: DS's 429 is plain text (NOTES §4).
+            return error.code, None, dict(transport.response_headers or {}), None
+        except TransportProtocolError:
+            return transport.last_status or 0, None, dict(transport.response_headers or {}), None
+        body = {"data": result.data, "errors": result.errors}
+        return transport.last_status or 200, body, dict(transport.response_headers or {}), None
+
+    def _wait_before_retry(self, attempt: int, status: int | None, headers: dict) -> float:
+        if status == 429:
+            self.stats.throttled += 1
+            server_wait = _server_wait_seconds(headers, self._now())
+            if server_wait is not None:
+                # A little jitter so that several workers do not all come back at once.
+                return server_wait + random.uniform(0, 0.5)
+        backoff = min(self._backoff_cap, self._backoff_base * 2**attempt)
+        return random.uniform(backoff / 2, backoff)
+
+
+def _server_wait_seconds(headers: dict, now: float) -> float | None:
+    """Seconds DS asks us to wait: Retry-After if present, else until RateLimit-Reset."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    retry_after = lowered.get("retry-after")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now)
+            except (TypeError, ValueError):
+                pass
+    reset = lowered.get("ratelimit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None

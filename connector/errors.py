@@ -1,0 +1,110 @@
+"""What can go wrong talking to DS, classified once by what to do next.
+
+- retry: network errors, 429, 502/503/504;
+- shrink: a `timeout` GraphQL error (partial data): retry the page smaller;
+- fail: bad or expired token, unknown or forbidden démarche, other errors.
+
+Messages never contain the token: only the HTTP status, the DS error code,
+message and path.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class DSError(Exception):
+    """Base of every error raised by the DS client."""
+
+
+class DSAuthenticationError(DSError):
+    """The token was refused (HTTP 403 `forbidden`): unknown, malformed or IP-filtered."""
+
+
+class DSTokenExpired(DSAuthenticationError):
+    """The token has expired (HTTP 401): create a new one in DS."""
+
+
+class DSNotFound(DSError):
+    """The démarche, dossier or groupe does not exist (`not_found`)."""
+
+
+class DSForbidden(DSError):
+    """The object exists but this token may not read it (`unauthorized`)."""
+
+
+class DSGraphQLError(DSError):
+    """A top-level GraphQL error that is not one of the cases above."""
+
+    def __init__(self, message: str, code: str | None = None, path: list | None = None, data=None):
+        self.code = code
+        self.path = path
+        self.data = data  # partial data, when DS sent some
+        where = f" at {'.'.join(str(p) for p in path)}" if path else ""
+        super().__init__(f"DS GraphQL error{where} [{code or 'no code'}]: {message}")
+
+
+class DSQueryTimeout(DSGraphQLError):
+    """DS gave up on the query (`timeout`); the data is partial. Retry with a smaller page."""
+
+
+class DSUnavailable(DSError):
+    """DS kept failing (429, 5xx or network) after every retry."""
+
+
+class DSHTTPError(DSError):
+    """An HTTP status the client does not retry (e.g. 400, 500)."""
+
+
+class Action(enum.Enum):
+    RETRY = "retry"
+    FAIL = "fail"
+    OK = "ok"
+
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    error: DSError | None = None
+
+
+def classify(status: int, body: dict | None) -> Outcome:
+    """Decide what an HTTP answer from DS means. `body` is the parsed JSON, if any."""
+    if status in RETRYABLE_STATUSES:
+        return Outcome(Action.RETRY)
+    if status == 401:
+        return Outcome(Action.FAIL, DSTokenExpired("DS refused the token: it has expired (HTTP 401). Create a new API token in DS."))
+    if status == 403:
+        return Outcome(
+            Action.FAIL,
+            DSAuthenticationError(
+                "DS refused the token (HTTP 403 forbidden): it is unknown, malformed, or this machine's IP "
+                "is not in the token's authorised networks. Check DS_API_TOKEN."
+            ),
+        )
+    if body is None:
+        return Outcome(Action.FAIL, DSHTTPError(f"DS answered HTTP {status} without a GraphQL JSON body"))
+    errors = body.get("errors") or []
+    if status >= 400:
+        message = errors[0].get("message") if errors else f"HTTP {status}"
+        code = ((errors[0].get("extensions") or {}).get("code")) if errors else None
+        return Outcome(Action.FAIL, DSHTTPError(f"DS answered HTTP {status} [{code or 'no code'}]: {message}"))
+    if not errors:
+        return Outcome(Action.OK)
+    return Outcome(Action.FAIL, graphql_error(errors[0], body.get("data")))
+
+
+def graphql_error(error: dict, data=None) -> DSError:
+    message = error.get("message", "")
+    code = (error.get("extensions") or {}).get("code")
+    path = error.get("path")
+    if code == "not_found":
+        return DSNotFound(f"DS: {message} (not_found). Check DS_DEMARCHE_NUMBER.")
+    if code == "unauthorized":
+        return DSForbidden(f"DS: {message} (unauthorized). The token's administrateur has no access to this démarche.")
+    if code == "timeout":
+        return DSQueryTimeout(message, code, path, data)
+    return DSGraphQLError(message, code, path, data)
