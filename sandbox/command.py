@@ -1,0 +1,53 @@
+"""`wif sandbox`: seed a local DS sandbox and serve it until Ctrl-C / SIGTERM."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from sandbox.faults import parse_fault_spec
+from sandbox.generator import seeded_store
+from sandbox.server import SandboxServer
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dossiers", type=int, default=500, help="number of generated dossiers (default 500)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed; same seed, same data")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--rate-limit", type=int, default=400, help="requests per window and token (default 400)")
+    parser.add_argument("--window-seconds", type=float, default=60, help="rate-limit window (default 60 s)")
+    parser.add_argument("--groupe", action="append", dest="groupes", metavar="LABEL",
+                        help="groupe instructeur label (repeatable; default: one groupe 'défaut')")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="inject faults: 500, 500:3, slow:2:5 (twice, 5 s), reset, timeout, "
+                             "timeout_when_first_above=20")
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes)
+    server = SandboxServer(store, args.host, args.port, args.rate_limit, args.window_seconds)
+    try:
+        for spec in args.fault:
+            server.faults.configure(parse_fault_spec(spec))
+    except ValueError as error:
+        print(f"wif sandbox: bad --fault: {error}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"Bac à sable DS : {len(store.visible_dossiers(1))} dossiers sur la démarche 1, {server.url}")
+    print(f"Jeton : {server.token}")
+    print("Pour y brancher le connecteur :")
+    print(f"export DS_API_URL={server.url} DS_API_TOKEN={server.token}")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def _interrupt(signum, frame):
+    # SIGTERM stops the server like Ctrl-C does.
+    raise KeyboardInterrupt

@@ -1,0 +1,90 @@
+"""Fault injection: the next k requests fail in a chosen way (NOTES §4–§6).
+
+Kinds: 429, 500, 502, 503, 504 (HTTP errors), slow (answer after N
+seconds), reset (close the connection without an answer), timeout (HTTP 200,
+partial data and a `timeout` error). A standing rule
+`timeout_when_first_above = N` times out any dossiers page of more than N
+nodes, so a client that retries with a smaller `first` gets through.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "timeout")
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int = 1
+    seconds: float = 1.0
+    operation: str | None = None  # only requests with this operationName
+
+
+@dataclass(frozen=True)
+class RequestFaults:
+    """What one GraphQL execution must simulate."""
+
+    force_timeout: bool = False
+    timeout_when_first_above: int | None = None
+
+    def dossiers_timeout(self, page_size: int) -> bool:
+        limit = self.timeout_when_first_above
+        return self.force_timeout or (limit is not None and page_size > limit)
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.pending: list[Fault] = []
+        self.timeout_when_first_above: int | None = None
+
+    def add(self, kind: str, count: int = 1, seconds: float = 1.0, operation: str | None = None) -> Fault:
+        kind = str(kind)
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(KINDS)}")
+        if count < 1:
+            raise ValueError("a fault needs count >= 1")
+        fault = Fault(kind, count, seconds, operation)
+        with self._lock:
+            self.pending.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self.pending.clear()
+            self.timeout_when_first_above = None
+
+    def take(self, operation_name: str | None) -> Fault | None:
+        """The fault the current request must suffer, if any (consumes one use)."""
+        with self._lock:
+            for fault in self.pending:
+                if fault.operation is None or fault.operation == operation_name:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self.pending.remove(fault)
+                    return fault
+        return None
+
+    def configure(self, spec: dict) -> None:
+        """Apply a JSON command from the admin endpoint or the CLI."""
+        if spec.get("clear"):
+            self.clear()
+        if "timeout_when_first_above" in spec:
+            value = spec["timeout_when_first_above"]
+            self.timeout_when_first_above = None if value is None else int(value)
+        if "kind" in spec:
+            self.add(spec["kind"], int(spec.get("count", 1)), float(spec.get("seconds", 1.0)), spec.get("operation"))
+
+
+def parse_fault_spec(text: str) -> dict:
+    """CLI form: `500`, `500:3` (three times), `slow:2:5` (twice, 5 s), `timeout_when_first_above=20`."""
+    if text.startswith("timeout_when_first_above="):
+        return {"timeout_when_first_above": int(text.split("=", 1)[1])}
+    kind, _, rest = text.partition(":")
+    count, _, seconds = rest.partition(":")
+    spec = {"kind": kind, "count": int(count or 1)}
+    if seconds:
+        spec["seconds"] = float(seconds)
+    return spec

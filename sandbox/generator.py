@@ -1,0 +1,409 @@
+"""Deterministic synthetic APT dossiers for the sandbox.
+
+`seeded_store(n, seed, today)` gives a store with démarche 1 and n dossiers
+(about 1 % in the trash and 1 % permanently deleted). Each dossier carries one
+`intent` (the shared contract with the completeness checks): it is built
+complete, then at most one defect is applied, so its expected status is
+unambiguous. Same (n, seed, today) → same data.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from mappings.procedure import default_procedure
+from sandbox.champs import StoredFile
+from sandbox.demarche import Demarche
+from sandbox.people import (
+    BIRTH_PLACES, FIRST_NAMES_F, FIRST_NAMES_M, JOBS, LAST_NAMES, REGULATED_JOBS, REPRESENTATIVE_FIRST_NAMES,
+    REPRESENTATIVE_LAST_NAMES, SHOW_JOBS, companies, email_for, invalid_siret, phone, place,
+)
+from sandbox.reference_data import (
+    COMMUNES, EXEMPT_NATIONALITIES, NATIONALITY_WEIGHTS, OUT_OF_SCOPE_DEPARTEMENTS, departement_name,
+)
+from sandbox.store import DeletedRecord, DossierRecord, MessageRecord, Store, TraitementRecord
+
+FIRST_DOSSIER_NUMBER = 100_001
+INTENT_WEIGHTS = {
+    "complete": 45, "missing_document": 7, "bad_file": 6, "inconsistent_dates": 6, "permit_expired_at_start": 6,
+    "permit_ends_before_contract": 6, "hours_over_cap": 6, "invalid_siret": 6, "out_of_scope_nationality": 6,
+    "malformed": 6,
+}
+INTENTS = tuple(INTENT_WEIGHTS)
+CONTRACT_WEIGHTS = {
+    "CDD": 34, "CDI": 18, "Contrat d'apprentissage": 10, "Contrat de professionnalisation": 8, "Contrat doctoral": 8,
+    "Convention CIFRE": 7, "Contrat d'ATER": 6, "Interne en médecine, pharmacie ou odontologie": 9,
+}
+CAPPED_CONTRACTS = ("CDD", "CDI")
+STATE_WEIGHTS = {"en_construction": 22, "en_instruction": 20, "accepte": 38, "refuse": 12, "sans_suite": 8}
+MOTIVATIONS = {
+    "refuse": "Le contrat dépasse la durée de travail autorisée.",
+    "sans_suite": "Demande sans objet : l'employeur a retiré son offre.",
+    "accepte": None,
+}
+EMPLOYER_FILES, STUDENT_FILES = "L'employeur", "L'étudiant, mandaté par l'employeur"
+FIRST_REQUEST, RENEWAL = "Première demande", "Renouvellement"
+# A missing conditional document needs its case: the values that make it required.
+CONDITIONAL_CASES = {
+    "pj_mandat": {"depose_par": STUDENT_FILES},
+    "pj_apt_precedente": {"demande_type": RENEWAL},
+    "pj_bulletins_salaire": {"demande_type": RENEWAL},
+    "pj_cifre": {"contrat_type": "Convention CIFRE"},
+    "pj_ater": {"contrat_type": "Contrat d'ATER"},
+    "pj_interne": {"contrat_type": "Interne en médecine, pharmacie ou odontologie"},
+    "pj_profession_reglementee": {"profession_reglementee": True},
+    "pj_licence_spectacle": {"mannequin_spectacle": True},
+}
+GOOD_FILE_TYPES = (("pdf", "application/pdf"), ("jpg", "image/jpeg"), ("png", "image/png"))
+IN_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement not in OUT_OF_SCOPE_DEPARTEMENTS]
+# Île-de-France and the big cities weigh more, like the real traffic.
+COMMUNE_WEIGHTS = [3 if c.departement in ("75", "92", "93", "94", "69", "13") else 1 for c in COMMUNES]
+
+
+def _weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, 28))
+
+
+@dataclass
+class Plan:
+    """Choices fixed before the dossier is drawn: its intent and the case it needs."""
+
+    intent: str
+    forced: dict = field(default_factory=dict)
+    defect: str | None = None
+
+
+def _plan(rng: random.Random, intent: str) -> Plan:
+    plan = Plan(intent)
+    if intent == "missing_document":
+        # Half the time a conditional document, so each conditional rule is exercised.
+        key = rng.choice(list(CONDITIONAL_CASES)) if rng.random() < 0.5 else rng.choice(
+            ["pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat"])
+        plan.forced.update(CONDITIONAL_CASES.get(key, {}))
+        plan.defect = key
+    elif intent == "bad_file":
+        plan.defect = rng.choice(("zip", "too_big", "empty", "too_many"))
+    elif intent == "hours_over_cap":
+        plan.forced["contrat_type"] = rng.choice(CAPPED_CONTRACTS)
+    elif intent in ("inconsistent_dates", "permit_ends_before_contract"):
+        plan.forced["contrat_type"] = _contract_with_end(rng)
+    elif intent == "malformed":
+        plan.defect = rng.choice(("impossible_date", "missing_champ", "extra_champ"))
+    return plan
+
+
+def _contract_with_end(rng):
+    return rng.choice([c for c in CONTRACT_WEIGHTS if c != "CDI"])
+
+
+class DossierBuilder:
+    """Draws the champ values of one dossier from its plan."""
+
+    def __init__(self, rng: random.Random, employers, plan: Plan, depose_on: date, with_repetition: bool):
+        self.rng, self.employers, self.plan, self.depose_on = rng, employers, plan, depose_on
+        self.with_repetition = with_repetition
+        self.values: dict = {}
+
+    def forced(self, key, draw):
+        return self.plan.forced[key] if key in self.plan.forced else draw()
+
+    def build(self) -> dict:
+        rng, intent = self.rng, self.plan.intent
+        contract_type = self.forced("contrat_type", lambda: _weighted(rng, CONTRACT_WEIGHTS))
+        if intent == "out_of_scope_nationality":
+            nationality = rng.choice(EXEMPT_NATIONALITIES)
+        elif contract_type == "Contrat d'apprentissage":
+            # Non-Algerian apprentices may need no APT at all (RULES): keep the case unambiguous.
+            nationality = "DZ"
+        else:
+            nationality = _weighted(rng, NATIONALITY_WEIGHTS)
+        self._student(nationality)
+        self._employer(contract_type)
+        self._contract(contract_type, nationality)
+        self._permit(nationality)
+        self._documents()
+        self._apply_value_defect()
+        return self.values
+
+    def _student(self, nationality):
+        rng, v = self.rng, self.values
+        v["civilite"] = rng.choice(("M", "Mme"))
+        v["prenom"] = rng.choice(FIRST_NAMES_M if v["civilite"] == "M" else FIRST_NAMES_F)
+        v["nom"] = rng.choice(LAST_NAMES)
+        age_days = rng.randint(19 * 365 + 5, 33 * 365)
+        v["date_naissance"] = (self.depose_on - timedelta(days=age_days)).isoformat()
+        v["lieu_naissance"] = rng.choice(BIRTH_PLACES)
+        v["nationalite"] = nationality
+        v["email_etudiant"] = email_for(rng, v["prenom"], v["nom"])
+        v["telephone_etudiant"] = phone(rng) if rng.random() < 0.8 else None
+        communes = IN_SCOPE_COMMUNES if self.plan.intent == "complete" else COMMUNES
+        weights = None if communes is IN_SCOPE_COMMUNES else COMMUNE_WEIGHTS
+        v["adresse_etudiant"] = place(rng, rng.choices(communes, weights=weights, k=1))
+        v["demande_type"] = self.forced("demande_type", lambda: RENEWAL if rng.random() < 0.25 else FIRST_REQUEST)
+        v["apt_precedente_reference"] = (
+            f"APT-{v['adresse_etudiant'].commune.departement}-{self.depose_on.year - 1}-{rng.randint(1, 99999):05d}"
+            if v["demande_type"] == RENEWAL else None
+        )
+        v["titre_numero"] = f"{rng.randint(10**9, 10**10 - 1)}"
+        v["titre_departement"] = v["adresse_etudiant"].commune.departement
+        v["titre_prefecture"] = f"Préfecture {departement_name(v['titre_departement'])}" if rng.random() < 0.7 else None
+        v["formation_master_cge"] = rng.random() < 0.5
+
+    def _employer(self, contract_type):
+        rng, v = self.rng, self.values
+        v["depose_par"] = self.forced("depose_par", lambda: STUDENT_FILES if rng.random() < 0.4 else EMPLOYER_FILES)
+        etablissement = rng.choice(self.employers)
+        if self.plan.intent == "invalid_siret":
+            etablissement = etablissement._replace(siret=invalid_siret(rng))
+        v["employeur_siret"] = etablissement
+        v["employeur_nom"] = rng.choice(REPRESENTATIVE_LAST_NAMES)
+        v["employeur_prenom"] = rng.choice(REPRESENTATIVE_FIRST_NAMES)
+        v["employeur_email"] = email_for(rng, v["employeur_prenom"], v["employeur_nom"])
+        v["employeur_telephone"] = phone(rng) if rng.random() < 0.7 else None
+        v["profession_reglementee"] = self.forced("profession_reglementee", lambda: rng.random() < 0.05)
+        v["mannequin_spectacle"] = self.forced("mannequin_spectacle", lambda: rng.random() < 0.03)
+        if v["mannequin_spectacle"]:
+            v["emploi_intitule"] = rng.choice(SHOW_JOBS)
+        elif v["profession_reglementee"]:
+            v["emploi_intitule"] = rng.choice(REGULATED_JOBS)
+        else:
+            v["emploi_intitule"] = rng.choice(JOBS[contract_type])
+        v["lieu_travail"] = etablissement.place if rng.random() < 0.7 else place(rng)
+
+    def _contract(self, contract_type, nationality):
+        rng, v, intent = self.rng, self.values, self.plan.intent
+        v["contrat_type"] = contract_type
+        start = self.depose_on + timedelta(days=rng.randint(7, 60))
+        months = 12 if intent == "hours_over_cap" else rng.randint(3, 12)
+        end = None if contract_type == "CDI" else _add_months(start, months) - timedelta(days=1)
+        if intent == "inconsistent_dates":
+            end = start - timedelta(days=rng.randint(1, 60))
+        v["contrat_date_debut"], v["contrat_date_fin"] = start.isoformat(), end.isoformat() if end else None
+        weekly = self._weekly_hours(contract_type, nationality)
+        other_jobs = []
+        if self.with_repetition and contract_type in CAPPED_CONTRACTS and intent != "hours_over_cap" and rng.random() < 0.15:
+            other = rng.randint(2, 4)
+            weekly -= other
+            other_jobs = [(f"{rng.randint(10**9, 10**10 - 1)}",
+                           {"autre_employeur": f"{rng.choice(('Café', 'Librairie', 'Studio'))} {rng.choice(('Nord', 'Sud', 'Central'))}",
+                            "autre_heures_semaine": float(other)})]
+        if self.with_repetition:
+            v["autres_emplois"] = other_jobs
+        if rng.random() < 0.7:
+            v["heures_unite"], v["heures_nombre"] = "Par semaine", float(weekly)
+        else:
+            v["heures_unite"], v["heures_nombre"] = "Par mois", float(weekly * 4)
+        v["salaire_brut_mensuel"] = round(weekly * 52 / 12 * rng.uniform(12.0, 22.0), 2)
+        v["residence_un_an"] = True if contract_type in ("Contrat d'apprentissage", "Contrat de professionnalisation") \
+            else rng.random() < 0.7
+
+    def _weekly_hours(self, contract_type, nationality) -> int:
+        if self.plan.intent == "hours_over_cap":
+            return self.rng.randint(30, 35)
+        if contract_type not in CAPPED_CONTRACTS:
+            return 35
+        # 52 weeks stay under the cap: 804 h for Algerian students, 964 h otherwise.
+        return self.rng.randint(8, 14 if nationality == "DZ" else 17)
+
+    def _permit(self, nationality):
+        rng, v, intent = self.rng, self.values, self.plan.intent
+        start = date.fromisoformat(v["contrat_date_debut"])
+        end = date.fromisoformat(v["contrat_date_fin"]) if v["contrat_date_fin"] else _add_months(start, 12)
+        covered_until = max(start, end)
+        permit_start = start - timedelta(days=rng.randint(30, 300))
+        expiry = covered_until + timedelta(days=rng.randint(15, 200))
+        if intent == "permit_expired_at_start":
+            expiry = start - timedelta(days=rng.randint(1, 90))
+            permit_start = expiry - timedelta(days=365)
+        elif intent == "permit_ends_before_contract":
+            expiry = start + (end - start) // 2
+        v["titre_date_debut"], v["titre_date_expiration"] = permit_start.isoformat(), expiry.isoformat()
+        if nationality == "DZ":
+            v["titre_type"] = "Certificat de résidence algérien étudiant"
+        elif v["demande_type"] == RENEWAL and rng.random() < 0.3:
+            v["titre_type"] = "Récépissé de demande de renouvellement"
+        else:
+            v["titre_type"] = rng.choice(("Carte de séjour étudiant", "Carte de séjour étudiant – programme de mobilité",
+                                          "VLS-TS étudiant"))
+
+    def _documents(self):
+        rng, v = self.rng, self.values
+        required = required_documents(v)
+        for key in required:
+            v[key] = tuple(_good_file(rng, key, i) for i in range(rng.randint(1, 3)))
+        if self.plan.intent == "missing_document":
+            v[self.plan.defect] = ()
+        elif self.plan.intent == "bad_file":
+            key = rng.choice(required)
+            v[key] = _bad_files(rng, key, self.plan.defect, v[key])
+
+    def _apply_value_defect(self):
+        if self.plan.defect == "impossible_date":
+            self.values["date_naissance"] = self.values["date_naissance"][:4] + "-02-30"
+
+
+def required_documents(values: dict) -> list[str]:
+    """Keys of the pièces justificatives required for these values (the `when` rules of procedure.yaml)."""
+    keys = []
+    for definition in default_procedure().champs:
+        if definition.type != "piece_justificative":
+            continue
+        applies = any(values.get(k) in options for k, options in definition.when.items())
+        if definition.required or applies:
+            keys.append(definition.key)
+    return keys
+
+
+def _good_file(rng, key, index) -> StoredFile:
+    extension, content_type = rng.choice(GOOD_FILE_TYPES)
+    return StoredFile(f"{key.removeprefix('pj_')}_{index + 1}.{extension}", content_type, rng.randint(40_000, 4_500_000))
+
+
+def _bad_files(rng, key, defect, files) -> tuple:
+    name = key.removeprefix("pj_")
+    if defect == "zip":
+        return (StoredFile(f"{name}.zip", "application/zip", rng.randint(100_000, 3_000_000)),)
+    if defect == "too_big":
+        return (StoredFile(f"{name}_scan.pdf", "application/pdf", rng.randint(10_500_000, 25_000_000)),)
+    if defect == "empty":
+        return (StoredFile(f"{name}.pdf", "application/pdf", 0),)
+    return tuple(_good_file(rng, key, i) for i in range(4))
+
+
+class Timeline:
+    """State, dates and traitements of one dossier, all before `limit`."""
+
+    def __init__(self, rng, depose_at: datetime, limit: datetime, agent_email: str):
+        self.rng, self.limit, self.agent_email = rng, limit, agent_email
+        self.depose_at = depose_at
+        self.state = _weighted(rng, STATE_WEIGHTS)
+        self.traitements = [TraitementRecord("depose", "en_construction", depose_at)]
+        self.en_instruction_at = self.processed_at = self.motivation = None
+        self.last = depose_at
+        if self.state != "en_construction":
+            self._step("en_instruction", "passe_en_instruction", timedelta(hours=2), timedelta(days=10))
+        if self.state in ("accepte", "refuse", "sans_suite"):
+            event = "classe_sans_suite" if self.state == "sans_suite" else self.state
+            self._step(self.state, event, timedelta(hours=4), timedelta(days=25))
+
+    def _step(self, state, event, low, high):
+        at = self.last + timedelta(seconds=self.rng.uniform(low.total_seconds(), high.total_seconds()))
+        if at >= self.limit:  # too recent for this step: the dossier stays where it is
+            self.state = self.traitements[-1].state
+            return
+        motivation = MOTIVATIONS.get(state)
+        self.traitements.append(TraitementRecord(event, state, at, self.agent_email, motivation))
+        self.last = at
+        if state == "en_instruction":
+            self.en_instruction_at = at
+        else:
+            self.processed_at, self.motivation = at, motivation
+
+
+def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: int = FIRST_DOSSIER_NUMBER
+             ) -> tuple[list[DossierRecord], list[DeletedRecord]]:
+    """n dossiers of `demarche` (about 1 % deleted, returned apart), deterministic for (n, seed, today).
+
+    Dossier numbers start at `first_number`; give another démarche its own range.
+    """
+    rng = random.Random(seed)
+    employers = companies(rng, max(20, min(400, n // 5)))
+    limit = datetime.combine(today, time(0), tzinfo=timezone.utc) - timedelta(hours=1)
+    period = timedelta(days=730)
+    new_revision_at = demarche.revisions[-1].created_at
+    records, deleted = [], []
+    message_number = 0
+    for index in range(n):
+        number = first_number + index
+        depose_at = limit - timedelta(seconds=rng.uniform(3600, period.total_seconds()))
+        revision = 0 if depose_at < new_revision_at and rng.random() < 0.5 else len(demarche.revisions) - 1
+        plan = _plan(rng, _weighted(rng, INTENT_WEIGHTS))
+        values = DossierBuilder(rng, employers, plan, depose_at.date(), revision == len(demarche.revisions) - 1).build()
+        groupe = rng.choice(demarche.groupes)
+        agent = groupe.instructeurs[-1].email
+        timeline = Timeline(rng, depose_at, limit, agent)
+        record = DossierRecord(
+            number=number, demarche=demarche.number, revision=revision, state=timeline.state, depose_at=depose_at,
+            groupe=groupe.number, values=values, intent=plan.intent,
+            usager_email=values["employeur_email"] if values["depose_par"] == EMPLOYER_FILES else values["email_etudiant"],
+            en_instruction_at=timeline.en_instruction_at, processed_at=timeline.processed_at,
+            motivation=timeline.motivation, traitements=timeline.traitements, champs_updated_at=depose_at,
+            archived=timeline.state in ("accepte", "refuse", "sans_suite") and rng.random() < 0.1,
+        )
+        if plan.defect in ("missing_champ", "extra_champ"):
+            record.anomaly = ("missing_champ", "nom") if plan.defect == "missing_champ" else ("extra_champ",)
+        if record.state == "accepte":
+            _agent_annotations(rng, record)
+        message_number = _messages(rng, record, timeline, limit, message_number)
+        record.updated_at = max([timeline.last, record.annotations_updated_at or timeline.last]
+                                + [m.created_at for m in record.messages])
+        roll = rng.random()
+        if roll < 0.01:
+            record.hidden_at = min(record.updated_at + timedelta(hours=rng.uniform(1, 48)), limit)
+            record.hidden_by = "usager" if record.state == "en_construction" else "administration"
+            record.hidden_reason = "user_request" if record.hidden_by == "usager" else "instructeur_request"
+            record.updated_at = record.hidden_at
+        elif roll < 0.02:
+            deleted_at = min(record.updated_at + timedelta(days=rng.uniform(1, 30)), limit)
+            reason = rng.choice(("user_request", "expired", "instructeur_request"))
+            deleted.append(DeletedRecord(number, number, demarche.number, record.state, reason, deleted_at))
+            continue
+        records.append(record)
+    return records, deleted
+
+
+def _agent_annotations(rng, record: DossierRecord) -> None:
+    """Agents type the APT period on accepted dossiers; a few forget or invert it."""
+    v = record.values
+    start = date.fromisoformat(v["contrat_date_debut"])
+    planned_end = date.fromisoformat(v["contrat_date_fin"]) if v["contrat_date_fin"] else _add_months(start, 12)
+    end = max(start, min(planned_end, date.fromisoformat(v["titre_date_expiration"]), _add_months(start, 12)))
+    roll = rng.random()
+    record.annotations_updated_at = record.processed_at
+    if roll < 0.04:
+        record.annotation_defect = "missing"
+        return
+    if roll < 0.07:
+        record.annotation_defect = "inverted"
+        end = start - timedelta(days=rng.randint(1, 30))
+    record.annotations = {"apt_date_debut": start.isoformat(), "apt_date_fin": end.isoformat()}
+    if rng.random() < 0.2:
+        record.annotations["cadre_administration"] = "Pièces vérifiées par le service."
+
+
+def _messages(rng, record: DossierRecord, timeline: Timeline, limit: datetime, number: int) -> int:
+    def add(email, body, at):
+        nonlocal number
+        if at < limit:
+            number += 1
+            record.messages.append(MessageRecord(number, email, body, at))
+
+    if rng.random() < 0.2:
+        add(record.usager_email, "Bonjour, je reste disponible pour tout complément d'information. Cordialement.",
+            record.depose_at + timedelta(hours=rng.uniform(1, 72)))
+    if timeline.en_instruction_at and rng.random() < 0.1:
+        add(timeline.agent_email, "Bonjour, merci de transmettre un contrat signé par les deux parties.",
+            timeline.en_instruction_at + timedelta(hours=rng.uniform(1, 24)))
+    if timeline.processed_at and rng.random() < 0.03:
+        add(record.usager_email, "Bonjour, pouvez-vous me confirmer la date de fin de l'autorisation ? Merci.",
+            timeline.processed_at + timedelta(days=rng.uniform(1, 20)))
+    record.messages.sort(key=lambda m: m.created_at)
+    return number
+
+
+def seeded_store(n: int = 500, seed: int = 1, today: date | None = None, groupe_labels: list[str] | None = None) -> Store:
+    """A store with démarche 1 and n generated dossiers."""
+    today = today or datetime.now(timezone.utc).date()
+    store = Store()
+    created_at = datetime.combine(today - timedelta(days=760), time(9), tzinfo=timezone.utc)
+    demarche = store.add_demarche(groupe_labels=groupe_labels, created_at=created_at)
+    records, deleted = generate(n, seed, today, demarche)
+    store.load_dossiers(records, deleted)
+    return store

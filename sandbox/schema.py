@@ -1,0 +1,124 @@
+"""The executable sandbox schema: the SDL of `schema.graphql` plus scalars,
+abstract type resolution and root resolvers.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    Visitor,
+    build_schema,
+    visit,
+)
+
+from sandbox import mutations
+from sandbox.views import DemarcheView, DossierView, hidden, not_found
+
+SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def serialize_datetime(value) -> str:
+    # DS answers in Paris time with an offset; microseconds keep bumps distinct.
+    return value.astimezone(PARIS).isoformat(timespec="microseconds")
+
+
+def parse_datetime(value) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("ISO8601DateTime must be a string")
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def serialize_date(value) -> str:
+    # A stored impossible date string ("2001-02-30") is sent as is: the mapping must cope.
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def parse_date(value) -> str:
+    if not isinstance(value, str):
+        raise ValueError("ISO8601Date must be a string")
+    return date.fromisoformat(value).isoformat()
+
+
+def fragment_types(document: DocumentNode) -> frozenset[str]:
+    """Type names named by a fragment (inline or named) in the document (NOTES §11.2)."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_inline_fragment(self, node: InlineFragmentNode, *_):
+            if node.type_condition:
+                names.add(node.type_condition.name.value)
+
+        def enter_fragment_definition(self, node: FragmentDefinitionNode, *_):
+            names.add(node.type_condition.name.value)
+
+    visit(document, Collect())
+    return frozenset(names)
+
+
+def resolve_champ_type(champ, info, abstract_type):
+    specific, fallback = champ["__types"]
+    known = info.context["fragment_types"]
+    return specific if known is None or specific in known else fallback
+
+
+def resolve_by_typename(value, info, abstract_type):
+    return value["__typename"]
+
+
+def checkbox_value(champ, info):
+    return champ.get("__checkbox_value", champ.get("value"))
+
+
+def resolve_demarche(root, info, number):
+    context = info.context
+    demarche = context["store"].demarches.get(number)
+    if demarche is None:
+        raise not_found("Demarche")
+    if not context["token"].can_read(number):
+        raise hidden("Demarche")
+    return DemarcheView(demarche, context["store"], context)
+
+
+def resolve_dossier(root, info, number):
+    context = info.context
+    dossier = context["store"].dossiers.get(number)
+    # Trashed dossiers are not "visible by administration": not found, like DS.
+    if dossier is None or dossier.hidden_at is not None:
+        raise not_found("Dossier")
+    if not context["token"].can_read(dossier.demarche):
+        raise hidden("Dossier")
+    return DossierView(dossier, context["store"], context)
+
+
+def _set_scalar(scalar, output, parse=None) -> None:
+    # graphql-core 3.2 reads serialize/parse_value; 3.3 reads the coerce_* names.
+    scalar.serialize = scalar.coerce_output_value = output
+    if parse:
+        scalar.parse_value = scalar.coerce_input_value = parse
+
+
+@cache
+def sandbox_schema() -> GraphQLSchema:
+    schema = build_schema(SCHEMA_FILE.read_text())
+    types = schema.type_map
+    _set_scalar(types["BigInt"], str)
+    _set_scalar(types["ISO8601DateTime"], serialize_datetime, parse_datetime)
+    _set_scalar(types["ISO8601Date"], serialize_date, parse_date)
+    types["Champ"].resolve_type = resolve_champ_type
+    types["ChampDescriptor"].resolve_type = resolve_by_typename
+    types["Demandeur"].resolve_type = resolve_by_typename
+    types["CheckboxChamp"].fields["value"].resolve = checkbox_value
+    types["Query"].fields["demarche"].resolve = resolve_demarche
+    types["Query"].fields["dossier"].resolve = resolve_dossier
+    for name, resolver in mutations.RESOLVERS.items():
+        types["Mutation"].fields[name].resolve = resolver
+    return schema

@@ -1,0 +1,291 @@
+"""HTTP front of the sandbox: `POST /api/v2/graphql` like DS (NOTES §1–§6).
+
+Order of checks, as in DS: injected faults, then the rate limit (Rack::Attack
+runs before Rails), then the JSON body, the token, the GraphQL parse,
+validation and execution. `POST /__sandbox/faults` switches faults from
+outside the process; `GET /files/...` serves placeholder file bodies.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from graphql import GraphQLError, execute, parse, validate
+
+from connector.config import SANDBOX_TOKEN
+from sandbox.faults import Faults, RequestFaults
+from sandbox.schema import fragment_types, sandbox_schema
+from sandbox.store import Store
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_PATH = "/api/v2/graphql"
+FAULTS_PATH = "/__sandbox/faults"
+THROTTLED_BODY = (
+    "Calme toi, cowboy ! Tu as dépassé le nombre de requêtes autorisées, réessaie plus tard.\n"
+    "Calm down, cowboy! You have exceeded the number of allowed requests, try again later.\n"
+)
+GATEWAY_BODIES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+def error_body(message: str, code: str) -> dict:
+    return {"errors": [{"message": message, "extensions": {"code": code}}], "data": None}
+
+
+@dataclass
+class LoggedRequest:
+    operation_name: str | None
+    variables: dict | None
+    status: int
+    time: float = field(default_factory=time.time)
+
+
+class RateLimiter:
+    """Rack::Attack's fixed window, aligned on epoch multiples of the window."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, int], int] = {}
+
+    def hit(self, key: str, limit: int, window: float, now: float) -> tuple[bool, int]:
+        window_index = int(now // window)
+        with self._lock:
+            self._counts = {k: v for k, v in self._counts.items() if k[1] >= window_index}
+            count = self._counts.get((key, window_index), 0) + 1
+            self._counts[(key, window_index)] = count
+        return count <= limit, math.ceil((window_index + 1) * window)
+
+
+class SandboxServer:
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 400,
+                 window_seconds: float = 60):
+        self.store = store
+        self.rate_limit = rate_limit
+        self.window_seconds = window_seconds
+        self.token = SANDBOX_TOKEN
+        self.faults = Faults()
+        self.request_log: list[LoggedRequest] = []
+        self._limiter = RateLimiter()
+        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self.host, self.port = self._httpd.server_address[:2]
+        self.base_url = f"http://{self.host}:{self.port}"
+        self.url = self.base_url + GRAPHQL_PATH
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "SandboxServer":
+        # A short poll interval keeps stop() quick (tests start and stop many servers).
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="ds-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread:  # shutdown() would wait forever for a loop that never ran
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+        self.close()
+
+    def close(self) -> None:
+        self._httpd.server_close()
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def __enter__(self) -> "SandboxServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- request handling (called from handler threads) --------------------
+    def check_rate_limit(self, authorization: str | None) -> int | None:
+        """None if allowed, else the epoch second the window resets."""
+        if not authorization:
+            return None
+        allowed, reset = self._limiter.hit(authorization, self.rate_limit, self.window_seconds, time.time())
+        return None if allowed else reset
+
+    def run_graphql(self, body: dict, authorization: str | None, force_timeout: bool) -> tuple[int, dict]:
+        variables = body.get("variables")
+        if isinstance(variables, str):
+            try:
+                variables = json.loads(variables) if variables.strip() else {}
+            except json.JSONDecodeError:
+                return 400, error_body("Variables are not valid JSON", "bad_request")
+        if variables is None:
+            variables = {}
+        if not isinstance(variables, dict):
+            return 400, error_body(f"Unexpected parameter: {variables!r}", "bad_request")
+        token = self.store.tokens.get(_bearer_token(authorization))
+        if token is None:
+            return 403, error_body("Without a token, only persisted queries are allowed", "forbidden")
+        if token.expired:
+            return 401, error_body("Token expired", "unauthorized")
+        query = body.get("query")
+        if not isinstance(query, str) or not query.strip():
+            return 400, error_body("No query string was present", "bad_request")
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return 400, error_body(error.message, "graphql_parse_failed")
+        schema = sandbox_schema()
+        errors = validate(schema, document)
+        if errors:
+            return 200, {"errors": [e.formatted for e in errors]}
+        operation_name = body.get("operationName") or None
+        context = {
+            "store": self.store,
+            "token": token,
+            "base_url": self.base_url,
+            "fragment_types": None if operation_name == "IntrospectionQuery" else fragment_types(document),
+            "faults": RequestFaults(force_timeout, self.faults.timeout_when_first_above),
+            "extra_errors": [],
+        }
+        with self.store.lock:
+            result = execute(schema, document, variable_values=variables, operation_name=operation_name,
+                             context_value=context)
+        if result.data is None and result.errors and all(_is_variable_error(e) for e in result.errors):
+            return 400, error_body(result.errors[0].message, "bad_request")
+        errors = [e.formatted for e in (result.errors or [])] + [e.formatted for e in context["extra_errors"]]
+        if force_timeout and not errors:
+            errors.append(error_body("Timeout on Query", "timeout")["errors"][0])
+            return 200, {"data": None, "errors": errors}
+        response = {"data": result.data}
+        if errors:
+            response["errors"] = errors
+        return 200, response
+
+
+def _is_variable_error(error: GraphQLError) -> bool:
+    # DS rejects variables of the wrong type before executing: HTTP 400 bad_request (NOTES §6).
+    return error.path is None and error.message.startswith("Variable '$")
+
+
+def _bearer_token(authorization: str | None) -> str | None:
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    value = authorization[len("Bearer "):].strip()
+    if value.startswith("token="):
+        value = value[len("token="):].strip('"')
+    return value
+
+
+def _handler_for(server: SandboxServer):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body leave in separate writes: with Nagle's algorithm and
+        # delayed ACKs each keep-alive answer would wait ~40 ms.
+        disable_nagle_algorithm = True
+
+        def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+            log.debug("sandbox %s", format % args)
+
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path == FAULTS_PATH:
+                return self._configure_faults(raw)
+            if self.path != GRAPHQL_PATH:
+                return self._send(404, {"error": "not found"})
+            self._graphql(raw)
+
+        def do_GET(self):
+            if self.path.startswith("/files/"):
+                body = b"%PDF-1.4\n% fichier factice du bac a sable\n"
+                return self._send_raw(200, body, "application/octet-stream")
+            self._send(404, {"error": "not found"})
+
+        def _graphql(self, raw: bytes):
+            try:
+                body = json.loads(raw or b"null")
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                body = None
+            operation_name = body.get("operationName") if isinstance(body, dict) else None
+            variables = body.get("variables") if isinstance(body, dict) else None
+            fault = server.faults.take(operation_name)
+            if fault and fault.kind == "slow":
+                time.sleep(fault.seconds)
+            if fault and fault.kind == "reset":
+                server.request_log.append(LoggedRequest(operation_name, variables, 0))
+                return self._reset()
+            # Logged just before the answer leaves (in _send_raw), so a client
+            # that got its answer always finds its request in the log.
+            self._log_entry = LoggedRequest(operation_name, variables, 0)
+            try:
+                self._answer(body, fault.kind if fault else None)
+            except Exception:  # a sandbox bug must still answer, like DS's generic rescue
+                log.exception("sandbox request failed")
+                self._send(500, error_body("Internal Server Error", "internal_server_error"))
+
+        def _answer(self, body, fault_kind: str | None) -> int:
+            authorization = self.headers.get("Authorization")
+            if fault_kind == "429":
+                return self._throttled(math.ceil(time.time() / server.window_seconds) * server.window_seconds)
+            if fault_kind == "500":
+                return self._send(500, error_body("Internal Server Error", "internal_server_error"))
+            if fault_kind in ("502", "503", "504"):
+                status = int(fault_kind)
+                return self._send_raw(status, GATEWAY_BODIES[status].encode(), "text/html")
+            reset = server.check_rate_limit(authorization)
+            if reset is not None:
+                return self._throttled(reset)
+            if not isinstance(body, dict):
+                return self._send(400, error_body("Invalid JSON body", "bad_request"))
+            status, payload = server.run_graphql(body, authorization, force_timeout=fault_kind == "timeout")
+            return self._send(status, payload)
+
+        def _configure_faults(self, raw: bytes):
+            try:
+                server.faults.configure(json.loads(raw or b"{}"))
+            except (ValueError, TypeError, KeyError) as error:
+                return self._send(400, {"error": str(error)})
+            self._send(200, {"pending": [f.__dict__ for f in server.faults.pending],
+                             "timeout_when_first_above": server.faults.timeout_when_first_above})
+
+        def _throttled(self, reset: int) -> int:
+            headers = {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(reset))}
+            return self._send_raw(429, THROTTLED_BODY.encode(), "text/plain; charset=utf-8", headers)
+
+        def _reset(self):
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        def _send(self, status: int, payload: dict) -> int:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+            return self._send_raw(status, body, "application/json; charset=utf-8")
+
+        def _send_raw(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> int:
+            entry = getattr(self, "_log_entry", None)
+            if entry is not None:
+                entry.status = status
+                entry.time = time.time()
+                server.request_log.append(entry)
+                self._log_entry = None
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. its timeout)
+                self.close_connection = True
+            return status
+
+    return Handler
+
+
+def start_server(store: Store, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 400,
+                 window_seconds: float = 60) -> SandboxServer:
+    """A running sandbox in a background thread; use it as a context manager to stop it."""
+    return SandboxServer(store, host, port, rate_limit, window_seconds).start()

@@ -1,0 +1,157 @@
+"""The generator: deterministic, realistic, and each intent is what it says."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+
+from mappings.procedure import default_procedure
+from sandbox.generator import CONTRACT_WEIGHTS, INTENTS, required_documents, seeded_store
+from sandbox.people import luhn_valid
+from sandbox.reference_data import EXEMPT_NATIONALITIES, OUT_OF_SCOPE_DEPARTEMENTS
+from sandbox.store import STATES
+
+TODAY = date(2026, 1, 1)
+MAX_BYTES = 10 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def store():
+    return seeded_store(500, seed=42, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def dossiers(store):
+    return list(store.dossiers.values())
+
+
+def snapshot(store):
+    return [(d.number, d.intent, d.state, d.depose_at, d.updated_at, d.values, d.annotations,
+             [(m.email, m.body, m.created_at) for m in d.messages], d.hidden_at)
+            for d in store.dossiers.values()] + [(e.dossier_number, e.deleted_at) for e in store.deleted[1]]
+
+
+def test_same_seed_same_data_other_seed_other_data(store):
+    assert snapshot(seeded_store(500, seed=42, today=TODAY)) == snapshot(store)
+    assert snapshot(seeded_store(500, seed=43, today=TODAY)) != snapshot(store)
+
+
+def test_every_intent_contract_state_and_case_appears(dossiers):
+    assert set(Counter(d.intent for d in dossiers)) == set(INTENTS)
+    assert set(Counter(d.values["contrat_type"] for d in dossiers)) == set(CONTRACT_WEIGHTS)
+    assert set(Counter(d.state for d in dossiers)) == set(STATES)
+    assert {d.values["demande_type"] for d in dossiers} == {"Première demande", "Renouvellement"}
+    assert len({d.values["depose_par"] for d in dossiers}) == 2
+    departements = {d.values["titre_departement"] for d in dossiers}
+    assert {"2A", "2B", "971", "972", "973", "974", "976"} <= departements
+    assert departements & OUT_OF_SCOPE_DEPARTEMENTS
+    share = Counter(d.intent for d in dossiers)["complete"] / len(dossiers)
+    assert 0.38 < share < 0.52
+
+
+def test_dates_span_two_years_before_today(dossiers):
+    deposits = [d.depose_at.date() for d in dossiers]
+    assert max(deposits) < TODAY and min(deposits) >= TODAY - timedelta(days=731)
+    assert max(deposits) - min(deposits) > timedelta(days=600)
+    for dossier in dossiers:
+        times = [t.at for t in dossier.traitements]
+        assert times == sorted(times) and dossier.traitements[0].event == "depose"
+        assert dossier.updated_at >= times[-1]
+
+
+def test_trash_deletion_and_old_revision_shares(store, dossiers):
+    assert 1 <= len(store.trash_index(1)) <= 15
+    assert 1 <= len(store.deleted[1]) <= 15
+    old = sum(1 for d in dossiers if d.revision == 0) / len(dossiers)
+    assert 0.05 < old < 0.2
+    assert all("autres_emplois" not in d.values for d in dossiers if d.revision == 0)
+
+
+def test_addresses_agree_with_their_departement(dossiers):
+    for dossier in dossiers:
+        commune = dossier.values["adresse_etudiant"].commune
+        assert commune.insee[:2] == commune.departement[:2]
+        assert commune.postal_code[:2] in (commune.departement[:2], "20")
+
+
+def _annual_hours(values):
+    weekly = values["heures_nombre"] if values["heures_unite"] == "Par semaine" else values["heures_nombre"] / 4
+    weekly += sum(row["autre_heures_semaine"] for _, row in values.get("autres_emplois") or ())
+    return weekly * 52
+
+
+def test_complete_dossiers_have_no_defect(dossiers):
+    for dossier in (d for d in dossiers if d.intent == "complete"):
+        v = dossier.values
+        assert luhn_valid(v["employeur_siret"].siret) and len(v["employeur_siret"].siret) == 14
+        assert v["nationalite"] not in EXEMPT_NATIONALITIES
+        assert v["titre_departement"] not in OUT_OF_SCOPE_DEPARTEMENTS
+        start = date.fromisoformat(v["contrat_date_debut"])
+        end = date.fromisoformat(v["contrat_date_fin"]) if v["contrat_date_fin"] else None
+        assert end is None and v["contrat_type"] == "CDI" or end > start
+        assert date.fromisoformat(v["titre_date_debut"]) < start
+        assert date.fromisoformat(v["titre_date_expiration"]) > (end or start + timedelta(days=365))
+        age = (dossier.depose_at.date() - date.fromisoformat(v["date_naissance"])).days / 365.25
+        assert 18 <= age <= 35
+        if v["contrat_type"] in ("CDD", "CDI"):
+            assert _annual_hours(v) < (804 if v["nationalite"] == "DZ" else 964)
+        for key in required_documents(v):
+            assert 1 <= len(v[key]) <= 3
+            assert all(0 < f.byte_size <= MAX_BYTES and not f.filename.endswith(".zip") for f in v[key])
+        assert dossier.anomaly is None
+
+
+def test_each_defect_intent_carries_its_defect(dossiers):
+    by_intent = {}
+    for dossier in dossiers:
+        by_intent.setdefault(dossier.intent, []).append(dossier)
+    for d in by_intent["missing_document"]:
+        assert any(d.values[key] == () for key in required_documents(d.values))
+    for d in by_intent["bad_file"]:
+        assert any(len(files) == 4 or any(f.byte_size in (0,) or f.byte_size > MAX_BYTES
+                                          or f.content_type == "application/zip" for f in files)
+                   for files in (d.values[k] for k in required_documents(d.values)))
+    for d in by_intent["inconsistent_dates"]:
+        assert d.values["contrat_date_fin"] < d.values["contrat_date_debut"]
+    for d in by_intent["permit_expired_at_start"]:
+        assert d.values["titre_date_expiration"] < d.values["contrat_date_debut"]
+    for d in by_intent["permit_ends_before_contract"]:
+        v = d.values
+        assert v["contrat_date_debut"] < v["titre_date_expiration"] < v["contrat_date_fin"]
+    for d in by_intent["hours_over_cap"]:
+        assert d.values["contrat_type"] in ("CDD", "CDI") and _annual_hours(d.values) > 964
+    for d in by_intent["invalid_siret"]:
+        siret = d.values["employeur_siret"].siret
+        assert len(siret) == 14 and not luhn_valid(siret) and not siret.startswith("356000000")
+    for d in by_intent["out_of_scope_nationality"]:
+        assert d.values["nationalite"] in EXEMPT_NATIONALITIES
+    variants = set()
+    for d in by_intent["malformed"]:
+        if d.anomaly:
+            variants.add(d.anomaly[0])
+        else:
+            assert d.values["date_naissance"].endswith("-02-30")
+            variants.add("impossible_date")
+    assert variants == {"missing_champ", "extra_champ", "impossible_date"}
+
+
+def test_conditional_documents_are_exercised(dossiers):
+    conditional = {d.key for d in default_procedure().champs if d.when}
+    missing = {key for d in dossiers if d.intent == "missing_document"
+               for key in required_documents(d.values) if d.values[key] == ()}
+    assert len(missing & conditional) >= 4
+
+
+def test_accepted_dossiers_mostly_carry_the_apt_period(dossiers):
+    accepted = [d for d in dossiers if d.state == "accepte"]
+    with_period = [d for d in accepted if "apt_date_debut" in d.annotations]
+    assert len(with_period) / len(accepted) > 0.85
+    assert all((d.annotations["apt_date_debut"] <= d.annotations["apt_date_fin"]) == (d.annotation_defect is None)
+               for d in with_period)
+
+
+def test_names_include_markup_and_punctuation(dossiers):
+    names = {d.values["nom"] for d in dossiers}
+    assert any("'" in n for n in names) and any("-" in n for n in names)
+    assert any(c in "".join(names) for c in "éèëïöü")
