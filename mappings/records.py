@@ -92,6 +92,8 @@ class Contract:
     monthly_gross_salary: Decimal | None = None
     regulated_profession: bool | None = None
     model_or_live_show: bool | None = None
+    # No champ asks it yet: set when the procedure gains one (OPCO-validated apprenticeship).
+    opco_validated: bool | None = None
     workplace_postal_code: str | None = None
     workplace_departement: str | None = None
 

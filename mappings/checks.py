@@ -1,0 +1,336 @@
+"""Completeness and consistency checks on a MappedDossier.
+
+One small function per rule, listed in RULES in the order agents read the
+findings; figures and lists come from rules.yaml. Time-relative rules use
+the deposit day (`mapped_on`) as "today", so a result never drifts with the
+calendar. Missing data is not a finding here: the mapping reports it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import jsonschema
+import yaml
+
+from mappings.dossier import CONTRACT_TYPE_BY_LABEL, FILED_BY_STUDENT_BY_LABEL, REQUEST_KIND_BY_LABEL
+from mappings.normalize import add_months, age_on, annual_hours, is_valid_siret
+from mappings.procedure import DefinitionError, Procedure, default_procedure
+from mappings.records import DocumentFile, MappedDossier, MappingIssue
+
+MAPPINGS_DIR = Path(__file__).parent
+RULES_FILE = MAPPINGS_DIR / "rules.yaml"
+RULES_SCHEMA = MAPPINGS_DIR / "rules.schema.json"
+
+BLOCKING, WARNING = "blocking", "warning"
+COMPLET, INCOMPLET, A_VERIFIER, HORS_PERIMETRE = "complet", "incomplet", "a_verifier", "hors_perimetre"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # blocking | warning
+    message: str  # French, for an agent or the applicant
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    revision: str
+    raw: dict  # the validated rules.yaml content
+    document_names: dict[str, str]  # procedure key → French name used in messages
+
+    def section(self, name: str) -> dict:
+        return self.raw[name]
+
+
+# --- loading ---
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _check_against_procedure(raw: dict, procedure: Procedure) -> None:
+    """The rules and procedure.yaml must name the same documents under the same conditions."""
+    documents = raw["documents"]
+    procedure_when = {d.key: d.when for d in procedure.champs if d.type == "piece_justificative" and d.when}
+    rules_when = {item["document"]: item["when"] for item in documents["conditional"]}
+    if procedure_when != rules_when:
+        raise DefinitionError("rules.yaml: documents.conditional does not match the `when` of procedure.yaml "
+                              f"(procedure: {sorted(procedure_when)}, rules: {sorted(rules_when)})")
+    required = {d.key for d in procedure.champs if d.type == "piece_justificative" and d.required}
+    if set(documents["general"]) != required:
+        raise DefinitionError("rules.yaml: documents.general must list the required pièces justificatives "
+                              f"of procedure.yaml: {sorted(required)}")
+
+
+def parse_rules(raw: dict, procedure: Procedure) -> Rules:
+    schema = json.loads(RULES_SCHEMA.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].path) or "(root)"
+        raise DefinitionError(f"rules.yaml invalid at {where}: {errors[0].message}")
+    _check_against_procedure(raw, procedure)
+    names = {d.key: _lower_first(d.label) for d in procedure.champs if d.type == "piece_justificative"}
+    return Rules(revision=raw["revision"], raw=raw, document_names=names)
+
+
+def load_rules(path: Path | str = RULES_FILE, procedure: Procedure | None = None) -> Rules:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DefinitionError(f"{path.name} is not valid YAML: {error}") from None
+    return parse_rules(raw, procedure or default_procedure())
+
+
+@cache
+def default_rules() -> Rules:
+    return load_rules()
+
+
+RULES_REVISION: str = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))["revision"]
+
+
+# --- documents ---
+
+_LABEL_OF_CONTRACT_TYPE = {value: label for label, value in CONTRACT_TYPE_BY_LABEL.items()}
+_LABEL_OF_REQUEST_KIND = {value: label for label, value in REQUEST_KIND_BY_LABEL.items()}
+_LABEL_OF_FILER = {value: label for label, value in FILED_BY_STUDENT_BY_LABEL.items()}
+
+# The record value of each procedure key a `when` may name, as the procedure's option value.
+CONDITION_VALUES: dict[str, Callable[[MappedDossier], object]] = {
+    "depose_par": lambda m: _LABEL_OF_FILER.get(m.employer.filed_by_student),
+    "demande_type": lambda m: _LABEL_OF_REQUEST_KIND.get(m.student.request_kind),
+    "contrat_type": lambda m: _LABEL_OF_CONTRACT_TYPE.get(m.contract.contract_type),
+    "profession_reglementee": lambda m: m.contract.regulated_profession,
+    "mannequin_spectacle": lambda m: m.contract.model_or_live_show,
+}
+
+
+def _condition_holds(mapped: MappedDossier, when: dict) -> bool:
+    return all(key in CONDITION_VALUES and CONDITION_VALUES[key](mapped) in values for key, values in when.items())
+
+
+def required_documents(mapped: MappedDossier, rules: Rules) -> list[str]:
+    documents = rules.section("documents")
+    conditional = [item["document"] for item in documents["conditional"] if _condition_holds(mapped, item["when"])]
+    return list(documents["general"]) + conditional
+
+
+def check_required_documents(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    for key in required_documents(mapped, rules):
+        document = mapped.documents.get(key)
+        if document is None or not document.files:
+            name = rules.document_names.get(key, key)
+            yield Finding("missing_document", BLOCKING, f"Pièce manquante : {name}", key)
+
+
+def _extension(file: DocumentFile) -> str:
+    return file.filename.rsplit(".", 1)[-1].lower() if "." in file.filename else ""
+
+
+def _file_problems(file: DocumentFile, name: str, limits: dict) -> Iterator[tuple[str, str]]:
+    allowed = limits["allowed_types"]
+    content_type = (file.content_type or "").lower()
+    if content_type not in allowed or _extension(file) not in allowed[content_type]:
+        yield "file_type_not_allowed", (f"Le fichier « {file.filename} » ({name}) n'est pas au format accepté : "
+                                        "PDF, JPEG ou PNG uniquement.")
+    if file.byte_size is not None and file.byte_size > limits["max_bytes"]:
+        megabytes = limits["max_bytes"] // (1024 * 1024)
+        yield "file_too_large", f"Le fichier « {file.filename} » ({name}) dépasse {megabytes} Mo."
+    if limits["refuse_empty"] and file.byte_size == 0:
+        yield "empty_file", f"Le fichier « {file.filename} » ({name}) est vide."
+
+
+def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    limits = rules.section("files")
+    for key, document in mapped.documents.items():
+        name = rules.document_names.get(key, key)
+        if len(document.files) > limits["max_files_per_document"]:
+            yield Finding("too_many_files", BLOCKING,
+                          f"Trop de fichiers pour la pièce « {name} » : {len(document.files)} envoyés, "
+                          f"{limits['max_files_per_document']} au plus.", key)
+        for file in document.files:
+            for code, message in _file_problems(file, name, limits):
+                yield Finding(code, BLOCKING, message, key)
+
+
+# --- dates ---
+
+def check_contract_dates(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    contract = mapped.contract
+    if contract.start and contract.end and contract.end < contract.start:
+        yield Finding("contract_dates_inverted", BLOCKING,
+                      "La date de fin du contrat est antérieure à sa date de début.", "contrat_date_fin")
+
+
+def check_contract_start_not_past(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    start, today = mapped.contract.start, mapped.mapped_on
+    tolerance = rules.section("tolerances")["contract_start_past_days"]
+    if start and today and start < today - timedelta(days=tolerance):
+        yield Finding("contract_start_in_past", WARNING,
+                      f"Le contrat a commencé le {start:%d/%m/%Y}, plus de {tolerance} jours avant le dépôt "
+                      "de la demande.", "contrat_date_debut")
+
+
+def check_permit_valid_at_start(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    student, start = mapped.student, mapped.contract.start
+    if start is None:
+        return
+    if student.permit_expiry and student.permit_expiry < start:
+        yield Finding("permit_expired_at_start", BLOCKING,
+                      "Le titre de séjour expire avant le début du contrat.", "titre_date_expiration")
+    elif student.permit_start and student.permit_start > start:
+        yield Finding("permit_not_yet_valid", BLOCKING,
+                      "Le titre de séjour n'est pas encore valide au début du contrat.", "titre_date_debut")
+
+
+def check_permit_covers_contract(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    # A CDI has no end: the APT then ends with the titre, which is normal.
+    expiry, contract = mapped.student.permit_expiry, mapped.contract
+    if expiry and contract.end and (contract.start is None or expiry >= contract.start) and expiry < contract.end:
+        yield Finding("permit_ends_before_contract", WARNING,
+                      f"Le titre de séjour expire le {expiry:%d/%m/%Y}, avant la fin du contrat : l'autorisation "
+                      "ne pourra pas aller au-delà.", "titre_date_expiration")
+
+
+# --- hours and the case of the student ---
+
+def hours_cap(mapped: MappedDossier, rules: Rules) -> Decimal | None:
+    """Annual cap of the student's case, None when the contract is exempt."""
+    hours = rules.section("hours")
+    contract_type = mapped.contract.contract_type
+    if contract_type is not None and contract_type.value in hours["exempt_contract_types"]:
+        return None
+    algerian = mapped.student.nationality_code in hours["algerian_nationalities"]
+    cap = Decimal(str(hours["algerian_cap"] if algerian else hours["student_cap"]))
+    months = hours["pro_rata_permits"].get(mapped.student.permit_kind or "")
+    if months:
+        cap = cap * months / hours["horizon_months"]
+    return cap.quantize(Decimal(1))
+
+
+def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    cap = hours_cap(mapped, rules)
+    estimated = annual_hours(mapped.contract, rules.section("hours")["horizon_months"])
+    if cap is not None and estimated is not None and estimated > cap:
+        yield Finding("hours_over_cap", WARNING,
+                      f"Heures annuelles estimées : {estimated:.0f} h (autres emplois compris), au-delà du "
+                      f"plafond de {cap} h applicable à l'étudiant.", "heures_nombre")
+
+
+def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    residence, contract_type = rules.section("residence"), mapped.contract.contract_type
+    if contract_type is None or contract_type.value not in residence["one_year_required"]:
+        return
+    if mapped.student.resident_one_year is not False:
+        return
+    if contract_type.value in residence["master_cge_exempt"] and mapped.student.master_or_cge:
+        return
+    yield Finding("residence_under_one_year", WARNING,
+                  "Ce contrat demande en principe au moins un an de résidence en France.", "residence_un_an")
+
+
+def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    opco, contract = rules.section("opco"), mapped.contract
+    if contract.contract_type is None or contract.contract_type.value not in opco["contract_types"]:
+        return
+    if contract.opco_validated and mapped.student.nationality_code not in opco["exempt_nationalities"]:
+        yield Finding("apt_probably_not_needed", WARNING,
+                      "APT probablement non nécessaire : contrat d'apprentissage validé par l'OPCO.", "contrat_type")
+
+
+# --- identity ---
+
+def check_siret(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    siret = mapped.employer.siret
+    if siret is not None and not is_valid_siret(siret):
+        yield Finding("invalid_siret", BLOCKING,
+                      "Le numéro SIRET de l'employeur n'est pas valide (14 chiffres, clé de contrôle).",
+                      "employeur_siret")
+
+
+def check_age(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    birth, today, limits = mapped.student.birth_date, mapped.mapped_on, rules.section("age")
+    if birth is None or today is None:
+        return
+    age = age_on(birth, today)
+    if not limits["min"] <= age <= limits["max"]:
+        yield Finding("age_implausible", WARNING,
+                      f"Âge de l'étudiant au dépôt peu vraisemblable ({age} ans) : vérifiez la date de naissance.",
+                      "date_naissance")
+
+
+def check_nationality_in_scope(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    if mapped.student.nationality_code in rules.section("out_of_scope_nationalities"):
+        yield Finding("out_of_scope_nationality", BLOCKING,
+                      "Les ressortissants de l'Union européenne, de l'EEE, de Suisse, de Monaco, d'Andorre et de "
+                      "Saint-Marin n'ont pas besoin d'autorisation de travail : demande hors périmètre.",
+                      "nationalite")
+
+
+Rule = Callable[[MappedDossier, Rules], Iterable[Finding]]
+
+RULES: tuple[Rule, ...] = (
+    check_nationality_in_scope,
+    check_required_documents,
+    check_files,
+    check_siret,
+    check_contract_dates,
+    check_permit_valid_at_start,
+    check_permit_covers_contract,
+    check_contract_start_not_past,
+    check_hours_cap,
+    check_residence,
+    check_opco_apprenticeship,
+    check_age,
+)
+
+
+def check_dossier(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:
+    rules = rules or default_rules()
+    return [finding for rule in RULES for finding in rule(mapped, rules)]
+
+
+def completeness_status(findings: Iterable[Finding], mapping_issues: Iterable[MappingIssue] = ()) -> str:
+    findings = list(findings)
+    if any(f.code.startswith("out_of_scope") for f in findings):
+        return HORS_PERIMETRE
+    if any(f.severity == BLOCKING for f in findings):
+        return INCOMPLET
+    if findings or any(True for _ in mapping_issues):
+        return A_VERIFIER
+    return COMPLET
+
+
+# --- decision (accepted dossiers), not part of completeness ---
+
+def check_decision(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:
+    """Agents' APT period on an accepted dossier: present, ordered, ≤ 12 months, within the titre."""
+    rules = rules or default_rules()
+    start, end, expiry = mapped.agent.apt_start, mapped.agent.apt_end, mapped.student.permit_expiry
+    if start is None or end is None:
+        return [Finding("apt_dates_missing", BLOCKING,
+                        "Dossier accepté sans dates de début et de fin de l'APT : l'attestation ne peut pas "
+                        "être établie.", "apt_date_debut" if start is None else "apt_date_fin")]
+    if end < start:
+        return [Finding("apt_dates_inverted", BLOCKING,
+                        "La date de fin de l'APT est antérieure à sa date de début.", "apt_date_fin")]
+    findings = []
+    max_months = rules.section("apt")["max_months"]
+    if end > add_months(start, max_months) - timedelta(days=1):
+        findings.append(Finding("apt_too_long", BLOCKING,
+                                f"L'APT dépasse {max_months} mois ({start:%d/%m/%Y} – {end:%d/%m/%Y}).",
+                                "apt_date_fin"))
+    if expiry is not None and end > expiry:
+        findings.append(Finding("apt_beyond_permit", BLOCKING,
+                                f"L'APT se termine après l'expiration du titre de séjour ({expiry:%d/%m/%Y}).",
+                                "apt_date_fin"))
+    return findings
+

@@ -1,0 +1,421 @@
+"""DS dossier JSON (the shape of `DossierFragment`) → MappedDossier.
+
+Champs are found by `champDescriptorId` (stable across revisions and
+clones, NOTES §10), by label only as a fallback. Bad data never raises:
+each problem becomes a MappingIssue and the field stays None.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable
+
+from mappings import normalize
+from mappings.procedure import ChampDefinition, Procedure
+from mappings.records import (
+    ContractType,
+    Document,
+    DocumentFile,
+    HoursUnit,
+    MappedDossier,
+    MappingIssue,
+)
+
+CONTRACT_TYPE_BY_LABEL = {
+    "CDD": ContractType.CDD,
+    "CDI": ContractType.CDI,
+    "Contrat d'apprentissage": ContractType.APPRENTISSAGE,
+    "Contrat de professionnalisation": ContractType.PROFESSIONNALISATION,
+    "Contrat doctoral": ContractType.DOCTORAL,
+    "Convention CIFRE": ContractType.CIFRE,
+    "Contrat d'ATER": ContractType.ATER,
+    "Interne en médecine, pharmacie ou odontologie": ContractType.INTERNE,
+}
+REQUEST_KIND_BY_LABEL = {"Première demande": "first", "Renouvellement": "renewal"}
+FILED_BY_STUDENT_BY_LABEL = {"L'employeur": False, "L'étudiant, mandaté par l'employeur": True}
+HOURS_UNIT_BY_LABEL = {"Par semaine": HoursUnit.PER_WEEK, "Par mois": HoursUnit.PER_MONTH}
+
+# What DS sends for each procedure type when the query names the fragment
+# (fragments.graphql does); anything else is a degraded typing (NOTES §11.2).
+EXPECTED_TYPENAMES = {
+    "address": {"AddressChamp"},
+    "checkbox": {"CheckboxChamp"},
+    "civilite": {"CiviliteChamp"},
+    "communes": {"CommuneChamp"},
+    "date": {"DateChamp"},
+    "datetime": {"DatetimeChamp"},
+    "decimal_number": {"DecimalNumberChamp"},
+    "departements": {"DepartementChamp"},
+    "drop_down_list": {"DropDownListChamp"},
+    "email": {"TextChamp"},
+    "integer_number": {"IntegerNumberChamp"},
+    "pays": {"PaysChamp"},
+    "phone": {"TextChamp"},
+    "piece_justificative": {"PieceJustificativeChamp"},
+    "repetition": {"RepetitionChamp"},
+    "siret": {"SiretChamp"},
+    "text": {"TextChamp"},
+    "textarea": {"TextChamp"},
+    "yes_no": {"YesNoChamp"},
+}
+LAYOUT_TYPES = {"header_section", "explication"}
+_POSTAL_CODE_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _fit(value: str | None, length: int) -> str | None:
+    """Codes longer than their column are garbage, not something to truncate."""
+    return value if value is not None and len(value) <= length else None
+
+
+@dataclass
+class _Context:
+    mapped: MappedDossier
+    hours_text: str | None = None
+
+    def issue(self, field_name: str, code: str, message: str) -> None:
+        self.mapped.issues.append(MappingIssue(field=field_name, code=code, message=message))
+
+
+# --- readers: the value of a champ, from its typed alias or its stringValue ---
+
+def read_text(champ: dict) -> str | None:
+    return normalize.blank_to_none(_str(champ.get("text")) or _str(champ.get("stringValue")))
+
+
+def read_choice(champ: dict) -> str | None:
+    return normalize.blank_to_none(
+        _str(champ.get("choice")) or _str(champ.get("text")) or _str(champ.get("stringValue"))
+    )
+
+
+def read_date(champ: dict):
+    return normalize.parse_date(_str(champ.get("date")) or _str(champ.get("stringValue")))
+
+
+def read_decimal(champ: dict) -> Decimal | None:
+    for alias in ("decimalNumber", "integerNumber"):
+        value = champ.get(alias)
+        if value is not None and not isinstance(value, (dict, list)):
+            return normalize.parse_decimal(value)
+    return normalize.parse_decimal(_str(champ.get("stringValue")))
+
+
+def read_bool(champ: dict) -> bool | None:
+    for alias in ("yesNo", "checked"):
+        if isinstance(champ.get(alias), bool):
+            return champ[alias]
+    return normalize.parse_bool(_str(champ.get("stringValue")))
+
+
+def read_civilite(champ: dict) -> str | None:
+    value = normalize.blank_to_none(_str(champ.get("civilite")) or _str(champ.get("stringValue")))
+    return _fit(value.rstrip(".") if value else None, 5)
+
+
+def read_address(champ: dict) -> dict:
+    """Postal code, city, INSEE code and département, whatever the typing of the champ."""
+    address, commune = _dict(champ.get("address")), _dict(champ.get("commune"))
+    label = normalize.clean_text(_str(address.get("label")) or _str(champ.get("stringValue")))
+    postal_code = normalize.normalize_postal_code(_str(address.get("postalCode")) or _str(commune.get("postalCode")))
+    if postal_code is None and label:
+        found = _POSTAL_CODE_IN_TEXT.search(label)
+        postal_code = found.group(1) if found else None
+    departement = _str(address.get("departmentCode")) or _str(_dict(champ.get("departement")).get("code"))
+    return {
+        "label": label,
+        "postal_code": postal_code,
+        "city": normalize.clean_text(_str(address.get("cityName")) or _str(commune.get("name"))),
+        "insee_code": _fit(normalize.blank_to_none(_str(address.get("cityCode")) or _str(commune.get("code"))), 5),
+        "departement": normalize.normalize_departement_code(departement),
+    }
+
+
+# --- handlers: where each champ's value goes in the record ---
+
+Handler = Callable[[_Context, dict, ChampDefinition], None]
+
+
+def _assign(path: str, reader, convert=lambda value: value, error_code: str = "invalid_value") -> Handler:
+    part, attribute = path.split(".")
+
+    def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+        try:
+            value = convert(reader(champ))
+        except (ValueError, ArithmeticError) as error:
+            context.issue(definition.key, error_code, f"« {definition.label} » : {error}")
+            return
+        setattr(getattr(context.mapped, part), attribute, value)
+
+    return handler
+
+
+def _option(path: str, options: dict) -> Handler:
+    """A drop-down whose option label becomes a code; an unknown option is an issue."""
+    part, attribute = path.split(".")
+
+    def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+        label = read_choice(champ)
+        if label is None:
+            return
+        if label not in options:
+            context.issue(definition.key, "unknown_option", f"« {definition.label} » : option inconnue « {label} ».")
+            return
+        setattr(getattr(context.mapped, part), attribute, options[label])
+
+    return handler
+
+
+def _nationality(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    pays = _dict(champ.get("pays"))
+    name = normalize.clean_text(_str(pays.get("name")) or _str(champ.get("stringValue")))
+    code = normalize.blank_to_none(_str(pays.get("code")))
+    if code is None and name and re.fullmatch(r"[A-Za-z]{2}", name):
+        code = name
+    context.mapped.student.nationality_name = name
+    context.mapped.student.nationality_code = _fit(code.upper() if code else None, 2)
+
+
+def _student_address(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    parts, student = read_address(champ), context.mapped.student
+    student.address_label = parts["label"]
+    student.postal_code = parts["postal_code"]
+    student.city = parts["city"]
+    student.city_insee_code = parts["insee_code"]
+    student.address_departement = parts["departement"]
+
+
+def _workplace(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    parts = read_address(champ)
+    context.mapped.contract.workplace_postal_code = parts["postal_code"]
+    context.mapped.contract.workplace_departement = parts["departement"]
+
+
+def _permit_departement(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    code = _str(_dict(champ.get("departement")).get("code")) or _str(champ.get("stringValue"))
+    context.mapped.student.permit_departement = normalize.normalize_departement_code(code)
+
+
+def _employer_siret(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    etablissement, employer = _dict(champ.get("etablissement")), context.mapped.employer
+    address, entreprise = _dict(etablissement.get("address")), _dict(etablissement.get("entreprise"))
+    siret = normalize.digits_only(_str(etablissement.get("siret")) or _str(champ.get("stringValue")))
+    if siret is not None and len(siret) > 14:
+        context.issue(definition.key, "invalid_siret", f"« {definition.label} » : le SIRET saisi a plus de 14 chiffres.")
+        siret = None
+    employer.siret = siret
+    employer.company_name = normalize.clean_text(_str(entreprise.get("raisonSociale")))
+    employer.naf = _fit(normalize.blank_to_none(_str(etablissement.get("naf"))), 10)
+    employer.postal_code = normalize.normalize_postal_code(_str(address.get("postalCode")))
+    employer.city = normalize.clean_text(_str(address.get("cityName")))
+    employer.departement = normalize.normalize_departement_code(_str(address.get("departmentCode")))
+
+
+def _hours_value(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    # Free text such as "35 heures/semaine" (the old form) also tells the unit.
+    context.hours_text = read_text(champ)
+    _assign("contract.hours_value", read_decimal, error_code="invalid_number")(context, champ, definition)
+
+
+def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    hours_child = next((child for child in definition.champs if child.key == "autre_heures_semaine"), None)
+    if hours_child is None:
+        return
+    total = Decimal(0)
+    for row in _list(champ.get("rows")):
+        for child in _list(_dict(row).get("champs")):
+            child = _dict(child)
+            if child.get("champDescriptorId") != hours_child.id and child.get("label") != hours_child.label:
+                continue
+            try:
+                total += read_decimal(child) or Decimal(0)
+            except (ValueError, ArithmeticError) as error:
+                context.issue(hours_child.key, "invalid_number", f"« {hours_child.label} » : {error}")
+    context.mapped.contract.other_jobs_hours_per_week = total
+
+
+def _document(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+    files = []
+    for raw_file in _list(champ.get("files")):
+        raw_file = _dict(raw_file)
+        try:
+            byte_size = int(raw_file["byteSizeBigInt"]) if raw_file.get("byteSizeBigInt") is not None else None
+        except (TypeError, ValueError):
+            byte_size = None
+            context.issue(definition.key, "invalid_number", f"« {definition.label} » : taille de fichier illisible.")
+        files.append(DocumentFile(
+            filename=_str(raw_file.get("filename")) or "",
+            content_type=normalize.blank_to_none(_str(raw_file.get("contentType"))),
+            byte_size=byte_size,
+            checksum=_str(raw_file.get("checksum")),
+        ))
+    context.mapped.documents[definition.key] = Document(key=definition.key, files=files)
+
+
+HANDLERS: dict[str, Handler] = {
+    "civilite": _assign("student.civilite", read_civilite),
+    "nom": _assign("student.last_name", read_text, normalize.clean_last_name),
+    "prenom": _assign("student.first_name", read_text, normalize.clean_first_name),
+    "date_naissance": _assign("student.birth_date", read_date, error_code="invalid_date"),
+    "lieu_naissance": _assign("student.birth_place", read_text, normalize.clean_text),
+    "nationalite": _nationality,
+    "email_etudiant": _assign("student.email", read_text, normalize.clean_email),
+    "telephone_etudiant": _assign("student.phone", read_text, normalize.clean_text),
+    "adresse_etudiant": _student_address,
+    "demande_type": _option("student.request_kind", REQUEST_KIND_BY_LABEL),
+    "apt_precedente_reference": _assign("student.previous_apt_reference", read_text, normalize.clean_text),
+    "titre_type": _assign("student.permit_kind", read_choice, normalize.clean_text),
+    "titre_numero": _assign("student.permit_number", read_text, normalize.clean_text),
+    "titre_date_debut": _assign("student.permit_start", read_date, error_code="invalid_date"),
+    "titre_date_expiration": _assign("student.permit_expiry", read_date, error_code="invalid_date"),
+    "titre_departement": _permit_departement,
+    "titre_prefecture": _assign("student.permit_prefecture", read_text, normalize.clean_text),
+    "residence_un_an": _assign("student.resident_one_year", read_bool),
+    "formation_master_cge": _assign("student.master_or_cge", read_bool),
+    "depose_par": _option("employer.filed_by_student", FILED_BY_STUDENT_BY_LABEL),
+    "employeur_siret": _employer_siret,
+    "employeur_nom": _assign("employer.representative_last_name", read_text, normalize.clean_last_name),
+    "employeur_prenom": _assign("employer.representative_first_name", read_text, normalize.clean_first_name),
+    "employeur_email": _assign("employer.email", read_text, normalize.clean_email),
+    "employeur_telephone": _assign("employer.phone", read_text, normalize.clean_text),
+    "emploi_intitule": _assign("contract.job_title", read_text, normalize.clean_text),
+    "lieu_travail": _workplace,
+    "contrat_type": _option("contract.contract_type", CONTRACT_TYPE_BY_LABEL),
+    "contrat_date_debut": _assign("contract.start", read_date, error_code="invalid_date"),
+    "contrat_date_fin": _assign("contract.end", read_date, error_code="invalid_date"),
+    "heures_unite": _option("contract.hours_unit", HOURS_UNIT_BY_LABEL),
+    "heures_nombre": _hours_value,
+    "salaire_brut_mensuel": _assign("contract.monthly_gross_salary", read_decimal, error_code="invalid_number"),
+    "profession_reglementee": _assign("contract.regulated_profession", read_bool),
+    "mannequin_spectacle": _assign("contract.model_or_live_show", read_bool),
+    "autres_emplois": _other_jobs,
+    "apt_date_debut": _assign("agent.apt_start", read_date, error_code="invalid_date"),
+    "apt_date_fin": _assign("agent.apt_end", read_date, error_code="invalid_date"),
+}
+
+
+# --- matching champs to the procedure ---
+
+@dataclass(frozen=True)
+class _Lookup:
+    by_id: dict[str, ChampDefinition] = field(default_factory=dict)
+    by_label: dict[str, ChampDefinition] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, definitions) -> "_Lookup":
+        definitions = tuple(definitions)
+        return cls({d.id: d for d in definitions}, {d.label: d for d in definitions})
+
+
+def _match(champ: dict, lookup: _Lookup, context: _Context, report_unknown: bool) -> ChampDefinition | None:
+    definition = lookup.by_id.get(_str(champ.get("champDescriptorId")) or "")
+    if definition is not None:
+        return definition
+    label = _str(champ.get("label"))
+    definition = lookup.by_label.get(label or "")
+    if definition is not None:
+        context.issue(definition.key, "matched_by_label",
+                      f"« {label} » reconnu par son libellé : identifiant inattendu, vérifiez la démarche.")
+    elif report_unknown:
+        context.issue(label or _str(champ.get("champDescriptorId")) or "?", "unknown_champ",
+                      f"Champ inconnu de la procédure : « {label or champ.get('champDescriptorId')} ».")
+    return definition
+
+
+def _map_champ(champ: dict, definition: ChampDefinition, context: _Context) -> None:
+    if definition.type in LAYOUT_TYPES:
+        return
+    typename = _str(champ.get("__typename"))
+    if typename not in EXPECTED_TYPENAMES.get(definition.type, {typename}):
+        expected = " ou ".join(sorted(EXPECTED_TYPENAMES[definition.type]))
+        context.issue(definition.key, "unexpected_type",
+                      f"« {definition.label} » reçu comme {typename} au lieu de {expected} : valeur lue en texte.")
+    handler = HANDLERS.get(definition.key)
+    if handler is not None:
+        handler(context, champ, definition)
+    elif definition.type == "piece_justificative":
+        _document(context, champ, definition)
+
+
+def _map_section(raw_champs, definitions, context: _Context, report_unknown: bool) -> set[str]:
+    lookup = _Lookup.of(definitions)
+    seen: set[str] = set()
+    for champ in _list(raw_champs):
+        champ = _dict(champ)
+        definition = _match(champ, lookup, context, report_unknown)
+        if definition is None or definition.key in seen:
+            continue
+        seen.add(definition.key)
+        _map_champ(champ, definition, context)
+    return seen
+
+
+def _report_missing(procedure: Procedure, seen: set[str], context: _Context) -> None:
+    for definition in procedure.champs:
+        if definition.required and definition.type not in LAYOUT_TYPES and definition.key not in seen:
+            context.issue(definition.key, "missing_champ", f"Champ obligatoire absent du dossier : « {definition.label} ».")
+
+
+def _finish_hours(context: _Context) -> None:
+    contract = context.mapped.contract
+    if contract.hours_unit is None:
+        contract.hours_unit = normalize.hours_unit_from_text(context.hours_text)
+    # An unknown unit is already reported (missing or unknown option); weekly is the form's default.
+    contract.hours_per_week = normalize.hours_per_week(contract.hours_value, contract.hours_unit or HoursUnit.PER_WEEK)
+
+
+def _deposit(raw: dict, context: _Context) -> None:
+    try:
+        submitted_at = normalize.parse_datetime(_str(raw.get("dateDepot")))
+    except ValueError as error:
+        context.issue("dateDepot", "invalid_date", f"Date de dépôt : {error}")
+        return
+    context.mapped.submitted_at = submitted_at
+    context.mapped.mapped_on = submitted_at.date() if submitted_at else None
+
+
+def _number(raw: dict, context: _Context) -> int:
+    try:
+        return int(raw.get("number"))
+    except (TypeError, ValueError, OverflowError):
+        context.issue("number", "invalid_number", "Numéro de dossier absent ou illisible.")
+        return 0
+
+
+def map_dossier(raw: dict, procedure: Procedure) -> MappedDossier:
+    raw = _dict(raw)
+    context = _Context(MappedDossier(number=0))
+    context.mapped.number = _number(raw, context)
+    _deposit(raw, context)
+    seen = _map_section(raw.get("champs"), procedure.champs, context, report_unknown=True)
+    # Agents may add their own annotations: only ours matter, the others are not an anomaly.
+    _map_section(raw.get("annotations"), procedure.annotations, context, report_unknown=False)
+    _report_missing(procedure, seen, context)
+    _finish_hours(context)
+    return context.mapped
+
+
+def champs_by_key(raw: dict, procedure: Procedure) -> dict[str, dict]:
+    """The raw champs and annotations of a dossier, keyed by procedure key (id first, then label)."""
+    result: dict[str, dict] = {}
+    for section, definitions in (("champs", procedure.champs), ("annotations", procedure.annotations)):
+        lookup = _Lookup.of(definitions)
+        for champ in _list(_dict(raw).get(section)):
+            champ = _dict(champ)
+            definition = lookup.by_id.get(_str(champ.get("champDescriptorId")) or "") \
+                or lookup.by_label.get(_str(champ.get("label")) or "")
+            if definition is not None:
+                result.setdefault(definition.key, champ)
+    return result

@@ -1,0 +1,217 @@
+"""Value-level normalisation: names, dates, SIRET, postal codes, hours.
+
+Every function takes what DS may send (None, blank, odd formats) and either
+returns a clean value or raises ValueError with a short reason; the mapping
+turns that reason into a MappingIssue. Nothing here knows about champs.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from mappings.records import Contract, ContractType, HoursUnit
+
+WEEKS_PER_YEAR = Decimal(52)
+MONTHS_PER_YEAR = Decimal(12)
+# La Poste's establishments share this SIREN and their SIRETs do not follow Luhn.
+LA_POSTE_SIREN = "356000000"
+
+_SPACES = re.compile(r"\s+")
+_FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_NUMBER_IN_TEXT = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def blank_to_none(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def clean_text(value) -> str | None:
+    """Strip and collapse inner whitespace (tabs, double spaces, newlines)."""
+    text = blank_to_none(value)
+    return _SPACES.sub(" ", text) if text else None
+
+
+def clean_first_name(value) -> str | None:
+    # Accents and case are the person's own spelling: keep them.
+    return clean_text(value)
+
+
+def clean_last_name(value) -> str | None:
+    text = clean_text(value)
+    return text.upper() if text else None
+
+
+def clean_email(value) -> str | None:
+    text = blank_to_none(value)
+    return text.lower() if text else None
+
+
+def parse_date(value) -> date | None:
+    """ISO date (or the date part of an ISO datetime) or dd/mm/yyyy; None when blank."""
+    text = blank_to_none(value)
+    if text is None:
+        return None
+    french = _FRENCH_DATE.match(text)
+    if french:
+        day, month, year = (int(part) for part in french.groups())
+    try:
+        return date(year, month, day) if french else date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"date impossible ou mal formée : {text!r}") from None
+
+
+def parse_datetime(value) -> datetime | None:
+    """Aware datetime; a naive value is taken as UTC (DS always sends an offset)."""
+    text = blank_to_none(value)
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"date et heure mal formées : {text!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def parse_decimal(value) -> Decimal | None:
+    """A number from a JSON number or a French text ("35,5", "35 heures")."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"nombre invalide : {value!r}")
+        return Decimal(str(value))
+    text = blank_to_none(value)
+    if text is None:
+        return None
+    found = _NUMBER_IN_TEXT.search(text.replace("\u00a0", "").replace(" ", ""))
+    if not found:
+        raise ValueError(f"nombre illisible : {text!r}")
+    try:
+        return Decimal(found.group().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"nombre illisible : {text!r}") from None
+
+
+def parse_bool(value) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("oui", "true", "on", "1", "yes"):
+        return True
+    if text in ("non", "false", "off", "0", "no"):
+        return False
+    return None
+
+
+def digits_only(value) -> str | None:
+    text = blank_to_none(value)
+    if text is None:
+        return None
+    digits = re.sub(r"\D", "", text)
+    return digits or None
+
+
+def luhn_valid(digits: str) -> bool:
+    if not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        number = int(char)
+        if position % 2 == 1:
+            number *= 2
+            if number > 9:
+                number -= 9
+        total += number
+    return total % 10 == 0
+
+
+def is_valid_siret(siret: str | None) -> bool:
+    """14 digits passing Luhn; La Poste establishments use a digit sum multiple of 5 instead."""
+    if not siret or len(siret) != 14 or not siret.isdigit():
+        return False
+    if luhn_valid(siret):
+        return True
+    return siret.startswith(LA_POSTE_SIREN) and sum(int(c) for c in siret) % 5 == 0
+
+
+def normalize_postal_code(value) -> str | None:
+    """Five digits, or None. "75 008" and "75008 CEDEX 08" give "75008"."""
+    text = blank_to_none(value)
+    if text is None:
+        return None
+    found = re.match(r"^(\d{2})\s?(\d{3})\b", text)
+    return found.group(1) + found.group(2) if found else None
+
+
+def is_cedex(value) -> bool:
+    return bool(value) and "cedex" in str(value).lower()
+
+
+def normalize_departement_code(value) -> str | None:
+    """"1", "01", "2a", "75 - Paris", "971 – Guadeloupe" → "01", "2A", "75", "971"."""
+    text = blank_to_none(value)
+    if text is None:
+        return None
+    found = re.match(r"^(\d{2,3}|2[abAB])(?!\d)", text)
+    if not found:
+        found = re.match(r"^(\d)(?!\d)", text)
+        return f"0{found.group(1)}" if found else None
+    return found.group(1).upper()
+
+
+def hours_per_week(value: Decimal | None, unit: HoursUnit | None) -> Decimal | None:
+    """Monthly hours are brought to weekly ones over a year (× 12 / 52)."""
+    if value is None:
+        return None
+    if unit == HoursUnit.PER_MONTH:
+        return (value * MONTHS_PER_YEAR / WEEKS_PER_YEAR).quantize(Decimal("0.01"))
+    return value
+
+
+def hours_unit_from_text(text) -> HoursUnit | None:
+    """"Par semaine", "35 heures/semaine", "151,67 h par mois" → the unit."""
+    lowered = (blank_to_none(text) or "").lower()
+    if "mois" in lowered or "month" in lowered or "mensuel" in lowered:
+        return HoursUnit.PER_MONTH
+    if "semaine" in lowered or "hebdo" in lowered or "week" in lowered:
+        return HoursUnit.PER_WEEK
+    return None
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later, clipped to the month's end (31 Jan + 1 → 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def age_on(birth_date: date, day: date) -> int:
+    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - (0 if had_birthday else 1)
+
+
+def weeks_within_horizon(start: date, end: date | None, horizon_months: int = 12) -> Decimal:
+    """Weeks of the contract inside the `horizon_months` after its start (no end: the whole horizon)."""
+    horizon_end = add_months(start, horizon_months) - timedelta(days=1)
+    last_day = horizon_end if end is None else min(end, horizon_end)
+    days = (last_day - start).days + 1
+    return Decimal(max(days, 0)) / Decimal(7)
+
+
+def annual_hours(contract: Contract, horizon_months: int = 12) -> Decimal | None:
+    """Hours worked in the first 12 months of the contract, other jobs included.
+
+    A CDI counts for the whole horizon; so does a contract whose end is
+    unknown, which errs on the side of the student's cap.
+    """
+    if contract.start is None or contract.hours_per_week is None:
+        return None
+    end = None if contract.contract_type == ContractType.CDI else contract.end
+    weekly = contract.hours_per_week + (contract.other_jobs_hours_per_week or Decimal(0))
+    weeks = weeks_within_horizon(contract.start, end, horizon_months)
+    return (weekly * weeks).quantize(Decimal("0.01"))

@@ -1,0 +1,467 @@
+import dataclasses
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mappings import checks
+from mappings.checks import (
+    RULES,
+    RULES_REVISION,
+    Finding,
+    check_decision,
+    check_dossier,
+    completeness_status,
+    default_rules,
+    hours_cap,
+    parse_rules,
+    required_documents,
+)
+from mappings.procedure import DefinitionError, default_procedure
+from mappings.records import (
+    AgentAnnotations,
+    Contract,
+    ContractType,
+    Document,
+    DocumentFile,
+    Employer,
+    HoursUnit,
+    MappedDossier,
+    MappingIssue,
+    Student,
+)
+
+DEPOSIT = date(2025, 3, 3)
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return default_rules()
+
+
+def pdf(name: str = "piece.pdf", size: int = 150_000) -> DocumentFile:
+    return DocumentFile(filename=name, content_type="application/pdf", byte_size=size, checksum="x")
+
+
+def complete(**contract_changes) -> MappedDossier:
+    """A dossier that every rule accepts: the `complete` intent."""
+    documents = {key: Document(key, [pdf(f"{key}.pdf")])
+                 for key in ("pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat")}
+    contract = Contract(
+        job_title="Vendeuse", contract_type=ContractType.CDD, start=date(2025, 4, 1), end=date(2025, 12, 31),
+        hours_unit=HoursUnit.PER_WEEK, hours_value=Decimal(15), hours_per_week=Decimal(15),
+        regulated_profession=False, model_or_live_show=False,
+    )
+    return MappedDossier(
+        number=7,
+        student=Student(last_name="TEST", first_name="Synthétique", birth_date=date(2002, 6, 1),
+                        nationality_code="MA", request_kind="first", permit_kind="Carte de séjour étudiant",
+                        permit_start=date(2024, 9, 1), permit_expiry=date(2026, 8, 31), permit_departement="75",
+                        resident_one_year=True, master_or_cge=False),
+        employer=Employer(siret="12345678900015", filed_by_student=False),
+        contract=dataclasses.replace(contract, **contract_changes),
+        documents=documents,
+        mapped_on=DEPOSIT,
+    )
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [finding.code for finding in findings]
+
+
+def run(rule, mapped, rules) -> list[str]:
+    return codes(list(rule(mapped, rules)))
+
+
+def test_complete_dossier_has_no_finding(rules):
+    assert check_dossier(complete(), rules) == []
+    assert completeness_status([], []) == "complet"
+
+
+def test_revision_comes_from_the_rules_file(rules):
+    assert RULES_REVISION == rules.revision == yaml.safe_load(checks.RULES_FILE.read_text())["revision"]
+
+
+# --- documents ---
+
+@pytest.mark.parametrize("change, extra", [
+    (lambda m: setattr(m.employer, "filed_by_student", True), ["pj_mandat"]),
+    (lambda m: setattr(m.student, "request_kind", "renewal"), ["pj_apt_precedente", "pj_bulletins_salaire"]),
+    (lambda m: setattr(m.contract, "contract_type", ContractType.CIFRE), ["pj_cifre"]),
+    (lambda m: setattr(m.contract, "contract_type", ContractType.ATER), ["pj_ater"]),
+    (lambda m: setattr(m.contract, "contract_type", ContractType.INTERNE), ["pj_interne"]),
+    (lambda m: setattr(m.contract, "regulated_profession", True), ["pj_profession_reglementee"]),
+    (lambda m: setattr(m.contract, "model_or_live_show", True), ["pj_licence_spectacle"]),
+    (lambda m: None, []),
+])
+def test_required_documents_by_case(rules, change, extra):
+    mapped = complete()
+    change(mapped)
+    general = ["pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat"]
+    assert required_documents(mapped, rules) == general + extra
+    findings = list(checks.check_required_documents(mapped, rules))
+    assert [f.field for f in findings] == extra
+    for key in extra:
+        mapped.documents[key] = Document(key, [pdf()])
+    assert list(checks.check_required_documents(mapped, rules)) == []
+
+
+def test_missing_document_message_names_it_in_french(rules):
+    mapped = complete()
+    mapped.documents["pj_passeport"] = Document("pj_passeport", [])
+    [finding] = checks.check_required_documents(mapped, rules)
+    assert (finding.code, finding.severity) == ("missing_document", "blocking")
+    assert finding.message == "Pièce manquante : passeport (pages d'identité)"
+
+
+def test_rules_and_procedure_conditions_must_agree():
+    raw = yaml.safe_load(checks.RULES_FILE.read_text())
+    raw["documents"]["conditional"][0]["when"] = {"depose_par": ["L'employeur"]}
+    with pytest.raises(DefinitionError, match="does not match"):
+        parse_rules(raw, default_procedure())
+
+
+def test_rules_file_is_validated_against_its_schema():
+    raw = yaml.safe_load(checks.RULES_FILE.read_text())
+    raw["hours"]["student_cap"] = "beaucoup"
+    with pytest.raises(DefinitionError, match="hours/student_cap"):
+        parse_rules(raw, default_procedure())
+
+
+# --- files ---
+
+@pytest.mark.parametrize("file, code", [
+    (DocumentFile("archive.zip", "application/zip", 1000, None), "file_type_not_allowed"),
+    (DocumentFile("scan.pdf", "image/png", 1000, None), "file_type_not_allowed"),  # extension and type disagree
+    (DocumentFile("scan", "application/pdf", 1000, None), "file_type_not_allowed"),
+    (DocumentFile("gros.pdf", "application/pdf", 10 * 1024 * 1024 + 1, None), "file_too_large"),
+    (DocumentFile("vide.pdf", "application/pdf", 0, None), "empty_file"),
+])
+def test_bad_file_is_blocking(rules, file, code):
+    mapped = complete()
+    mapped.documents["pj_contrat"].files.append(file)
+    findings = list(checks.check_files(mapped, rules))
+    assert codes(findings) == [code]
+    assert findings[0].severity == "blocking" and findings[0].field == "pj_contrat"
+
+
+@pytest.mark.parametrize("file", [
+    DocumentFile("photo.JPEG", "image/jpeg", 10 * 1024 * 1024, None),
+    DocumentFile("scan.png", "image/png", 1, None),
+    DocumentFile("contrat.pdf", "application/pdf", None, None),
+])
+def test_good_files_pass(rules, file):
+    mapped = complete()
+    mapped.documents["pj_contrat"].files.append(file)
+    assert run(checks.check_files, mapped, rules) == []
+
+
+def test_at_most_three_files_per_document(rules):
+    mapped = complete()
+    mapped.documents["pj_contrat"].files[:] = [pdf(f"p{i}.pdf") for i in range(3)]
+    assert run(checks.check_files, mapped, rules) == []
+    mapped.documents["pj_contrat"].files.append(pdf("p4.pdf"))
+    assert run(checks.check_files, mapped, rules) == ["too_many_files"]
+
+
+# --- dates ---
+
+def test_contract_end_before_start_is_blocking(rules):
+    assert run(checks.check_contract_dates, complete(end=date(2025, 3, 1)), rules) == ["contract_dates_inverted"]
+    assert run(checks.check_contract_dates, complete(end=date(2025, 4, 1)), rules) == []
+
+
+def test_contract_start_long_before_deposit_is_a_warning(rules):
+    tolerance = rules.section("tolerances")["contract_start_past_days"]
+    at_limit = complete(start=DEPOSIT - timedelta(days=tolerance))
+    assert run(checks.check_contract_start_not_past, at_limit, rules) == []
+    too_old = complete(start=DEPOSIT - timedelta(days=tolerance + 1))
+    assert run(checks.check_contract_start_not_past, too_old, rules) == ["contract_start_in_past"]
+
+
+def test_permit_must_be_valid_at_contract_start(rules):
+    mapped = complete()
+    mapped.student.permit_expiry = date(2025, 3, 31)
+    assert run(checks.check_permit_valid_at_start, mapped, rules) == ["permit_expired_at_start"]
+    mapped.student.permit_expiry = date(2025, 4, 1)
+    assert run(checks.check_permit_valid_at_start, mapped, rules) == []
+    mapped.student.permit_start = date(2025, 4, 2)
+    assert run(checks.check_permit_valid_at_start, mapped, rules) == ["permit_not_yet_valid"]
+
+
+def test_permit_ending_before_the_contract_is_a_warning(rules):
+    mapped = complete()
+    mapped.student.permit_expiry = date(2025, 12, 30)
+    assert run(checks.check_permit_covers_contract, mapped, rules) == ["permit_ends_before_contract"]
+    mapped.student.permit_expiry = date(2025, 12, 31)
+    assert run(checks.check_permit_covers_contract, mapped, rules) == []
+
+
+def test_cdi_without_end_is_not_flagged_for_outliving_the_permit(rules):
+    cdi = complete(contract_type=ContractType.CDI, end=None)
+    assert check_dossier(cdi, rules) == []
+
+
+# --- hours ---
+
+@pytest.mark.parametrize("nationality, permit_kind, contract_type, cap", [
+    ("MA", "Carte de séjour étudiant", ContractType.CDD, Decimal(964)),
+    ("DZ", "Certificat de résidence algérien étudiant", ContractType.CDI, Decimal(804)),
+    ("MA", "Visa long séjour étudiant de 6 mois", ContractType.CDD, Decimal(482)),
+    ("MA", "Carte de séjour étudiant", ContractType.APPRENTISSAGE, None),
+    ("DZ", "Carte de séjour étudiant", ContractType.DOCTORAL, None),
+    ("MA", "Carte de séjour étudiant", ContractType.INTERNE, None),
+])
+def test_hours_cap_by_case(rules, nationality, permit_kind, contract_type, cap):
+    mapped = complete(contract_type=contract_type)
+    mapped.student.nationality_code, mapped.student.permit_kind = nationality, permit_kind
+    assert hours_cap(mapped, rules) == cap
+
+
+def test_hours_over_the_cap_are_a_warning(rules):
+    year = dict(start=date(2025, 4, 1), end=date(2026, 3, 31))
+    assert run(checks.check_hours_cap, complete(hours_per_week=Decimal(18), **year), rules) == []
+    assert run(checks.check_hours_cap, complete(hours_per_week=Decimal(30), **year), rules) == ["hours_over_cap"]
+
+
+def test_other_jobs_count_towards_the_cap(rules):
+    year = dict(start=date(2025, 4, 1), end=date(2026, 3, 31), hours_per_week=Decimal(15))
+    assert run(checks.check_hours_cap, complete(**year), rules) == []
+    with_other_job = complete(other_jobs_hours_per_week=Decimal(5), **year)
+    assert run(checks.check_hours_cap, with_other_job, rules) == ["hours_over_cap"]
+
+
+def test_algerian_cap_is_lower(rules):
+    mapped = complete(hours_per_week=Decimal(17), start=date(2025, 4, 1), end=date(2026, 3, 31))
+    assert run(checks.check_hours_cap, mapped, rules) == []
+    mapped.student.nationality_code = "DZ"
+    assert run(checks.check_hours_cap, mapped, rules) == ["hours_over_cap"]
+
+
+def test_exempt_contracts_have_no_cap(rules):
+    doctoral = complete(contract_type=ContractType.DOCTORAL, hours_per_week=Decimal(35), end=date(2028, 3, 31))
+    assert run(checks.check_hours_cap, doctoral, rules) == []
+
+
+# --- residence and OPCO ---
+
+@pytest.mark.parametrize("contract_type, resident, master, expected", [
+    (ContractType.APPRENTISSAGE, False, False, ["residence_under_one_year"]),
+    (ContractType.APPRENTISSAGE, False, True, []),
+    (ContractType.PROFESSIONNALISATION, False, True, ["residence_under_one_year"]),
+    (ContractType.PROFESSIONNALISATION, True, False, []),
+    (ContractType.CDD, False, False, []),
+    (ContractType.APPRENTISSAGE, None, False, []),
+])
+def test_residence_of_one_year_for_alternance(rules, contract_type, resident, master, expected):
+    mapped = complete(contract_type=contract_type)
+    mapped.student.resident_one_year, mapped.student.master_or_cge = resident, master
+    assert run(checks.check_residence, mapped, rules) == expected
+
+
+@pytest.mark.parametrize("nationality, validated, expected", [
+    ("MA", True, ["apt_probably_not_needed"]),
+    ("DZ", True, []),
+    ("MA", None, []),
+])
+def test_opco_validated_apprenticeship(rules, nationality, validated, expected):
+    mapped = complete(contract_type=ContractType.APPRENTISSAGE, opco_validated=validated)
+    mapped.student.nationality_code = nationality
+    assert run(checks.check_opco_apprenticeship, mapped, rules) == expected
+
+
+# --- identity ---
+
+@pytest.mark.parametrize("siret, expected", [
+    ("12345678900015", []), ("35600000000010", []), ("12345678900016", ["invalid_siret"]),
+    ("1234", ["invalid_siret"]), (None, []),
+])
+def test_siret(rules, siret, expected):
+    mapped = complete()
+    mapped.employer.siret = siret
+    assert run(checks.check_siret, mapped, rules) == expected
+
+
+@pytest.mark.parametrize("birth, expected", [
+    (date(2009, 3, 3), []),  # 16 on the deposit day
+    (date(2009, 3, 4), ["age_implausible"]),
+    (date(1954, 3, 4), []),  # 70
+    (date(1954, 3, 3), ["age_implausible"]),  # 71
+    (None, []),
+])
+def test_age_is_measured_on_the_deposit_day(rules, birth, expected):
+    mapped = complete()
+    mapped.student.birth_date = birth
+    assert run(checks.check_age, mapped, rules) == expected
+
+
+@pytest.mark.parametrize("nationality, expected", [
+    ("DE", ["out_of_scope_nationality"]), ("NO", ["out_of_scope_nationality"]), ("CH", ["out_of_scope_nationality"]),
+    ("MC", ["out_of_scope_nationality"]), ("SM", ["out_of_scope_nationality"]), ("DZ", []), ("US", []), (None, []),
+])
+def test_european_nationals_are_out_of_scope(rules, nationality, expected):
+    mapped = complete()
+    mapped.student.nationality_code = nationality
+    assert run(checks.check_nationality_in_scope, mapped, rules) == expected
+
+
+# --- status ---
+
+def test_status_rule_order():
+    warning, blocking = Finding("x", "warning", "m"), Finding("y", "blocking", "m")
+    out = Finding("out_of_scope_nationality", "blocking", "m")
+    issue = MappingIssue("nom", "missing_champ", "m")
+    assert completeness_status([out, blocking, warning], [issue]) == "hors_perimetre"
+    assert completeness_status([blocking, warning], [issue]) == "incomplet"
+    assert completeness_status([warning], []) == "a_verifier"
+    assert completeness_status([], [issue]) == "a_verifier"
+    assert completeness_status([], []) == "complet"
+
+
+def test_rules_table_has_each_rule_once():
+    assert len(RULES) == len(set(RULES))
+
+
+# --- generator intents: one defect each, one expected status ---
+
+def _missing_mandate(m):
+    m.employer.filed_by_student = True
+
+
+def _zip(m):
+    m.documents["pj_passeport"].files[0] = DocumentFile("passeport.zip", "application/zip", 1000, None)
+
+
+def _four_files(m):
+    m.documents["pj_inscription"].files[:] = [pdf(f"p{i}.pdf") for i in range(4)]
+
+
+def _inverted(m):
+    m.contract.end = m.contract.start - timedelta(days=10)
+
+
+def _expired(m):
+    m.student.permit_expiry = m.contract.start - timedelta(days=1)
+
+
+def _ends_before(m):
+    m.student.permit_expiry = m.contract.end - timedelta(days=1)
+
+
+def _hours(m):
+    m.contract.hours_per_week, m.contract.end = Decimal(30), date(2026, 3, 31)
+
+
+def _algerian_hours(m):
+    m.student.nationality_code, m.contract.hours_per_week, m.contract.end = "DZ", Decimal(17), date(2026, 3, 31)
+
+
+def _siret(m):
+    m.employer.siret = "12345678900016"
+
+
+def _eu(m):
+    m.student.nationality_code = "IT"
+
+
+def _bad_date(m):
+    m.student.birth_date = None
+    m.issues.append(MappingIssue("date_naissance", "invalid_date", "date impossible"))
+
+
+def _no_nom(m):
+    m.issues.append(MappingIssue("nom", "missing_champ", "absent"))
+
+
+@pytest.mark.parametrize("defect, status", [
+    (lambda m: None, "complet"),
+    (lambda m: m.documents.pop("pj_passeport"), "incomplet"),
+    (_missing_mandate, "incomplet"),
+    (_zip, "incomplet"),
+    (_four_files, "incomplet"),
+    (lambda m: setattr(m.documents["pj_contrat"].files[0], "byte_size", 11 * 1024 * 1024), "incomplet"),
+    (lambda m: setattr(m.documents["pj_contrat"].files[0], "byte_size", 0), "incomplet"),
+    (_inverted, "incomplet"),
+    (_expired, "incomplet"),
+    (_ends_before, "a_verifier"),
+    (_hours, "a_verifier"),
+    (_algerian_hours, "a_verifier"),
+    (_siret, "incomplet"),
+    (_eu, "hors_perimetre"),
+    (_bad_date, "a_verifier"),
+    (_no_nom, "a_verifier"),
+], ids=["complete", "missing_document", "missing_mandate", "bad_file_zip", "bad_file_4", "bad_file_big",
+        "bad_file_empty", "inconsistent_dates", "permit_expired_at_start", "permit_ends_before_contract",
+        "hours_over_cap", "hours_over_cap_dz", "invalid_siret", "out_of_scope_nationality", "malformed_date",
+        "malformed_nom"])
+def test_intent_gives_expected_status(rules, defect, status):
+    mapped = complete()
+    defect(mapped)
+    assert completeness_status(check_dossier(mapped, rules), mapped.issues) == status
+
+
+# --- decision checks (accepted dossiers) ---
+
+def decided(start, end, expiry=date(2026, 8, 31)) -> MappedDossier:
+    mapped = complete()
+    mapped.agent = AgentAnnotations(apt_start=start, apt_end=end)
+    mapped.student.permit_expiry = expiry
+    return mapped
+
+
+@pytest.mark.parametrize("start, end, expected", [
+    (date(2025, 4, 1), date(2025, 12, 31), []),
+    (date(2025, 4, 1), date(2026, 3, 31), []),  # exactly 12 months
+    (date(2025, 4, 1), date(2026, 4, 1), ["apt_too_long"]),
+    (None, date(2025, 12, 31), ["apt_dates_missing"]),
+    (date(2025, 4, 1), None, ["apt_dates_missing"]),
+    (date(2025, 4, 1), date(2025, 3, 1), ["apt_dates_inverted"]),
+    (date(2026, 1, 1), date(2026, 9, 30), ["apt_beyond_permit"]),
+])
+def test_check_decision(start, end, expected):
+    assert codes(check_decision(decided(start, end))) == expected
+
+
+def test_decision_checks_do_not_change_completeness(rules):
+    mapped = decided(None, None)
+    assert check_dossier(mapped, rules) == []
+
+
+# --- never raise ---
+
+optional_dates = st.none() | st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
+optional_decimals = st.none() | st.decimals(min_value=0, max_value=1000, places=2)
+files = st.builds(DocumentFile, filename=st.text(max_size=12), content_type=st.none() | st.text(max_size=20),
+                  byte_size=st.none() | st.integers(min_value=0, max_value=20 * 1024 * 1024), checksum=st.none())
+document_keys = st.sampled_from([d.key for d in default_procedure().champs if d.type == "piece_justificative"])
+random_dossiers = st.builds(
+    MappedDossier,
+    number=st.integers(min_value=0, max_value=10**9),
+    student=st.builds(Student, birth_date=optional_dates, permit_start=optional_dates, permit_expiry=optional_dates,
+                      nationality_code=st.none() | st.sampled_from(["DZ", "MA", "FR", "NO", "US"]),
+                      request_kind=st.none() | st.sampled_from(["first", "renewal", "autre"]),
+                      permit_kind=st.none() | st.text(max_size=40),
+                      resident_one_year=st.none() | st.booleans(), master_or_cge=st.none() | st.booleans()),
+    employer=st.builds(Employer, siret=st.none() | st.text(alphabet="0123456789a", max_size=15),
+                       filed_by_student=st.none() | st.booleans()),
+    contract=st.builds(Contract, contract_type=st.none() | st.sampled_from(list(ContractType)), start=optional_dates,
+                       end=optional_dates, hours_per_week=optional_decimals,
+                       other_jobs_hours_per_week=st.decimals(min_value=0, max_value=100, places=2),
+                       regulated_profession=st.none() | st.booleans(), model_or_live_show=st.none() | st.booleans(),
+                       opco_validated=st.none() | st.booleans()),
+    documents=st.dictionaries(document_keys, st.builds(Document, key=st.just("k"), files=st.lists(files, max_size=5)),
+                              max_size=6),
+    agent=st.builds(AgentAnnotations, apt_start=optional_dates, apt_end=optional_dates),
+    mapped_on=optional_dates,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_dossiers)
+def test_checks_never_raise(mapped):
+    findings = check_dossier(mapped)
+    assert completeness_status(findings, mapped.issues) in {"complet", "incomplet", "a_verifier", "hors_perimetre"}
+    assert all(f.severity in ("blocking", "warning") for f in findings + check_decision(mapped))
