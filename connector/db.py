@@ -17,6 +17,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # all so the metadata is complete.
 TABLE_MODULES = (
     "connector.models",
+    "notifications.tables",
+    "jobs.locks",
+    "validity.tables",
 )
 
 
@@ -38,6 +41,9 @@ def make_engine(database_url: str) -> Engine:
             # off by default in SQLite and the cascades rely on them.
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL stays consistent after a crash and only a power
+            # loss can drop the last commits; FULL costs an fsync per commit.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
     return engine
@@ -54,6 +60,10 @@ def alembic_config(engine: Engine):
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the latest migration."""
+    import logging
+
+    # Alembic logs every plugin it loads at INFO: noise in each command's output.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")

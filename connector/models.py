@@ -106,6 +106,7 @@ class Dossier(Base):
     service: Mapped[str | None] = mapped_column(String(200))
     target_groupe_label: Mapped[str | None] = mapped_column(String(200))
     routing_reason: Mapped[str | None] = mapped_column(Text)
+    out_of_scope: Mapped[bool] = mapped_column(Boolean, default=False)
     completeness_status: Mapped[str | None] = mapped_column(String(20), index=True)
     # First time the checks found the dossier complete (stats: deposit → complete).
     completed_at: Mapped[datetime | None]
@@ -186,9 +187,11 @@ class Contract(Base):
     hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     other_jobs_hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     annual_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    hours_cap: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     monthly_gross_salary: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     regulated_profession: Mapped[bool | None] = mapped_column(Boolean)
     model_or_live_show: Mapped[bool | None] = mapped_column(Boolean)
+    opco_validated: Mapped[bool | None] = mapped_column(Boolean)
     workplace_postal_code: Mapped[str | None] = mapped_column(String(10))
     workplace_departement: Mapped[str | None] = mapped_column(String(3))
 
@@ -226,6 +229,7 @@ class Finding(Base):
     dossier_number: Mapped[int] = mapped_column(ForeignKey("dossiers.number", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(60))
     severity: Mapped[str] = mapped_column(String(10))  # blocking | warning
+    field: Mapped[str | None] = mapped_column(String(60))  # procedure key the finding is about
     message: Mapped[str] = mapped_column(Text)
     rules_revision: Mapped[str] = mapped_column(String(40))
 
@@ -257,3 +261,24 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(String(20))  # running | ok | failed
     summary: Mapped[str | None] = mapped_column(Text)
+
+
+class PushOutbox(Base):
+    """One intended mutation on DS. Written before it is sent, so a crash
+    between sending and recording is detected and checked on the next run."""
+
+    __tablename__ = "push_outbox"
+    __table_args__ = (Index("ix_push_outbox_dossier_kind", "dossier_number", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # annotations | label_add | label_remove | groupe | message | instruction
+    payload: Mapped[dict] = mapped_column(JSON)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | sending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    client_mutation_id: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]

@@ -44,3 +44,44 @@ def engine(database_url):
 @pytest.fixture
 def sessions(engine):
     return session_factory(engine)
+
+
+@pytest.fixture
+def make_sandbox():
+    """Start DS sandboxes over real HTTP; each is stopped after the test.
+
+    The démarche has the groupes of the routing table, like the embedded one.
+    """
+    from sandbox.embedded import build_store
+    from sandbox.server import start_server
+
+    servers = []
+
+    def make(dossiers: int = 200, seed: int = 7, rate_limit: int = 1_000_000, window_seconds: float = 60):
+        server = start_server(build_store(dossiers, seed), rate_limit=rate_limit, window_seconds=window_seconds)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def ds_client_for():
+    """A DS client on a sandbox, with fast backoff so retries do not slow the tests."""
+    from connector.client import DSClient
+    from connector.ratelimit import RequestBudget
+
+    clients = []
+
+    def make(server, token: str | None = None, budget: RequestBudget | None = None, **kwargs):
+        kwargs.setdefault("backoff_base", 0.01)
+        kwargs.setdefault("timeout", 10)
+        client = DSClient(server.url, token or server.token, budget=budget or RequestBudget(1_000_000, 60), **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

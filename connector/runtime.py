@@ -1,0 +1,54 @@
+"""Builds the objects a command needs from the settings: the database, the
+DS client and, when no DS_API_URL is set, the embedded sandbox."""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from typing import Iterator
+
+from connector.client import DSClient
+from connector.config import Settings
+from connector.db import make_engine, session_factory, upgrade
+from connector.ratelimit import RequestBudget
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_SANDBOX_DOSSIERS = 300
+EMBEDDED_SANDBOX_SEED = 1
+
+
+@contextlib.contextmanager
+def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, seed: int = EMBEDDED_SANDBOX_SEED) -> Iterator[Settings]:
+    """The settings to reach DS: as given, or pointing to a fresh embedded sandbox."""
+    if not settings.uses_sandbox:
+        yield settings
+        return
+    from sandbox.embedded import EMBEDDED_RATE_LIMIT, embedded_sandbox
+
+    with embedded_sandbox(dossiers=dossiers, seed=seed) as server:
+        log.info("no DS_API_URL: using the embedded DS sandbox (%d synthetic dossiers) at %s", dossiers, server.url)
+        yield dataclasses.replace(
+            settings,
+            ds_api_url=server.url,
+            ds_api_token=server.token,
+            instructeur_id=settings.instructeur_id or server.connector_instructeur_id,
+            requests_per_minute=max(settings.requests_per_minute, EMBEDDED_RATE_LIMIT),
+        )
+
+
+def make_client(settings: Settings) -> DSClient:
+    return DSClient(
+        settings.ds_api_url,
+        settings.ds_api_token,
+        timeout=settings.http_timeout,
+        max_retries=settings.max_retries,
+        budget=RequestBudget(settings.requests_per_minute, 60.0),
+    )
+
+
+def open_database(settings: Settings):
+    """Engine and session factory on an up-to-date schema."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine, session_factory(engine)

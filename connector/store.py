@@ -1,0 +1,220 @@
+"""Writes a DS dossier and its evaluation (mapped records, routing, findings)
+to the local SQL model. Upserts are keyed by the dossier number, so a page
+written twice leaves the database as it was after the first time.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from connector import models
+from connector.timeutil import parse_ds_datetime
+from mappings.pipeline import Evaluation
+
+# DS traitement events → the state the dossier is in after them (NOTES §9).
+EVENT_STATES = {
+    "depose": "en_construction",
+    "depose_correction_usager": "en_construction",
+    "depose_correction_instructeur": "en_construction",
+    "repasse_en_construction": "en_construction",
+    "passe_en_instruction": "en_instruction",
+    "passe_en_instruction_automatiquement": "en_instruction",
+    "repasse_en_instruction": "en_instruction",
+    "accepte": "accepte",
+    "accepte_automatiquement": "accepte",
+    "refuse": "refuse",
+    "refuse_automatiquement": "refuse",
+    "classe_sans_suite": "sans_suite",
+}
+
+
+def is_unchanged(dossier: models.Dossier, raw: dict) -> bool:
+    """Same number and same dateDerniereModification: the rescan's dedup key."""
+    return (
+        dossier.date_derniere_modification == parse_ds_datetime(raw["dateDerniereModification"])
+        and dossier.hidden_at is None
+        and dossier.deleted_at is None
+    )
+
+
+def save_dossier(
+    session: Session,
+    dossier: models.Dossier | None,
+    raw: dict,
+    demarche_number: int,
+    evaluation: Evaluation,
+    now: datetime,
+) -> models.Dossier:
+    created = dossier is None
+    if created:
+        dossier = models.Dossier(number=raw["number"])
+        session.add(dossier)
+    previous_state = None if created else dossier.state
+    _set_dossier_columns(dossier, raw, demarche_number, evaluation, now)
+    _replace_children(session, dossier, evaluation, created)
+    _record_history(session, dossier, raw, previous_state, now)
+    return dossier
+
+
+def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: int, evaluation: Evaluation, now: datetime):
+    groupe = raw.get("groupeInstructeur") or {}
+    revision = ((raw.get("demarche") or {}).get("revision") or {}).get("id")
+    routing = evaluation.routing
+    dossier.ds_id = raw["id"]
+    dossier.demarche_number = demarche_number
+    dossier.state = raw["state"]
+    dossier.archived = bool(raw.get("archived"))
+    dossier.date_depot = parse_ds_datetime(raw.get("dateDepot"))
+    dossier.date_passage_en_construction = parse_ds_datetime(raw.get("datePassageEnConstruction"))
+    dossier.date_passage_en_instruction = parse_ds_datetime(raw.get("datePassageEnInstruction"))
+    dossier.date_traitement = parse_ds_datetime(raw.get("dateTraitement"))
+    dossier.date_derniere_modification = parse_ds_datetime(raw["dateDerniereModification"])
+    dossier.groupe_instructeur_number = groupe.get("number")
+    dossier.groupe_instructeur_label = groupe.get("label")
+    dossier.revision_id = revision
+    dossier.usager_email = (raw.get("usager") or {}).get("email")
+    # Seen again in `dossiers`: a trashed dossier has been restored.
+    dossier.hidden_at = None
+    dossier.hidden_reason = None
+    dossier.apt_start = evaluation.mapped.agent.apt_start
+    dossier.apt_end = evaluation.mapped.agent.apt_end
+    dossier.departement = routing.departement
+    dossier.departement_source = routing.departement_source
+    dossier.employer_departement = routing.employer_departement
+    dossier.service = routing.service
+    dossier.target_groupe_label = routing.groupe_label
+    dossier.routing_reason = routing.reason
+    dossier.out_of_scope = routing.out_of_scope
+    dossier.completeness_status = evaluation.status
+    if evaluation.status == "complet" and dossier.completed_at is None:
+        dossier.completed_at = now
+    dossier.rules_revision = evaluation.rules_revision
+    dossier.checked_at = now
+    dossier.raw = raw
+    dossier.synced_at = now
+
+
+def _replace_children(session: Session, dossier: models.Dossier, evaluation: Evaluation, created: bool):
+    mapped = evaluation.mapped
+    number = dossier.number
+    if not created:
+        for table in (models.DocumentFile, models.MappingIssue, models.Finding):
+            session.execute(delete(table).where(table.dossier_number == number))
+        session.expire(dossier, ["documents", "mapping_issues", "findings"])
+    student = asdict(mapped.student)
+    employer = asdict(mapped.employer)
+    contract = asdict(mapped.contract)
+    contract["contract_type"] = mapped.contract.contract_type.value if mapped.contract.contract_type else None
+    contract["hours_unit"] = mapped.contract.hours_unit.value if mapped.contract.hours_unit else None
+    contract["annual_hours"] = evaluation.annual_hours
+    contract["hours_cap"] = evaluation.hours_cap
+    if created:
+        dossier.student = models.Student(**student)
+        dossier.employer = models.Employer(**employer)
+        dossier.contract = models.Contract(**contract)
+    else:
+        _assign(dossier.student, models.Student, student, dossier, "student")
+        _assign(dossier.employer, models.Employer, employer, dossier, "employer")
+        _assign(dossier.contract, models.Contract, contract, dossier, "contract")
+    session.add_all(
+        models.DocumentFile(
+            dossier_number=number,
+            document_key=document.key,
+            filename=file.filename,
+            content_type=file.content_type,
+            byte_size=file.byte_size,
+            checksum=file.checksum,
+        )
+        for document in mapped.documents.values()
+        for file in document.files
+    )
+    session.add_all(
+        models.MappingIssue(dossier_number=number, field=issue.field, code=issue.code, message=issue.message)
+        for issue in mapped.issues
+    )
+    session.add_all(
+        models.Finding(
+            dossier_number=number,
+            code=finding.code,
+            severity=finding.severity,
+            field=finding.field,
+            message=finding.message,
+            rules_revision=evaluation.rules_revision,
+        )
+        for finding in evaluation.findings
+    )
+
+
+def _assign(row, model, values: dict, dossier, attribute: str):
+    if row is None:
+        setattr(dossier, attribute, model(**values))
+        return
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def transitions_from_traitements(raw: dict) -> list[tuple[str | None, str, str, datetime]]:
+    """(from_state, to_state, event, occurred_at) in order, from DS's full history."""
+    traitements = sorted(
+        (t for t in raw.get("traitements") or [] if t.get("event") in EVENT_STATES and t.get("dateTraitement")),
+        key=lambda t: t["dateTraitement"],
+    )
+    transitions = []
+    state = None
+    for traitement in traitements:
+        target = EVENT_STATES[traitement["event"]]
+        if target != state:
+            transitions.append((state, target, traitement["event"], parse_ds_datetime(traitement["dateTraitement"])))
+            state = target
+    return transitions
+
+
+def _record_history(session: Session, dossier: models.Dossier, raw: dict, previous_state: str | None, now: datetime):
+    known = set(
+        session.execute(
+            select(models.StateChange.to_state, models.StateChange.occurred_at).where(
+                models.StateChange.dossier_number == dossier.number
+            )
+        ).all()
+    )
+    transitions = transitions_from_traitements(raw)
+    last_state = transitions[-1][1] if transitions else previous_state
+    if last_state != dossier.state:
+        # DS gave no traitement for what we observe (malformed history): keep what we saw.
+        transitions.append((last_state, dossier.state, "observed", dossier.date_derniere_modification))
+    for from_state, to_state, event, occurred_at in transitions:
+        if (to_state, occurred_at) in known:
+            continue
+        session.add(
+            models.StateChange(
+                dossier_number=dossier.number,
+                from_state=from_state,
+                to_state=to_state,
+                event=event,
+                occurred_at=occurred_at,
+                observed_at=now,
+            )
+        )
+        known.add((to_state, occurred_at))
+
+
+def mark_hidden(dossier: models.Dossier, node: dict) -> None:
+    dossier.hidden_at = parse_ds_datetime(node["dateSupression"])
+    dossier.hidden_reason = node.get("reason")
+
+
+def mark_deleted(session: Session, dossier: models.Dossier, node: dict) -> None:
+    """DS deleted the dossier for good: keep a tombstone for the statistics,
+    drop the personal data as DS did."""
+    dossier.deleted_at = parse_ds_datetime(node["dateSupression"])
+    dossier.deleted_reason = node.get("reason")
+    dossier.state = node.get("state") or dossier.state
+    dossier.raw = {}
+    dossier.usager_email = None
+    for attribute in ("student", "employer", "contract"):
+        setattr(dossier, attribute, None)
+    for table in (models.DocumentFile, models.MappingIssue):
+        session.execute(delete(table).where(table.dossier_number == dossier.number))

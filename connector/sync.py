@@ -1,0 +1,283 @@
+"""Incremental sync of a démarche, the way DS recommends (NOTES §7).
+
+1. `dossiers(updatedSince: <fixed date>, after: <stored endCursor>)` until
+   `hasNextPage` is false. Each page and the new cursor are committed in one
+   transaction, so a crash anywhere loses nothing and a rerun converges.
+2. A periodic re-scan from the last re-scan minus an overlap, without cursor,
+   deduplicated on (number, dateDerniereModification): it catches a change
+   committed late with an `updated_at` older than the cursor.
+3. `pendingDeletedDossiers` (trash: hidden, restorable) and `deletedDossiers`
+   (gone: tombstone), keyed by dossier number, with their own cursors.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector import models, store
+from connector.client import DSClient
+from connector.pagination import Page, iter_pages
+from connector.timeutil import format_ds_datetime, parse_ds_datetime, utcnow
+from mappings.pipeline import Evaluation
+
+log = logging.getLogger(__name__)
+
+# The fixed `updatedSince` DS recommends: older than any dossier.
+FIXED_SINCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class SyncSummary:
+    demarche_number: int
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    trashed: int = 0
+    deleted: int = 0
+    removed: int = 0
+    pages: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    rescanned: bool = False
+    dossier_numbers: list[int] = field(default_factory=list, repr=False)
+
+    def line(self) -> str:
+        return (
+            f"démarche {self.demarche_number}: fetched {self.fetched}, created {self.created}, "
+            f"updated {self.updated}, unchanged {self.unchanged}, trashed {self.trashed}, "
+            f"deleted {self.deleted}, requests {self.requests}, {self.seconds:.1f}s"
+        )
+
+
+Evaluate = Callable[[dict], Evaluation]
+Progress = Callable[[SyncSummary], None]
+
+
+@dataclass
+class Syncer:
+    client: DSClient
+    sessions: sessionmaker[Session]
+    evaluate: Evaluate
+    page_size: int = 50
+    rescan_every: timedelta = timedelta(hours=6)
+    rescan_overlap: timedelta = timedelta(minutes=15)
+    dry_run: bool = False
+    progress: Progress | None = None
+    now: Callable[[], datetime] = utcnow
+    # Called with the session and the numbers of a page before it commits
+    # (e.g. to refresh derived records in the same transaction).
+    after_page: Callable[[Session, list[int]], None] | None = None
+
+    def sync(self, demarche_number: int, *, full: bool = False, force_rescan: bool = False) -> SyncSummary:
+        summary = SyncSummary(demarche_number)
+        started = time.monotonic()
+        requests_before = self.client.stats.requests
+        run_started_at = self.now()
+        state = self._state(demarche_number, reset=full)
+
+        # A full run re-evaluates every dossier (e.g. after a rules change)
+        # and covers what a re-scan would.
+        # A run that starts without a cursor reads every dossier: no re-scan needed.
+        first_pass = full or state.end_cursor is None
+        self._sync_updates(state, summary, dedupe=not full)
+        if first_pass:
+            self._mark_rescanned(demarche_number, run_started_at)
+        elif force_rescan or self._rescan_due(state, run_started_at):
+            self._rescan(state, summary, run_started_at)
+        self._sync_deletions(state, summary, pending=True)
+        self._sync_deletions(state, summary, pending=False)
+        if full:
+            self._remove_unseen(demarche_number, run_started_at, summary)
+        self._finish(demarche_number, run_started_at)
+
+        summary.requests = self.client.stats.requests - requests_before
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    # -- state ---------------------------------------------------------------
+
+    def _state(self, demarche_number: int, reset: bool) -> models.SyncState:
+        with self.sessions() as session, session.begin():
+            state = session.get(models.SyncState, demarche_number)
+            if state is None:
+                state = models.SyncState(demarche_number=demarche_number, updated_since=FIXED_SINCE)
+                session.add(state)
+            if reset:
+                state.end_cursor = state.deleted_cursor = state.pending_deleted_cursor = None
+                state.last_rescan_at = None
+            if self.dry_run:
+                session.rollback()
+                session.expunge_all()
+        return state
+
+    def _persisted_state(self, session: Session, demarche_number: int) -> models.SyncState:
+        state = session.get(models.SyncState, demarche_number)
+        if state is None:  # only in a dry run, where the first write was rolled back
+            state = models.SyncState(demarche_number=demarche_number, updated_since=FIXED_SINCE)
+            session.add(state)
+        return state
+
+    def _rescan_due(self, state: models.SyncState, now: datetime) -> bool:
+        return state.last_rescan_at is None or now - state.last_rescan_at >= self.rescan_every
+
+    def _commit(self, session: Session) -> None:
+        if self.dry_run:
+            session.rollback()
+        else:
+            session.commit()
+
+    def _finish(self, demarche_number: int, run_started_at: datetime) -> None:
+        with self.sessions() as session:
+            session.execute(
+                update(models.SyncState)
+                .where(models.SyncState.demarche_number == demarche_number)
+                .values(last_success_at=run_started_at)
+            )
+            self._commit(session)
+
+    # -- dossiers ------------------------------------------------------------
+
+    def _sync_updates(self, state: models.SyncState, summary: SyncSummary, dedupe: bool) -> None:
+        pages = iter_pages(
+            self.client,
+            "getDemarcheDossiers",
+            {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(state.updated_since)},
+            ("demarche", "dossiers"),
+            after=state.end_cursor,
+            first=self.page_size,
+        )
+        for page in pages:
+            with self.sessions() as session:
+                self._save_page(session, page, state.demarche_number, summary, dedupe=dedupe)
+                persisted = self._persisted_state(session, state.demarche_number)
+                # An empty page has no endCursor: keep the one we have (NOTES §7.1).
+                if page.end_cursor is not None:
+                    persisted.end_cursor = page.end_cursor
+                    state.end_cursor = page.end_cursor
+                latest = max((parse_ds_datetime(n["dateDerniereModification"]) for n in page.nodes), default=None)
+                if latest and (persisted.last_seen_updated_at is None or latest > persisted.last_seen_updated_at):
+                    persisted.last_seen_updated_at = latest
+                self._commit(session)
+            self._report(summary)
+
+    def _rescan(self, state: models.SyncState, summary: SyncSummary, run_started_at: datetime) -> None:
+        since = (state.last_rescan_at or state.updated_since) - self.rescan_overlap
+        log.info("démarche %s: re-scan of dossiers updated since %s", state.demarche_number, format_ds_datetime(since))
+        pages = iter_pages(
+            self.client,
+            "getDemarcheDossiers",
+            {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(since)},
+            ("demarche", "dossiers"),
+            first=self.page_size,
+        )
+        for page in pages:
+            with self.sessions() as session:
+                self._save_page(session, page, state.demarche_number, summary, dedupe=True)
+                self._commit(session)
+            self._report(summary)
+        # Only once the whole re-scan is done: a crash means doing it again.
+        self._mark_rescanned(state.demarche_number, run_started_at)
+        summary.rescanned = True
+
+    def _mark_rescanned(self, demarche_number: int, run_started_at: datetime) -> None:
+        with self.sessions() as session:
+            self._persisted_state(session, demarche_number).last_rescan_at = run_started_at
+            self._commit(session)
+
+    def _save_page(self, session: Session, page: Page, demarche_number: int, summary: SyncSummary, dedupe: bool):
+        summary.pages += 1
+        numbers = [node["number"] for node in page.nodes]
+        existing = {
+            d.number: d for d in session.scalars(select(models.Dossier).where(models.Dossier.number.in_(numbers)))
+        }
+        now = self.now()
+        written = []
+        for node in page.nodes:
+            summary.fetched += 1
+            dossier = existing.get(node["number"])
+            if dedupe and dossier is not None and store.is_unchanged(dossier, node):
+                summary.unchanged += 1
+                continue
+            store.save_dossier(session, dossier, node, demarche_number, self._evaluate(node), now)
+            written.append(node["number"])
+            if dossier is None:
+                summary.created += 1
+            else:
+                summary.updated += 1
+        session.flush()
+        if self.after_page and written:
+            self.after_page(session, written)
+        summary.dossier_numbers.extend(written)
+
+    def _evaluate(self, node: dict) -> Evaluation:
+        try:
+            return self.evaluate(node)
+        except Exception as error:  # noqa: BLE001 — one bad dossier must not stop the sync
+            # The type only: the message could quote personal data.
+            log.error("dossier %s: evaluation failed (%s); stored with an issue", node.get("number"), type(error).__name__)
+            return Evaluation.failed(node, type(error).__name__)
+
+    # -- deletions -----------------------------------------------------------
+
+    def _sync_deletions(self, state: models.SyncState, summary: SyncSummary, pending: bool) -> None:
+        operation = "getPendingDeletedDossiers" if pending else "getDeletedDossiers"
+        connection = "pendingDeletedDossiers" if pending else "deletedDossiers"
+        cursor_attribute = "pending_deleted_cursor" if pending else "deleted_cursor"
+        pages = iter_pages(
+            self.client,
+            operation,
+            {"demarcheNumber": state.demarche_number, "deletedSince": format_ds_datetime(state.updated_since)},
+            ("demarche", connection),
+            after=getattr(state, cursor_attribute),
+            first=100,
+        )
+        for page in pages:
+            with self.sessions() as session:
+                numbers = [node["number"] for node in page.nodes]
+                known = {
+                    d.number: d
+                    for d in session.scalars(select(models.Dossier).where(models.Dossier.number.in_(numbers)))
+                }
+                for node in page.nodes:
+                    dossier = known.get(node["number"])
+                    if dossier is None or dossier.deleted_at is not None:
+                        continue  # never seen, or already a tombstone: nothing to hide
+                    if pending:
+                        if dossier.hidden_at is None:
+                            store.mark_hidden(dossier, node)
+                            summary.trashed += 1
+                    else:
+                        store.mark_deleted(session, dossier, node)
+                        summary.deleted += 1
+                persisted = self._persisted_state(session, state.demarche_number)
+                if page.end_cursor is not None:
+                    setattr(persisted, cursor_attribute, page.end_cursor)
+                    setattr(state, cursor_attribute, page.end_cursor)
+                self._commit(session)
+
+    def _remove_unseen(self, demarche_number: int, run_started_at: datetime, summary: SyncSummary) -> None:
+        """After a full rebuild, local dossiers DS no longer lists are stale."""
+        with self.sessions() as session:
+            stale = session.scalars(
+                select(models.Dossier).where(
+                    models.Dossier.demarche_number == demarche_number,
+                    models.Dossier.synced_at < run_started_at,
+                    models.Dossier.hidden_at.is_(None),
+                    models.Dossier.deleted_at.is_(None),
+                )
+            ).all()
+            for dossier in stale:
+                session.delete(dossier)
+            summary.removed = len(stale)
+            self._commit(session)
+
+    def _report(self, summary: SyncSummary) -> None:
+        if self.progress:
+            self.progress(summary)

@@ -1,0 +1,45 @@
+"""Comparing the local copy with the sandbox, for the sync and push tests."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from connector import models
+from connector.sync import Syncer
+from mappings.pipeline import Evaluator
+
+_EVALUATOR = None
+
+
+def evaluator() -> Evaluator:
+    global _EVALUATOR
+    if _EVALUATOR is None:
+        _EVALUATOR = Evaluator.default()
+    return _EVALUATOR
+
+
+def make_syncer(client, sessions, **kwargs) -> Syncer:
+    kwargs.setdefault("page_size", 100)
+    return Syncer(client=client, sessions=sessions, evaluate=evaluator(), **kwargs)
+
+
+def local_snapshot(sessions, demarche_number: int = 1) -> dict[int, tuple]:
+    with sessions() as session:
+        rows = session.execute(
+            select(models.Dossier.number, models.Dossier.state, models.Dossier.date_derniere_modification).where(
+                models.Dossier.demarche_number == demarche_number,
+                models.Dossier.hidden_at.is_(None),
+                models.Dossier.deleted_at.is_(None),
+            )
+        ).all()
+    return {number: (state, modified) for number, state, modified in rows}
+
+
+def sandbox_snapshot(store, demarche_number: int = 1) -> dict[int, tuple]:
+    return {d.number: (d.state, d.updated_at) for d in store.visible_dossiers(demarche_number)}
+
+
+def requests_by_operation(server, since: int = 0) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in server.request_log[since:]:
+        counts[entry.operation_name] = counts.get(entry.operation_name, 0) + 1
+    return counts
