@@ -1,0 +1,225 @@
+"""The public web app: an HTML form at `/`, JSON at `/api/v1/apt/validite`, `/healthz`.
+
+Framework: Flask. It is maintained by the Pallets team with regular
+releases, small (two routes and a form need no more), WSGI so it runs under
+waitress with no extra moving part, ships a test client, and uses Jinja2,
+which the project already depends on. An ASGI framework would bring an
+event loop for no gain: each request is one indexed SQL read.
+
+Privacy: nothing but the outcome is logged (no number, no date, no IP), and
+error handlers never echo exceptions, whose text can carry SQL parameters.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from validity.config import ValiditySettings
+from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD, LookupQuery, parse_lookup
+from validity.lookup import Answer, Outcome, lookup
+from validity.pages import ErrorPage, LookupPage, Notice, date_fr
+from validity.ratelimit import TokenBucketLimiter
+from validity.tables import ValidityRecord
+
+logger = logging.getLogger(__name__)
+
+API_PATH = "/api/v1/apt/validite"
+PARIS = ZoneInfo("Europe/Paris")
+MAX_REQUEST_BYTES = 4096
+RATE_LIMITED = Notice(
+    "Trop de vérifications",
+    "Vous avez effectué trop de vérifications en peu de temps. Patientez une minute avant de réessayer.",
+)
+# status → (code for the JSON API, French title, French explanation)
+HTTP_ERRORS_FR = {
+    400: ("requete_invalide", "Requête invalide", "La requête n'a pas pu être comprise. Vérifiez les informations envoyées."),
+    404: ("introuvable", "Page introuvable", "La page demandée n'existe pas."),
+    405: ("methode_non_autorisee", "Méthode non autorisée", "Cette adresse n'accepte pas ce type de requête."),
+    413: ("requete_trop_volumineuse", "Requête trop volumineuse", "Les informations envoyées sont trop volumineuses."),
+}
+OUTCOME_LABELS_FR = {Outcome.VALID: "valide", Outcome.NOT_VALID: "non valide", Outcome.EXPIRED: "expirée"}
+INTERNAL_ERROR = ("erreur_interne", "Service indisponible", "Une erreur est survenue. Réessayez dans quelques minutes.")
+
+
+def paris_today() -> date:
+    # Validity is judged on the French calendar day, not UTC's.
+    return datetime.now(PARIS).date()
+
+
+def content_security_policy(nonce: str) -> str:
+    return (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def answer_json(answer: Answer) -> dict:
+    body: dict = {"resultat": answer.outcome.value, "libelle": OUTCOME_LABELS_FR[answer.outcome]}
+    if answer.details:
+        details = answer.details
+        body["autorisation"] = {
+            "numero_dossier": details.dossier_number,
+            "date_debut": details.start.isoformat(),
+            "date_fin": details.end.isoformat(),
+            "siret": details.siret,
+            "nom_masque": details.masked_name,
+        }
+    return body
+
+
+def create_app(
+    sessions: sessionmaker[Session],
+    settings: ValiditySettings,
+    *,
+    today: Callable[[], date] = paris_today,
+    limiter: TokenBucketLimiter | None = None,
+) -> Flask:
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TRAP_BAD_REQUEST_ERRORS=False)
+    app.json.ensure_ascii = False
+    app.jinja_env.filters["date_fr"] = date_fr
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+    limiter = limiter or TokenBucketLimiter(settings.lookups_per_minute, settings.burst)
+
+    def render_page(template: str, page, status: int) -> Response:
+        response = Response(render_template(template, page=page, csp_nonce=g.csp_nonce), status=status)
+        response.mimetype = "text/html"
+        return response
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/")
+
+    def error_response(status: int, code: str, title: str, text: str) -> Response:
+        if wants_json():
+            return _json_error(status, code, text)
+        return render_page("error.html", ErrorPage(title, text), status)
+
+    def seconds_until_allowed() -> float:
+        return limiter.acquire(request.remote_addr or "unknown")
+
+    def too_many(wait_seconds: float, response: Response) -> Response:
+        response.headers["Retry-After"] = str(max(1, round(wait_seconds + 0.5)))
+        logger.info("validity lookup: rate_limited")
+        return response
+
+    def answer_lookup(query: LookupQuery) -> Answer:
+        with sessions() as session:
+            answer = lookup(session, settings.pepper, query.dossier_number, query.birth_date, today())
+        logger.info("validity lookup: %s", answer.outcome.value)
+        return answer
+
+    @app.before_request
+    def make_nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce", "none"))
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        headers["X-Robots-Tag"] = "noindex"
+        # Answers carry personal data: no cache may keep them.
+        headers["Cache-Control"] = "no-store"
+        if request.is_secure or settings.force_hsts:
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        return response
+
+    @app.get("/")
+    def form_page():
+        return render_page("index.html", LookupPage(), 200)
+
+    @app.post("/")
+    def form_lookup():
+        values = request.form
+        page_values = {
+            "number_value": values.get(NUMBER_FIELD, "")[:40],
+            "birth_date_value": values.get(BIRTH_DATE_FIELD, "")[:40],
+        }
+        wait = seconds_until_allowed()
+        if wait:
+            return too_many(wait, render_page("index.html", LookupPage(notice=RATE_LIMITED, **page_values), 429))
+        query = parse_lookup(values, today())
+        if not query.valid:
+            logger.info("validity lookup: invalid_input")
+            return render_page("index.html", LookupPage(errors=query.errors, **page_values), 400)
+        return render_page("index.html", LookupPage(answer=answer_lookup(query), **page_values), 200)
+
+    @app.route(API_PATH, methods=["GET", "POST"])
+    def api_lookup():
+        wait = seconds_until_allowed()
+        if wait:
+            response = jsonify({"erreur": "trop_de_requetes", "message": RATE_LIMITED.text})
+            response.status_code = 429
+            return too_many(wait, response)
+        values = _api_values()
+        if values is None:
+            logger.info("validity lookup: invalid_input")
+            return _json_error(400, "requete_invalide", "Le corps de la requête doit être un objet JSON valide.")
+        query = parse_lookup(values, today())
+        if not query.valid:
+            logger.info("validity lookup: invalid_input")
+            return _json_error(400, "requete_invalide", "Les informations envoyées sont incorrectes.", query.errors)
+        return jsonify(answer_json(answer_lookup(query)))
+
+    @app.get("/healthz")
+    def health():
+        try:
+            with sessions() as session:
+                session.execute(select(ValidityRecord.dossier_number).limit(1))
+        except SQLAlchemyError as error:
+            logger.error("healthz: database unavailable (%s)", type(error).__name__)
+            return jsonify({"statut": "indisponible"}), 503
+        return jsonify({"statut": "ok"})
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        fallback = HTTP_ERRORS_FR[400] if status < 500 else INTERNAL_ERROR
+        response = error_response(status, *HTTP_ERRORS_FR.get(status, fallback))
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        # The class name only: exception text may quote SQL parameters.
+        logger.error("validity app: unexpected %s", type(error).__name__)
+        return error_response(500, *INTERNAL_ERROR)
+
+    return app
+
+
+def _api_values() -> dict | None:
+    """Fields from the query string (GET), a JSON object or a form (POST);
+    None when a JSON body is not an object."""
+    if request.method == "GET":
+        return request.args.to_dict()
+    if request.is_json:
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else None
+    return request.form.to_dict()
+
+
+def _json_error(status: int, code: str, message: str, fields: dict | None = None) -> Response:
+    body = {"erreur": code, "message": message}
+    if fields:
+        body["champs"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response

@@ -1,0 +1,136 @@
+"""Pure rules that turn a dossier's facts into its public validity record.
+
+No database, clock or environment here: `store.py` gathers the facts and
+the pepper, these functions decide.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from validity.tables import ValidityState
+
+ACCEPTED = "accepte"
+MASK = "***"
+VISIBLE_LETTERS = 2
+
+
+@dataclass(frozen=True)
+class DossierFacts:
+    """What the derivation needs from a local dossier (plain values only)."""
+
+    number: int
+    state: str
+    removed: bool  # permanently deleted on DS or put in the trash by an agent
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_date: date | None = None
+    siret: str | None = None
+    annotated_start: date | None = None  # agents' private annotations
+    annotated_end: date | None = None
+    contract_start: date | None = None
+    contract_end: date | None = None
+    permit_expiry: date | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class DerivedRecord:
+    dossier_number: int
+    birth_date_hash: str
+    masked_name: str
+    siret: str | None
+    apt_start: date
+    apt_end: date
+    state: ValidityState
+
+
+def twelve_months_end(start: date) -> date:
+    """Last day of a 12-month authorisation starting on `start` (the legal maximum)."""
+    try:
+        anniversary = start.replace(year=start.year + 1)
+    except ValueError:  # 29 February: the year ends on 28 February
+        anniversary = date(start.year + 1, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
+def apt_period(facts: DossierFacts) -> Period | None:
+    """The APT period: the agents' annotations win; otherwise the contract
+    period, ending no later than the residence permit and 12 months.
+
+    None when no start can be found: such a record cannot be published.
+    """
+    start = facts.annotated_start or facts.contract_start
+    if start is None:
+        return None
+    end = facts.annotated_end
+    if end is None:
+        # A CDI has no contract end: the permit or the 12-month cap bounds it.
+        candidates = [d for d in (facts.contract_end, facts.permit_expiry) if d is not None]
+        end = min([*candidates, twelve_months_end(start)])
+    if end < start:
+        return None
+    return Period(start, end)
+
+
+def _mask_word(word: str | None) -> str:
+    letters = unicodedata.normalize("NFC", (word or "").strip())
+    if not letters:
+        return MASK
+    # Never show a whole short name: at most all letters but one.
+    visible = letters[: max(1, min(VISIBLE_LETTERS, len(letters) - 1))]
+    return visible[0].upper() + visible[1:].lower() + MASK
+
+
+def mask_name(first_name: str | None, last_name: str | None) -> str:
+    """"Karima Benali" → "Ka*** Be***": enough for the employer to recognise
+    the employee, not enough to identify a stranger. The mask has a fixed
+    length so it does not leak the length of the name."""
+    return f"{_mask_word(first_name)} {_mask_word(last_name)}"
+
+
+def birth_date_hash(pepper: bytes, dossier_number: int, birth_date: date) -> str:
+    """HMAC-SHA256 of the (number, birth date) pair under the secret pepper.
+
+    The number is in the message so a hash copied from one record matches no
+    other record.
+    """
+    message = f"{dossier_number}:{birth_date.isoformat()}".encode()
+    return hmac.new(pepper, message, hashlib.sha256).hexdigest()
+
+
+def state_on(period: Period, today: date) -> ValidityState:
+    return ValidityState.EXPIRED if period.end < today else ValidityState.VALID
+
+
+def derive_record(facts: DossierFacts, pepper: bytes, today: date) -> DerivedRecord | None:
+    """The record to publish for this dossier, or None when nothing may be
+    published (not accepted, removed, no birth date, no period): the store
+    then withdraws any record it had."""
+    if facts.state != ACCEPTED or facts.removed or facts.birth_date is None:
+        return None
+    period = apt_period(facts)
+    if period is None:
+        return None
+    return DerivedRecord(
+        dossier_number=facts.number,
+        birth_date_hash=birth_date_hash(pepper, facts.number, facts.birth_date),
+        masked_name=mask_name(facts.first_name, facts.last_name),
+        siret=facts.siret,
+        apt_start=period.start,
+        apt_end=period.end,
+        state=state_on(period, today),
+    )
+
+
+def past_retention(end: date, today: date, keep_days: int) -> bool:
+    """An expired record is kept `keep_days` after its end, then purged."""
+    return end + timedelta(days=keep_days) < today

@@ -1,0 +1,152 @@
+"""Keep the validity records in step with the local dossiers.
+
+Called by the sync after each page (same session, same transaction, so a
+record never runs ahead of its dossier). Both functions are idempotent: a
+rerun with the same data changes nothing, `updated_at` included.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from connector.models import Dossier
+from validity.config import DEFAULT_KEEP_DAYS, load_pepper
+from validity.derive import DerivedRecord, DossierFacts, derive_record, past_retention
+from validity.tables import ValidityRecord, ValidityState
+
+logger = logging.getLogger(__name__)
+
+PUBLISHED_FIELDS = ("birth_date_hash", "masked_name", "siret", "apt_start", "apt_end", "state")
+
+
+def facts_from_dossier(dossier: Dossier) -> DossierFacts:
+    student, employer, contract = dossier.student, dossier.employer, dossier.contract
+    return DossierFacts(
+        number=dossier.number,
+        state=dossier.state,
+        removed=dossier.deleted_at is not None or dossier.hidden_at is not None,
+        first_name=student.first_name if student else None,
+        last_name=student.last_name if student else None,
+        birth_date=student.birth_date if student else None,
+        siret=employer.siret if employer else None,
+        annotated_start=dossier.apt_start,
+        annotated_end=dossier.apt_end,
+        contract_start=contract.start if contract else None,
+        contract_end=contract.end if contract else None,
+        permit_expiry=student.permit_expiry if student else None,
+    )
+
+
+def _load_dossiers(session: Session, numbers: list[int]) -> dict[int, Dossier]:
+    query = (
+        select(Dossier)
+        .where(Dossier.number.in_(numbers))
+        .options(selectinload(Dossier.student), selectinload(Dossier.employer), selectinload(Dossier.contract))
+    )
+    return {dossier.number: dossier for dossier in session.scalars(query)}
+
+
+def _load_records(session: Session, numbers: list[int]) -> dict[int, ValidityRecord]:
+    query = select(ValidityRecord).where(ValidityRecord.dossier_number.in_(numbers))
+    return {record.dossier_number: record for record in session.scalars(query)}
+
+
+def _values(derived: DerivedRecord) -> dict:
+    values = {name: getattr(derived, name) for name in PUBLISHED_FIELDS}
+    values["state"] = derived.state.value
+    return values
+
+
+def _apply(record: ValidityRecord, values: dict, now: datetime) -> bool:
+    changed = {name: value for name, value in values.items() if getattr(record, name) != value}
+    for name, value in changed.items():
+        setattr(record, name, value)
+    if changed:
+        record.updated_at = now
+    return bool(changed)
+
+
+def _withdraw(record: ValidityRecord | None, now: datetime) -> bool:
+    if record is None or record.state == ValidityState.WITHDRAWN.value:
+        return False
+    record.state = ValidityState.WITHDRAWN.value
+    record.updated_at = now
+    return True
+
+
+def refresh_validity(
+    session: Session,
+    dossier_numbers: Iterable[int],
+    today: date,
+    *,
+    pepper: bytes | None = None,
+    keep_days: int = DEFAULT_KEEP_DAYS,
+) -> None:
+    """Create, update or withdraw the record of each given dossier.
+
+    A number with no local dossier (deleted) withdraws its record. `pepper`
+    defaults to WIF_VALIDITY_PEPPER; without it this raises PepperMissing
+    rather than publish hashes nobody could verify. An APT that ended more
+    than `keep_days` ago is not created again after the purge removed it.
+    """
+    numbers = sorted(set(dossier_numbers))
+    if not numbers:
+        return
+    pepper = pepper if pepper is not None else load_pepper()
+    now = datetime.now(timezone.utc)
+    dossiers = _load_dossiers(session, numbers)
+    records = _load_records(session, numbers)
+    counts = {"created": 0, "updated": 0, "withdrawn": 0}
+    for number in numbers:
+        dossier = dossiers.get(number)
+        derived = derive_record(facts_from_dossier(dossier), pepper, today) if dossier else None
+        record = records.get(number)
+        if derived is None:
+            counts["withdrawn"] += _withdraw(record, now)
+        elif record is not None:
+            counts["updated"] += _apply(record, _values(derived), now)
+        elif not (derived.state is ValidityState.EXPIRED and past_retention(derived.apt_end, today, keep_days)):
+            session.add(ValidityRecord(dossier_number=number, updated_at=now, **_values(derived)))
+            counts["created"] += 1
+    session.flush()
+    if any(counts.values()):
+        logger.info("validity records: %(created)d created, %(updated)d updated, %(withdrawn)d withdrawn", counts)
+
+
+def refresh_all(session: Session, today: date, *, pepper: bytes | None = None, keep_days: int = DEFAULT_KEEP_DAYS) -> None:
+    """Refresh every accepted dossier and every existing record, e.g. after
+    the pepper was rotated (all hashes change) or on first deployment."""
+    accepted = select(Dossier.number).where(Dossier.state == "accepte")
+    published = select(ValidityRecord.dossier_number)
+    numbers = set(session.scalars(accepted)) | set(session.scalars(published))
+    refresh_validity(session, numbers, today, pepper=pepper, keep_days=keep_days)
+
+
+def purge_expired(session: Session, today: date, keep_days: int) -> int:
+    """Mark valid records whose end has passed as expired, then delete the
+    expired ones ended more than `keep_days` ago and the withdrawn ones not
+    touched for `keep_days`. Returns the number of records deleted."""
+    now = datetime.now(timezone.utc)
+    session.execute(
+        update(ValidityRecord)
+        .where(ValidityRecord.state == ValidityState.VALID.value, ValidityRecord.apt_end < today)
+        .values(state=ValidityState.EXPIRED.value, updated_at=now)
+    )
+    cutoff_day = date.fromordinal(today.toordinal() - keep_days)
+    cutoff_time = datetime(cutoff_day.year, cutoff_day.month, cutoff_day.day, tzinfo=timezone.utc)
+    result = session.execute(
+        delete(ValidityRecord).where(
+            or_(
+                (ValidityRecord.state == ValidityState.EXPIRED.value) & (ValidityRecord.apt_end < cutoff_day),
+                (ValidityRecord.state == ValidityState.WITHDRAWN.value) & (ValidityRecord.updated_at < cutoff_time),
+            )
+        )
+    )
+    purged = result.rowcount or 0
+    if purged:
+        logger.info("validity records: %d purged", purged)
+    return purged
