@@ -15,6 +15,15 @@ from connector.config import ConfigError, load_settings
 COMMANDS = {
     "sandbox": ("sandbox.command", "Start the local DS sandbox (GraphQL API v2 subset)."),
     "sync": ("connector.sync_command", "Poll DS and update the local copy of every dossier."),
+    "stats": ("stats.command", "Write the public statistics site (index.html, stats.json, CSV)."),
+    "report": ("stats.report_command", "Write the monthly xlsx report of each service."),
+    "notify": ("notifications.command", "E-mail applicants and employers the steps of their request."),
+    "digest": ("notifications.digest_command", "E-mail each service its daily digest of dossiers to handle."),
+    "schedule": ("jobs.scheduler", "Run every job on its schedule until stopped (SIGTERM)."),
+    "status": ("jobs.status", "Show the last run of each job, sync watermarks and outbox backlogs."),
+    "push": ("connector.push_command", "Push routing, annotations, labels and messages back to DS."),
+    "procedure": ("connector.procedure_command", "Check or apply the DS démarche against the definition in mappings/."),
+    "serve": ("validity.command", "Serve the public APT validity check for employers (HTML page and JSON API)."),
 }
 
 

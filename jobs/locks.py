@@ -1,0 +1,96 @@
+"""One lock per job in the database, so two schedulers never run the same job.
+
+PostgreSQL: a session advisory lock, held by a dedicated connection for the
+job's duration and released by the server if the process dies. SQLite: a
+row in `job_locks` with an expiry, so a crashed holder blocks the job for at
+most the TTL.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterator
+
+from sqlalchemy import Engine, String, delete, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from connector.models import Base
+
+
+class JobLock(Base):
+    __tablename__ = "job_locks"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+def advisory_key(job: str) -> int:
+    """A stable signed 64-bit key per job name (pg advisory locks take a bigint)."""
+    return int.from_bytes(hashlib.sha256(f"wif-job:{job}".encode()).digest()[:8], "big", signed=True)
+
+
+def default_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def _advisory_lock(engine: Engine, job: str) -> Iterator[bool]:
+    key = advisory_key(job)
+    with engine.connect() as connection:
+        acquired = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        connection.commit()
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@contextmanager
+def _row_lock(engine: Engine, job: str, ttl: timedelta, holder: str, clock: Callable[[], datetime]) -> Iterator[bool]:
+    now = clock()
+    acquired = False
+    with Session(engine) as session:
+        try:
+            with session.begin():
+                session.execute(delete(JobLock).where(JobLock.job == job, JobLock.expires_at <= now))
+                session.add(JobLock(job=job, holder=holder, acquired_at=now, expires_at=now + ttl))
+            acquired = True
+        except IntegrityError:
+            acquired = False
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with Session(engine) as session, session.begin():
+                session.execute(delete(JobLock).where(JobLock.job == job, JobLock.holder == holder))
+
+
+@contextmanager
+def job_lock(
+    engine: Engine,
+    job: str,
+    *,
+    ttl: timedelta = timedelta(hours=2),
+    holder: str | None = None,
+    clock: Callable[[], datetime] = _now,
+) -> Iterator[bool]:
+    """`with job_lock(engine, "sync") as acquired:` — run the job only if acquired."""
+    if engine.dialect.name == "postgresql":
+        with _advisory_lock(engine, job) as acquired:
+            yield acquired
+    else:
+        with _row_lock(engine, job, ttl, holder or default_holder(), clock) as acquired:
+            yield acquired

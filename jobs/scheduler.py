@@ -1,0 +1,233 @@
+"""`wif schedule`: the long-running scheduler.
+
+sync (+ push, done by the sync) every N minutes and notify after each sync;
+digest and stats daily; the monthly report on the 1st. Times are local
+time of the host (set TZ=Europe/Paris). The `schedule.Scheduler`, the clock
+and the wait function are injected so tests drive it with a fake clock.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import shlex
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import schedule
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.config import Settings
+from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
+
+log = logging.getLogger(__name__)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def run_verb(name: str, argv: list[str], settings: Settings) -> str:
+    """Run a `wif` verb in-process, as the scheduler only calls verbs."""
+    from jobs.cli import COMMANDS
+
+    if name not in COMMANDS:
+        raise JobSkipped(f"`wif {name}` is not installed")
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"wif {name}")
+    module.configure(parser)
+    args = parser.parse_args(argv)
+    args.command = name
+    code = module.run(args, settings)
+    if code != 0:
+        raise JobFailed(f"wif {name} exited with {code}")
+    return f"wif {name} ok"
+
+
+def sync_action(settings: Settings) -> Callable[[], str | None]:
+    def action():
+        try:
+            from connector.runtime import ds_endpoint
+            from connector.sync_command import run_sync
+        except ImportError:
+            raise JobSkipped("connector.sync_command.run_sync is not available yet") from None
+        # run_sync also pushes (unless WIF_PUSH_ENABLED is off) and records its own JobRun.
+        # Without DS_API_URL, each run syncs a fresh embedded sandbox, as `wif sync` does.
+        with ds_endpoint(settings) as endpoint:
+            summaries = run_sync(endpoint)
+        return "; ".join(summary.line() for summary in summaries)
+
+    return action
+
+
+def notify_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Callable[[], str | None]:
+    def action():
+        from notifications.mailer import make_mailer
+        from notifications.notify import run_notify
+        from notifications.settings import load_notify_settings
+
+        config = load_notify_settings()
+        mailer = make_mailer(config.smtp_url, config.outbox_dir)
+        try:
+            report = run_notify(sessions, mailer, clock(), config)
+        finally:
+            mailer.close()
+        if report.delivery.unavailable:
+            raise JobFailed(f"mail server unavailable; {report.summary()}")
+        return report.summary()
+
+    return action
+
+
+def digest_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Callable[[], str | None]:
+    def action():
+        from notifications.digest import run_digest, service_emails
+        from notifications.mailer import make_mailer
+        from notifications.settings import load_notify_settings
+
+        config = load_notify_settings()
+        mailer = make_mailer(config.smtp_url, config.outbox_dir)
+        try:
+            report = run_digest(sessions, mailer, clock(), config, service_emails(config.service_emails))
+        finally:
+            mailer.close()
+        if report.delivery.unavailable:
+            raise JobFailed(f"mail server unavailable; {report.summary()}")
+        return report.summary()
+
+    return action
+
+
+def previous_month(day: date) -> str:
+    last_of_previous = day.replace(day=1) - timedelta(days=1)
+    return last_of_previous.strftime("%Y-%m")
+
+
+@dataclass(frozen=True)
+class Jobs:
+    sync: JobSpec
+    notify: JobSpec
+    digest: JobSpec
+    stats: JobSpec
+    report: Callable[[date], JobSpec]  # the month depends on the day it runs
+
+
+@dataclass(frozen=True)
+class Timing:
+    sync_every_minutes: int
+    digest_at: str
+    stats_at: str
+    report_at: str
+
+
+def _interval_monitor(minutes: int) -> dict:
+    return {"schedule": {"type": "interval", "value": minutes, "unit": "minute"}, "checkin_margin": minutes}
+
+
+def _crontab_monitor(at: str, day_of_month: str = "*", env=os.environ) -> dict:
+    hours, minutes = at.split(":")
+    return {
+        "schedule": {"type": "crontab", "value": f"{int(minutes)} {int(hours)} {day_of_month} * *"},
+        "timezone": env.get("TZ", "UTC"),
+        "checkin_margin": 30,
+    }
+
+
+def default_jobs(
+    settings: Settings, sessions: sessionmaker[Session], clock: Callable[[], datetime], timing: Timing, env=os.environ
+) -> Jobs:
+    stats_argv = shlex.split(env.get("WIF_STATS_ARGS", ""))
+    every = _interval_monitor(timing.sync_every_minutes)
+    return Jobs(
+        sync=JobSpec("sync", sync_action(settings), every, records_run=False),
+        notify=JobSpec("notify", notify_action(sessions, clock), every),
+        digest=JobSpec("digest", digest_action(sessions, clock), _crontab_monitor(timing.digest_at, env=env)),
+        stats=JobSpec("stats", lambda: run_verb("stats", stats_argv, settings), _crontab_monitor(timing.stats_at, env=env)),
+        report=lambda today: JobSpec(
+            "report", lambda: run_verb("report", ["--month", previous_month(today)], settings),
+            _crontab_monitor(timing.report_at, "1", env=env),
+        ),
+    )
+
+
+def run_sync_then_notify(runner: JobRunner, jobs: Jobs) -> None:
+    # Notify even after a failed sync: retries of the outbox do not need DS.
+    if runner.run(jobs.sync) != LOCKED:
+        runner.run(jobs.notify)
+
+
+def run_monthly_report(runner: JobRunner, jobs: Jobs, clock: Callable[[], datetime]) -> None:
+    today = clock().astimezone(PARIS).date()
+    if today.day == 1:
+        runner.run(jobs.report(today))
+
+
+def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing: Timing) -> None:
+    scheduler.every(timing.sync_every_minutes).minutes.do(run_sync_then_notify, runner, jobs).tag("sync")
+    scheduler.every().day.at(timing.digest_at).do(runner.run, jobs.digest).tag("digest")
+    scheduler.every().day.at(timing.stats_at).do(runner.run, jobs.stats).tag("stats")
+    scheduler.every().day.at(timing.report_at).do(run_monthly_report, runner, jobs, runner.clock).tag("report")
+
+
+class SchedulerLoop:
+    """Runs pending jobs until stopped; a stop request ends the loop after the current job."""
+
+    def __init__(self, scheduler: schedule.Scheduler, *, max_wait_seconds: float = 30.0):
+        self.scheduler = scheduler
+        self.max_wait_seconds = max_wait_seconds
+        self.stopping = threading.Event()
+
+    def request_stop(self, *_signal_args) -> None:
+        log.info("stop requested: finishing the current job")
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    def run_forever(self) -> None:
+        while not self.stopping.is_set():
+            self.scheduler.run_pending()
+            idle = self.scheduler.idle_seconds
+            wait = self.max_wait_seconds if idle is None else min(max(idle, 0.0), self.max_wait_seconds)
+            self.stopping.wait(wait)
+        log.info("scheduler stopped")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="print the jobs and their next run, then exit")
+    parser.add_argument("--no-initial-sync", action="store_true", help="wait for the first interval before syncing")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from connector.db import make_engine, session_factory, upgrade
+    from jobs.observability import init_sentry
+    from notifications.settings import load_notify_settings
+
+    config = load_notify_settings()
+    timing = Timing(config.sync_every_minutes, config.digest_at, config.stats_at, config.report_at)
+    engine = make_engine(settings.database_url)
+    scheduler = schedule.Scheduler()
+    loop = SchedulerLoop(scheduler)
+    runner = JobRunner(
+        engine, session_factory(engine),
+        lock_ttl=timedelta(minutes=config.job_lock_ttl_minutes), should_stop=loop.stopping.is_set,
+    )
+    jobs = default_jobs(settings, runner.factory, runner.clock, timing)
+    install(scheduler, runner, jobs, timing)
+    if args.dry_run:
+        print(f"sync + notify every {timing.sync_every_minutes} min; digest at {timing.digest_at}; "
+              f"stats at {timing.stats_at}; monthly report on the 1st at {timing.report_at} (host local time)")
+        for job in scheduler.get_jobs():
+            print(f"  {sorted(job.tags)[0]:<7} next run {job.next_run:%Y-%m-%d %H:%M}")
+        return 0
+    init_sentry(settings)
+    upgrade(engine)  # schema up to date before the first job
+    loop.install_signal_handlers()
+    if not args.no_initial_sync:
+        run_sync_then_notify(runner, jobs)
+    loop.run_forever()
+    return 0

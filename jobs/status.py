@@ -1,0 +1,129 @@
+"""`wif status`: last run of each job, watermark per démarche, outbox backlogs."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connector.config import Settings
+from connector.models import JobRun, SyncState
+
+# "module:function(session)" returning an object with name, pending, failed:
+# one line per outbox in `wif status`; a new outbox adds its provider here.
+BACKLOG_PROVIDERS = ("notifications.tables:backlog", "jobs.status:push_backlog")
+
+
+@dataclass(frozen=True)
+class LastRun:
+    job: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class Watermark:
+    demarche_number: int
+    updated_since: datetime
+    last_seen_updated_at: datetime | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True)
+class BacklogLine:
+    name: str
+    pending: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class Status:
+    jobs: list[LastRun]
+    watermarks: list[Watermark]
+    backlogs: list[BacklogLine]
+
+    @property
+    def healthy(self) -> bool:
+        return all(run.outcome != "failed" for run in self.jobs)
+
+
+def last_runs(session: Session) -> list[LastRun]:
+    latest = (
+        select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
+    )
+    rows = session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id).order_by(JobRun.job))
+    return [LastRun(r.job, r.started_at, r.finished_at, r.outcome, r.summary) for r in rows]
+
+
+def watermarks(session: Session) -> list[Watermark]:
+    rows = session.scalars(select(SyncState).order_by(SyncState.demarche_number))
+    return [Watermark(r.demarche_number, r.updated_since, r.last_seen_updated_at, r.last_success_at) for r in rows]
+
+
+def push_backlog(session: Session) -> BacklogLine:
+    from connector.models import PushOutbox
+
+    counts = dict(session.execute(select(PushOutbox.status, func.count()).group_by(PushOutbox.status)).all())
+    return BacklogLine("push", counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0))
+
+
+def backlogs(session: Session, providers=BACKLOG_PROVIDERS) -> list[BacklogLine]:
+    lines = []
+    for provider in providers:
+        module_name, _, function_name = provider.partition(":")
+        try:
+            count = getattr(importlib.import_module(module_name), function_name)(session)
+        except (ImportError, AttributeError):
+            continue  # that outbox is not installed in this build
+        lines.append(BacklogLine(count.name, count.pending, count.failed))
+    return lines
+
+
+def collect_status(session: Session) -> Status:
+    return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session))
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+def format_status(status: Status) -> str:
+    lines = ["Jobs (last run):"]
+    lines += [
+        f"  {run.job:<8} {run.outcome:<8} started {_when(run.started_at)}  finished {_when(run.finished_at)}"
+        + (f"  {run.summary}" if run.summary else "")
+        for run in status.jobs
+    ] or ["  no job has run yet"]
+    lines.append("Watermarks (per démarche):")
+    lines += [
+        f"  démarche {mark.demarche_number}: updatedSince {_when(mark.updated_since)}, "
+        f"last change seen {_when(mark.last_seen_updated_at)}, last success {_when(mark.last_success_at)}"
+        for mark in status.watermarks
+    ] or ["  no démarche synced yet"]
+    lines.append("Outbox backlogs:")
+    lines += [f"  {line.name:<14} pending {line.pending}, failed {line.failed}" for line in status.backlogs]
+    return "\n".join(lines)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the status as JSON")
+    parser.add_argument("--fail-on-error", action="store_true", help="exit 1 when the last run of a job failed")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from connector.runtime import open_database
+
+    _engine, sessions = open_database(settings)
+    with sessions() as session:
+        status = collect_status(session)
+    if args.json:
+        print(json.dumps(asdict(status), default=str, indent=2))
+    else:
+        print(format_status(status))
+    return 1 if args.fail_on_error and not status.healthy else 0

@@ -1,0 +1,166 @@
+"""One typed context per template, and the pure functions that build them.
+
+A template only sees the fields of its dataclass (the renderer uses
+StrictUndefined), so a typo in a template fails in the tests, not in a
+mailbox.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from notifications.apt_dates import PROBLEM_LABELS
+from notifications.events import Occurrence
+from notifications.facts import DossierFacts
+
+PARIS = ZoneInfo("Europe/Paris")
+STATE_LABELS = {
+    "en_construction": "en construction",
+    "en_instruction": "en instruction",
+    "accepte": "accepté",
+    "refuse": "refusé",
+    "sans_suite": "classé sans suite",
+}
+
+
+def french_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "non renseignée"
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date()
+    return value.strftime("%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class DossierMessage:
+    role: str  # applicant | employer
+    dossier_number: int
+    student_name: str
+    company_name: str
+    occurred_on: str
+    dossier_url: str  # the applicant's page on DS; the employer has no DS access
+
+
+@dataclass(frozen=True)
+class DepotContext(DossierMessage):
+    pass
+
+
+@dataclass(frozen=True)
+class IncompletContext(DossierMessage):
+    missing_documents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompletContext(DossierMessage):
+    pass
+
+
+@dataclass(frozen=True)
+class EnInstructionContext(DossierMessage):
+    pass
+
+
+@dataclass(frozen=True)
+class AccepteContext(DossierMessage):
+    pass
+
+
+@dataclass(frozen=True)
+class RefuseContext(DossierMessage):
+    pass
+
+
+@dataclass(frozen=True)
+class SansSuiteContext(DossierMessage):
+    pass
+
+
+@dataclass(frozen=True)
+class AptDatesInvalidContext(DossierMessage):
+    problems: tuple[str, ...]
+    apt_start: str
+    apt_end: str
+    new_request_url: str
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    dossier_number: int
+    state_label: str
+    since: str
+    days: int
+    groupe_label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    dossier_number: int
+    reason: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DigestContext:
+    service: str
+    generated_on: str
+    thresholds: tuple[str, ...]
+    waiting: tuple[WaitingRow, ...]
+    alerts: tuple[AlertRow, ...]
+
+
+CONTEXT_TYPES: dict[str, type] = {
+    "depot": DepotContext,
+    "incomplet": IncompletContext,
+    "complet": CompletContext,
+    "en_instruction": EnInstructionContext,
+    "accepte": AccepteContext,
+    "refuse": RefuseContext,
+    "sans_suite": SansSuiteContext,
+    "apt_dates_invalid": AptDatesInvalidContext,
+    "digest": DigestContext,
+}
+
+
+def student_display_name(facts: DossierFacts) -> str:
+    name = " ".join(part.strip() for part in (facts.student_first_name, facts.student_last_name) if part and part.strip())
+    return name or "l'étudiant"
+
+
+def applicant_dossier_url(base_url: str, number: int) -> str:
+    return f"{base_url}/dossiers/{number}"
+
+
+def agent_dossier_url(base_url: str, demarche_number: int, number: int) -> str:
+    return f"{base_url}/procedures/{demarche_number}/dossiers/{number}"
+
+
+def new_request_url(base_url: str) -> str:
+    from mappings.procedure import default_procedure
+
+    return f"{base_url}/commencer/{default_procedure().path}"
+
+
+def dossier_context(facts: DossierFacts, occurrence: Occurrence, role: str, base_url: str) -> DossierMessage:
+    common = dict(
+        role=role,
+        dossier_number=facts.number,
+        student_name=student_display_name(facts),
+        company_name=(facts.company_name or "").strip() or "l'employeur",
+        occurred_on=french_date(occurrence.occurred_at),
+        dossier_url=applicant_dossier_url(base_url, facts.number),
+    )
+    context_type = CONTEXT_TYPES[occurrence.template]
+    if context_type is IncompletContext:
+        return IncompletContext(**common, missing_documents=occurrence.missing_documents)
+    if context_type is AptDatesInvalidContext:
+        return AptDatesInvalidContext(
+            **common,
+            problems=tuple(PROBLEM_LABELS[code] for code in occurrence.apt_problems),
+            apt_start=french_date(facts.apt_start),
+            apt_end=french_date(facts.apt_end),
+            new_request_url=new_request_url(base_url),
+        )
+    return context_type(**common)

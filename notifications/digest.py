@@ -1,0 +1,205 @@
+"""Daily digest per service: dossiers waiting too long and alerts for agents.
+
+`waiting_rows` and `alert_rows` are pure; `run_digest` sends one e-mail per
+service through the outbox, at most once per service and day.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Iterable, Mapping
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.db import transaction
+from notifications.apt_dates import PROBLEM_LABELS, apt_date_problems
+from notifications.contexts import (
+    PARIS,
+    STATE_LABELS,
+    AlertRow,
+    DigestContext,
+    WaitingRow,
+    agent_dossier_url,
+    french_date,
+)
+from notifications.facts import DossierFacts, iter_facts
+from notifications.mailer import Mailer, build_email
+from notifications.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
+from notifications.render import render
+from notifications.settings import NotifySettings
+from notifications.tables import CANCELLED, PENDING, SENDING, Notification, recipient_hash, service_scope
+
+log = logging.getLogger(__name__)
+
+NO_SERVICE = "(service non déterminé)"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    facts: DossierFacts
+    since: datetime
+    days: int
+
+
+def waiting_since(facts: DossierFacts) -> datetime | None:
+    """When the dossier entered its current state (the last passage)."""
+    fallback = {"en_construction": facts.date_depot}.get(facts.state)
+    return facts.last_entered(facts.state) or fallback
+
+
+def waiting_too_long(facts_list: Iterable[DossierFacts], now: datetime, thresholds: Mapping[str, int]) -> list[Waiting]:
+    """Dossiers beyond the threshold of their state, oldest first."""
+    out = []
+    for facts in facts_list:
+        since = waiting_since(facts) if facts.state in thresholds else None
+        if since is None:
+            continue
+        days = (now - since).days
+        if days > thresholds[facts.state]:
+            out.append(Waiting(facts, since, days))
+    return sorted(out, key=lambda waiting: (waiting.since, waiting.facts.number))
+
+
+def decision_time(facts: DossierFacts) -> datetime | None:
+    if not facts.is_decided:
+        return None
+    return facts.last_entered(facts.state) or facts.date_traitement
+
+
+def alert_reasons(facts: DossierFacts, now: datetime, alert_days: int) -> list[str]:
+    """French reasons an agent must look at the dossier; empty when none."""
+    decided = decision_time(facts)
+    if decided is None or decided < now - timedelta(days=alert_days):
+        return []
+    reasons = []
+    if facts.state == "accepte":
+        problems = apt_date_problems(facts.apt_start, facts.apt_end, facts.permit_expiry)
+        reasons += [f"dossier accepté : {PROBLEM_LABELS[code]}" for code in problems]
+    applicant = (facts.usager_email or "").strip().lower()
+    late = [m for m in facts.messages if m.sender_email.strip().lower() == applicant and m.created_at > decided]
+    if applicant and late:
+        reasons.append(f"{len(late)} message(s) du demandeur reçu(s) après la décision")
+    return reasons
+
+
+def digest_contexts(
+    facts_list: Iterable[DossierFacts], now: datetime, config: NotifySettings
+) -> dict[str, DigestContext]:
+    """One context per service that has something to show."""
+    facts_list = list(facts_list)
+    waiting_by_service: dict[str, list[WaitingRow]] = defaultdict(list)
+    for waiting in waiting_too_long(facts_list, now, config.waiting_days):
+        facts = waiting.facts
+        waiting_by_service[facts.service or NO_SERVICE].append(WaitingRow(
+            dossier_number=facts.number,
+            state_label=STATE_LABELS[facts.state],
+            since=french_date(waiting.since),
+            days=waiting.days,
+            groupe_label=facts.groupe_label or "",
+            url=agent_dossier_url(config.ds_base_url, facts.demarche_number, facts.number),
+        ))
+    alerts_by_service: dict[str, list[AlertRow]] = defaultdict(list)
+    for facts in facts_list:
+        for reason in alert_reasons(facts, now, config.alert_days):
+            alerts_by_service[facts.service or NO_SERVICE].append(
+                AlertRow(facts.number, reason, agent_dossier_url(config.ds_base_url, facts.demarche_number, facts.number))
+            )
+    thresholds = tuple(
+        f"{STATE_LABELS[state]} depuis plus de {days} jours" for state, days in config.waiting_days.items()
+    )
+    return {
+        service: DigestContext(
+            service=service,
+            generated_on=french_date(now),
+            thresholds=thresholds,
+            waiting=tuple(waiting_by_service.get(service, ())),
+            alerts=tuple(alerts_by_service.get(service, ())),
+        )
+        for service in sorted(set(waiting_by_service) | set(alerts_by_service))
+    }
+
+
+def service_emails(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Service name (as stored in dossiers.service) → address, from mappings/services.csv.
+
+    `overrides` (WIF_SERVICE_EMAILS) wins, e.g. to redirect a service's digest.
+    """
+    from mappings.routing import load_routing_table
+
+    emails = {service.name: service.email for service in load_routing_table().services if service.email}
+    emails.update(overrides or {})
+    return emails
+
+
+def digest_event(now: datetime) -> str:
+    return f"digest:{now.astimezone(PARIS).date().isoformat()}"
+
+
+@dataclass
+class DigestReport:
+    services: int
+    without_address: list[str]
+    delivery: DeliveryReport
+
+    def summary(self) -> str:
+        return f"services={self.services} no_address={len(self.without_address)} {self.delivery.summary()}"
+
+
+def plan_digests(session: Session, now: datetime, config: NotifySettings) -> dict[str, DigestContext]:
+    return digest_contexts(iter_facts(session), now, config)
+
+
+def run_digest(
+    factory: sessionmaker[Session],
+    mailer: Mailer,
+    now: datetime,
+    config: NotifySettings,
+    emails: Mapping[str, str],
+) -> DigestReport:
+    with factory() as session:
+        contexts = plan_digests(session, now, config)
+    addressed = {service: emails[service] for service in contexts if emails.get(service)}
+    without_address = sorted(set(contexts) - set(addressed))
+    for service in without_address:
+        log.warning("digest: no e-mail address for service %r", service)
+    event = digest_event(now)
+    with transaction(factory) as session:
+        _cancel_older_digests(session, event)
+        enqueue(session, (
+            OutboxEntry(service_scope(service), None, event, "digest", "agents", recipient_hash(address))
+            for service, address in addressed.items()
+        ), now)
+
+    def compose(_session: Session, row: Notification) -> EmailMessage:
+        service = row.scope.removeprefix("service:")
+        if service not in addressed or recipient_hash(addressed[service]) != row.recipient_hash:
+            raise Cancel("nothing to report any more, or the service address changed")
+        rendered = render("digest", contexts[service])
+        return build_email(
+            sender=config.mail_from, to=addressed[service], subject=rendered.subject,
+            text=rendered.text, html=rendered.html,
+            message_id=f"<wif.digest.{row.event.removeprefix('digest:')}.{row.recipient_hash[:16]}@wif.local>",
+        )
+
+    delivery = deliver(
+        factory, mailer, compose, now,
+        max_attempts=config.max_attempts, retry_base_seconds=config.retry_base_seconds, scope_prefix="service:",
+    )
+    return DigestReport(services=len(contexts), without_address=without_address, delivery=delivery)
+
+
+def _cancel_older_digests(session: Session, current_event: str) -> None:
+    # Yesterday's digest still pending is stale: today's replaces it.
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.template == "digest",
+            Notification.event != current_event,
+            Notification.status.in_((PENDING, SENDING)),
+        )
+        .values(status=CANCELLED, last_error="superseded by a newer digest")
+    )

@@ -1,0 +1,84 @@
+"""`wif notify`: plan the due dossier notifications, then deliver the outbox."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.db import transaction
+from notifications.contexts import dossier_context
+from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
+from notifications.facts import iter_facts
+from notifications.mailer import Mailer, build_email
+from notifications.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
+from notifications.render import render
+from notifications.settings import NotifySettings
+from notifications.tables import Notification, dossier_scope, recipient_hash
+
+
+@dataclass
+class NotifyReport:
+    due: int
+    created: int
+    delivery: DeliveryReport
+
+    def summary(self) -> str:
+        return f"due={self.due} new={self.created} {self.delivery.summary()}"
+
+
+def plan(session: Session, now: datetime, config: NotifySettings) -> list[DueNotification]:
+    due = []
+    for facts in iter_facts(session):
+        due.extend(due_notifications(facts, now, config.recent_days, config.enabled_messages))
+    return due
+
+
+def outbox_entry(item: DueNotification) -> OutboxEntry:
+    return OutboxEntry(
+        scope=dossier_scope(item.dossier_number),
+        dossier_number=item.dossier_number,
+        event=item.occurrence.key,
+        template=item.occurrence.template,
+        role=item.role,
+        recipient_hash=recipient_hash(item.address),
+    )
+
+
+def message_id(row: Notification, domain: str = "wif.local") -> str:
+    return f"<wif.{row.scope.replace(':', '-')}.{row.event.replace('#', '-')}.{row.recipient_hash[:16]}@{domain}>"
+
+
+def dossier_composer(config: NotifySettings):
+    def compose(session: Session, row: Notification) -> EmailMessage:
+        facts = next(iter_facts(session, [row.dossier_number]), None)
+        if facts is None:
+            raise Cancel("dossier gone (deleted or trashed)")
+        occurrence = next((o for o in occurrences(facts) if o.key == row.event), None)
+        if occurrence is None:
+            raise Cancel("event no longer applies")
+        address = recipient_address(facts, row.role)
+        if not address or recipient_hash(address) != row.recipient_hash:
+            raise Cancel("recipient address changed")
+        rendered = render(occurrence.template, dossier_context(facts, occurrence, row.role, config.ds_base_url))
+        message = build_email(
+            sender=config.mail_from, to=address, subject=rendered.subject,
+            text=rendered.text, html=rendered.html, message_id=message_id(row),
+        )
+        message["X-WIF-Message"] = f"{row.template}:{row.role}"  # for filtering and support, no personal data
+        return message
+
+    return compose
+
+
+def run_notify(factory: sessionmaker[Session], mailer: Mailer, now: datetime, config: NotifySettings) -> NotifyReport:
+    with transaction(factory) as session:
+        due = plan(session, now, config)
+        created = enqueue(session, (outbox_entry(item) for item in due), now)
+    delivery = deliver(
+        factory, mailer, dossier_composer(config), now,
+        max_attempts=config.max_attempts, retry_base_seconds=config.retry_base_seconds,
+        scope_prefix="dossier:",
+    )
+    return NotifyReport(due=len(due), created=created, delivery=delivery)

@@ -1,0 +1,68 @@
+"""Render a typed context into a French e-mail (subject, text, HTML)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from notifications.contexts import CONTEXT_TYPES, DigestContext, DossierMessage
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+SUBJECTS = {
+    "depot": "Demande d'autorisation provisoire de travail n° {number} : bien reçue",
+    "incomplet": "Demande d'autorisation provisoire de travail n° {number} : pièces manquantes",
+    "complet": "Demande d'autorisation provisoire de travail n° {number} : dossier complet",
+    "en_instruction": "Demande d'autorisation provisoire de travail n° {number} : en cours d'instruction",
+    "accepte": "Demande d'autorisation provisoire de travail n° {number} : acceptée",
+    "refuse": "Demande d'autorisation provisoire de travail n° {number} : refusée",
+    "sans_suite": "Demande d'autorisation provisoire de travail n° {number} : classée sans suite",
+    "apt_dates_invalid": "Autorisation provisoire de travail n° {number} : une nouvelle demande est nécessaire",
+}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        # Names, companies and finding texts come from applicants: always escaped in HTML.
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _variables(context) -> dict:
+    # Shallow on purpose: nested rows stay dataclasses, so StrictUndefined guards them too.
+    return {f.name: getattr(context, f.name) for f in fields(context)}
+
+
+def _subject(template: str, context) -> str:
+    if isinstance(context, DigestContext):
+        count = len(context.waiting) + len(context.alerts)
+        return f"Work in France – {context.service} : {count} dossier(s) à traiter"
+    assert isinstance(context, DossierMessage)
+    return SUBJECTS[template].format(number=context.dossier_number)
+
+
+def render(template: str, context) -> RenderedMessage:
+    expected = CONTEXT_TYPES[template]
+    if type(context) is not expected:
+        raise TypeError(f"template {template!r} takes a {expected.__name__}, got {type(context).__name__}")
+    env, variables = environment(), _variables(context)
+    return RenderedMessage(
+        subject=_subject(template, context),
+        text=env.get_template(f"{template}.txt").render(variables),
+        html=env.get_template(f"{template}.html").render(variables),
+    )

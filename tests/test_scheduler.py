@@ -1,0 +1,213 @@
+"""Scheduler with a fake clock, job locks, JobRun rows, clean stop, `wif status`."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import sys
+import types
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import schedule
+from sqlalchemy import select
+
+from connector.db import transaction
+from connector.models import JobRun, SyncState
+from jobs import scheduler as scheduler_module
+from jobs import status as status_module
+from jobs.locks import job_lock
+from jobs.runner import FAILED, LOCKED, OK, SKIPPED, STOPPED, JobRunner, JobSpec
+from jobs.scheduler import Jobs, SchedulerLoop, Timing, install, previous_month, run_verb
+
+
+class FakeClock:
+    """Local time of the host = UTC here; drives both the runner and the `schedule` library."""
+
+    def __init__(self, start: datetime):
+        self.local = start
+
+    def utc(self) -> datetime:
+        return self.local.replace(tzinfo=timezone.utc)
+
+    def advance(self, **delta) -> None:
+        self.local += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = FakeClock(datetime(2026, 3, 1, 0, 0))  # the 1st: the monthly report is due
+
+    class FakeDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return clock.local if tz is None else clock.utc().astimezone(tz)
+
+    # `schedule` reads datetime.datetime.now() directly: give it the fake clock.
+    shim = types.SimpleNamespace(datetime=FakeDatetime, timedelta=dt.timedelta, time=dt.time, date=dt.date)
+    monkeypatch.setattr(schedule, "datetime", shim)
+    return clock
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = Counter()
+        self.failing: set[str] = set()
+
+    def spec(self, name: str) -> JobSpec:
+        def action():
+            self.calls[name] += 1
+            if name in self.failing:
+                raise RuntimeError(f"{name} broke for etudiant@example.org")
+            return f"{name} done"
+
+        return JobSpec(name, action)
+
+    def jobs(self) -> Jobs:
+        return Jobs(
+            sync=self.spec("sync"), notify=self.spec("notify"), digest=self.spec("digest"), stats=self.spec("stats"),
+            report=lambda today: self.spec(f"report {previous_month(today)}"),
+        )
+
+
+TIMING = Timing(sync_every_minutes=15, digest_at="07:30", stats_at="05:00", report_at="06:00")
+
+
+def make_runner(engine, sessions, clock, **kwargs) -> JobRunner:
+    return JobRunner(engine, sessions, clock=clock.utc, **kwargs)
+
+
+def drive(scheduler: schedule.Scheduler, clock: FakeClock, hours: float, step_minutes: int = 5) -> None:
+    for _ in range(int(hours * 60 / step_minutes)):
+        clock.advance(minutes=step_minutes)
+        scheduler.run_pending()
+
+
+def test_jobs_run_at_their_interval(engine, sessions, clock):
+    recorder, scheduler = Recorder(), schedule.Scheduler()
+    install(scheduler, make_runner(engine, sessions, clock), recorder.jobs(), TIMING)
+    drive(scheduler, clock, hours=48)
+    assert recorder.calls == Counter({
+        "sync": 48 * 4, "notify": 48 * 4, "digest": 2, "stats": 2, "report 2026-02": 1,
+    })
+    with sessions() as session:
+        outcomes = Counter((run.job, run.outcome) for run in session.scalars(select(JobRun)))
+    assert outcomes[("sync", OK)] == 192 and outcomes[("digest", OK)] == 2
+
+
+def test_a_failing_job_does_not_stop_the_others(engine, sessions, clock):
+    recorder, scheduler = Recorder(), schedule.Scheduler()
+    recorder.failing.add("sync")
+    install(scheduler, make_runner(engine, sessions, clock), recorder.jobs(), TIMING)
+    drive(scheduler, clock, hours=8)
+    assert recorder.calls["sync"] == 32 and recorder.calls["notify"] == 32 and recorder.calls["digest"] == 1
+    with sessions() as session:
+        failed = session.scalars(select(JobRun).where(JobRun.job == "sync")).all()
+    assert {run.outcome for run in failed} == {FAILED}
+    assert "RuntimeError" in failed[0].summary and "@" not in failed[0].summary
+
+
+def test_a_second_scheduler_does_not_take_a_held_lock(engine, sessions, clock):
+    recorder = Recorder()
+    runner = make_runner(engine, sessions, clock, holder="second")
+    with job_lock(engine, "sync", holder="first", clock=clock.utc) as acquired:
+        assert acquired
+        assert runner.run(recorder.spec("sync")) == LOCKED
+        assert runner.run(recorder.spec("digest")) == OK  # other jobs are not blocked
+    assert recorder.calls == Counter({"digest": 1})
+    assert runner.run(recorder.spec("sync")) == OK
+
+
+def test_a_locked_sync_skips_its_notify(engine, sessions, clock):
+    recorder = Recorder()
+    runner = make_runner(engine, sessions, clock)
+    with job_lock(engine, "sync", holder="other", clock=clock.utc):
+        scheduler_module.run_sync_then_notify(runner, recorder.jobs())
+    assert recorder.calls == Counter()
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="lock rows with expiry exist on SQLite only")
+def test_an_abandoned_lock_row_expires(engine, sessions, clock):
+    recorder = Recorder()
+    stale = job_lock(engine, "sync", holder="crashed", ttl=timedelta(minutes=30), clock=clock.utc)
+    assert stale.__enter__()  # never released, as if the process died
+    runner = make_runner(engine, sessions, clock, holder="alive")
+    assert runner.run(recorder.spec("sync")) == LOCKED
+    clock.advance(minutes=31)
+    assert runner.run(recorder.spec("sync")) == OK
+
+
+def test_sigterm_stops_after_the_current_job(engine, sessions, clock):
+    scheduler = schedule.Scheduler()
+    loop = SchedulerLoop(scheduler, max_wait_seconds=0.01)
+    runner = make_runner(engine, sessions, clock, should_stop=loop.stopping.is_set)
+    outcomes = []
+
+    def first():
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the job runs
+        return "finished anyway"
+
+    scheduler.every(1).minutes.do(lambda: outcomes.append(runner.run(JobSpec("first", first))))
+    scheduler.every(1).minutes.do(lambda: outcomes.append(runner.run(JobSpec("second", lambda: "ran"))))
+    clock.advance(minutes=1)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        loop.install_signal_handlers()
+        loop.run_forever()  # returns: the signal stopped it
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert outcomes == [OK, STOPPED]
+    with sessions() as session:
+        assert [(r.job, r.outcome, r.summary) for r in session.scalars(select(JobRun))] == [("first", OK, "finished anyway")]
+
+
+def test_a_verb_that_is_not_installed_is_skipped(engine, sessions, clock, monkeypatch):
+    from jobs import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "report", ("test_scheduler_fake_verb", "fake"))
+    fake = types.ModuleType("test_scheduler_fake_verb")
+    fake.calls = []
+    fake.configure = lambda parser: parser.add_argument("--month")
+    fake.run = lambda args, settings: fake.calls.append(args.month) or 0
+    monkeypatch.setitem(sys.modules, "test_scheduler_fake_verb", fake)
+    assert run_verb("report", ["--month", "2026-02"], settings=None) == "wif report ok"
+    assert fake.calls == ["2026-02"]
+    monkeypatch.delitem(cli.COMMANDS, "report")
+    runner = make_runner(engine, sessions, clock)
+    assert runner.run(JobSpec("report", lambda: run_verb("report", [], None))) == SKIPPED
+
+
+def test_previous_month():
+    assert previous_month(date(2026, 1, 1)) == "2025-12"
+    assert previous_month(date(2026, 3, 1)) == "2026-02"
+
+
+def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, capsys):
+    from connector.config import Settings
+    from connector.runtime import open_database
+
+    settings = Settings(database_url=database_url)
+    engine, sessions = open_database(settings)
+    runner = make_runner(engine, sessions, clock)
+    runner.run(JobSpec("sync", lambda: "first"))
+    clock.advance(minutes=15)
+    runner.run(JobSpec("sync", lambda: (_ for _ in ()).throw(RuntimeError("DS down"))))
+    runner.run(JobSpec("digest", lambda: "sent=2"))
+    with transaction(sessions) as session:
+        session.add(SyncState(demarche_number=1, updated_since=clock.utc() - timedelta(days=1),
+                              last_success_at=clock.utc()))
+    with sessions() as session:
+        status = status_module.collect_status(session)
+    assert [(run.job, run.outcome) for run in status.jobs] == [("digest", OK), ("sync", FAILED)]
+    assert status.watermarks[0].demarche_number == 1
+    assert {line.name for line in status.backlogs} >= {"notifications"}
+    assert not status.healthy
+    text = status_module.format_status(status)
+    assert "sync     failed" in text and "démarche 1" in text and "notifications" in text
+
+    assert status_module.run(argparse.Namespace(json=True, fail_on_error=True), settings) == 1
+    assert '"outcome": "failed"' in capsys.readouterr().out
+    engine.dispose()
