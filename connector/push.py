@@ -95,6 +95,7 @@ class PushSummary:
     skipped_not_member: dict[str, int] = field(default_factory=dict)
     skipped_missing_groupe: dict[str, int] = field(default_factory=dict)
     planned_by_kind: dict[str, int] = field(default_factory=dict)
+    refusals: dict[str, int] = field(default_factory=dict)  # DS error message → dossiers
 
     def line(self) -> str:
         text = (
@@ -103,6 +104,8 @@ class PushSummary:
         )
         if self.skipped_not_member:
             text += f"; connector instructeur not in groupe(s) {sorted(self.skipped_not_member)}: run `wif procedure apply`"
+        for message, count in sorted(self.refusals.items()):
+            text += f"; DS refused ({count} dossier(s)): {message}"
         if self.skipped_missing_groupe:
             text += f"; groupe(s) missing on DS {sorted(self.skipped_missing_groupe)}: run `wif procedure apply`"
         return text
@@ -145,7 +148,9 @@ def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], proced
     groupe = (raw.get("groupeInstructeur") or {}).get("label")
     messaged: set[str] = set()
     for row in sorted(rows, key=lambda r: r.id):
-        if row.kind == "message" and row.status in ("pending", "sending", "delivered"):
+        # Only delivered messages cover their findings: an undelivered one is
+        # planned again, finds its outbox row and is checked or resent.
+        if row.kind == "message" and row.status == "delivered":
             messaged.update(row.payload["codes"])
         if row.status != "delivered" or row.delivered_at is None or row.delivered_at <= dossier.synced_at:
             continue
@@ -343,10 +348,12 @@ class Pusher:
         if intent.kind == "annotations" and payload.get("annotations") is not None and errors:
             self._record_partial(session, dossier, row, payload, errors, live, now, summary)
             return
-        if not errors or all(any(marker in e for marker in ALREADY_DONE_MARKERS) for e in errors):
+        if not errors or all(_already_done(intent.kind, e) for e in errors):
             self._mark(session, row, "delivered", None, now)
             summary.delivered += 1
             return
+        for error in errors:
+            summary.refusals[error] = summary.refusals.get(error, 0) + 1
         self._retry_later(session, row, "; ".join(errors), now, summary)
 
     def _record_partial(self, session, dossier, row, payload, errors, live: LiveDemarche, now, summary) -> None:
@@ -365,7 +372,8 @@ class Pusher:
             summary.delivered += 1
         row.payload = {"values": failed}
         row.payload_hash = Intent("annotations", {"values": failed}).payload_hash
-        log.warning("push dossier %s: %d annotation(s) refused: %s", dossier.number, len(failed), "; ".join(errors))
+        for error in errors:
+            summary.refusals[error] = summary.refusals.get(error, 0) + 1
         self._retry_later(session, row, "; ".join(errors), now, summary)
 
     def _retry_later(self, session: Session, row: models.PushOutbox, error: str, now: datetime, summary: PushSummary) -> None:
@@ -390,7 +398,16 @@ class Pusher:
     def _message_arrived(self, dossier: models.Dossier, intent: Intent) -> bool:
         """A previous run sent this message and crashed before recording it?"""
         fresh = self.client.execute("getDossier", {"dossierNumber": dossier.number})["dossier"]
-        return any(m.get("body") == intent.payload["body"] for m in fresh.get("messages") or [])
+        wanted = " ".join(intent.payload["body"].split())
+        return any(" ".join((m.get("body") or "").split()) == wanted for m in fresh.get("messages") or [])
+
+
+def _already_done(kind: str, error: str) -> bool:
+    """DS refuses to add a label twice, to move a dossier to its own groupe or
+    to remove an absent label: after a crash, that means the goal is reached."""
+    if any(marker in error for marker in ALREADY_DONE_MARKERS):
+        return True
+    return kind == "label_remove" and "pas associé" in error
 
 
 def _describe(intent: Intent) -> str:

@@ -1,0 +1,197 @@
+"""Push back to DS, against the sandbox over HTTP: what agents see, exactly once."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from connector import models
+from connector.push import Pusher, PushStopped, current_state, dossier_view, read_live
+from connector.push_plan import plan, target_for
+from mappings.procedure import default_procedure
+from mappings.routing import load_routing_table
+from sandbox.champs import StoredFile
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
+from tests.sync_helpers import make_syncer
+
+PROCEDURE = default_procedure()
+MANAGED = frozenset(label.key for label in PROCEDURE.labels)
+NAMES = {code: info.name for code, info in load_routing_table().departements.items()}
+
+
+def make_pusher(client, sessions, **kwargs):
+    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, instructeur_id=CONNECTOR_INSTRUCTEUR_ID, departement_names=NAMES, **kwargs)
+
+
+def mutations(server, since=0):
+    return [name for name, _ in server.store.mutation_log[since:]]
+
+
+def remaining_differences(client, sessions):
+    """Intents still needed, judged from what DS shows alone (no outbox overlay)."""
+    live = read_live(client, 1, PROCEDURE)
+    differences = {}
+    with sessions() as session:
+        for dossier in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None), models.Dossier.deleted_at.is_(None))):
+            intents = plan(target_for(dossier_view(dossier, NAMES)), current_state(dossier, [], PROCEDURE, live), MANAGED)
+            intents = [i for i in intents if i.kind != "message"]
+            if intents:
+                differences[dossier.number] = [i.kind for i in intents]
+    return differences
+
+
+@pytest.fixture
+def synced(make_sandbox, ds_client_for, sessions):
+    server = make_sandbox(dossiers=120, seed=21)
+    client = ds_client_for(server)
+    syncer = make_syncer(client, sessions)
+    syncer.sync(1)
+    return server, client, syncer
+
+
+def test_sync_and_push_leave_ds_as_the_connector_wants_then_nothing_more(synced, sessions):
+    server, client, syncer = synced
+    summary = make_pusher(client, sessions).push(1)
+    assert summary.failed == 0 and summary.delivered == summary.planned > 0
+    assert summary.skipped_not_member == {} and summary.skipped_missing_groupe == {}
+    syncer.sync(1)  # read back what DS now shows
+    assert remaining_differences(client, sessions) == {}
+
+    with sessions() as session:
+        dossiers = session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None))).all()
+        for dossier in dossiers:
+            shown = {l["name"] for l in dossier.raw["labels"]}
+            assert len(shown & {l.name for l in PROCEDURE.labels}) == 1, dossier.number
+            assert dossier.raw["groupeInstructeur"]["label"] == dossier.target_groupe_label
+        incomplete = [d for d in dossiers if d.completeness_status == "incomplet" and d.state in ("en_construction", "en_instruction")]
+        assert incomplete and all(any("ne peut pas encore être instruite" in m["body"] for m in d.raw["messages"]) for d in incomplete)
+
+    before = len(server.store.mutation_log)
+    syncer.sync(1)
+    again = make_pusher(client, sessions).push(1)
+    assert again.planned == 0 and mutations(server, before) == []
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_crash_after_k_mutations_then_a_rerun_duplicates_nothing(synced, sessions):
+    server, client, syncer = synced
+    sent = []
+
+    def crash_on_the_40th(row):
+        sent.append(row.kind)
+        if len(sent) == 40:
+            raise Crash()
+
+    with pytest.raises(Crash):
+        make_pusher(client, sessions, after_send=crash_on_the_40th).push(1)
+    make_pusher(client, sessions).push(1)
+    syncer.sync(1)
+    assert remaining_differences(client, sessions) == {}
+    added = [(payload["dossierId"], payload["labelId"]) for name, payload in server.store.mutation_log if name == "dossierAjouterLabel"]
+    assert added and len(added) == len(set(added))
+    bodies = [(payload["dossierId"], payload["body"]) for name, payload in server.store.mutation_log if name == "dossierEnvoyerMessage"]
+    assert bodies and len(bodies) == len(set(bodies))
+
+
+def test_a_crash_between_sending_a_message_and_recording_it_is_checked_on_ds(synced, sessions):
+    server, client, syncer = synced
+    with sessions() as session:
+        # Simulate the crash window: the message left but the row stayed `sending`.
+        make_pusher(client, sessions).push(1)
+        row = session.scalars(select(models.PushOutbox).where(models.PushOutbox.kind == "message")).first()
+        row.status = "sending"
+        row.delivered_at = None
+        session.commit()
+    before = len(server.store.mutation_log)
+    make_pusher(client, sessions).push(1)
+    assert "dossierEnvoyerMessage" not in mutations(server, before)
+    with sessions() as session:
+        assert session.get(models.PushOutbox, row.id).status == "delivered"
+
+
+def _incomplete_with_missing_document(sessions):
+    """(number, keys of the missing documents) of one dossier that lacks only documents."""
+    with sessions() as session:
+        for dossier in session.scalars(select(models.Dossier).where(models.Dossier.state == "en_construction")):
+            codes = {f.code for f in dossier.findings if f.severity == "blocking"}
+            if codes == {"missing_document"}:
+                return dossier.number, [f.field for f in dossier.findings if f.code == "missing_document"]
+    return None, []
+
+
+def test_corrected_finding_updates_annotations_without_a_new_message_and_a_new_one_sends_one(synced, sessions):
+    server, client, syncer = synced
+    pusher = make_pusher(client, sessions)
+    pusher.push(1)
+    number, missing = _incomplete_with_missing_document(sessions)
+    assert number is not None
+    record = server.store.dossier(number)
+    # The applicant uploads the missing document.
+    server.store.modify(number, **{key: (StoredFile(f"{key}.pdf", "application/pdf", 120_000),) for key in missing})
+    syncer.sync(1)
+    before = len(server.store.mutation_log)
+    pusher.push(1)
+    sent = mutations(server, before)
+    assert "dossierEnvoyerMessage" not in sent
+    assert "dossierModifierAnnotations" in sent
+    syncer.sync(1)
+    assert number not in remaining_differences(client, sessions)
+
+    # A new problem appears: the contract now ends before it starts.
+    start = date.fromisoformat(str(record.values["contrat_date_debut"]))
+    server.store.modify(number, contrat_date_fin=(start - timedelta(days=30)).isoformat())
+    syncer.sync(1)
+    before = len(server.store.mutation_log)
+    pusher.push(1)
+    assert mutations(server, before).count("dossierEnvoyerMessage") == 1
+
+
+def test_a_partly_refused_annotation_write_is_recorded_and_only_it_is_retried(synced, sessions):
+    server, client, syncer = synced
+    demarche = server.store.demarches[1]
+    demarche.change_champ_type("wif_heures_annuelles", "integer_number")
+    pusher = make_pusher(client, sessions)
+    first = pusher.push(1)
+    assert first.deferred > 0
+    with sessions() as session:
+        pending = session.scalars(select(models.PushOutbox).where(models.PushOutbox.kind == "annotations", models.PushOutbox.status == "pending")).all()
+        assert pending and all(set(row.payload["values"]) == {"wif_heures_annuelles"} for row in pending)
+        assert all("type attendu" in row.last_error for row in pending)
+    demarche.change_champ_type("wif_heures_annuelles", "text")
+    before = len(server.store.mutation_log)
+    later = datetime.now(timezone.utc) + timedelta(hours=1)  # past the backoff
+    make_pusher(client, sessions, now=lambda: later).push(1)
+    sent = [payload for name, payload in server.store.mutation_log[before:] if name == "dossierModifierAnnotations"]
+    assert sent and all(len(p["annotations"]) == 1 for p in sent)
+
+
+def test_a_read_only_token_stops_push_with_one_report(synced, sessions, ds_client_for):
+    server, client, syncer = synced
+    server.store.add_token("read-only-token", write=False)
+    with pytest.raises(PushStopped, match="read-only"):
+        make_pusher(ds_client_for(server, token="read-only-token"), sessions).push(1)
+    with sessions() as session:
+        failed = session.scalars(select(models.PushOutbox).where(models.PushOutbox.status == "failed")).all()
+    assert len(failed) == 1
+
+
+def test_an_instructeur_outside_the_groupe_is_detected_before_sending(synced, sessions):
+    server, client, syncer = synced
+    groupe = next(g for g in server.store.demarches[1].groupes if g.label.startswith("MOE 75"))
+    server.store.remove_instructeur(groupe.number, 1)  # the connector's instructeur
+    summary = make_pusher(client, sessions).push(1)
+    assert summary.skipped_not_member.get(groupe.label, 0) > 0
+    refused = [e for e in server.request_log if e.status != 200]
+    assert refused == []
+    with sessions() as session:
+        errors = session.scalars(select(models.PushOutbox.last_error).where(models.PushOutbox.last_error.is_not(None))).all()
+    assert not any("droits" in (e or "") for e in errors)
+
+
+def test_dry_run_sends_nothing(synced, sessions, capsys):
+    server, client, syncer = synced
+    summary = make_pusher(client, sessions, dry_run=True).push(1)
+    assert summary.planned > 0 and server.store.mutation_log == []
+    assert "dossierModifierAnnotations" not in capsys.readouterr().out  # prints intents, not raw mutations
