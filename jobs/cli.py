@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"wif: configuration error: {error}", file=sys.stderr)
         return 2
+    from jobs.observability import init_sentry
+
+    init_sentry(settings)
     return args._module.run(args, settings)
 
 

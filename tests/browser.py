@@ -187,6 +187,10 @@ class Page:
         answer = self.send("Page.navigate", {"url": url})
         if answer.get("errorText"):
             raise BrowserError(f"cannot open {url}: {answer['errorText']}")
+        self.wait_for_load()
+
+    def wait_for_load(self) -> None:
+        """Block until the page fires its load event (after a navigation or a form submit)."""
         self._browser.wait_for_event("Page.loadEventFired", self._session)
 
     def evaluate(self, expression: str):

@@ -1,0 +1,55 @@
+"""French number and date formats for the page (no locale dependency)."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+THIN_SPACE = "\u202f"  # espace fine insécable: thousands separator and before "%"
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+HIDDEN = "< 5"
+
+
+def is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def integer(value) -> str:
+    return f"{int(value):,}".replace(",", THIN_SPACE)
+
+
+def decimal(value, digits: int = 1) -> str:
+    whole, _, fraction = f"{float(value):,.{digits}f}".partition(".")
+    text = whole.replace(",", THIN_SPACE)
+    return f"{text},{fraction}" if fraction else text
+
+
+def percent(value) -> str:
+    return f"{decimal(value)}{THIN_SPACE}%"
+
+
+def month_label(month: str | pd.Period) -> str:
+    period = pd.Period(month, freq="M")
+    return f"{MONTHS[period.month - 1]} {period.year}"
+
+
+def short_month_label(month: str | pd.Period) -> str:
+    period = pd.Period(month, freq="M")
+    return f"{SHORT_MONTHS[period.month - 1]} {str(period.year)[2:]}"
+
+
+def cell(value, kind: str, hidden: bool) -> str:
+    """Text of a table cell: "< 5" when suppressed, "–" when not computable."""
+    if hidden and kind == "count":
+        return HIDDEN
+    if is_missing(value):
+        return "n.d." if hidden else "–"
+    if kind == "count":
+        return integer(value)
+    if kind == "percent":
+        return percent(value)
+    return decimal(value)

@@ -1,0 +1,70 @@
+"""`wif report --month YYYY-MM [--out DIR]`: write the monthly xlsx of each service.
+
+E-mailing them is the scheduled job's business; this verb only writes files.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from connector.config import Settings
+from connector.db import make_engine, session_factory
+from stats.figures import PARIS
+from stats.report import DEFAULT_DS_HOST, build_monthly_reports
+
+log = logging.getLogger(__name__)
+
+
+def month_argument(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM, got {text!r}")
+    return text
+
+
+def previous_month() -> str:
+    now = datetime.now(timezone.utc).astimezone(PARIS)
+    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def configure(parser) -> None:
+    parser.add_argument("--month", type=month_argument, default=None, help="YYYY-MM (default: the previous month)")
+    parser.add_argument("--out", type=Path, default=Path("var/reports"), help="directory for the xlsx files")
+    parser.add_argument("--ds-host", default=None, help="host of the DS instruction links (default: from DS_API_URL)")
+    parser.add_argument("--dry-run", action="store_true", help="list the reports that would be written, write nothing")
+
+
+def ds_host(settings: Settings) -> str:
+    """The DS web host: the API's host in production, the public one for the sandbox."""
+    if settings.uses_sandbox:
+        return DEFAULT_DS_HOST
+    parts = urlsplit(settings.ds_api_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def file_name(month: str, service: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-") or "service"
+    return f"rapport-{month}-{slug}.xlsx"
+
+
+def run(args, settings: Settings) -> int:
+    month = args.month or previous_month()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine)() as session:
+            reports = build_monthly_reports(session, month, args.ds_host or ds_host(settings))
+    finally:
+        engine.dispose()
+    if args.dry_run:
+        for service in reports:
+            print(file_name(month, service))
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for service, content in reports.items():
+        (args.out / file_name(month, service)).write_bytes(content)
+    log.info("monthly reports for %s: %d services, written to %s", month, len(reports), args.out)
+    return 0

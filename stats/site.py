@@ -1,0 +1,231 @@
+"""Write the static site: index.html (Jinja2), stats.json and open-data CSV files."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from stats import format as fr
+from stats.figures import COUNTS, MEASURES, NOT_GIVEN, PARIS, RATE, Figures, Table
+from stats.suppression import THRESHOLD
+from stats.svg import BLUE_FRANCE, RED_MARIANNE, Series, bar_chart
+
+SCHEMA_PATH = Path(__file__).with_name("stats.schema.json")
+MEASURE_LABELS = {
+    "deposited": "Déposés",
+    "accepted": "Acceptés",
+    "refused": "Refusés",
+    "closed": "Classés sans suite",
+    "in_progress": "En cours",
+    "acceptance_rate": "Taux d'acceptation",
+    "decision_days_median": "Délai de décision médian (jours)",
+    "decision_days_p90": "Délai de décision, 9 dossiers sur 10 (jours)",
+    "completion_days_median": "Délai jusqu'au dossier complet, médian (jours)",
+    "completion_days_p90": "Délai jusqu'au dossier complet, 9 sur 10 (jours)",
+}
+CSV_NAMES = {
+    "deposited": "deposes",
+    "accepted": "acceptes",
+    "refused": "refuses",
+    "closed": "classes_sans_suite",
+    "in_progress": "en_cours",
+    "acceptance_rate": "taux_acceptation_pct",
+    "decision_days_median": "delai_decision_median_jours",
+    "decision_days_p90": "delai_decision_p90_jours",
+    "completion_days_median": "delai_complet_median_jours",
+    "completion_days_p90": "delai_complet_p90_jours",
+}
+CSV_FILES = {
+    "totals": ("totaux.csv", "total"),
+    "by_month": ("par-mois.csv", "mois"),
+    "by_departement": ("par-departement.csv", "departement"),
+    "by_service": ("par-service.csv", "service"),
+    "by_contract_type": ("par-type-de-contrat.csv", "type_de_contrat"),
+}
+CONTRACT_LABELS = {
+    "cdd": "CDD", "cdi": "CDI", "apprentissage": "Apprentissage", "professionnalisation": "Professionnalisation",
+    "doctoral": "Contrat doctoral", "cifre": "CIFRE", "ater": "ATER", "interne": "Interne",
+}
+
+
+@dataclass(frozen=True)
+class TableView:
+    id: str
+    caption: str
+    key_header: str
+    headers: list[str]
+    rows: list[tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str
+    table: TableView
+    chart: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Everything index.html may use, and nothing else."""
+
+    as_of_label: str
+    key_figures: list[KeyFigure]
+    sections: list[Section]
+    threshold: int = THRESHOLD
+    csv_files: list[str] = field(default_factory=lambda: [name for name, _ in CSV_FILES.values()])
+
+
+def measure_kind(measure: str) -> str:
+    if measure in COUNTS:
+        return "count"
+    return "percent" if measure == RATE else "decimal"
+
+
+def table_view(table: Table, table_id: str, caption: str, key_header: str, label_key, measures=MEASURES) -> TableView:
+    rows = []
+    for key in table.values.index:
+        cells = [fr.cell(table.values.at[key, m], measure_kind(m), bool(table.hidden.at[key, m])) for m in measures]
+        rows.append((label_key(key), cells))
+    return TableView(table_id, caption, key_header, [MEASURE_LABELS[m] for m in measures], rows)
+
+
+def group_label(kind: str):
+    def label(key: str) -> str:
+        if key == NOT_GIVEN:
+            return "Non renseigné"
+        return CONTRACT_LABELS.get(key, key) if kind == "contract_type" else key
+
+    return label
+
+
+def trend_chart(figures: Figures) -> str:
+    values = figures.trend.values
+    labels = [fr.short_month_label(month) for month in values.index]
+    series = [
+        Series("Déposés", values["deposited"].tolist(), BLUE_FRANCE),
+        Series("Acceptés", values["accepted"].tolist(), "#6a6af4"),
+        Series("Refusés", values["refused"].tolist(), RED_MARIANNE),
+    ]
+    return bar_chart("graphique-tendance", "Dossiers déposés et décisions, 12 derniers mois", labels, series, "tableau-tendance")
+
+
+def delay_chart(figures: Figures) -> str:
+    values = figures.trend.values
+    labels = [fr.short_month_label(month) for month in values.index]
+    series = [
+        Series("Médiane", values["decision_days_median"].tolist(), BLUE_FRANCE),
+        Series("9 dossiers sur 10", values["decision_days_p90"].tolist(), "#b7a73f"),
+    ]
+    return bar_chart("graphique-delais", "Délai de décision en jours, 12 derniers mois", labels, series, "tableau-delais")
+
+
+def breakdown_chart(table: Table, chart_id: str, table_id: str, title: str, kind: str) -> str:
+    top = table.values.sort_values("deposited", ascending=False).head(12)
+    labels = [group_label(kind)(key) for key in top.index]
+    series = [Series("Déposés", top["deposited"].tolist()), Series("Acceptés", top["accepted"].tolist(), "#6a6af4")]
+    return bar_chart(chart_id, title, labels, series, table_id)
+
+
+def page_context(figures: Figures) -> PageContext:
+    totals = figures.totals
+    row = totals.values.index[0]
+    key_figures = [
+        KeyFigure(MEASURE_LABELS[m], fr.cell(totals.values.at[row, m], measure_kind(m), bool(totals.hidden.at[row, m])))
+        for m in ("deposited", "accepted", "acceptance_rate", "decision_days_median")
+    ]
+    month = fr.month_label
+    delay_measures = ("decision_days_median", "decision_days_p90")
+    sections = [
+        Section("tendance", "Évolution sur 12 mois", "Dossiers déposés dans le mois et décisions prises dans le mois.",
+                table_view(figures.trend, "tableau-tendance", "Dossiers et décisions par mois, 12 derniers mois", "Mois", month,
+                           ("deposited", "accepted", "refused", "closed", "acceptance_rate")), trend_chart(figures)),
+        Section("delais", "Délais de traitement", "Délai entre le dépôt et la décision, pour les décisions prises dans le mois.",
+                table_view(figures.trend, "tableau-delais", "Délais de décision par mois, 12 derniers mois", "Mois", month,
+                           delay_measures), delay_chart(figures)),
+        Section("par-mois", "Tous les mois", "Depuis le premier dossier déposé.",
+                table_view(figures.by_month, "tableau-mois", "Chiffres par mois", "Mois", month)),
+        Section("par-departement", "Par département", "Département qui instruit la demande, état actuel des dossiers.",
+                table_view(figures.by_departement, "tableau-departement", "Chiffres par département", "Département",
+                           group_label("departement")),
+                breakdown_chart(figures.by_departement, "graphique-departement", "tableau-departement",
+                                "Dossiers par département", "departement")),
+        Section("par-service", "Par service instructeur", "Service de la main-d'œuvre étrangère chargé du dossier.",
+                table_view(figures.by_service, "tableau-service", "Chiffres par service", "Service", group_label("service"))),
+        Section("par-contrat", "Par type de contrat", "Type du contrat de travail déclaré dans la demande.",
+                table_view(figures.by_contract_type, "tableau-contrat", "Chiffres par type de contrat", "Type de contrat",
+                           group_label("contract_type")),
+                breakdown_chart(figures.by_contract_type, "graphique-contrat", "tableau-contrat",
+                                "Dossiers par type de contrat", "contract_type")),
+    ]
+    as_of = figures.as_of.astimezone(PARIS)
+    return PageContext(f"{as_of.day} {fr.month_label(pd.Period(as_of.strftime('%Y-%m'), freq='M'))}", key_figures, sections)
+
+
+def render_page(figures: Figures) -> str:
+    environment = Environment(loader=PackageLoader("stats", "templates"), autoescape=select_autoescape(["html"]))
+    return environment.get_template("index.html").render(page=page_context(figures))
+
+
+def json_value(value):
+    return None if fr.is_missing(value) else (int(value) if float(value).is_integer() else float(value))
+
+
+def table_rows(table: Table) -> list[dict]:
+    rows = []
+    for key in table.values.index:
+        rows.append(
+            {
+                "key": key,
+                "values": {m: json_value(table.values.at[key, m]) for m in MEASURES},
+                "suppressed": [m for m in MEASURES if table.hidden.at[key, m]],
+            }
+        )
+    return rows
+
+
+def stats_document(figures: Figures) -> dict:
+    return {
+        "generated_at": figures.as_of.isoformat(),
+        "as_of_month": str(pd.Period(figures.as_of.astimezone(PARIS).strftime("%Y-%m"), freq="M")),
+        "time_zone": "Europe/Paris",
+        "suppression_threshold": THRESHOLD,
+        "measures": {m: MEASURE_LABELS[m] for m in MEASURES},
+        "tables": {name: table_rows(table) for name, table in figures.tables().items()},
+    }
+
+
+def csv_frame(table: Table, key_column: str) -> pd.DataFrame:
+    frame = table.values.rename(columns=CSV_NAMES)
+    frame.index.name = key_column
+    for measure, name in CSV_NAMES.items():
+        if measure in COUNTS:
+            frame[name] = frame[name].astype("Int64")
+        frame[f"{name}_secret"] = table.hidden[measure].astype(int)
+    return frame.reset_index()
+
+
+def write_site(figures: Figures, out_dir: Path) -> list[Path]:
+    """Write every file of the site into `out_dir`; returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "index.html", out_dir / "stats.json"]
+    written[0].write_text(render_page(figures), encoding="utf-8")
+    written[1].write_text(json.dumps(stats_document(figures), ensure_ascii=False, indent=1), encoding="utf-8")
+    for name, (filename, key_column) in CSV_FILES.items():
+        path = out_dir / filename
+        csv_frame(figures.tables()[name], key_column).to_csv(path, index=False)
+        written.append(path)
+    return written
+
+

@@ -1,0 +1,37 @@
+"""The stats page in headless Chromium: charts and tables are visible, on a desktop and a phone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stats.command import generate
+from tests.browser import browser  # noqa: F401  (fixture)
+from tests.stats_fixtures import insert, synthetic, utc
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+VISIBLE = """(selector) => Array.from(document.querySelectorAll(selector)).filter(e => {
+  const box = e.getBoundingClientRect(); const style = getComputedStyle(e);
+  return box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && style.display !== 'none';
+}).length"""
+
+
+@pytest.mark.browser
+def test_charts_and_tables_are_visible(browser, sessions, engine, tmp_path):  # noqa: F811
+    insert(sessions, synthetic(600))
+    generate(engine, tmp_path / "site", utc("2026-11-15T12:00"))
+    url = (tmp_path / "site" / "index.html").as_uri()
+
+    page = browser.open(url, width=1280, height=900)
+    assert page.evaluate(f"({VISIBLE})('svg.chart')") >= 3
+    assert page.evaluate(f"({VISIBLE})('table')") >= 6
+    assert page.evaluate(f"({VISIBLE})('svg.chart rect')") > 20
+    assert page.evaluate("document.querySelector('h1').textContent").startswith("Statistiques")
+    page.screenshot(ARTIFACTS / "stats-index.png")
+
+    phone = browser.open(url, width=375, height=800)
+    # Wide tables scroll inside their box: the page itself does not overflow a phone screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 376
+    assert phone.evaluate(f"({VISIBLE})('svg.chart')") >= 3
+    phone.screenshot(ARTIFACTS / "stats-index-phone.png")

@@ -1,0 +1,50 @@
+"""`wif stats` and `wif report` write their files from the configured database."""
+from __future__ import annotations
+
+import argparse
+
+import openpyxl
+import pytest
+
+from connector.config import Settings
+from stats import command as stats_command
+from stats import report_command
+from tests.stats_fixtures import insert, small_fixture
+
+
+def parse(module, argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    module.configure(parser)
+    return parser.parse_args(argv)
+
+
+def test_wif_stats_writes_the_site(sessions, database_url, tmp_path):
+    insert(sessions, small_fixture())
+    args = parse(stats_command, ["--out", str(tmp_path / "site")])
+    assert stats_command.run(args, Settings(database_url=database_url)) == 0
+    assert (tmp_path / "site" / "index.html").exists() and (tmp_path / "site" / "stats.json").exists()
+
+
+def test_wif_report_writes_one_file_per_service(sessions, database_url, tmp_path):
+    insert(sessions, small_fixture())
+    args = parse(report_command, ["--month", "2026-03", "--out", str(tmp_path)])
+    settings = Settings(database_url=database_url, ds_api_url="https://demarche.numerique.gouv.fr/api/v2/graphql")
+    assert report_command.run(args, settings) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == ["rapport-2026-03-lyon.xlsx", "rapport-2026-03-paris.xlsx"]
+    workbook = openpyxl.load_workbook(tmp_path / "rapport-2026-03-paris.xlsx")
+    assert workbook["Refus"]["D2"].value.startswith("https://demarche.numerique.gouv.fr/procedures/1/dossiers/")
+
+
+def test_report_month_must_be_year_dash_month():
+    with pytest.raises(SystemExit):
+        parse(report_command, ["--month", "2026-13"])
+
+
+def test_dry_runs_write_nothing(sessions, database_url, tmp_path, capsys):
+    insert(sessions, small_fixture())
+    settings = Settings(database_url=database_url)
+    assert stats_command.run(parse(stats_command, ["--out", str(tmp_path / "site"), "--dry-run"]), settings) == 0
+    assert report_command.run(parse(report_command, ["--month", "2026-03", "--out", str(tmp_path / "r"), "--dry-run"]),
+                              settings) == 0
+    assert not (tmp_path / "site").exists() and not (tmp_path / "r").exists()
+    assert "rapport-2026-03-paris.xlsx" in capsys.readouterr().out

@@ -1,0 +1,91 @@
+"""The static site renders from a database of many synthetic dossiers."""
+from __future__ import annotations
+
+import csv
+import json
+
+import jsonschema
+import pytest
+
+from stats.command import generate
+from stats.site import SCHEMA_PATH
+from tests.stats_fixtures import insert, synthetic, utc
+
+AS_OF = utc("2026-11-15T12:00")
+
+
+@pytest.fixture
+def site(sessions, engine, tmp_path):
+    insert(sessions, synthetic(600))
+    out = tmp_path / "site"
+    generate(engine, out, AS_OF)
+    return out
+
+
+def test_site_files_are_written(site):
+    names = sorted(path.name for path in site.iterdir())
+    assert names == sorted(
+        ["index.html", "stats.json", "totaux.csv", "par-mois.csv", "par-departement.csv", "par-service.csv",
+         "par-type-de-contrat.csv"]
+    )
+
+
+def test_stats_json_validates_against_the_shipped_schema(site):
+    document = json.loads((site / "stats.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))).validate(document)
+    assert document["as_of_month"] == "2026-11"
+
+
+def test_schema_rejects_a_small_count():
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    row = {"key": "75", "values": {"deposited": -1}, "suppressed": []}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(row, {**schema, "$ref": "#/$defs/row"})
+
+
+def test_suppressed_cells_are_null_and_flagged_in_json(site):
+    document = json.loads((site / "stats.json").read_text(encoding="utf-8"))
+    rows = [row for table in document["tables"].values() for row in table]
+    flagged = [(row, m) for row in rows for m in row["suppressed"]]
+    assert flagged, "the synthetic data has rare groups: some cells must be suppressed"
+    assert all(row["values"][m] is None for row, m in flagged)
+    counts = ("deposited", "accepted", "refused", "closed", "in_progress")
+    shown = [row["values"][m] for row in rows for m in counts if row["values"][m] is not None]
+    assert min(shown) >= 5
+
+
+def test_csv_files_leave_suppressed_cells_empty_with_a_flag(site):
+    with open(site / "par-departement.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    corse = next(row for row in rows if row["departement"] == "2A")
+    assert corse["acceptes_secret"] == "1" and corse["acceptes"] == ""
+    paris = next(row for row in rows if row["departement"] == "75")
+    assert paris["deposes_secret"] == "0" and int(paris["deposes"]) >= 5
+
+
+def test_page_is_french_and_self_contained(site):
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html
+    assert "novembre 2026" in html and "15 novembre 2026" in html
+    assert "&lt; 5" in html  # suppressed cells
+    assert "\u202f%" in html  # French percent format
+    assert html.count("<svg") >= 3 and html.count("<table") >= 6
+    # No external resource: nothing loaded from the network.
+    for marker in ("http://", "https://", "<script", "<link"):
+        assert marker not in html.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+            "https://json-schema.org", ""
+        )
+
+
+def test_no_personal_data_in_any_output(site):
+    text = "".join(path.read_text(encoding="utf-8") for path in site.iterdir())
+    assert "Nomtest" not in text and "Prénomtest" not in text and "@example.test" not in text
+    assert "Algérie" not in text  # nationalities stay in the agents' report
+
+
+def test_empty_database_renders_a_valid_page(engine, tmp_path):
+    generate(engine, tmp_path / "empty", AS_OF)
+    document = json.loads((tmp_path / "empty" / "stats.json").read_text(encoding="utf-8"))
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    assert document["tables"]["totals"][0]["values"]["deposited"] is None
+    assert "<h1>" in (tmp_path / "empty" / "index.html").read_text(encoding="utf-8")
