@@ -41,6 +41,7 @@ class Drift:
     kind: str  # missing_champ, extra_champ, renamed_champ, retyped_champ, ...
     subject: str
     detail: str
+    value: str | None = None  # what a fix needs, e.g. the missing instructeur's e-mail
 
     def line(self) -> str:
         return f"{self.kind:<22} {self.subject}: {self.detail}"
@@ -81,7 +82,10 @@ def compare(
 def _compare_descriptors(kind: str, expected: tuple[ChampDefinition, ...], live: list[dict]) -> list[Drift]:
     drifts = []
     live_by_id = {d["id"]: d for d in live}
-    live_by_label = {d["label"]: d for d in live}
+    # A descriptor that carries the id of another definition belongs to it, even
+    # if an administrateur gave it this definition's label.
+    expected_ids = {definition.id for definition in expected}
+    live_by_label = {d["label"]: d for d in live if d["id"] not in expected_ids}
     matched: set[str] = set()
     for definition in expected:
         descriptor = live_by_id.get(definition.id)
@@ -126,17 +130,22 @@ def _compare_labels(procedure: Procedure, live: list[dict]) -> list[Drift]:
 def _compare_groupes(live: list[dict], expected: list[ExpectedGroupe], connector_instructeur_id: str | None):
     # Filter closed groupes ourselves: the `closed` argument is inverted in DS (NOTES §8).
     active = {g["label"]: g for g in live if not g.get("closed")}
+    closed = {g["label"] for g in live if g.get("closed")}
     drifts = []
     expected_labels = {g.label for g in expected}
     for groupe in expected:
         found = active.get(groupe.label)
+        if found is None and groupe.label in closed:
+            # Creating it again would fail: DS labels are unique per démarche, closed groupes included.
+            drifts.append(Drift("closed_groupe", groupe.label, "groupe instructeur closed on the démarche"))
+            continue
         if found is None:
             drifts.append(Drift("missing_groupe", groupe.label, "groupe instructeur not on the démarche"))
             continue
         emails = {i["email"].lower() for i in found.get("instructeurs") or []}
         for email in groupe.instructeur_emails:
             if email.lower() not in emails:
-                drifts.append(Drift("missing_instructeur", groupe.label, f"{email} is not an instructeur of the groupe"))
+                drifts.append(Drift("missing_instructeur", groupe.label, f"{email} is not an instructeur of the groupe", value=email))
         if connector_instructeur_id and connector_instructeur_id not in {i["id"] for i in found.get("instructeurs") or []}:
             drifts.append(Drift("connector_not_member", groupe.label, "the connector's instructeur (DS_INSTRUCTEUR_ID) is not in the groupe"))
     for label in sorted(set(active) - expected_labels):

@@ -21,14 +21,24 @@ class PrefillError(ValueError):
     pass
 
 
+def _is_iso_date(value: str) -> bool:
+    # date.fromisoformat alone (Python 3.11) also takes 20240115 or 2024-W03-1.
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_value(definition, value: str) -> str:
     kind = definition.type
-    if kind == "date":
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise PrefillError(f"{definition.key}: expected a date YYYY-MM-DD, got {value!r}") from None
-    elif kind == "yes_no" and value not in ("true", "false"):
+    if kind == "date" and not _is_iso_date(value):
+        raise PrefillError(f"{definition.key}: expected a date YYYY-MM-DD, got {value!r}")
+    elif kind == "civilite" and value not in ("M.", "Mme"):
+        raise PrefillError(f"{definition.key}: expected M. or Mme, got {value!r}")
+    elif kind in ("yes_no", "checkbox") and value not in ("true", "false"):
         raise PrefillError(f"{definition.key}: expected true or false, got {value!r}")
     elif kind == "drop_down_list" and value not in definition.options:
         raise PrefillError(f"{definition.key}: {value!r} is not one of {list(definition.options)}")
@@ -36,9 +46,15 @@ def _check_value(definition, value: str) -> str:
         raise PrefillError(f"{definition.key}: {value!r} is not a valid SIRET")
     elif kind == "pays" and not re.fullmatch(r"[A-Z]{2}", value):
         raise PrefillError(f"{definition.key}: expected an ISO country code such as DZ, got {value!r}")
-    elif kind in ("decimal_number", "integer_number") and not re.fullmatch(r"-?\d+([.,]\d+)?", value):
+    elif kind == "decimal_number" and not re.fullmatch(r"-?\d+([.,]\d+)?", value):
         raise PrefillError(f"{definition.key}: expected a number, got {value!r}")
+    elif kind == "integer_number" and not re.fullmatch(r"-?\d+", value):
+        raise PrefillError(f"{definition.key}: expected a whole number, got {value!r}")
     return value
+
+
+def _repetition_children(procedure: Procedure) -> set[str]:
+    return {child.key for definition in procedure.champs for child in definition.champs}
 
 
 def prefill_link(base_url: str, procedure: Procedure, values: dict[str, str]) -> str:
@@ -52,6 +68,9 @@ def prefill_link(base_url: str, procedure: Procedure, values: dict[str, str]) ->
             raise PrefillError(f"{key} is a private annotation: applicants cannot see it")
         if definition.type in NOT_PREFILLABLE:
             raise PrefillError(f"{key} ({definition.type}) cannot be prefilled")
+        if key in _repetition_children(procedure):
+            # DS takes a repetition as a list of rows under the parent's key, never a child alone.
+            raise PrefillError(f"{key} belongs to a repetition: it cannot be prefilled on its own")
         params["champ_" + definition.id.replace("=", "")] = _check_value(definition, value)
     url = f"{base_url.rstrip('/')}/commencer/{procedure.path}"
     if params:

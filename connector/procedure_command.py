@@ -34,6 +34,7 @@ MANUAL_STEPS = {
     "missing_label": "Créer le label",
     "extra_label": "Supprimer le label",
     "extra_groupe": "Fermer ou supprimer le groupe instructeur",
+    "closed_groupe": "Rouvrir le groupe instructeur",
 }
 
 
@@ -64,7 +65,7 @@ def plan(report: DriftReport, demarche_number: int, table: RoutingTable, connect
     additions: dict[str, list[dict]] = {}
     for drift in report.of_kind("missing_instructeur", "connector_not_member"):
         if drift.kind == "missing_instructeur":
-            additions.setdefault(drift.subject, []).append({"email": drift.detail.split(" ", 1)[0]})
+            additions.setdefault(drift.subject, []).append({"email": drift.value})
         else:
             additions.setdefault(drift.subject, []).extend(connector)
     for label, instructeurs in additions.items():
