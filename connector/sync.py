@@ -71,8 +71,9 @@ class Syncer:
     dry_run: bool = False
     progress: Progress | None = None
     now: Callable[[], datetime] = utcnow
-    # Called with the session and the numbers of a page before it commits
-    # (e.g. to refresh derived records in the same transaction).
+    # Called with the session and the numbers of the dossiers a page changed
+    # (saved, trashed or deleted) before it commits, so that derived records
+    # (e.g. validity) move in the same transaction.
     after_page: Callable[[Session, list[int]], None] | None = None
 
     def sync(self, demarche_number: int, *, full: bool = False, force_rescan: bool = False) -> SyncSummary:
@@ -256,6 +257,10 @@ class Syncer:
                     else:
                         store.mark_deleted(session, dossier, node)
                         summary.deleted += 1
+                changed = [n for n in numbers if n in known]
+                if self.after_page and changed:
+                    session.flush()
+                    self.after_page(session, changed)
                 persisted = self._persisted_state(session, state.demarche_number)
                 if page.end_cursor is not None:
                     setattr(persisted, cursor_attribute, page.end_cursor)

@@ -80,6 +80,7 @@ def run_sync(
                 rescan_overlap=timedelta(minutes=settings.rescan_overlap_minutes),
                 dry_run=dry_run,
                 progress=_progress_printer() if sys.stderr.isatty() else None,
+                after_page=validity_refresher(),
             )
             for number in demarches or settings.demarche_numbers:
                 summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
@@ -90,6 +91,27 @@ def run_sync(
     finally:
         engine.dispose()
     return summaries
+
+
+def validity_refresher():
+    """Keep the public validity records in step with each page, when a pepper
+    is configured (without one the records could not be looked up anyway)."""
+    from validity.config import PepperMissing, load_pepper
+    from validity.store import refresh_validity
+
+    try:
+        pepper = load_pepper()
+    except PepperMissing:
+        log.info("WIF_VALIDITY_PEPPER is not set: the public validity records are not maintained")
+        return None
+    return lambda session, numbers: refresh_validity(session, numbers, paris_today(), pepper=pepper)
+
+
+def paris_today():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 def _progress_printer():

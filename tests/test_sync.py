@@ -202,3 +202,29 @@ def test_bad_token_fails_fast_without_leaking_it(make_sandbox, ds_client_for, se
         make_syncer(ds_client_for(server, token=token), sessions).sync(1)
     assert len(server.request_log) == 1
     assert token not in str(raised.value) and token not in caplog.text
+
+
+def test_every_synced_dossier_is_routed_and_checked_as_the_generator_intended(make_sandbox, ds_client_for, sessions):
+    from mappings.pipeline import Evaluator
+
+    server = make_sandbox(dossiers=500, seed=17)
+    make_syncer(ds_client_for(server), sessions).sync(1)
+    expected_status = {
+        "complete": "complet", "missing_document": "incomplet", "bad_file": "incomplet", "inconsistent_dates": "incomplet",
+        "permit_expired_at_start": "incomplet", "invalid_siret": "incomplet", "permit_ends_before_contract": "a_verifier",
+        "hours_over_cap": "a_verifier", "malformed": "a_verifier", "out_of_scope_nationality": "hors_perimetre",
+    }
+    intents = server.store.intents(1)
+    assert set(intents.values()) == set(expected_status)
+    with sessions() as session:
+        dossiers = {d.number: d for d in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None)))}
+        assert set(dossiers) == set(intents)
+        for number, dossier in dossiers.items():
+            assert dossier.completeness_status == expected_status[intents[number]], (number, intents[number])
+            assert dossier.rules_revision == Evaluator.default().rules.revision
+            assert dossier.target_groupe_label, number  # a service's groupe or the fallback, never nothing
+            assert dossier.departement or dossier.routing_reason, number
+            if dossier.completeness_status in ("incomplet", "hors_perimetre"):
+                assert any(f.severity == "blocking" for f in dossier.findings), number
+            if dossier.completeness_status == "complet":
+                assert dossier.findings == [] and dossier.mapping_issues == [], number
