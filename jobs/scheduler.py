@@ -147,7 +147,7 @@ def default_jobs(
         digest=JobSpec("digest", digest_action(sessions, clock), _crontab_monitor(timing.digest_at, env=env)),
         stats=JobSpec("stats", lambda: run_verb("stats", stats_argv, settings), _crontab_monitor(timing.stats_at, env=env)),
         report=lambda today: JobSpec(
-            "report", lambda: run_verb("report", ["--month", previous_month(today)], settings),
+            "report", lambda: run_verb("report", ["--month", previous_month(today), "--send"], settings),
             _crontab_monitor(timing.report_at, "1", env=env),
         ),
     )

@@ -1,7 +1,5 @@
-"""`wif report --month YYYY-MM [--out DIR]`: write the monthly xlsx of each service.
-
-E-mailing them is the scheduled job's business; this verb only writes files.
-"""
+"""`wif report --month YYYY-MM [--out DIR] [--send]`: write the monthly xlsx
+of each service and, with --send, e-mail each one to its service (once)."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +34,7 @@ def configure(parser) -> None:
     parser.add_argument("--out", type=Path, default=Path("var/reports"), help="directory for the xlsx files")
     parser.add_argument("--ds-host", default=None, help="host of the DS instruction links (default: from DS_API_URL)")
     parser.add_argument("--dry-run", action="store_true", help="list the reports that would be written, write nothing")
+    parser.add_argument("--send", action="store_true", help="also e-mail each report to its service (SMTP_URL, or .eml files)")
 
 
 def ds_host(settings: Settings) -> str:
@@ -67,4 +66,28 @@ def run(args, settings: Settings) -> int:
     for service, content in reports.items():
         (args.out / file_name(month, service)).write_bytes(content)
     log.info("monthly reports for %s: %d services, written to %s", month, len(reports), args.out)
+    if args.send:
+        return _send(settings, reports, month)
     return 0
+
+
+def _send(settings: Settings, reports: dict[str, bytes], month: str) -> int:
+    from notifications.digest import service_emails
+    from notifications.mailer import make_mailer
+    from notifications.settings import load_notify_settings
+    from stats.report_mail import send_monthly_reports
+
+    config = load_notify_settings()
+    engine = make_engine(settings.database_url)
+    mailer = make_mailer(config.smtp_url, config.outbox_dir)
+    try:
+        delivery = send_monthly_reports(
+            session_factory(engine), mailer, reports, month,
+            {service: file_name(month, service) for service in reports},
+            service_emails(config.service_emails), datetime.now(timezone.utc), config,
+        )
+    finally:
+        mailer.close()
+        engine.dispose()
+    print(f"monthly reports {month}: {delivery.summary()}")
+    return 1 if delivery.unavailable else 0

@@ -1,0 +1,75 @@
+"""E-mail each service its monthly report, exactly once per (month, service),
+through the notifications outbox."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Mapping
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.db import transaction
+from notifications.mailer import Mailer
+from notifications.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
+from notifications.tables import recipient_hash
+from notifications.settings import NotifySettings
+from stats.format import month_label
+
+log = logging.getLogger(__name__)
+
+SCOPE_PREFIX = "report:"
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def report_email(sender: str, to: str, service: str, month: str, filename: str, content: bytes, message_id: str) -> EmailMessage:
+    label = month_label(month)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = f"Rapport mensuel des autorisations provisoires de travail – {label}"
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        f"Bonjour,\n\nVous trouverez ci-joint le rapport de {label} pour le service « {service} » : "
+        "décisions du mois (acceptées selon la durée de l'autorisation, refusées, classées sans suite), "
+        "principales nationalités et liste des dossiers refusés.\n\n"
+        "Les chiffres sont calculés comme ceux de la page publique de statistiques.\n\n"
+        "Ce message est envoyé automatiquement par Work in France."
+    )
+    message.add_attachment(content, maintype=XLSX[0], subtype=XLSX[1], filename=filename)
+    return message
+
+
+def send_monthly_reports(
+    factory: sessionmaker[Session],
+    mailer: Mailer,
+    reports: Mapping[str, bytes],
+    month: str,
+    file_names: Mapping[str, str],
+    emails: Mapping[str, str],
+    now: datetime,
+    config: NotifySettings,
+) -> DeliveryReport:
+    addressed = {service: emails[service] for service in reports if emails.get(service)}
+    for service in sorted(set(reports) - set(addressed)):
+        log.warning("report %s: no e-mail address for service %r", month, service)
+    with transaction(factory) as session:
+        enqueue(session, (
+            OutboxEntry(SCOPE_PREFIX + service, None, f"report:{month}", "report", "agents", recipient_hash(address))
+            for service, address in addressed.items()
+        ), now)
+
+    def compose(_session: Session, row) -> EmailMessage:
+        service = row.scope.removeprefix(SCOPE_PREFIX)
+        if service not in addressed or recipient_hash(addressed[service]) != row.recipient_hash:
+            raise Cancel("the service has no report for this run, or its address changed")
+        return report_email(
+            config.mail_from, addressed[service], service, month, file_names[service], reports[service],
+            message_id=f"<wif.report.{month}.{row.recipient_hash[:16]}@wif.local>",
+        )
+
+    return deliver(
+        factory, mailer, compose, now,
+        max_attempts=config.max_attempts, retry_base_seconds=config.retry_base_seconds, scope_prefix=SCOPE_PREFIX,
+    )
