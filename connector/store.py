@@ -90,7 +90,9 @@ def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: in
     dossier.out_of_scope = routing.out_of_scope
     dossier.completeness_status = evaluation.status
     if evaluation.status == "complet" and dossier.completed_at is None:
-        dossier.completed_at = now
+        # The moment the applicant's content became complete, not the moment we
+        # looked: a first sync of old dossiers must not make them "complete today".
+        dossier.completed_at = parse_ds_datetime(raw.get("dateDerniereModificationChamps")) or dossier.date_depot or now
     dossier.rules_revision = evaluation.rules_revision
     dossier.checked_at = now
     dossier.raw = raw

@@ -35,3 +35,27 @@ def test_charts_and_tables_are_visible(browser, sessions, engine, tmp_path):  # 
     assert phone.evaluate("document.documentElement.scrollWidth") <= 376
     assert phone.evaluate(f"({VISIBLE})('svg.chart')") >= 3
     phone.screenshot(ARTIFACTS / "stats-index-phone.png")
+
+
+@pytest.mark.browser
+def test_page_from_the_seeded_sandbox(browser, make_sandbox, ds_client_for, sessions, engine, tmp_path):  # noqa: F811
+    import json
+
+    import jsonschema
+
+    from tests.sync_helpers import make_syncer
+
+    server = make_sandbox(dossiers=400, seed=2)
+    make_syncer(ds_client_for(server), sessions).sync(1)
+    generate(engine, tmp_path / "site")
+    figures = json.loads((tmp_path / "site" / "stats.json").read_text())
+    schema = json.loads((Path(__file__).resolve().parent.parent / "stats" / "stats.schema.json").read_text())
+    jsonschema.validate(figures, schema)
+
+    page = browser.open((tmp_path / "site" / "index.html").as_uri(), width=1280, height=900)
+    assert page.evaluate(f"({VISIBLE})('svg.chart')") >= 3
+    assert page.evaluate(f"({VISIBLE})('table')") >= 6
+    (totals,) = figures["tables"]["totals"]
+    assert totals["values"]["deposited"] == len(server.store.visible_dossiers(1))
+    assert 0 <= totals["values"]["completion_days_median"] < 60
+    page.screenshot(ARTIFACTS / "stats-index-sandbox.png")
