@@ -53,6 +53,10 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+# A decision was taken: DS sends no more corrections, only new requests.
+DECIDED_STATES = frozenset({"accepte", "refuse", "sans_suite"})
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from connector.timeutil import parse_ds_datetime
+from connector.models import DECIDED_STATES
+from connector.timeutil import PARIS, parse_ds_datetime
 
-PARIS = ZoneInfo("Europe/Paris")
-DECIDED_STATES = frozenset({"accepte", "refuse", "sans_suite"})
 DOCUMENT_CODES = frozenset({"missing_document", "too_many_files", "file_type_not_allowed", "file_too_large", "empty_file"})
 OUTDATED_CODES = frozenset({"permit_expired_at_start"})
 STATUS_OPTION = {"complet": "complet", "incomplet": "incomplet", "a_verifier": "à vérifier", "hors_perimetre": "à vérifier"}

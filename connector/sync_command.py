@@ -13,6 +13,7 @@ from connector.push import PushStopped
 from connector.push_command import run_push
 from connector.runtime import ds_endpoint, make_client, open_database
 from connector.sync import SyncSummary, Syncer
+from connector.timeutil import paris_today
 from mappings.pipeline import Evaluator
 
 log = logging.getLogger(__name__)
@@ -105,13 +106,6 @@ def validity_refresher():
         log.info("WIF_VALIDITY_PEPPER is not set: the public validity records are not maintained")
         return None
     return lambda session, numbers: refresh_validity(session, numbers, paris_today(), pepper=pepper)
-
-
-def paris_today():
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 def _progress_printer():

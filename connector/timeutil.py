@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
@@ -19,3 +20,11 @@ def parse_ds_datetime(value: str | None) -> datetime | None:
 
 def format_ds_datetime(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# Months, days and delays that people read are counted in Paris time.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_today() -> date:
+    return datetime.now(PARIS).date()

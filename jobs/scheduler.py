@@ -17,7 +17,8 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
-from zoneinfo import ZoneInfo
+from connector.timeutil import PARIS
+from stats.report_command import previous_month
 
 import schedule
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +28,6 @@ from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
 
 log = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def run_verb(name: str, argv: list[str], settings: Settings) -> str:
@@ -99,11 +99,6 @@ def digest_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]
         return report.summary()
 
     return action
-
-
-def previous_month(day: date) -> str:
-    last_of_previous = day.replace(day=1) - timedelta(days=1)
-    return last_of_previous.strftime("%Y-%m")
 
 
 @dataclass(frozen=True)

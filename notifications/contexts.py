@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from connector.timeutil import PARIS
 
 from notifications.apt_dates import PROBLEM_LABELS
 from notifications.events import Occurrence
 from notifications.facts import DossierFacts
 
-PARIS = ZoneInfo("Europe/Paris")
 STATE_LABELS = {
     "en_construction": "en construction",
     "en_instruction": "en instruction",

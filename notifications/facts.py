@@ -11,9 +11,8 @@ from typing import Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from connector.models import Dossier
+from connector.models import DECIDED_STATES, Dossier
 
-TERMINAL_STATES = frozenset({"accepte", "refuse", "sans_suite"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class DossierFacts:
 
     @property
     def is_decided(self) -> bool:
-        return self.state in TERMINAL_STATES
+        return self.state in DECIDED_STATES
 
     def first_entered(self, state: str) -> datetime | None:
         times = [change.occurred_at for change in self.history if change.to_state == state]

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from connector.timeutil import PARIS
 
 import numpy as np
 import pandas as pd
 
 from stats.suppression import THRESHOLD, suppress
 
-PARIS = ZoneInfo("Europe/Paris")
 OUTCOME_BY_STATE = {
     "accepte": "accepted",
     "refuse": "refused",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from connector.config import Settings
 from connector.db import make_engine, session_factory
-from stats.figures import PARIS
+from connector.timeutil import paris_today
 from stats.report import DEFAULT_DS_HOST, build_monthly_reports
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,9 @@ def month_argument(text: str) -> str:
     return text
 
 
-def previous_month() -> str:
-    now = datetime.now(timezone.utc).astimezone(PARIS)
-    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
+def previous_month(day: date) -> str:
+    """YYYY-MM of the month before `day`."""
+    return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
 def configure(parser) -> None:
@@ -51,7 +50,7 @@ def file_name(month: str, service: str) -> str:
 
 
 def run(args, settings: Settings) -> int:
-    month = args.month or previous_month()
+    month = args.month or previous_month(paris_today())
     engine = make_engine(settings.database_url)
     try:
         with session_factory(engine)() as session:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date, datetime
+from datetime import date
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from connector.timeutil import paris_today
 from validity.config import ValiditySettings
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD, LookupQuery, parse_lookup
 from validity.lookup import Answer, Outcome, lookup
@@ -34,7 +34,6 @@ from validity.tables import ValidityRecord
 logger = logging.getLogger(__name__)
 
 API_PATH = "/api/v1/apt/validite"
-PARIS = ZoneInfo("Europe/Paris")
 MAX_REQUEST_BYTES = 4096
 RATE_LIMITED = Notice(
     "Trop de vérifications",
@@ -51,9 +50,6 @@ OUTCOME_LABELS_FR = {Outcome.VALID: "valide", Outcome.NOT_VALID: "non valide", O
 INTERNAL_ERROR = ("erreur_interne", "Service indisponible", "Une erreur est survenue. Réessayez dans quelques minutes.")
 
 
-def paris_today() -> date:
-    # Validity is judged on the French calendar day, not UTC's.
-    return datetime.now(PARIS).date()
 
 
 def content_security_policy(nonce: str) -> str:
