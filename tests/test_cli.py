@@ -1,0 +1,62 @@
+"""`wif` end to end on the sandbox: exit codes and messages a user reads."""
+import pytest
+
+from jobs.cli import main
+
+
+@pytest.fixture
+def env_for(monkeypatch, database_url):
+    def set_env(server, **overrides):
+        values = {
+            "DS_API_URL": server.url,
+            "DS_API_TOKEN": server.token,
+            "DS_DEMARCHE_NUMBER": "1",
+            "DS_INSTRUCTEUR_ID": "SW5zdHJ1Y3RldXItMQ==",
+            "DATABASE_URL": database_url,
+            "DS_MAX_RETRIES": "1",
+        }
+        values.update(overrides)
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+def test_sync_then_push_then_nothing_to_do(make_sandbox, env_for, capsys):
+    server = make_sandbox(dossiers=80)
+    env_for(server)
+    assert main(["sync"]) == 0
+    out = capsys.readouterr().out
+    assert "démarche 1: fetched" in out and "push démarche 1" in out
+    assert main(["sync", "--no-push"]) == 0
+    assert "created 0" in capsys.readouterr().out
+    assert main(["push", "--dry-run"]) == 0
+    assert "0 mutations planned" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "overrides, code, message",
+    [
+        ({"DS_API_TOKEN": "bm90LWEtcmVhbC10b2tlbg"}, 3, "refused the token"),
+        ({"DS_DEMARCHE_NUMBER": "999"}, 4, "not_found"),
+        ({"DS_DEMARCHE_NUMBER": "un"}, 2, "DS_DEMARCHE_NUMBER"),
+    ],
+)
+def test_bad_configuration_fails_fast_with_a_clear_message(make_sandbox, env_for, capsys, overrides, code, message):
+    server = make_sandbox(dossiers=5)
+    env_for(server, **overrides)
+    assert main(["sync"]) == code
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "bm90LWEtcmVhbC10b2tlbg" not in captured.err + captured.out
+    assert len(server.request_log) <= 1
+
+
+def test_ds_unreachable_is_reported_after_retries(env_for, capsys):
+    class Nowhere:
+        url = "http://127.0.0.1:9/api/v2/graphql"
+        token = "t"
+
+    env_for(Nowhere(), DS_MAX_RETRIES="0")
+    assert main(["sync"]) == 5
+    assert "did not answer" in capsys.readouterr().err
