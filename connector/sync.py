@@ -46,6 +46,7 @@ class SyncSummary:
     requests: int = 0
     seconds: float = 0.0
     rescanned: bool = False
+    push_line: str | None = None  # what the push after this sync did, if it ran
     dossier_numbers: list[int] = field(default_factory=list, repr=False)
 
     def line(self) -> str:
@@ -54,6 +55,9 @@ class SyncSummary:
             f"updated {self.updated}, unchanged {self.unchanged}, trashed {self.trashed}, "
             f"deleted {self.deleted}, requests {self.requests}, {self.seconds:.1f}s"
         )
+
+    def lines(self) -> list[str]:
+        return [self.line()] + ([self.push_line] if self.push_line else [])
 
 
 Evaluate = Callable[[dict], Evaluation]

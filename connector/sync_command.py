@@ -55,6 +55,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
     for summary in summaries:
         print(summary.line() + (" (dry run: nothing written)" if args.dry_run else ""))
+        if summary.push_line:
+            print(summary.push_line)
     return 0
 
 
@@ -87,8 +89,8 @@ def run_sync(
                 summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
             job.summary = "; ".join(s.line() for s in summaries)
             if push and settings.push_enabled and not dry_run:
-                for pushed in run_push(settings, demarches=demarches, client=client):
-                    print(pushed.line())
+                for summary, pushed in zip(summaries, run_push(settings, demarches=demarches, client=client)):
+                    summary.push_line = pushed.line()
     finally:
         engine.dispose()
     return summaries

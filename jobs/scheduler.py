@@ -49,16 +49,14 @@ def run_verb(name: str, argv: list[str], settings: Settings) -> str:
 
 def sync_action(settings: Settings) -> Callable[[], str | None]:
     def action():
-        try:
-            from connector.runtime import ds_endpoint
-            from connector.sync_command import run_sync
-        except ImportError:
-            raise JobSkipped("connector.sync_command.run_sync is not available yet") from None
+        from connector.runtime import ds_endpoint
+        from connector.sync_command import run_sync
+
         # run_sync also pushes (unless WIF_PUSH_ENABLED is off) and records its own JobRun.
         # Without DS_API_URL, each run syncs a fresh embedded sandbox, as `wif sync` does.
         with ds_endpoint(settings) as endpoint:
             summaries = run_sync(endpoint)
-        return "; ".join(summary.line() for summary in summaries)
+        return "; ".join(line for summary in summaries for line in summary.lines())
 
     return action
 
