@@ -228,3 +228,25 @@ def test_every_synced_dossier_is_routed_and_checked_as_the_generator_intended(ma
                 assert any(f.severity == "blocking" for f in dossier.findings), number
             if dossier.completeness_status == "complet":
                 assert dossier.findings == [] and dossier.mapping_issues == [], number
+
+
+def test_full_rebuild_re_evaluates_everything_and_drops_what_ds_no_longer_lists(make_sandbox, ds_client_for, sessions):
+    server = make_sandbox(dossiers=90)
+    syncer = make_syncer(ds_client_for(server), sessions)
+    syncer.sync(1)
+    gone = server.store.visible_dossiers(1)[0].number
+    server.store.delete(gone)
+    server.store.deleted[1].clear()  # a deletion DS never reported to us
+    assert gone in local_snapshot(sessions)
+    full = syncer.sync(1, full=True)
+    assert full.removed == 1 and full.updated == len(server.store.visible_dossiers(1))
+    assert local_snapshot(sessions) == sandbox_snapshot(server.store)
+
+
+def test_dry_run_writes_nothing(make_sandbox, ds_client_for, sessions):
+    server = make_sandbox(dossiers=40)
+    summary = make_syncer(ds_client_for(server), sessions, dry_run=True).sync(1)
+    assert summary.created == len(server.store.visible_dossiers(1))
+    assert local_snapshot(sessions) == {}
+    with sessions() as session:
+        assert session.get(models.SyncState, 1) is None
