@@ -5,6 +5,8 @@ import argparse
 import signal
 import sys
 
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
+from sandbox.embedded import build_store
 from sandbox.faults import parse_fault_spec
 from sandbox.generator import seeded_store
 from sandbox.server import SandboxServer
@@ -18,14 +20,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit", type=int, default=400, help="requests per window and token (default 400)")
     parser.add_argument("--window-seconds", type=float, default=60, help="rate-limit window (default 60 s)")
     parser.add_argument("--groupe", action="append", dest="groupes", metavar="LABEL",
-                        help="groupe instructeur label (repeatable; default: one groupe 'défaut')")
+                        help="groupe instructeur label (repeatable; default: the groupes of mappings/services.csv, "
+                             "as the embedded sandbox of `wif sync`)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject faults: 500, 500:3, slow:2:5 (twice, 5 s), reset, timeout, "
                              "timeout_when_first_above=20")
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes)
+    store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes) if args.groupes else build_store(args.dossiers, args.seed)
     server = SandboxServer(store, args.host, args.port, args.rate_limit, args.window_seconds)
     try:
         for spec in args.fault:
@@ -34,10 +37,10 @@ def run(args: argparse.Namespace, settings) -> int:
         print(f"wif sandbox: bad --fault: {error}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
-    print(f"Bac à sable DS : {len(store.visible_dossiers(1))} dossiers sur la démarche 1, {server.url}")
-    print(f"Jeton : {server.token}")
-    print("Pour y brancher le connecteur :")
-    print(f"export DS_API_URL={server.url} DS_API_TOKEN={server.token}")
+    print(f"DS sandbox: {len(store.visible_dossiers(1))} dossiers on démarche 1 at {server.url}")
+    print(f"token: {server.token}")
+    print("point the connector at it with:")
+    print(f"export DS_API_URL={server.url} DS_API_TOKEN={server.token} DS_DEMARCHE_NUMBER=1 DS_INSTRUCTEUR_ID={CONNECTOR_INSTRUCTEUR_ID}")
     sys.stdout.flush()
     try:
         server.serve_forever()
