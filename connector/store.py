@@ -47,7 +47,10 @@ def save_dossier(
     demarche_number: int,
     evaluation: Evaluation,
     now: datetime,
+    known_history: set[tuple[str, datetime]] | None = None,
 ) -> models.Dossier:
+    """`known_history`: the dossier's recorded (to_state, occurred_at), when the
+    caller loaded them for a whole page (see `recorded_history`); else queried here."""
     created = dossier is None
     if created:
         dossier = models.Dossier(number=raw["number"])
@@ -55,7 +58,9 @@ def save_dossier(
     previous_state = None if created else dossier.state
     _set_dossier_columns(dossier, raw, demarche_number, evaluation, now)
     _replace_children(session, dossier, evaluation, created)
-    _record_history(session, dossier, raw, previous_state, now)
+    if known_history is None:
+        known_history = recorded_history(session, [dossier.number]).get(dossier.number, set())
+    _record_history(session, dossier, raw, previous_state, now, known_history)
     return dossier
 
 
@@ -113,14 +118,9 @@ def _replace_children(session: Session, dossier: models.Dossier, evaluation: Eva
     contract["hours_unit"] = mapped.contract.hours_unit.value if mapped.contract.hours_unit else None
     contract["annual_hours"] = evaluation.annual_hours
     contract["hours_cap"] = evaluation.hours_cap
-    if created:
-        dossier.student = models.Student(**student)
-        dossier.employer = models.Employer(**employer)
-        dossier.contract = models.Contract(**contract)
-    else:
-        _assign(dossier.student, models.Student, student, dossier, "student")
-        _assign(dossier.employer, models.Employer, employer, dossier, "employer")
-        _assign(dossier.contract, models.Contract, contract, dossier, "contract")
+    _assign(dossier, "student", models.Student, student)
+    _assign(dossier, "employer", models.Employer, employer)
+    _assign(dossier, "contract", models.Contract, contract)
     session.add_all(
         models.DocumentFile(
             dossier_number=number,
@@ -150,7 +150,9 @@ def _replace_children(session: Session, dossier: models.Dossier, evaluation: Eva
     )
 
 
-def _assign(row, model, values: dict, dossier, attribute: str):
+def _assign(dossier: models.Dossier, attribute: str, model, values: dict) -> None:
+    """Update the one-to-one row in place, or create it (new dossier, or a tombstone brought back)."""
+    row = getattr(dossier, attribute)
     if row is None:
         setattr(dossier, attribute, model(**values))
         return
@@ -174,14 +176,27 @@ def transitions_from_traitements(raw: dict) -> list[tuple[str | None, str, str, 
     return transitions
 
 
-def _record_history(session: Session, dossier: models.Dossier, raw: dict, previous_state: str | None, now: datetime):
-    known = set(
-        session.execute(
-            select(models.StateChange.to_state, models.StateChange.occurred_at).where(
-                models.StateChange.dossier_number == dossier.number
-            )
-        ).all()
+def recorded_history(session: Session, numbers: list[int]) -> dict[int, set[tuple[str, datetime]]]:
+    """(to_state, occurred_at) already in the state history, per dossier, in one query."""
+    known: dict[int, set[tuple[str, datetime]]] = {}
+    rows = session.execute(
+        select(models.StateChange.dossier_number, models.StateChange.to_state, models.StateChange.occurred_at).where(
+            models.StateChange.dossier_number.in_(numbers)
+        )
     )
+    for number, to_state, occurred_at in rows:
+        known.setdefault(number, set()).add((to_state, occurred_at))
+    return known
+
+
+def _record_history(
+    session: Session,
+    dossier: models.Dossier,
+    raw: dict,
+    previous_state: str | None,
+    now: datetime,
+    known: set[tuple[str, datetime]],
+):
     transitions = transitions_from_traitements(raw)
     last_state = transitions[-1][1] if transitions else previous_state
     if last_state != dossier.state:

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from connector import models, store
 from connector.client import DSClient
-from connector.pagination import Page, iter_pages
+from connector.pagination import Page, iter_pages, prefetched
 from connector.timeutil import format_ds_datetime, parse_ds_datetime, utcnow
 from mappings.pipeline import Evaluation
 
@@ -150,14 +150,14 @@ class Syncer:
     # -- dossiers ------------------------------------------------------------
 
     def _sync_updates(self, state: models.SyncState, summary: SyncSummary, dedupe: bool) -> None:
-        pages = iter_pages(
+        pages = prefetched(iter_pages(
             self.client,
             "getDemarcheDossiers",
             {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(state.updated_since)},
             ("demarche", "dossiers"),
             after=state.end_cursor,
             first=self.page_size,
-        )
+        ))
         for page in pages:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=dedupe)
@@ -175,13 +175,13 @@ class Syncer:
     def _rescan(self, state: models.SyncState, summary: SyncSummary, run_started_at: datetime) -> None:
         since = (state.last_rescan_at or state.updated_since) - self.rescan_overlap
         log.info("démarche %s: re-scan of dossiers updated since %s", state.demarche_number, format_ds_datetime(since))
-        pages = iter_pages(
+        pages = prefetched(iter_pages(
             self.client,
             "getDemarcheDossiers",
             {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(since)},
             ("demarche", "dossiers"),
             first=self.page_size,
-        )
+        ))
         for page in pages:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=True)
@@ -199,23 +199,38 @@ class Syncer:
     def _save_page(self, session: Session, page: Page, demarche_number: int, summary: SyncSummary, dedupe: bool):
         summary.pages += 1
         numbers = [node["number"] for node in page.nodes]
+        # Everything the page's upserts read, loaded up front in a few queries: a query inside
+        # the loop would autoflush, i.e. write the page one dossier at a time.
         existing = {
-            d.number: d for d in session.scalars(select(models.Dossier).where(models.Dossier.number.in_(numbers)))
+            d.number: d
+            for d in session.scalars(
+                select(models.Dossier)
+                .where(models.Dossier.number.in_(numbers))
+                .options(
+                    selectinload(models.Dossier.student),
+                    selectinload(models.Dossier.employer),
+                    selectinload(models.Dossier.contract),
+                )
+            )
         }
+        history = store.recorded_history(session, numbers) if existing else {}
         now = self.now()
         written = []
-        for node in page.nodes:
-            summary.fetched += 1
-            dossier = existing.get(node["number"])
-            if dedupe and dossier is not None and store.is_unchanged(dossier, node):
-                summary.unchanged += 1
-                continue
-            store.save_dossier(session, dossier, node, demarche_number, self._evaluate(node), now)
-            written.append(node["number"])
-            if dossier is None:
-                summary.created += 1
-            else:
-                summary.updated += 1
+        with session.no_autoflush:
+            for node in page.nodes:
+                summary.fetched += 1
+                dossier = existing.get(node["number"])
+                if dedupe and dossier is not None and store.is_unchanged(dossier, node):
+                    summary.unchanged += 1
+                    continue
+                evaluation = self._evaluate(node)
+                known = history.get(node["number"], set())
+                store.save_dossier(session, dossier, node, demarche_number, evaluation, now, known_history=known)
+                written.append(node["number"])
+                if dossier is None:
+                    summary.created += 1
+                else:
+                    summary.updated += 1
         session.flush()
         if self.after_page and written:
             self.after_page(session, written)

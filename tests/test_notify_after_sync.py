@@ -1,0 +1,168 @@
+"""Sync of a seeded sandbox, then `wif notify` through a real SMTP server.
+
+The expected e-mails are derived here from what the sync stored (states,
+state history, completeness, addresses) and the rules of the issue, written
+independently of notifications/events.py: one template per step, the
+"recent days" window, the per-message switches, one role or both.
+"""
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from connector.config import Settings
+from connector.models import Dossier
+from connector.runtime import open_database
+from notifications import command as notify_command
+from notifications.apt_dates import apt_date_problems
+from notifications.settings import parse_message_switches
+from test_notifications_smtp import RecordingHandler, free_port
+from tests.sync_helpers import make_syncer
+
+RECENT_DAYS = 60
+# Every message, DS's duplicates included, but one switched off: the switches must be obeyed.
+TEMPLATE_SWITCHES = "all,-complet:employer"
+DECIDED = ("accepte", "refuse", "sans_suite")
+
+
+@dataclass(frozen=True)
+class Expected:
+    dossier_number: int
+    message: str  # template:role
+    address: str
+
+
+def _latest(*moments):
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
+def _champs_modified_at(raw: dict) -> datetime | None:
+    value = (raw or {}).get("dateDerniereModificationChamps")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _steps(dossier: Dossier) -> list[tuple[str, datetime | None, tuple[str, ...]]]:
+    """(template, when it happened, roles) of the steps the dossier stands at now."""
+    entered: dict[str, list[datetime]] = {}
+    for change in dossier.history:
+        entered.setdefault(change.to_state, []).append(change.occurred_at)
+    both = ("applicant", "employer")
+    applicant_acted = _latest(dossier.date_depot, max(entered.get("en_construction", []), default=None),
+                              _champs_modified_at(dossier.raw))
+    steps = []
+    if dossier.state == "en_construction":
+        steps.append(("depot", min(entered.get("en_construction", []), default=dossier.date_depot), both))
+        if dossier.completeness_status == "incomplet":
+            steps.append(("incomplet", applicant_acted or dossier.date_derniere_modification, both))
+    if dossier.completeness_status == "complet" and dossier.completed_at and dossier.state not in DECIDED:
+        steps.append(("complet", min(dossier.completed_at, applicant_acted or dossier.completed_at), both))
+    if dossier.state == "en_instruction" and entered.get("en_instruction"):
+        steps.append(("en_instruction", max(entered["en_instruction"]), both))
+    if dossier.state in DECIDED:
+        decided_at = max(entered.get(dossier.state, []), default=dossier.date_traitement)
+        steps.append((dossier.state, decided_at, both))
+        permit_expiry = dossier.student.permit_expiry if dossier.student else None
+        if dossier.state == "accepte" and apt_date_problems(dossier.apt_start, dossier.apt_end, permit_expiry):
+            steps.append(("apt_dates_invalid", decided_at, ("applicant",)))
+    return steps
+
+
+def _address(dossier: Dossier, role: str) -> str | None:
+    if role == "applicant":
+        return dossier.usager_email
+    employer = dossier.employer.email if dossier.employer else None
+    if employer and dossier.usager_email and employer.lower() == dossier.usager_email.lower():
+        return None  # the same person: one message is enough
+    return employer
+
+
+def expected_messages(sessions, now: datetime) -> set[Expected]:
+    enabled = parse_message_switches(TEMPLATE_SWITCHES)
+    since = now - timedelta(days=RECENT_DAYS)
+    expected = set()
+    with sessions() as session:
+        dossiers = session.scalars(
+            select(Dossier)
+            .where(Dossier.hidden_at.is_(None), Dossier.deleted_at.is_(None))
+            .options(selectinload(Dossier.history), selectinload(Dossier.employer), selectinload(Dossier.student))
+        ).all()
+        for dossier in dossiers:
+            for template, happened_at, roles in _steps(dossier):
+                if happened_at is None or happened_at < since:
+                    continue
+                for role in roles:
+                    address = _address(dossier, role)
+                    if address and f"{template}:{role}" in enabled:
+                        expected.add(Expected(dossier.number, f"{template}:{role}", address))
+    return expected
+
+
+def by_recipient(expected: set[Expected]) -> Counter:
+    return Counter((item.address, item.message) for item in expected)
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, f"smtp://127.0.0.1:{controller.port}"
+    controller.stop()
+
+
+@pytest.fixture
+def database(database_url):
+    """The commands' own path: the schema from the migrations."""
+    settings = Settings(database_url=database_url)
+    engine, sessions = open_database(settings)
+    yield settings, sessions
+    engine.dispose()
+
+
+def wif_notify(settings: Settings, monkeypatch, now: datetime) -> int:
+    monkeypatch.setattr(notify_command, "utc_now", lambda: now)
+    return notify_command.run(argparse.Namespace(dry_run=False), settings)
+
+
+def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client_for, database, smtp_server,
+                                                         monkeypatch, capsys):
+    settings, sessions = database
+    handler, smtp_url = smtp_server
+    monkeypatch.setenv("SMTP_URL", smtp_url)
+    monkeypatch.setenv("WIF_NOTIFY_RECENT_DAYS", str(RECENT_DAYS))
+    monkeypatch.setenv("WIF_NOTIFY_TEMPLATES", TEMPLATE_SWITCHES)
+    server = make_sandbox(dossiers=400, seed=5)
+    syncer = make_syncer(ds_client_for(server), sessions)
+    syncer.sync(1)
+
+    now = datetime.now(timezone.utc)
+    first = expected_messages(sessions, now)
+    assert len(first) > 0
+    assert len({item.message.split(":")[0] for item in first}) >= 3  # the seeded data reaches several steps
+    assert wif_notify(settings, monkeypatch, now) == 0
+    assert Counter(handler.received) == by_recipient(first)
+    assert f"sent={len(first)} " in capsys.readouterr().out
+
+    # Nothing changed: nothing more to send.
+    assert wif_notify(settings, monkeypatch, now + timedelta(minutes=15)) == 0
+    assert Counter(handler.received) == by_recipient(first)
+
+    # A decision on DS: the next sync and notify send exactly the new messages.
+    in_instruction = next(d.number for d in server.store.visible_dossiers(1) if d.state == "en_instruction")
+    server.store.set_state(in_instruction, "accepte")
+    assert syncer.sync(1).updated == 1
+    later = datetime.now(timezone.utc)
+    new = expected_messages(sessions, later) - first
+    assert {item.dossier_number for item in new} == {in_instruction}
+    assert any(item.message.startswith("accepte:") for item in new)
+    received_before = len(handler.received)
+    assert wif_notify(settings, monkeypatch, later) == 0
+    assert Counter(handler.received[received_before:]) == by_recipient(new)
