@@ -58,6 +58,11 @@ class Settings:
     rescan_every_hours: int = 6
     rescan_overlap_minutes: int = 15
     push_enabled: bool = True
+    # Which département routes a dossier: the residence permit's (what Work in
+    # France used) or the employer's établissement (2021 texts).
+    routing_key: str = "permit"
+    pass_to_instruction: bool = False
+    disable_notification: bool = False
     sentry_dsn: str = field(default="", repr=False)
     environment: str = "development"
 
@@ -78,6 +83,13 @@ class Settings:
         return out
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name) or default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def load_settings() -> Settings:
     env = os.environ
     return Settings(
@@ -93,6 +105,9 @@ def load_settings() -> Settings:
         rescan_every_hours=_int("WIF_RESCAN_EVERY_HOURS", 6),
         rescan_overlap_minutes=_int("WIF_RESCAN_OVERLAP_MINUTES", 15),
         push_enabled=_bool("WIF_PUSH_ENABLED", True),
+        routing_key=_choice("WIF_ROUTING_KEY", "permit", ("permit", "employer")),
+        pass_to_instruction=_bool("WIF_PASS_TO_INSTRUCTION", False),
+        disable_notification=_bool("WIF_DISABLE_NOTIFICATION", False),
         sentry_dsn=env.get("SENTRY_DSN", "").strip(),
         environment=env.get("WIF_ENVIRONMENT", "development"),
     )

@@ -17,9 +17,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demarche", type=int, action="append", help="démarche number (default: DS_DEMARCHE_NUMBER)")
     parser.add_argument("--dry-run", action="store_true", help="print the planned mutations, send nothing")
     parser.add_argument("--pass-to-instruction", action="store_true",
-                        help="also pass complete dossiers en_construction to en_instruction")
+                        help="also pass complete dossiers en_construction to en_instruction (default: WIF_PASS_TO_INSTRUCTION)")
     parser.add_argument("--disable-notification", action="store_true",
-                        help="with --pass-to-instruction: DS sends no e-mail to the applicant")
+                        help="with --pass-to-instruction: DS sends no e-mail to the applicant (default: WIF_DISABLE_NOTIFICATION)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -32,8 +32,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 settings,
                 demarches=tuple(args.demarche or settings.demarche_numbers),
                 dry_run=args.dry_run,
-                pass_to_instruction=args.pass_to_instruction,
-                disable_notification=args.disable_notification,
+                pass_to_instruction=args.pass_to_instruction or settings.pass_to_instruction,
+                disable_notification=args.disable_notification or settings.disable_notification,
             )
     except PushStopped as error:
         print(f"wif push: {error}", file=sys.stderr)

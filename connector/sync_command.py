@@ -77,7 +77,7 @@ def run_sync(
             syncer = Syncer(
                 client=client,
                 sessions=sessions,
-                evaluate=Evaluator.default(),
+                evaluate=Evaluator.default(settings.routing_key),
                 page_size=settings.page_size,
                 rescan_every=timedelta(hours=settings.rescan_every_hours),
                 rescan_overlap=timedelta(minutes=settings.rescan_overlap_minutes),
@@ -89,7 +89,11 @@ def run_sync(
                 summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
             job.summary = "; ".join(s.line() for s in summaries)
             if push and settings.push_enabled and not dry_run:
-                for summary, pushed in zip(summaries, run_push(settings, demarches=demarches, client=client)):
+                pushes = run_push(
+                    settings, demarches=demarches, client=client,
+                    pass_to_instruction=settings.pass_to_instruction, disable_notification=settings.disable_notification,
+                )
+                for summary, pushed in zip(summaries, pushes):
                     summary.push_line = pushed.line()
     finally:
         engine.dispose()

@@ -60,3 +60,28 @@ def test_ds_unreachable_is_reported_after_retries(env_for, capsys):
     env_for(Nowhere(), DS_MAX_RETRIES="0")
     assert main(["sync"]) == 5
     assert "did not answer" in capsys.readouterr().err
+
+
+def test_read_only_deployment_never_writes_to_ds(make_sandbox, env_for, capsys):
+    server = make_sandbox(dossiers=30)
+    env_for(server, WIF_PUSH_ENABLED="false")
+    assert main(["sync"]) == 0
+    assert main(["push"]) == 0
+    assert "disabled" in capsys.readouterr().out
+    assert server.store.mutation_log == []
+
+
+def test_the_employer_can_be_the_routing_key(make_sandbox, env_for, database_url):
+    from sqlalchemy import select
+
+    from connector import models
+    from connector.db import make_engine
+
+    server = make_sandbox(dossiers=60)
+    env_for(server, WIF_ROUTING_KEY="employer")
+    assert main(["sync", "--no-push"]) == 0
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(select(models.Dossier.departement, models.Dossier.employer_departement)).all()
+    engine.dispose()
+    assert rows and all(dep == employer for dep, employer in rows if employer)

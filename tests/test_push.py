@@ -195,3 +195,15 @@ def test_dry_run_sends_nothing(synced, sessions, capsys):
     summary = make_pusher(client, sessions, dry_run=True).push(1)
     assert summary.planned > 0 and server.store.mutation_log == []
     assert "dossierModifierAnnotations" not in capsys.readouterr().out  # prints intents, not raw mutations
+
+
+def test_complete_dossiers_can_be_passed_to_instruction(synced, sessions):
+    server, client, syncer = synced
+    with sessions() as session:
+        complete = set(session.scalars(select(models.Dossier.number).where(
+            models.Dossier.state == "en_construction", models.Dossier.completeness_status == "complet")))
+    assert complete
+    make_pusher(client, sessions, pass_complete_to_instruction=True, disable_notification=True).push(1)
+    moved = [p for name, p in server.store.mutation_log if name == "dossierPasserEnInstruction"]
+    assert len(moved) == len(complete) and all(p["disableNotification"] is True for p in moved)
+    assert all(server.store.dossier(n).state == "en_instruction" for n in complete)
