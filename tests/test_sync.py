@@ -174,8 +174,10 @@ def test_slow_answers_beyond_the_client_timeout_are_retried(make_sandbox, ds_cli
 
 def test_the_request_budget_keeps_under_the_server_throttle(make_sandbox, ds_client_for, sessions):
     # The server throttles at 8 requests per 2-second window, like DS's 400/min.
+    # The budget counts sends, the server arrivals: one request of margin
+    # absorbs the network jitter between the two clocks on a loaded machine.
     server = make_sandbox(dossiers=150, rate_limit=8, window_seconds=2)
-    client = ds_client_for(server, budget=RequestBudget(8, 2))
+    client = ds_client_for(server, budget=RequestBudget(7, 2))
     make_syncer(client, sessions, page_size=10).sync(1)
     assert local_snapshot(sessions) == sandbox_snapshot(server.store)
     assert [e for e in server.request_log if e.status == 429] == []
