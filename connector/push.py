@@ -403,8 +403,11 @@ class Pusher:
 
 
 def _already_done(kind: str, error: str) -> bool:
-    """DS refuses to add a label twice, to move a dossier to its own groupe or
-    to remove an absent label: after a crash, that means the goal is reached."""
+    """DS refuses to add a label twice ("Ce label est déjà associé au dossier"),
+    to move a dossier to its own groupe ("Le dossier est déjà avec le grope
+    instructeur…", sic) or to remove an absent label ("Ce label n’est pas
+    associé au dossier"): after a crash, that means the goal is reached.
+    Wording read from DS's app/graphql/mutations/*.rb."""
     if any(marker in error for marker in ALREADY_DONE_MARKERS):
         return True
     return kind == "label_remove" and "pas associé" in error
