@@ -75,6 +75,9 @@ class SyncState(Base):
     deleted_cursor: Mapped[str | None] = mapped_column(String(200))
     pending_deleted_cursor: Mapped[str | None] = mapped_column(String(200))
     last_success_at: Mapped[datetime | None]
+    # Push reconsiders only dossiers synced since this moment (or with mutations
+    # still owed): everything synced before had nothing left to push.
+    push_checkpoint: Mapped[datetime | None]
 
 
 class Dossier(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from connector import models
@@ -180,17 +180,22 @@ class Pusher:
     # Test hook: called after each mutation is sent and recorded.
     after_send: Callable[[models.PushOutbox], None] | None = None
 
-    def push(self, demarche_number: int) -> PushSummary:
+    def push(self, demarche_number: int, everything: bool = False) -> PushSummary:
+        """Plan and send what DS lacks. Without `everything`, only dossiers
+        synced since the last complete push, or still owed a mutation."""
+        started = self.now()
         summary = PushSummary(demarche_number)
         live = read_live(self.client, demarche_number, self.procedure)
         for missing in live.missing:
             log.warning("push: %s is missing on the démarche: run `wif procedure check`", missing)
         managed = frozenset(label.key for label in self.procedure.labels)
-        for batch in self._batches(demarche_number):
+        since = None if everything else self._checkpoint(demarche_number)
+        for batch in self._batches(demarche_number, since):
             for dossier, rows in batch:
                 summary.dossiers += 1
-                intents = plan(target_for(dossier_view(dossier, self.departement_names)), current_state(dossier, rows, self.procedure, live), managed)
-                intents = self._sendable(intents, dossier, live, summary)
+                current = current_state(dossier, rows, self.procedure, live)
+                intents = plan(target_for(dossier_view(dossier, self.departement_names)), current, managed)
+                intents = self._sendable(intents, dossier, current.groupe_label, live, summary)
                 if self.pass_complete_to_instruction and dossier.state == "en_construction" and dossier.completeness_status == "complet":
                     intents.append(Intent("instruction", {"disable_notification": self.disable_notification}))
                 for intent in intents:
@@ -200,9 +205,27 @@ class Pusher:
                         print(f"  dossier {dossier.number}: {intent.kind} {_describe(intent)}")
                         continue
                     self._deliver(dossier, intent, rows, live, summary)
+        # Dossiers skipped for a cause DS-side (groupe, membership, a missing
+        # label or annotation) must be planned again once `procedure apply` ran.
+        if not (self.dry_run or live.missing or summary.skipped_not_member or summary.skipped_missing_groupe):
+            self._advance_checkpoint(demarche_number, started)
         return summary
 
-    def _batches(self, demarche_number: int) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
+    def _checkpoint(self, demarche_number: int) -> datetime | None:
+        with self.sessions() as session:
+            state = session.get(models.SyncState, demarche_number)
+            return state.push_checkpoint if state else None
+
+    def _advance_checkpoint(self, demarche_number: int, started: datetime) -> None:
+        with self.sessions() as session:
+            state = session.get(models.SyncState, demarche_number)
+            if state is not None:
+                state.push_checkpoint = started
+                session.commit()
+
+    def _batches(self, demarche_number: int, since: datetime | None) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
+        owed = select(models.PushOutbox.dossier_number).where(models.PushOutbox.status.in_(("pending", "sending")))
+        recent = or_(models.Dossier.synced_at >= since, models.Dossier.number.in_(owed)) if since else true()
         last = 0
         while True:
             with self.sessions() as session:
@@ -214,6 +237,7 @@ class Pusher:
                         models.Dossier.deleted_at.is_(None),
                         models.Dossier.hidden_at.is_(None),
                         models.Dossier.checked_at.is_not(None),
+                        recent,
                     )
                     .order_by(models.Dossier.number)
                     .limit(BATCH_SIZE)
@@ -229,9 +253,9 @@ class Pusher:
             yield [(d, rows[d.number]) for d in dossiers]
             last = numbers[-1]
 
-    def _sendable(self, intents: list[Intent], dossier: models.Dossier, live: LiveDemarche, summary: PushSummary) -> list[Intent]:
-        """Drop what cannot succeed, before sending anything for the dossier."""
-        groupe_label = (dossier.raw.get("groupeInstructeur") or {}).get("label")
+    def _sendable(self, intents: list[Intent], dossier: models.Dossier, groupe_label: str | None, live: LiveDemarche, summary: PushSummary) -> list[Intent]:
+        """Drop what cannot succeed, before sending anything for the dossier.
+        `groupe_label` is the dossier's groupe as DS has it now."""
         kept = []
         for intent in intents:
             if intent.kind == "groupe":

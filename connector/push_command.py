@@ -16,6 +16,8 @@ from mappings.routing import load_routing_table
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demarche", type=int, action="append", help="démarche number (default: DS_DEMARCHE_NUMBER)")
     parser.add_argument("--dry-run", action="store_true", help="print the planned mutations, send nothing")
+    parser.add_argument("--all", action="store_true", dest="everything",
+                        help="reconsider every dossier, not only those synced since the last complete push")
     parser.add_argument("--pass-to-instruction", action="store_true",
                         help="also pass complete dossiers en_construction to en_instruction (default: WIF_PASS_TO_INSTRUCTION)")
     parser.add_argument("--disable-notification", action="store_true",
@@ -32,6 +34,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 settings,
                 demarches=tuple(args.demarche or settings.demarche_numbers),
                 dry_run=args.dry_run,
+                everything=args.everything,
                 pass_to_instruction=args.pass_to_instruction or settings.pass_to_instruction,
                 disable_notification=args.disable_notification or settings.disable_notification,
             )
@@ -55,6 +58,7 @@ def run_push(
     *,
     demarches: tuple[int, ...] | None = None,
     dry_run: bool = False,
+    everything: bool = False,
     pass_to_instruction: bool = False,
     disable_notification: bool = False,
     client=None,
@@ -76,7 +80,7 @@ def run_push(
                 pass_complete_to_instruction=pass_to_instruction,
                 disable_notification=disable_notification,
             )
-            summaries = [pusher.push(number) for number in demarches or settings.demarche_numbers]
+            summaries = [pusher.push(number, everything) for number in demarches or settings.demarche_numbers]
             job.summary = "; ".join(s.line() for s in summaries)
     finally:
         if own_client:

@@ -207,3 +207,28 @@ def test_complete_dossiers_can_be_passed_to_instruction(synced, sessions):
     moved = [p for name, p in server.store.mutation_log if name == "dossierPasserEnInstruction"]
     assert len(moved) == len(complete) and all(p["disableNotification"] is True for p in moved)
     assert all(server.store.dossier(n).state == "en_instruction" for n in complete)
+
+
+def test_push_reconsiders_only_what_changed_since_the_last_complete_push(synced, sessions):
+    server, client, syncer = synced
+    make_pusher(client, sessions).push(1)
+    syncer.sync(1)  # reads back the dossiers our mutations bumped
+    make_pusher(client, sessions).push(1)
+    idle = make_pusher(client, sessions).push(1)
+    assert idle.dossiers == 0 and idle.planned == 0
+
+    changed = server.store.visible_dossiers(1)[3].number
+    server.store.modify(changed, emploi_intitule="Vendeur")
+    syncer.sync(1)
+    assert make_pusher(client, sessions).push(1).dossiers == 1
+    everything = make_pusher(client, sessions).push(1, everything=True)
+    assert everything.dossiers == len(server.store.visible_dossiers(1)) and everything.planned == 0
+
+
+def test_a_push_with_skipped_dossiers_does_not_move_the_checkpoint(synced, sessions):
+    server, client, syncer = synced
+    groupe = next(g for g in server.store.demarches[1].groupes if g.label.startswith("MOE 75"))
+    server.store.remove_instructeur(groupe.number, 1)
+    make_pusher(client, sessions).push(1)
+    again = make_pusher(client, sessions).push(1)
+    assert again.skipped_not_member.get(groupe.label, 0) > 0  # still planned: not forgotten

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:17:27.965239
+Create Date: 2026-11-25 12:26:10.796085
 """
 from alembic import op
 import sqlalchemy as sa
@@ -130,6 +130,7 @@ def upgrade() -> None:
     sa.Column('deleted_cursor', sa.String(length=200), nullable=True),
     sa.Column('pending_deleted_cursor', sa.String(length=200), nullable=True),
     sa.Column('last_success_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('push_checkpoint', connector.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('demarche_number')
     )
     op.create_table('validity_records',
