@@ -61,16 +61,16 @@ def sync_action(settings: Settings) -> Callable[[], str | None]:
     return action
 
 
-def notify_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Callable[[], str | None]:
+def mail_action(send: Callable) -> Callable[[], str | None]:
+    """A job that e-mails: `send(mailer, config)` returns a report with a delivery."""
     def action():
         from notifications.mailer import make_mailer
-        from notifications.notify import run_notify
         from notifications.settings import load_notify_settings
 
         config = load_notify_settings()
         mailer = make_mailer(config.smtp_url, config.outbox_dir)
         try:
-            report = run_notify(sessions, mailer, clock(), config)
+            report = send(mailer, config)
         finally:
             mailer.close()
         if report.delivery.unavailable:
@@ -78,25 +78,18 @@ def notify_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]
         return report.summary()
 
     return action
+
+
+def notify_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Callable[[], str | None]:
+    from notifications.notify import run_notify
+
+    return mail_action(lambda mailer, config: run_notify(sessions, mailer, clock(), config))
 
 
 def digest_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Callable[[], str | None]:
-    def action():
-        from notifications.digest import run_digest, service_emails
-        from notifications.mailer import make_mailer
-        from notifications.settings import load_notify_settings
+    from notifications.digest import run_digest, service_emails
 
-        config = load_notify_settings()
-        mailer = make_mailer(config.smtp_url, config.outbox_dir)
-        try:
-            report = run_digest(sessions, mailer, clock(), config, service_emails(config.service_emails))
-        finally:
-            mailer.close()
-        if report.delivery.unavailable:
-            raise JobFailed(f"mail server unavailable; {report.summary()}")
-        return report.summary()
-
-    return action
+    return mail_action(lambda mailer, config: run_digest(sessions, mailer, clock(), config, service_emails(config.service_emails)))
 
 
 @dataclass(frozen=True)
