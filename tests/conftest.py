@@ -85,3 +85,13 @@ def ds_client_for():
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on localhost: (recording handler, SMTP_URL)."""
+    from tests.smtp_helpers import start_smtp_server
+
+    handler, controller, url = start_smtp_server()
+    yield handler, url
+    controller.stop()

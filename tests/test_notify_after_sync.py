@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +22,6 @@ from connector.runtime import open_database
 from notifications import command as notify_command
 from notifications.apt_dates import apt_date_problems
 from notifications.settings import parse_message_switches
-from test_notifications_smtp import RecordingHandler, free_port
 from tests.sync_helpers import make_syncer
 
 RECENT_DAYS = 60
@@ -109,13 +107,6 @@ def by_recipient(expected: set[Expected]) -> Counter:
     return Counter((item.address, item.message) for item in expected)
 
 
-@pytest.fixture
-def smtp_server():
-    handler = RecordingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
 
 
 @pytest.fixture
