@@ -21,8 +21,8 @@ from sqlalchemy import Column, Date, MetaData, String, Table, func, insert, sele
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.db import import_all_tables, make_engine  # noqa: E402
-from connector.models import Contract, Dossier, Student, UTCDateTime  # noqa: E402
+from core.db import make_engine  # noqa: E402
+from core.models import Base, Contract, Dossier, Student, UTCDateTime  # noqa: E402
 from stats.command import generate  # noqa: E402
 
 CHUNK = 100_000
@@ -98,7 +98,7 @@ def chunk_rows(first: int, size: int, rng: np.random.Generator):
 
 def fill(database_url: str, count: int) -> None:
     engine = make_engine(database_url)
-    import_all_tables().create_all(engine)
+    Base.metadata.create_all(engine)
     rng = np.random.default_rng(2026)
     for first in range(1, count + 1, CHUNK):
         dossiers, contracts, students = chunk_rows(first, min(CHUNK, count + 1 - first), rng)

@@ -75,7 +75,7 @@ def fetch_raw(url: str, token: str, page_size: int, results) -> None:
     """The floor: the sync's own page query and iterator, nothing done with the pages."""
     from connector.pagination import iter_pages
     from connector.sync import FIXED_SINCE
-    from connector.timeutil import format_ds_datetime
+    from core.clock import format_ds_datetime
 
     with _client(url, token) as client:
         started = time.perf_counter()
@@ -89,7 +89,7 @@ def fetch_raw(url: str, token: str, page_size: int, results) -> None:
 
 
 def run_sync(url: str, token: str, page_size: int, database: str, profile: str | None, results) -> None:
-    from connector.db import make_engine, session_factory, upgrade
+    from core.db import make_engine, session_factory, upgrade
     from connector.sync import Syncer
     from mappings.pipeline import Evaluator
 

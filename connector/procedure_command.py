@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 
 from connector.client import DSClient
-from connector.config import Settings
+from core.settings import Settings
 from connector.drift import DriftReport, compare
 from connector.errors import DSError
 from connector.prefill import PrefillError, prefill_link

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from connector import models
+from core import models
 from connector.client import DSClient
 from connector.errors import DSError, DSUnavailable
 from connector.push_plan import (
@@ -28,7 +28,7 @@ from connector.push_plan import (
     plan,
     target_for,
 )
-from connector.timeutil import utcnow
+from core.clock import utcnow
 from mappings.procedure import Procedure
 
 log = logging.getLogger(__name__)

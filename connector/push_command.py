@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from connector.config import Settings
+from core.settings import Settings
 from connector.errors import DSError
-from connector.jobruns import recorded_run
+from core.jobruns import recorded_run
 from connector.push import PushStopped, PushSummary, Pusher
 from connector.runtime import ds_endpoint, make_client, open_database
 from mappings.procedure import default_procedure

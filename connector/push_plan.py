@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from connector.models import DECIDED_STATES
-from connector.timeutil import PARIS, parse_ds_datetime
+from core.models import DECIDED_STATES
+from core.clock import PARIS, parse_ds_datetime
 
 DOCUMENT_CODES = frozenset({"missing_document", "too_many_files", "file_type_not_allowed", "file_too_large", "empty_file"})
 OUTDATED_CODES = frozenset({"permit_expired_at_start"})

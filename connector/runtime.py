@@ -8,8 +8,8 @@ import logging
 from typing import Iterator
 
 from connector.client import DSClient
-from connector.config import Settings
-from connector.db import make_engine, session_factory, upgrade
+from core.settings import Settings
+from core.db import make_engine, session_factory, upgrade
 from connector.ratelimit import RequestBudget
 
 log = logging.getLogger(__name__)

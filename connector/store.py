@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from connector import models
-from connector.timeutil import parse_ds_datetime
+from core import models
+from core.clock import parse_ds_datetime
 from mappings.pipeline import Evaluation
 
 # DS traitement events → the state the dossier is in after them (NOTES §9).

@@ -20,10 +20,11 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from connector import models, store
+from connector import store
+from core import models
 from connector.client import DSClient
 from connector.pagination import Page, iter_pages, prefetched
-from connector.timeutil import format_ds_datetime, parse_ds_datetime, utcnow
+from core.clock import format_ds_datetime, parse_ds_datetime, utcnow
 from mappings.pipeline import Evaluation
 
 log = logging.getLogger(__name__)

@@ -7,13 +7,13 @@ import sys
 from datetime import timedelta
 
 from connector import errors
-from connector.config import Settings
-from connector.jobruns import recorded_run
+from core.settings import Settings
+from core.jobruns import recorded_run
 from connector.push import PushStopped
 from connector.push_command import run_push
 from connector.runtime import ds_endpoint, make_client, open_database
 from connector.sync import SyncSummary, Syncer
-from connector.timeutil import paris_today
+from core.clock import paris_today
 from mappings.pipeline import Evaluator
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import importlib
 import logging
 import sys
 
-from connector.config import ConfigError, load_settings
+from core.settings import ConfigError, load_settings
 
 COMMANDS = {
     "sandbox": ("sandbox.command", "Start the local DS sandbox (GraphQL API v2 subset)."),

@@ -15,20 +15,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
-from sqlalchemy import Engine, String, delete, text
+from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from connector.models import Base
+from core.models import JobLock
 
 
-class JobLock(Base):
-    __tablename__ = "job_locks"
-
-    job: Mapped[str] = mapped_column(String(40), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    acquired_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
 
 
 def advisory_key(job: str) -> int:

@@ -18,7 +18,7 @@ import sentry_sdk
 from sentry_sdk.crons import capture_checkin
 from sentry_sdk.crons.consts import MonitorStatus
 
-from connector.config import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Callable
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.db import transaction
-from connector.models import JobRun
+from core.db import transaction
+from core.models import JobRun
 from jobs.locks import default_holder, job_lock
 from jobs.observability import capture_job_failure, cron_checkin, job_scope, scrub_text
 

@@ -17,13 +17,13 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
-from connector.timeutil import PARIS
+from core.clock import PARIS
 from stats.report_command import previous_month
 
 import schedule
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.config import Settings
+from core.settings import Settings
 from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def sync_action(settings: Settings) -> Callable[[], str | None]:
 def mail_action(send: Callable) -> Callable[[], str | None]:
     """A job that e-mails: `send(mailer, config)` returns a report with a delivery."""
     def action():
-        from notifications.mailer import make_mailer
+        from mail.mailer import make_mailer
         from notifications.settings import load_notify_settings
 
         config = load_notify_settings()
@@ -189,7 +189,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from connector.db import make_engine, session_factory, upgrade
+    from core.db import make_engine, session_factory, upgrade
     from jobs.observability import init_sentry
     from notifications.settings import load_notify_settings
 

@@ -10,12 +10,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connector.config import Settings
-from connector.models import JobRun, SyncState
+from core.settings import Settings
+from core.models import JobRun, SyncState
 
 # "module:function(session)" returning an object with name, pending, failed:
 # one line per outbox in `wif status`; a new outbox adds its provider here.
-BACKLOG_PROVIDERS = ("notifications.tables:backlog", "jobs.status:push_backlog")
+BACKLOG_PROVIDERS = ("mail.outbox:backlog", "jobs.status:push_backlog")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def watermarks(session: Session) -> list[Watermark]:
 
 
 def push_backlog(session: Session) -> BacklogLine:
-    from connector.models import PushOutbox
+    from core.models import PushOutbox
 
     counts = dict(session.execute(select(PushOutbox.status, func.count()).group_by(PushOutbox.status)).all())
     return BacklogLine("push", counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0))

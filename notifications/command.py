@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.config import ConfigError, Settings
-from notifications.mailer import make_mailer
+from core.settings import ConfigError, Settings
+from mail.mailer import make_mailer
 from notifications.notify import outbox_entry, plan, run_notify
 from notifications.settings import NotifySettings, load_notify_settings
-from notifications.tables import Notification
+from core.models import Notification
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from connector.timeutil import PARIS
+from core.clock import PARIS
 
 from notifications.apt_dates import PROBLEM_LABELS
 from notifications.events import Occurrence

@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.db import transaction
+from core.db import transaction
 from notifications.apt_dates import PROBLEM_LABELS, apt_date_problems
 from notifications.contexts import (
     PARIS,
@@ -27,11 +27,12 @@ from notifications.contexts import (
     french_date,
 )
 from notifications.facts import DossierFacts, iter_facts
-from notifications.mailer import Mailer, build_email
-from notifications.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
+from mail.mailer import Mailer, build_email
+from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
 from notifications.settings import NotifySettings
-from notifications.tables import CANCELLED, PENDING, SENDING, Notification, recipient_hash, service_scope
+from core.models import CANCELLED, PENDING, SENDING, Notification
+from mail.outbox import recipient_hash, service_scope
 
 log = logging.getLogger(__name__)
 

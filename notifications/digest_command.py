@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from connector.config import ConfigError, Settings
+from core.settings import ConfigError, Settings
 from notifications.command import open_sessions, utc_now
 from notifications.digest import plan_digests, run_digest, service_emails
-from notifications.mailer import make_mailer
+from mail.mailer import make_mailer
 from notifications.settings import load_notify_settings
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from connector.models import DECIDED_STATES, Dossier
+from core.models import DECIDED_STATES, Dossier
 
 
 

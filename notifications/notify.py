@@ -7,15 +7,16 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.db import transaction
+from core.db import transaction
 from notifications.contexts import dossier_context
 from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
 from notifications.facts import iter_facts
-from notifications.mailer import Mailer, build_email
-from notifications.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
+from mail.mailer import Mailer, build_email
+from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
 from notifications.settings import NotifySettings
-from notifications.tables import Notification, dossier_scope, recipient_hash
+from core.models import Notification
+from mail.outbox import dossier_scope, recipient_hash
 
 
 @dataclass

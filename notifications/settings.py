@@ -1,6 +1,6 @@
 """Settings of notifications, digest and scheduler, read from the environment.
 
-Kept here until the lead folds them into `connector.config.Settings`; every
+Kept here until the lead folds them into `core.settings.Settings`; every
 variable is documented on its field.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from connector.config import ConfigError
+from core.settings import ConfigError
 
 # Every message the connector can send, as "<template>:<role>".
 ALL_MESSAGES = frozenset(

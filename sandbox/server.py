@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from graphql import GraphQLError, execute, parse, validate
 
-from connector.config import SANDBOX_TOKEN
+from core.settings import SANDBOX_TOKEN
 from sandbox.faults import Faults, RequestFaults
 from sandbox.schema import fragment_types, sandbox_schema
 from sandbox.store import Store

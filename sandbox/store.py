@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from connector.config import SANDBOX_TOKEN
+from core.settings import SANDBOX_TOKEN
 from mappings.procedure import Procedure, default_procedure
 from sandbox.demarche import (
     CONNECTOR_INSTRUCTEUR_EMAIL,

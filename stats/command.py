@@ -5,8 +5,8 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from connector.config import Settings
-from connector.db import make_engine
+from core.settings import Settings
+from core.db import make_engine
 from stats.figures import Figures, build_figures
 from stats.load import PAGE_COLUMNS, load_dossiers
 from stats.site import write_site

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from connector.timeutil import PARIS
+from core.clock import PARIS
 
 import numpy as np
 import pandas as pd

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from connector.models import Contract, Dossier, Student
+from core.models import Contract, Dossier, Student
 
 DATETIME_COLUMNS = ("date_depot", "date_traitement", "completed_at")
 DATE_COLUMNS = ("apt_start", "apt_end")

@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from connector.config import Settings
-from connector.db import make_engine, session_factory
-from connector.timeutil import paris_today
+from core.settings import Settings
+from core.db import make_engine, session_factory
+from core.clock import paris_today
 from stats.report import DEFAULT_DS_HOST, build_monthly_reports
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def run(args, settings: Settings) -> int:
 
 def _send(settings: Settings, reports: dict[str, bytes], month: str) -> int:
     from notifications.digest import service_emails
-    from notifications.mailer import make_mailer
+    from mail.mailer import make_mailer
     from notifications.settings import load_notify_settings
     from stats.report_mail import send_monthly_reports
 

@@ -9,10 +9,10 @@ from typing import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.db import transaction
-from notifications.mailer import Mailer
-from notifications.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
-from notifications.tables import recipient_hash
+from core.db import transaction
+from mail.mailer import Mailer
+from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
+from mail.outbox import recipient_hash
 from notifications.settings import NotifySettings
 from stats.format import month_label
 

@@ -11,7 +11,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from connector.db import import_all_tables, make_engine, session_factory
+from core.db import make_engine, session_factory
+from core.models import Base
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -36,7 +37,7 @@ def database_url(tmp_path):
 @pytest.fixture
 def engine(database_url):
     engine = make_engine(database_url)
-    import_all_tables().create_all(engine)
+    Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from connector.models import Dossier, Employer, Finding, StateChange, Student
+from core.models import Dossier, Employer, Finding, StateChange, Student
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, timezone
 
-from connector.models import Contract, Dossier, Student
+from core.models import Contract, Dossier, Student
 
 UTC = timezone.utc
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from connector import models
+from core import models
 from connector.sync import Syncer
 from mappings.pipeline import Evaluator
 

@@ -74,8 +74,8 @@ def test_read_only_deployment_never_writes_to_ds(make_sandbox, env_for, capsys):
 def test_the_employer_can_be_the_routing_key(make_sandbox, env_for, database_url):
     from sqlalchemy import select
 
-    from connector import models
-    from connector.db import make_engine
+    from core import models
+    from core.db import make_engine
 
     server = make_sandbox(dossiers=60)
     env_for(server, WIF_ROUTING_KEY="employer")

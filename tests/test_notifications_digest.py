@@ -7,10 +7,10 @@ from email import message_from_bytes
 
 import pytest
 
-from connector.db import transaction
+from core.db import transaction
 from notifications.digest import alert_reasons, digest_contexts, run_digest, service_emails, waiting_too_long
 from notifications.facts import iter_facts
-from notifications.mailer import FolderMailer
+from mail.mailer import FolderMailer
 from notifications.settings import NotifySettings
 from notifications_factories import NOW, add_dossier, days_ago
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from connector.config import ConfigError
+from core.settings import ConfigError
 from notifications.apt_dates import add_months, apt_date_problems
 from notifications.events import due_notifications, occurrences
 from notifications.facts import facts_of

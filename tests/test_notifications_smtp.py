@@ -9,13 +9,14 @@ from email import message_from_bytes
 import pytest
 from sqlalchemy import select
 
-from connector.config import Settings
-from connector.db import transaction
+from core.settings import Settings
+from core.db import transaction
 from notifications import command as notify_command
-from notifications.mailer import FolderMailer, SmtpMailer, parse_smtp_url
+from mail.mailer import FolderMailer, SmtpMailer, parse_smtp_url
 from notifications.notify import run_notify
 from notifications.settings import NotifySettings
-from notifications.tables import FAILED, PENDING, SENDING, SENT, Notification, backlog
+from core.models import FAILED, PENDING, SENDING, SENT, Notification
+from mail.outbox import backlog
 from notifications_factories import NOW, add_dossier, days_ago
 from tests.smtp_helpers import free_port
 
@@ -156,12 +157,12 @@ def test_a_crash_after_claiming_is_retried_after_the_stale_delay(seeded, smtp_se
 
 def test_a_message_that_no_longer_applies_is_cancelled(seeded, smtp_server):
     handler, url = smtp_server
-    from notifications.outbox import enqueue
+    from mail.outbox import enqueue
     from notifications.notify import outbox_entry, plan
 
     with transaction(seeded) as session:
         enqueue(session, map(outbox_entry, plan(session, NOW, NotifySettings())), NOW)
-        from connector.models import Dossier
+        from core.models import Dossier
 
         session.get(Dossier, 2).completeness_status = "complet"
     report = notify(seeded, url)
@@ -203,7 +204,7 @@ def test_parse_smtp_url():
         "mail.example", 2525, "user@x", "p:ss", True, False)
     tls = parse_smtp_url("smtps://mail.example")
     assert (tls.port, tls.use_tls, tls.starttls) == (465, True, False)
-    from connector.config import ConfigError
+    from core.settings import ConfigError
 
     with pytest.raises(ConfigError):
         parse_smtp_url("http://mail.example")

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from connector.config import Settings
-from connector.models import Dossier
+from core.settings import Settings
+from core.models import Dossier
 from connector.runtime import open_database
 from notifications import command as notify_command
 from notifications.apt_dates import apt_date_problems

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from connector.config import Settings
+from core.settings import Settings
 from connector.prefill import MAX_URL_LENGTH, PrefillError, prefill_link
 from connector.procedure_command import fetch_report
 from jobs.cli import main

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from connector import models
+from core import models
 from connector.push import Pusher, PushStopped, current_state, dossier_view, read_live
 from connector.push_plan import plan, target_for
 from mappings.procedure import default_procedure

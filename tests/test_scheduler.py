@@ -14,8 +14,8 @@ import pytest
 import schedule
 from sqlalchemy import select
 
-from connector.db import transaction
-from connector.models import JobRun, SyncState
+from core.db import transaction
+from core.models import JobRun, SyncState
 from jobs import scheduler as scheduler_module
 from jobs import status as status_module
 from jobs.locks import job_lock
@@ -186,7 +186,7 @@ def test_previous_month():
 
 
 def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, capsys):
-    from connector.config import Settings
+    from core.settings import Settings
     from connector.runtime import open_database
 
     settings = Settings(database_url=database_url)

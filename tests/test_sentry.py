@@ -7,7 +7,7 @@ import pytest
 import sentry_sdk
 from sentry_sdk.transport import Transport
 
-from connector.config import Settings
+from core.settings import Settings
 from jobs.observability import capture_job_failure, cron_checkin, init_sentry, scrub
 from jobs.runner import FAILED, JobRunner, JobSpec
 

@@ -6,7 +6,7 @@ import argparse
 import openpyxl
 import pytest
 
-from connector.config import Settings
+from core.settings import Settings
 from stats import command as stats_command
 from stats import report_command
 from tests.stats_fixtures import insert, small_fixture

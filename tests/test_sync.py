@@ -4,7 +4,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from connector import models
+from core import models
 from connector.errors import DSAuthenticationError, DSTokenExpired
 from connector.ratelimit import RequestBudget
 from tests.sync_helpers import local_snapshot, make_syncer, requests_by_operation, sandbox_snapshot
@@ -79,15 +79,16 @@ def _table_dump(sessions):
 
 
 def test_interrupted_sync_converges_to_the_uninterrupted_result(make_sandbox, ds_client_for, database_url, tmp_path):
-    from connector.db import import_all_tables, make_engine, session_factory
+    from core.db import make_engine, session_factory
+    from core.models import Base
 
     server = make_sandbox(dossiers=300, seed=5)
 
     def fresh_sessions(name):
         engine = make_engine(f"sqlite:///{tmp_path / name}.db") if database_url.startswith("sqlite") else make_engine(database_url)
         if not database_url.startswith("sqlite"):
-            import_all_tables().drop_all(engine)
-        import_all_tables().create_all(engine)
+            Base.metadata.drop_all(engine)
+        Base.metadata.create_all(engine)
         return session_factory(engine)
 
     reference_sessions = fresh_sessions("reference")

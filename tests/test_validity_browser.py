@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from connector.db import import_all_tables, make_engine, session_factory
+from core.db import make_engine, session_factory
 from tests.browser import Chromium, find_chromium
 from validity.app import create_app
 from validity.config import ValiditySettings
 from validity.derive import birth_date_hash
-from validity.tables import ValidityRecord
+from core.models import Base, ValidityRecord
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +55,7 @@ def server_url(tmp_path_factory):
     from waitress.server import create_server
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('validity') / 'browser.db'}")
-    import_all_tables().create_all(engine)
+    Base.metadata.create_all(engine)
     sessions = session_factory(engine)
     with sessions() as session, session.begin():
         session.add(

@@ -14,7 +14,7 @@ from validity.derive import (
     past_retention,
     twelve_months_end,
 )
-from validity.tables import ValidityState
+from core.models import ValidityState
 
 PEPPER = b"test-pepper-" + b"x" * 40
 BIRTH = date(2001, 3, 21)

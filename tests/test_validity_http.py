@@ -8,12 +8,12 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from connector.db import make_engine
+from core.db import make_engine
 from validity.app import API_PATH, create_app
 from validity.config import ValiditySettings
 from validity.derive import birth_date_hash
 from validity.ratelimit import TokenBucketLimiter
-from validity.tables import ValidityRecord
+from core.models import ValidityRecord
 
 PEPPER = b"http-test-pepper-" + b"z" * 32
 TODAY = date(2026, 6, 1)

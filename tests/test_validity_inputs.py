@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from connector.config import ConfigError
+from core.settings import ConfigError
 from validity.config import PEPPER_VARIABLE, PepperMissing, load_pepper, load_validity_settings
 from validity.inputs import DATE_INVALID, DATE_MISSING, NUMBER_INVALID, NUMBER_MISSING, parse_birth_date, parse_dossier_number
 from validity.ratelimit import TokenBucketLimiter
@@ -110,7 +110,7 @@ def test_settings_from_environment():
 def test_serve_refuses_to_start_without_a_pepper(monkeypatch, capsys):
     import argparse
 
-    from connector.config import Settings
+    from core.settings import Settings
     from validity import command
 
     monkeypatch.delenv(PEPPER_VARIABLE, raising=False)

@@ -6,11 +6,11 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from connector.models import Contract, Dossier, Employer, Student
+from core.models import Contract, Dossier, Employer, Student
 from validity.config import PEPPER_VARIABLE, PepperMissing
 from validity.derive import birth_date_hash
 from validity.store import purge_expired, refresh_all, refresh_validity
-from validity.tables import ValidityRecord
+from core.models import ValidityRecord
 
 PEPPER = b"store-test-pepper-" + b"y" * 32
 BIRTH = date(2000, 5, 17)

@@ -1,10 +1,10 @@
 """Validity records follow the dossiers through the sync."""
 from sqlalchemy import select
 
-from connector import models
+from core import models
 from connector.sync_command import validity_refresher
 from tests.sync_helpers import make_syncer
-from validity.tables import ValidityRecord
+from core.models import ValidityRecord
 
 
 def test_records_follow_decisions_made_and_reversed_on_ds(make_sandbox, ds_client_for, sessions, monkeypatch):

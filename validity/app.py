@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from connector.timeutil import paris_today
+from core.clock import paris_today
 from validity.config import ValiditySettings
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD, LookupQuery, parse_lookup
 from validity.lookup import Answer, Outcome, lookup
 from validity.pages import ErrorPage, LookupPage, Notice, date_fr
 from validity.ratelimit import TokenBucketLimiter
-from validity.tables import ValidityRecord
+from core.models import ValidityRecord
 
 logger = logging.getLogger(__name__)
 

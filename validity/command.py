@@ -10,8 +10,8 @@ import argparse
 import logging
 import sys
 
-from connector.config import ConfigError, Settings
-from connector.db import make_engine, session_factory
+from core.settings import ConfigError, Settings
+from core.db import make_engine, session_factory
 from validity.app import create_app
 from validity.config import load_validity_settings
 

@@ -1,6 +1,6 @@
 """Settings of the public validity check, read from the environment.
 
-Kept apart from `connector.config.Settings` because only `wif serve` and the
+Kept apart from `core.settings.Settings` because only `wif serve` and the
 validity derivation need them, and the pepper is a secret of its own.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from connector.config import ConfigError
+from core.settings import ConfigError
 
 PEPPER_VARIABLE = "WIF_VALIDITY_PEPPER"
 # A shorter secret could be guessed together with the date, which defeats

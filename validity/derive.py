@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from validity.tables import ValidityState
+from core.models import ValidityState
 
 ACCEPTED = "accepte"
 MASK = "***"

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from validity.derive import birth_date_hash
-from validity.tables import ValidityRecord, ValidityState
+from core.models import ValidityRecord, ValidityState
 
 # Compared against when the number is unknown, so that branch costs the same
 # as a real comparison. No HMAC output can equal it: it is not hexadecimal.

@@ -13,10 +13,10 @@ from typing import Iterable
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from connector.models import Dossier
+from core.models import Dossier
 from validity.config import DEFAULT_KEEP_DAYS, load_pepper
 from validity.derive import DerivedRecord, DossierFacts, derive_record, past_retention
-from validity.tables import ValidityRecord, ValidityState
+from core.models import ValidityRecord, ValidityState
 
 logger = logging.getLogger(__name__)
 

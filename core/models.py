@@ -1,11 +1,11 @@
-"""Local SQL model of the DS dossiers (SQLAlchemy 2, typed).
+"""The local SQL model (SQLAlchemy 2, typed): every table of the project.
 
-Keyed by the DS dossier **number**: it is what deletedDossiers and
-pendingDeletedDossiers give back, and it is stable. Other packages add their
-tables on the same `Base` (see `connector.db.import_all_tables`).
+Dossiers are keyed by the DS dossier **number**: it is what deletedDossiers
+and pendingDeletedDossiers give back, and it is stable.
 """
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -289,3 +289,78 @@ class PushOutbox(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+
+
+class JobLock(Base):
+    """A job's lock row on SQLite (PostgreSQL uses advisory locks, see jobs.locks)."""
+    __tablename__ = "job_locks"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+# pending → sending → sent | failed | cancelled; `sending` left behind by a
+# crash is taken again after STALE_SENDING (at-least-once, see mailer docs).
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+BACKLOG_STATUSES = (PENDING, SENDING)
+
+class Notification(Base):
+    """Notification outbox: one row per (scope, event, recipient), sent exactly once.
+
+    `scope` is "dossier:<number>" for messages about a dossier and
+    "service:<name>" for digests. The recipient is kept as a hash: the address
+    is read again from the dossier (or the service table) when sending, so the
+    outbox holds no personal data.
+    """
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        UniqueConstraint("scope", "event", "recipient_hash", name="uq_notification_once"),
+        Index("ix_notification_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(240))
+    dossier_number: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    event: Mapped[str] = mapped_column(String(60))
+    template: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(20))  # applicant | employer | agents
+    recipient_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class ValidityState(str, enum.Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class ValidityRecord(Base):
+    """The validity record: everything the public check may ever reveal, and no more.
+    
+    No foreign key to `dossiers`: when a dossier disappears the record must stay
+    (as withdrawn) so the answer changes to "non valide" instead of vanishing
+    with the row, until the purge removes it.
+    """
+
+    __tablename__ = "validity_records"
+    __table_args__ = (Index("ix_validity_records_state_end", "state", "apt_end"),)
+
+    dossier_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # HMAC-SHA256 (hex) of the number and birth date under the secret pepper:
+    # a plain hash of a date is reversed by trying the ~40,000 plausible days.
+    birth_date_hash: Mapped[str] = mapped_column(String(64))
+    masked_name: Mapped[str] = mapped_column(String(100))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    apt_start: Mapped[date] = mapped_column(Date)
+    apt_end: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime]

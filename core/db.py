@@ -1,7 +1,6 @@
 """Engine, sessions and schema migrations."""
 from __future__ import annotations
 
-import importlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -9,24 +8,8 @@ from typing import Iterator
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.models import Base
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
-# Modules that declare tables on `Base`. Alembic and the tests import them
-# all so the metadata is complete.
-TABLE_MODULES = (
-    "connector.models",
-    "notifications.tables",
-    "jobs.locks",
-    "validity.tables",
-)
-
-
-def import_all_tables():
-    for name in TABLE_MODULES:
-        importlib.import_module(name)
-    return Base.metadata
 
 
 def make_engine(database_url: str) -> Engine:

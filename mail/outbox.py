@@ -9,30 +9,64 @@ Message-ID), never a lost message.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.db import transaction
-from notifications.mailer import (
+from core.db import transaction
+from mail.mailer import (
     Mailer,
     MailerUnavailable,
     PermanentDeliveryError,
     TransientDeliveryError,
     redact_addresses,
 )
-from notifications.tables import CANCELLED, FAILED, PENDING, SENDING, SENT, Notification
+from core.models import BACKLOG_STATUSES, CANCELLED, FAILED, PENDING, SENDING, SENT, Notification
 
 log = logging.getLogger(__name__)
 
 STALE_SENDING = timedelta(minutes=15)
+
+
+def recipient_hash(address: str) -> str:
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def dossier_scope(number: int) -> str:
+    return f"dossier:{number}"
+
+
+def service_scope(service: str) -> str:
+    return f"service:{service}"
+
+
+
+
+@dataclass(frozen=True)
+class Backlog:
+    name: str
+    pending: int
+    failed: int
+
+
+def backlog(session: Session) -> Backlog:
+    """Counts for `wif status`."""
+    counts = dict(
+        session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all()
+    )
+    return Backlog(
+        name="notifications",
+        pending=sum(counts.get(status, 0) for status in BACKLOG_STATUSES),
+        failed=counts.get(FAILED, 0),
+    )
 
 
 @dataclass(frozen=True)

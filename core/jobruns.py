@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.models import JobRun
-from connector.timeutil import utcnow
+from core.models import JobRun
+from core.clock import utcnow
 
 
 @dataclass

@@ -1,8 +1,9 @@
 from alembic import context
 
-from connector.db import import_all_tables, make_engine
+from core.db import make_engine
+from core.models import Base
 
-target_metadata = import_all_tables()
+target_metadata = Base.metadata
 config = context.config
 
 
@@ -11,7 +12,7 @@ def run_migrations_online() -> None:
     if engine is None:
         # Called from the `alembic` command line: take the URL from alembic.ini
         # or DATABASE_URL through the settings.
-        from connector.config import load_settings
+        from core.settings import load_settings
 
         engine = make_engine(config.get_main_option("sqlalchemy.url") or load_settings().database_url)
     with engine.begin() as connection:

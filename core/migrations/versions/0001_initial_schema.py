@@ -6,7 +6,7 @@ Create Date: 2026-11-25 12:26:10.796085
 """
 from alembic import op
 import sqlalchemy as sa
-import connector.models
+import core.models
 
 
 revision = '0001'
@@ -23,18 +23,18 @@ def upgrade() -> None:
     sa.Column('demarche_number', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('archived', sa.Boolean(), nullable=False),
-    sa.Column('date_depot', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('date_passage_en_construction', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('date_passage_en_instruction', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('date_traitement', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('date_derniere_modification', connector.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('date_depot', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('date_passage_en_construction', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('date_passage_en_instruction', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('date_traitement', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('date_derniere_modification', core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('groupe_instructeur_number', sa.Integer(), nullable=True),
     sa.Column('groupe_instructeur_label', sa.String(length=200), nullable=True),
     sa.Column('revision_id', sa.String(length=100), nullable=True),
     sa.Column('usager_email', sa.String(length=320), nullable=True),
-    sa.Column('hidden_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('hidden_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('hidden_reason', sa.String(length=40), nullable=True),
-    sa.Column('deleted_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deleted_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_reason', sa.String(length=40), nullable=True),
     sa.Column('apt_start', sa.Date(), nullable=True),
     sa.Column('apt_end', sa.Date(), nullable=True),
@@ -46,11 +46,11 @@ def upgrade() -> None:
     sa.Column('routing_reason', sa.Text(), nullable=True),
     sa.Column('out_of_scope', sa.Boolean(), nullable=False),
     sa.Column('completeness_status', sa.String(length=20), nullable=True),
-    sa.Column('completed_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('rules_revision', sa.String(length=40), nullable=True),
-    sa.Column('checked_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('raw', sa.JSON(), nullable=False),
-    sa.Column('synced_at', connector.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('synced_at', core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('number')
     )
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
@@ -63,15 +63,15 @@ def upgrade() -> None:
     op.create_table('job_locks',
     sa.Column('job', sa.String(length=40), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
-    sa.Column('acquired_at', connector.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', connector.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('job')
     )
     op.create_table('job_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job', sa.String(length=40), nullable=False),
-    sa.Column('started_at', connector.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=20), nullable=False),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id')
@@ -90,10 +90,10 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', connector.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', connector.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_at', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('scope', 'event', 'recipient_hash', name='uq_notification_once')
     )
@@ -111,9 +111,9 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('client_mutation_id', sa.String(length=80), nullable=False),
-    sa.Column('created_at', connector.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('delivered_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('push_outbox', schema=None) as batch_op:
@@ -123,14 +123,14 @@ def upgrade() -> None:
 
     op.create_table('sync_state',
     sa.Column('demarche_number', sa.Integer(), nullable=False),
-    sa.Column('updated_since', connector.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_since', core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('end_cursor', sa.String(length=200), nullable=True),
-    sa.Column('last_seen_updated_at', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_rescan_at', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_seen_updated_at', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_rescan_at', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_cursor', sa.String(length=200), nullable=True),
     sa.Column('pending_deleted_cursor', sa.String(length=200), nullable=True),
-    sa.Column('last_success_at', connector.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('push_checkpoint', connector.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_success_at', core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('push_checkpoint', core.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('demarche_number')
     )
     op.create_table('validity_records',
@@ -141,7 +141,7 @@ def upgrade() -> None:
     sa.Column('apt_start', sa.Date(), nullable=False),
     sa.Column('apt_end', sa.Date(), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
-    sa.Column('updated_at', connector.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('dossier_number')
     )
     with op.batch_alter_table('validity_records', schema=None) as batch_op:
@@ -236,8 +236,8 @@ def upgrade() -> None:
     sa.Column('from_state', sa.String(length=20), nullable=True),
     sa.Column('to_state', sa.String(length=20), nullable=False),
     sa.Column('event', sa.String(length=60), nullable=True),
-    sa.Column('occurred_at', connector.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('observed_at', connector.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('observed_at', core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dossier_number'], ['dossiers.number'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dossier_number', 'to_state', 'occurred_at', name='uq_state_history_event')

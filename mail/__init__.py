@@ -1,0 +1,1 @@
+"""Mail infrastructure: SMTP or .eml delivery, and the outbox that sends each message exactly once."""
