@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.db import make_engine  # noqa: E402
 from core.models import Base, Contract, Dossier, Student, UTCDateTime  # noqa: E402
-from stats.command import generate  # noqa: E402
+from stats.site import generate  # noqa: E402
 
 CHUNK = 100_000
 START = np.datetime64("2024-01-01T00:00:00", "s")

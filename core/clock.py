@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
@@ -28,3 +28,8 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def paris_today() -> date:
     return datetime.now(PARIS).date()
+
+
+def previous_month(day: date) -> str:
+    """YYYY-MM of the month before `day`."""
+    return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")

@@ -8,21 +8,19 @@ and the wait function are injected so tests drive it with a fake clock.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import shlex
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Callable
-from core.clock import PARIS
-from stats.report_command import previous_month
 
 import schedule
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import PARIS, previous_month
 from core.settings import Settings
 from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
 
@@ -32,16 +30,16 @@ log = logging.getLogger(__name__)
 
 def run_verb(name: str, argv: list[str], settings: Settings) -> str:
     """Run a `wif` verb in-process, as the scheduler only calls verbs."""
-    from jobs.cli import COMMANDS
+    from jobs.cli import VERBS
 
-    if name not in COMMANDS:
+    if name not in VERBS:
         raise JobSkipped(f"`wif {name}` is not installed")
-    module = importlib.import_module(COMMANDS[name][0])
+    verb = VERBS[name]
     parser = argparse.ArgumentParser(prog=f"wif {name}")
-    module.configure(parser)
+    verb.configure(parser)
     args = parser.parse_args(argv)
     args.command = name
-    code = module.run(args, settings)
+    code = verb.run(args, settings)
     if code != 0:
         raise JobFailed(f"wif {name} exited with {code}")
     return f"wif {name} ok"
@@ -49,8 +47,8 @@ def run_verb(name: str, argv: list[str], settings: Settings) -> str:
 
 def sync_action(settings: Settings) -> Callable[[], str | None]:
     def action():
-        from connector.runtime import ds_endpoint
-        from connector.sync_command import run_sync
+        from jobs.pipeline import run_sync
+        from jobs.runtime import ds_endpoint
 
         # run_sync also pushes (unless WIF_PUSH_ENABLED is off) and records its own JobRun.
         # Without DS_API_URL, each run syncs a fresh embedded sandbox, as `wif sync` does.
@@ -181,39 +179,3 @@ class SchedulerLoop:
             wait = self.max_wait_seconds if idle is None else min(max(idle, 0.0), self.max_wait_seconds)
             self.stopping.wait(wait)
         log.info("scheduler stopped")
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true", help="print the jobs and their next run, then exit")
-    parser.add_argument("--no-initial-sync", action="store_true", help="wait for the first interval before syncing")
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.db import make_engine, session_factory, upgrade
-    from jobs.observability import init_sentry
-    from notifications.settings import load_notify_settings
-
-    config = load_notify_settings()
-    timing = Timing(config.sync_every_minutes, config.digest_at, config.stats_at, config.report_at)
-    engine = make_engine(settings.database_url)
-    scheduler = schedule.Scheduler()
-    loop = SchedulerLoop(scheduler)
-    runner = JobRunner(
-        engine, session_factory(engine),
-        lock_ttl=timedelta(minutes=config.job_lock_ttl_minutes), should_stop=loop.stopping.is_set,
-    )
-    jobs = default_jobs(settings, runner.factory, runner.clock, timing)
-    install(scheduler, runner, jobs, timing)
-    if args.dry_run:
-        print(f"sync + notify every {timing.sync_every_minutes} min; digest at {timing.digest_at}; "
-              f"stats at {timing.stats_at}; monthly report on the 1st at {timing.report_at} (host local time)")
-        for job in scheduler.get_jobs():
-            print(f"  {sorted(job.tags)[0]:<7} next run {job.next_run:%Y-%m-%d %H:%M}")
-        return 0
-    init_sentry(settings)
-    upgrade(engine)  # schema up to date before the first job
-    loop.install_signal_handlers()
-    if not args.no_initial_sync:
-        run_sync_then_notify(runner, jobs)
-    loop.run_forever()
-    return 0

@@ -109,21 +109,3 @@ def format_status(status: Status) -> str:
     lines.append("Outbox backlogs:")
     lines += [f"  {line.name:<14} pending {line.pending}, failed {line.failed}" for line in status.backlogs]
     return "\n".join(lines)
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the status as JSON")
-    parser.add_argument("--fail-on-error", action="store_true", help="exit 1 when the last run of a job failed")
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from connector.runtime import open_database
-
-    _engine, sessions = open_database(settings)
-    with sessions() as session:
-        status = collect_status(session)
-    if args.json:
-        print(json.dumps(asdict(status), default=str, indent=2))
-    else:
-        print(format_status(status))
-    return 1 if args.fail_on_error and not status.healthy else 0

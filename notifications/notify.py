@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
@@ -83,3 +84,24 @@ def run_notify(factory: sessionmaker[Session], mailer: Mailer, now: datetime, co
         scope_prefix="dossier:",
     )
     return NotifyReport(due=len(due), created=created, delivery=delivery)
+
+
+def _known_keys(session: Session, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    if not keys:
+        return set()
+    columns = (Notification.scope, Notification.event, Notification.recipient_hash)
+    rows = session.execute(select(*columns).where(tuple_(*columns).in_(keys)))
+    return {tuple(row) for row in rows}
+
+
+def print_plan(factory: sessionmaker[Session], now: datetime, config: NotifySettings) -> int:
+    with factory() as session:
+        due = plan(session, now, config)
+        keys = [(e.scope, e.event, e.recipient_hash) for e in map(outbox_entry, due)]
+        known = _known_keys(session, keys)
+    new = [item for item, key in zip(due, keys) if key not in known]
+    for item in new:
+        # Roles, not addresses: this output may end up in logs.
+        print(f"would send: dossier {item.dossier_number} {item.occurrence.key} to {item.role}")
+    print(f"notify (dry run): {len(due)} due, {len(new)} not sent yet")
+    return 0

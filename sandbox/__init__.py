@@ -7,5 +7,5 @@ Entry points:
 - `sandbox.store.Store`: test hooks (`modify`, `set_state`, `trash`, `restore`, `delete`,
   `add_message`, `visible_dossiers`, `intent`, `add_token`, `mutation_log`) and the démarche drift
   methods on `store.demarches[n]` (`remove_champ`, `rename_champ`, `change_champ_type`, `remove_annotation`);
-- `wif sandbox` (sandbox.command) to run it by hand.
+- `wif sandbox` (jobs.verbs.sandbox) to run it by hand.
 """

@@ -6,6 +6,7 @@ with its monthly table. No personal data: dossier numbers and links only.
 """
 from __future__ import annotations
 
+import re
 import io
 from dataclasses import dataclass
 
@@ -115,3 +116,8 @@ def build_monthly_reports(session: Session, month: str, ds_host: str = DEFAULT_D
     decisions = decisions_of_month(prepare(load_dossiers(session)), month)
     services = decisions["service"].astype("string").fillna(NO_SERVICE)
     return {service: workbook(group, month, ds_host) for service, group in decisions.groupby(services)}
+
+
+def file_name(month: str, service: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-") or "service"
+    return f"rapport-{month}-{slug}.xlsx"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from stats import format as fr
-from stats.figures import COUNTS, MEASURES, NOT_GIVEN, PARIS, RATE, Figures, Table
+from stats.figures import COUNTS, MEASURES, NOT_GIVEN, PARIS, RATE, Figures, Table, build_figures
+from stats.load import PAGE_COLUMNS, load_dossiers
 from stats.suppression import THRESHOLD
 from stats.svg import BLUE_FRANCE, RED_MARIANNE, Series, bar_chart
 
@@ -229,3 +231,12 @@ def write_site(figures: Figures, out_dir: Path) -> list[Path]:
     return written
 
 
+def compute(engine, as_of: datetime | None = None) -> Figures:
+    with engine.connect() as connection:
+        frame = load_dossiers(connection, PAGE_COLUMNS)
+    return build_figures(frame, as_of or datetime.now(timezone.utc))
+
+
+def generate(engine, out_dir: Path, as_of: datetime | None = None) -> list[Path]:
+    """Compute the figures from the database and write the site; returns the files written."""
+    return write_site(compute(engine, as_of), out_dir)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.settings import Settings
 from core.db import transaction
-from notifications import command as notify_command
+from jobs.verbs import notify as notify_command
 from mail.mailer import FolderMailer, SmtpMailer, parse_smtp_url
 from notifications.notify import run_notify
 from notifications.settings import NotifySettings
@@ -180,7 +180,7 @@ def test_folder_mailer_writes_eml_files(seeded, tmp_path):
 
 
 def test_notify_command_dry_run_then_send(database_url, tmp_path, monkeypatch, capsys):
-    from connector.runtime import open_database
+    from jobs.runtime import open_database
 
     settings = Settings(database_url=database_url)
     engine, sessions = open_database(settings)  # the command's own path: migrations, not create_all

@@ -18,8 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from core.settings import Settings
 from core.models import Dossier
-from connector.runtime import open_database
-from notifications import command as notify_command
+from jobs.runtime import open_database
+from jobs.verbs import notify as notify_command
 from notifications.apt_dates import apt_date_problems
 from notifications.settings import parse_message_switches
 from tests.sync_helpers import make_syncer

@@ -12,7 +12,7 @@ import yaml
 
 from core.settings import Settings
 from connector.prefill import MAX_URL_LENGTH, PrefillError, prefill_link
-from connector.procedure_command import fetch_report
+from jobs.verbs.procedure import fetch_report
 from jobs.cli import main
 from mappings.dossier import map_dossier
 from mappings.normalize import is_valid_siret

@@ -20,7 +20,8 @@ from jobs import scheduler as scheduler_module
 from jobs import status as status_module
 from jobs.locks import job_lock
 from jobs.runner import FAILED, LOCKED, OK, SKIPPED, STOPPED, JobRunner, JobSpec
-from jobs.scheduler import Jobs, SchedulerLoop, Timing, install, previous_month, run_verb
+from core.clock import previous_month
+from jobs.scheduler import Jobs, SchedulerLoop, Timing, install, run_verb
 
 
 class FakeClock:
@@ -167,15 +168,14 @@ def test_sigterm_stops_after_the_current_job(engine, sessions, clock):
 def test_a_verb_that_is_not_installed_is_skipped(engine, sessions, clock, monkeypatch):
     from jobs import cli
 
-    monkeypatch.setitem(cli.COMMANDS, "report", ("test_scheduler_fake_verb", "fake"))
     fake = types.ModuleType("test_scheduler_fake_verb")
     fake.calls = []
     fake.configure = lambda parser: parser.add_argument("--month")
     fake.run = lambda args, settings: fake.calls.append(args.month) or 0
-    monkeypatch.setitem(sys.modules, "test_scheduler_fake_verb", fake)
+    monkeypatch.setitem(cli.VERBS, "report", fake)
     assert run_verb("report", ["--month", "2026-02"], settings=None) == "wif report ok"
     assert fake.calls == ["2026-02"]
-    monkeypatch.delitem(cli.COMMANDS, "report")
+    monkeypatch.delitem(cli.VERBS, "report")
     runner = make_runner(engine, sessions, clock)
     assert runner.run(JobSpec("report", lambda: run_verb("report", [], None))) == SKIPPED
 
@@ -187,7 +187,7 @@ def test_previous_month():
 
 def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, capsys):
     from core.settings import Settings
-    from connector.runtime import open_database
+    from jobs.runtime import open_database
 
     settings = Settings(database_url=database_url)
     engine, sessions = open_database(settings)
@@ -208,6 +208,8 @@ def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, cap
     text = status_module.format_status(status)
     assert "sync     failed" in text and "démarche 1" in text and "notifications" in text
 
-    assert status_module.run(argparse.Namespace(json=True, fail_on_error=True), settings) == 1
+    from jobs.verbs import status as status_verb
+
+    assert status_verb.run(argparse.Namespace(json=True, fail_on_error=True), settings) == 1
     assert '"outcome": "failed"' in capsys.readouterr().out
     engine.dispose()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from stats.command import generate
+from stats.site import generate
 from tests.browser import browser  # noqa: F401  (fixture)
 from tests.stats_fixtures import insert, synthetic, utc
 

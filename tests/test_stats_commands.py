@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 from core.settings import Settings
-from stats import command as stats_command
-from stats import report_command
+from jobs.verbs import stats as stats_command
+from jobs.verbs import report as report_command
 from tests.stats_fixtures import insert, small_fixture
 
 

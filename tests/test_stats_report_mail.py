@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 from notifications.settings import NotifySettings
 from stats.report import build_monthly_reports
-from stats.report_command import file_name
+from stats.report import file_name
 from stats.report_mail import send_monthly_reports
 from tests.stats_fixtures import insert, small_fixture
 

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from stats.command import generate
+from stats.site import generate
 from stats.site import SCHEMA_PATH
 from tests.stats_fixtures import insert, synthetic, utc
 

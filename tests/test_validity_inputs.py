@@ -111,7 +111,7 @@ def test_serve_refuses_to_start_without_a_pepper(monkeypatch, capsys):
     import argparse
 
     from core.settings import Settings
-    from validity import command
+    from jobs.verbs import serve as command
 
     monkeypatch.delenv(PEPPER_VARIABLE, raising=False)
     parser = argparse.ArgumentParser()

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from core import models
-from connector.sync_command import validity_refresher
+from jobs.pipeline import validity_refresher
 from tests.sync_helpers import make_syncer
 from core.models import ValidityRecord
 

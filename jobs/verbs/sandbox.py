@@ -11,6 +11,8 @@ from sandbox.faults import parse_fault_spec
 from sandbox.generator import seeded_store
 from sandbox.server import SandboxServer
 
+HELP = "Start the local DS sandbox (GraphQL API v2 subset)."
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dossiers", type=int, default=500, help="number of generated dossiers (default 500)")

@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.settings import Settings
 from connector.errors import DSError
-from core.jobruns import recorded_run
-from connector.push import PushStopped, PushSummary, Pusher
-from connector.runtime import ds_endpoint, make_client, open_database
-from mappings.procedure import default_procedure
-from mappings.routing import load_routing_table
+from connector.push import PushStopped
+from core.settings import Settings
+from jobs.pipeline import run_push
+from jobs.runtime import ds_endpoint
+
+HELP = "Push routing, annotations, labels and messages back to DS."
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -47,43 +47,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for summary in summaries:
         print(summary.line() + (" (dry run: nothing sent)" if args.dry_run else ""))
     return 0
-
-
-def departement_names() -> dict[str, str]:
-    return {code: info.name for code, info in load_routing_table().departements.items()}
-
-
-def run_push(
-    settings: Settings,
-    *,
-    demarches: tuple[int, ...] | None = None,
-    dry_run: bool = False,
-    everything: bool = False,
-    pass_to_instruction: bool = False,
-    disable_notification: bool = False,
-    client=None,
-) -> list[PushSummary]:
-    if not settings.instructeur_id:
-        raise DSError("DS_INSTRUCTEUR_ID is empty: push needs the connector's instructeur (Instructeur-<id>, base64)")
-    engine, sessions = open_database(settings)
-    own_client = client is None
-    client = client or make_client(settings)
-    try:
-        with recorded_run(sessions, "push") as job:
-            pusher = Pusher(
-                client=client,
-                sessions=sessions,
-                procedure=default_procedure(),
-                instructeur_id=settings.instructeur_id,
-                departement_names=departement_names(),
-                dry_run=dry_run,
-                pass_complete_to_instruction=pass_to_instruction,
-                disable_notification=disable_notification,
-            )
-            summaries = [pusher.push(number, everything) for number in demarches or settings.demarche_numbers]
-            job.summary = "; ".join(s.line() for s in summaries)
-    finally:
-        if own_client:
-            client.close()
-        engine.dispose()
-    return summaries

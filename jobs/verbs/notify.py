@@ -5,14 +5,14 @@ import argparse
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import ConfigError, Settings
 from mail.mailer import make_mailer
-from notifications.notify import outbox_entry, plan, run_notify
-from notifications.settings import NotifySettings, load_notify_settings
-from core.models import Notification
+from notifications.notify import print_plan, run_notify
+from notifications.settings import load_notify_settings
+
+HELP = "E-mail applicants and employers the steps of their request."
 
 log = logging.getLogger(__name__)
 
@@ -22,34 +22,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def open_sessions(settings: Settings) -> sessionmaker[Session]:
-    from connector.runtime import open_database
+    from jobs.runtime import open_database
 
     return open_database(settings)[1]
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _known_keys(session: Session, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-    if not keys:
-        return set()
-    columns = (Notification.scope, Notification.event, Notification.recipient_hash)
-    rows = session.execute(select(*columns).where(tuple_(*columns).in_(keys)))
-    return {tuple(row) for row in rows}
-
-
-def print_plan(factory: sessionmaker[Session], now: datetime, config: NotifySettings) -> int:
-    with factory() as session:
-        due = plan(session, now, config)
-        keys = [(e.scope, e.event, e.recipient_hash) for e in map(outbox_entry, due)]
-        known = _known_keys(session, keys)
-    new = [item for item, key in zip(due, keys) if key not in known]
-    for item in new:
-        # Roles, not addresses: this output may end up in logs.
-        print(f"would send: dossier {item.dossier_number} {item.occurrence.key} to {item.role}")
-    print(f"notify (dry run): {len(due)} due, {len(new)} not sent yet")
-    return 0
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.settings import Settings
 from core.db import make_engine, session_factory
-from core.clock import paris_today
-from stats.report import DEFAULT_DS_HOST, build_monthly_reports
+from core.clock import paris_today, previous_month
+from stats.report import DEFAULT_DS_HOST, build_monthly_reports, file_name
+
+HELP = "Write the monthly xlsx report of each service."
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +23,6 @@ def month_argument(text: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
         raise argparse.ArgumentTypeError(f"expected YYYY-MM, got {text!r}")
     return text
-
-
-def previous_month(day: date) -> str:
-    """YYYY-MM of the month before `day`."""
-    return (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
 def configure(parser) -> None:
@@ -42,11 +39,6 @@ def ds_host(settings: Settings) -> str:
         return DEFAULT_DS_HOST
     parts = urlsplit(settings.ds_api_url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def file_name(month: str, service: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-") or "service"
-    return f"rapport-{month}-{slug}.xlsx"
 
 
 def run(args, settings: Settings) -> int:

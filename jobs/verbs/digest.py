@@ -5,10 +5,12 @@ import argparse
 import logging
 
 from core.settings import ConfigError, Settings
-from notifications.command import open_sessions, utc_now
+from jobs.verbs.notify import open_sessions, utc_now
 from notifications.digest import plan_digests, run_digest, service_emails
 from mail.mailer import make_mailer
 from notifications.settings import load_notify_settings
+
+HELP = "E-mail each service its daily digest of dossiers to handle."
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,11 @@ from core.settings import Settings
 from connector.drift import DriftReport, compare
 from connector.errors import DSError
 from connector.prefill import PrefillError, prefill_link
-from connector.runtime import ds_endpoint, make_client
+from jobs.runtime import ds_endpoint, make_client
 from mappings.procedure import Procedure, default_procedure
 from mappings.routing import RoutingTable, expected_groupes, load_routing_table
+
+HELP = "Check or apply the DS démarche against the definition in mappings/."
 
 # Drift that only an administrateur can fix in the DS interface.
 MANUAL_STEPS = {

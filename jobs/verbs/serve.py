@@ -15,6 +15,8 @@ from core.db import make_engine, session_factory
 from validity.app import create_app
 from validity.config import load_validity_settings
 
+HELP = "Serve the public APT validity check for employers (HTML page and JSON API)."
+
 logger = logging.getLogger(__name__)
 
 

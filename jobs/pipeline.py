@@ -1,63 +1,26 @@
-"""`wif sync`: poll DS and update the local copy of every dossier."""
+"""The sync → push pipeline that `wif sync`, `wif push` and the scheduler share.
+
+It only wires the packages: the DS adapter (connector) fetches and writes,
+the APT domain (mappings) evaluates, validity keeps its records in step.
+"""
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from datetime import timedelta
 
-from connector import errors
-from core.settings import Settings
-from core.jobruns import recorded_run
-from connector.push import PushStopped
-from connector.push_command import run_push
-from connector.runtime import ds_endpoint, make_client, open_database
+from connector.push import PushSummary, Pusher
+from connector.errors import DSError
 from connector.sync import SyncSummary, Syncer
 from core.clock import paris_today
+from core.jobruns import recorded_run
+from core.settings import Settings
+from jobs.runtime import make_client, open_database
 from mappings.pipeline import Evaluator
+from mappings.procedure import default_procedure
+from mappings.routing import load_routing_table
 
 log = logging.getLogger(__name__)
-
-EXIT_CODES = (
-    (errors.DSAuthenticationError, 3),
-    (errors.DSNotFound, 4),
-    (errors.DSForbidden, 4),
-    (errors.DSUnavailable, 5),
-    (errors.DSError, 6),
-)
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--demarche", type=int, action="append", help="démarche number (default: DS_DEMARCHE_NUMBER)")
-    parser.add_argument("--full", action="store_true", help="rebuild from scratch: re-read and re-evaluate every dossier")
-    parser.add_argument("--rescan", action="store_true", help="force the overlap re-scan now")
-    parser.add_argument("--dry-run", action="store_true", help="fetch and evaluate, write nothing")
-    parser.add_argument("--no-push", action="store_true", help="do not push results back to DS after the sync")
-    parser.add_argument("--sandbox-dossiers", type=int, default=300, help="size of the embedded sandbox (no DS_API_URL)")
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        with ds_endpoint(settings, dossiers=args.sandbox_dossiers) as settings:
-            summaries = run_sync(
-                settings,
-                demarches=tuple(args.demarche or settings.demarche_numbers),
-                full=args.full,
-                force_rescan=args.rescan,
-                dry_run=args.dry_run,
-                push=not args.no_push,
-            )
-    except PushStopped as error:
-        print(f"wif sync: synced, but {error}", file=sys.stderr)
-        return 7
-    except errors.DSError as error:
-        print(f"wif sync: {error}", file=sys.stderr)
-        return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
-    for summary in summaries:
-        print(summary.line() + (" (dry run: nothing written)" if args.dry_run else ""))
-        if summary.push_line:
-            print(summary.push_line)
-    return 0
 
 
 def run_sync(
@@ -112,6 +75,46 @@ def validity_refresher():
         log.info("WIF_VALIDITY_PEPPER is not set: the public validity records are not maintained")
         return None
     return lambda session, numbers: refresh_validity(session, numbers, paris_today(), pepper=pepper)
+
+
+def departement_names() -> dict[str, str]:
+    return {code: info.name for code, info in load_routing_table().departements.items()}
+
+
+def run_push(
+    settings: Settings,
+    *,
+    demarches: tuple[int, ...] | None = None,
+    dry_run: bool = False,
+    everything: bool = False,
+    pass_to_instruction: bool = False,
+    disable_notification: bool = False,
+    client=None,
+) -> list[PushSummary]:
+    if not settings.instructeur_id:
+        raise DSError("DS_INSTRUCTEUR_ID is empty: push needs the connector's instructeur (Instructeur-<id>, base64)")
+    engine, sessions = open_database(settings)
+    own_client = client is None
+    client = client or make_client(settings)
+    try:
+        with recorded_run(sessions, "push") as job:
+            pusher = Pusher(
+                client=client,
+                sessions=sessions,
+                procedure=default_procedure(),
+                instructeur_id=settings.instructeur_id,
+                departement_names=departement_names(),
+                dry_run=dry_run,
+                pass_complete_to_instruction=pass_to_instruction,
+                disable_notification=disable_notification,
+            )
+            summaries = [pusher.push(number, everything) for number in demarches or settings.demarche_numbers]
+            job.summary = "; ".join(s.line() for s in summaries)
+    finally:
+        if own_client:
+            client.close()
+        engine.dispose()
+    return summaries
 
 
 def _progress_printer():
