@@ -1,113 +1,292 @@
-"""Settings, read once from the environment.
+"""Settings: one object, read once from the environment, a section per concern.
 
 The same binary runs against the embedded sandbox or the real DS: only
-these variables change. `.env.example` documents each of them.
+these variables change. Each field names its variable; `.env.example`
+documents them for a deployment and the README lists them with defaults.
+Secrets (`repr=False`) never appear in logs, `wif status` or errors.
 """
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Mapping
 
 SANDBOX_TOKEN = "sandbox-token"
 DEFAULT_DATABASE_URL = "sqlite:///var/wif.db"
+# A shorter secret could be guessed together with the birth date it keys.
+MIN_PEPPER_LENGTH = 32
+DIGEST_STATES = ("en_construction", "en_instruction")
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+@dataclass(frozen=True)
+class DSSettings:
+    api_url: str = ""  # DS_API_URL; empty: start the embedded sandbox
+    api_token: str = field(default="", repr=False)  # DS_API_TOKEN
+    demarche_numbers: tuple[int, ...] = (1,)  # DS_DEMARCHE_NUMBER, comma separated
+    instructeur_id: str = ""  # DS_INSTRUCTEUR_ID: Instructeur-<id>, base64
+    requests_per_minute: int = 400  # DS_REQUESTS_PER_MINUTE: DS's limit per token
+    page_size: int = 50  # DS_PAGE_SIZE: DS caps at 100; smaller pages avoid DS timeouts
+    http_timeout: float = 60.0  # DS_HTTP_TIMEOUT_SECONDS
+    max_retries: int = 6  # DS_MAX_RETRIES: 429, 502–504 and network errors
+    web_url: str = "https://www.demarches-simplifiees.fr"  # WIF_DS_BASE_URL: links to DS pages in e-mails
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+@dataclass(frozen=True)
+class SyncSettings:
+    rescan_every_hours: int = 6  # WIF_RESCAN_EVERY_HOURS
+    rescan_overlap_minutes: int = 15  # WIF_RESCAN_OVERLAP_MINUTES
+    # WIF_ROUTING_KEY: the département on the residence permit (what Work in
+    # France used) or the employer's établissement (2021 texts).
+    routing_key: str = "permit"
 
 
-def _demarches(raw: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise ConfigError(f"DS_DEMARCHE_NUMBER must be one or more numbers separated by commas, got {raw!r}") from None
+@dataclass(frozen=True)
+class PushSettings:
+    enabled: bool = True  # WIF_PUSH_ENABLED: false for a read-only deployment
+    pass_to_instruction: bool = False  # WIF_PASS_TO_INSTRUCTION
+    disable_notification: bool = False  # WIF_DISABLE_NOTIFICATION
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    smtp_url: str = field(default="", repr=False)  # SMTP_URL; empty: .eml files in outbox_dir
+    outbox_dir: Path = Path("var/outbox")  # WIF_OUTBOX_DIR
+    mail_from: str = "Work in France <ne-pas-repondre@workinfrance.beta.gouv.fr>"  # WIF_MAIL_FROM
+    max_attempts: int = 8  # WIF_NOTIFY_MAX_ATTEMPTS: SMTP 4xx retries
+    retry_base_seconds: int = 300  # WIF_NOTIFY_RETRY_SECONDS: first retry delay, doubled each time
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    # WIF_NOTIFY_TEMPLATES: which messages are sent (see notifications.messages).
+    templates: str = "default"
+    recent_days: int = 3  # WIF_NOTIFY_RECENT_DAYS: only steps of the last N days are notified
+    # WIF_DIGEST_DAYS_EN_CONSTRUCTION, WIF_DIGEST_DAYS_EN_INSTRUCTION: "waiting too long" thresholds.
+    waiting_days: Mapping[str, int] = field(default_factory=lambda: {"en_construction": 7, "en_instruction": 15})
+    alert_days: int = 30  # WIF_DIGEST_ALERT_DAYS: alerts look at the last N days
+    # WIF_SERVICE_EMAILS: "service=address;…", overrides mappings/services.csv.
+    service_emails: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    sync_every_minutes: int = 15  # WIF_SYNC_EVERY_MINUTES
+    digest_at: str = "07:30"  # WIF_DIGEST_AT, local time HH:MM
+    stats_at: str = "05:00"  # WIF_STATS_AT
+    report_at: str = "06:00"  # WIF_REPORT_AT
+    stats_args: tuple[str, ...] = ()  # WIF_STATS_ARGS: arguments of the scheduled `wif stats`
+    job_lock_ttl_minutes: int = 120  # WIF_JOB_LOCK_TTL_MINUTES: a SQLite lock row expires after this
+    timezone: str = "UTC"  # TZ: the host's local time, used by the Sentry cron monitors
+
+
+@dataclass(frozen=True)
+class ValiditySettings:
+    # WIF_VALIDITY_PEPPER: secret of the birth-date hashes; without it no
+    # validity record is kept and `wif serve` refuses to start.
+    pepper: bytes = field(default=b"", repr=False)
+    lookups_per_minute: int = 10  # WIF_VALIDITY_LOOKUPS_PER_MINUTE, per client
+    burst: int = 5  # WIF_VALIDITY_BURST
+    trusted_proxies: int = 0  # WIF_VALIDITY_TRUSTED_PROXIES: client IP from X-Forwarded-For
+    force_hsts: bool = False  # WIF_VALIDITY_FORCE_HSTS: behind a TLS proxy
+    keep_days: int = 90  # WIF_VALIDITY_KEEP_DAYS: an expired or withdrawn record is kept this long
+
+
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    sentry_dsn: str = field(default="", repr=False)  # SENTRY_DSN
+    environment: str = "development"  # WIF_ENVIRONMENT
+    release: str = ""  # SENTRY_RELEASE; default: the package version
 
 
 @dataclass(frozen=True)
 class Settings:
-    ds_api_url: str = ""  # empty: start the embedded sandbox
-    ds_api_token: str = field(default="", repr=False)
-    demarche_numbers: tuple[int, ...] = (1,)
-    instructeur_id: str = ""
-    database_url: str = DEFAULT_DATABASE_URL
-    requests_per_minute: int = 400
-    page_size: int = 50
-    http_timeout: float = 60.0
-    max_retries: int = 6
-    rescan_every_hours: int = 6
-    rescan_overlap_minutes: int = 15
-    push_enabled: bool = True
-    # Which département routes a dossier: the residence permit's (what Work in
-    # France used) or the employer's établissement (2021 texts).
-    routing_key: str = "permit"
-    pass_to_instruction: bool = False
-    disable_notification: bool = False
-    sentry_dsn: str = field(default="", repr=False)
-    environment: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL  # DATABASE_URL: SQLAlchemy URL
+    ds: DSSettings = DSSettings()
+    sync: SyncSettings = SyncSettings()
+    push: PushSettings = PushSettings()
+    mail: MailSettings = MailSettings()
+    notify: NotifySettings = NotifySettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    validity: ValiditySettings = ValiditySettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
 
     @property
     def uses_sandbox(self) -> bool:
-        return not self.ds_api_url
+        return not self.ds.api_url
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never leave the process (for log and Sentry scrubbing)."""
+        values = (self.ds.api_token, self.observability.sentry_dsn, self.mail.smtp_url, self.validity.pepper.decode())
+        return tuple(value for value in values if value)
 
     def safe_dict(self) -> dict:
         """Settings without secrets, for `wif status` and logs."""
-        hidden = {"ds_api_token", "sentry_dsn"}
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = ("***" if value else "") if f.name in hidden else value
-        if "://" in str(out["database_url"]) and "@" in str(out["database_url"]):
-            scheme, rest = str(out["database_url"]).split("://", 1)
-            out["database_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"
+        out: dict = {"database_url": _without_password(self.database_url)}
+        for section in fields(self):
+            if section.name == "database_url":
+                continue
+            values = getattr(self, section.name)
+            out[section.name] = {
+                f.name: (("***" if getattr(values, f.name) else "") if not f.repr else _plain(getattr(values, f.name)))
+                for f in fields(values)
+            }
         return out
 
 
-def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = os.environ.get(name) or default
-    if raw not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-    return raw
+def _plain(value):
+    return str(value) if isinstance(value, Path) else dict(value) if isinstance(value, Mapping) else value
 
 
-def load_settings() -> Settings:
-    env = os.environ
+def _without_password(url: str) -> str:
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+# --- reading the environment ------------------------------------------------------
+
+class _Env:
+    """Typed reads of the environment; every error names the variable."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.environ.get(name, "").strip() or default
+
+    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        raw = self.text(name, default)
+        if raw not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        return raw
+
+    def time_of_day(self, name: str, default: str) -> str:
+        raw = self.text(name, default)
+        hours, sep, minutes = raw.partition(":")
+        if not (sep and hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ConfigError(f"{name} must be a time HH:MM, got {raw!r}")
+        return f"{int(hours):02d}:{int(minutes):02d}"
+
+    def numbers(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            numbers = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+        except ValueError:
+            raise ConfigError(f"{name} must be one or more numbers separated by commas, got {raw!r}") from None
+        if not numbers:
+            raise ConfigError(f"{name} must name at least one démarche number")
+        return numbers
+
+    def pairs(self, name: str) -> dict[str, str]:
+        out = {}
+        for pair in (part for part in self.text(name).split(";") if part.strip()):
+            key, sep, value = pair.partition("=")
+            if not sep or "@" not in value:
+                raise ConfigError(f"{name} must look like 'service=address;service=address'")
+            out[key.strip()] = value.strip()
+        return out
+
+    def pepper(self, name: str) -> bytes:
+        raw = self.text(name)
+        if raw and len(raw) < MIN_PEPPER_LENGTH:
+            raise ConfigError(f"{name} must be at least {MIN_PEPPER_LENGTH} characters long")
+        return raw.encode()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = _Env(os.environ if environ is None else environ)
+    ds, mail, notify, schedule, validity = DSSettings(), MailSettings(), NotifySettings(), ScheduleSettings(), ValiditySettings()
     return Settings(
-        ds_api_url=env.get("DS_API_URL", "").strip(),
-        ds_api_token=env.get("DS_API_TOKEN", "").strip(),
-        demarche_numbers=_demarches(env.get("DS_DEMARCHE_NUMBER", "1")),
-        instructeur_id=env.get("DS_INSTRUCTEUR_ID", "").strip(),
-        database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL).strip(),
-        requests_per_minute=_int("DS_REQUESTS_PER_MINUTE", 400),
-        page_size=_int("DS_PAGE_SIZE", 50),
-        http_timeout=float(_int("DS_HTTP_TIMEOUT_SECONDS", 60)),
-        max_retries=_int("DS_MAX_RETRIES", 6),
-        rescan_every_hours=_int("WIF_RESCAN_EVERY_HOURS", 6),
-        rescan_overlap_minutes=_int("WIF_RESCAN_OVERLAP_MINUTES", 15),
-        push_enabled=_bool("WIF_PUSH_ENABLED", True),
-        routing_key=_choice("WIF_ROUTING_KEY", "permit", ("permit", "employer")),
-        pass_to_instruction=_bool("WIF_PASS_TO_INSTRUCTION", False),
-        disable_notification=_bool("WIF_DISABLE_NOTIFICATION", False),
-        sentry_dsn=env.get("SENTRY_DSN", "").strip(),
-        environment=env.get("WIF_ENVIRONMENT", "development"),
+        database_url=env.text("DATABASE_URL", DEFAULT_DATABASE_URL),
+        ds=DSSettings(
+            api_url=env.text("DS_API_URL"),
+            api_token=env.text("DS_API_TOKEN"),
+            demarche_numbers=env.numbers("DS_DEMARCHE_NUMBER", ds.demarche_numbers),
+            instructeur_id=env.text("DS_INSTRUCTEUR_ID"),
+            requests_per_minute=env.integer("DS_REQUESTS_PER_MINUTE", ds.requests_per_minute, minimum=1),
+            page_size=env.integer("DS_PAGE_SIZE", ds.page_size, minimum=1),
+            http_timeout=float(env.integer("DS_HTTP_TIMEOUT_SECONDS", int(ds.http_timeout), minimum=1)),
+            max_retries=env.integer("DS_MAX_RETRIES", ds.max_retries, minimum=0),
+            web_url=env.text("WIF_DS_BASE_URL", ds.web_url).rstrip("/"),
+        ),
+        sync=SyncSettings(
+            rescan_every_hours=env.integer("WIF_RESCAN_EVERY_HOURS", SyncSettings.rescan_every_hours, minimum=0),
+            rescan_overlap_minutes=env.integer("WIF_RESCAN_OVERLAP_MINUTES", SyncSettings.rescan_overlap_minutes, minimum=0),
+            routing_key=env.choice("WIF_ROUTING_KEY", SyncSettings.routing_key, ("permit", "employer")),
+        ),
+        push=PushSettings(
+            enabled=env.boolean("WIF_PUSH_ENABLED", PushSettings.enabled),
+            pass_to_instruction=env.boolean("WIF_PASS_TO_INSTRUCTION", PushSettings.pass_to_instruction),
+            disable_notification=env.boolean("WIF_DISABLE_NOTIFICATION", PushSettings.disable_notification),
+        ),
+        mail=MailSettings(
+            smtp_url=env.text("SMTP_URL"),
+            outbox_dir=Path(env.text("WIF_OUTBOX_DIR") or mail.outbox_dir),
+            mail_from=env.text("WIF_MAIL_FROM", mail.mail_from),
+            max_attempts=env.integer("WIF_NOTIFY_MAX_ATTEMPTS", mail.max_attempts, minimum=1),
+            retry_base_seconds=env.integer("WIF_NOTIFY_RETRY_SECONDS", mail.retry_base_seconds, minimum=0),
+        ),
+        notify=NotifySettings(
+            templates=env.text("WIF_NOTIFY_TEMPLATES", notify.templates),
+            recent_days=env.integer("WIF_NOTIFY_RECENT_DAYS", notify.recent_days, minimum=0),
+            waiting_days={
+                state: env.integer(f"WIF_DIGEST_DAYS_{state.upper()}", days, minimum=0)
+                for state, days in notify.waiting_days.items()
+            },
+            alert_days=env.integer("WIF_DIGEST_ALERT_DAYS", notify.alert_days, minimum=0),
+            service_emails=env.pairs("WIF_SERVICE_EMAILS"),
+        ),
+        schedule=ScheduleSettings(
+            sync_every_minutes=env.integer("WIF_SYNC_EVERY_MINUTES", schedule.sync_every_minutes, minimum=1),
+            digest_at=env.time_of_day("WIF_DIGEST_AT", schedule.digest_at),
+            stats_at=env.time_of_day("WIF_STATS_AT", schedule.stats_at),
+            report_at=env.time_of_day("WIF_REPORT_AT", schedule.report_at),
+            stats_args=tuple(shlex.split(env.text("WIF_STATS_ARGS"))),
+            job_lock_ttl_minutes=env.integer("WIF_JOB_LOCK_TTL_MINUTES", schedule.job_lock_ttl_minutes, minimum=1),
+            timezone=env.text("TZ", schedule.timezone),
+        ),
+        validity=ValiditySettings(
+            pepper=env.pepper("WIF_VALIDITY_PEPPER"),
+            lookups_per_minute=env.integer("WIF_VALIDITY_LOOKUPS_PER_MINUTE", validity.lookups_per_minute, minimum=1),
+            burst=env.integer("WIF_VALIDITY_BURST", validity.burst, minimum=1),
+            trusted_proxies=env.integer("WIF_VALIDITY_TRUSTED_PROXIES", validity.trusted_proxies, minimum=0),
+            force_hsts=env.boolean("WIF_VALIDITY_FORCE_HSTS", validity.force_hsts),
+            keep_days=env.integer("WIF_VALIDITY_KEEP_DAYS", validity.keep_days, minimum=0),
+        ),
+        observability=ObservabilitySettings(
+            sentry_dsn=env.text("SENTRY_DSN"),
+            environment=env.text("WIF_ENVIRONMENT", ObservabilitySettings.environment),
+            release=env.text("SENTRY_RELEASE"),
+        ),
     )

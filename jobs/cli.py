@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import sys
 
-from core.settings import ConfigError, load_settings
+from core.jobruns import FAILED, recorded_run
+from core.settings import ConfigError, Settings, load_settings
+from jobs.runtime import open_database
 from jobs.verbs import digest, notify, procedure, push, report, sandbox, schedule, serve, stats, status, sync
 
 # In the order `wif --help` shows them.
@@ -22,6 +26,8 @@ VERBS = {
     "status": status,
     "sandbox": sandbox,
 }
+# Verbs that change data: each run is a job run, by hand or from the scheduler.
+RECORDED = frozenset({"sync", "push", "notify", "digest", "stats", "report"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +39,39 @@ def build_parser() -> argparse.ArgumentParser:
         verb.configure(sub)
         sub.set_defaults(_verb=verb)
     return parser
+
+
+class _Tee(io.TextIOBase):
+    """Writes through to the terminal and keeps a copy: the job run's summary."""
+
+    def __init__(self, stream):
+        self.stream, self.kept = stream, io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.kept.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+
+def run_recorded(verb, args: argparse.Namespace, settings: Settings) -> int:
+    """Run a verb that changes data inside a job run, so `wif status` shows manual runs too."""
+    engine, sessions = open_database(settings)
+    tee = _Tee(sys.stdout)
+    try:
+        with recorded_run(sessions, args.command) as note, contextlib.redirect_stdout(tee):
+            code = verb.run(args, settings)
+            note.summary = " | ".join(line for line in tee.kept.getvalue().splitlines() if line.strip())
+            if code != 0:
+                note.outcome = FAILED
+                note.summary = f"exit {code}: {note.summary}"
+    finally:
+        engine.dispose()
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     from jobs.observability import init_sentry
 
     init_sentry(settings)
+    if args.command in RECORDED and not getattr(args, "dry_run", False):
+        return run_recorded(args._verb, args, settings)
     return args._verb.run(args, settings)
 
 

@@ -90,8 +90,7 @@ def make_before_send(secrets: tuple[str, ...]):
     return before_send
 
 
-def release_name() -> str:
-    explicit = os.environ.get("SENTRY_RELEASE", "").strip()
+def release_name(explicit: str = "") -> str:
     if explicit:
         return explicit
     try:
@@ -102,9 +101,9 @@ def release_name() -> str:
 
 def init_sentry(settings: Settings, *, transport=None) -> bool:
     """Initialise Sentry when SENTRY_DSN is set; returns whether it is on."""
-    if not settings.sentry_dsn:
+    if not settings.observability.sentry_dsn:
         return False
-    before_send = make_before_send(tuple(s for s in (settings.ds_api_token, settings.sentry_dsn) if s))
+    before_send = make_before_send(settings.secrets())
     with warnings.catch_warnings():
         # Recent SDKs deprecate send_default_pii for `data_collection`; False is still honoured and is the
         # explicit guarantee we want on every 2.x version.
@@ -115,9 +114,9 @@ def init_sentry(settings: Settings, *, transport=None) -> bool:
 
 def _init(settings: Settings, before_send, transport) -> None:
     sentry_sdk.init(
-        dsn=settings.sentry_dsn,
-        release=release_name(),
-        environment=settings.environment,
+        dsn=settings.observability.sentry_dsn,
+        release=release_name(settings.observability.release),
+        environment=settings.observability.environment,
         send_default_pii=False,
         # Local variables would carry records with names and addresses.
         include_local_variables=False,

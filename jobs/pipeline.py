@@ -13,7 +13,6 @@ from connector.push import PushSummary, Pusher
 from connector.errors import DSError
 from connector.sync import SyncSummary, Syncer
 from core.clock import paris_today
-from core.jobruns import recorded_run
 from core.settings import Settings
 from jobs.runtime import make_client, open_database
 from mappings.pipeline import Evaluator
@@ -36,25 +35,24 @@ def run_sync(
     engine, sessions = open_database(settings)
     summaries = []
     try:
-        with make_client(settings) as client, recorded_run(sessions, "sync") as job:
+        with make_client(settings) as client:
             syncer = Syncer(
                 client=client,
                 sessions=sessions,
-                evaluate=Evaluator.default(settings.routing_key),
-                page_size=settings.page_size,
-                rescan_every=timedelta(hours=settings.rescan_every_hours),
-                rescan_overlap=timedelta(minutes=settings.rescan_overlap_minutes),
+                evaluate=Evaluator.default(settings.sync.routing_key),
+                page_size=settings.ds.page_size,
+                rescan_every=timedelta(hours=settings.sync.rescan_every_hours),
+                rescan_overlap=timedelta(minutes=settings.sync.rescan_overlap_minutes),
                 dry_run=dry_run,
                 progress=_progress_printer() if sys.stderr.isatty() else None,
-                after_page=validity_refresher(),
+                after_page=validity_refresher(settings),
             )
-            for number in demarches or settings.demarche_numbers:
+            for number in demarches or settings.ds.demarche_numbers:
                 summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
-            job.summary = "; ".join(s.line() for s in summaries)
-            if push and settings.push_enabled and not dry_run:
+            if push and settings.push.enabled and not dry_run:
                 pushes = run_push(
                     settings, demarches=demarches, client=client,
-                    pass_to_instruction=settings.pass_to_instruction, disable_notification=settings.disable_notification,
+                    pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
                 )
                 for summary, pushed in zip(summaries, pushes):
                     summary.push_line = pushed.line()
@@ -63,18 +61,16 @@ def run_sync(
     return summaries
 
 
-def validity_refresher():
+def validity_refresher(settings: Settings):
     """Keep the public validity records in step with each page, when a pepper
     is configured (without one the records could not be looked up anyway)."""
-    from validity.config import PepperMissing, load_pepper
     from validity.store import refresh_validity
 
-    try:
-        pepper = load_pepper()
-    except PepperMissing:
+    pepper, keep_days = settings.validity.pepper, settings.validity.keep_days
+    if not pepper:
         log.info("WIF_VALIDITY_PEPPER is not set: the public validity records are not maintained")
         return None
-    return lambda session, numbers: refresh_validity(session, numbers, paris_today(), pepper=pepper)
+    return lambda session, numbers: refresh_validity(session, numbers, paris_today(), pepper=pepper, keep_days=keep_days)
 
 
 def departement_names() -> dict[str, str]:
@@ -91,25 +87,23 @@ def run_push(
     disable_notification: bool = False,
     client=None,
 ) -> list[PushSummary]:
-    if not settings.instructeur_id:
+    if not settings.ds.instructeur_id:
         raise DSError("DS_INSTRUCTEUR_ID is empty: push needs the connector's instructeur (Instructeur-<id>, base64)")
     engine, sessions = open_database(settings)
     own_client = client is None
     client = client or make_client(settings)
     try:
-        with recorded_run(sessions, "push") as job:
-            pusher = Pusher(
-                client=client,
-                sessions=sessions,
-                procedure=default_procedure(),
-                instructeur_id=settings.instructeur_id,
-                departement_names=departement_names(),
-                dry_run=dry_run,
-                pass_complete_to_instruction=pass_to_instruction,
-                disable_notification=disable_notification,
-            )
-            summaries = [pusher.push(number, everything) for number in demarches or settings.demarche_numbers]
-            job.summary = "; ".join(s.line() for s in summaries)
+        pusher = Pusher(
+            client=client,
+            sessions=sessions,
+            procedure=default_procedure(),
+            instructeur_id=settings.ds.instructeur_id,
+            departement_names=departement_names(),
+            dry_run=dry_run,
+            pass_complete_to_instruction=pass_to_instruction,
+            disable_notification=disable_notification,
+        )
+        summaries = [pusher.push(number, everything) for number in demarches or settings.ds.demarche_numbers]
     finally:
         if own_client:
             client.close()

@@ -9,17 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import transaction
-from core.models import JobRun
+from core.jobruns import FAILED, SKIPPED, RunNote, recorded_run
 from jobs.locks import default_holder, job_lock
 from jobs.observability import capture_job_failure, cron_checkin, job_scope, scrub_text
 
 log = logging.getLogger(__name__)
 
-OK, FAILED, SKIPPED, LOCKED, STOPPED = "ok", "failed", "skipped", "locked", "stopped"
+LOCKED, STOPPED = "locked", "stopped"  # outcomes of a run that did not start: no JobRun row
 
 
 class JobSkipped(Exception):
@@ -35,8 +34,6 @@ class JobSpec:
     name: str
     action: Callable[[], str | None]  # returns a one-line summary
     monitor_config: dict | None = None  # Sentry cron monitor (schedule, margins)
-    # False when the action writes its own JobRun row (run_sync does), to avoid two rows per run.
-    records_run: bool = True
 
 
 def utc_now() -> datetime:
@@ -69,40 +66,19 @@ class JobRunner:
             if not acquired:
                 log.info("job %s: held by another scheduler, skipped", spec.name)
                 return LOCKED
-            return self._run_locked(spec)
+            with recorded_run(self.factory, spec.name, self.clock) as note, job_scope(spec.name):
+                self._execute(spec, note)
+        log.info("job %s: %s %s", spec.name, note.outcome, note.summary)
+        return note.outcome
 
-    def _run_locked(self, spec: JobSpec) -> str:
-        run_id = self._start(spec.name) if spec.records_run else None
-        with job_scope(spec.name):
-            outcome, summary = self._execute(spec)
-        if run_id is not None:
-            self._finish(run_id, outcome, summary)
-        log.info("job %s: %s %s", spec.name, outcome, summary or "")
-        return outcome
-
-    def _execute(self, spec: JobSpec) -> tuple[str, str | None]:
-        outcome, summary = OK, None
+    def _execute(self, spec: JobSpec, note: RunNote) -> None:
         try:
             with cron_checkin(spec.name, spec.monitor_config):
-                summary = spec.action()
+                note.summary = spec.action() or ""
         except JobSkipped as reason:
-            outcome, summary = SKIPPED, str(reason)
+            note.outcome, note.summary = SKIPPED, str(reason)
             log.warning("job %s skipped: %s", spec.name, reason)
         except Exception as error:
-            outcome, summary = FAILED, scrub_text(f"{type(error).__name__}: {error}")[:2000]
-            log.error("job %s failed: %s", spec.name, summary, exc_info=True)
+            note.outcome, note.summary = FAILED, scrub_text(f"{type(error).__name__}: {error}")
+            log.error("job %s failed: %s", spec.name, note.summary, exc_info=True)
             capture_job_failure(spec.name, error)
-        return outcome, summary
-
-    def _start(self, job: str) -> int:
-        with transaction(self.factory) as session:
-            run = JobRun(job=job, started_at=self.clock(), outcome="running")
-            session.add(run)
-            session.flush()
-            return run.id
-
-    def _finish(self, run_id: int, outcome: str, summary: str | None) -> None:
-        with transaction(self.factory) as session:
-            session.execute(
-                update(JobRun).where(JobRun.id == run_id).values(finished_at=self.clock(), outcome=outcome, summary=summary)
-            )

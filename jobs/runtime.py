@@ -28,22 +28,22 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
 
     with embedded_sandbox(dossiers=dossiers, seed=seed) as server:
         log.info("no DS_API_URL: using the embedded DS sandbox (%d synthetic dossiers) at %s", dossiers, server.url)
-        yield dataclasses.replace(
-            settings,
-            ds_api_url=server.url,
-            ds_api_token=server.token,
-            instructeur_id=settings.instructeur_id or server.connector_instructeur_id,
-            requests_per_minute=max(settings.requests_per_minute, EMBEDDED_RATE_LIMIT),
-        )
+        yield dataclasses.replace(settings, ds=dataclasses.replace(
+            settings.ds,
+            api_url=server.url,
+            api_token=server.token,
+            instructeur_id=settings.ds.instructeur_id or server.connector_instructeur_id,
+            requests_per_minute=max(settings.ds.requests_per_minute, EMBEDDED_RATE_LIMIT),
+        ))
 
 
 def make_client(settings: Settings) -> DSClient:
     return DSClient(
-        settings.ds_api_url,
-        settings.ds_api_token,
-        timeout=settings.http_timeout,
-        max_retries=settings.max_retries,
-        budget=RequestBudget(settings.requests_per_minute, 60.0),
+        settings.ds.api_url,
+        settings.ds.api_token,
+        timeout=settings.ds.http_timeout,
+        max_retries=settings.ds.max_retries,
+        budget=RequestBudget(settings.ds.requests_per_minute, 60.0),
     )
 
 

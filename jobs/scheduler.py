@@ -8,9 +8,9 @@ and the wait function are injected so tests drive it with a fake clock.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
-import os
-import shlex
 import signal
 import threading
 from dataclasses import dataclass
@@ -18,10 +18,9 @@ from datetime import date, datetime
 from typing import Callable
 
 import schedule
-from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import PARIS, previous_month
-from core.settings import Settings
+from core.settings import ScheduleSettings, Settings
 from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def run_verb(name: str, argv: list[str], settings: Settings) -> str:
-    """Run a `wif` verb in-process, as the scheduler only calls verbs."""
+    """Run a `wif` verb in-process, as the scheduler only calls verbs; its
+    printed output is the job's summary."""
     from jobs.cli import VERBS
 
     if name not in VERBS:
@@ -39,55 +39,13 @@ def run_verb(name: str, argv: list[str], settings: Settings) -> str:
     verb.configure(parser)
     args = parser.parse_args(argv)
     args.command = name
-    code = verb.run(args, settings)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = verb.run(args, settings)
+    summary = " | ".join(line for line in output.getvalue().splitlines() if line.strip()) or f"wif {name} ok"
     if code != 0:
-        raise JobFailed(f"wif {name} exited with {code}")
-    return f"wif {name} ok"
-
-
-def sync_action(settings: Settings) -> Callable[[], str | None]:
-    def action():
-        from jobs.pipeline import run_sync
-        from jobs.runtime import ds_endpoint
-
-        # run_sync also pushes (unless WIF_PUSH_ENABLED is off) and records its own JobRun.
-        # Without DS_API_URL, each run syncs a fresh embedded sandbox, as `wif sync` does.
-        with ds_endpoint(settings) as endpoint:
-            summaries = run_sync(endpoint)
-        return "; ".join(line for summary in summaries for line in summary.lines())
-
-    return action
-
-
-def mail_action(send: Callable) -> Callable[[], str | None]:
-    """A job that e-mails: `send(mailer, config)` returns a report with a delivery."""
-    def action():
-        from mail.mailer import make_mailer
-        from notifications.settings import load_notify_settings
-
-        config = load_notify_settings()
-        mailer = make_mailer(config.smtp_url, config.outbox_dir)
-        try:
-            report = send(mailer, config)
-        finally:
-            mailer.close()
-        if report.delivery.unavailable:
-            raise JobFailed(f"mail server unavailable; {report.summary()}")
-        return report.summary()
-
-    return action
-
-
-def notify_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Callable[[], str | None]:
-    from notifications.notify import run_notify
-
-    return mail_action(lambda mailer, config: run_notify(sessions, mailer, clock(), config))
-
-
-def digest_action(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> Callable[[], str | None]:
-    from notifications.digest import run_digest, service_emails
-
-    return mail_action(lambda mailer, config: run_digest(sessions, mailer, clock(), config, service_emails(config.service_emails)))
+        raise JobFailed(f"wif {name} exited with {code}: {summary}")
+    return summary
 
 
 @dataclass(frozen=True)
@@ -99,40 +57,37 @@ class Jobs:
     report: Callable[[date], JobSpec]  # the month depends on the day it runs
 
 
-@dataclass(frozen=True)
-class Timing:
-    sync_every_minutes: int
-    digest_at: str
-    stats_at: str
-    report_at: str
-
-
 def _interval_monitor(minutes: int) -> dict:
     return {"schedule": {"type": "interval", "value": minutes, "unit": "minute"}, "checkin_margin": minutes}
 
 
-def _crontab_monitor(at: str, day_of_month: str = "*", env=os.environ) -> dict:
+def _crontab_monitor(at: str, timezone: str, day_of_month: str = "*") -> dict:
     hours, minutes = at.split(":")
     return {
         "schedule": {"type": "crontab", "value": f"{int(minutes)} {int(hours)} {day_of_month} * *"},
-        "timezone": env.get("TZ", "UTC"),
+        "timezone": timezone,
         "checkin_margin": 30,
     }
 
 
-def default_jobs(
-    settings: Settings, sessions: sessionmaker[Session], clock: Callable[[], datetime], timing: Timing, env=os.environ
-) -> Jobs:
-    stats_argv = shlex.split(env.get("WIF_STATS_ARGS", ""))
+def _verb(name: str, argv: list[str], settings: Settings) -> Callable[[], str]:
+    return lambda: run_verb(name, argv, settings)
+
+
+def default_jobs(settings: Settings) -> Jobs:
+    """Each job is a `wif` verb: the scheduler adds locks, job runs and monitoring, nothing else.
+    Without DS_API_URL, each sync runs against a fresh embedded sandbox, as `wif sync` does."""
+    timing = settings.schedule
     every = _interval_monitor(timing.sync_every_minutes)
     return Jobs(
-        sync=JobSpec("sync", sync_action(settings), every, records_run=False),
-        notify=JobSpec("notify", notify_action(sessions, clock), every),
-        digest=JobSpec("digest", digest_action(sessions, clock), _crontab_monitor(timing.digest_at, env=env)),
-        stats=JobSpec("stats", lambda: run_verb("stats", stats_argv, settings), _crontab_monitor(timing.stats_at, env=env)),
+        sync=JobSpec("sync", _verb("sync", [], settings), every),
+        notify=JobSpec("notify", _verb("notify", [], settings), every),
+        digest=JobSpec("digest", _verb("digest", [], settings), _crontab_monitor(timing.digest_at, timing.timezone)),
+        stats=JobSpec("stats", _verb("stats", list(timing.stats_args), settings),
+                      _crontab_monitor(timing.stats_at, timing.timezone)),
         report=lambda today: JobSpec(
-            "report", lambda: run_verb("report", ["--month", previous_month(today), "--send"], settings),
-            _crontab_monitor(timing.report_at, "1", env=env),
+            "report", _verb("report", ["--month", previous_month(today), "--send"], settings),
+            _crontab_monitor(timing.report_at, timing.timezone, "1"),
         ),
     )
 
@@ -149,7 +104,7 @@ def run_monthly_report(runner: JobRunner, jobs: Jobs, clock: Callable[[], dateti
         runner.run(jobs.report(today))
 
 
-def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing: Timing) -> None:
+def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing: ScheduleSettings) -> None:
     scheduler.every(timing.sync_every_minutes).minutes.do(run_sync_then_notify, runner, jobs).tag("sync")
     scheduler.every().day.at(timing.digest_at).do(runner.run, jobs.digest).tag("digest")
     scheduler.every().day.at(timing.stats_at).do(runner.run, jobs.stats).tag("stats")

@@ -373,7 +373,11 @@ def _finish_hours(context: _Context) -> None:
     if contract.hours_unit is None:
         contract.hours_unit = normalize.hours_unit_from_text(context.hours_text)
     # An unknown unit is already reported (missing or unknown option); weekly is the form's default.
-    contract.hours_per_week = normalize.hours_per_week(contract.hours_value, contract.hours_unit or HoursUnit.PER_WEEK)
+    try:
+        contract.hours_per_week = normalize.hours_per_week(contract.hours_value, contract.hours_unit or HoursUnit.PER_WEEK)
+    except ArithmeticError:  # decimal.InvalidOperation on absurd magnitudes
+        context.issue("heures_nombre", "invalid_number", f"Nombre d'heures illisible : {contract.hours_value!r}.")
+        contract.hours_value = None
 
 
 def _deposit(raw: dict, context: _Context) -> None:

@@ -30,7 +30,7 @@ from notifications.facts import DossierFacts, iter_facts
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
-from notifications.settings import NotifySettings
+from core.settings import Settings
 from core.models import CANCELLED, PENDING, SENDING, Notification
 from mail.outbox import recipient_hash, service_scope
 
@@ -88,12 +88,12 @@ def alert_reasons(facts: DossierFacts, now: datetime, alert_days: int) -> list[s
 
 
 def digest_contexts(
-    facts_list: Iterable[DossierFacts], now: datetime, config: NotifySettings
+    facts_list: Iterable[DossierFacts], now: datetime, settings: Settings
 ) -> dict[str, DigestContext]:
     """One context per service that has something to show."""
     facts_list = list(facts_list)
     waiting_by_service: dict[str, list[WaitingRow]] = defaultdict(list)
-    for waiting in waiting_too_long(facts_list, now, config.waiting_days):
+    for waiting in waiting_too_long(facts_list, now, settings.notify.waiting_days):
         facts = waiting.facts
         waiting_by_service[facts.service or NO_SERVICE].append(WaitingRow(
             dossier_number=facts.number,
@@ -101,16 +101,16 @@ def digest_contexts(
             since=french_date(waiting.since),
             days=waiting.days,
             groupe_label=facts.groupe_label or "",
-            url=agent_dossier_url(config.ds_base_url, facts.demarche_number, facts.number),
+            url=agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number),
         ))
     alerts_by_service: dict[str, list[AlertRow]] = defaultdict(list)
     for facts in facts_list:
-        for reason in alert_reasons(facts, now, config.alert_days):
+        for reason in alert_reasons(facts, now, settings.notify.alert_days):
             alerts_by_service[facts.service or NO_SERVICE].append(
-                AlertRow(facts.number, reason, agent_dossier_url(config.ds_base_url, facts.demarche_number, facts.number))
+                AlertRow(facts.number, reason, agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number))
             )
     thresholds = tuple(
-        f"{STATE_LABELS[state]} depuis plus de {days} jours" for state, days in config.waiting_days.items()
+        f"{STATE_LABELS[state]} depuis plus de {days} jours" for state, days in settings.notify.waiting_days.items()
     )
     return {
         service: DigestContext(
@@ -150,19 +150,19 @@ class DigestReport:
         return f"services={self.services} no_address={len(self.without_address)} {self.delivery.summary()}"
 
 
-def plan_digests(session: Session, now: datetime, config: NotifySettings) -> dict[str, DigestContext]:
-    return digest_contexts(iter_facts(session), now, config)
+def plan_digests(session: Session, now: datetime, settings: Settings) -> dict[str, DigestContext]:
+    return digest_contexts(iter_facts(session), now, settings)
 
 
 def run_digest(
     factory: sessionmaker[Session],
     mailer: Mailer,
     now: datetime,
-    config: NotifySettings,
+    settings: Settings,
     emails: Mapping[str, str],
 ) -> DigestReport:
     with factory() as session:
-        contexts = plan_digests(session, now, config)
+        contexts = plan_digests(session, now, settings)
     addressed = {service: emails[service] for service in contexts if emails.get(service)}
     without_address = sorted(set(contexts) - set(addressed))
     for service in without_address:
@@ -181,14 +181,14 @@ def run_digest(
             raise Cancel("nothing to report any more, or the service address changed")
         rendered = render("digest", contexts[service])
         return build_email(
-            sender=config.mail_from, to=addressed[service], subject=rendered.subject,
+            sender=settings.mail.mail_from, to=addressed[service], subject=rendered.subject,
             text=rendered.text, html=rendered.html,
             message_id=f"<wif.digest.{row.event.removeprefix('digest:')}.{row.recipient_hash[:16]}@wif.local>",
         )
 
     delivery = deliver(
         factory, mailer, compose, now,
-        max_attempts=config.max_attempts, retry_base_seconds=config.retry_base_seconds, scope_prefix="service:",
+        max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds, scope_prefix="service:",
     )
     return DigestReport(services=len(contexts), without_address=without_address, delivery=delivery)
 

@@ -15,7 +15,8 @@ from notifications.facts import iter_facts
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
-from notifications.settings import NotifySettings
+from core.settings import Settings
+from notifications.messages import parse_message_switches
 from core.models import Notification
 from mail.outbox import dossier_scope, recipient_hash
 
@@ -30,10 +31,11 @@ class NotifyReport:
         return f"due={self.due} new={self.created} {self.delivery.summary()}"
 
 
-def plan(session: Session, now: datetime, config: NotifySettings) -> list[DueNotification]:
+def plan(session: Session, now: datetime, settings: Settings) -> list[DueNotification]:
+    enabled = parse_message_switches(settings.notify.templates)
     due = []
     for facts in iter_facts(session):
-        due.extend(due_notifications(facts, now, config.recent_days, config.enabled_messages))
+        due.extend(due_notifications(facts, now, settings.notify.recent_days, enabled))
     return due
 
 
@@ -52,7 +54,7 @@ def message_id(row: Notification, domain: str = "wif.local") -> str:
     return f"<wif.{row.scope.replace(':', '-')}.{row.event.replace('#', '-')}.{row.recipient_hash[:16]}@{domain}>"
 
 
-def dossier_composer(config: NotifySettings):
+def dossier_composer(settings: Settings):
     def compose(session: Session, row: Notification) -> EmailMessage:
         facts = next(iter_facts(session, [row.dossier_number]), None)
         if facts is None:
@@ -63,9 +65,9 @@ def dossier_composer(config: NotifySettings):
         address = recipient_address(facts, row.role)
         if not address or recipient_hash(address) != row.recipient_hash:
             raise Cancel("recipient address changed")
-        rendered = render(occurrence.template, dossier_context(facts, occurrence, row.role, config.ds_base_url))
+        rendered = render(occurrence.template, dossier_context(facts, occurrence, row.role, settings.ds.web_url))
         message = build_email(
-            sender=config.mail_from, to=address, subject=rendered.subject,
+            sender=settings.mail.mail_from, to=address, subject=rendered.subject,
             text=rendered.text, html=rendered.html, message_id=message_id(row),
         )
         message["X-WIF-Message"] = f"{row.template}:{row.role}"  # for filtering and support, no personal data
@@ -74,13 +76,13 @@ def dossier_composer(config: NotifySettings):
     return compose
 
 
-def run_notify(factory: sessionmaker[Session], mailer: Mailer, now: datetime, config: NotifySettings) -> NotifyReport:
+def run_notify(factory: sessionmaker[Session], mailer: Mailer, now: datetime, settings: Settings) -> NotifyReport:
     with transaction(factory) as session:
-        due = plan(session, now, config)
+        due = plan(session, now, settings)
         created = enqueue(session, (outbox_entry(item) for item in due), now)
     delivery = deliver(
-        factory, mailer, dossier_composer(config), now,
-        max_attempts=config.max_attempts, retry_base_seconds=config.retry_base_seconds,
+        factory, mailer, dossier_composer(settings), now,
+        max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds,
         scope_prefix="dossier:",
     )
     return NotifyReport(due=len(due), created=created, delivery=delivery)
@@ -94,9 +96,9 @@ def _known_keys(session: Session, keys: list[tuple[str, str, str]]) -> set[tuple
     return {tuple(row) for row in rows}
 
 
-def print_plan(factory: sessionmaker[Session], now: datetime, config: NotifySettings) -> int:
+def print_plan(factory: sessionmaker[Session], now: datetime, settings: Settings) -> int:
     with factory() as session:
-        due = plan(session, now, config)
+        due = plan(session, now, settings)
         keys = [(e.scope, e.event, e.recipient_hash) for e in map(outbox_entry, due)]
         known = _known_keys(session, keys)
     new = [item for item, key in zip(due, keys) if key not in known]

@@ -13,7 +13,7 @@ from core.db import transaction
 from mail.mailer import Mailer
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from mail.outbox import recipient_hash
-from notifications.settings import NotifySettings
+from core.settings import Settings
 from stats.format import month_label
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def send_monthly_reports(
     file_names: Mapping[str, str],
     emails: Mapping[str, str],
     now: datetime,
-    config: NotifySettings,
+    settings: Settings,
 ) -> DeliveryReport:
     addressed = {service: emails[service] for service in reports if emails.get(service)}
     for service in sorted(set(reports) - set(addressed)):
@@ -65,11 +65,11 @@ def send_monthly_reports(
         if service not in addressed or recipient_hash(addressed[service]) != row.recipient_hash:
             raise Cancel("the service has no report for this run, or its address changed")
         return report_email(
-            config.mail_from, addressed[service], service, month, file_names[service], reports[service],
+            settings.mail.mail_from, addressed[service], service, month, file_names[service], reports[service],
             message_id=f"<wif.report.{month}.{row.recipient_hash[:16]}@wif.local>",
         )
 
     return deliver(
         factory, mailer, compose, now,
-        max_attempts=config.max_attempts, retry_base_seconds=config.retry_base_seconds, scope_prefix=SCOPE_PREFIX,
+        max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds, scope_prefix=SCOPE_PREFIX,
     )

@@ -11,10 +11,11 @@ from core.db import transaction
 from notifications.digest import alert_reasons, digest_contexts, run_digest, service_emails, waiting_too_long
 from notifications.facts import iter_facts
 from mail.mailer import FolderMailer
-from notifications.settings import NotifySettings
+from core.settings import DSSettings, NotifySettings, Settings
 from notifications_factories import NOW, add_dossier, days_ago
 
-CONFIG = NotifySettings(ds_base_url="https://ds.example", waiting_days={"en_construction": 7, "en_instruction": 15})
+CONFIG = Settings(ds=DSSettings(web_url="https://ds.example"),
+                  notify=NotifySettings(waiting_days={"en_construction": 7, "en_instruction": 15}))
 EMAILS = {"MOE Paris": "moe75@service.example", "MOE Lyon": "moe69@service.example"}
 
 
@@ -46,12 +47,12 @@ def all_facts(sessions):
 
 
 def test_waiting_beyond_threshold_oldest_first(seeded):
-    waiting = waiting_too_long(all_facts(seeded), NOW, CONFIG.waiting_days)
+    waiting = waiting_too_long(all_facts(seeded), NOW, CONFIG.notify.waiting_days)
     assert [(w.facts.number, w.days) for w in waiting] == [(11, 20), (13, 16), (10, 9)]
 
 
 def test_alerts_for_recent_decisions_only(seeded):
-    reasons = {f.number: alert_reasons(f, NOW, CONFIG.alert_days) for f in all_facts(seeded)}
+    reasons = {f.number: alert_reasons(f, NOW, CONFIG.notify.alert_days) for f in all_facts(seeded)}
     assert reasons[15] == ["dossier accepté : les dates de début et de fin de l'autorisation ne sont pas renseignées"]
     assert reasons[16] == ["1 message(s) du demandeur reçu(s) après la décision"]
     assert reasons[17] == [] and reasons[10] == []

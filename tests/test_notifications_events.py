@@ -9,7 +9,8 @@ from core.settings import ConfigError
 from notifications.apt_dates import add_months, apt_date_problems
 from notifications.events import due_notifications, occurrences
 from notifications.facts import facts_of
-from notifications.settings import ALL_MESSAGES, DEFAULT_MESSAGES, load_notify_settings, parse_message_switches
+from core.settings import load_settings
+from notifications.messages import ALL_MESSAGES, DEFAULT_MESSAGES, parse_message_switches
 from notifications_factories import NOW, add_dossier, days_ago
 
 
@@ -126,11 +127,11 @@ def test_message_switches():
 
 
 def test_settings_from_environment():
-    config = load_notify_settings({"WIF_NOTIFY_RECENT_DAYS": "5", "WIF_DIGEST_DAYS_EN_INSTRUCTION": "20",
-                                   "WIF_SERVICE_EMAILS": "MOE Paris=moe75@example.gouv.fr", "WIF_DIGEST_AT": "8:05"})
-    assert config.recent_days == 5
-    assert config.waiting_days["en_instruction"] == 20
-    assert config.service_emails == {"MOE Paris": "moe75@example.gouv.fr"}
-    assert config.digest_at == "08:05"
-    with pytest.raises(ConfigError):
-        load_notify_settings({"WIF_DIGEST_AT": "25:00"})
+    settings = load_settings({"WIF_NOTIFY_RECENT_DAYS": "5", "WIF_DIGEST_DAYS_EN_INSTRUCTION": "20",
+                              "WIF_SERVICE_EMAILS": "MOE Paris=moe75@example.gouv.fr", "WIF_DIGEST_AT": "8:05"})
+    assert settings.notify.recent_days == 5
+    assert settings.notify.waiting_days["en_instruction"] == 20
+    assert settings.notify.service_emails == {"MOE Paris": "moe75@example.gouv.fr"}
+    assert settings.schedule.digest_at == "08:05"
+    with pytest.raises(ConfigError, match="WIF_DIGEST_AT"):
+        load_settings({"WIF_DIGEST_AT": "25:00"})

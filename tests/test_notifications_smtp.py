@@ -14,7 +14,7 @@ from core.db import transaction
 from jobs.verbs import notify as notify_command
 from mail.mailer import FolderMailer, SmtpMailer, parse_smtp_url
 from notifications.notify import run_notify
-from notifications.settings import NotifySettings
+from core.settings import MailSettings, NotifySettings, Settings
 from core.models import FAILED, PENDING, SENDING, SENT, Notification
 from mail.outbox import backlog
 from notifications_factories import NOW, add_dossier, days_ago
@@ -60,7 +60,8 @@ def smtp_mailer(url: str) -> SmtpMailer:
 def notify(sessions, url, now=NOW, **overrides):
     mailer = smtp_mailer(url)
     try:
-        return run_notify(sessions, mailer, now, NotifySettings(**overrides))
+        mail = {k: overrides.pop(k) for k in list(overrides) if k in ("retry_base_seconds", "max_attempts")}
+        return run_notify(sessions, mailer, now, Settings(mail=MailSettings(**mail), notify=NotifySettings(**overrides)))
     finally:
         mailer.close()
 
@@ -80,9 +81,7 @@ def test_exact_messages_then_a_rerun_sends_none(seeded, smtp_server):
 
 def test_enabling_ds_duplicates_adds_applicant_messages(seeded, smtp_server):
     handler, url = smtp_server
-    from notifications.settings import ALL_MESSAGES
-
-    notify(seeded, url, enabled_messages=ALL_MESSAGES)
+    notify(seeded, url, templates="all")
     extra = Counter(handler.received) - EXPECTED
     assert extra == Counter({
         ("etudiant1@example.org", "depot:applicant"): 1,
@@ -161,7 +160,7 @@ def test_a_message_that_no_longer_applies_is_cancelled(seeded, smtp_server):
     from notifications.notify import outbox_entry, plan
 
     with transaction(seeded) as session:
-        enqueue(session, map(outbox_entry, plan(session, NOW, NotifySettings())), NOW)
+        enqueue(session, map(outbox_entry, plan(session, NOW, Settings())), NOW)
         from core.models import Dossier
 
         session.get(Dossier, 2).completeness_status = "complet"
@@ -171,7 +170,7 @@ def test_a_message_that_no_longer_applies_is_cancelled(seeded, smtp_server):
 
 
 def test_folder_mailer_writes_eml_files(seeded, tmp_path):
-    report = run_notify(seeded, FolderMailer(tmp_path / "outbox"), NOW, NotifySettings())
+    report = run_notify(seeded, FolderMailer(tmp_path / "outbox"), NOW, Settings())
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert report.delivery.sent == len(files) == 6
     parsed = message_from_bytes(files[0].read_bytes())
@@ -182,10 +181,9 @@ def test_folder_mailer_writes_eml_files(seeded, tmp_path):
 def test_notify_command_dry_run_then_send(database_url, tmp_path, monkeypatch, capsys):
     from jobs.runtime import open_database
 
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, mail=MailSettings(outbox_dir=tmp_path / "outbox"))
     engine, sessions = open_database(settings)  # the command's own path: migrations, not create_all
     seed(sessions)
-    monkeypatch.setenv("WIF_OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.setattr(notify_command, "utc_now", lambda: NOW)
     assert notify_command.run(argparse.Namespace(dry_run=True), settings) == 0
     out = capsys.readouterr().out

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.settings import Settings
+from core.settings import MailSettings, NotifySettings, Settings
 from core.models import Dossier
 from jobs.runtime import open_database
 from jobs.verbs import notify as notify_command
 from notifications.apt_dates import apt_date_problems
-from notifications.settings import parse_message_switches
+from notifications.messages import parse_message_switches
 from tests.sync_helpers import make_syncer
 
 RECENT_DAYS = 60
@@ -110,9 +110,10 @@ def by_recipient(expected: set[Expected]) -> Counter:
 
 
 @pytest.fixture
-def database(database_url):
+def database(database_url, smtp_server):
     """The commands' own path: the schema from the migrations."""
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, mail=MailSettings(smtp_url=smtp_server[1]),
+                        notify=NotifySettings(templates=TEMPLATE_SWITCHES, recent_days=RECENT_DAYS))
     engine, sessions = open_database(settings)
     yield settings, sessions
     engine.dispose()
@@ -127,9 +128,6 @@ def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client
                                                          monkeypatch, capsys):
     settings, sessions = database
     handler, smtp_url = smtp_server
-    monkeypatch.setenv("SMTP_URL", smtp_url)
-    monkeypatch.setenv("WIF_NOTIFY_RECENT_DAYS", str(RECENT_DAYS))
-    monkeypatch.setenv("WIF_NOTIFY_TEMPLATES", TEMPLATE_SWITCHES)
     server = make_sandbox(dossiers=400, seed=5)
     syncer = make_syncer(ds_client_for(server), sessions)
     syncer.sync(1)

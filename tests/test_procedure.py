@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from core.settings import Settings
+from core.settings import DSSettings, Settings
 from connector.prefill import MAX_URL_LENGTH, PrefillError, prefill_link
 from jobs.verbs.procedure import fetch_report
 from jobs.cli import main
@@ -66,7 +66,7 @@ def cli_env(monkeypatch, tmp_path):
 
 
 def settings_for(server) -> Settings:
-    return Settings(ds_api_url=server.url, ds_api_token=server.token, instructeur_id=CONNECTOR_INSTRUCTEUR_ID)
+    return Settings(ds=DSSettings(api_url=server.url, api_token=server.token, instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
 
 
 def report_for(server, ds_client_for, procedure, table):

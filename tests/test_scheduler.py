@@ -19,9 +19,11 @@ from core.models import JobRun, SyncState
 from jobs import scheduler as scheduler_module
 from jobs import status as status_module
 from jobs.locks import job_lock
-from jobs.runner import FAILED, LOCKED, OK, SKIPPED, STOPPED, JobRunner, JobSpec
+from core.jobruns import FAILED, OK, SKIPPED
+from jobs.runner import LOCKED, STOPPED, JobRunner, JobSpec
 from core.clock import previous_month
-from jobs.scheduler import Jobs, SchedulerLoop, Timing, install, run_verb
+from core.settings import ScheduleSettings
+from jobs.scheduler import Jobs, SchedulerLoop, install, run_verb
 
 
 class FakeClock:
@@ -73,7 +75,7 @@ class Recorder:
         )
 
 
-TIMING = Timing(sync_every_minutes=15, digest_at="07:30", stats_at="05:00", report_at="06:00")
+TIMING = ScheduleSettings(sync_every_minutes=15, digest_at="07:30", stats_at="05:00", report_at="06:00")
 
 
 def make_runner(engine, sessions, clock, **kwargs) -> JobRunner:

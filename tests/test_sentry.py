@@ -7,7 +7,7 @@ import pytest
 import sentry_sdk
 from sentry_sdk.transport import Transport
 
-from core.settings import Settings
+from core.settings import DSSettings, ObservabilitySettings, Settings
 from jobs.observability import capture_job_failure, cron_checkin, init_sentry, scrub
 from jobs.runner import FAILED, JobRunner, JobSpec
 
@@ -34,14 +34,15 @@ class CapturingTransport(Transport):
 @pytest.fixture
 def transport():
     transport = CapturingTransport()
-    settings = Settings(sentry_dsn="https://publickey@sentry.example/42", ds_api_token=TOKEN, environment="test")
+    settings = Settings(ds=DSSettings(api_token=TOKEN),
+                        observability=ObservabilitySettings(sentry_dsn="https://publickey@sentry.example/42", environment="test"))
     assert init_sentry(settings, transport=transport)
     yield transport
     sentry_sdk.init()  # no DSN: back to a disabled client
 
 
 def test_no_dsn_no_sentry():
-    assert init_sentry(Settings(sentry_dsn="")) is False
+    assert init_sentry(Settings()) is False
 
 
 def failing_sync():

@@ -6,7 +6,7 @@ import argparse
 import openpyxl
 import pytest
 
-from core.settings import Settings
+from core.settings import DSSettings, Settings
 from jobs.verbs import stats as stats_command
 from jobs.verbs import report as report_command
 from tests.stats_fixtures import insert, small_fixture
@@ -28,7 +28,7 @@ def test_wif_stats_writes_the_site(sessions, database_url, tmp_path):
 def test_wif_report_writes_one_file_per_service(sessions, database_url, tmp_path):
     insert(sessions, small_fixture())
     args = parse(report_command, ["--month", "2026-03", "--out", str(tmp_path)])
-    settings = Settings(database_url=database_url, ds_api_url="https://demarche.numerique.gouv.fr/api/v2/graphql")
+    settings = Settings(database_url=database_url, ds=DSSettings(api_url="https://demarche.numerique.gouv.fr/api/v2/graphql"))
     assert report_command.run(args, settings) == 0
     assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == ["rapport-2026-03-lyon.xlsx", "rapport-2026-03-paris.xlsx"]
     workbook = openpyxl.load_workbook(tmp_path / "rapport-2026-03-paris.xlsx")

@@ -1,7 +1,7 @@
 """Monthly reports e-mailed to each service, once."""
 from datetime import datetime, timezone
 
-from notifications.settings import NotifySettings
+from core.settings import Settings
 from stats.report import build_monthly_reports
 from stats.report import file_name
 from stats.report_mail import send_monthly_reports
@@ -29,7 +29,7 @@ def test_each_service_gets_its_report_once(sessions, caplog):
     mailer = CollectingMailer()
     now = datetime(2026, 4, 1, 6, tzinfo=timezone.utc)
 
-    delivery = send_monthly_reports(sessions, mailer, reports, "2026-03", names, emails, now, NotifySettings())
+    delivery = send_monthly_reports(sessions, mailer, reports, "2026-03", names, emails, now, Settings())
     assert delivery.sent == 1
     (message,) = mailer.sent
     assert message["To"] == "moe-75@example.gouv.fr" and "mars 2026" in message["Subject"]
@@ -38,5 +38,5 @@ def test_each_service_gets_its_report_once(sessions, caplog):
     assert attachment.get_content() == reports["Paris"]
     assert "Lyon" in caplog.text
 
-    again = send_monthly_reports(sessions, mailer, reports, "2026-03", names, emails, now, NotifySettings())
+    again = send_monthly_reports(sessions, mailer, reports, "2026-03", names, emails, now, Settings())
     assert again.sent == 0 and len(mailer.sent) == 1

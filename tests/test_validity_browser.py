@@ -19,7 +19,7 @@ import pytest
 from core.db import make_engine, session_factory
 from tests.browser import Chromium, find_chromium
 from validity.app import create_app
-from validity.config import ValiditySettings
+from core.settings import ValiditySettings
 from validity.derive import birth_date_hash
 from core.models import Base, ValidityRecord
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.db import make_engine
 from validity.app import API_PATH, create_app
-from validity.config import ValiditySettings
+from core.settings import ValiditySettings
 from validity.derive import birth_date_hash
 from validity.ratelimit import TokenBucketLimiter
 from core.models import ValidityRecord

@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
-from core.settings import ConfigError
-from validity.config import PEPPER_VARIABLE, PepperMissing, load_pepper, load_validity_settings
+from core.settings import ConfigError, load_settings
+
+PEPPER_VARIABLE = "WIF_VALIDITY_PEPPER"
 from validity.inputs import DATE_INVALID, DATE_MISSING, NUMBER_INVALID, NUMBER_MISSING, parse_birth_date, parse_dossier_number
 from validity.ratelimit import TokenBucketLimiter
 
@@ -89,22 +90,23 @@ def test_token_bucket_memory_is_bounded(monkeypatch):
     assert limiter.acquire("e") > 0  # the most recent client is still limited
 
 
-def test_pepper_is_required():
-    with pytest.raises(PepperMissing, match=PEPPER_VARIABLE):
-        load_pepper({})
-    with pytest.raises(PepperMissing, match="at least"):
-        load_pepper({PEPPER_VARIABLE: "short"})
-    assert load_pepper({PEPPER_VARIABLE: "p" * 32}) == b"p" * 32
+def test_a_short_pepper_is_refused():
+    assert load_settings({}).validity.pepper == b""
+    with pytest.raises(ConfigError, match=f"{PEPPER_VARIABLE} must be at least 32"):
+        load_settings({PEPPER_VARIABLE: "short"})
+    assert load_settings({PEPPER_VARIABLE: "p" * 32}).validity.pepper == b"p" * 32
 
 
 def test_settings_from_environment():
-    settings = load_validity_settings(
+    settings = load_settings(
         {PEPPER_VARIABLE: "p" * 40, "WIF_VALIDITY_LOOKUPS_PER_MINUTE": "20", "WIF_VALIDITY_TRUSTED_PROXIES": "1"}
     )
-    assert (settings.lookups_per_minute, settings.burst, settings.trusted_proxies) == (20, 5, 1)
+    validity = settings.validity
+    assert (validity.lookups_per_minute, validity.burst, validity.trusted_proxies) == (20, 5, 1)
     assert "p" * 40 not in repr(settings)
+    assert "p" * 40 not in str(settings.safe_dict())
     with pytest.raises(ConfigError, match="WIF_VALIDITY_BURST"):
-        load_validity_settings({PEPPER_VARIABLE: "p" * 40, "WIF_VALIDITY_BURST": "0"})
+        load_settings({PEPPER_VARIABLE: "p" * 40, "WIF_VALIDITY_BURST": "0"})
 
 
 def test_serve_refuses_to_start_without_a_pepper(monkeypatch, capsys):
@@ -113,7 +115,6 @@ def test_serve_refuses_to_start_without_a_pepper(monkeypatch, capsys):
     from core.settings import Settings
     from jobs.verbs import serve as command
 
-    monkeypatch.delenv(PEPPER_VARIABLE, raising=False)
     parser = argparse.ArgumentParser()
     command.configure(parser)
     args = parser.parse_args(["--host", "127.0.0.1", "--port", "0"])

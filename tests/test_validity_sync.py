@@ -5,12 +5,13 @@ from core import models
 from jobs.pipeline import validity_refresher
 from tests.sync_helpers import make_syncer
 from core.models import ValidityRecord
+from core.settings import Settings, ValiditySettings
 
 
-def test_records_follow_decisions_made_and_reversed_on_ds(make_sandbox, ds_client_for, sessions, monkeypatch):
-    monkeypatch.setenv("WIF_VALIDITY_PEPPER", "p" * 40)
+def test_records_follow_decisions_made_and_reversed_on_ds(make_sandbox, ds_client_for, sessions):
     server = make_sandbox(dossiers=150, seed=9)
-    syncer = make_syncer(ds_client_for(server), sessions, after_page=validity_refresher())
+    settings = Settings(validity=ValiditySettings(pepper=b"p" * 40))
+    syncer = make_syncer(ds_client_for(server), sessions, after_page=validity_refresher(settings))
     syncer.sync(1)
     with sessions() as session:
         records = {r.dossier_number: r for r in session.scalars(select(ValidityRecord))}
@@ -28,6 +29,5 @@ def test_records_follow_decisions_made_and_reversed_on_ds(make_sandbox, ds_clien
         assert session.get(ValidityRecord, deleted).state == "withdrawn"
 
 
-def test_without_a_pepper_the_sync_goes_on_without_records(monkeypatch):
-    monkeypatch.delenv("WIF_VALIDITY_PEPPER", raising=False)
-    assert validity_refresher() is None
+def test_without_a_pepper_the_sync_goes_on_without_records():
+    assert validity_refresher(Settings()) is None

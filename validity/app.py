@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.clock import paris_today
-from validity.config import ValiditySettings
+from core.settings import ValiditySettings
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD, LookupQuery, parse_lookup
 from validity.lookup import Answer, Outcome, lookup
 from validity.pages import ErrorPage, LookupPage, Notice, date_fr
@@ -80,6 +80,8 @@ def create_app(
     today: Callable[[], date] = paris_today,
     limiter: TokenBucketLimiter | None = None,
 ) -> Flask:
+    if not settings.pepper:
+        raise ValueError("the validity check needs WIF_VALIDITY_PEPPER: without it no birth date can be verified")
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TRAP_BAD_REQUEST_ERRORS=False)
     app.json.ensure_ascii = False

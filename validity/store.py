@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.models import Dossier
-from validity.config import DEFAULT_KEEP_DAYS, load_pepper
+from core.settings import ValiditySettings
 from validity.derive import DerivedRecord, DossierFacts, derive_record, past_retention
 from core.models import ValidityRecord, ValidityState
 
@@ -83,20 +83,19 @@ def refresh_validity(
     dossier_numbers: Iterable[int],
     today: date,
     *,
-    pepper: bytes | None = None,
-    keep_days: int = DEFAULT_KEEP_DAYS,
+    pepper: bytes,
+    keep_days: int = ValiditySettings.keep_days,
 ) -> None:
     """Create, update or withdraw the record of each given dossier.
 
-    A number with no local dossier (deleted) withdraws its record. `pepper`
-    defaults to WIF_VALIDITY_PEPPER; without it this raises PepperMissing
-    rather than publish hashes nobody could verify. An APT that ended more
+    A number with no local dossier (deleted) withdraws its record. An APT that ended more
     than `keep_days` ago is not created again after the purge removed it.
     """
     numbers = sorted(set(dossier_numbers))
     if not numbers:
         return
-    pepper = pepper if pepper is not None else load_pepper()
+    if not pepper:
+        raise ValueError("refresh_validity needs the pepper: hashes nobody could verify must not be published")
     now = datetime.now(timezone.utc)
     dossiers = _load_dossiers(session, numbers)
     records = _load_records(session, numbers)
@@ -117,7 +116,7 @@ def refresh_validity(
         logger.info("validity records: %(created)d created, %(updated)d updated, %(withdrawn)d withdrawn", counts)
 
 
-def refresh_all(session: Session, today: date, *, pepper: bytes | None = None, keep_days: int = DEFAULT_KEEP_DAYS) -> None:
+def refresh_all(session: Session, today: date, *, pepper: bytes, keep_days: int = ValiditySettings.keep_days) -> None:
     """Refresh every accepted dossier and every existing record, e.g. after
     the pepper was rotated (all hashes change) or on first deployment."""
     accepted = select(Dossier.number).where(Dossier.state == "accepte")

@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from core.settings import ConfigError, Settings
-from jobs.verbs.notify import open_sessions, utc_now
-from notifications.digest import plan_digests, run_digest, service_emails
+from jobs.runtime import open_database
+from jobs.verbs.notify import utc_now
 from mail.mailer import make_mailer
-from notifications.settings import load_notify_settings
+from notifications.digest import plan_digests, run_digest, service_emails
 
 HELP = "E-mail each service its daily digest of dossiers to handle."
-
-log = logging.getLogger(__name__)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,25 +18,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        config = load_notify_settings()
-        factory = open_sessions(settings)
-        emails = service_emails(config.service_emails)
-        if args.dry_run:
-            with factory() as session:
-                contexts = plan_digests(session, utc_now(), config)
-            for service, context in contexts.items():
-                destination = "address known" if emails.get(service) else "NO ADDRESS"
-                print(f"would send: {service}: {len(context.waiting)} waiting, {len(context.alerts)} alerts ({destination})")
-            print(f"digest (dry run): {len(contexts)} service(s)")
-            return 0
-        mailer = make_mailer(config.smtp_url, config.outbox_dir)
+        mailer = None if args.dry_run else make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     except ConfigError as error:
         print(f"wif digest: configuration error: {error}")
         return 2
+    sessions = open_database(settings)[1]
+    emails = service_emails(settings.notify.service_emails)
+    if mailer is None:
+        with sessions() as session:
+            contexts = plan_digests(session, utc_now(), settings)
+        for service, context in contexts.items():
+            destination = "address known" if emails.get(service) else "NO ADDRESS"
+            print(f"would send: {service}: {len(context.waiting)} waiting, {len(context.alerts)} alerts ({destination})")
+        print(f"digest (dry run): {len(contexts)} service(s)")
+        return 0
     try:
-        report = run_digest(factory, mailer, utc_now(), config, emails)
+        report = run_digest(sessions, mailer, utc_now(), settings, emails)
     finally:
         mailer.close()
-    log.info("digest: %s", report.summary())
     print(f"digest: {report.summary()}")
     return 1 if report.delivery.unavailable else 0

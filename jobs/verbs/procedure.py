@@ -42,7 +42,7 @@ MANUAL_STEPS = {
 
 def fetch_report(client: DSClient, demarche_number: int, settings: Settings, procedure: Procedure, table: RoutingTable) -> DriftReport:
     live = client.execute("getDemarcheDescriptor", {"demarcheNumber": demarche_number})["demarche"]
-    return compare(procedure, live, expected_groupes(table), settings.instructeur_id or None)
+    return compare(procedure, live, expected_groupes(table), settings.ds.instructeur_id or None)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "prefill-link":
         return _prefill(args, procedure)
     table = load_routing_table()
-    demarche_number = args.demarche or settings.demarche_numbers[0]
+    demarche_number = args.demarche or settings.ds.demarche_numbers[0]
     try:
         with ds_endpoint(settings) as settings, make_client(settings) as client:
             report = fetch_report(client, demarche_number, settings, procedure, table)
@@ -130,7 +130,7 @@ def _print_check(report: DriftReport, demarche_number: int) -> int:
 
 
 def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: RoutingTable, settings: Settings, confirmed: bool) -> int:
-    steps = plan(report, demarche_number, table, settings.instructeur_id or None)
+    steps = plan(report, demarche_number, table, settings.ds.instructeur_id or None)
     print(f"{len(steps)} modification(s) par l'API" + ("" if confirmed else " (plan seulement ; --yes pour appliquer)"))
     failures = 0
     for step in steps:

@@ -25,18 +25,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.push_enabled:
+    if not settings.push.enabled:
         print("wif push: disabled (WIF_PUSH_ENABLED=false): nothing is written to DS")
         return 0
     try:
         with ds_endpoint(settings) as settings:
             summaries = run_push(
                 settings,
-                demarches=tuple(args.demarche or settings.demarche_numbers),
+                demarches=tuple(args.demarche or settings.ds.demarche_numbers),
                 dry_run=args.dry_run,
                 everything=args.everything,
-                pass_to_instruction=args.pass_to_instruction or settings.pass_to_instruction,
-                disable_notification=args.disable_notification or settings.disable_notification,
+                pass_to_instruction=args.pass_to_instruction or settings.push.pass_to_instruction,
+                disable_notification=args.disable_notification or settings.push.disable_notification,
             )
     except PushStopped as error:
         print(f"wif push: {error}", file=sys.stderr)

@@ -37,7 +37,7 @@ def ds_host(settings: Settings) -> str:
     """The DS web host: the API's host in production, the public one for the sandbox."""
     if settings.uses_sandbox:
         return DEFAULT_DS_HOST
-    parts = urlsplit(settings.ds_api_url)
+    parts = urlsplit(settings.ds.api_url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -63,19 +63,17 @@ def run(args, settings: Settings) -> int:
 
 
 def _send(settings: Settings, reports: dict[str, bytes], month: str) -> int:
-    from notifications.digest import service_emails
     from mail.mailer import make_mailer
-    from notifications.settings import load_notify_settings
+    from notifications.digest import service_emails
     from stats.report_mail import send_monthly_reports
 
-    config = load_notify_settings()
     engine = make_engine(settings.database_url)
-    mailer = make_mailer(config.smtp_url, config.outbox_dir)
+    mailer = make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     try:
         delivery = send_monthly_reports(
             session_factory(engine), mailer, reports, month,
             {service: file_name(month, service) for service in reports},
-            service_emails(config.service_emails), datetime.now(timezone.utc), config,
+            service_emails(settings.notify.service_emails), datetime.now(timezone.utc), settings,
         )
     finally:
         mailer.close()

@@ -8,7 +8,7 @@ import schedule
 
 from core.settings import Settings
 from jobs.runner import JobRunner
-from jobs.scheduler import SchedulerLoop, Timing, default_jobs, install, run_sync_then_notify
+from jobs.scheduler import SchedulerLoop, default_jobs, install, run_sync_then_notify
 
 HELP = "Run every job on its schedule until stopped (SIGTERM)."
 
@@ -21,18 +21,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.db import make_engine, session_factory, upgrade
     from jobs.observability import init_sentry
-    from notifications.settings import load_notify_settings
 
-    config = load_notify_settings()
-    timing = Timing(config.sync_every_minutes, config.digest_at, config.stats_at, config.report_at)
+    timing = settings.schedule
     engine = make_engine(settings.database_url)
     scheduler = schedule.Scheduler()
     loop = SchedulerLoop(scheduler)
     runner = JobRunner(
         engine, session_factory(engine),
-        lock_ttl=timedelta(minutes=config.job_lock_ttl_minutes), should_stop=loop.stopping.is_set,
+        lock_ttl=timedelta(minutes=timing.job_lock_ttl_minutes), should_stop=loop.stopping.is_set,
     )
-    jobs = default_jobs(settings, runner.factory, runner.clock, timing)
+    jobs = default_jobs(settings)
     install(scheduler, runner, jobs, timing)
     if args.dry_run:
         print(f"sync + notify every {timing.sync_every_minutes} min; digest at {timing.digest_at}; "

@@ -10,12 +10,15 @@ import argparse
 import logging
 import sys
 
-from core.settings import ConfigError, Settings
+from core.settings import Settings
 from core.db import make_engine, session_factory
 from validity.app import create_app
-from validity.config import load_validity_settings
 
 HELP = "Serve the public APT validity check for employers (HTML page and JSON API)."
+PEPPER_MISSING = (
+    "WIF_VALIDITY_PEPPER is not set: the validity check refuses to run without its secret pepper "
+    "(generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +32,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
-    try:
-        validity_settings = load_validity_settings()
-    except ConfigError as error:
-        print(f"wif serve: configuration error: {error}", file=sys.stderr)
+    if not settings.validity.pepper:
+        print(f"wif serve: configuration error: {PEPPER_MISSING}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url)
-    app = create_app(session_factory(engine), validity_settings)
+    app = create_app(session_factory(engine), settings.validity)
     logger.info("validity check listening on http://%s:%d", args.host, args.port)
     waitress.serve(
         app,

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with ds_endpoint(settings, dossiers=args.sandbox_dossiers) as settings:
             summaries = run_sync(
                 settings,
-                demarches=tuple(args.demarche or settings.demarche_numbers),
+                demarches=tuple(args.demarche or settings.ds.demarche_numbers),
                 full=args.full,
                 force_rescan=args.rescan,
                 dry_run=args.dry_run,
