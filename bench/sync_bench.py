@@ -75,7 +75,7 @@ def fetch_raw(url: str, token: str, page_size: int, results) -> None:
     """The floor: the sync's own page query and iterator, nothing done with the pages."""
     from connector.pagination import iter_pages
     from connector.sync import FIXED_SINCE
-    from core.clock import format_ds_datetime
+    from connector.datetimes import format_ds_datetime
 
     with _client(url, token) as client:
         started = time.perf_counter()
@@ -97,7 +97,7 @@ def run_sync(url: str, token: str, page_size: int, database: str, profile: str |
     upgrade(engine)
     evaluator = Evaluator.default()
     with _client(url, token) as client:
-        syncer = Syncer(client=client, sessions=session_factory(engine), evaluate=evaluator, page_size=page_size)
+        syncer = Syncer(client=client, sessions=session_factory(engine), evaluate=evaluator.rows, page_size=page_size)
         if profile:
             import cProfile
 

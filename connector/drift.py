@@ -1,14 +1,42 @@
 """Compare the live DS démarche with the procedure definition kept as code.
 
 Pure functions over the `getDemarcheDescriptor` answer: `wif procedure
-check` prints the report, `wif procedure apply` turns it into a plan.
+check` prints the report, `wif procedure apply` turns it into a plan. The
+definition is read through its shape only (the protocols below), so the DS
+adapter knows no APT rule.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from mappings.procedure import ChampDefinition, Procedure
-from mappings.routing import ExpectedGroupe
+
+class ChampDefinition(Protocol):
+    """A champ or annotation as the definition kept as code describes it."""
+
+    key: str
+    id: str
+    type: str  # DS type_champ
+    label: str
+    required: bool
+    options: tuple
+    champs: tuple  # repetition children
+
+
+class LabelDefinition(Protocol):
+    key: str
+    name: str
+
+
+class Procedure(Protocol):
+    champs: tuple[ChampDefinition, ...]
+    annotations: tuple[ChampDefinition, ...]
+    labels: tuple[LabelDefinition, ...]
+
+
+class ExpectedGroupe(Protocol):
+    label: str
+    instructeur_emails: tuple[str, ...]
 
 # DS type_champ → the ChampDescriptor type the API gives for it (NOTES §12).
 DESCRIPTOR_TYPENAMES = {

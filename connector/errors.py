@@ -2,7 +2,9 @@
 
 - retry: network errors, 429, 502/503/504;
 - shrink: a `timeout` GraphQL error (partial data): retry the page smaller;
-- fail: bad or expired token, unknown or forbidden démarche, other errors.
+- fail: bad or expired token, unknown or forbidden démarche, other errors;
+- reject: a mutation payload's `errors` (errors as data, NOTES §6), see
+  `classify_rejection`.
 
 Messages never contain the token: only the HTTP status, the DS error code,
 message and path.
@@ -108,3 +110,37 @@ def graphql_error(error: dict, data=None) -> DSError:
     if code == "timeout":
         return DSQueryTimeout(message, code, path, data)
     return DSGraphQLError(message, code, path, data)
+
+
+class Rejection(enum.Enum):
+    """What a mutation payload's `errors` mean for the caller."""
+
+    READ_ONLY = "read_only"  # the token cannot write: stop every mutation
+    ALREADY_DONE = "already_done"  # the goal is reached (e.g. after a crash between send and record)
+    REFUSED = "refused"  # DS refused this mutation: retry later, report it
+
+
+# DS's own wording (app/graphql/mutations/*.rb): base_mutation.rb for the
+# read-only token; "Ce label est déjà associé au dossier", "Le dossier est
+# déjà avec le grope instructeur…" (sic) for what is already done.
+READ_ONLY_MARKER = "seulement en lecture"
+ALREADY_DONE_MARKERS = ("déjà", "already")
+# dossier_supprimer_label.rb: "Ce label n’est pas associé au dossier".
+LABEL_ABSENT_MARKER = "pas associé"
+
+
+def classify_rejection(mutation: str, messages: list[str]) -> Rejection | None:
+    """None when the payload has no errors. `mutation` is the operation name."""
+    if not messages:
+        return None
+    if any(READ_ONLY_MARKER in message for message in messages):
+        return Rejection.READ_ONLY
+    if all(_already_done(mutation, message) for message in messages):
+        return Rejection.ALREADY_DONE
+    return Rejection.REFUSED
+
+
+def _already_done(mutation: str, message: str) -> bool:
+    if any(marker in message for marker in ALREADY_DONE_MARKERS):
+        return True
+    return mutation == "dossierSupprimerLabel" and LABEL_ABSENT_MARKER in message

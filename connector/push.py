@@ -11,30 +11,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from sqlalchemy import or_, select, true
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from core import models
 from connector.client import DSClient
-from connector.errors import DSError, DSUnavailable
-from connector.push_plan import (
-    DECIDED_STATES,
-    Current,
-    DossierView,
-    FindingView,
-    Intent,
-    plan,
-    target_for,
-)
+from connector.errors import DSError, DSUnavailable, Rejection, classify_rejection
+from connector.push_plan import Current, Intent, Target, plan
 from core.clock import utcnow
-from mappings.procedure import Procedure
+from core.models import DECIDED_STATES
+from core.snapshot import SNAPSHOT_LOADS, DossierSnapshot, snapshot_of
 
 log = logging.getLogger(__name__)
 
-READ_ONLY_MARKER = "seulement en lecture"
-ALREADY_DONE_MARKERS = ("déjà", "already")
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 200
 
@@ -57,7 +48,26 @@ class LiveDemarche:
 VALUE_KEYS = {"text": "text", "textarea": "textarea", "drop_down_list": "dropDownList", "date": "date", "yes_no": "yesNo", "checkbox": "checkbox"}
 
 
-def read_live(client: DSClient, demarche_number: int, procedure: Procedure) -> LiveDemarche:
+class AnnotationDefinition(Protocol):
+    key: str
+    id: str
+    label: str
+    type: str  # DS type_champ
+
+
+class LabelDefinition(Protocol):
+    key: str
+    name: str
+
+
+class PushDefinition(Protocol):
+    """What push needs of the procedure definition: the annotations and labels it writes."""
+
+    annotations: tuple[AnnotationDefinition, ...]
+    labels: tuple[LabelDefinition, ...]
+
+
+def read_live(client: DSClient, demarche_number: int, procedure: PushDefinition) -> LiveDemarche:
     demarche = client.execute("getDemarcheDescriptor", {"demarcheNumber": demarche_number})["demarche"]
     revision = demarche.get("activeRevision") or {}
     descriptors = revision.get("annotationDescriptors") or []
@@ -111,29 +121,7 @@ class PushSummary:
         return text
 
 
-def dossier_view(dossier: models.Dossier, departement_names: dict[str, str]) -> DossierView:
-    contract = dossier.contract
-    return DossierView(
-        number=dossier.number,
-        ds_id=dossier.ds_id,
-        state=dossier.state,
-        status=dossier.completeness_status,
-        service=dossier.service,
-        departement=dossier.departement,
-        departement_name=departement_names.get(dossier.departement or ""),
-        target_groupe_label=dossier.target_groupe_label,
-        routing_reason=dossier.routing_reason,
-        out_of_scope=bool(dossier.out_of_scope),
-        annual_hours=contract.annual_hours if contract else None,
-        hours_cap=contract.hours_cap if contract else None,
-        rules_revision=dossier.rules_revision,
-        findings=tuple(FindingView(f.code, f.severity, f.message, f.field) for f in dossier.findings),
-        mapping_issue_messages=tuple(i.message for i in dossier.mapping_issues),
-        raw=dossier.raw,
-    )
-
-
-def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], procedure: Procedure, live: LiveDemarche) -> Current:
+def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], live: LiveDemarche) -> Current:
     """DS as last fetched, overlaid with what we delivered after that fetch
     (adding a label does not bump dateDerniereModification, NOTES §7.2)."""
     raw = dossier.raw or {}
@@ -169,9 +157,10 @@ def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], proced
 class Pusher:
     client: DSClient
     sessions: sessionmaker[Session]
-    procedure: Procedure
+    procedure: PushDefinition
+    # The APT rules: what the dossier should show on DS (mappings.target.target_for).
+    target_for: Callable[[DossierSnapshot], Target]
     instructeur_id: str
-    departement_names: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     pass_complete_to_instruction: bool = False
     disable_notification: bool = False
@@ -193,8 +182,8 @@ class Pusher:
         for batch in self._batches(demarche_number, since):
             for dossier, rows in batch:
                 summary.dossiers += 1
-                current = current_state(dossier, rows, self.procedure, live)
-                intents = plan(target_for(dossier_view(dossier, self.departement_names)), current, managed)
+                current = current_state(dossier, rows, live)
+                intents = plan(self.target_for(snapshot_of(dossier)), current, managed)
                 intents = self._sendable(intents, dossier, current.groupe_label, live, summary)
                 if self.pass_complete_to_instruction and dossier.state == "en_construction" and dossier.completeness_status == "complet":
                     intents.append(Intent("instruction", {"disable_notification": self.disable_notification}))
@@ -241,7 +230,7 @@ class Pusher:
                     )
                     .order_by(models.Dossier.number)
                     .limit(BATCH_SIZE)
-                    .options(selectinload(models.Dossier.findings), selectinload(models.Dossier.mapping_issues), selectinload(models.Dossier.contract))
+                    .options(*SNAPSHOT_LOADS)
                 ).all()
                 if not dossiers:
                     return
@@ -303,7 +292,7 @@ class Pusher:
             session.commit()
             summary.sent += 1
             try:
-                payload = self._send(dossier, intent, row, live)
+                operation, payload = self._send(dossier, intent, row, live)
             except DSUnavailable as error:
                 self._retry_later(session, row, str(error), now, summary)
                 return
@@ -312,7 +301,7 @@ class Pusher:
                 summary.failed += 1
                 log.error("push dossier %s %s: %s", dossier.number, intent.kind, error)
                 return
-            self._record(session, dossier, intent, row, payload, live, now, summary)
+            self._record(session, dossier, intent, row, operation, payload, live, now, summary)
         if self.after_send:
             self.after_send(row)
 
@@ -334,7 +323,7 @@ class Pusher:
         rows.append(row)
         return row
 
-    def _send(self, dossier: models.Dossier, intent: Intent, row: models.PushOutbox, live: LiveDemarche) -> dict:
+    def _send(self, dossier: models.Dossier, intent: Intent, row: models.PushOutbox, live: LiveDemarche) -> tuple[str, dict]:
         base = {"clientMutationId": row.client_mutation_id, "dossierId": dossier.ds_id}
         if intent.kind == "groupe":
             variables = {**base, "groupeInstructeurId": live.groupes[intent.payload["groupe_label"]]["id"]}
@@ -359,11 +348,13 @@ class Pusher:
             operation = "dossierPasserEnInstruction"
         else:
             raise ValueError(f"unknown push intent {intent.kind}")
-        return self.client.execute(operation, {"input": variables})[operation]
+        return operation, self.client.execute(operation, {"input": variables})[operation]
 
-    def _record(self, session: Session, dossier: models.Dossier, intent: Intent, row: models.PushOutbox, payload: dict, live: LiveDemarche, now: datetime, summary: PushSummary) -> None:
+    def _record(self, session: Session, dossier: models.Dossier, intent: Intent, row: models.PushOutbox, operation: str,
+                payload: dict, live: LiveDemarche, now: datetime, summary: PushSummary) -> None:
         errors = [e["message"] for e in payload.get("errors") or []]
-        if any(READ_ONLY_MARKER in e for e in errors):
+        rejection = classify_rejection(operation, errors)
+        if rejection is Rejection.READ_ONLY:
             self._mark(session, row, "failed", errors[0], now)
             raise PushStopped(
                 "DS refused the mutation: the API token is read-only. Push stopped; use a read/write token, "
@@ -372,7 +363,7 @@ class Pusher:
         if intent.kind == "annotations" and payload.get("annotations") is not None and errors:
             self._record_partial(session, dossier, row, payload, errors, live, now, summary)
             return
-        if not errors or all(_already_done(intent.kind, e) for e in errors):
+        if rejection in (None, Rejection.ALREADY_DONE):
             self._mark(session, row, "delivered", None, now)
             summary.delivered += 1
             return
@@ -424,17 +415,6 @@ class Pusher:
         fresh = self.client.execute("getDossier", {"dossierNumber": dossier.number})["dossier"]
         wanted = " ".join(intent.payload["body"].split())
         return any(" ".join((m.get("body") or "").split()) == wanted for m in fresh.get("messages") or [])
-
-
-def _already_done(kind: str, error: str) -> bool:
-    """DS refuses to add a label twice ("Ce label est déjà associé au dossier"),
-    to move a dossier to its own groupe ("Le dossier est déjà avec le grope
-    instructeur…", sic) or to remove an absent label ("Ce label n’est pas
-    associé au dossier"): after a crash, that means the goal is reached.
-    Wording read from DS's app/graphql/mutations/*.rb."""
-    if any(marker in error for marker in ALREADY_DONE_MARKERS):
-        return True
-    return kind == "label_remove" and "pas associé" in error
 
 
 def _describe(intent: Intent) -> str:

@@ -1,18 +1,17 @@
-"""Writes a DS dossier and its evaluation (mapped records, routing, findings)
-to the local SQL model. Upserts are keyed by the dossier number, so a page
-written twice leaves the database as it was after the first time.
+"""Writes a DS dossier and the rows the domain computed for it (mapped
+records, routing, findings) to the local SQL model. Upserts are keyed by the
+dossier number, so a page written twice leaves the database as it was after
+the first time.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import models
-from core.clock import parse_ds_datetime
-from mappings.pipeline import Evaluation
+from connector.datetimes import parse_ds_datetime
 
 # DS traitement events → the state the dossier is in after them (NOTES §9).
 EVENT_STATES = {
@@ -45,7 +44,7 @@ def save_dossier(
     dossier: models.Dossier | None,
     raw: dict,
     demarche_number: int,
-    evaluation: Evaluation,
+    rows: models.DossierRows,
     now: datetime,
     known_history: set[tuple[str, datetime]] | None = None,
 ) -> models.Dossier:
@@ -56,18 +55,17 @@ def save_dossier(
         dossier = models.Dossier(number=raw["number"])
         session.add(dossier)
     previous_state = None if created else dossier.state
-    _set_dossier_columns(dossier, raw, demarche_number, evaluation, now)
-    _replace_children(session, dossier, evaluation, created)
+    _set_dossier_columns(dossier, raw, demarche_number, rows, now)
+    _replace_children(session, dossier, rows, created)
     if known_history is None:
         known_history = recorded_history(session, [dossier.number]).get(dossier.number, set())
     _record_history(session, dossier, raw, previous_state, now, known_history)
     return dossier
 
 
-def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: int, evaluation: Evaluation, now: datetime):
+def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: int, rows: models.DossierRows, now: datetime):
     groupe = raw.get("groupeInstructeur") or {}
     revision = ((raw.get("demarche") or {}).get("revision") or {}).get("id")
-    routing = evaluation.routing
     dossier.ds_id = raw["id"]
     dossier.demarche_number = demarche_number
     dossier.state = raw["state"]
@@ -84,70 +82,29 @@ def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: in
     # Seen again in `dossiers`: a trashed dossier has been restored.
     dossier.hidden_at = None
     dossier.hidden_reason = None
-    dossier.apt_start = evaluation.mapped.agent.apt_start
-    dossier.apt_end = evaluation.mapped.agent.apt_end
-    dossier.departement = routing.departement
-    dossier.departement_source = routing.departement_source
-    dossier.employer_departement = routing.employer_departement
-    dossier.service = routing.service
-    dossier.target_groupe_label = routing.groupe_label
-    dossier.routing_reason = routing.reason
-    dossier.out_of_scope = routing.out_of_scope
-    dossier.completeness_status = evaluation.status
-    if evaluation.status == "complet" and dossier.completed_at is None:
+    for column, value in rows.dossier.items():
+        setattr(dossier, column, value)
+    if rows.complete and dossier.completed_at is None:
         # The moment the applicant's content became complete, not the moment we
         # looked: a first sync of old dossiers must not make them "complete today".
         dossier.completed_at = parse_ds_datetime(raw.get("dateDerniereModificationChamps")) or dossier.date_depot or now
-    dossier.rules_revision = evaluation.rules_revision
     dossier.checked_at = now
     dossier.raw = raw
     dossier.synced_at = now
 
 
-def _replace_children(session: Session, dossier: models.Dossier, evaluation: Evaluation, created: bool):
-    mapped = evaluation.mapped
+def _replace_children(session: Session, dossier: models.Dossier, rows: models.DossierRows, created: bool):
     number = dossier.number
     if not created:
         for table in (models.DocumentFile, models.MappingIssue, models.Finding):
             session.execute(delete(table).where(table.dossier_number == number))
         session.expire(dossier, ["documents", "mapping_issues", "findings"])
-    student = asdict(mapped.student)
-    employer = asdict(mapped.employer)
-    contract = asdict(mapped.contract)
-    contract["contract_type"] = mapped.contract.contract_type.value if mapped.contract.contract_type else None
-    contract["hours_unit"] = mapped.contract.hours_unit.value if mapped.contract.hours_unit else None
-    contract["annual_hours"] = evaluation.annual_hours
-    contract["hours_cap"] = evaluation.hours_cap
-    _assign(dossier, "student", models.Student, student)
-    _assign(dossier, "employer", models.Employer, employer)
-    _assign(dossier, "contract", models.Contract, contract)
-    session.add_all(
-        models.DocumentFile(
-            dossier_number=number,
-            document_key=document.key,
-            filename=file.filename,
-            content_type=file.content_type,
-            byte_size=file.byte_size,
-            checksum=file.checksum,
-        )
-        for document in mapped.documents.values()
-        for file in document.files
-    )
-    session.add_all(
-        models.MappingIssue(dossier_number=number, field=issue.field, code=issue.code, message=issue.message)
-        for issue in mapped.issues
-    )
-    session.add_all(
-        models.Finding(
-            dossier_number=number,
-            code=finding.code,
-            severity=finding.severity,
-            field=finding.field,
-            message=finding.message,
-            rules_revision=evaluation.rules_revision,
-        )
-        for finding in evaluation.findings
-    )
+    _assign(dossier, "student", models.Student, rows.student)
+    _assign(dossier, "employer", models.Employer, rows.employer)
+    _assign(dossier, "contract", models.Contract, rows.contract)
+    session.add_all(models.DocumentFile(dossier_number=number, **values) for values in rows.documents)
+    session.add_all(models.MappingIssue(dossier_number=number, **values) for values in rows.issues)
+    session.add_all(models.Finding(dossier_number=number, **values) for values in rows.findings)
 
 
 def _assign(dossier: models.Dossier, attribute: str, model, values: dict) -> None:

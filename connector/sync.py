@@ -24,8 +24,8 @@ from connector import store
 from core import models
 from connector.client import DSClient
 from connector.pagination import Page, iter_pages, prefetched
-from core.clock import format_ds_datetime, parse_ds_datetime, utcnow
-from mappings.pipeline import Evaluation
+from connector.datetimes import format_ds_datetime, parse_ds_datetime
+from core.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class SyncSummary:
         return [self.line()] + ([self.push_line] if self.push_line else [])
 
 
-Evaluate = Callable[[dict], Evaluation]
+# The domain's rows for one raw dossier (mappings.pipeline.Evaluator.rows).
+Evaluate = Callable[[dict], models.DossierRows]
 Progress = Callable[[SyncSummary], None]
 
 
@@ -224,9 +225,9 @@ class Syncer:
                 if dedupe and dossier is not None and store.is_unchanged(dossier, node):
                     summary.unchanged += 1
                     continue
-                evaluation = self._evaluate(node)
+                rows = self.evaluate(node)
                 known = history.get(node["number"], set())
-                store.save_dossier(session, dossier, node, demarche_number, evaluation, now, known_history=known)
+                store.save_dossier(session, dossier, node, demarche_number, rows, now, known_history=known)
                 written.append(node["number"])
                 if dossier is None:
                     summary.created += 1
@@ -236,14 +237,6 @@ class Syncer:
         if self.after_page and written:
             self.after_page(session, written)
         summary.dossier_numbers.extend(written)
-
-    def _evaluate(self, node: dict) -> Evaluation:
-        try:
-            return self.evaluate(node)
-        except Exception as error:  # noqa: BLE001 — one bad dossier must not stop the sync
-            # The type only: the message could quote personal data.
-            log.error("dossier %s: evaluation failed (%s); stored with an issue", node.get("number"), type(error).__name__)
-            return Evaluation.failed(node, type(error).__name__)
 
     # -- deletions -----------------------------------------------------------
 

@@ -6,6 +6,7 @@ and pendingDeletedDossiers give back, and it is stable.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -55,6 +56,24 @@ class UTCDateTime(TypeDecorator):
 
 # A decision was taken: DS sends no more corrections, only new requests.
 DECIDED_STATES = frozenset({"accepte", "refuse", "sans_suite"})
+
+
+@dataclass(frozen=True)
+class DossierRows:
+    """What the domain computed for one dossier, as column values of its tables.
+
+    The APT rules (mappings.pipeline) produce it; the DS adapter
+    (connector.store) writes it, without knowing what the values mean.
+    """
+
+    dossier: dict  # APT columns of `dossiers`: routing, completeness, agents' APT dates
+    complete: bool  # complete by the rules now (sets `completed_at` the first time)
+    student: dict
+    employer: dict
+    contract: dict
+    documents: list[dict] = field(default_factory=list)  # `document_files` rows
+    issues: list[dict] = field(default_factory=list)  # `mapping_issues` rows
+    findings: list[dict] = field(default_factory=list)  # `findings` rows
 
 
 class Base(DeclarativeBase):

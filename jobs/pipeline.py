@@ -17,7 +17,7 @@ from core.settings import Settings
 from jobs.runtime import make_client, open_database
 from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
-from mappings.routing import load_routing_table
+from mappings.target import target_for
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def run_sync(
             syncer = Syncer(
                 client=client,
                 sessions=sessions,
-                evaluate=Evaluator.default(settings.sync.routing_key),
+                evaluate=Evaluator.default(settings.sync.routing_key).rows,
                 page_size=settings.ds.page_size,
                 rescan_every=timedelta(hours=settings.sync.rescan_every_hours),
                 rescan_overlap=timedelta(minutes=settings.sync.rescan_overlap_minutes),
@@ -73,10 +73,6 @@ def validity_refresher(settings: Settings):
     return lambda session, numbers: refresh_validity(session, numbers, paris_today(), pepper=pepper, keep_days=keep_days)
 
 
-def departement_names() -> dict[str, str]:
-    return {code: info.name for code, info in load_routing_table().departements.items()}
-
-
 def run_push(
     settings: Settings,
     *,
@@ -97,8 +93,8 @@ def run_push(
             client=client,
             sessions=sessions,
             procedure=default_procedure(),
+            target_for=target_for,
             instructeur_id=settings.ds.instructeur_id,
-            departement_names=departement_names(),
             dry_run=dry_run,
             pass_complete_to_instruction=pass_to_instruction,
             disable_notification=disable_notification,

@@ -3,14 +3,18 @@ mapped records, routing and completeness. Pure: no database, no network.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
+from core.models import DossierRows
 from mappings import checks, routing
 from mappings.dossier import map_dossier
 from mappings.normalize import annual_hours
 from mappings.procedure import Procedure, default_procedure
 from mappings.records import MappedDossier, MappingIssue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,7 @@ class Evaluation:
     mapped: MappedDossier
     routing: routing.Routing
     findings: list[checks.Finding] = field(default_factory=list)
-    status: str = "a_verifier"
+    status: str = checks.A_VERIFIER
     rules_revision: str = ""
     annual_hours: Decimal | None = None
     hours_cap: Decimal | None = None
@@ -28,7 +32,47 @@ class Evaluation:
         """What is stored when evaluating a dossier raised: an agent looks at it."""
         mapped = MappedDossier(number=raw.get("number", 0))
         mapped.issues.append(MappingIssue("dossier", "internal_error", f"Lecture automatique impossible ({reason}) : à vérifier par un agent."))
-        return cls(mapped=mapped, routing=routing.Routing.unrouted("Lecture automatique impossible."), status="a_verifier")
+        return cls(mapped=mapped, routing=routing.Routing.unrouted("Lecture automatique impossible."), status=checks.A_VERIFIER)
+
+    def rows(self) -> DossierRows:
+        """The evaluation as column values of the local tables."""
+        mapped, route = self.mapped, self.routing
+        contract = asdict(mapped.contract)
+        contract["contract_type"] = mapped.contract.contract_type.value if mapped.contract.contract_type else None
+        contract["hours_unit"] = mapped.contract.hours_unit.value if mapped.contract.hours_unit else None
+        contract["annual_hours"] = self.annual_hours
+        contract["hours_cap"] = self.hours_cap
+        return DossierRows(
+            dossier={
+                "apt_start": mapped.agent.apt_start,
+                "apt_end": mapped.agent.apt_end,
+                "departement": route.departement,
+                "departement_source": route.departement_source,
+                "employer_departement": route.employer_departement,
+                "service": route.service,
+                "target_groupe_label": route.groupe_label,
+                "routing_reason": route.reason,
+                "out_of_scope": route.out_of_scope,
+                "completeness_status": self.status,
+                "rules_revision": self.rules_revision,
+            },
+            complete=self.status == checks.COMPLET,
+            student=asdict(mapped.student),
+            employer=asdict(mapped.employer),
+            contract=contract,
+            documents=[
+                {"document_key": document.key, "filename": file.filename, "content_type": file.content_type,
+                 "byte_size": file.byte_size, "checksum": file.checksum}
+                for document in mapped.documents.values()
+                for file in document.files
+            ],
+            issues=[{"field": issue.field, "code": issue.code, "message": issue.message} for issue in mapped.issues],
+            findings=[
+                {"code": f.code, "severity": f.severity, "field": f.field, "message": f.message,
+                 "rules_revision": self.rules_revision}
+                for f in self.findings
+            ],
+        )
 
 
 @dataclass
@@ -42,7 +86,7 @@ class Evaluator:
     def default(cls, routing_key: str = "permit") -> "Evaluator":
         return cls(default_procedure(), routing.load_routing_table(), checks.load_rules(), routing_key)
 
-    def __call__(self, raw: dict) -> Evaluation:
+    def evaluate(self, raw: dict) -> Evaluation:
         mapped = map_dossier(raw, self.procedure)
         route = routing.route(mapped, self.routing_table, key=self.routing_key)
         findings = checks.check_dossier(mapped, self.rules)
@@ -55,3 +99,12 @@ class Evaluator:
             annual_hours=annual_hours(mapped.contract),
             hours_cap=checks.hours_cap(mapped, self.rules),
         )
+
+    def rows(self, raw: dict) -> DossierRows:
+        """The rows to store for a dossier; never raises, so one bad dossier cannot stop a sync."""
+        try:
+            return self.evaluate(raw).rows()
+        except Exception as error:  # noqa: BLE001 — stored with an issue, for an agent to look at
+            # The type only: the message could quote personal data.
+            log.error("dossier %s: evaluation failed (%s); stored with an issue", raw.get("number"), type(error).__name__)
+            return Evaluation.failed(raw, type(error).__name__).rows()

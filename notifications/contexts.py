@@ -12,7 +12,7 @@ from core.clock import PARIS
 
 from notifications.apt_dates import PROBLEM_LABELS
 from notifications.events import Occurrence
-from notifications.facts import DossierFacts
+from core.snapshot import DossierSnapshot
 
 STATE_LABELS = {
     "en_construction": "en construction",
@@ -123,7 +123,7 @@ CONTEXT_TYPES: dict[str, type] = {
 }
 
 
-def student_display_name(facts: DossierFacts) -> str:
+def student_display_name(facts: DossierSnapshot) -> str:
     name = " ".join(part.strip() for part in (facts.student_first_name, facts.student_last_name) if part and part.strip())
     return name or "l'étudiant"
 
@@ -142,7 +142,7 @@ def new_request_url(base_url: str) -> str:
     return f"{base_url}/commencer/{default_procedure().path}"
 
 
-def dossier_context(facts: DossierFacts, occurrence: Occurrence, role: str, base_url: str) -> DossierMessage:
+def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str) -> DossierMessage:
     common = dict(
         role=role,
         dossier_number=facts.number,

@@ -26,7 +26,7 @@ from notifications.contexts import (
     agent_dossier_url,
     french_date,
 )
-from notifications.facts import DossierFacts, iter_facts
+from core.snapshot import DossierSnapshot, iter_snapshots
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
@@ -41,18 +41,18 @@ NO_SERVICE = "(service non déterminé)"
 
 @dataclass(frozen=True)
 class Waiting:
-    facts: DossierFacts
+    facts: DossierSnapshot
     since: datetime
     days: int
 
 
-def waiting_since(facts: DossierFacts) -> datetime | None:
+def waiting_since(facts: DossierSnapshot) -> datetime | None:
     """When the dossier entered its current state (the last passage)."""
     fallback = {"en_construction": facts.date_depot}.get(facts.state)
     return facts.last_entered(facts.state) or fallback
 
 
-def waiting_too_long(facts_list: Iterable[DossierFacts], now: datetime, thresholds: Mapping[str, int]) -> list[Waiting]:
+def waiting_too_long(facts_list: Iterable[DossierSnapshot], now: datetime, thresholds: Mapping[str, int]) -> list[Waiting]:
     """Dossiers beyond the threshold of their state, oldest first."""
     out = []
     for facts in facts_list:
@@ -65,13 +65,13 @@ def waiting_too_long(facts_list: Iterable[DossierFacts], now: datetime, threshol
     return sorted(out, key=lambda waiting: (waiting.since, waiting.facts.number))
 
 
-def decision_time(facts: DossierFacts) -> datetime | None:
+def decision_time(facts: DossierSnapshot) -> datetime | None:
     if not facts.is_decided:
         return None
     return facts.last_entered(facts.state) or facts.date_traitement
 
 
-def alert_reasons(facts: DossierFacts, now: datetime, alert_days: int) -> list[str]:
+def alert_reasons(facts: DossierSnapshot, now: datetime, alert_days: int) -> list[str]:
     """French reasons an agent must look at the dossier; empty when none."""
     decided = decision_time(facts)
     if decided is None or decided < now - timedelta(days=alert_days):
@@ -88,7 +88,7 @@ def alert_reasons(facts: DossierFacts, now: datetime, alert_days: int) -> list[s
 
 
 def digest_contexts(
-    facts_list: Iterable[DossierFacts], now: datetime, settings: Settings
+    facts_list: Iterable[DossierSnapshot], now: datetime, settings: Settings
 ) -> dict[str, DigestContext]:
     """One context per service that has something to show."""
     facts_list = list(facts_list)
@@ -151,7 +151,7 @@ class DigestReport:
 
 
 def plan_digests(session: Session, now: datetime, settings: Settings) -> dict[str, DigestContext]:
-    return digest_contexts(iter_facts(session), now, settings)
+    return digest_contexts(iter_snapshots(session), now, settings)
 
 
 def run_digest(

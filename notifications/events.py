@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from notifications.apt_dates import apt_date_problems
-from notifications.facts import DossierFacts
+from core.snapshot import DossierSnapshot
 
 ROLES = ("applicant", "employer")
 
@@ -43,7 +43,7 @@ def _short_hash(parts: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:12]
 
 
-def _depot(facts: DossierFacts) -> Occurrence | None:
+def _depot(facts: DossierSnapshot) -> Occurrence | None:
     deposited = facts.first_entered("en_construction") or facts.date_depot
     # Once in instruction, that message says more than "received" would.
     if deposited is None or facts.state != "en_construction":
@@ -51,7 +51,7 @@ def _depot(facts: DossierFacts) -> Occurrence | None:
     return Occurrence("depot", "depot", deposited)
 
 
-def _incomplet(facts: DossierFacts) -> Occurrence | None:
+def _incomplet(facts: DossierSnapshot) -> Occurrence | None:
     # Only while the applicant can still add documents (DS locks the form in instruction).
     if facts.completeness_status != "incomplet" or facts.state != "en_construction":
         return None
@@ -63,7 +63,7 @@ def _incomplet(facts: DossierFacts) -> Occurrence | None:
     return Occurrence("incomplet", f"incomplet#{_short_hash(missing)}", occurred, missing)
 
 
-def _complet(facts: DossierFacts) -> Occurrence | None:
+def _complet(facts: DossierSnapshot) -> Occurrence | None:
     if facts.completeness_status != "complet" or facts.completed_at is None or facts.is_decided:
         return None
     # completed_at is when our checks first saw it complete; the applicant's last action bounds it.
@@ -71,14 +71,14 @@ def _complet(facts: DossierFacts) -> Occurrence | None:
     return Occurrence("complet", "complet", min(facts.completed_at, activity) if activity else facts.completed_at)
 
 
-def _en_instruction(facts: DossierFacts) -> Occurrence | None:
+def _en_instruction(facts: DossierSnapshot) -> Occurrence | None:
     since = facts.last_entered("en_instruction")
     if facts.state != "en_instruction" or since is None:
         return None
     return Occurrence("en_instruction", "en_instruction", since)
 
 
-def _decision(facts: DossierFacts) -> Occurrence | None:
+def _decision(facts: DossierSnapshot) -> Occurrence | None:
     if not facts.is_decided:
         return None
     decided = facts.last_entered(facts.state) or facts.date_traitement
@@ -87,7 +87,7 @@ def _decision(facts: DossierFacts) -> Occurrence | None:
     return Occurrence(facts.state, facts.state, decided)
 
 
-def _apt_dates_invalid(facts: DossierFacts) -> Occurrence | None:
+def _apt_dates_invalid(facts: DossierSnapshot) -> Occurrence | None:
     decided = _decision(facts)
     if facts.state != "accepte" or decided is None:
         return None
@@ -100,12 +100,12 @@ def _apt_dates_invalid(facts: DossierFacts) -> Occurrence | None:
 EVENT_RULES = (_depot, _incomplet, _complet, _en_instruction, _decision, _apt_dates_invalid)
 
 
-def occurrences(facts: DossierFacts) -> list[Occurrence]:
+def occurrences(facts: DossierSnapshot) -> list[Occurrence]:
     """Events that apply to the dossier now, whatever their age."""
     return [occurrence for rule in EVENT_RULES if (occurrence := rule(facts)) is not None]
 
 
-def recipient_address(facts: DossierFacts, role: str) -> str | None:
+def recipient_address(facts: DossierSnapshot, role: str) -> str | None:
     if role == "applicant":
         return facts.usager_email or None
     employer = facts.employer_email or None
@@ -116,7 +116,7 @@ def recipient_address(facts: DossierFacts, role: str) -> str | None:
 
 
 def due_notifications(
-    facts: DossierFacts, now: datetime, recent_days: int, enabled_messages: frozenset[str]
+    facts: DossierSnapshot, now: datetime, recent_days: int, enabled_messages: frozenset[str]
 ) -> list[DueNotification]:
     since = now - timedelta(days=recent_days)
     due = []

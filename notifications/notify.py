@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import transaction
 from notifications.contexts import dossier_context
 from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
-from notifications.facts import iter_facts
+from core.snapshot import iter_snapshots
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
@@ -34,7 +34,7 @@ class NotifyReport:
 def plan(session: Session, now: datetime, settings: Settings) -> list[DueNotification]:
     enabled = parse_message_switches(settings.notify.templates)
     due = []
-    for facts in iter_facts(session):
+    for facts in iter_snapshots(session):
         due.extend(due_notifications(facts, now, settings.notify.recent_days, enabled))
     return due
 
@@ -56,7 +56,7 @@ def message_id(row: Notification, domain: str = "wif.local") -> str:
 
 def dossier_composer(settings: Settings):
     def compose(session: Session, row: Notification) -> EmailMessage:
-        facts = next(iter_facts(session, [row.dossier_number]), None)
+        facts = next(iter_snapshots(session, [row.dossier_number]), None)
         if facts is None:
             raise Cancel("dossier gone (deleted or trashed)")
         occurrence = next((o for o in occurrences(facts) if o.key == row.event), None)

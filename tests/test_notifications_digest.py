@@ -9,7 +9,7 @@ import pytest
 
 from core.db import transaction
 from notifications.digest import alert_reasons, digest_contexts, run_digest, service_emails, waiting_too_long
-from notifications.facts import iter_facts
+from core.snapshot import iter_snapshots
 from mail.mailer import FolderMailer
 from core.settings import DSSettings, NotifySettings, Settings
 from notifications_factories import NOW, add_dossier, days_ago
@@ -43,7 +43,7 @@ def seeded(sessions):
 
 def all_facts(sessions):
     with sessions() as session:
-        return list(iter_facts(session))
+        return list(iter_snapshots(session))
 
 
 def test_waiting_beyond_threshold_oldest_first(seeded):

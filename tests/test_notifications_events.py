@@ -8,7 +8,7 @@ import pytest
 from core.settings import ConfigError
 from notifications.apt_dates import add_months, apt_date_problems
 from notifications.events import due_notifications, occurrences
-from notifications.facts import facts_of
+from core.snapshot import snapshot_of
 from core.settings import load_settings
 from notifications.messages import ALL_MESSAGES, DEFAULT_MESSAGES, parse_message_switches
 from notifications_factories import NOW, add_dossier, days_ago
@@ -20,7 +20,7 @@ class _NoSession:
 
 
 def facts(number=1, **kwargs):
-    return facts_of(add_dossier(_NoSession(), number, **kwargs))
+    return snapshot_of(add_dossier(_NoSession(), number, **kwargs))
 
 
 def due(f, recent_days=3, enabled=ALL_MESSAGES):

@@ -15,7 +15,7 @@ from notifications.contexts import (
     dossier_context,
 )
 from notifications.events import occurrences
-from notifications.facts import facts_of
+from core.snapshot import snapshot_of
 from notifications.render import TEMPLATES_DIR, environment, render
 from notifications_factories import add_dossier, days_ago
 
@@ -42,7 +42,7 @@ def facts_for(template: str, name: str):
         "apt_dates_invalid": dict(state="accepte", history=history + [("accepte", days_ago(1))],
                                   apt_start=date(2026, 4, 1), apt_end=date(2027, 6, 1), permit_expiry=date(2026, 12, 31)),
     }[template]
-    return facts_of(add_dossier(_NoSession(), 4242, **base, **kwargs))
+    return snapshot_of(add_dossier(_NoSession(), 4242, **base, **kwargs))
 
 
 DOSSIER_TEMPLATES = [name for name in CONTEXT_TYPES if name != "digest"]

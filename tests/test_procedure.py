@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from core.settings import DSSettings, Settings
-from connector.prefill import MAX_URL_LENGTH, PrefillError, prefill_link
+from mappings.prefill import MAX_URL_LENGTH, PrefillError, prefill_link
 from jobs.verbs.procedure import fetch_report
 from jobs.cli import main
 from mappings.dossier import map_dossier

@@ -5,21 +5,22 @@ import pytest
 from sqlalchemy import select
 
 from core import models
-from connector.push import Pusher, PushStopped, current_state, dossier_view, read_live
-from connector.push_plan import plan, target_for
+from connector.push import Pusher, PushStopped, current_state, read_live
+from connector.push_plan import plan
+from core.snapshot import snapshot_of
+from mappings.target import target_for
 from mappings.procedure import default_procedure
-from mappings.routing import load_routing_table
 from sandbox.champs import StoredFile
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from tests.sync_helpers import make_syncer
 
 PROCEDURE = default_procedure()
 MANAGED = frozenset(label.key for label in PROCEDURE.labels)
-NAMES = {code: info.name for code, info in load_routing_table().departements.items()}
 
 
 def make_pusher(client, sessions, **kwargs):
-    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, instructeur_id=CONNECTOR_INSTRUCTEUR_ID, departement_names=NAMES, **kwargs)
+    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, target_for=target_for,
+                  instructeur_id=CONNECTOR_INSTRUCTEUR_ID, **kwargs)
 
 
 def mutations(server, since=0):
@@ -32,7 +33,7 @@ def remaining_differences(client, sessions):
     differences = {}
     with sessions() as session:
         for dossier in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None), models.Dossier.deleted_at.is_(None))):
-            intents = plan(target_for(dossier_view(dossier, NAMES)), current_state(dossier, [], PROCEDURE, live), MANAGED)
+            intents = plan(target_for(snapshot_of(dossier)), current_state(dossier, [], live), MANAGED)
             intents = [i for i in intents if i.kind != "message"]
             if intents:
                 differences[dossier.number] = [i.kind for i in intents]

@@ -35,7 +35,7 @@ def test_every_dossier_gets_the_status_of_its_intent():
             for node in page["nodes"]:
                 seen += 1
                 intent = store.intent(node["number"])
-                status = evaluate(node).status
+                status = evaluate.evaluate(node).status
                 if status != EXPECTED_STATUS[intent]:
                     wrong[(intent, status)] += 1
             if not page["pageInfo"]["hasNextPage"]:

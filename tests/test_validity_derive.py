@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 
 from validity.derive import (
-    DossierFacts,
     apt_period,
     birth_date_hash,
     derive_record,
@@ -15,18 +14,19 @@ from validity.derive import (
     twelve_months_end,
 )
 from core.models import ValidityState
+from tests.snapshots import make_snapshot
 
 PEPPER = b"test-pepper-" + b"x" * 40
 BIRTH = date(2001, 3, 21)
 
 
-def facts(**overrides) -> DossierFacts:
+def facts(**overrides):
     values = dict(
         number=4242,
         state="accepte",
         removed=False,
-        first_name="Karima",
-        last_name="Benali",
+        student_first_name="Karima",
+        student_last_name="Benali",
         birth_date=BIRTH,
         siret="73282932000074",
         contract_start=date(2026, 2, 1),
@@ -34,12 +34,12 @@ def facts(**overrides) -> DossierFacts:
         permit_expiry=date(2026, 10, 15),
     )
     values.update(overrides)
-    return DossierFacts(**values)
+    return make_snapshot(**values)
 
 
 class TestPeriod:
     def test_agents_annotations_win_over_the_contract(self):
-        period = apt_period(facts(annotated_start=date(2026, 2, 10), annotated_end=date(2026, 6, 30)))
+        period = apt_period(facts(apt_start=date(2026, 2, 10), apt_end=date(2026, 6, 30)))
         assert (period.start, period.end) == (date(2026, 2, 10), date(2026, 6, 30))
 
     def test_defaults_to_the_contract_period(self):
@@ -58,14 +58,14 @@ class TestPeriod:
         assert period.end == date(2027, 1, 31)
 
     def test_annotated_start_with_contract_end(self):
-        period = apt_period(facts(annotated_start=date(2026, 3, 1)))
+        period = apt_period(facts(apt_start=date(2026, 3, 1)))
         assert (period.start, period.end) == (date(2026, 3, 1), date(2026, 7, 31))
 
     def test_no_start_means_no_period(self):
         assert apt_period(facts(contract_start=None)) is None
 
     def test_end_before_start_means_no_period(self):
-        assert apt_period(facts(annotated_end=date(2026, 1, 1))) is None
+        assert apt_period(facts(apt_end=date(2026, 1, 1))) is None
 
     @pytest.mark.parametrize(
         "start, end",

@@ -12,28 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.models import ValidityState
+from core.snapshot import DossierSnapshot
 
 ACCEPTED = "accepte"
 MASK = "***"
 VISIBLE_LETTERS = 2
-
-
-@dataclass(frozen=True)
-class DossierFacts:
-    """What the derivation needs from a local dossier (plain values only)."""
-
-    number: int
-    state: str
-    removed: bool  # permanently deleted on DS or put in the trash by an agent
-    first_name: str | None = None
-    last_name: str | None = None
-    birth_date: date | None = None
-    siret: str | None = None
-    annotated_start: date | None = None  # agents' private annotations
-    annotated_end: date | None = None
-    contract_start: date | None = None
-    contract_end: date | None = None
-    permit_expiry: date | None = None
 
 
 @dataclass(frozen=True)
@@ -62,16 +45,16 @@ def twelve_months_end(start: date) -> date:
     return anniversary - timedelta(days=1)
 
 
-def apt_period(facts: DossierFacts) -> Period | None:
+def apt_period(facts: DossierSnapshot) -> Period | None:
     """The APT period: the agents' annotations win; otherwise the contract
     period, ending no later than the residence permit and 12 months.
 
     None when no start can be found: such a record cannot be published.
     """
-    start = facts.annotated_start or facts.contract_start
+    start = facts.apt_start or facts.contract_start
     if start is None:
         return None
-    end = facts.annotated_end
+    end = facts.apt_end
     if end is None:
         # A CDI has no contract end: the permit or the 12-month cap bounds it.
         candidates = [d for d in (facts.contract_end, facts.permit_expiry) if d is not None]
@@ -111,7 +94,7 @@ def state_on(period: Period, today: date) -> ValidityState:
     return ValidityState.EXPIRED if period.end < today else ValidityState.VALID
 
 
-def derive_record(facts: DossierFacts, pepper: bytes, today: date) -> DerivedRecord | None:
+def derive_record(facts: DossierSnapshot, pepper: bytes, today: date) -> DerivedRecord | None:
     """The record to publish for this dossier, or None when nothing may be
     published (not accepted, removed, no birth date, no period): the store
     then withdraws any record it had."""
@@ -123,7 +106,7 @@ def derive_record(facts: DossierFacts, pepper: bytes, today: date) -> DerivedRec
     return DerivedRecord(
         dossier_number=facts.number,
         birth_date_hash=birth_date_hash(pepper, facts.number, facts.birth_date),
-        masked_name=mask_name(facts.first_name, facts.last_name),
+        masked_name=mask_name(facts.student_first_name, facts.student_last_name),
         siret=facts.siret,
         apt_start=period.start,
         apt_end=period.end,

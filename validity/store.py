@@ -11,41 +11,23 @@ from datetime import date, datetime, timezone
 from typing import Iterable
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from core.models import Dossier
+from core.models import Dossier, ValidityRecord, ValidityState
 from core.settings import ValiditySettings
-from validity.derive import DerivedRecord, DossierFacts, derive_record, past_retention
-from core.models import ValidityRecord, ValidityState
+from core.snapshot import SNAPSHOT_LOADS, snapshot_of
+from validity.derive import DerivedRecord, derive_record, past_retention
 
 logger = logging.getLogger(__name__)
 
 PUBLISHED_FIELDS = ("birth_date_hash", "masked_name", "siret", "apt_start", "apt_end", "state")
 
 
-def facts_from_dossier(dossier: Dossier) -> DossierFacts:
-    student, employer, contract = dossier.student, dossier.employer, dossier.contract
-    return DossierFacts(
-        number=dossier.number,
-        state=dossier.state,
-        removed=dossier.deleted_at is not None or dossier.hidden_at is not None,
-        first_name=student.first_name if student else None,
-        last_name=student.last_name if student else None,
-        birth_date=student.birth_date if student else None,
-        siret=employer.siret if employer else None,
-        annotated_start=dossier.apt_start,
-        annotated_end=dossier.apt_end,
-        contract_start=contract.start if contract else None,
-        contract_end=contract.end if contract else None,
-        permit_expiry=student.permit_expiry if student else None,
-    )
-
-
 def _load_dossiers(session: Session, numbers: list[int]) -> dict[int, Dossier]:
     query = (
         select(Dossier)
         .where(Dossier.number.in_(numbers))
-        .options(selectinload(Dossier.student), selectinload(Dossier.employer), selectinload(Dossier.contract))
+        .options(*SNAPSHOT_LOADS)
     )
     return {dossier.number: dossier for dossier in session.scalars(query)}
 
@@ -102,7 +84,7 @@ def refresh_validity(
     counts = {"created": 0, "updated": 0, "withdrawn": 0}
     for number in numbers:
         dossier = dossiers.get(number)
-        derived = derive_record(facts_from_dossier(dossier), pepper, today) if dossier else None
+        derived = derive_record(snapshot_of(dossier), pepper, today) if dossier else None
         record = records.get(number)
         if derived is None:
             counts["withdrawn"] += _withdraw(record, now)

@@ -10,7 +10,7 @@ from connector.client import DSClient
 from core.settings import Settings
 from connector.drift import DriftReport, compare
 from connector.errors import DSError
-from connector.prefill import PrefillError, prefill_link
+from mappings.prefill import PrefillError, prefill_link
 from jobs.runtime import ds_endpoint, make_client
 from mappings.procedure import Procedure, default_procedure
 from mappings.routing import RoutingTable, expected_groupes, load_routing_table

@@ -1,0 +1,18 @@
+"""DS date-times on the wire: ISO 8601 with an offset; the model keeps aware UTC."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def parse_ds_datetime(value: str | None) -> datetime | None:
+    """DS sends ISO 8601 with an offset; the model stores aware UTC."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_ds_datetime(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,131 @@
+"""What the connector wants an agent to see on DS for one dossier: its
+groupe instructeur, private annotations, label and message to the applicant.
+Pure functions of the stored dossier: no database, no network.
+
+The values are functions of the dossier's content only (never of the time of
+the run), so that re-evaluating a dossier after our own mutation bumped its
+`dateDerniereModification` plans nothing new. `connector.push_plan` diffs
+this target with what DS shows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+from core.clock import PARIS
+from core.models import DECIDED_STATES
+from core.snapshot import DossierSnapshot, FindingFact
+from mappings.routing import load_routing_table
+
+DOCUMENT_CODES = frozenset({"missing_document", "too_many_files", "file_type_not_allowed", "file_too_large", "empty_file"})
+OUTDATED_CODES = frozenset({"permit_expired_at_start"})
+STATUS_OPTION = {"complet": "complet", "incomplet": "incomplet", "a_verifier": "à vérifier", "hors_perimetre": "à vérifier"}
+NONE_TEXT = "Aucune"
+
+
+@dataclass(frozen=True)
+class Message:
+    codes: tuple[str, ...]  # finding identities the message covers
+    body: str
+    correction: str | None  # incomplete | incorrect | outdated, or None
+
+
+@dataclass(frozen=True)
+class Target:
+    annotations: dict[str, str]
+    label_keys: frozenset[str]
+    groupe_label: str | None
+    message: Message | None
+
+
+@cache
+def _departement_names() -> dict[str, str]:
+    return {code: info.name for code, info in load_routing_table().departements.items()}
+
+
+def _hours_text(annual: Decimal | None, cap: Decimal | None) -> str:
+    if annual is None:
+        return "Non calculable (heures ou dates manquantes)"
+    if cap is None:
+        return f"{annual:.0f} h sur 12 mois (pas de plafond pour ce contrat)"
+    return f"{annual:.0f} h sur 12 mois / plafond {cap:.0f} h"
+
+
+def _lines(messages) -> str:
+    lines = [f"- {m}" for m in messages]
+    return "\n".join(lines) if lines else NONE_TEXT
+
+
+def _version_text(view: DossierSnapshot) -> str:
+    changed = view.champs_modified_at or view.date_depot
+    version = changed.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if changed else "inconnue"
+    return f"Règles {view.rules_revision or '?'} appliquées au dossier dans sa version du {version}"
+
+
+def finding_identity(finding: FindingFact) -> str:
+    return f"{finding.code}:{finding.field or ''}"
+
+
+def applicant_findings(view: DossierSnapshot) -> list[FindingFact]:
+    """What the applicant can fix: blocking findings, except scope questions left to agents."""
+    return [f for f in view.findings if f.severity == "blocking" and not f.code.startswith("out_of_scope")]
+
+
+def _message(view: DossierSnapshot) -> Message | None:
+    findings = applicant_findings(view)
+    if not findings or view.state in DECIDED_STATES:
+        return None
+    codes = {f.code for f in findings}
+    if codes & DOCUMENT_CODES:
+        correction = "incomplete"
+    elif codes & OUTDATED_CODES:
+        correction = "outdated"
+    else:
+        correction = "incorrect"
+    body = (
+        "Bonjour,\n\n"
+        f"Votre demande d'autorisation provisoire de travail (dossier n° {view.number}) ne peut pas encore être instruite :\n"
+        f"{_lines(f.message for f in findings)}\n\n"
+        "Merci de compléter ou de corriger votre dossier. Dès qu'il sera complet, le service l'instruira.\n\n"
+        "Ce message est envoyé automatiquement par Work in France."
+    )
+    return Message(tuple(sorted(finding_identity(f) for f in findings)), body, correction)
+
+
+def _label_key(view: DossierSnapshot) -> str | None:
+    if view.completeness_status == "hors_perimetre" or view.out_of_scope:
+        return "hors_perimetre"
+    if view.completeness_status == "complet":
+        return "complet"
+    if view.completeness_status == "incomplet" and any(f.code in DOCUMENT_CODES for f in view.findings):
+        return "pieces_manquantes"
+    if view.completeness_status in ("incomplet", "a_verifier"):
+        return "a_verifier"
+    return None
+
+
+def target_for(view: DossierSnapshot) -> Target:
+    documents = [f.message for f in view.findings if f.code in DOCUMENT_CODES]
+    anomalies = [f.message for f in view.findings if f.code not in DOCUMENT_CODES]
+    anomalies += list(view.mapping_issues)
+    if view.routing_reason:
+        anomalies.append(f"Orientation : {view.routing_reason}")
+    name = _departement_names().get(view.departement or "")
+    departement = f"{view.departement} – {name}" if view.departement and name else (view.departement or "Non déterminé")
+    annotations = {
+        "wif_service": view.service or "Aucun service : orientation manuelle",
+        "wif_departement": departement,
+        "wif_statut": STATUS_OPTION.get(view.completeness_status or "", "à vérifier"),
+        "wif_pieces_manquantes": _lines(documents),
+        "wif_anomalies": _lines(anomalies),
+        "wif_heures_annuelles": _hours_text(view.annual_hours, view.hours_cap),
+        "wif_derniere_verification": _version_text(view),
+    }
+    label = _label_key(view)
+    return Target(
+        annotations=annotations,
+        label_keys=frozenset({label} if label else ()),
+        groupe_label=view.target_groupe_label,
+        message=_message(view),
+    )
