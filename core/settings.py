@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 
-SANDBOX_TOKEN = "sandbox-token"
 DEFAULT_DATABASE_URL = "sqlite:///var/wif.db"
 # A shorter secret could be guessed together with the birth date it keys.
 MIN_PEPPER_LENGTH = 32

@@ -18,10 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from graphql import GraphQLError, execute, parse, validate
 
-from core.settings import SANDBOX_TOKEN
 from sandbox.faults import Faults, RequestFaults
 from sandbox.schema import fragment_types, sandbox_schema
-from sandbox.store import Store
+from sandbox.store import SANDBOX_TOKEN, Store
 
 log = logging.getLogger(__name__)
 

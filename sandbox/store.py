@@ -12,7 +12,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from core.settings import SANDBOX_TOKEN
 from mappings.procedure import Procedure, default_procedure
 from sandbox.demarche import (
     CONNECTOR_INSTRUCTEUR_EMAIL,
@@ -26,6 +25,8 @@ from sandbox.demarche import (
 from sandbox.ids import gid
 
 ONE_MICROSECOND = timedelta(microseconds=1)
+# The API token every sandbox accepts (tests add others: read-only, expired, per démarche).
+SANDBOX_TOKEN = "sandbox-token"
 STATES = ("en_construction", "en_instruction", "accepte", "refuse", "sans_suite")
 TERMINAL_STATES = ("accepte", "refuse", "sans_suite")
 DECISION_EVENTS = {"accepte": "accepte", "refuse": "refuse", "sans_suite": "classe_sans_suite"}

@@ -9,7 +9,7 @@ import requests
 
 from sandbox.generator import seeded_store
 from sandbox.server import start_server
-from sandbox.testing import post, run_document
+from tests.sandbox_requests import post, run_document
 
 TODAY = date(2026, 1, 1)
 

@@ -9,7 +9,7 @@ import requests
 
 from sandbox.generator import seeded_store
 from sandbox.server import THROTTLED_BODY, start_server
-from sandbox.testing import run_document
+from tests.sandbox_requests import run_document
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from sandbox.generator import seeded_store
 from sandbox.server import start_server
-from sandbox.testing import run_document
+from tests.sandbox_requests import run_document
 
 pipeline = pytest.importorskip("mappings.pipeline")
 

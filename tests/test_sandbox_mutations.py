@@ -11,7 +11,7 @@ from sandbox.generator import seeded_store
 from sandbox.ids import gid
 from sandbox.mutations import NO_ACCESS, READ_ONLY
 from sandbox.server import start_server
-from sandbox.testing import run_document
+from tests.sandbox_requests import run_document
 
 PROCEDURE = default_procedure()
 

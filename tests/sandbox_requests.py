@@ -4,7 +4,7 @@ from __future__ import annotations
 import requests
 
 from connector import documents
-from core.settings import SANDBOX_TOKEN
+from sandbox.store import SANDBOX_TOKEN
 
 
 def post(url: str, query: str, variables: dict | None = None, operation_name: str | None = None,
