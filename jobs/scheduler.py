@@ -40,12 +40,12 @@ def run_verb(name: str, argv: list[str], settings: Settings) -> str:
     args = parser.parse_args(argv)
     args.command = name
     output = io.StringIO()
-    with contextlib.redirect_stdout(output):
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         code = verb.run(args, settings)
-    summary = " | ".join(line for line in output.getvalue().splitlines() if line.strip()) or f"wif {name} ok"
+    summary = " | ".join(line.strip() for line in output.getvalue().splitlines() if line.strip())
     if code != 0:
-        raise JobFailed(f"wif {name} exited with {code}: {summary}")
-    return summary
+        raise JobFailed(f"wif {name} exited with {code}: {summary or 'no message'}")
+    return summary or f"wif {name} ok"
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
+
 from core.clock import PARIS
 
 from notifications.apt_dates import PROBLEM_LABELS
-from notifications.events import Occurrence
 from core.snapshot import DossierSnapshot
+
+if TYPE_CHECKING:  # events imports this module for the templates' roles
+    from notifications.events import Occurrence
 
 STATE_LABELS = {
     "en_construction": "en construction",
@@ -33,6 +37,12 @@ def french_date(value: date | datetime | None) -> str:
 
 @dataclass(frozen=True)
 class DossierMessage:
+    """A message about one dossier. Each subclass is one template: its name in
+    CONTEXT_TYPES, its `SUBJECT`, its fields (what the template may use), and
+    `ROLES`, who may receive it."""
+
+    ROLES: ClassVar[tuple[str, ...]] = ("applicant", "employer")
+
     role: str  # applicant | employer
     dossier_number: int
     student_name: str
@@ -43,41 +53,46 @@ class DossierMessage:
 
 @dataclass(frozen=True)
 class DepotContext(DossierMessage):
-    pass
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : bien reçue"
 
 
 @dataclass(frozen=True)
 class IncompletContext(DossierMessage):
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : pièces manquantes"
+
     missing_documents: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class CompletContext(DossierMessage):
-    pass
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : dossier complet"
 
 
 @dataclass(frozen=True)
 class EnInstructionContext(DossierMessage):
-    pass
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : en cours d'instruction"
 
 
 @dataclass(frozen=True)
 class AccepteContext(DossierMessage):
-    pass
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : acceptée"
 
 
 @dataclass(frozen=True)
 class RefuseContext(DossierMessage):
-    pass
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : refusée"
 
 
 @dataclass(frozen=True)
 class SansSuiteContext(DossierMessage):
-    pass
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : classée sans suite"
 
 
 @dataclass(frozen=True)
 class AptDatesInvalidContext(DossierMessage):
+    ROLES: ClassVar[tuple[str, ...]] = ("applicant",)
+    SUBJECT: ClassVar[str] = "Autorisation provisoire de travail n° {number} : une nouvelle demande est nécessaire"
+
     problems: tuple[str, ...]
     apt_start: str
     apt_end: str

@@ -13,9 +13,7 @@ from typing import Iterable
 
 from notifications.apt_dates import apt_date_problems
 from core.snapshot import DossierSnapshot
-
-ROLES = ("applicant", "employer")
-
+from notifications.contexts import CONTEXT_TYPES
 
 @dataclass(frozen=True)
 class Occurrence:
@@ -24,7 +22,6 @@ class Occurrence:
     occurred_at: datetime
     missing_documents: tuple[str, ...] = ()
     apt_problems: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ROLES
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,7 @@ def _apt_dates_invalid(facts: DossierSnapshot) -> Occurrence | None:
     problems = apt_date_problems(facts.apt_start, facts.apt_end, facts.permit_expiry)
     if not problems:
         return None
-    return Occurrence("apt_dates_invalid", "apt_dates_invalid", decided.occurred_at, apt_problems=problems, roles=("applicant",))
+    return Occurrence("apt_dates_invalid", "apt_dates_invalid", decided.occurred_at, apt_problems=problems)
 
 
 EVENT_RULES = (_depot, _incomplet, _complet, _en_instruction, _decision, _apt_dates_invalid)
@@ -123,7 +120,7 @@ def due_notifications(
     for occurrence in occurrences(facts):
         if occurrence.occurred_at < since:
             continue
-        for role in occurrence.roles:
+        for role in CONTEXT_TYPES[occurrence.template].ROLES:
             address = recipient_address(facts, role)
             if address and f"{occurrence.template}:{role}" in enabled_messages:
                 due.append(DueNotification(facts.number, occurrence, role, address))

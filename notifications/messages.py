@@ -3,12 +3,13 @@ WIF_NOTIFY_TEMPLATES switches that turn them on and off."""
 from __future__ import annotations
 
 from core.settings import ConfigError
+from notifications.contexts import CONTEXT_TYPES, DossierMessage
 
-# Every message the connector can send, as "<template>:<role>".
+# Every message the connector can send, as "<template>:<role>": each dossier template, to each of its roles.
 ALL_MESSAGES = frozenset(
-    {f"{event}:{role}" for event in ("depot", "incomplet", "complet", "en_instruction", "accepte", "refuse", "sans_suite")
-     for role in ("applicant", "employer")}
-    | {"apt_dates_invalid:applicant"}
+    f"{template}:{role}"
+    for template, context in CONTEXT_TYPES.items() if issubclass(context, DossierMessage)
+    for role in context.ROLES
 )
 # DS itself e-mails the applicant at dépôt, en_instruction and each decision:
 # sending ours too would duplicate them, so they are off unless asked for.

@@ -1,4 +1,4 @@
-"""`wif notify`: plan the due dossier notifications, then deliver the outbox."""
+"""Plan the due dossier notifications, then deliver them through the mail outbox (`wif notify` runs it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,18 +11,6 @@ from notifications.contexts import CONTEXT_TYPES, DigestContext, DossierMessage
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-SUBJECTS = {
-    "depot": "Demande d'autorisation provisoire de travail n° {number} : bien reçue",
-    "incomplet": "Demande d'autorisation provisoire de travail n° {number} : pièces manquantes",
-    "complet": "Demande d'autorisation provisoire de travail n° {number} : dossier complet",
-    "en_instruction": "Demande d'autorisation provisoire de travail n° {number} : en cours d'instruction",
-    "accepte": "Demande d'autorisation provisoire de travail n° {number} : acceptée",
-    "refuse": "Demande d'autorisation provisoire de travail n° {number} : refusée",
-    "sans_suite": "Demande d'autorisation provisoire de travail n° {number} : classée sans suite",
-    "apt_dates_invalid": "Autorisation provisoire de travail n° {number} : une nouvelle demande est nécessaire",
-}
-
-
 @dataclass(frozen=True)
 class RenderedMessage:
     subject: str
@@ -53,7 +41,7 @@ def _subject(template: str, context) -> str:
         count = len(context.waiting) + len(context.alerts)
         return f"Work in France – {context.service} : {count} dossier(s) à traiter"
     assert isinstance(context, DossierMessage)
-    return SUBJECTS[template].format(number=context.dossier_number)
+    return context.SUBJECT.format(number=context.dossier_number)
 
 
 def render(template: str, context) -> RenderedMessage:

@@ -8,6 +8,7 @@ from connector import errors
 from connector.push import PushStopped
 from core.settings import Settings
 from jobs.pipeline import run_sync
+from jobs import runtime
 from jobs.runtime import ds_endpoint
 
 HELP = "Poll DS and update the local copy of every dossier."
@@ -27,7 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rescan", action="store_true", help="force the overlap re-scan now")
     parser.add_argument("--dry-run", action="store_true", help="fetch and evaluate, write nothing")
     parser.add_argument("--no-push", action="store_true", help="do not push results back to DS after the sync")
-    parser.add_argument("--sandbox-dossiers", type=int, default=300, help="size of the embedded sandbox (no DS_API_URL)")
+    parser.add_argument("--sandbox-dossiers", type=int, default=runtime.EMBEDDED_SANDBOX_DOSSIERS,
+                        help="size of the embedded sandbox (no DS_API_URL)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
