@@ -6,8 +6,10 @@ RUN useradd --create-home --uid 10001 wif
 WORKDIR /app
 
 COPY pyproject.toml README.md alembic.ini ./
+COPY core core
 COPY connector connector
 COPY mappings mappings
+COPY mail mail
 COPY notifications notifications
 COPY stats stats
 COPY jobs jobs

@@ -7,6 +7,7 @@ forbidden dependency fails here, not in a newcomer's head.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,13 @@ def test_the_rule_catches_an_import_inside_a_function(tmp_path):
 def test_every_package_of_the_project_has_a_rule():
     on_disk = {p.parent.name for p in ROOT.glob("*/__init__.py")}
     assert on_disk == set(PACKAGES)
+
+
+def test_every_package_is_installed_and_shipped():
+    # No Docker engine runs here: this is what keeps the image honest.
+    import tomllib
+
+    installed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert installed == set(PACKAGES)
+    assert copied == set(PACKAGES)
