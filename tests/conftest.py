@@ -16,6 +16,9 @@ from core.models import Base
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
+# The Playwright browser fixtures (`browser`, `open_page`), one browser per session.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture
 def database_url(tmp_path):

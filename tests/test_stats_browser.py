@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from stats.site import generate
-from tests.browser import browser  # noqa: F401  (fixture)
 from tests.stats_fixtures import insert, synthetic, utc
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -18,27 +17,27 @@ VISIBLE = """(selector) => Array.from(document.querySelectorAll(selector)).filte
 
 
 @pytest.mark.browser
-def test_charts_and_tables_are_visible(browser, sessions, engine, tmp_path):  # noqa: F811
+def test_charts_and_tables_are_visible(open_page, sessions, engine, tmp_path):
     insert(sessions, synthetic(600))
     generate(engine, tmp_path / "site", utc("2026-11-15T12:00"))
     url = (tmp_path / "site" / "index.html").as_uri()
 
-    page = browser.open(url, width=1280, height=900)
-    assert page.evaluate(f"({VISIBLE})('svg.chart')") >= 3
-    assert page.evaluate(f"({VISIBLE})('table')") >= 6
-    assert page.evaluate(f"({VISIBLE})('svg.chart rect')") > 20
+    page = open_page(url, width=1280, height=900)
+    assert page.evaluate(VISIBLE, "svg.chart") >= 3
+    assert page.evaluate(VISIBLE, "table") >= 6
+    assert page.evaluate(VISIBLE, "svg.chart rect") > 20
     assert page.evaluate("document.querySelector('h1').textContent").startswith("Statistiques")
-    page.screenshot(ARTIFACTS / "stats-index.png")
+    page.screenshot(path=ARTIFACTS / "stats-index.png", full_page=True)
 
-    phone = browser.open(url, width=375, height=800)
+    phone = open_page(url, width=375, height=800)
     # Wide tables scroll inside their box: the page itself does not overflow a phone screen.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 376
-    assert phone.evaluate(f"({VISIBLE})('svg.chart')") >= 3
-    phone.screenshot(ARTIFACTS / "stats-index-phone.png")
+    assert phone.evaluate(VISIBLE, "svg.chart") >= 3
+    phone.screenshot(path=ARTIFACTS / "stats-index-phone.png", full_page=True)
 
 
 @pytest.mark.browser
-def test_page_from_the_seeded_sandbox(browser, make_sandbox, ds_client_for, sessions, engine, tmp_path):  # noqa: F811
+def test_page_from_the_seeded_sandbox(open_page, make_sandbox, ds_client_for, sessions, engine, tmp_path):
     import json
 
     import jsonschema
@@ -52,10 +51,10 @@ def test_page_from_the_seeded_sandbox(browser, make_sandbox, ds_client_for, sess
     schema = json.loads((Path(__file__).resolve().parent.parent / "stats" / "stats.schema.json").read_text())
     jsonschema.validate(figures, schema)
 
-    page = browser.open((tmp_path / "site" / "index.html").as_uri(), width=1280, height=900)
-    assert page.evaluate(f"({VISIBLE})('svg.chart')") >= 3
-    assert page.evaluate(f"({VISIBLE})('table')") >= 6
+    page = open_page((tmp_path / "site" / "index.html").as_uri(), width=1280, height=900)
+    assert page.evaluate(VISIBLE, "svg.chart") >= 3
+    assert page.evaluate(VISIBLE, "table") >= 6
     (totals,) = figures["tables"]["totals"]
     assert totals["values"]["deposited"] == len(server.store.visible_dossiers(1))
     assert 0 <= totals["values"]["completion_days_median"] < 60
-    page.screenshot(ARTIFACTS / "stats-index-sandbox.png")
+    page.screenshot(path=ARTIFACTS / "stats-index-sandbox.png", full_page=True)
