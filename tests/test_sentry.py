@@ -8,6 +8,7 @@ import sentry_sdk
 from sentry_sdk.transport import Transport
 
 from core.settings import DSSettings, ObservabilitySettings, Settings
+from jobs import observability
 from jobs.observability import capture_job_failure, cron_checkin, init_sentry, scrub
 from jobs.runner import FAILED, JobRunner, JobSpec
 
@@ -38,7 +39,16 @@ def transport():
                         observability=ObservabilitySettings(sentry_dsn="https://publickey@sentry.example/42", environment="test"))
     assert init_sentry(settings, transport=transport)
     yield transport
-    sentry_sdk.init()  # no DSN: back to a disabled client
+    disable_sentry()
+
+
+def disable_sentry():
+    """Back to a process where init_sentry found no DSN: the SDK's non-recording client.
+
+    (`sentry_sdk.init()` without a DSN would not do: its client still reports itself active.)
+    """
+    sentry_sdk.get_client().close()
+    sentry_sdk.get_global_scope().set_client(None)
 
 
 def test_no_dsn_no_sentry():
@@ -86,11 +96,26 @@ def test_every_scheduled_run_sends_a_check_in(transport, engine, sessions):
     ]
 
 
-def test_cron_checkin_is_silent_without_sentry():
-    sentry_sdk.init()
+def test_cron_checkin_is_silent_without_sentry(monkeypatch):
+    disable_sentry()
+    assert init_sentry(Settings(sentry_dsn="")) is False
+    assert not sentry_sdk.get_client().is_active()
+    sent = []
+    monkeypatch.setattr(observability, "capture_checkin", lambda **kwargs: sent.append(("check-in", kwargs)))
+    monkeypatch.setattr(sentry_sdk, "capture_exception", lambda *args, **kwargs: sent.append(("exception", args)))
+    monkeypatch.setattr(sentry_sdk.client.NonRecordingClient, "capture_event",
+                        lambda self, *args, **kwargs: sent.append(("event", args)))
+
+    runs = []
     with cron_checkin("sync"):
-        pass
+        runs.append("ok")
+    with pytest.raises(RuntimeError, match="the body failed"):
+        with cron_checkin("sync"):
+            runs.append("failing")
+            raise RuntimeError("the body failed")
     capture_job_failure("sync", RuntimeError("nothing is sent"))
+    assert runs == ["ok", "failing"]
+    assert sent == []
 
 
 def test_scrub_is_recursive():
