@@ -8,13 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-import pytest
-
+from mappings import pipeline
 from sandbox.generator import seeded_store
 from sandbox.server import start_server
 from tests.sandbox_requests import run_document
-
-pipeline = pytest.importorskip("mappings.pipeline")
 
 EXPECTED_STATUS = {
     "complete": "complet", "missing_document": "incomplet", "bad_file": "incomplet", "inconsistent_dates": "incomplet",
