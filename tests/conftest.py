@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -20,21 +23,37 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 pytest_plugins = ["tests.browser"]
 
 
-@pytest.fixture
-def database_url(tmp_path):
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """URL of an empty database: a SQLite file in `directory`, or a PostgreSQL schema of its own."""
     if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        yield f"sqlite:///{directory / 'test.db'}"
         return
-    # One PostgreSQL schema per test keeps tests independent, even in parallel.
+    # One PostgreSQL schema per test (or module) keeps tests independent, even in parallel.
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(TEST_DATABASE_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(tmp_path_factory):
+    """Like `database_url`, but one database for all the tests of a module."""
+    with fresh_database(tmp_path_factory.mktemp("module-db")) as url:
+        yield url
 
 
 @pytest.fixture
