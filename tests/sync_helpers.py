@@ -1,11 +1,15 @@
 """Comparing the local copy with the sandbox, for the sync and push tests."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import copy
+import threading
+
+from sqlalchemy import Engine, select, text
 
 from core import models
 from connector.sync import Syncer
 from mappings.pipeline import Evaluator
+from sandbox.store import Store
 
 _EVALUATOR = None
 
@@ -43,3 +47,24 @@ def requests_by_operation(server, since: int = 0) -> dict[str, int]:
     for entry in server.request_log[since:]:
         counts[entry.operation_name] = counts.get(entry.operation_name, 0) + 1
     return counts
+
+
+def copy_store(store: Store) -> Store:
+    """An independent copy of a sandbox store: what a new seed would give, without seeding again."""
+    return copy.deepcopy(store, {id(store.lock): threading.RLock()})
+
+
+def copy_database(source: Engine, target: Engine) -> None:
+    """Copy every row of `source` into the empty tables of `target` (SQLite or PostgreSQL)."""
+    with source.connect() as reading, target.begin() as writing:
+        for table in models.Base.metadata.sorted_tables:
+            rows = [row._asdict() for row in reading.execute(table.select())]
+            if rows:
+                writing.execute(table.insert(), rows)
+            column = table.autoincrement_column
+            if writing.dialect.name == "postgresql" and column is not None:
+                # The copied ids do not move the sequence: the next insert must not reuse one.
+                writing.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
+                    f" coalesce(max({column.name}), 0) + 1, false) FROM {table.name}"
+                ))

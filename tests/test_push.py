@@ -1,18 +1,25 @@
 """Push back to DS, against the sandbox over HTTP: what agents see, exactly once."""
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import sessionmaker
 
 from core import models
+from core.db import make_engine, session_factory
+from connector.client import DSClient
 from connector.push import Pusher, PushStopped, current_state, read_live
 from connector.push_plan import plan
+from connector.ratelimit import RequestBudget
 from core.snapshot import snapshot_of
 from mappings.target import target_for
 from mappings.procedure import default_procedure
 from sandbox.champs import StoredFile
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
-from tests.sync_helpers import make_syncer
+from sandbox.embedded import build_store
+from sandbox.server import SandboxServer, start_server
+from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot
 
 PROCEDURE = default_procedure()
 MANAGED = frozenset(label.key for label in PROCEDURE.labels)
@@ -40,13 +47,49 @@ def remaining_differences(client, sessions):
     return differences
 
 
+@dataclass
+class Seeded:
+    server: SandboxServer
+    client: DSClient
+    engine: Engine
+    sessions: sessionmaker
+
+
+@pytest.fixture(scope="module")
+def seeded(module_database_url):
+    """One sandbox of 120 dossiers, seeded and synced once for the module. No test writes to it:
+    the read-only ones use it through `shared`, the others get a copy of their own through `synced`."""
+    engine = make_engine(module_database_url)
+    models.Base.metadata.create_all(engine)
+    sessions = session_factory(engine)
+    with start_server(build_store(120, 21), rate_limit=1_000_000) as server:
+        client = DSClient(server.url, server.token, budget=RequestBudget(1_000_000, 60), backoff_base=0.01, timeout=10)
+        make_syncer(client, sessions).sync(1)
+        yield Seeded(server, client, engine, sessions)
+        client.close()
+    engine.dispose()
+
+
 @pytest.fixture
-def synced(make_sandbox, ds_client_for, sessions):
-    server = make_sandbox(dossiers=120, seed=21)
+def shared(seeded):
+    """The module's sandbox and database, for a test that only reads; the test fails if it wrote to them."""
+    before = (sandbox_snapshot(seeded.server.store), local_snapshot(seeded.sessions))
+    yield seeded
+    assert seeded.server.store.mutation_log == []
+    assert (sandbox_snapshot(seeded.server.store), local_snapshot(seeded.sessions)) == before
+    with seeded.sessions() as session:
+        assert session.scalars(select(models.PushOutbox)).all() == []
+        assert session.get(models.SyncState, 1).push_checkpoint is None
+
+
+@pytest.fixture
+def synced(seeded, engine, sessions, ds_client_for):
+    """A sandbox and a database of the test's own, as the seed and sync of `seeded` left them (copied, not redone)."""
+    copy_database(seeded.engine, engine)
+    server = start_server(copy_store(seeded.server.store), rate_limit=1_000_000)
     client = ds_client_for(server)
-    syncer = make_syncer(client, sessions)
-    syncer.sync(1)
-    return server, client, syncer
+    yield server, client, make_syncer(client, sessions)
+    server.stop()
 
 
 def test_sync_and_push_leave_ds_as_the_connector_wants_then_nothing_more(synced, sessions):
@@ -191,10 +234,9 @@ def test_an_instructeur_outside_the_groupe_is_detected_before_sending(synced, se
     assert not any("droits" in (e or "") for e in errors)
 
 
-def test_dry_run_sends_nothing(synced, sessions, capsys):
-    server, client, syncer = synced
-    summary = make_pusher(client, sessions, dry_run=True).push(1)
-    assert summary.planned > 0 and server.store.mutation_log == []
+def test_dry_run_sends_nothing(shared, capsys):
+    summary = make_pusher(shared.client, shared.sessions, dry_run=True).push(1)
+    assert summary.planned > 0 and shared.server.store.mutation_log == []
     assert "dossierModifierAnnotations" not in capsys.readouterr().out  # prints intents, not raw mutations
 
 
