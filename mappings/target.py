@@ -16,9 +16,11 @@ from functools import cache
 from core.clock import PARIS
 from core.models import DECIDED_STATES
 from core.snapshot import DossierSnapshot, FindingFact
+from mappings.finding_groups import DOCUMENT_GROUPS, finding_groups, is_document_code
 from mappings.routing import load_routing_table
 
-DOCUMENT_CODES = frozenset({"missing_document", "too_many_files", "file_type_not_allowed", "file_too_large", "empty_file"})
+# The document groups of mappings/finding_groups.csv: what the annotation « pièces manquantes » lists.
+DOCUMENT_CODES = frozenset(code for code, group in finding_groups().items() if group in DOCUMENT_GROUPS)
 OUTDATED_CODES = frozenset({"permit_expired_at_start"})
 STATUS_OPTION = {"complet": "complet", "incomplet": "incomplet", "a_verifier": "à vérifier", "hors_perimetre": "à vérifier"}
 NONE_TEXT = "Aucune"
@@ -77,7 +79,7 @@ def _message(view: DossierSnapshot) -> Message | None:
     if not findings or view.state in DECIDED_STATES:
         return None
     codes = {f.code for f in findings}
-    if codes & DOCUMENT_CODES:
+    if any(is_document_code(code) for code in codes):
         correction = "incomplete"
     elif codes & OUTDATED_CODES:
         correction = "outdated"
@@ -98,7 +100,7 @@ def _label_key(view: DossierSnapshot) -> str | None:
         return "hors_perimetre"
     if view.completeness_status == "complet":
         return "complet"
-    if view.completeness_status == "incomplet" and any(f.code in DOCUMENT_CODES for f in view.findings):
+    if view.completeness_status == "incomplet" and any(is_document_code(f.code) for f in view.findings):
         return "pieces_manquantes"
     if view.completeness_status in ("incomplet", "a_verifier"):
         return "a_verifier"
@@ -106,8 +108,8 @@ def _label_key(view: DossierSnapshot) -> str | None:
 
 
 def target_for(view: DossierSnapshot) -> Target:
-    documents = [f.message for f in view.findings if f.code in DOCUMENT_CODES]
-    anomalies = [f.message for f in view.findings if f.code not in DOCUMENT_CODES]
+    documents = [f.message for f in view.findings if is_document_code(f.code)]
+    anomalies = [f.message for f in view.findings if not is_document_code(f.code)]
     anomalies += list(view.mapping_issues)
     if view.routing_reason:
         anomalies.append(f"Orientation : {view.routing_reason}")

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from core.clock import PARIS
 
+from mappings.checks import default_rules
+from mappings.finding_groups import ANSWER_TO_CORRECT, DOCUMENT_TO_REPLACE, MISSING_DOCUMENT, by_group
 from notifications.apt_dates import PROBLEM_LABELS
-from core.snapshot import DossierSnapshot
+from core.snapshot import DossierSnapshot, FindingFact
 
 if TYPE_CHECKING:  # events imports this module for the templates' roles
     from notifications.events import Occurrence
@@ -50,6 +52,9 @@ class DossierMessage:
     occurred_on: str
     dossier_url: str  # the applicant's page on DS; the employer has no DS access
 
+    def subject(self) -> str:
+        return self.SUBJECT.format(number=self.dossier_number)
+
 
 @dataclass(frozen=True)
 class DepotContext(DossierMessage):
@@ -58,9 +63,18 @@ class DepotContext(DossierMessage):
 
 @dataclass(frozen=True)
 class IncompletContext(DossierMessage):
-    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : pièces manquantes"
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : {what}"
 
-    missing_documents: tuple[str, ...]
+    # The blocking findings as mappings/finding_groups.csv groups them; each group has its own wording.
+    missing_documents: tuple[str, ...]  # names of the pièces to add
+    documents_to_replace: tuple[str, ...]  # what is wrong with a file that was sent
+    answers_to_correct: tuple[str, ...]  # what is wrong with an answer in the form
+
+    def subject(self) -> str:
+        """Led by the first group the applicant must act on: a wrong SIRET is not « pièces manquantes »."""
+        what = ("pièces manquantes" if self.missing_documents else "pièces à remplacer" if self.documents_to_replace
+                else "réponses à corriger" if self.answers_to_correct else "dossier incomplet")
+        return self.SUBJECT.format(number=self.dossier_number, what=what)
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,21 @@ def new_request_url(base_url: str) -> str:
     return f"{base_url}/commencer/{default_procedure().path}"
 
 
+def _document_name(finding: FindingFact) -> str:
+    # The pièce's own name reads better under « Pièces à ajouter » than the agents' « Pièce manquante : … ».
+    name = default_rules().document_names.get(finding.field or "")
+    return name[:1].upper() + name[1:] if name else finding.message
+
+
+def incomplet_groups(findings: tuple[FindingFact, ...]) -> dict[str, tuple[str, ...]]:
+    grouped = by_group(findings)
+    return {
+        "missing_documents": tuple(_document_name(f) for f in grouped[MISSING_DOCUMENT]),
+        "documents_to_replace": tuple(f.message for f in grouped[DOCUMENT_TO_REPLACE]),
+        "answers_to_correct": tuple(f.message for f in grouped[ANSWER_TO_CORRECT]),
+    }
+
+
 def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str) -> DossierMessage:
     common = dict(
         role=role,
@@ -168,7 +197,7 @@ def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, b
     )
     context_type = CONTEXT_TYPES[occurrence.template]
     if context_type is IncompletContext:
-        return IncompletContext(**common, missing_documents=occurrence.missing_documents)
+        return IncompletContext(**common, **incomplet_groups(occurrence.findings))
     if context_type is AptDatesInvalidContext:
         return AptDatesInvalidContext(
             **common,

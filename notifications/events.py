@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from notifications.apt_dates import apt_date_problems
-from core.snapshot import DossierSnapshot
+from core.snapshot import DossierSnapshot, FindingFact
 from notifications.contexts import CONTEXT_TYPES
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Occurrence:
     template: str  # depot, incomplet, complet, en_instruction, accepte, refuse, sans_suite, apt_dates_invalid
     key: str  # outbox event key: the template, plus a variant when the same template may recur
     occurred_at: datetime
-    missing_documents: tuple[str, ...] = ()
+    findings: tuple[FindingFact, ...] = ()  # incomplet: the blocking findings, as the e-mail groups them
     apt_problems: tuple[str, ...] = ()
 
 
@@ -52,12 +52,12 @@ def _incomplet(facts: DossierSnapshot) -> Occurrence | None:
     # Only while the applicant can still add documents (DS locks the form in instruction).
     if facts.completeness_status != "incomplet" or facts.state != "en_construction":
         return None
-    missing = facts.blocking_findings
+    blocking = tuple(f for f in facts.findings if f.severity == "blocking")
     # Dated by the applicant's last action, not by when our checks ran: a first sync or a new
     # rules revision must not make old dossiers look new (nor do annotations the push writes).
     occurred = facts.applicant_activity_at() or facts.date_derniere_modification
-    # A new list of missing documents deserves a new message; the same list, not.
-    return Occurrence("incomplet", f"incomplet#{_short_hash(missing)}", occurred, missing)
+    # A new list of findings deserves a new message; the same list, not (keyed on the texts, as always).
+    return Occurrence("incomplet", f"incomplet#{_short_hash(f.message for f in blocking)}", occurred, blocking)
 
 
 def _complet(facts: DossierSnapshot) -> Occurrence | None:

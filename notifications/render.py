@@ -41,7 +41,7 @@ def _subject(template: str, context) -> str:
         count = len(context.waiting) + len(context.alerts)
         return f"Work in France – {context.service} : {count} dossier(s) à traiter"
     assert isinstance(context, DossierMessage)
-    return context.SUBJECT.format(number=context.dossier_number)
+    return context.subject()
 
 
 def render(template: str, context) -> RenderedMessage:

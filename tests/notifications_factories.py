@@ -25,7 +25,7 @@ def add_dossier(
     company_name: str = "Société Exemple",
     completeness_status: str | None = None,
     completed_at: datetime | None = None,
-    blocking: list[str] = (),
+    blocking: list[str | tuple[str, str, str | None]] = (),  # a message, or (code, message, field)
     warnings: list[str] = (),
     apt_start: date | None = None,
     apt_end: date | None = None,
@@ -68,8 +68,9 @@ def add_dossier(
             StateChange(from_state=previous, to_state=to_state, event=None, occurred_at=when, observed_at=NOW)
         )
         previous = to_state
-    for message in blocking:
-        dossier.findings.append(Finding(code="missing", severity="blocking", message=message, rules_revision="t"))
+    for item in blocking:
+        code, message, field = item if isinstance(item, tuple) else ("missing", item, None)
+        dossier.findings.append(Finding(code=code, severity="blocking", message=message, field=field, rules_revision="t"))
     for message in warnings:
         dossier.findings.append(Finding(code="warn", severity="warning", message=message, rules_revision="t"))
     session.add(dossier)

@@ -41,7 +41,7 @@ def test_old_events_are_not_sent():
 def test_incomplete_lists_blocking_findings_only_and_varies_with_them():
     one = facts(completeness_status="incomplet", blocking=["Passeport manquant"], warnings=["Contrat commence bientôt"])
     [incomplete] = [o for o in occurrences(one) if o.template == "incomplet"]
-    assert incomplete.missing_documents == ("Passeport manquant",)
+    assert [f.message for f in incomplete.findings] == ["Passeport manquant"]
     other = facts(completeness_status="incomplet", blocking=["Passeport manquant", "Contrat manquant"])
     [other_incomplete] = [o for o in occurrences(other) if o.template == "incomplet"]
     assert other_incomplete.key != incomplete.key

@@ -32,7 +32,8 @@ def facts_for(template: str, name: str):
     history = [("en_construction", days_ago(3)), ("en_instruction", days_ago(2))]
     kwargs = {
         "depot": dict(history=history[:1]),
-        "incomplet": dict(completeness_status="incomplet", blocking=[f"Passeport : {name}", "Contrat de travail"]),
+        "incomplet": dict(completeness_status="incomplet", blocking=[
+            ("missing_document", "Pièce manquante : passeport", "pj_passeport"), f"SIRET de {name} invalide"]),
         "complet": dict(completeness_status="complet", completed_at=days_ago(1)),
         "en_instruction": dict(state="en_instruction", history=history),
         "accepte": dict(state="accepte", history=history + [("accepte", days_ago(1))],
@@ -69,12 +70,53 @@ def test_dossier_templates_render(template, role, name):
         assert "&lt;script&gt;" in message.html and HOSTILE in message.text
 
 
-def test_incomplete_lists_missing_documents():
-    facts = facts_for("incomplet", "Amina")
+MISSING = ("missing_document", "Pièce manquante : passeport (pages d'identité)", "pj_passeport")
+TO_REPLACE = ("file_type_not_allowed", "Le fichier « contrat.zip » (contrat de travail) n'est pas au format accepté.",
+              "pj_contrat")
+TO_CORRECT = ("invalid_siret", "Le numéro SIRET de l'employeur n'est pas valide (14 chiffres, clé de contrôle).",
+              "employeur_siret")
+GROUP_CASES = {
+    "missing": ([MISSING], "Pièces à ajouter :", "- Passeport (pages d'identité)", "ajouter les pièces manquantes",
+                "pièces manquantes"),
+    "replace": ([TO_REPLACE], "Pièces à remplacer", f"- {TO_REPLACE[1]}", "remplacer les fichiers refusés",
+                "pièces à remplacer"),
+    "correct": ([TO_CORRECT], "Réponses à corriger dans le formulaire :", f"- {TO_CORRECT[1]}",
+                "corriger les réponses indiquées", "réponses à corriger"),
+}
+HEADINGS = ("Pièces à ajouter", "Pièces à remplacer", "Réponses à corriger")
+
+
+def render_incomplet(blocking, role="applicant"):
+    facts = snapshot_of(add_dossier(_NoSession(), 4242, completeness_status="incomplet", blocking=blocking))
     occurrence = next(o for o in occurrences(facts) if o.template == "incomplet")
-    message = render("incomplet", dossier_context(facts, occurrence, "applicant", "https://ds.example"))
-    assert "- Passeport : Amina" in message.text and "- Contrat de travail" in message.text
-    assert "<li>Contrat de travail</li>" in message.html
+    return render("incomplet", dossier_context(facts, occurrence, role, "https://ds.example"))
+
+
+@pytest.mark.parametrize("case", GROUP_CASES)
+@pytest.mark.parametrize("role", ["applicant", "employer"])
+def test_incomplete_words_each_finding_group_its_own_way(case, role):
+    blocking, heading, item, action, subject = GROUP_CASES[case]
+    message = render_incomplet(blocking, role)
+    assert heading in message.text and item in message.text
+    assert action in message.text and action in message.html
+    assert message.subject.endswith(subject)
+    # Only the group present is announced: a wrong SIRET is not called a missing document.
+    assert [h for h in HEADINGS if h in message.text] == [h for h in HEADINGS if heading.startswith(h)]
+    assert "Il manque" not in message.text and "Ajoutez les pièces manquantes" not in message.text
+    if role == "employer":
+        assert ("transmettez-le-lui" in message.text) == (case != "correct")
+        assert ("vérifiez-la avec lui" in message.text) == (case == "correct")
+
+
+def test_incomplete_with_every_group_lists_them_in_order_with_one_sentence():
+    message = render_incomplet([TO_CORRECT, MISSING, TO_REPLACE])
+    text = message.text
+    positions = [text.index(h) for h in HEADINGS]
+    assert positions == sorted(positions)
+    assert ("ajouter les pièces manquantes, remplacer les fichiers refusés et corriger les réponses indiquées "
+            "dans votre dossier") in text
+    assert "<li>Passeport (pages d&#39;identité)</li>" in message.html
+    assert message.subject.endswith("pièces manquantes")
 
 
 def test_wrong_dates_message_explains_a_new_request():
