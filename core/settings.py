@@ -71,6 +71,9 @@ class NotifySettings:
     alert_days: int = 30  # WIF_DIGEST_ALERT_DAYS: alerts look at the last N days
     # WIF_SERVICE_EMAILS: "service=address;…", overrides mappings/services.csv.
     service_emails: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # WIF_FALLBACK_EMAIL: the agents who orient the dossiers of the fallback groupe (no service,
+    # out of scope, or a service not open yet): they get that groupe's digest and monthly report.
+    fallback_email: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,12 @@ class _Env:
             out[key.strip()] = value.strip()
         return out
 
+    def email(self, name: str) -> str:
+        raw = self.text(name)
+        if raw and ("@" not in raw or any(c.isspace() for c in raw)):
+            raise ConfigError(f"{name} must be one e-mail address, got {raw!r}")
+        return raw
+
     def pepper(self, name: str) -> bytes:
         raw = self.text(name)
         if raw and len(raw) < MIN_PEPPER_LENGTH:
@@ -265,6 +274,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             },
             alert_days=env.integer("WIF_DIGEST_ALERT_DAYS", notify.alert_days, minimum=0),
             service_emails=env.pairs("WIF_SERVICE_EMAILS"),
+            fallback_email=env.email("WIF_FALLBACK_EMAIL"),
         ),
         schedule=ScheduleSettings(
             sync_every_minutes=env.integer("WIF_SYNC_EVERY_MINUTES", schedule.sync_every_minutes, minimum=1),

@@ -117,6 +117,15 @@ class RoutingTable:
     def service_by_name(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
 
+    def in_charge(self, service_name: str | None) -> str:
+        """Who handles a dossier of this service: the service, or the fallback groupe when
+        there is none or the service is not open yet (its dossiers wait in the fallback groupe).
+        A name the table no longer knows (a renamed service) keeps its own name."""
+        if not service_name:
+            return self.fallback_groupe
+        service = self.service_by_name(service_name)
+        return self.fallback_groupe if service is not None and not service.open else service_name
+
     def groupe_labels(self) -> list[str]:
         """Every groupe instructeur the démarche needs: one per service, plus the fallback."""
         return [s.groupe_label for s in self.services] + [self.fallback_groupe]

@@ -121,6 +121,7 @@ class WaitingRow:
     days: int
     groupe_label: str
     url: str
+    routing_reason: str = ""  # why the dossier waits in the fallback groupe, for the agents who orient it
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class DigestContext:
     thresholds: tuple[str, ...]
     waiting: tuple[WaitingRow, ...]
     alerts: tuple[AlertRow, ...]
+    to_orient: bool = False  # the fallback groupe's digest: dossiers no service instructs yet
 
 
 CONTEXT_TYPES: dict[str, type] = {

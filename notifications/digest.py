@@ -33,10 +33,9 @@ from notifications.render import render
 from core.settings import Settings
 from core.models import CANCELLED, PENDING, SENDING, Notification
 from mail.outbox import recipient_hash, service_scope
+from mappings.routing import RoutingTable, load_routing_table
 
 log = logging.getLogger(__name__)
-
-NO_SERVICE = "(service non déterminé)"
 
 
 @dataclass(frozen=True)
@@ -88,25 +87,28 @@ def alert_reasons(facts: DossierSnapshot, now: datetime, alert_days: int) -> lis
 
 
 def digest_contexts(
-    facts_list: Iterable[DossierSnapshot], now: datetime, settings: Settings
+    facts_list: Iterable[DossierSnapshot], now: datetime, settings: Settings, table: RoutingTable | None = None
 ) -> dict[str, DigestContext]:
-    """One context per service that has something to show."""
+    """One context per service that has something to show. A dossier with no service, or whose
+    service is not open yet, waits in the fallback groupe: it goes to that groupe's digest."""
+    table = table or load_routing_table()
     facts_list = list(facts_list)
     waiting_by_service: dict[str, list[WaitingRow]] = defaultdict(list)
     for waiting in waiting_too_long(facts_list, now, settings.notify.waiting_days):
         facts = waiting.facts
-        waiting_by_service[facts.service or NO_SERVICE].append(WaitingRow(
+        waiting_by_service[table.in_charge(facts.service)].append(WaitingRow(
             dossier_number=facts.number,
             state_label=STATE_LABELS[facts.state],
             since=french_date(waiting.since),
             days=waiting.days,
             groupe_label=facts.groupe_label or "",
             url=agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number),
+            routing_reason=facts.routing_reason or "",
         ))
     alerts_by_service: dict[str, list[AlertRow]] = defaultdict(list)
     for facts in facts_list:
         for reason in alert_reasons(facts, now, settings.notify.alert_days):
-            alerts_by_service[facts.service or NO_SERVICE].append(
+            alerts_by_service[table.in_charge(facts.service)].append(
                 AlertRow(facts.number, reason, agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number))
             )
     thresholds = tuple(
@@ -115,6 +117,7 @@ def digest_contexts(
     return {
         service: DigestContext(
             service=service,
+            to_orient=service == table.fallback_groupe,
             generated_on=french_date(now),
             thresholds=thresholds,
             waiting=tuple(waiting_by_service.get(service, ())),
@@ -124,15 +127,17 @@ def digest_contexts(
     }
 
 
-def service_emails(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Service name (as stored in dossiers.service) → address, from mappings/services.csv.
+def service_emails(overrides: Mapping[str, str] | None = None, fallback_email: str = "") -> dict[str, str]:
+    """Who gets a digest or a report → address: each open service of mappings/services.csv
+    (a service not open yet gets nothing), and the fallback groupe when WIF_FALLBACK_EMAIL is set.
 
     `overrides` (WIF_SERVICE_EMAILS) wins, e.g. to redirect a service's digest.
     """
-    from mappings.routing import load_routing_table
-
-    emails = {service.name: service.email for service in load_routing_table().services if service.email}
-    emails.update(overrides or {})
+    table = load_routing_table()
+    emails = {service.name: service.email for service in table.services if service.email and service.open}
+    emails.update({name: address for name, address in (overrides or {}).items() if table.in_charge(name) == name})
+    if fallback_email:
+        emails[table.fallback_groupe] = fallback_email
     return emails
 
 

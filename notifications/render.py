@@ -39,7 +39,7 @@ def _variables(context) -> dict:
 def _subject(template: str, context) -> str:
     if isinstance(context, DigestContext):
         count = len(context.waiting) + len(context.alerts)
-        return f"Work in France – {context.service} : {count} dossier(s) à traiter"
+        return f"Work in France – {context.service} : {count} dossier(s) {'à orienter' if context.to_orient else 'à traiter'}"
     assert isinstance(context, DossierMessage)
     return context.subject()
 

@@ -6,19 +6,21 @@ with its monthly table. No personal data: dossier numbers and links only.
 """
 from __future__ import annotations
 
-import re
 import io
 from dataclasses import dataclass
 
 import pandas as pd
+from slugify import slugify
 from sqlalchemy.orm import Session
 
-from stats.figures import prepare
+from mappings.routing import RoutingTable, load_routing_table
+from stats.figures import DECISIONS, prepare
+from stats.format import month_label
 from stats.load import load_dossiers
 
 DEFAULT_DS_HOST = "https://www.demarches-simplifiees.fr"
-NO_SERVICE = "Service non renseigné"
 TOP_NATIONALITIES = 10
+OUTCOME_HEADERS = {"accepted": "Acceptés", "refused": "Refusés", "closed": "Classés sans suite"}
 SHORT_APT_MONTHS = 3
 
 
@@ -58,10 +60,21 @@ def summarise(decisions: pd.DataFrame) -> MonthSummary:
     )
 
 
-def top_nationalities(decisions: pd.DataFrame, count: int = TOP_NATIONALITIES) -> pd.DataFrame:
+def nationalities_by_outcome(decisions: pd.DataFrame, count: int = TOP_NATIONALITIES) -> pd.DataFrame:
+    """The `count` nationalities with the most decisions, each split by outcome, then the others
+    together and the total (as the service's own monthly report read: who was accepted, who refused)."""
     names = decisions["nationality_name"].astype("string").fillna("Non renseignée")
-    counts = names.value_counts().head(count)
-    return pd.DataFrame({"Nationalité": counts.index, "Décisions": counts.to_numpy()})
+    table = pd.crosstab(names, decisions["outcome"].astype("string")).reindex(columns=list(DECISIONS), fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table = table.reset_index(names="name").sort_values(["total", "name"], ascending=[False, True])
+    top, rest = table.head(count), table.iloc[count:]
+    rows = [top]
+    if not rest.empty:
+        rows.append(pd.DataFrame([{"name": f"Autres nationalités ({len(rest)})", **rest[[*DECISIONS, "total"]].sum()}]))
+    rows.append(pd.DataFrame([{"name": "Total", **table[[*DECISIONS, "total"]].sum()}]))
+    out = pd.concat(rows, ignore_index=True)
+    out = out.rename(columns={"name": "Nationalité", **OUTCOME_HEADERS, "total": "Total"})
+    return out.astype({header: "int64" for header in [*OUTCOME_HEADERS.values(), "Total"]})
 
 
 def dossier_url(host: str, demarche: int, number: int) -> str:
@@ -91,7 +104,7 @@ def summary_frame(summary: MonthSummary, month: str) -> pd.DataFrame:
         ("Classés sans suite", summary.closed),
         ("Total des décisions", summary.accepted + summary.refused + summary.closed),
     ]
-    return pd.DataFrame(rows, columns=[f"Décisions de {month}", "Dossiers"])
+    return pd.DataFrame(rows, columns=[f"Décisions de {month_label(month)}", "Dossiers"])
 
 
 def workbook(decisions: pd.DataFrame, month: str, host: str) -> bytes:
@@ -99,7 +112,7 @@ def workbook(decisions: pd.DataFrame, month: str, host: str) -> bytes:
     refused = refused_list(decisions, host)
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         summary_frame(summarise(decisions), month).to_excel(writer, sheet_name="Synthèse", index=False)
-        top_nationalities(decisions).to_excel(writer, sheet_name="Nationalités", index=False)
+        nationalities_by_outcome(decisions).to_excel(writer, sheet_name="Nationalités", index=False)
         refused.to_excel(writer, sheet_name="Refus", index=False)
         sheet = writer.sheets["Refus"]
         for row, url in enumerate(refused["Lien"], start=2):
@@ -111,13 +124,19 @@ def workbook(decisions: pd.DataFrame, month: str, host: str) -> bytes:
     return buffer.getvalue()
 
 
-def build_monthly_reports(session: Session, month: str, ds_host: str = DEFAULT_DS_HOST) -> dict[str, bytes]:
-    """One xlsx (bytes) per service that decided at least one dossier in `month` ("YYYY-MM", Paris time)."""
+def build_monthly_reports(session: Session, month: str, ds_host: str = DEFAULT_DS_HOST,
+                          table: RoutingTable | None = None) -> dict[str, bytes]:
+    """One xlsx (bytes) per service that decided at least one dossier in `month` ("YYYY-MM", Paris time).
+
+    A service not open yet gets none: its dossiers wait in the fallback groupe, whose agents
+    get the report of every dossier decided there (key: the fallback groupe's label)."""
+    table = table or load_routing_table()
     decisions = decisions_of_month(prepare(load_dossiers(session)), month)
-    services = decisions["service"].astype("string").fillna(NO_SERVICE)
+    services = pd.Series([table.in_charge(s if isinstance(s, str) else None) for s in decisions["service"]],
+                         index=decisions.index, dtype="object")
     return {service: workbook(group, month, ds_host) for service, group in decisions.groupby(services)}
 
 
 def file_name(month: str, service: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-") or "service"
-    return f"rapport-{month}-{slug}.xlsx"
+    """`rapport-2026-11-service-de-la-main-d-oeuvre-etrangere-de-l-ariege.xlsx`: accents transliterated."""
+    return f"rapport-{month}-{slugify(service) or 'service'}.xlsx"

@@ -33,7 +33,7 @@ def report_email(sender: str, to: str, service: str, month: str, filename: str, 
     message.set_content(
         f"Bonjour,\n\nVous trouverez ci-joint le rapport de {label} pour le service « {service} » : "
         "décisions du mois (acceptées selon la durée de l'autorisation, refusées, classées sans suite), "
-        "principales nationalités et liste des dossiers refusés.\n\n"
+        "décisions par nationalité (acceptées, refusées, classées sans suite) et liste des dossiers refusés.\n\n"
         "Les chiffres sont calculés comme ceux de la page publique de statistiques.\n\n"
         "Ce message est envoyé automatiquement par Work in France."
     )

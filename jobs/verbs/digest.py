@@ -23,7 +23,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"wif digest: configuration error: {error}")
         return 2
     sessions = open_database(settings)[1]
-    emails = service_emails(settings.notify.service_emails)
+    emails = service_emails(settings.notify.service_emails, settings.notify.fallback_email)
     if mailer is None:
         with sessions() as session:
             contexts = plan_digests(session, utc_now(), settings)

@@ -73,7 +73,8 @@ def _send(settings: Settings, reports: dict[str, bytes], month: str) -> int:
         delivery = send_monthly_reports(
             session_factory(engine), mailer, reports, month,
             {service: file_name(month, service) for service in reports},
-            service_emails(settings.notify.service_emails), datetime.now(timezone.utc), settings,
+            service_emails(settings.notify.service_emails, settings.notify.fallback_email),
+            datetime.now(timezone.utc), settings,
         )
     finally:
         mailer.close()
