@@ -7,8 +7,11 @@ Definitions (the page says the same in French):
 - in progress: en construction or en instruction today;
 - acceptance rate: accepted / (accepted + refused); closed without
   follow-up are mostly withdrawals, not an answer on the merits;
-- processing time: deposit → decision, and deposit → first time complete,
-  in days; median and 90th percentile.
+- processing time: deposit → decision, in days; median and 90th percentile.
+
+No "deposit → complete" delay: DS keeps no history of a dossier's content,
+only its current values and the date of the last edit, so the moment a
+dossier became complete is not in DS's data (see README, "Statistics").
 """
 from __future__ import annotations
 
@@ -31,10 +34,10 @@ OUTCOME_BY_STATE = {
 DECISIONS = ("accepted", "refused", "closed")
 COUNTS = ("deposited", *DECISIONS, "in_progress")
 RATE = "acceptance_rate"
-DELAYS = ("decision_days_median", "decision_days_p90", "completion_days_median", "completion_days_p90")
+DELAYS = ("decision_days_median", "decision_days_p90")
 MEASURES = (*COUNTS, RATE, *DELAYS)
 # Base counts of the delays: needed to suppress them, never published.
-BASES = {"decision_days": "decision_base", "completion_days": "completion_base"}
+BASES = {"decision_days": "decision_base"}
 NOT_GIVEN = ""  # key of the dossiers whose département / service / type is unknown
 TOTAL = "total"
 MARGIN = object()  # key of the national totals closing a table's columns
@@ -89,9 +92,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return prepared.assign(
         deposit_month=paris_month(prepared["date_depot"]),
         decision_month=paris_month(decision_at),
-        completion_month=paris_month(prepared["completed_at"]),
         decision_days=(decision_at - prepared["date_depot"]) / DAY,
-        completion_days=(prepared["completed_at"] - prepared["date_depot"]) / DAY,
     )
 
 
@@ -124,7 +125,6 @@ def raw_breakdown(prepared: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     counts = outcome_counts(keys, prepared["outcome"])
     counts.insert(0, "deposited", counts.sum(axis=1))
     table = counts.join(delay_stats(prepared["decision_days"], keys, "decision_days"), how="left")
-    table = table.join(delay_stats(prepared["completion_days"], keys, "completion_days"), how="left")
     table.index = table.index.astype(str)
     return table.fillna({base: 0 for base in BASES.values()})
 
@@ -142,7 +142,7 @@ def month_range(prepared: pd.DataFrame, as_of_month: pd.Period) -> pd.PeriodInde
 
 
 def raw_by_month(prepared: pd.DataFrame, as_of_month: pd.Period) -> pd.DataFrame:
-    """Deposits by deposit month, decisions and delays by decision month, completion delays by completion month."""
+    """Deposits by deposit month, decisions and delays by decision month."""
     months = month_range(prepared, as_of_month)
     deposited = prepared.groupby("deposit_month").size().rename("deposited")
     decided = prepared[prepared["decision_month"].notna()]
@@ -155,7 +155,6 @@ def raw_by_month(prepared: pd.DataFrame, as_of_month: pd.Period) -> pd.DataFrame
             decisions,
             in_progress,
             delay_stats(prepared["decision_days"], prepared["decision_month"], "decision_days"),
-            delay_stats(prepared["completion_days"], prepared["completion_month"], "completion_days"),
         ],
         axis=1,
     ).reindex(months)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Contract, Dossier, Student
 
-DATETIME_COLUMNS = ("date_depot", "date_traitement", "completed_at")
+DATETIME_COLUMNS = ("date_depot", "date_traitement")
 DATE_COLUMNS = ("apt_start", "apt_end")
 CATEGORY_COLUMNS = ("state", "departement", "service", "contract_type", "nationality_code", "nationality_name")
 SOURCES = {
@@ -25,7 +25,6 @@ SOURCES = {
     "service": Dossier.service,
     "date_depot": Dossier.date_depot,
     "date_traitement": Dossier.date_traitement,
-    "completed_at": Dossier.completed_at,
     "apt_start": Dossier.apt_start,
     "apt_end": Dossier.apt_end,
     "contract_type": Contract.contract_type,
@@ -33,7 +32,7 @@ SOURCES = {
     "nationality_name": Student.nationality_name,
 }
 # What the public page needs; the monthly report needs every column.
-PAGE_COLUMNS = ("state", "departement", "service", "date_depot", "date_traitement", "completed_at", "contract_type")
+PAGE_COLUMNS = ("state", "departement", "service", "date_depot", "date_traitement", "contract_type")
 REPORT_COLUMNS = tuple(SOURCES)
 
 

@@ -25,8 +25,6 @@ MEASURE_LABELS = {
     "acceptance_rate": "Taux d'acceptation",
     "decision_days_median": "Délai de décision médian (jours)",
     "decision_days_p90": "Délai de décision, 9 dossiers sur 10 (jours)",
-    "completion_days_median": "Délai jusqu'au dossier complet, médian (jours)",
-    "completion_days_p90": "Délai jusqu'au dossier complet, 9 sur 10 (jours)",
 }
 CSV_NAMES = {
     "deposited": "deposes",
@@ -37,8 +35,6 @@ CSV_NAMES = {
     "acceptance_rate": "taux_acceptation_pct",
     "decision_days_median": "delai_decision_median_jours",
     "decision_days_p90": "delai_decision_p90_jours",
-    "completion_days_median": "delai_complet_median_jours",
-    "completion_days_p90": "delai_complet_p90_jours",
 }
 CSV_FILES = {
     "totals": ("totaux.csv", "total"),

@@ -56,5 +56,5 @@ def test_page_from_the_seeded_sandbox(open_page, make_sandbox, ds_client_for, se
     assert page.evaluate(VISIBLE, "table") >= 6
     (totals,) = figures["tables"]["totals"]
     assert totals["values"]["deposited"] == len(server.store.visible_dossiers(1))
-    assert 0 <= totals["values"]["completion_days_median"] < 60
+    assert "completion_days_median" not in totals["values"]
     page.screenshot(path=ARTIFACTS / "stats-index-sandbox.png", full_page=True)
