@@ -13,7 +13,8 @@ from stats import format as fr
 from stats.figures import COUNTS, MEASURES, NOT_GIVEN, PARIS, RATE, Figures, Table, build_figures
 from stats.load import PAGE_COLUMNS, load_dossiers
 from stats.suppression import THRESHOLD
-from stats.svg import BLUE_FRANCE, RED_MARIANNE, Series, bar_chart
+from stats.charts import BLUE_FRANCE, BLUE_LIGHT, OLIVE, RED_MARIANNE, Series, bar_chart
+from mappings.routing import load_routing_table
 
 SCHEMA_PATH = Path(__file__).with_name("stats.schema.json")
 MEASURE_LABELS = {
@@ -98,10 +99,18 @@ def table_view(table: Table, table_id: str, caption: str, key_header: str, label
     return TableView(table_id, caption, key_header, [MEASURE_LABELS[m] for m in measures], rows)
 
 
+def departement_label(code: str) -> str:
+    """« 75 – Paris »: the code the agents know, with the name everyone else reads."""
+    info = load_routing_table().departements.get(code)
+    return f"{code} – {info.name}" if info else code
+
+
 def group_label(kind: str):
     def label(key: str) -> str:
         if key == NOT_GIVEN:
             return "Non renseigné"
+        if kind == "departement":
+            return departement_label(key)
         return CONTRACT_LABELS.get(key, key) if kind == "contract_type" else key
 
     return label
@@ -112,10 +121,11 @@ def trend_chart(figures: Figures) -> str:
     labels = [fr.short_month_label(month) for month in values.index]
     series = [
         Series("Déposés", values["deposited"].tolist(), BLUE_FRANCE),
-        Series("Acceptés", values["accepted"].tolist(), "#6a6af4"),
+        Series("Acceptés", values["accepted"].tolist(), BLUE_LIGHT),
         Series("Refusés", values["refused"].tolist(), RED_MARIANNE),
     ]
-    return bar_chart("graphique-tendance", "Dossiers déposés et décisions, 12 derniers mois", labels, series, "tableau-tendance")
+    return bar_chart("graphique-tendance", "Dossiers déposés et décisions, 12 derniers mois", labels, series,
+                     fr.integer, fr.HIDDEN)
 
 
 def delay_chart(figures: Figures) -> str:
@@ -123,16 +133,23 @@ def delay_chart(figures: Figures) -> str:
     labels = [fr.short_month_label(month) for month in values.index]
     series = [
         Series("Médiane", values["decision_days_median"].tolist(), BLUE_FRANCE),
-        Series("9 dossiers sur 10", values["decision_days_p90"].tolist(), "#b7a73f"),
+        Series("9 sur 10", values["decision_days_p90"].tolist(), OLIVE),
     ]
-    return bar_chart("graphique-delais", "Délai de décision en jours, 12 derniers mois", labels, series, "tableau-delais")
+    return bar_chart("graphique-delais", "Délai de décision en jours, 12 derniers mois", labels, series,
+                     fr.decimal, "n.d.")
 
 
-def breakdown_chart(table: Table, chart_id: str, table_id: str, title: str, kind: str) -> str:
+def breakdown_chart(table: Table, chart_id: str, title: str, kind: str) -> str:
     top = table.values.sort_values("deposited", ascending=False).head(12)
     labels = [group_label(kind)(key) for key in top.index]
-    series = [Series("Déposés", top["deposited"].tolist()), Series("Acceptés", top["accepted"].tolist(), "#6a6af4")]
-    return bar_chart(chart_id, title, labels, series, table_id)
+    series = [Series("Déposés", top["deposited"].tolist()), Series("Acceptés", top["accepted"].tolist(), BLUE_LIGHT)]
+    return bar_chart(chart_id, title, labels, series, fr.integer, fr.HIDDEN)
+
+
+def as_of_label(moment: datetime) -> str:
+    """« 1er décembre 2026 », « 15 novembre 2026 » (Paris date)."""
+    day = moment.astimezone(PARIS)
+    return f"{'1er' if day.day == 1 else day.day} {fr.MONTHS[day.month - 1]} {day.year}"
 
 
 def page_context(figures: Figures) -> PageContext:
@@ -156,18 +173,18 @@ def page_context(figures: Figures) -> PageContext:
         Section("par-departement", "Par département", "Département qui instruit la demande, état actuel des dossiers.",
                 table_view(figures.by_departement, "tableau-departement", "Chiffres par département", "Département",
                            group_label("departement")),
-                breakdown_chart(figures.by_departement, "graphique-departement", "tableau-departement",
-                                "Dossiers par département", "departement")),
+                breakdown_chart(figures.by_departement, "graphique-departement",
+                                "Dossiers par département (les 12 plus nombreux)", "departement")),
+        # Issue #12 adds here the expected decision delay per département (its own Section and Table).
         Section("par-service", "Par service instructeur", "Service de la main-d'œuvre étrangère chargé du dossier.",
                 table_view(figures.by_service, "tableau-service", "Chiffres par service", "Service", group_label("service"))),
         Section("par-contrat", "Par type de contrat", "Type du contrat de travail déclaré dans la demande.",
                 table_view(figures.by_contract_type, "tableau-contrat", "Chiffres par type de contrat", "Type de contrat",
                            group_label("contract_type")),
-                breakdown_chart(figures.by_contract_type, "graphique-contrat", "tableau-contrat",
+                breakdown_chart(figures.by_contract_type, "graphique-contrat",
                                 "Dossiers par type de contrat", "contract_type")),
     ]
-    as_of = figures.as_of.astimezone(PARIS)
-    return PageContext(f"{as_of.day} {fr.month_label(pd.Period(as_of.strftime('%Y-%m'), freq='M'))}", key_figures, sections)
+    return PageContext(as_of_label(figures.as_of), key_figures, sections)
 
 
 def render_page(figures: Figures) -> str:
