@@ -7,6 +7,10 @@ Definitions (the page says the same in French):
 - in progress: en construction or en instruction today;
 - acceptance rate: accepted / (accepted + refused); closed without
   follow-up are mostly withdrawals, not an answer on the merits;
+- service: who handles the dossier, the fallback groupe when it has no
+  service or its service is not open yet (`RoutingTable.in_charge`);
+- backlog: dossiers in progress today, by state and by days since they
+  entered it (the last passage, as DS dates it);
 - processing time: deposit → decision, in days; median and 90th percentile.
 
 No "deposit → complete" delay: DS keeps no history of a dossier's content,
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 from core.clock import PARIS
 
 import numpy as np
@@ -42,12 +47,27 @@ NOT_GIVEN = ""  # key of the dossiers whose département / service / type is unk
 TOTAL = "total"
 MARGIN = object()  # key of the national totals closing a table's columns
 TREND_MONTHS = 12
+DECISION_MONTHS = 6  # months of the decisions-per-service table
 DAY = pd.Timedelta(days=1)
+BACKLOG_STATES = ("en_construction", "en_instruction")
+# Days in the current state: [lower, upper) bounds, and the column id of each band.
+AGE_BANDS = ((0, 15, "moins_15_jours"), (15, 60, "15_59_jours"), (60, None, "60_jours_et_plus"))
+BACKLOG_COLUMNS = tuple(f"{state}_{band}" for state in BACKLOG_STATES for _, _, band in AGE_BANDS)
 
 
 @dataclass(frozen=True)
 class Table:
     """A published table: `values` has NaN where `hidden` is True."""
+
+    key: str
+    values: pd.DataFrame
+    hidden: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Counts of groups (rows) × columns, closed by a TOTAL column and a TOTAL row;
+    `values` has NaN where `hidden` is True."""
 
     key: str
     values: pd.DataFrame
@@ -63,6 +83,8 @@ class Figures:
     by_departement: Table
     by_service: Table
     by_contract_type: Table
+    decisions_by_service: Grid
+    backlog_by_service: Grid
 
     def tables(self) -> dict[str, Table]:
         return {
@@ -72,6 +94,9 @@ class Figures:
             "by_service": self.by_service,
             "by_contract_type": self.by_contract_type,
         }
+
+    def grids(self) -> dict[str, Grid]:
+        return {"decisions_by_service": self.decisions_by_service, "backlog_by_service": self.backlog_by_service}
 
 
 def paris_month(moments: pd.Series) -> pd.Series:
@@ -206,9 +231,94 @@ def last_months(table: Table, as_of_month: pd.Period, count: int = TREND_MONTHS)
     return Table(key=table.key, values=table.values.loc[present], hidden=table.hidden.loc[present])
 
 
-def build_figures(frame: pd.DataFrame, as_of: datetime) -> Figures:
-    """Every published table, suppression applied, from the `stats.load` frame."""
+def responsible_service(prepared: pd.DataFrame, in_charge: Callable[[str | None], str]) -> pd.Series:
+    """The `service` column as who handles the dossier, mapped once per category (fast on 1M rows)."""
+    service = prepared["service"].astype("category")
+    names = [in_charge(name) for name in service.cat.categories]
+    nobody = in_charge(None)
+    mapped = np.array([*names, nobody], dtype=object)[np.where(service.cat.codes < 0, len(names), service.cat.codes)]
+    return pd.Series(pd.Categorical(mapped), index=prepared.index)
+
+
+def publish_grid(raw: pd.DataFrame, key: str, fixed: dict[tuple, tuple[float, bool]]) -> Grid:
+    """Suppress a grid of counts closed by its totals. `fixed` are margin cells already
+    published elsewhere, (value, hidden): kept as they are there, and closing the relations."""
+    rows, columns = list(raw.index), list(raw.columns)
+    table = raw.astype("int64").copy()
+    table.columns.name = None
+    table.index.name = key
+    table[TOTAL] = table.sum(axis=1)
+    table.loc[TOTAL] = table.sum(axis=0)
+    counts = {(r, c): int(table.at[r, c]) for r in [*rows, TOTAL] for c in [*columns, TOTAL]}
+    relations = [[(r, c) for c in [*columns, TOTAL]] for r in [*rows, TOTAL]]
+    relations += [[(r, c) for r in [*rows, TOTAL]] for c in [*columns, TOTAL]]
+    fixed_hidden = {cell for cell, (_, hidden) in fixed.items() if hidden}
+    hidden_cells = suppress(counts, relations, fixed_hidden=fixed_hidden, fixed=frozenset(fixed))
+    hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
+    for r, c in hidden_cells:
+        hidden.at[r, c] = True
+    return Grid(key=key, values=table.astype("float64").mask(hidden), hidden=hidden)
+
+
+def raw_backlog(prepared: pd.DataFrame, keys: pd.Series, as_of: datetime) -> pd.DataFrame:
+    """Dossiers in progress per group, by state and by days since they entered it."""
+    pending = prepared["state"].isin(BACKLOG_STATES)
+    state = prepared.loc[pending, "state"].astype(str)
+    entered = prepared.loc[pending, "date_passage_en_construction"].where(
+        state == "en_construction", prepared.loc[pending, "date_passage_en_instruction"])
+    entered = entered.fillna(prepared.loc[pending, "date_depot"])
+    days = ((pd.Timestamp(as_of) - entered) / DAY).clip(lower=0)
+    edges = [lower for lower, _, _ in AGE_BANDS] + [np.inf]
+    band = pd.cut(days, edges, right=False, labels=[name for _, _, name in AGE_BANDS]).astype(str)
+    return _counts(keys[pending], state + "_" + band, list(BACKLOG_COLUMNS))
+
+
+def raw_decisions_by_month(prepared: pd.DataFrame, keys: pd.Series, months: list[str]) -> pd.DataFrame:
+    decided = prepared["decision_month"].notna()
+    return _counts(keys[decided], prepared.loc[decided, "decision_month"].astype(str), months)
+
+
+def _counts(keys: pd.Series, columns: pd.Series, wanted: list[str]) -> pd.DataFrame:
+    if keys.empty:
+        return pd.DataFrame(0, index=pd.Index([], dtype=object), columns=wanted)
+    return pd.crosstab(keys.astype(str), columns).reindex(columns=wanted, fill_value=0)
+
+
+def backlog_grid(prepared: pd.DataFrame, keys: pd.Series, as_of: datetime, by_service: Table, totals: Table) -> Grid:
+    raw = raw_backlog(prepared, keys, as_of).reindex(by_service.values.index, fill_value=0)
+    # Its totals are the « en cours » of the service table and of the national figures.
+    fixed = {(row, TOTAL): (by_service.values.at[row, "in_progress"], bool(by_service.hidden.at[row, "in_progress"]))
+             for row in raw.index}
+    fixed[(TOTAL, TOTAL)] = (totals.values.iloc[0]["in_progress"], bool(totals.hidden.iloc[0]["in_progress"]))
+    return publish_grid(raw, "service", fixed)
+
+
+def decisions_grid(prepared: pd.DataFrame, keys: pd.Series, as_of_month: pd.Period, by_service: Table,
+                   by_month: Table) -> Grid:
+    months = [str(m) for m in pd.period_range(end=as_of_month, periods=DECISION_MONTHS, freq="M")]
+    raw = raw_decisions_by_month(prepared, keys, months).reindex(by_service.values.index, fill_value=0)
+    # A month's national total is the sum of its published accepted, refused and closed: known
+    # when all three are shown, never to be shown when one of them is hidden.
+    fixed = {}
+    for month in months:
+        parts = by_month.hidden.loc[month, list(DECISIONS)] if month in by_month.hidden.index else None
+        shown = parts is not None and not parts.any()
+        fixed[(TOTAL, month)] = (by_month.values.loc[month, list(DECISIONS)].sum() if shown else np.nan, not shown)
+    if all(not hidden for _, hidden in fixed.values()):
+        fixed[(TOTAL, TOTAL)] = (sum(value for value, _ in fixed.values()), False)
+    return publish_grid(raw, "service", fixed)
+
+
+def build_figures(frame: pd.DataFrame, as_of: datetime, in_charge: Callable[[str | None], str] | None = None) -> Figures:
+    """Every published table, suppression applied, from the `stats.load` frame.
+
+    `in_charge` names who handles a dossier of a service (default: the routing table's)."""
+    if in_charge is None:
+        from mappings.routing import load_routing_table
+
+        in_charge = load_routing_table().in_charge
     prepared = prepare(frame)
+    prepared["service"] = responsible_service(prepared, in_charge)
     as_of_month = month_of(as_of)
     totals = publish(raw_totals(prepared), "total", margin=None, row_relations=True)
     by_month = publish(raw_by_month(prepared, as_of_month), "month", totals, row_relations=False)
@@ -216,12 +326,16 @@ def build_figures(frame: pd.DataFrame, as_of: datetime) -> Figures:
     def breakdown(column: str) -> Table:
         return publish(raw_breakdown(prepared, group_keys(prepared, column)), column, totals, row_relations=True)
 
+    by_service = breakdown("service")
+    service_keys = group_keys(prepared, "service")
     return Figures(
         as_of=as_of,
         totals=totals,
         by_month=by_month,
         trend=last_months(by_month, as_of_month),
         by_departement=breakdown("departement"),
-        by_service=breakdown("service"),
+        by_service=by_service,
         by_contract_type=breakdown("contract_type"),
+        decisions_by_service=decisions_grid(prepared, service_keys, as_of_month, by_service, by_month),
+        backlog_by_service=backlog_grid(prepared, service_keys, as_of, by_service, totals),
     )

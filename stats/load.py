@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Contract, Dossier, Student
 
-DATETIME_COLUMNS = ("date_depot", "date_traitement")
+DATETIME_COLUMNS = ("date_depot", "date_passage_en_construction", "date_passage_en_instruction", "date_traitement")
 DATE_COLUMNS = ("apt_start", "apt_end")
 CATEGORY_COLUMNS = ("state", "departement", "service", "contract_type", "nationality_code", "nationality_name")
 SOURCES = {
@@ -24,6 +24,8 @@ SOURCES = {
     "departement": Dossier.departement,
     "service": Dossier.service,
     "date_depot": Dossier.date_depot,
+    "date_passage_en_construction": Dossier.date_passage_en_construction,
+    "date_passage_en_instruction": Dossier.date_passage_en_instruction,
     "date_traitement": Dossier.date_traitement,
     "apt_start": Dossier.apt_start,
     "apt_end": Dossier.apt_end,
@@ -32,7 +34,8 @@ SOURCES = {
     "nationality_name": Student.nationality_name,
 }
 # What the public page needs; the monthly report needs every column.
-PAGE_COLUMNS = ("state", "departement", "service", "date_depot", "date_traitement", "contract_type")
+PAGE_COLUMNS = ("state", "departement", "service", "date_depot", "date_passage_en_construction",
+                "date_passage_en_instruction", "date_traitement", "contract_type")
 REPORT_COLUMNS = tuple(SOURCES)
 
 

@@ -10,7 +10,21 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from stats import format as fr
-from stats.figures import COUNTS, MEASURES, NOT_GIVEN, PARIS, RATE, Figures, Table, build_figures
+from stats.figures import (
+    AGE_BANDS,
+    BACKLOG_COLUMNS,
+    BACKLOG_STATES,
+    COUNTS,
+    MEASURES,
+    NOT_GIVEN,
+    PARIS,
+    RATE,
+    TOTAL,
+    Figures,
+    Grid,
+    Table,
+    build_figures,
+)
 from stats.load import PAGE_COLUMNS, load_dossiers
 from stats.suppression import THRESHOLD
 from stats.charts import BLUE_FRANCE, BLUE_LIGHT, OLIVE, RED_MARIANNE, Series, bar_chart
@@ -43,7 +57,13 @@ CSV_FILES = {
     "by_departement": ("par-departement.csv", "departement"),
     "by_service": ("par-service.csv", "service"),
     "by_contract_type": ("par-type-de-contrat.csv", "type_de_contrat"),
+    "decisions_by_service": ("decisions-par-service.csv", "service"),
+    "backlog_by_service": ("en-attente-par-service.csv", "service"),
 }
+STATE_LABELS = {"en_construction": "En construction", "en_instruction": "En instruction"}
+BAND_LABELS = {"moins_15_jours": "moins de 15 jours", "15_59_jours": "15 à 59 jours", "60_jours_et_plus": "60 jours ou plus"}
+BACKLOG_LABELS = {f"{state}_{band}": f"{STATE_LABELS[state]}, {BAND_LABELS[band]}"
+                  for state in BACKLOG_STATES for _, _, band in AGE_BANDS}
 CONTRACT_LABELS = {
     "cdd": "CDD", "cdi": "CDI", "apprentissage": "Apprentissage", "professionnalisation": "Professionnalisation",
     "doctoral": "Contrat doctoral", "cifre": "CIFRE", "ater": "ATER", "interne": "Interne",
@@ -85,17 +105,40 @@ class PageContext:
     csv_files: list[str] = field(default_factory=lambda: [name for name, _ in CSV_FILES.values()])
 
 
+def grid_labels(name: str, grid: Grid) -> dict[str, str]:
+    """Column id → French header of a grid (months for the decisions, state and age for the backlog)."""
+    columns = [c for c in grid.values.columns if c != TOTAL]
+    if name == "backlog_by_service":
+        labels = {c: BACKLOG_LABELS[c] for c in columns}
+        return {**labels, TOTAL: "Total en attente"}
+    return {**{c: fr.month_label(c) for c in columns}, TOTAL: f"Total sur {len(columns)} mois"}
+
+
+def grid_view(name: str, grid: Grid, table_id: str, caption: str) -> TableView:
+    labels = grid_labels(name, grid)
+    rows = []
+    for key in grid.values.index:
+        cells = [fr.cell(grid.values.at[key, c], "count", bool(grid.hidden.at[key, c])) for c in labels]
+        rows.append(("Ensemble" if key == TOTAL else group_label("service")(key), cells))
+    # By label (« MOE 02 – Aisne », …, « À orienter manuellement »), the national row last.
+    rows = sorted(rows[:-1], key=lambda row: row[0]) + rows[-1:]
+    return TableView(table_id, caption, "Service", list(labels.values()), rows)
+
+
 def measure_kind(measure: str) -> str:
     if measure in COUNTS:
         return "count"
     return "percent" if measure == RATE else "decimal"
 
 
-def table_view(table: Table, table_id: str, caption: str, key_header: str, label_key, measures=MEASURES) -> TableView:
+def table_view(table: Table, table_id: str, caption: str, key_header: str, label_key, measures=MEASURES,
+               by_label: bool = False) -> TableView:
     rows = []
     for key in table.values.index:
         cells = [fr.cell(table.values.at[key, m], measure_kind(m), bool(table.hidden.at[key, m])) for m in measures]
         rows.append((label_key(key), cells))
+    if by_label:
+        rows.sort(key=lambda row: row[0])
     return TableView(table_id, caption, key_header, [MEASURE_LABELS[m] for m in measures], rows)
 
 
@@ -105,12 +148,20 @@ def departement_label(code: str) -> str:
     return f"{code} – {info.name}" if info else code
 
 
+def service_label(name: str) -> str:
+    """« MOE 75 – Paris »: the groupe label, shorter than the service's full name in a table row."""
+    service = load_routing_table().service_by_name(name)
+    return service.groupe_label if service else name
+
+
 def group_label(kind: str):
     def label(key: str) -> str:
         if key == NOT_GIVEN:
             return "Non renseigné"
         if kind == "departement":
             return departement_label(key)
+        if kind == "service":
+            return service_label(key)
         return CONTRACT_LABELS.get(key, key) if kind == "contract_type" else key
 
     return label
@@ -176,8 +227,22 @@ def page_context(figures: Figures) -> PageContext:
                 breakdown_chart(figures.by_departement, "graphique-departement",
                                 "Dossiers par département (les 12 plus nombreux)", "departement")),
         # Issue #12 adds here the expected decision delay per département (its own Section and Table).
-        Section("par-service", "Par service instructeur", "Service de la main-d'œuvre étrangère chargé du dossier.",
-                table_view(figures.by_service, "tableau-service", "Chiffres par service", "Service", group_label("service"))),
+        Section("par-service", "Par service instructeur",
+                "Service de la main-d'œuvre étrangère (MOE) chargé du dossier. Les dossiers sans service, ou d'un "
+                "service qui n'instruit pas encore sur la démarche, attendent dans le groupe « À orienter "
+                "manuellement ».",
+                table_view(figures.by_service, "tableau-service", "Chiffres par service", "Service", group_label("service"),
+                           by_label=True)),
+        Section("decisions-par-service", "Décisions par service",
+                "Décisions prises par chaque service (acceptations, refus, classements sans suite), par mois de "
+                "décision, sur les derniers mois.",
+                grid_view("decisions_by_service", figures.decisions_by_service, "tableau-decisions-service",
+                          "Décisions par service et par mois")),
+        Section("attente-par-service", "Dossiers en attente par service",
+                "Dossiers qui attendent une décision aujourd'hui, selon leur état et le nombre de jours depuis "
+                "qu'ils y sont entrés.",
+                grid_view("backlog_by_service", figures.backlog_by_service, "tableau-attente-service",
+                          "Dossiers en attente par service, selon l'état et l'ancienneté")),
         Section("par-contrat", "Par type de contrat", "Type du contrat de travail déclaré dans la demande.",
                 table_view(figures.by_contract_type, "tableau-contrat", "Chiffres par type de contrat", "Type de contrat",
                            group_label("contract_type")),
@@ -209,6 +274,18 @@ def table_rows(table: Table) -> list[dict]:
     return rows
 
 
+def grid_rows(grid: Grid) -> list[dict]:
+    columns = list(grid.values.columns)
+    return [
+        {
+            "key": key,
+            "values": {c: json_value(grid.values.at[key, c]) for c in columns},
+            "suppressed": [c for c in columns if grid.hidden.at[key, c]],
+        }
+        for key in grid.values.index
+    ]
+
+
 def stats_document(figures: Figures) -> dict:
     return {
         "generated_at": figures.as_of.isoformat(),
@@ -216,7 +293,11 @@ def stats_document(figures: Figures) -> dict:
         "time_zone": "Europe/Paris",
         "suppression_threshold": THRESHOLD,
         "measures": {m: MEASURE_LABELS[m] for m in MEASURES},
-        "tables": {name: table_rows(table) for name, table in figures.tables().items()},
+        "grid_columns": {name: grid_labels(name, grid) for name, grid in figures.grids().items()},
+        "tables": {
+            **{name: table_rows(table) for name, table in figures.tables().items()},
+            **{name: grid_rows(grid) for name, grid in figures.grids().items()},
+        },
     }
 
 
@@ -230,6 +311,19 @@ def csv_frame(table: Table, key_column: str) -> pd.DataFrame:
     return frame.reset_index()
 
 
+def grid_csv_frame(grid: Grid, key_column: str) -> pd.DataFrame:
+    """One count column per grid column (months as `decisions_2026_06`), each with its `_secret` flag."""
+    def name(column: str) -> str:
+        return f"decisions_{column.replace('-', '_')}" if column[:1].isdigit() else column
+
+    frame = pd.DataFrame(index=grid.values.index)
+    for column in grid.values.columns:
+        frame[name(column)] = grid.values[column].astype("Int64")
+        frame[f"{name(column)}_secret"] = grid.hidden[column].astype(int)
+    frame.index.name = key_column
+    return frame.reset_index()
+
+
 def write_site(figures: Figures, out_dir: Path) -> list[Path]:
     """Write every file of the site into `out_dir`; returns their paths."""
     out_dir = Path(out_dir)
@@ -237,9 +331,11 @@ def write_site(figures: Figures, out_dir: Path) -> list[Path]:
     written = [out_dir / "index.html", out_dir / "stats.json"]
     written[0].write_text(render_page(figures), encoding="utf-8")
     written[1].write_text(json.dumps(stats_document(figures), ensure_ascii=False, indent=1), encoding="utf-8")
+    tables, grids = figures.tables(), figures.grids()
     for name, (filename, key_column) in CSV_FILES.items():
         path = out_dir / filename
-        csv_frame(figures.tables()[name], key_column).to_csv(path, index=False)
+        frame = csv_frame(tables[name], key_column) if name in tables else grid_csv_frame(grids[name], key_column)
+        frame.to_csv(path, index=False)
         written.append(path)
     return written
 

@@ -26,7 +26,7 @@ def test_site_files_are_written(site):
     names = sorted(path.name for path in site.iterdir())
     assert names == sorted(
         ["index.html", "stats.json", "totaux.csv", "par-mois.csv", "par-departement.csv", "par-service.csv",
-         "par-type-de-contrat.csv"]
+         "par-type-de-contrat.csv", "decisions-par-service.csv", "en-attente-par-service.csv"]
     )
 
 
@@ -50,8 +50,11 @@ def test_suppressed_cells_are_null_and_flagged_in_json(site):
     assert flagged, "the synthetic data has rare groups: some cells must be suppressed"
     assert all(row["values"][m] is None for row, m in flagged)
     counts = ("deposited", "accepted", "refused", "closed", "in_progress")
-    shown = [row["values"][m] for row in rows for m in counts if row["values"][m] is not None]
+    shown = [row["values"][m] for row in rows for m in counts if row["values"].get(m) is not None]
+    grids = [row for name in ("decisions_by_service", "backlog_by_service") for row in document["tables"][name]]
+    shown += [value for row in grids for value in row["values"].values() if value is not None]
     assert min(shown) >= 5
+    assert list(document["grid_columns"]["backlog_by_service"])[-1] == "total"
 
 
 def test_csv_files_leave_suppressed_cells_empty_with_a_flag(site):
@@ -121,9 +124,35 @@ def test_each_chart_has_a_text_alternative_reading_every_bar(sessions, engine):
     assert 'role="img" aria-labelledby="graphique-tendance-titre" aria-describedby="graphique-tendance-texte"' in chart
 
 
+def test_grid_csv_files_follow_the_json(site):
+    document = json.loads((site / "stats.json").read_text(encoding="utf-8"))
+    with open(site / "decisions-par-service.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["service"] for row in rows] == [row["key"] for row in document["tables"]["decisions_by_service"]]
+    assert list(rows[0])[1:3] == ["decisions_2026_06", "decisions_2026_06_secret"]
+    for row, source in zip(rows, document["tables"]["decisions_by_service"]):
+        assert row["total"] == ("" if source["values"]["total"] is None else str(source["values"]["total"]))
+        assert row["total_secret"] == ("1" if "total" in source["suppressed"] else "0")
+    with open(site / "en-attente-par-service.csv", encoding="utf-8") as handle:
+        assert "en_instruction_60_jours_et_plus_secret" in next(csv.reader(handle))
+
+
 def test_wide_tables_can_be_scrolled_from_the_keyboard(site):
     import re
 
     html = (site / "index.html").read_text(encoding="utf-8")
     wrappers = re.findall(r'<div class="tableau"([^>]*)>', html)
     assert len(wrappers) == html.count("<table") and all('tabindex="0"' in w and 'role="region"' in w for w in wrappers)
+
+
+def test_the_service_tables_are_on_the_page_with_their_national_row(site):
+    from stats.site import service_label
+
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for section in ("decisions-par-service", "attente-par-service"):
+        start = html.index(f'<section id="{section}"')
+        body = html[start:html.index("</section>", start)]
+        assert '<tr class="ensemble"><th scope="row">Ensemble</th>' in body and "&lt; 5" in body
+    assert "En instruction, 60 jours ou plus" in html and "Total sur 6 mois" in html
+    assert service_label("Service de la main-d'œuvre étrangère de Paris") == "MOE 75 – Paris"
+    assert service_label("À orienter manuellement") == "À orienter manuellement"
