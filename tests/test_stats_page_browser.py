@@ -1,0 +1,138 @@
+"""The statistics page as people use it, in real Chromium through Playwright: axe finds no
+violation on a desktop (1280 px) and a phone (390 px), chart text stays readable on the phone,
+the skip link and the footer are there, and every table that scrolls sideways is reached and
+scrolled from the keyboard.
+
+Debian's Chromium (`/usr/bin/chromium`), never a downloaded browser; axe-core from the
+axe-core-python wheel. One browser and one generated site for the module.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core.db import make_engine, session_factory
+from core.models import Base
+from stats.site import generate
+from tests.stats_fixtures import insert, synthetic, utc
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium not installed (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as playwright:
+        running = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield running
+        running.close()
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stats-browser")
+    engine = make_engine(f"sqlite:///{folder / 'stats.db'}")
+    Base.metadata.create_all(engine)
+    insert(session_factory(engine), synthetic(600))
+    generate(engine, folder / "site", utc("2026-11-15T12:00"))
+    engine.dispose()
+    return (folder / "site" / "index.html").as_uri()
+
+
+@pytest.fixture
+def open_page(browser, page_url):
+    pages = []
+
+    def open_(viewport):
+        page = browser.new_page(viewport=viewport)
+        pages.append(page)
+        page.goto(page_url)
+        return page
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_axe_finds_no_violation(open_page, viewport):
+    from axe_core_python.sync_playwright import Axe
+
+    page = open_page(viewport)
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
+    assert violations == []
+    assert len(results["passes"]) > 20  # axe did run its rules on the page
+
+
+def test_chart_text_is_at_least_12_css_px_on_a_phone(open_page):
+    page = open_page(PHONE)
+    sizes = page.evaluate("""() => Array.from(document.querySelectorAll('.graphique *'))
+        .filter(e => Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()))
+        .filter(e => e.getBoundingClientRect().width > 1)
+        .map(e => [e.className || e.tagName, parseFloat(getComputedStyle(e).fontSize)])""")
+    assert len(sizes) > 100  # labels, series names and values of every chart
+    assert min(size for _, size in sizes) >= 12, sorted(sizes, key=lambda s: s[1])[:3]
+    # And the page itself never scrolls sideways on the phone: only the tables do.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_each_chart_has_a_text_alternative_with_the_same_figures(open_page):
+    page = open_page(PHONE)
+    charts = page.evaluate("""() => Array.from(document.querySelectorAll('.graphique [role=img]')).map(img => ({
+        name: document.getElementById(img.getAttribute('aria-labelledby')).textContent,
+        text: document.getElementById(img.getAttribute('aria-describedby')).textContent,
+        bars: Array.from(img.querySelectorAll('.barre')).map(b =>
+            b.querySelector('.serie').textContent + ' ' + b.querySelector('.nombre').textContent)}))""")
+    assert len(charts) >= 4
+    for chart in charts:
+        assert chart["name"] and chart["bars"]
+        read = [bar for group in chart["text"].rstrip(".").split(" ; ") for bar in group.split(" : ", 1)[1].split(", ")]
+        assert read == chart["bars"], chart["name"]
+
+
+def test_the_skip_link_is_first_and_goes_to_the_content(open_page):
+    page = open_page(PHONE)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("""() => { const a = document.activeElement; const box = a.getBoundingClientRect();
+        return [a.tagName, a.getAttribute('href'), a.textContent, box.width > 1 && box.height > 1]; }""")
+    assert focused == ["A", "#contenu", "Aller au contenu", True]  # visible once focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "contenu"
+    assert page.evaluate("document.activeElement.tagName") == "MAIN"
+
+
+def test_the_footer_carries_the_mentions(open_page):
+    page = open_page(DESKTOP)
+    footer = page.locator("body > footer")
+    assert footer.count() == 1 and footer.is_visible()
+    text = footer.inner_text()
+    assert "Aucune donnée personnelle n'est publiée" in text and "Licence Ouverte" in text
+    assert "Chiffres arrêtés au 15 novembre 2026" in text
+
+
+def test_tables_wider_than_a_phone_are_reached_and_scrolled_from_the_keyboard(open_page):
+    page = open_page(PHONE)
+    wide = page.evaluate("""() => Array.from(document.querySelectorAll('.tableau'))
+        .filter(box => box.scrollWidth > box.clientWidth).map(box => box.querySelector('table').id)""")
+    assert len(wide) >= 5  # the tables axe flagged before
+    reached = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        table_id = page.evaluate("document.activeElement.classList.contains('tableau') ? "
+                                 "document.activeElement.querySelector('table').id : null")
+        if table_id in wide and table_id not in reached:
+            reached.append(table_id)
+            page.keyboard.press("ArrowRight")  # Chromium scrolls smoothly: wait for it
+            page.wait_for_function("document.activeElement.scrollLeft > 0", timeout=3000)
+    assert reached == wide
