@@ -12,7 +12,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from stats import format as fr
 from stats.figures import (
     AGE_BANDS,
-    BACKLOG_COLUMNS,
     BACKLOG_STATES,
     COUNTS,
     MEASURES,
