@@ -3,13 +3,11 @@ violation on a desktop (1280 px) and a phone (390 px), chart text stays readable
 the skip link and the footer are there, and every table that scrolls sideways is reached and
 scrolled from the keyboard.
 
-Debian's Chromium (`/usr/bin/chromium`), never a downloaded browser; axe-core from the
-axe-core-python wheel. One browser and one generated site for the module.
+Debian's Chromium through the session's browser fixture (tests/browser.py); axe-core from the
+axe-core-python wheel. One generated site for the module.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 
@@ -20,22 +18,8 @@ from tests.stats_fixtures import insert, synthetic, utc
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium not installed (apt-get install -y chromium)")
-    with sync_api.sync_playwright() as playwright:
-        running = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield running
-        running.close()
 
 
 @pytest.fixture(scope="module")
@@ -50,33 +34,24 @@ def page_url(tmp_path_factory):
 
 
 @pytest.fixture
-def open_page(browser, page_url):
-    pages = []
-
-    def open_(viewport):
-        page = browser.new_page(viewport=viewport)
-        pages.append(page)
-        page.goto(page_url)
-        return page
-
-    yield open_
-    for page in pages:
-        page.close()
+def open_stats(open_page, page_url):
+    """The generated page at a viewport, in a fresh context of the session's browser."""
+    return lambda viewport: open_page(page_url, **viewport)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
-def test_axe_finds_no_violation(open_page, viewport):
+def test_axe_finds_no_violation(open_stats, viewport):
     from axe_core_python.sync_playwright import Axe
 
-    page = open_page(viewport)
+    page = open_stats(viewport)
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
     assert violations == []
     assert len(results["passes"]) > 20  # axe did run its rules on the page
 
 
-def test_chart_text_is_at_least_12_css_px_on_a_phone(open_page):
-    page = open_page(PHONE)
+def test_chart_text_is_at_least_12_css_px_on_a_phone(open_stats):
+    page = open_stats(PHONE)
     sizes = page.evaluate("""() => Array.from(document.querySelectorAll('.graphique *'))
         .filter(e => Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()))
         .filter(e => e.getBoundingClientRect().width > 1)
@@ -87,8 +62,8 @@ def test_chart_text_is_at_least_12_css_px_on_a_phone(open_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_each_chart_has_a_text_alternative_with_the_same_figures(open_page):
-    page = open_page(PHONE)
+def test_each_chart_has_a_text_alternative_with_the_same_figures(open_stats):
+    page = open_stats(PHONE)
     charts = page.evaluate("""() => Array.from(document.querySelectorAll('.graphique [role=img]')).map(img => ({
         name: document.getElementById(img.getAttribute('aria-labelledby')).textContent,
         text: document.getElementById(img.getAttribute('aria-describedby')).textContent,
@@ -101,8 +76,8 @@ def test_each_chart_has_a_text_alternative_with_the_same_figures(open_page):
         assert read == chart["bars"], chart["name"]
 
 
-def test_the_skip_link_is_first_and_goes_to_the_content(open_page):
-    page = open_page(PHONE)
+def test_the_skip_link_is_first_and_goes_to_the_content(open_stats):
+    page = open_stats(PHONE)
     page.keyboard.press("Tab")
     focused = page.evaluate("""() => { const a = document.activeElement; const box = a.getBoundingClientRect();
         return [a.tagName, a.getAttribute('href'), a.textContent, box.width > 1 && box.height > 1]; }""")
@@ -112,8 +87,8 @@ def test_the_skip_link_is_first_and_goes_to_the_content(open_page):
     assert page.evaluate("document.activeElement.tagName") == "MAIN"
 
 
-def test_the_footer_carries_the_mentions(open_page):
-    page = open_page(DESKTOP)
+def test_the_footer_carries_the_mentions(open_stats):
+    page = open_stats(DESKTOP)
     footer = page.locator("body > footer")
     assert footer.count() == 1 and footer.is_visible()
     text = footer.inner_text()
@@ -121,8 +96,8 @@ def test_the_footer_carries_the_mentions(open_page):
     assert "Chiffres arrêtés au 15 novembre 2026" in text
 
 
-def test_tables_wider_than_a_phone_are_reached_and_scrolled_from_the_keyboard(open_page):
-    page = open_page(PHONE)
+def test_tables_wider_than_a_phone_are_reached_and_scrolled_from_the_keyboard(open_stats):
+    page = open_stats(PHONE)
     wide = page.evaluate("""() => Array.from(document.querySelectorAll('.tableau'))
         .filter(box => box.scrollWidth > box.clientWidth).map(box => box.querySelector('table').id)""")
     assert len(wide) >= 5  # the tables axe flagged before
