@@ -6,7 +6,7 @@ Each chart is one `role="img"` block named by its caption and described by
 a sentence that reads every bar (`alt_text`), the same figures as the bars;
 the table after it has them too. Bars are told apart by the series name
 written on each bar's row, not by colour alone. A suppressed value is an
-empty dashed track with the table's mark (« < 5 », « n.d. »), never a zero.
+empty dashed track with the table's mark (« masqué », « n.d. »), never a zero.
 """
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ MONTHS = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )
 SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
-HIDDEN = "< 5"
+# A hidden count reads the same whether it was under the threshold or hidden to protect one
+# that was: « < 5 » would be false for the second kind.
+HIDDEN = "masqué"
 
 
 def is_missing(value) -> bool:
@@ -43,7 +45,7 @@ def short_month_label(month: str | pd.Period) -> str:
 
 
 def cell(value, kind: str, hidden: bool) -> str:
-    """Text of a table cell: "< 5" when suppressed, "–" when not computable."""
+    """Text of a table cell: "masqué" when suppressed, "–" when not computable."""
     if hidden and kind == "count":
         return HIDDEN
     if is_missing(value):

@@ -14,7 +14,7 @@ def test_french_months():
 
 
 def test_cells():
-    assert fr.cell(3.0, "count", hidden=True) == "< 5"
+    assert fr.cell(3.0, "count", hidden=True) == "masqué"
     assert fr.cell(float("nan"), "decimal", hidden=True) == "n.d."
     assert fr.cell(4321.0, "count", hidden=False) == "4\u202f321"
 

@@ -70,7 +70,7 @@ def test_page_is_french_and_self_contained(site):
     html = (site / "index.html").read_text(encoding="utf-8")
     assert '<html lang="fr">' in html
     assert "novembre 2026" in html and "15 novembre 2026" in html
-    assert "&lt; 5" in html  # suppressed cells
+    assert ">masqué<" in html  # suppressed cells
     assert "\u202f%" in html  # French percent format
     assert html.count('<figure class="graphique"') >= 4 and html.count("<table") >= 6
     # No external resource: nothing loaded from the network.
@@ -152,7 +152,7 @@ def test_the_service_tables_are_on_the_page_with_their_national_row(site):
     for section in ("decisions-par-service", "attente-par-service"):
         start = html.index(f'<section id="{section}"')
         body = html[start:html.index("</section>", start)]
-        assert '<tr class="ensemble"><th scope="row">Ensemble</th>' in body and "&lt; 5" in body
+        assert '<tr class="ensemble"><th scope="row">Ensemble</th>' in body and "masqué" in body
     assert "En instruction, 60 jours ou plus" in html and "Total sur 6 mois" in html
     assert service_label("Service de la main-d'œuvre étrangère de Paris") == "MOE 75 – Paris"
     assert service_label("À orienter manuellement") == "À orienter manuellement"
