@@ -18,8 +18,9 @@ from gql.transport.exceptions import TransportConnectionFailed, TransportProtoco
 from gql.transport.requests import RequestsHTTPTransport
 
 from connector import documents
-from connector.errors import Action, DSUnavailable, classify
-from connector.ratelimit import RequestBudget
+from connector.batch import BatchItem, assemble
+from connector.errors import Action, DSAnswerLost, DSError, DSQueryTimeout, DSUnavailable, classify, graphql_error
+from connector.ratelimit import SYNC, RequestBudget
 
 log = logging.getLogger(__name__)
 # gql logs whole request and response bodies at DEBUG: they hold personal data.
@@ -46,6 +47,26 @@ class ClientStats:
     throttled: int = 0
     waited_seconds: float = 0.0
     by_operation: dict[str, int] = field(default_factory=dict)
+    batched_items: int = 0  # operations that travelled inside a batch
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One aliased root field of a batch: its value, or the error DS gave for it."""
+
+    data: dict | None
+    error: DSError | None = None
+
+    @property
+    def timed_out(self) -> bool:
+        return isinstance(self.error, DSQueryTimeout)
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    results: list[ItemResult]
+    timed_out: bool  # DS stopped before the end: some items have no result
+    seconds: float
 
 
 class DSClient:
@@ -62,12 +83,14 @@ class DSClient:
         now: Callable[[], float] = time.time,
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
+        priority: str = SYNC,
     ):
         if not token:
             raise ValueError("DS_API_TOKEN is empty: set it to an API token of the démarche's administrateur")
         self.url = url
         self.max_retries = max_retries
         self.budget = budget or RequestBudget()
+        self.priority = priority  # whose turn in a budget shared by sync and push
         self.stats = ClientStats()
         self._sleep = sleep
         self._now = now
@@ -109,7 +132,7 @@ class DSClient:
         """
         request = GraphQLRequest(self._document(operation_name), variable_values=variables or {}, operation_name=operation_name)
         for attempt in range(self.max_retries + 1):
-            self.budget.acquire()
+            self.budget.acquire(self.priority)
             self.stats.requests += 1
             self.stats.by_operation[operation_name] = self.stats.by_operation.get(operation_name, 0) + 1
             started = time.monotonic()
@@ -136,6 +159,73 @@ class DSClient:
             f"(last: {f'HTTP {status}' if status else network_error})"
         )
 
+    def execute_batch(self, items: list[BatchItem]) -> BatchAnswer:
+        """Run several operations in one request (`connector.batch`); each item
+        gets its own result or error.
+
+        A batch of mutations is sent once: only a 429 (refused before DS reads
+        the request) or a failure to connect is retried. Any other failure may
+        have come after DS applied some of them: `DSAnswerLost` says so, and the
+        caller reads DS before sending any of them again.
+        """
+        batch = assemble(items)
+        mutation = batch.operation_name != "wifQueries"
+        request = GraphQLRequest(batch.document, variable_values=batch.variables, operation_name=batch.operation_name)
+        for attempt in range(self.max_retries + 1):
+            self.budget.acquire(self.priority)
+            self.stats.requests += 1
+            self.stats.batched_items += len(items)
+            self.stats.by_operation[batch.operation_name] = self.stats.by_operation.get(batch.operation_name, 0) + 1
+            started = time.monotonic()
+            status, body, headers, network_error = self._send(request)
+            seconds = time.monotonic() - started
+            log.debug("%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds)
+            if network_error is None and status == 200 and body is not None:
+                return self._split_answer(batch.aliases, body, seconds)
+            if mutation and not (status == 429 or network_error in _NOT_SENT):
+                raise DSAnswerLost(
+                    f"{batch.operation_name}: no usable answer from DS for {len(items)} mutation(s) "
+                    f"({f'HTTP {status}' if status else network_error}); they may have been applied"
+                )
+            if network_error is None:
+                outcome = classify(status, body)
+                if outcome.action is Action.FAIL:
+                    raise outcome.error
+            if attempt == self.max_retries:
+                break
+            self.stats.retries += 1
+            wait = self._wait_before_retry(attempt, status, headers)
+            self.stats.waited_seconds += wait
+            self._sleep(wait)
+        raise DSUnavailable(
+            f"DS did not answer {batch.operation_name} after {self.max_retries + 1} attempts "
+            f"(last: {f'HTTP {status}' if status else network_error})"
+        )
+
+    @staticmethod
+    def _split_answer(aliases: tuple[str, ...], body: dict, seconds: float) -> BatchAnswer:
+        data = body.get("data") or {}
+        by_alias: dict[str, DSError] = {}
+        timed_out = False
+        for error in body.get("errors") or []:
+            path = error.get("path") or []
+            classified = graphql_error(error, data)
+            if isinstance(classified, DSQueryTimeout):
+                timed_out = True
+            if path and path[0] in aliases:
+                by_alias.setdefault(path[0], classified)
+            elif not isinstance(classified, DSQueryTimeout):
+                raise classified  # about the whole request (validation, token): nothing ran
+        results = []
+        for name in aliases:
+            value = data.get(name)
+            error = by_alias.get(name)
+            if value is None and error is None:
+                # No result and no error of its own: DS stopped before it (timeout).
+                error = DSQueryTimeout("no result: DS stopped before this field", "timeout", [name])
+            results.append(ItemResult(value if error is None or value is not None else None, error))
+        return BatchAnswer(results, timed_out, seconds)
+
     def _send(self, request: GraphQLRequest):
         """One HTTP exchange: (status, parsed body or None, headers, network error or None)."""
         transport = self._transport
@@ -143,7 +233,7 @@ class DSClient:
         try:
             result = transport.execute(request)
         except TransportConnectionFailed as error:
-            return None, None, {}, type(error.__cause__ or error).__name__
+            return None, None, {}, _network_error_name(error)
         except TransportServerError as error:
             # Not JSON and HTTP >= 400: DS's 429 is plain text (NOTES §4).
             return error.code, None, dict(transport.response_headers or {}), None
@@ -161,6 +251,28 @@ class DSClient:
                 return server_wait + random.uniform(0, 0.5)
         backoff = min(self._backoff_cap, self._backoff_base * 2**attempt)
         return random.uniform(backoff / 2, backoff)
+
+
+# Failures that prove the request never reached DS.
+_NOT_SENT = frozenset({"NewConnectionError", "ConnectTimeout", "ConnectTimeoutError"})
+
+
+def _network_error_name(error: BaseException) -> str:
+    """The most telling name in the exception chain (a refused connection is
+    wrapped by urllib3, requests and gql)."""
+    names = []
+    seen = error
+    while seen is not None and len(names) < 8:
+        names.append(type(seen).__name__)
+        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError
+        wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = reason if isinstance(reason, BaseException) else (seen.__cause__ or wrapped or seen.__context__)
+    for name in names:
+        if name in _NOT_SENT:
+            return name
+    if "ConnectTimeout" in names:
+        return "ConnectTimeout"
+    return names[1] if len(names) > 1 else names[0]
 
 
 def _server_wait_seconds(headers: dict, now: float) -> float | None:

@@ -54,6 +54,11 @@ class DSUnavailable(DSError):
     """DS kept failing (429, 5xx or network) after every retry."""
 
 
+class DSAnswerLost(DSUnavailable):
+    """A batch of mutations left but no usable answer came back: DS may have
+    applied any of them. Read DS before sending them again."""
+
+
 class DSHTTPError(DSError):
     """An HTTP status the client does not retry (e.g. 400, 500)."""
 

@@ -1,10 +1,18 @@
-"""Push the connector's results back to DS, exactly once.
+"""Push the connector's results back to DS, exactly once, in few requests.
 
-Every intended mutation is first written to `push_outbox` and committed,
-then sent, then marked. A crash between sending and marking leaves a row in
-`sending`: before sending a message again, the dossier is read back from DS
-to see whether the first attempt arrived. Labels and groupe changes are
-idempotent by nature (DS answers "already there"), annotations too.
+1. Plan: every mutation a dossier needs is written to `push_outbox`
+   (`pending`) and committed; a pending row the dossier no longer needs is
+   `superseded`.
+2. Deliver: due rows travel many to a request (aliased root fields,
+   `connector.batch`), in dossier order, the groupe change first. Rows are
+   marked `sending` and committed before the request leaves; each alias's
+   result then settles its own row.
+3. A request whose answer is lost (network, 5xx, a kill before recording)
+   leaves its rows `sending`: *uncertain*. Before any of them is sent again,
+   the dossier is read back from DS (`getDossier`): a message is looked for
+   among the dossier's messages, labels, groupe, annotations and state are
+   compared. Rows a previous run left `sending` are settled the same way at
+   the start of the next run.
 """
 from __future__ import annotations
 
@@ -13,12 +21,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterator, Protocol
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import case, or_, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import models
+from connector.batch import BatchItem, BatchLimits, split
 from connector.client import DSClient
-from connector.errors import DSError, DSUnavailable, Rejection, classify_rejection
+from connector.errors import (
+    DSAnswerLost, DSAuthenticationError, DSError, DSForbidden, DSUnavailable, Rejection, classify_rejection,
+)
 from connector.push_plan import Current, Intent, Target, plan
 from core.clock import utcnow
 from core.models import DECIDED_STATES
@@ -27,7 +38,23 @@ from core.snapshot import SNAPSHOT_LOADS, DossierSnapshot, snapshot_of
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-BATCH_SIZE = 200
+BATCH_SIZE = 200  # dossiers planned per database round
+DELIVERY_ROWS = 1000  # outbox rows loaded per database round
+# A request slower than this halves the next ones: DS stops a request at 30 s (NOTES §5).
+SLOW_REQUEST_SECONDS = 12.0
+# Read-backs carry the whole dossier fragment: fewer per request.
+READ_LIMITS = BatchLimits(max_items=20)
+
+MUTATION_OF = {
+    "groupe": "dossierChangerGroupeInstructeur",
+    "annotations": "dossierModifierAnnotations",
+    "label_add": "dossierAjouterLabel",
+    "label_remove": "dossierSupprimerLabel",
+    "message": "dossierEnvoyerMessage",
+    "instruction": "dossierPasserEnInstruction",
+}
+# Within a dossier: the groupe first (the others need an instructeur of the new groupe), then the rest in plan order.
+KIND_ORDER = {"groupe": 0, "annotations": 1, "label_add": 2, "label_remove": 3, "message": 4, "instruction": 5}
 
 
 class PushStopped(RuntimeError):
@@ -102,16 +129,31 @@ class PushSummary:
     delivered: int = 0
     failed: int = 0
     deferred: int = 0
+    requests: int = 0  # mutation requests (batches)
+    already_on_ds: int = 0  # uncertain mutations found applied when DS was read back
+    uncertain: int = 0  # mutations whose answer was lost (read back from DS before any resend)
+    earlier_uncertain: int = 0  # mutations a previous run left `sending` (e.g. killed), settled at the start
     skipped_not_member: dict[str, int] = field(default_factory=dict)
     skipped_missing_groupe: dict[str, int] = field(default_factory=dict)
     planned_by_kind: dict[str, int] = field(default_factory=dict)
     refusals: dict[str, int] = field(default_factory=dict)  # DS error message → dossiers
 
+    @property
+    def mutations_per_request(self) -> float:
+        return self.sent / self.requests if self.requests else 0.0
+
     def line(self) -> str:
+        delivered = f"{self.delivered} delivered"
+        if self.already_on_ds:
+            delivered += f" ({self.already_on_ds} already on DS)"
         text = (
             f"push démarche {self.demarche_number}: {self.dossiers} dossiers, {self.planned} mutations planned, "
-            f"{self.delivered} delivered, {self.failed} failed, {self.deferred} deferred"
+            f"{delivered}, {self.failed} failed, {self.deferred} deferred"
         )
+        if self.requests:
+            text += f", {self.requests} requests"
+        if self.earlier_uncertain:
+            text += f"; {self.earlier_uncertain} mutation(s) left uncertain by an earlier run settled from DS"
         if self.skipped_not_member:
             text += f"; connector instructeur not in groupe(s) {sorted(self.skipped_not_member)}: run `wif procedure apply`"
         for message, count in sorted(self.refusals.items()):
@@ -154,6 +196,21 @@ def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], live: 
 
 
 @dataclass
+class Delivery:
+    """One outbox row on its way, with what its mutation needs of the dossier."""
+
+    row: models.PushOutbox
+    ds_id: str
+    state: str
+
+
+class PushProgress(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, mutations: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass
 class Pusher:
     client: DSClient
     sessions: sessionmaker[Session]
@@ -166,37 +223,38 @@ class Pusher:
     disable_notification: bool = False
     now: Callable[[], datetime] = utcnow
     backoff: timedelta = timedelta(minutes=5)
-    # Test hook: called after each mutation is sent and recorded.
+    limits: BatchLimits = field(default_factory=BatchLimits)
+    progress: PushProgress | None = None
+    # Told the plan before anything is sent: (summary, mutations due, requests they need at most).
+    announce: Callable[[PushSummary, int, int], None] | None = None
+    # Test hooks: after each mutation is sent and recorded; after a request's
+    # answer came back, before it is recorded (a kill there leaves rows `sending`).
     after_send: Callable[[models.PushOutbox], None] | None = None
+    after_request: Callable[[list[models.PushOutbox]], None] | None = None
 
-    def push(self, demarche_number: int, everything: bool = False) -> PushSummary:
+    def push(self, demarche_number: int, everything: bool = False, only: frozenset[int] | None = None) -> PushSummary:
         """Plan and send what DS lacks. Without `everything`, only dossiers
-        synced since the last complete push, or still owed a mutation."""
+        synced since the last complete push, or still owed a mutation; with
+        `only`, just those dossiers (a webhook's hint), and the checkpoint stays."""
         started = self.now()
         summary = PushSummary(demarche_number)
+        requests_before = self.client.stats.requests
         live = read_live(self.client, demarche_number, self.procedure)
         for missing in live.missing:
             log.warning("push: %s is missing on the démarche: run `wif procedure check`", missing)
+        if not self.dry_run:
+            self._settle_uncertain(demarche_number, live, summary, only)
         managed = frozenset(label.key for label in self.procedure.labels)
-        since = None if everything else self._checkpoint(demarche_number)
-        for batch in self._batches(demarche_number, since):
-            for dossier, rows in batch:
-                summary.dossiers += 1
-                current = current_state(dossier, rows, live)
-                intents = plan(self.target_for(snapshot_of(dossier)), current, managed)
-                intents = self._sendable(intents, dossier, current.groupe_label, live, summary)
-                if self.pass_complete_to_instruction and dossier.state == "en_construction" and dossier.completeness_status == "complet":
-                    intents.append(Intent("instruction", {"disable_notification": self.disable_notification}))
-                for intent in intents:
-                    summary.planned += 1
-                    summary.planned_by_kind[intent.kind] = summary.planned_by_kind.get(intent.kind, 0) + 1
-                    if self.dry_run:
-                        print(f"  dossier {dossier.number}: {intent.kind} {_describe(intent)}")
-                        continue
-                    self._deliver(dossier, intent, rows, live, summary)
+        since = None if everything or only is not None else self._checkpoint(demarche_number)
+        due = self._plan(demarche_number, since, only, live, managed, summary)
+        if self.announce:
+            self.announce(summary, due, -(-due // max(1, self.limits.max_items)))
+        if not self.dry_run and due:
+            self._deliver_due(demarche_number, only, live, summary, due)
+        summary.requests = self.client.stats.requests - requests_before
         # Dossiers skipped for a cause DS-side (groupe, membership, a missing
         # label or annotation) must be planned again once `procedure apply` ran.
-        if not (self.dry_run or live.missing or summary.skipped_not_member or summary.skipped_missing_groupe):
+        if only is None and not (self.dry_run or live.missing or summary.skipped_not_member or summary.skipped_missing_groupe):
             self._advance_checkpoint(demarche_number, started)
         return summary
 
@@ -212,9 +270,11 @@ class Pusher:
                 state.push_checkpoint = started
                 session.commit()
 
-    def _batches(self, demarche_number: int, since: datetime | None) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
+    def _batches(self, demarche_number: int, since: datetime | None, only: frozenset[int] | None = None
+                 ) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
         owed = select(models.PushOutbox.dossier_number).where(models.PushOutbox.status.in_(("pending", "sending")))
         recent = or_(models.Dossier.synced_at >= since, models.Dossier.number.in_(owed)) if since else true()
+        chosen = models.Dossier.number.in_(sorted(only)) if only is not None else true()
         last = 0
         while True:
             with self.sessions() as session:
@@ -227,6 +287,7 @@ class Pusher:
                         models.Dossier.hidden_at.is_(None),
                         models.Dossier.checked_at.is_not(None),
                         recent,
+                        chosen,
                     )
                     .order_by(models.Dossier.number)
                     .limit(BATCH_SIZE)
@@ -241,6 +302,63 @@ class Pusher:
                 session.expunge_all()
             yield [(d, rows[d.number]) for d in dossiers]
             last = numbers[-1]
+
+    # -- 1. plan -------------------------------------------------------------
+
+    def _plan(self, demarche_number: int, since: datetime | None, only: frozenset[int] | None, live: LiveDemarche,
+              managed: frozenset[str], summary: PushSummary) -> int:
+        """Write what each dossier needs as `pending` rows; the number of rows due now."""
+        due = 0
+        for batch in self._batches(demarche_number, since, only):
+            now = self.now()
+            with self.sessions() as session:
+                for dossier, rows in batch:
+                    summary.dossiers += 1
+                    current = current_state(dossier, rows, live)
+                    intents = plan(self.target_for(snapshot_of(dossier)), current, managed)
+                    intents = self._sendable(intents, dossier, current.groupe_label, live, summary)
+                    if self.pass_complete_to_instruction and dossier.state == "en_construction" and dossier.completeness_status == "complet":
+                        intents.append(Intent("instruction", {"disable_notification": self.disable_notification}))
+                    wanted = set()
+                    for intent in intents:
+                        summary.planned += 1
+                        summary.planned_by_kind[intent.kind] = summary.planned_by_kind.get(intent.kind, 0) + 1
+                        if self.dry_run:
+                            print(f"  dossier {dossier.number}: {intent.kind} {_describe(intent)}")
+                            continue
+                        row = self._outbox_row(session, dossier, intent, rows, now)
+                        wanted.add(id(row))
+                        if row.status == "failed" or (row.next_attempt_at and row.next_attempt_at > now):
+                            summary.deferred += 1
+                        elif row.status == "pending":
+                            due += 1
+                    for row in rows:
+                        # Planned once, no longer wanted (the dossier changed): never send it.
+                        if not self.dry_run and row.status == "pending" and id(row) not in wanted and row.id is not None:
+                            session.merge(row, load=True).status = "superseded"
+                if not self.dry_run:
+                    session.commit()
+        return due
+
+    def _outbox_row(self, session: Session, dossier: models.Dossier, intent: Intent, rows: list[models.PushOutbox], now: datetime) -> models.PushOutbox:
+        for index, row in enumerate(rows):
+            if row.kind == intent.kind and row.payload_hash == intent.payload_hash and row.status in ("pending", "sending", "failed"):
+                merged = session.merge(row, load=True)
+                rows[index] = merged
+                return merged
+        row = models.PushOutbox(
+            dossier_number=dossier.number,
+            kind=intent.kind,
+            payload=intent.payload,
+            payload_hash=intent.payload_hash,
+            status="pending",
+            attempts=0,
+            client_mutation_id="",
+            created_at=now,
+        )
+        session.add(row)
+        rows.append(row)
+        return row
 
     def _sendable(self, intents: list[Intent], dossier: models.Dossier, groupe_label: str | None, live: LiveDemarche, summary: PushSummary) -> list[Intent]:
         """Drop what cannot succeed, before sending anything for the dossier.
@@ -270,88 +388,135 @@ class Pusher:
             kept.append(intent)
         return kept
 
-    # -- delivery ------------------------------------------------------------
+    # -- 2. deliver ----------------------------------------------------------
 
-    def _deliver(self, dossier: models.Dossier, intent: Intent, rows: list[models.PushOutbox], live: LiveDemarche, summary: PushSummary) -> None:
-        now = self.now()
-        with self.sessions() as session:
-            row = self._outbox_row(session, dossier, intent, rows, now)
-            if row.status == "delivered":
-                return
-            if row.status == "failed" or (row.next_attempt_at and row.next_attempt_at > now):
-                summary.deferred += 1
-                return
-            if row.status == "sending" and intent.kind == "message" and self._message_arrived(dossier, intent):
-                self._mark(session, row, "delivered", None, now)
-                return
-            row.status = "sending"
-            row.attempts += 1
-            if row.client_mutation_id == "":
-                session.flush()
-                row.client_mutation_id = f"wif-{row.id}"
-            session.commit()
-            summary.sent += 1
-            try:
-                operation, payload = self._send(dossier, intent, row, live)
-            except DSUnavailable as error:
-                self._retry_later(session, row, str(error), now, summary)
-                return
-            except DSError as error:
-                self._mark(session, row, "failed", str(error), now)
-                summary.failed += 1
-                log.error("push dossier %s %s: %s", dossier.number, intent.kind, error)
-                return
-            self._record(session, dossier, intent, row, operation, payload, live, now, summary)
-        if self.after_send:
-            self.after_send(row)
-
-    def _outbox_row(self, session: Session, dossier: models.Dossier, intent: Intent, rows: list[models.PushOutbox], now: datetime) -> models.PushOutbox:
-        for row in rows:
-            if row.kind == intent.kind and row.payload_hash == intent.payload_hash and row.status in ("pending", "sending", "failed"):
-                return session.merge(row, load=True)
-        row = models.PushOutbox(
-            dossier_number=dossier.number,
-            kind=intent.kind,
-            payload=intent.payload,
-            payload_hash=intent.payload_hash,
-            status="pending",
-            attempts=0,
-            client_mutation_id="",
-            created_at=now,
+    def _due(self, session: Session, demarche_number: int, only: frozenset[int] | None, now: datetime) -> list[Delivery]:
+        kind_order = case(KIND_ORDER, value=models.PushOutbox.kind, else_=9)
+        query = (
+            select(models.PushOutbox, models.Dossier.ds_id, models.Dossier.state)
+            .join(models.Dossier, models.Dossier.number == models.PushOutbox.dossier_number)
+            .where(
+                models.Dossier.demarche_number == demarche_number,
+                models.PushOutbox.status == "pending",
+                or_(models.PushOutbox.next_attempt_at.is_(None), models.PushOutbox.next_attempt_at <= now),
+            )
+            .order_by(models.PushOutbox.dossier_number, kind_order, models.PushOutbox.id)
+            .limit(DELIVERY_ROWS)
         )
-        session.add(row)
-        rows.append(row)
-        return row
+        if only is not None:
+            query = query.where(models.PushOutbox.dossier_number.in_(sorted(only)))
+        return [Delivery(row, ds_id, state) for row, ds_id, state in session.execute(query)]
 
-    def _send(self, dossier: models.Dossier, intent: Intent, row: models.PushOutbox, live: LiveDemarche) -> tuple[str, dict]:
-        base = {"clientMutationId": row.client_mutation_id, "dossierId": dossier.ds_id}
-        if intent.kind == "groupe":
-            variables = {**base, "groupeInstructeurId": live.groupes[intent.payload["groupe_label"]]["id"]}
-            operation = "dossierChangerGroupeInstructeur"
-        elif intent.kind == "annotations":
+    def _deliver_due(self, demarche_number: int, only: frozenset[int] | None, live: LiveDemarche,
+                     summary: PushSummary, total: int) -> None:
+        if self.progress:
+            self.progress.start(total)
+        try:
+            while True:
+                with self.sessions() as session:
+                    deliveries = self._due(session, demarche_number, only, self.now())
+                    session.expunge_all()
+                if not deliveries:
+                    return
+                while deliveries:
+                    items = [self._item(d, live) for d in deliveries]
+                    size = len(split(items, self.limits)[0])
+                    chunk, deliveries = deliveries[:size], deliveries[size:]
+                    self._send_chunk(chunk, items[:size], live, summary)
+                    if self.progress:
+                        self.progress.advance(len(chunk))
+        finally:
+            if self.progress:
+                self.progress.finish()
+
+    def _item(self, delivery: Delivery, live: LiveDemarche) -> BatchItem:
+        row, payload = delivery.row, delivery.row.payload
+        base = {"clientMutationId": f"wif-{row.id}", "dossierId": delivery.ds_id}
+        if row.kind == "groupe":
+            variables = {**base, "groupeInstructeurId": live.groupes[payload["groupe_label"]]["id"]}
+        elif row.kind == "annotations":
             annotations = [
                 {"id": live.annotation_ids[key], "value": {live.annotation_types[key]: value}}
-                for key, value in intent.payload["values"].items()
+                for key, value in payload["values"].items()
             ]
             variables = {**base, "instructeurId": self.instructeur_id, "annotations": annotations}
-            operation = "dossierModifierAnnotations"
-        elif intent.kind in ("label_add", "label_remove"):
-            variables = {**base, "labelId": live.label_ids[intent.payload["label_key"]]}
-            operation = "dossierAjouterLabel" if intent.kind == "label_add" else "dossierSupprimerLabel"
-        elif intent.kind == "message":
-            variables = {**base, "instructeurId": self.instructeur_id, "body": intent.payload["body"]}
-            if intent.payload.get("correction") and dossier.state in ("en_construction", "en_instruction"):
-                variables["correction"] = intent.payload["correction"]
-            operation = "dossierEnvoyerMessage"
-        elif intent.kind == "instruction":
-            variables = {**base, "instructeurId": self.instructeur_id, "disableNotification": intent.payload["disable_notification"]}
-            operation = "dossierPasserEnInstruction"
+        elif row.kind in ("label_add", "label_remove"):
+            variables = {**base, "labelId": live.label_ids[payload["label_key"]]}
+        elif row.kind == "message":
+            variables = {**base, "instructeurId": self.instructeur_id, "body": payload["body"]}
+            if payload.get("correction") and delivery.state in ("en_construction", "en_instruction"):
+                variables["correction"] = payload["correction"]
+        elif row.kind == "instruction":
+            variables = {**base, "instructeurId": self.instructeur_id, "disableNotification": payload["disable_notification"]}
         else:
-            raise ValueError(f"unknown push intent {intent.kind}")
-        return operation, self.client.execute(operation, {"input": variables})[operation]
+            raise ValueError(f"unknown push intent {row.kind}")
+        return BatchItem(MUTATION_OF[row.kind], {"input": variables})
 
-    def _record(self, session: Session, dossier: models.Dossier, intent: Intent, row: models.PushOutbox, operation: str,
-                payload: dict, live: LiveDemarche, now: datetime, summary: PushSummary) -> None:
+    def _send_chunk(self, chunk: list[Delivery], items: list[BatchItem], live: LiveDemarche, summary: PushSummary) -> None:
+        now = self.now()
+        with self.sessions() as session:
+            rows = [session.merge(d.row, load=True) for d in chunk]
+            for row in rows:
+                row.status = "sending"
+                row.attempts += 1
+                row.client_mutation_id = f"wif-{row.id}"
+            session.commit()
+            summary.sent += len(rows)
+            try:
+                answer = self.client.execute_batch(items)
+            except DSAnswerLost as error:
+                log.warning("push: %s", error)
+                summary.uncertain += len(rows)
+                self._settle(session, rows, live, summary, now)
+                return
+            except DSUnavailable as error:  # never reached DS (429s, refused connections)
+                for row in rows:
+                    self._retry_later(session, row, str(error), now, summary)
+                return
+            except (DSAuthenticationError, DSForbidden):
+                for row in rows:
+                    row.status, row.attempts = "pending", row.attempts - 1
+                session.commit()
+                raise
+            except DSError as error:  # the whole request was refused: nothing ran
+                for row in rows:
+                    self._mark(session, row, "failed", str(error), now)
+                    summary.failed += 1
+                log.error("push: %d mutation(s) refused by DS: %s", len(rows), error)
+                return
+            if self.after_request:
+                self.after_request(rows)
+            uncertain = []
+            for index, (row, result) in enumerate(zip(rows, answer.results)):
+                if result.data is not None:
+                    try:
+                        self._record(session, row, items[index].operation, result.data, live, now, summary)
+                    except PushStopped:
+                        for untouched in rows[index + 1:]:  # nothing was applied with a read-only token
+                            untouched.status, untouched.attempts = "pending", untouched.attempts - 1
+                        session.commit()
+                        raise
+                elif result.timed_out:
+                    uncertain.append(row)
+                else:
+                    self._mark(session, row, "failed", str(result.error), now)
+                    summary.failed += 1
+                    log.error("push dossier %s %s: %s", row.dossier_number, row.kind, result.error)
+            if answer.timed_out or answer.seconds > SLOW_REQUEST_SECONDS:
+                smaller = max(1, len(rows) // 2)
+                if smaller < self.limits.max_items:
+                    log.warning("push: DS %s after %.1fs: %d mutations per request from now on",
+                                "timed out" if answer.timed_out else "was slow", answer.seconds, smaller)
+                    self.limits = BatchLimits(smaller, self.limits.max_tokens, self.limits.max_complexity)
+            if uncertain:
+                summary.uncertain += len(uncertain)
+                self._settle(session, uncertain, live, summary, now)
+        if self.after_send:
+            for row in rows:
+                self.after_send(row)
+
+    def _record(self, session: Session, row: models.PushOutbox, operation: str, payload: dict,
+                live: LiveDemarche, now: datetime, summary: PushSummary) -> None:
         errors = [e["message"] for e in payload.get("errors") or []]
         rejection = classify_rejection(operation, errors)
         if rejection is Rejection.READ_ONLY:
@@ -360,8 +525,12 @@ class Pusher:
                 "DS refused the mutation: the API token is read-only. Push stopped; use a read/write token, "
                 "or set WIF_PUSH_ENABLED=false for a read-only deployment."
             )
-        if intent.kind == "annotations" and payload.get("annotations") is not None and errors:
-            self._record_partial(session, dossier, row, payload, errors, live, now, summary)
+        if row.kind == "annotations" and payload.get("annotations") is not None and errors:
+            saved_ids = {a.get("champDescriptorId") or a.get("id") for a in payload["annotations"]}
+            saved = {k for k in row.payload["values"] if live.annotation_ids.get(k) in saved_ids}
+            self._split_annotations(session, row, saved, "; ".join(errors), now, summary)
+            for error in errors:
+                summary.refusals[error] = summary.refusals.get(error, 0) + 1
             return
         if rejection in (None, Rejection.ALREADY_DONE):
             self._mark(session, row, "delivered", None, now)
@@ -371,25 +540,26 @@ class Pusher:
             summary.refusals[error] = summary.refusals.get(error, 0) + 1
         self._retry_later(session, row, "; ".join(errors), now, summary)
 
-    def _record_partial(self, session, dossier, row, payload, errors, live: LiveDemarche, now, summary) -> None:
-        """dossierModifierAnnotations saved some values: keep those as delivered
-        and retry only the others."""
-        saved_ids = {a.get("champDescriptorId") or a.get("id") for a in payload["annotations"]}
-        saved = {k: v for k, v in row.payload["values"].items() if live.annotation_ids.get(k) in saved_ids}
-        failed = {k: v for k, v in row.payload["values"].items() if k not in saved}
-        if saved:
-            delivered = models.PushOutbox(
-                dossier_number=row.dossier_number, kind="annotations", payload={"values": saved},
-                payload_hash=Intent("annotations", {"values": saved}).payload_hash, status="delivered", attempts=row.attempts,
+    def _split_annotations(self, session: Session, row: models.PushOutbox, saved: set[str], error: str,
+                           now: datetime, summary: PushSummary, *, backoff: bool = True) -> None:
+        """Some values of the row are on DS: those are delivered (a row of their
+        own), only the others are sent again."""
+        values = row.payload["values"]
+        done = {k: v for k, v in values.items() if k in saved}
+        rest = {k: v for k, v in values.items() if k not in saved}
+        if done:
+            session.add(models.PushOutbox(
+                dossier_number=row.dossier_number, kind="annotations", payload={"values": done},
+                payload_hash=Intent("annotations", {"values": done}).payload_hash, status="delivered", attempts=row.attempts,
                 client_mutation_id=row.client_mutation_id, created_at=row.created_at, delivered_at=now,
-            )
-            session.add(delivered)
+            ))
             summary.delivered += 1
-        row.payload = {"values": failed}
-        row.payload_hash = Intent("annotations", {"values": failed}).payload_hash
-        for error in errors:
-            summary.refusals[error] = summary.refusals.get(error, 0) + 1
-        self._retry_later(session, row, "; ".join(errors), now, summary)
+        row.payload = {"values": rest}
+        row.payload_hash = Intent("annotations", {"values": rest}).payload_hash
+        if backoff:
+            self._retry_later(session, row, error, now, summary)
+        else:
+            self._resend(session, row, error, now, summary)
 
     def _retry_later(self, session: Session, row: models.PushOutbox, error: str, now: datetime, summary: PushSummary) -> None:
         if row.attempts >= MAX_ATTEMPTS:
@@ -403,6 +573,17 @@ class Pusher:
         session.commit()
         summary.deferred += 1
 
+    def _resend(self, session: Session, row: models.PushOutbox, error: str, now: datetime, summary: PushSummary) -> None:
+        """DS was read and the mutation is not there: due again at once."""
+        if row.attempts >= MAX_ATTEMPTS:
+            self._mark(session, row, "failed", error, now)
+            summary.failed += 1
+            return
+        row.status = "pending"
+        row.last_error = error[:2000]
+        row.next_attempt_at = None
+        session.commit()
+
     def _mark(self, session: Session, row: models.PushOutbox, status: str, error: str | None, now: datetime) -> None:
         row.status = status
         row.last_error = error[:2000] if error else None
@@ -410,11 +591,105 @@ class Pusher:
             row.delivered_at = now
         session.commit()
 
-    def _message_arrived(self, dossier: models.Dossier, intent: Intent) -> bool:
-        """A previous run sent this message and crashed before recording it?"""
-        fresh = self.client.execute("getDossier", {"dossierNumber": dossier.number})["dossier"]
-        wanted = " ".join(intent.payload["body"].split())
-        return any(" ".join((m.get("body") or "").split()) == wanted for m in fresh.get("messages") or [])
+    # -- 3. uncertain rows: read DS before any resend ------------------------
+
+    def _settle_uncertain(self, demarche_number: int, live: LiveDemarche, summary: PushSummary,
+                          only: frozenset[int] | None) -> None:
+        """Rows a previous run left `sending` (killed, or DS unreachable when
+        it tried to read back): settled from what DS shows now."""
+        now = self.now()
+        with self.sessions() as session:
+            query = (
+                select(models.PushOutbox)
+                .join(models.Dossier, models.Dossier.number == models.PushOutbox.dossier_number)
+                .where(models.Dossier.demarche_number == demarche_number, models.PushOutbox.status == "sending")
+                .order_by(models.PushOutbox.dossier_number, models.PushOutbox.id)
+            )
+            if only is not None:
+                query = query.where(models.PushOutbox.dossier_number.in_(sorted(only)))
+            rows = session.scalars(query).all()
+            if rows:
+                log.info("push: %d mutation(s) left uncertain by an earlier run: reading DS", len(rows))
+                summary.earlier_uncertain += len(rows)
+                self._settle(session, rows, live, summary, now)
+
+    def _settle(self, session: Session, rows: list[models.PushOutbox], live: LiveDemarche,
+                summary: PushSummary, now: datetime) -> None:
+        """Read each dossier back from DS, then mark each row delivered (it is
+        there) or due again (it is not). If DS cannot be read, the rows stay
+        `sending` for the next run: nothing is resent blind."""
+        numbers = sorted({row.dossier_number for row in rows})
+        items = [BatchItem("getDossier", {"dossierNumber": n}) for n in numbers]
+        shown: dict[int, dict | None] = {}
+        for chunk_numbers, chunk in _chunks(numbers, items, READ_LIMITS):
+            answer = self.client.execute_batch(chunk)
+            for number, result in zip(chunk_numbers, answer.results):
+                if result.data is not None:
+                    shown[number] = result.data
+                elif result.timed_out:
+                    continue  # not read: stays uncertain
+                else:
+                    shown[number] = None  # gone from DS (deleted, trashed)
+        for row in rows:
+            if row.dossier_number not in shown:
+                continue
+            dossier = shown[row.dossier_number]
+            if dossier is None:
+                self._mark(session, row, "failed", "the dossier is no longer on DS", now)
+                summary.failed += 1
+                continue
+            if row.kind == "annotations":
+                saved = _annotations_on_ds(row, dossier, live)
+                if saved == set(row.payload["values"]):
+                    self._mark(session, row, "delivered", None, now)
+                    summary.delivered += 1
+                    summary.already_on_ds += 1
+                else:
+                    self._split_annotations(session, row, saved, "not found on DS after a lost answer", now, summary,
+                                            backoff=False)
+                    summary.already_on_ds += bool(saved)
+                continue
+            if _arrived(row, dossier, live):
+                self._mark(session, row, "delivered", None, now)
+                summary.delivered += 1
+                summary.already_on_ds += 1
+            else:
+                self._resend(session, row, "not found on DS after a lost answer", now, summary)
+
+
+def _chunks(keys: list, items: list[BatchItem], limits: BatchLimits):
+    start = 0
+    for chunk in split(items, limits):
+        yield keys[start:start + len(chunk)], chunk
+        start += len(chunk)
+
+
+def _normalized(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _arrived(row: models.PushOutbox, dossier: dict, live: LiveDemarche) -> bool:
+    """Is the effect of this (non-annotation) mutation visible on the dossier DS shows?"""
+    payload = row.payload
+    if row.kind == "message":
+        wanted = _normalized(payload["body"])
+        return any(_normalized(m.get("body")) == wanted for m in dossier.get("messages") or [])
+    if row.kind in ("label_add", "label_remove"):
+        present = live.label_ids.get(payload["label_key"]) in {label.get("id") for label in dossier.get("labels") or []}
+        return present if row.kind == "label_add" else not present
+    if row.kind == "groupe":
+        return (dossier.get("groupeInstructeur") or {}).get("label") == payload["groupe_label"]
+    if row.kind == "instruction":
+        return dossier.get("state") != "en_construction"
+    raise ValueError(f"unknown push intent {row.kind}")
+
+
+def _annotations_on_ds(row: models.PushOutbox, dossier: dict, live: LiveDemarche) -> set[str]:
+    """Keys of the row whose value DS already shows."""
+    shown = {}
+    for champ in dossier.get("annotations") or []:
+        shown[champ.get("champDescriptorId") or champ.get("id")] = champ.get("stringValue")
+    return {key for key, value in row.payload["values"].items() if (shown.get(live.annotation_ids.get(key)) or "") == value}
 
 
 def _describe(intent: Intent) -> str:
