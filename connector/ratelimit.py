@@ -43,11 +43,13 @@ class RequestBudget:
         self._sync_waiting = 0
         self.waited_seconds = 0.0
         self.granted = {SYNC: 0, PUSH: 0}
+        self.waited = {SYNC: 0.0, PUSH: 0.0}  # seconds spent waiting, by priority
 
     def acquire(self, priority: str = SYNC) -> None:
         """Block until one more request of this priority fits in the window, then count it."""
         if priority not in PRIORITIES:
             raise ValueError(f"unknown priority {priority!r}")
+        asked = self._clock()
         with self._condition:
             if priority == SYNC:
                 self._sync_waiting += 1
@@ -60,6 +62,7 @@ class RequestBudget:
                     if len(self._sent) < limit and (priority == SYNC or self._sync_waiting == 0):
                         self._sent.append(now)
                         self.granted[priority] += 1
+                        self.waited[priority] += now - asked
                         return
                     if len(self._sent) >= limit:
                         # The oldest request that must leave the window for one more to fit.

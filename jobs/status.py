@@ -40,6 +40,7 @@ class BacklogLine:
     name: str
     pending: int
     failed: int
+    uncertain: int = 0  # sent, answer never recorded: settled from DS on the next run
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def push_backlog(session: Session) -> BacklogLine:
     from core.models import PushOutbox
 
     counts = dict(session.execute(select(PushOutbox.status, func.count()).group_by(PushOutbox.status)).all())
-    return BacklogLine("push", counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0))
+    return BacklogLine("push", counts.get("pending", 0), counts.get("failed", 0), counts.get("sending", 0))
 
 
 def backlogs(session: Session, providers=BACKLOG_PROVIDERS) -> list[BacklogLine]:
@@ -81,7 +82,7 @@ def backlogs(session: Session, providers=BACKLOG_PROVIDERS) -> list[BacklogLine]
             count = getattr(importlib.import_module(module_name), function_name)(session)
         except (ImportError, AttributeError):
             continue  # that outbox is not installed in this build
-        lines.append(BacklogLine(count.name, count.pending, count.failed))
+        lines.append(BacklogLine(count.name, count.pending, count.failed, getattr(count, "uncertain", 0)))
     return lines
 
 
@@ -107,5 +108,10 @@ def format_status(status: Status) -> str:
         for mark in status.watermarks
     ] or ["  no démarche synced yet"]
     lines.append("Outbox backlogs:")
-    lines += [f"  {line.name:<14} pending {line.pending}, failed {line.failed}" for line in status.backlogs]
+    lines += [
+        f"  {line.name:<14} pending {line.pending}, failed {line.failed}"
+        + (f", uncertain {line.uncertain} (sent, outcome not recorded: read back from DS on the next run)"
+           if line.uncertain else "")
+        for line in status.backlogs
+    ]
     return "\n".join(lines)

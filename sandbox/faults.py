@@ -1,17 +1,20 @@
 """Fault injection: the next k requests fail in a chosen way (NOTES §4–§6).
 
 Kinds: 429, 500, 502, 503, 504 (HTTP errors), slow (answer after N
-seconds), reset (close the connection without an answer), timeout (HTTP 200,
-partial data and a `timeout` error). A standing rule
+seconds), reset (close the connection without an answer), drop (execute the
+request, then close the connection: the answer is lost, the effects are
+not), timeout (HTTP 200, partial data and a `timeout` error). A standing rule
 `timeout_when_first_above = N` times out any dossiers page of more than N
-nodes, so a client that retries with a smaller `first` gets through.
+nodes, so a client that retries with a smaller `first` gets through;
+`timeout_when_fields_above = N` runs only the first N root fields of a
+mutation and times out the rest, as DS's 30 s limit would.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "timeout")
+KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "drop", "timeout")
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Faults:
         self._lock = threading.Lock()
         self.pending: list[Fault] = []
         self.timeout_when_first_above: int | None = None
+        self.timeout_when_fields_above: int | None = None
 
     def add(self, kind: str, count: int = 1, seconds: float = 1.0, operation: str | None = None) -> Fault:
         kind = str(kind)
@@ -55,6 +59,7 @@ class Faults:
         with self._lock:
             self.pending.clear()
             self.timeout_when_first_above = None
+            self.timeout_when_fields_above = None
 
     def take(self, operation_name: str | None) -> Fault | None:
         """The fault the current request must suffer, if any (consumes one use)."""
@@ -74,14 +79,18 @@ class Faults:
         if "timeout_when_first_above" in spec:
             value = spec["timeout_when_first_above"]
             self.timeout_when_first_above = None if value is None else int(value)
+        if "timeout_when_fields_above" in spec:
+            value = spec["timeout_when_fields_above"]
+            self.timeout_when_fields_above = None if value is None else int(value)
         if "kind" in spec:
             self.add(spec["kind"], int(spec.get("count", 1)), float(spec.get("seconds", 1.0)), spec.get("operation"))
 
 
 def parse_fault_spec(text: str) -> dict:
     """CLI form: `500`, `500:3` (three times), `slow:2:5` (twice, 5 s), `timeout_when_first_above=20`."""
-    if text.startswith("timeout_when_first_above="):
-        return {"timeout_when_first_above": int(text.split("=", 1)[1])}
+    for rule in ("timeout_when_first_above", "timeout_when_fields_above"):
+        if text.startswith(f"{rule}="):
+            return {rule: int(text.split("=", 1)[1])}
     kind, _, rest = text.partition(":")
     count, _, seconds = rest.partition(":")
     spec = {"kind": kind, "count": int(count or 1)}

@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from graphql import GraphQLError, execute, parse, validate
+from dataclasses import replace
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse, validate
 
 from sandbox.faults import Faults, RequestFaults
 from sandbox.schema import fragment_types, sandbox_schema
@@ -139,6 +141,7 @@ class SandboxServer:
         if errors:
             return 200, {"errors": [e.formatted for e in errors]}
         operation_name = body.get("operationName") or None
+        document, cut = self._cut_mutation(document, operation_name)
         context = {
             "store": self.store,
             "token": token,
@@ -153,6 +156,12 @@ class SandboxServer:
         if result.data is None and result.errors and all(_is_variable_error(e) for e in result.errors):
             return 400, error_body(result.errors[0].message, "bad_request")
         errors = [e.formatted for e in (result.errors or [])] + [e.formatted for e in context["extra_errors"]]
+        if cut:
+            # DS's timeout: the fields it did not reach come back null, with a `timeout` error.
+            result_data = dict(result.data or {})
+            result_data.update({name: None for name in cut})
+            errors.append({"message": "Timeout on Mutation", "path": [cut[0]], "extensions": {"code": "timeout"}})
+            return 200, {"data": result_data, "errors": errors}
         if force_timeout and not errors:
             errors.append(error_body("Timeout on Query", "timeout")["errors"][0])
             return 200, {"data": None, "errors": errors}
@@ -160,6 +169,40 @@ class SandboxServer:
         if errors:
             response["errors"] = errors
         return 200, response
+
+
+    def _cut_mutation(self, document, operation_name):
+        """With `timeout_when_fields_above = N`, a mutation runs only its first N root fields."""
+        limit = self.faults.timeout_when_fields_above
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+                      and d.operation is OperationType.MUTATION
+                      and (operation_name is None or (d.name and d.name.value == operation_name))]
+        if limit is None or len(operations) != 1 or len(operations[0].selection_set.selections) <= limit:
+            return document, []
+        operation = operations[0]
+        kept, dropped = operation.selection_set.selections[:limit], operation.selection_set.selections[limit:]
+        used = {v.name.value for v in _variables_in(kept)}
+        trimmed = replace(
+            operation,
+            selection_set=replace(operation.selection_set, selections=tuple(kept)),
+            variable_definitions=tuple(d for d in operation.variable_definitions if d.variable.name.value in used),
+        )
+        definitions = tuple(trimmed if d is operation else d for d in document.definitions)
+        return replace(document, definitions=definitions), [(f.alias or f.name).value for f in dropped]
+
+
+def _variables_in(nodes):
+    from graphql import VariableNode, Visitor, visit
+
+    found = []
+
+    class Collect(Visitor):
+        def enter_variable(self, node: VariableNode, *_):
+            found.append(node)
+
+    for node in nodes:
+        visit(node, Collect())
+    return found
 
 
 def _is_variable_error(error: GraphQLError) -> bool:
@@ -216,6 +259,7 @@ def _handler_for(server: SandboxServer):
             # Logged just before the answer leaves (in _send_raw), so a client
             # that got its answer always finds its request in the log.
             self._log_entry = LoggedRequest(operation_name, variables, 0)
+            self._drop_answer = bool(fault and fault.kind == "drop")
             try:
                 self._answer(body, fault.kind if fault else None)
             except Exception:  # a sandbox bug must still answer, like DS's generic rescue
@@ -269,6 +313,12 @@ def _handler_for(server: SandboxServer):
                 entry.time = time.time()
                 server.request_log.append(entry)
                 self._log_entry = None
+            if getattr(self, "_drop_answer", False):
+                self._drop_answer = False
+                if entry is not None:
+                    entry.status = 0
+                self._reset()
+                return 0
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)

@@ -1,0 +1,159 @@
+"""Batched push: many mutations per request, each settling its own outbox row;
+lost answers and kills settled by reading DS, never by sending blind."""
+from pathlib import Path
+
+import pytest
+from graphql import build_schema, validate
+from sqlalchemy import func, select
+
+from connector import batch
+from connector.batch import BatchItem, BatchLimits, assemble
+from connector.errors import DSUnavailable
+from core import models
+from jobs.status import push_backlog
+from tests.sync_helpers import make_syncer
+from tests.test_push import make_pusher, remaining_differences
+
+REAL_SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "ds-api" / "schema.graphql"
+MUTATIONS = ("dossierChangerGroupeInstructeur", "dossierModifierAnnotations", "dossierAjouterLabel",
+             "dossierSupprimerLabel", "dossierEnvoyerMessage", "dossierPasserEnInstruction")
+
+
+@pytest.fixture(scope="module")
+def real_schema():
+    if not REAL_SCHEMA.exists():
+        pytest.skip(f"real DS schema not found at {REAL_SCHEMA}")
+    return build_schema(REAL_SCHEMA.read_text())
+
+
+def test_a_batch_aliases_each_item_and_renames_its_variables(real_schema):
+    items = [BatchItem(name, {"input": {"n": index}}) for index, name in enumerate(MUTATIONS + MUTATIONS)]
+    assembled = assemble(items)
+    assert assembled.operation_name == batch.MUTATION_BATCH
+    assert assembled.aliases == tuple(f"a{i}" for i in range(len(items)))
+    assert assembled.variables == {f"a{i}_input": {"n": i} for i in range(len(items))}
+    text = assembled.text
+    assert "a7: dossierModifierAnnotations(input: $a7_input)" in text
+    assert "$a11_input: DossierPasserEnInstructionInput!" in text
+    assert validate(real_schema, assembled.document) == []
+
+
+def test_a_batch_of_reads_sends_the_shared_fragments_once(real_schema):
+    assembled = assemble([BatchItem("getDossier", {"dossierNumber": n}) for n in (4, 8, 15)])
+    assert assembled.operation_name == batch.QUERY_BATCH
+    assert assembled.text.count("fragment DossierFragment on Dossier") == 1
+    assert validate(real_schema, assembled.document) == []
+    with pytest.raises(ValueError, match="mixes"):
+        assemble([BatchItem("getDossier", {"dossierNumber": 1}), BatchItem("dossierAjouterLabel", {"input": {}})])
+    with pytest.raises(ValueError, match="no variable"):
+        assemble([BatchItem("getDossier", {"number": 1})])
+
+
+def test_batches_stay_inside_the_limits():
+    items = [BatchItem("dossierEnvoyerMessage", {"input": {}}) for _ in range(120)]
+    assert [len(c) for c in batch.split(items, BatchLimits(max_items=50))] == [50, 50, 20]
+    tight = BatchLimits(max_items=1000, max_tokens=batch.token_count(assemble(items[:10]).text))
+    chunks = batch.split(items, tight)
+    assert all(batch.token_count(assemble(c).text) <= tight.max_tokens for c in chunks) and len(chunks) > 10
+    heavy = batch.split([BatchItem("getDossier", {"dossierNumber": n}) for n in range(200)], BatchLimits(max_items=1000))
+    assert all(batch.complexity(c) <= BatchLimits().max_complexity for c in heavy) and len(heavy) > 1
+
+
+@pytest.fixture
+def synced(make_sandbox, ds_client_for, sessions):
+    server = make_sandbox(dossiers=60, seed=21)
+    client = ds_client_for(server, max_retries=0)
+    syncer = make_syncer(client, sessions)
+    syncer.sync(1)
+    return server, client, syncer
+
+
+def sent_messages(server):
+    return [(p["dossierId"], p["body"]) for name, p in server.store.mutation_log if name == "dossierEnvoyerMessage"]
+
+
+def batch_requests(server):
+    return [e for e in server.request_log if e.operation_name == batch.MUTATION_BATCH]
+
+
+def test_a_first_push_sends_many_mutations_per_request_and_ds_logs_each(synced, sessions):
+    server, client, syncer = synced
+    summary = make_pusher(client, sessions).push(1)
+    assert summary.failed == 0 and summary.delivered == summary.planned > 100
+    requests = batch_requests(server)
+    assert len(server.store.mutation_log) == summary.delivered  # each alias ran as its own mutation
+    assert summary.requests == len(requests) + 1  # + the démarche read
+    assert summary.mutations_per_request >= 25
+    syncer.sync(1)
+    assert remaining_differences(client, sessions) == {}
+
+
+def test_a_refused_item_settles_only_its_own_row(synced, sessions):
+    server, client, syncer = synced
+    gone = server.store.visible_dossiers(1)[5].number
+    server.store.delete(gone)  # DS answers not_found for its mutations, inside the batch
+    summary = make_pusher(client, sessions).push(1)
+    with sessions() as session:
+        statuses = dict(session.execute(
+            select(models.PushOutbox.status, func.count()).where(models.PushOutbox.dossier_number == gone)
+            .group_by(models.PushOutbox.status)).all())
+        others = session.scalar(select(func.count()).where(
+            models.PushOutbox.dossier_number != gone, models.PushOutbox.status != "delivered"))
+    assert statuses and set(statuses) == {"failed"}
+    assert others == 0 and summary.failed == sum(statuses.values())
+    assert len(batch_requests(server)) < summary.planned / 10
+
+
+def test_a_timeout_halves_the_batch_and_what_did_not_run_is_read_back_then_sent(synced, sessions):
+    server, client, syncer = synced
+    server.faults.timeout_when_fields_above = 8  # DS gets through 8 mutations in its 30 s
+    pusher = make_pusher(client, sessions)
+    summary = pusher.push(1)
+    assert pusher.limits.max_items <= 8
+    assert summary.failed == 0 and summary.delivered == summary.planned
+    assert len(sent_messages(server)) == len(set(sent_messages(server)))
+    syncer.sync(1)
+    assert remaining_differences(client, sessions) == {}
+
+
+def test_a_lost_answer_then_ds_unreachable_then_a_rerun_sends_no_message_twice(synced, sessions):
+    server, client, syncer = synced
+    server.faults.add("drop", operation=batch.MUTATION_BATCH)  # DS applied the batch, the answer is lost
+    server.faults.add("503", count=3, operation=batch.QUERY_BATCH)  # and DS cannot be read back yet
+    with pytest.raises(DSUnavailable):
+        make_pusher(client, sessions).push(1)
+    applied = len(server.store.mutation_log)
+    assert applied > 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).where(models.PushOutbox.status == "sending")) > 0
+        assert push_backlog(session).uncertain > 0  # `wif status` shows them
+    server.faults.clear()
+    summary = make_pusher(client, sessions).push(1)
+    assert summary.earlier_uncertain > 0 and summary.already_on_ds > 0
+    assert "already on DS" in summary.line()
+    assert len(sent_messages(server)) == len(set(sent_messages(server))) > 0
+    with sessions() as session:
+        assert push_backlog(session).uncertain == 0
+    syncer.sync(1)
+    assert remaining_differences(client, sessions) == {}
+
+
+class Killed(Exception):
+    pass
+
+
+def test_a_kill_between_send_and_record_is_settled_by_the_next_run(synced, sessions):
+    server, client, syncer = synced
+
+    def kill(rows):
+        raise Killed()
+
+    with pytest.raises(Killed):
+        make_pusher(client, sessions, after_request=kill).push(1)
+    first_request = len(server.store.mutation_log)
+    summary = make_pusher(client, sessions).push(1)
+    assert summary.earlier_uncertain == first_request == summary.already_on_ds
+    assert summary.failed == 0 and summary.delivered == summary.planned + summary.already_on_ds
+    added = [(p["dossierId"], p["labelId"]) for name, p in server.store.mutation_log if name == "dossierAjouterLabel"]
+    assert len(added) == len(set(added))
+    assert len(sent_messages(server)) == len(set(sent_messages(server)))
