@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from connector import store
 from core import models
+from connector.batch import BatchItem, BatchLimits, split
 from connector.client import DSClient
 from connector.pagination import Page, iter_pages, prefetched
 from connector.datetimes import format_ds_datetime, parse_ds_datetime
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # The fixed `updatedSince` DS recommends: older than any dossier.
 FIXED_SINCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+# Whole dossiers per request when a webhook points at several.
+REFRESH_LIMITS = BatchLimits(max_items=20)
 
 
 @dataclass
@@ -295,6 +298,31 @@ class Syncer:
                 session.delete(dossier)
             summary.removed = len(stale)
             self._commit(session)
+
+    # -- dossiers a webhook pointed at ----------------------------------------
+
+    def refresh(self, demarche_number: int, numbers: list[int]) -> SyncSummary:
+        """Fetch these dossiers now (`getDossier`, several per request) and save
+        them as a page of the poll would. A dossier DS no longer shows, or that
+        belongs to another démarche, is left to the poll: a hint is not proof."""
+        summary = SyncSummary(demarche_number)
+        started = time.monotonic()
+        requests_before = self.client.stats.requests
+        items = [BatchItem("getDossier", {"dossierNumber": n}) for n in numbers]
+        nodes = []
+        for chunk in split(items, REFRESH_LIMITS):
+            answer = self.client.execute_batch(chunk)
+            for result in answer.results:
+                node = result.data
+                if node is not None and (node.get("demarche") or {}).get("number") == demarche_number:
+                    nodes.append(node)
+        if nodes:
+            with self.sessions() as session:
+                self._save_page(session, Page(nodes, None, False, len(nodes)), demarche_number, summary, dedupe=True)
+                self._commit(session)
+        summary.requests = self.client.stats.requests - requests_before
+        summary.seconds = time.monotonic() - started
+        return summary
 
     def _report(self, summary: SyncSummary) -> None:
         if self.progress:

@@ -310,6 +310,40 @@ class PushOutbox(Base):
     delivered_at: Mapped[datetime | None]
 
 
+class DossierHint(Base):
+    """A webhook said this dossier changed: fetch it now rather than at the next
+    poll. Only the number is kept; the poll stays the source of truth."""
+
+    __tablename__ = "dossier_hints"
+
+    demarche_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(10))  # legacy | signed
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    handled_at: Mapped[datetime | None]  # pending while null or older than received_at
+
+
+class WebhookCursor(Base):
+    """Highest event `sequence` seen per signed webhook: DS delivers at least
+    once, so an event at or below it is a replay."""
+
+    __tablename__ = "webhook_cursors"
+
+    webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
+class WebhookCounter(Base):
+    """What the webhook endpoints received, by outcome (accepted, forged, replayed…)."""
+
+    __tablename__ = "webhook_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime]
+
+
 class JobLock(Base):
     """A job's lock row on SQLite (PostgreSQL uses advisory locks, see jobs.locks)."""
     __tablename__ = "job_locks"

@@ -50,6 +50,9 @@ class PushSettings:
     enabled: bool = True  # WIF_PUSH_ENABLED: false for a read-only deployment
     pass_to_instruction: bool = False  # WIF_PASS_TO_INSTRUCTION
     disable_notification: bool = False  # WIF_DISABLE_NOTIFICATION
+    # WIF_PUSH_BATCH_SIZE: mutations per request at most (halved on a DS timeout);
+    # 50 stays well inside DS's complexity, token and 30 s limits (NOTES §5).
+    batch_size: int = 50
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,21 @@ class ValiditySettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    # WIF_WEBHOOK_LEGACY_SECRET: the secret in the legacy per-démarche URL
+    # (…/webhooks/ds/<démarche>/<secret>): DS signs nothing there. Empty: off.
+    legacy_secret: str = field(default="", repr=False)
+    # WIF_WEBHOOK_SECRETS: secrets (whsec_…) of the signed webhooks, comma
+    # separated: the current one, and the previous one during a rotation. Empty: off.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    hint_poll_seconds: float = 1.0  # WIF_HINT_POLL_SECONDS: how often the scheduler looks for hints
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.legacy_secret or self.secrets)
+
+
+@dataclass(frozen=True)
 class ObservabilitySettings:
     sentry_dsn: str = field(default="", repr=False)  # SENTRY_DSN
     environment: str = "development"  # WIF_ENVIRONMENT
@@ -116,6 +134,7 @@ class Settings:
     notify: NotifySettings = NotifySettings()
     schedule: ScheduleSettings = ScheduleSettings()
     validity: ValiditySettings = ValiditySettings()
+    webhooks: WebhookSettings = WebhookSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
 
     @property
@@ -124,7 +143,8 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never leave the process (for log and Sentry scrubbing)."""
-        values = (self.ds.api_token, self.observability.sentry_dsn, self.mail.smtp_url, self.validity.pepper.decode())
+        values = (self.ds.api_token, self.observability.sentry_dsn, self.mail.smtp_url, self.validity.pepper.decode(),
+                  self.webhooks.legacy_secret, *self.webhooks.secrets)
         return tuple(value for value in values if value)
 
     def safe_dict(self) -> dict:
@@ -225,6 +245,12 @@ class _Env:
             raise ConfigError(f"{name} must be one e-mail address, got {raw!r}")
         return raw
 
+    def secret_list(self, name: str) -> tuple[str, ...]:
+        values = tuple(part.strip() for part in self.text(name).split(",") if part.strip())
+        if any(len(value) < 16 for value in values):
+            raise ConfigError(f"{name}: each secret must be at least 16 characters long")
+        return values
+
     def pepper(self, name: str) -> bytes:
         raw = self.text(name)
         if raw and len(raw) < MIN_PEPPER_LENGTH:
@@ -257,6 +283,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             enabled=env.boolean("WIF_PUSH_ENABLED", PushSettings.enabled),
             pass_to_instruction=env.boolean("WIF_PASS_TO_INSTRUCTION", PushSettings.pass_to_instruction),
             disable_notification=env.boolean("WIF_DISABLE_NOTIFICATION", PushSettings.disable_notification),
+            batch_size=env.integer("WIF_PUSH_BATCH_SIZE", PushSettings.batch_size, minimum=1),
         ),
         mail=MailSettings(
             smtp_url=env.text("SMTP_URL"),
@@ -292,6 +319,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             trusted_proxies=env.integer("WIF_VALIDITY_TRUSTED_PROXIES", validity.trusted_proxies, minimum=0),
             force_hsts=env.boolean("WIF_VALIDITY_FORCE_HSTS", validity.force_hsts),
             keep_days=env.integer("WIF_VALIDITY_KEEP_DAYS", validity.keep_days, minimum=0),
+        ),
+        webhooks=WebhookSettings(
+            legacy_secret=(env.secret_list("WIF_WEBHOOK_LEGACY_SECRET") or ("",))[0],
+            secrets=env.secret_list("WIF_WEBHOOK_SECRETS"),
+            hint_poll_seconds=float(env.integer("WIF_HINT_POLL_SECONDS", 1, minimum=1)),
         ),
         observability=ObservabilitySettings(
             sentry_dsn=env.text("SENTRY_DSN"),

@@ -8,12 +8,16 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import timedelta
+from typing import TextIO
 
 from connector.push import PushSummary, Pusher
 from connector.errors import DSError
+from connector.ratelimit import PUSH
 from connector.sync import SyncSummary, Syncer
 from core.clock import paris_today
 from core.settings import Settings
+from connector.batch import BatchLimits
+from jobs.progress import PushBar, SyncBar, on_terminal
 from jobs.runtime import make_client, open_database
 from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
@@ -34,31 +38,54 @@ def run_sync(
     """Sync every démarche (and push back, when enabled). Used by the CLI and the scheduler."""
     engine, sessions = open_database(settings)
     summaries = []
+    bar = SyncBar() if on_terminal() else None
     try:
         with make_client(settings) as client:
-            syncer = Syncer(
-                client=client,
-                sessions=sessions,
-                evaluate=Evaluator.default(settings.sync.routing_key).rows,
-                page_size=settings.ds.page_size,
-                rescan_every=timedelta(hours=settings.sync.rescan_every_hours),
-                rescan_overlap=timedelta(minutes=settings.sync.rescan_overlap_minutes),
-                dry_run=dry_run,
-                progress=_progress_printer() if sys.stderr.isatty() else None,
-                after_page=validity_refresher(settings),
-            )
+            syncer = make_syncer(settings, client, sessions, dry_run=dry_run, progress=bar)
             for number in demarches or settings.ds.demarche_numbers:
                 summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
-            if push and settings.push.enabled and not dry_run:
-                pushes = run_push(
-                    settings, demarches=demarches, client=client,
-                    pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
-                )
-                for summary, pushed in zip(summaries, pushes):
-                    summary.push_line = pushed.line()
+        if bar:
+            bar.close()
+        if push and settings.push.enabled and not dry_run:
+            pushes = run_push(
+                settings, demarches=demarches,
+                pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
+                announce=sys.stderr if on_terminal() else None,
+            )
+            for summary, pushed in zip(summaries, pushes):
+                summary.push_line = pushed.line()
     finally:
         engine.dispose()
     return summaries
+
+
+def make_syncer(settings: Settings, client, sessions, *, dry_run: bool = False, progress=None) -> Syncer:
+    return Syncer(
+        client=client,
+        sessions=sessions,
+        evaluate=Evaluator.default(settings.sync.routing_key).rows,
+        page_size=settings.ds.page_size,
+        rescan_every=timedelta(hours=settings.sync.rescan_every_hours),
+        rescan_overlap=timedelta(minutes=settings.sync.rescan_overlap_minutes),
+        dry_run=dry_run,
+        progress=progress,
+        after_page=validity_refresher(settings),
+    )
+
+
+def make_pusher(settings: Settings, client, sessions, *, dry_run: bool = False, pass_to_instruction: bool = False,
+                disable_notification: bool = False) -> Pusher:
+    return Pusher(
+        client=client,
+        sessions=sessions,
+        procedure=default_procedure(),
+        target_for=target_for,
+        instructeur_id=settings.ds.instructeur_id,
+        dry_run=dry_run,
+        pass_complete_to_instruction=pass_to_instruction,
+        disable_notification=disable_notification,
+        limits=BatchLimits(max_items=settings.push.batch_size),
+    )
 
 
 def validity_refresher(settings: Settings):
@@ -81,38 +108,62 @@ def run_push(
     everything: bool = False,
     pass_to_instruction: bool = False,
     disable_notification: bool = False,
-    client=None,
+    announce: TextIO | None = None,
 ) -> list[PushSummary]:
+    """Push every démarche on a client of push priority (sync goes first on the
+    token's budget). `announce`: where to say, before sending, how many
+    mutations are planned and how long the budget makes that take."""
     if not settings.ds.instructeur_id:
         raise DSError("DS_INSTRUCTEUR_ID is empty: push needs the connector's instructeur (Instructeur-<id>, base64)")
     engine, sessions = open_database(settings)
-    own_client = client is None
-    client = client or make_client(settings)
+    client = make_client(settings, PUSH)
+    summaries = []
     try:
-        pusher = Pusher(
-            client=client,
-            sessions=sessions,
-            procedure=default_procedure(),
-            target_for=target_for,
-            instructeur_id=settings.ds.instructeur_id,
-            dry_run=dry_run,
-            pass_complete_to_instruction=pass_to_instruction,
-            disable_notification=disable_notification,
-        )
-        summaries = [pusher.push(number, everything) for number in demarches or settings.ds.demarche_numbers]
+        pusher = make_pusher(settings, client, sessions, dry_run=dry_run, pass_to_instruction=pass_to_instruction,
+                             disable_notification=disable_notification)
+        if announce is not None:
+            pusher.announce = _announcer(announce, client.budget)
+        for number in demarches or settings.ds.demarche_numbers:
+            pusher.progress = PushBar(number) if on_terminal() and not dry_run else None
+            summaries.append(pusher.push(number, everything))
     finally:
-        if own_client:
-            client.close()
+        client.close()
         engine.dispose()
     return summaries
 
 
-def _progress_printer():
-    def show(summary: SyncSummary) -> None:
-        sys.stderr.write(
-            f"\rdémarche {summary.demarche_number}: {summary.pages} pages, {summary.fetched} dossiers "
-            f"({summary.created} new, {summary.updated} updated)"
-        )
-        sys.stderr.flush()
+def _announcer(out: TextIO, budget):
+    def announce(summary: PushSummary, due: int, requests: int) -> None:
+        if not due:
+            return
+        per_minute = budget.push_limit * 60 / budget.per_seconds
+        minutes = requests / per_minute
+        took = f"{minutes * 60:.0f} s" if minutes < 2 else f"{minutes:.0f} min"
+        print(f"push démarche {summary.demarche_number}: {due} mutations to send for {summary.dossiers} dossiers, "
+              f"in at most {requests} requests; at {per_minute:.0f} push requests/min the budget makes that "
+              f"at least {took}", file=out, flush=True)
 
-    return show
+    return announce
+
+
+def run_hints(settings: Settings, sessions, hints, *, push: bool = True) -> list[str]:
+    """Fetch the dossiers webhooks pointed at, then push those dossiers only.
+    Returns one line per démarche; the hints are marked handled by the caller."""
+    by_demarche: dict[int, list[int]] = {}
+    for hint in hints:
+        if hint.demarche_number in settings.ds.demarche_numbers:
+            by_demarche.setdefault(hint.demarche_number, []).append(hint.dossier_number)
+    lines = []
+    with make_client(settings) as reader:
+        syncer = make_syncer(settings, reader, sessions)
+        for demarche, numbers in by_demarche.items():
+            fetched = syncer.refresh(demarche, sorted(set(numbers)))
+            lines.append(f"hints démarche {demarche}: {len(numbers)} dossier(s), {fetched.created + fetched.updated} changed, "
+                         f"{fetched.requests} request(s)")
+    if push and settings.push.enabled and settings.ds.instructeur_id:
+        with make_client(settings, PUSH) as writer:
+            pusher = make_pusher(settings, writer, sessions, pass_to_instruction=settings.push.pass_to_instruction,
+                                 disable_notification=settings.push.disable_notification)
+            for demarche, numbers in by_demarche.items():
+                lines.append(pusher.push(demarche, only=frozenset(numbers)).line())
+    return lines

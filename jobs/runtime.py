@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
+import threading
 from typing import Iterator
 
 from connector.client import DSClient
 from core.settings import Settings
 from core.db import make_engine, session_factory, upgrade
-from connector.ratelimit import RequestBudget
+from connector.ratelimit import SYNC, RequestBudget
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +39,30 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
         ))
 
 
-def make_client(settings: Settings) -> DSClient:
+_BUDGETS: dict[tuple[str, str, int], RequestBudget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def shared_budget(settings: Settings) -> RequestBudget:
+    """The one request budget of this process for a token: DS counts per
+    token (NOTES §4), so sync, push and webhook fetches draw from it together."""
+    token_key = hashlib.sha256(settings.ds.api_token.encode()).hexdigest()
+    key = (settings.ds.api_url, token_key, settings.ds.requests_per_minute)
+    with _BUDGETS_LOCK:
+        if key not in _BUDGETS:
+            _BUDGETS[key] = RequestBudget(settings.ds.requests_per_minute, 60.0)
+        return _BUDGETS[key]
+
+
+def make_client(settings: Settings, priority: str = SYNC) -> DSClient:
+    """A client on the token's shared budget; `priority` is SYNC or PUSH."""
     return DSClient(
         settings.ds.api_url,
         settings.ds.api_token,
         timeout=settings.ds.http_timeout,
         max_retries=settings.ds.max_retries,
-        budget=RequestBudget(settings.ds.requests_per_minute, 60.0),
+        budget=shared_budget(settings),
+        priority=priority,
     )
 
 

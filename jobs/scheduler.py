@@ -1,6 +1,9 @@
 """`wif schedule`: the long-running scheduler.
 
-sync (+ push, done by the sync) every N minutes and notify after each sync;
+sync every N minutes and notify after each sync; push on a thread of its
+own after each sync (`PushWorker`), so a long push never delays the next
+poll (both draw on the token's one budget, sync first); the dossiers DS's
+webhooks point at fetched and pushed within seconds (`HintWorker`);
 digest and stats daily; the monthly report on the 1st. Times are local
 time of the host (set TZ=Europe/Paris). The `schedule.Scheduler`, the clock
 and the wait function are injected so tests drive it with a fake clock.
@@ -55,6 +58,7 @@ class Jobs:
     digest: JobSpec
     stats: JobSpec
     report: Callable[[date], JobSpec]  # the month depends on the day it runs
+    push: JobSpec | None = None  # None: the sync pushes itself (embedded sandbox, or push disabled)
 
 
 def _interval_monitor(minutes: int) -> dict:
@@ -79,8 +83,11 @@ def default_jobs(settings: Settings) -> Jobs:
     Without DS_API_URL, each sync runs against a fresh embedded sandbox, as `wif sync` does."""
     timing = settings.schedule
     every = _interval_monitor(timing.sync_every_minutes)
+    # Against the embedded sandbox each verb gets a fresh one: the sync must push it itself.
+    separate_push = settings.push.enabled and not settings.uses_sandbox
     return Jobs(
-        sync=JobSpec("sync", _verb("sync", [], settings), every),
+        sync=JobSpec("sync", _verb("sync", ["--no-push"] if separate_push else [], settings), every),
+        push=JobSpec("push", _verb("push", [], settings), every) if separate_push else None,
         notify=JobSpec("notify", _verb("notify", [], settings), every),
         digest=JobSpec("digest", _verb("digest", [], settings), _crontab_monitor(timing.digest_at, timing.timezone)),
         stats=JobSpec("stats", _verb("stats", list(timing.stats_args), settings),
@@ -92,9 +99,11 @@ def default_jobs(settings: Settings) -> Jobs:
     )
 
 
-def run_sync_then_notify(runner: JobRunner, jobs: Jobs) -> None:
+def run_sync_then_notify(runner: JobRunner, jobs: Jobs, push_worker: "PushWorker | None" = None) -> None:
     # Notify even after a failed sync: retries of the outbox do not need DS.
     if runner.run(jobs.sync) != LOCKED:
+        if push_worker is not None:
+            push_worker.request()
         runner.run(jobs.notify)
 
 
@@ -104,8 +113,9 @@ def run_monthly_report(runner: JobRunner, jobs: Jobs, clock: Callable[[], dateti
         runner.run(jobs.report(today))
 
 
-def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing: ScheduleSettings) -> None:
-    scheduler.every(timing.sync_every_minutes).minutes.do(run_sync_then_notify, runner, jobs).tag("sync")
+def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing: ScheduleSettings,
+            push_worker: "PushWorker | None" = None) -> None:
+    scheduler.every(timing.sync_every_minutes).minutes.do(run_sync_then_notify, runner, jobs, push_worker).tag("sync")
     scheduler.every().day.at(timing.digest_at).do(runner.run, jobs.digest).tag("digest")
     scheduler.every().day.at(timing.stats_at).do(runner.run, jobs.stats).tag("stats")
     scheduler.every().day.at(timing.report_at).do(run_monthly_report, runner, jobs, runner.clock).tag("report")
@@ -134,3 +144,82 @@ class SchedulerLoop:
             wait = self.max_wait_seconds if idle is None else min(max(idle, 0.0), self.max_wait_seconds)
             self.stopping.wait(wait)
         log.info("scheduler stopped")
+
+
+class PushWorker:
+    """Runs the push job on a thread of its own, when a sync asks for it. A
+    request made while a push runs starts one more push after it."""
+
+    def __init__(self, runner: JobRunner, spec: JobSpec, lock: threading.Lock, stopping: threading.Event):
+        self.runner, self.spec, self.lock, self.stopping = runner, spec, lock, stopping
+        self._wanted = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wif-push", daemon=True)
+
+    def request(self) -> None:
+        self._wanted.set()
+
+    def start(self) -> "PushWorker":
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            if not self._wanted.wait(1.0):
+                continue
+            self._wanted.clear()
+            with self.lock:
+                self.runner.run(self.spec)
+
+
+class HintWorker:
+    """Every few seconds: the dossiers DS's webhooks pointed at are fetched,
+    checked and pushed (`jobs.pipeline.run_hints`). One push at a time in the
+    process (`lock`, shared with the push job) and across processes (the
+    push job's database lock)."""
+
+    def __init__(self, settings: Settings, engine, sessions, lock: threading.Lock, stopping: threading.Event,
+                 clock: Callable[[], datetime] | None = None):
+        from connector.webhooks import HintInbox
+
+        self.settings, self.engine, self.sessions, self.lock, self.stopping = settings, engine, sessions, lock, stopping
+        self.inbox = HintInbox(sessions)
+        self.clock = clock or (lambda: datetime.now(PARIS))
+        self.every = settings.webhooks.hint_poll_seconds
+        self._thread = threading.Thread(target=self._run, name="wif-hints", daemon=True)
+
+    def start(self) -> "HintWorker":
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def run_once(self) -> list[str]:
+        from jobs.locks import job_lock
+        from jobs.pipeline import run_hints
+
+        hints = self.inbox.pending()
+        if not hints:
+            return []
+        with self.lock, job_lock(self.engine, "push") as acquired:
+            if not acquired:
+                return []  # another process pushes: the hints wait a second
+            started = self.clock()
+            lines = run_hints(self.settings, self.sessions, hints)
+            self.inbox.handled(hints, started)
+        for line in lines:
+            log.info("%s", line)
+        return lines
+
+    def _run(self) -> None:
+        wait = self.every
+        while not self.stopping.wait(wait):
+            try:
+                self.run_once()
+                wait = self.every
+            except Exception:  # noqa: BLE001 - the poll will catch up; try again later
+                log.exception("webhook hints: fetch or push failed, retrying in 30 s")
+                wait = 30.0

@@ -176,6 +176,7 @@ def dossierModifierAnnotations(context, input):
         saved.append(definition)
     if saved:
         dossier.annotations_updated_at = store.bump(dossier)
+        store.emit("dossier_modifie", dossier)
     ctx = RenderContext(context["base_url"])
     champs = [render_champ(d, dossier.annotations.get(d.key), dossier.annotations_updated_at, dossier.number, ctx)
               for d in saved]

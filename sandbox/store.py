@@ -30,6 +30,12 @@ SANDBOX_TOKEN = "sandbox-token"
 STATES = ("en_construction", "en_instruction", "accepte", "refuse", "sans_suite")
 TERMINAL_STATES = ("accepte", "refuse", "sans_suite")
 DECISION_EVENTS = {"accepte": "accepte", "refuse": "refuse", "sans_suite": "classe_sans_suite"}
+# Traitement event → webhook event type (NOTES §17.2).
+STATE_EVENTS = {
+    "passe_en_instruction": "dossier_en_instruction", "repasse_en_instruction": "dossier_repasse_en_instruction",
+    "repasse_en_construction": "dossier_repasse_en_construction", "accepte": "dossier_accepte",
+    "refuse": "dossier_refuse", "classe_sans_suite": "dossier_sans_suite",
+}
 
 
 @dataclass(slots=True)
@@ -122,6 +128,9 @@ class Store:
         self.tokens: dict[str, Token] = {}
         self.instructeurs: dict[int, Instructeur] = {}
         self.mutation_log: list[tuple[str, dict]] = []
+        # Called with (event type, dossier, previous state) on every change; the
+        # webhook sender (sandbox.webhooks) listens here.
+        self.listeners: list = []
         self._by_depose: dict[int, list[tuple[datetime, int]]] = {}
         self._by_updated: dict[int, list[tuple[datetime, int]]] = {}
         self._trash: dict[int, list[tuple[datetime, int]]] = {}
@@ -283,6 +292,10 @@ class Store:
             ]
             return {d.number: d.intent for d in records}
 
+    def emit(self, event: str, dossier: DossierRecord, previous_state: str | None = None) -> None:
+        for listener in list(self.listeners):
+            listener(event, dossier, previous_state)
+
     # --- dossiers: changes (each bumps updated_at unless said otherwise) ---
     def bump(self, dossier: DossierRecord) -> datetime:
         with self.lock:
@@ -300,6 +313,7 @@ class Store:
             dossier = self.dossier(number)
             dossier.values.update(champ_values)
             dossier.champs_updated_at = self.bump(dossier)
+            self.emit("dossier_modifie", dossier)
             return dossier
 
     def set_annotations(self, number: int, **values) -> DossierRecord:
@@ -307,6 +321,7 @@ class Store:
             dossier = self.dossier(number)
             dossier.annotations.update(values)
             dossier.annotations_updated_at = self.bump(dossier)
+            self.emit("dossier_modifie", dossier)
             return dossier
 
     def set_state(self, number: int, state: str, email: str | None = None, motivation: str | None = None) -> DossierRecord:
@@ -322,8 +337,9 @@ class Store:
             if state in TERMINAL_STATES:
                 dossier.processed_at = at
                 dossier.motivation = motivation
-            dossier.state = state
+            previous, dossier.state = dossier.state, state
             self.bump(dossier)
+            self.emit(STATE_EVENTS[event], dossier, previous)
             return dossier
 
     def add_message(self, number: int, email: str, body: str, correction: str | None = None) -> MessageRecord:
@@ -332,6 +348,7 @@ class Store:
             message = MessageRecord(self.next_id("Commentaire"), email, body, self.now(), correction)
             dossier.messages.append(message)
             self.bump(dossier)
+            self.emit("message_cree", dossier)
             return message
 
     def set_archived(self, number: int, archived: bool = True) -> None:
@@ -345,15 +362,18 @@ class Store:
             dossier = self.dossier(number)
             dossier.groupe = groupe_number
             self.bump(dossier)
+            self.emit("groupe_instructeur_change", dossier)
 
     def add_label(self, number: int, label_number: int) -> None:
         """Labels do not touch the dossier in DS (NOTES §7.2): no bump."""
         with self.lock:
             self.dossier(number).labels.append(label_number)
+            self.emit("dossier_label_ajoute", self.dossier(number))
 
     def remove_label(self, number: int, label_number: int) -> None:
         with self.lock:
             self.dossier(number).labels.remove(label_number)
+            self.emit("dossier_label_supprime", self.dossier(number))
 
     def trash(self, number: int, by: str | None = None) -> None:
         """Put in the trash: gone from `dossiers`, listed in pendingDeletedDossiers."""
@@ -368,6 +388,7 @@ class Store:
             dossier.hidden_by = by
             dossier.hidden_reason = "user_request" if by == "usager" else "instructeur_request"
             bisect.insort(self._trash[dossier.demarche], (dossier.hidden_at, dossier.number))
+            self.emit("dossier_supprime", dossier)
 
     def restore(self, number: int) -> None:
         with self.lock:
@@ -379,6 +400,7 @@ class Store:
             dossier.updated_at = self.now()
             bisect.insort(self._by_depose[dossier.demarche], (dossier.depose_at, dossier.number))
             bisect.insort(self._by_updated[dossier.demarche], (dossier.updated_at, dossier.number))
+            self.emit("dossier_restaure", dossier)
 
     def delete(self, number: int, reason: str = "user_request") -> DeletedRecord:
         """Permanent deletion: the dossier only remains as a deletedDossiers row."""
@@ -392,6 +414,7 @@ class Store:
             del self.dossiers[number]
             entry = DeletedRecord(self.next_id("DeletedDossier"), number, dossier.demarche, dossier.state, reason, self.now())
             self.deleted[dossier.demarche].append(entry)
+            self.emit("dossier_supprime", dossier)
             return entry
 
     @staticmethod

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 everything=args.everything,
                 pass_to_instruction=args.pass_to_instruction or settings.push.pass_to_instruction,
                 disable_notification=args.disable_notification or settings.push.disable_notification,
+                announce=sys.stdout,
             )
     except PushStopped as error:
         print(f"wif push: {error}", file=sys.stderr)

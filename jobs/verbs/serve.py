@@ -1,4 +1,8 @@
-"""`wif serve`: run the public validity check under waitress.
+"""`wif serve`: run the public validity check and DS's webhook endpoints under waitress.
+
+The validity check needs WIF_VALIDITY_PEPPER; the webhooks need
+WIF_WEBHOOK_LEGACY_SECRET or WIF_WEBHOOK_SECRETS (`jobs.webhook_app`,
+mounted under /webhooks). Either suffices to start.
 
 waitress is a production WSGI server in pure Python (no C build, runs the
 same on every platform), maintained by the Pylons project, with bounded
@@ -14,7 +18,7 @@ from core.settings import Settings
 from core.db import make_engine, session_factory
 from validity.app import create_app
 
-HELP = "Serve the public APT validity check for employers (HTML page and JSON API)."
+HELP = "Serve the public APT validity check for employers (HTML page and JSON API) and DS's webhooks."
 PEPPER_MISSING = (
     "WIF_VALIDITY_PEPPER is not set: the validity check refuses to run without its secret pepper "
     "(generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
@@ -29,15 +33,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default: 4)")
 
 
+def build_app(settings: Settings, sessions):
+    """The WSGI app `wif serve` runs: validity at /, webhooks at /webhooks."""
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from connector.webhooks import HintInbox
+    from jobs.webhook_app import create_webhook_app
+
+    root = create_app(sessions, settings.validity) if settings.validity.pepper else NotFound()
+    if not settings.webhooks.enabled:
+        return root
+    hooks = create_webhook_app(HintInbox(sessions), settings.webhooks, settings.ds.demarche_numbers)
+    return DispatcherMiddleware(root, {"/webhooks": hooks})
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
-    if not settings.validity.pepper:
+    from core.db import upgrade
+
+    if not settings.validity.pepper and not settings.webhooks.enabled:
         print(f"wif serve: configuration error: {PEPPER_MISSING}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url)
-    app = create_app(session_factory(engine), settings.validity)
-    logger.info("validity check listening on http://%s:%d", args.host, args.port)
+    upgrade(engine)
+    app = build_app(settings, session_factory(engine))
+    if settings.validity.pepper:
+        logger.info("validity check listening on http://%s:%d", args.host, args.port)
+    else:
+        logger.warning("WIF_VALIDITY_PEPPER is not set: serving the webhooks only")
+    if settings.webhooks.enabled:
+        logger.info("DS webhooks at http://%s:%d/webhooks/ds", args.host, args.port)
     waitress.serve(
         app,
         host=args.host,

@@ -1,0 +1,63 @@
+"""Progress bars for a long `wif sync` or `wif push`, only on a terminal.
+
+tqdm draws the bar with its rate and time left, redraws in place, and knows
+to stay out of the way when stderr is not a terminal (the scheduler, CI,
+pipes): we do not draw at all then, so logs stay clean.
+"""
+from __future__ import annotations
+
+import sys
+
+from connector.sync import SyncSummary
+
+
+def on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class SyncBar:
+    """Pages and dossiers of a sync; DS does not say how many pages there are."""
+
+    def __init__(self):
+        self._bars: dict[int, object] = {}
+        self._seen: dict[int, int] = {}
+
+    def __call__(self, summary: SyncSummary) -> None:
+        from tqdm import tqdm
+
+        bar = self._bars.get(summary.demarche_number)
+        if bar is None:
+            bar = self._bars[summary.demarche_number] = tqdm(
+                desc=f"sync démarche {summary.demarche_number}", unit=" dossiers", file=sys.stderr, leave=True,
+                dynamic_ncols=True,
+            )
+        bar.update(summary.fetched - self._seen.get(summary.demarche_number, 0))
+        self._seen[summary.demarche_number] = summary.fetched
+        bar.set_postfix(pages=summary.pages, new=summary.created, updated=summary.updated, refresh=False)
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+class PushBar:
+    """Mutations of a push: their number is known once planned."""
+
+    def __init__(self, demarche_number: int):
+        self.demarche_number = demarche_number
+        self._bar = None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=f"push démarche {self.demarche_number}", unit=" mutations",
+                         file=sys.stderr, dynamic_ncols=True)
+
+    def advance(self, mutations: int) -> None:
+        if self._bar is not None:
+            self._bar.update(mutations)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

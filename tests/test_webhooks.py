@@ -1,0 +1,158 @@
+"""DS webhooks as a hint to look now: verified, deduplicated, counted; the
+hinted dossier is fetched, checked and pushed within seconds."""
+import dataclasses
+import json
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from connector import webhooks
+from connector.webhooks import HintInbox, sign
+from core import models
+from core.settings import DSSettings, Settings, WebhookSettings
+from jobs.scheduler import HintWorker
+from jobs.webhook_app import create_webhook_app
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
+from sandbox.champs import StoredFile
+from sandbox.webhooks import WebhookSender
+from tests.sync_helpers import make_syncer
+from tests.test_push import _incomplete_with_missing_document, make_pusher
+
+LEGACY_SECRET = "legacy-secret-0123456789abcdef"
+OLD, NEW = "whsec_b2xkLXNlY3JldC0wMTIzNDU2Nzg5", "whsec_bmV3LXNlY3JldC0wMTIzNDU2Nzg5"
+SETTINGS = WebhookSettings(legacy_secret=LEGACY_SECRET, secrets=(NEW, OLD))
+
+
+@pytest.fixture
+def inbox(sessions):
+    return HintInbox(sessions)
+
+
+@pytest.fixture
+def web(inbox):
+    return create_webhook_app(inbox, SETTINGS, (1,)).test_client()
+
+
+def hints(sessions):
+    with sessions() as session:
+        return {(h.demarche_number, h.dossier_number) for h in session.scalars(select(models.DossierHint))}
+
+
+def signed_post(web, payload, secret=NEW, signature=None):
+    body = json.dumps(payload).encode()
+    return web.post("/ds", data=body, content_type="application/json",
+                    headers={webhooks.SIGNATURE_HEADER: signature or sign(secret, body)})
+
+
+def batch(*events, webhook_id="V2ViaG9vay0x"):
+    return {"webhook_id": webhook_id, "demarche_number": 1,
+            "events": [{"sequence": s, "type": t, "dossier_number": n, "timestamp": "2026-12-01T10:00:00+01:00"}
+                       for s, t, n in events]}
+
+
+def test_a_legacy_webhook_is_a_hint_and_only_its_dossier_number_is_used(web, inbox, sessions):
+    form = {"procedure_id": "666", "dossier_id": "100042", "state": "accepte", "updated_at": "2030-01-01"}
+    assert web.post(f"/ds/1/{LEGACY_SECRET}", data=form).status_code == 204
+    assert hints(sessions) == {(1, 100042)}  # démarche from our URL, not from the body
+    assert inbox.counters() == {webhooks.ACCEPTED_LEGACY: 1}
+
+
+def test_a_forged_legacy_webhook_is_ignored_and_counted(web, inbox, sessions):
+    form = {"procedure_id": "1", "dossier_id": "100042", "state": "en_construction"}
+    assert web.post("/ds/1/not-the-secret-at-all", data=form).status_code == 404
+    assert web.post(f"/ds/2/{LEGACY_SECRET}", data=form).status_code == 404  # not one of our démarches
+    assert web.post(f"/ds/1/{LEGACY_SECRET}", data={"dossier_id": "1 OR 1=1"}).status_code == 400
+    assert hints(sessions) == set()
+    assert inbox.counters() == {webhooks.FORGED_LEGACY: 2, webhooks.MALFORMED_LEGACY: 1}
+
+
+def test_a_bad_signature_is_ignored_and_counted_and_both_rotation_secrets_verify(web, inbox, sessions):
+    payload = batch((10, "dossier_modifie", 100001))
+    assert signed_post(web, payload, secret="whsec_c29tZW9uZS1lbHNlLTAxMjM0NTY3").status_code == 401
+    body = json.dumps(payload).encode()
+    tampered = body.replace(b"100001", b"100002")
+    assert web.post("/ds", data=tampered, content_type="application/json",
+                    headers={webhooks.SIGNATURE_HEADER: sign(NEW, body)}).status_code == 401
+    assert signed_post(web, payload, signature="sha1=abc").status_code == 401
+    assert hints(sessions) == set()
+    assert inbox.counters() == {webhooks.BAD_SIGNATURE: 3}
+
+    assert signed_post(web, payload, secret=OLD).status_code == 200  # the previous secret, during the overlap
+    assert signed_post(web, batch((11, "dossier_depose", 100003)), secret=NEW).status_code == 200
+    assert hints(sessions) == {(1, 100001), (1, 100003)}
+
+
+def test_a_replayed_signed_batch_is_ignored(web, inbox, sessions):
+    first = batch((20, "dossier_modifie", 100001), (22, "message_cree", 100002), (23, "dossier_accepte", 100004))
+    assert signed_post(web, first).status_code == 200
+    assert hints(sessions) == {(1, 100001), (1, 100004)}  # a message changes nothing the connector computes
+    pending = inbox.pending()
+    inbox.handled(pending, max(h.received_at for h in pending))
+    assert signed_post(web, first).status_code == 200  # DS retries what it thinks failed: answer OK
+    assert inbox.pending() == []
+    assert inbox.counters()[webhooks.REPLAYED] == 3
+    assert signed_post(web, batch((21, "dossier_modifie", 100005), (24, "dossier_modifie", 100006))).status_code == 200
+    assert [h.dossier_number for h in inbox.pending()] == [100006]  # 21 is below what was already seen
+
+
+@pytest.fixture
+def served(inbox):
+    app = create_webhook_app(inbox, SETTINGS, (1,))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_a_corrected_dossier_is_fetched_checked_and_pushed_on_the_webhook(
+        make_sandbox, ds_client_for, sessions, engine, database_url, served, inbox):
+    server = make_sandbox(dossiers=40, seed=21)
+    client = ds_client_for(server)
+    make_syncer(client, sessions).sync(1)
+    make_pusher(client, sessions).push(1)
+    number, missing = _incomplete_with_missing_document(sessions)
+    assert number is not None
+    sender = WebhookSender(server.store, url=f"{served}/ds", secret=NEW,
+                           legacy_url=f"{served}/ds/1/{LEGACY_SECRET}").start()
+    settings = Settings(database_url=database_url, webhooks=SETTINGS, ds=DSSettings(
+        api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+    worker = HintWorker(settings, engine, sessions, threading.Lock(), threading.Event())
+    try:
+        before = len(server.store.mutation_log)
+        # The applicant uploads the missing documents: DS calls the signed webhook.
+        server.store.modify(number, **{key: (StoredFile(f"{key}.pdf", "application/pdf", 120_000),) for key in missing})
+        deadline = time.monotonic() + 10
+        while not inbox.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [h.dossier_number for h in inbox.pending()] == [number]
+        lines = worker.run_once()
+    finally:
+        sender.stop()
+    assert any("1 changed" in line for line in lines)
+    written = server.store.mutation_log[before:]
+    # Its annotations and its label now say what the new documents change, and nothing else was touched.
+    assert {name for name, _ in written} == {"dossierModifierAnnotations", "dossierAjouterLabel", "dossierSupprimerLabel"}
+    assert {p["dossierId"] for _, p in written} == {server.store.dossier(number).id}
+    labels = {label.name for label in server.store.demarches[1].labels if label.number in server.store.dossier(number).labels}
+    assert "Pièces manquantes" not in labels
+    with sessions() as session:
+        assert session.get(models.Dossier, number).completeness_status != "incomplet"
+
+
+def test_the_sandbox_calls_both_kinds_of_webhook_like_ds(make_sandbox, served, sessions):
+    server = make_sandbox(dossiers=30, seed=3)
+    number = next(d.number for d in server.store.visible_dossiers(1) if d.state == "en_construction")
+    sender = WebhookSender(server.store, url=f"{served}/ds", secret=OLD, legacy_url=f"{served}/ds/1/{LEGACY_SECRET}").start()
+    try:
+        server.store.set_state(number, "en_instruction")  # a state change: both kinds fire
+        deadline = time.monotonic() + 10
+        while len(sender.delivered) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sender.stop()
+    assert sorted((d.kind, d.status) for d in sender.delivered) == [("legacy", 204), ("signed", 200)]
+    assert hints(sessions) == {(1, number)}
