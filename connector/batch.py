@@ -15,7 +15,8 @@ halves the batch on a `timeout`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Iterable, Sequence
 
@@ -25,15 +26,12 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
-    NameNode,
     OperationDefinitionNode,
     OperationType,
     Source,
     TokenKind,
-    VariableNode,
-    Visitor,
+    parse,
     print_ast,
-    visit,
 )
 from graphql.language import Lexer
 
@@ -61,14 +59,14 @@ class BatchLimits:
 
 @dataclass(frozen=True)
 class Batch:
-    document: DocumentNode
+    text: str
     variables: dict
     operation_name: str
     aliases: tuple[str, ...]
 
     @property
-    def text(self) -> str:
-        return print_ast(self.document)
+    def document(self) -> DocumentNode:
+        return parse(self.text)
 
 
 def alias(index: int) -> str:
@@ -77,22 +75,34 @@ def alias(index: int) -> str:
 
 @dataclass(frozen=True)
 class _Parsed:
-    operation: OperationDefinitionNode
-    fragments: tuple[FragmentDefinitionNode, ...]
     kind: OperationType
+    field_text: str  # the root field, printed, variables as `$name`
+    variables: tuple[tuple[str, str], ...]  # (name, type) as declared
+    fragments: tuple[tuple[str, str], ...]  # (name, printed definition)
     complexity: int
+
+
+_VARIABLE = re.compile(r"\$([_A-Za-z][_0-9A-Za-z]*)")
 
 
 @cache
 def _parsed(operation_name: str) -> _Parsed:
     document = documents.parsed(operation_name)
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     fragments = tuple(d for d in document.definitions if isinstance(d, FragmentDefinitionNode))
-    operation = operations[0]
     fields = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
-    if len(fields) != 1 or len(operation.selection_set.selections) != 1:
-        raise ValueError(f"{operation_name}: a batched document must have exactly one root field")
-    return _Parsed(operation, fragments, operation.operation, _field_count(operation, {f.name.value: f for f in fragments}))
+    if len(fields) != 1 or len(operation.selection_set.selections) != 1 or fields[0].alias is not None:
+        raise ValueError(f"{operation_name}: a batched document must have exactly one root field, without alias")
+    field_text = print_ast(fields[0])
+    if '"' in field_text:
+        raise ValueError(f"{operation_name}: string literals are not supported in a batched document")
+    return _Parsed(
+        operation.operation,
+        field_text,
+        tuple((d.variable.name.value, print_ast(d.type)) for d in operation.variable_definitions),
+        tuple((f.name.value, print_ast(f)) for f in fragments),
+        _field_count(operation, {f.name.value: f for f in fragments}),
+    )
 
 
 def _field_count(node, fragments: dict[str, FragmentDefinitionNode]) -> int:
@@ -115,48 +125,39 @@ def _field_count(node, fragments: dict[str, FragmentDefinitionNode]) -> int:
     return count
 
 
-class _RenameVariables(Visitor):
-    def __init__(self, prefix: str):
-        super().__init__()
-        self.prefix = prefix
-
-    def enter_variable(self, node: VariableNode, *_):
-        return VariableNode(name=NameNode(value=f"{self.prefix}_{node.name.value}"))
-
-
 def assemble(items: Sequence[BatchItem]) -> Batch:
-    """One document for all `items`, which must all be queries or all mutations."""
+    """One document for all `items`, which must all be queries or all mutations.
+
+    Plain text from printed parts cached per operation: assembling a request
+    costs string joins, not a walk of the syntax tree (a push assembles
+    hundreds)."""
     if not items:
         raise ValueError("an empty batch")
-    kinds = {_parsed(item.operation).kind for item in items}
+    parts = [_parsed(item.operation) for item in items]
+    kinds = {part.kind for part in parts}
     if len(kinds) != 1:
         raise ValueError("a batch mixes queries and mutations")
     kind = kinds.pop()
-    selections, definitions, variables, fragments = [], [], {}, {}
-    aliases = []
-    for index, item in enumerate(items):
-        parsed = _parsed(item.operation)
+    definitions, fields, variables, fragments, aliases = [], [], {}, {}, []
+    for index, (item, part) in enumerate(zip(items, parts)):
         name = alias(index)
         aliases.append(name)
-        renamed: OperationDefinitionNode = visit(parsed.operation, _RenameVariables(name))
-        selections.append(replace(renamed.selection_set.selections[0], alias=NameNode(value=name)))
-        definitions.extend(renamed.variable_definitions)
-        declared = {d.variable.name.value for d in parsed.operation.variable_definitions}
+        declared = {variable for variable, _ in part.variables}
         unknown = set(item.variables) - declared
         if unknown:
             raise ValueError(f"{item.operation} has no variable {', '.join(sorted(unknown))}")
+        definitions.extend(f"${name}_{variable}: {type_text}" for variable, type_text in part.variables)
+        fields.append(f"  {name}: " + _VARIABLE.sub(lambda m: f"${name}_{m.group(1)}", part.field_text).replace("\n", "\n  "))
         variables.update({f"{name}_{key}": value for key, value in item.variables.items()})
-        for fragment in parsed.fragments:
-            fragments.setdefault(fragment.name.value, fragment)
-    operation = OperationDefinitionNode(
-        operation=kind,
-        name=NameNode(value=MUTATION_BATCH if kind is OperationType.MUTATION else QUERY_BATCH),
-        variable_definitions=tuple(definitions),
-        directives=(),
-        selection_set=replace(_parsed(items[0].operation).operation.selection_set, selections=tuple(selections)),
+        for fragment_name, fragment_text in part.fragments:
+            fragments.setdefault(fragment_name, fragment_text)
+    operation_name = MUTATION_BATCH if kind is OperationType.MUTATION else QUERY_BATCH
+    keyword = "mutation" if kind is OperationType.MUTATION else "query"
+    text = "\n\n".join(
+        [f"{keyword} {operation_name}({', '.join(definitions)}) {{\n" + "\n".join(fields) + "\n}"]
+        + [fragments[n] for n in sorted(fragments)]
     )
-    document = DocumentNode(definitions=(operation, *(fragments[n] for n in sorted(fragments))))
-    return Batch(document, variables, operation.name.value, tuple(aliases))
+    return Batch(text, variables, operation_name, tuple(aliases))
 
 
 def token_count(text: str) -> int:
@@ -170,13 +171,14 @@ def token_count(text: str) -> int:
 
 @cache
 def _item_tokens(operation_name: str) -> int:
-    # The item's own text once aliased; its fragments are counted with the batch.
-    return token_count(print_ast(_parsed(operation_name).operation)) + 2
+    # The item's root field, its alias (2 tokens) and its variable definitions (4 tokens each).
+    part = _parsed(operation_name)
+    return token_count(part.field_text) + 2 + sum(3 + token_count(t) for _, t in part.variables)
 
 
 @cache
 def _fragment_tokens(operation_name: str) -> int:
-    return sum(token_count(print_ast(f)) for f in _parsed(operation_name).fragments)
+    return sum(token_count(text) for _, text in _parsed(operation_name).fragments)
 
 
 def split(items: Iterable[BatchItem], limits: BatchLimits) -> list[list[BatchItem]]:

@@ -170,14 +170,13 @@ class DSClient:
         """
         batch = assemble(items)
         mutation = batch.operation_name != "wifQueries"
-        request = GraphQLRequest(batch.document, variable_values=batch.variables, operation_name=batch.operation_name)
         for attempt in range(self.max_retries + 1):
             self.budget.acquire(self.priority)
             self.stats.requests += 1
             self.stats.batched_items += len(items)
             self.stats.by_operation[batch.operation_name] = self.stats.by_operation.get(batch.operation_name, 0) + 1
             started = time.monotonic()
-            status, body, headers, network_error = self._send(request)
+            status, body, headers, network_error = self._post(batch.text, batch.variables, batch.operation_name)
             seconds = time.monotonic() - started
             log.debug("%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds)
             if network_error is None and status == 200 and body is not None:
@@ -225,6 +224,26 @@ class DSClient:
                 error = DSQueryTimeout("no result: DS stopped before this field", "timeout", [name])
             results.append(ItemResult(value if error is None or value is not None else None, error))
         return BatchAnswer(results, timed_out, seconds)
+
+    def _post(self, query: str, variables: dict, operation_name: str):
+        """One HTTP exchange for a batch, on the transport's session: the text is
+        ours already (`connector.batch`), so gql need not parse and print it again."""
+        transport = self._transport
+        try:
+            response = transport.session.post(
+                self.url,
+                json={"query": query, "variables": variables, "operationName": operation_name},
+                headers=transport.headers,
+                timeout=transport.default_timeout,
+                verify=True,
+            )
+        except requests.exceptions.RequestException as error:
+            return None, None, {}, _network_error_name(error)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return response.status_code, body if isinstance(body, dict) else None, dict(response.headers), None
 
     def _send(self, request: GraphQLRequest):
         """One HTTP exchange: (status, parsed body or None, headers, network error or None)."""

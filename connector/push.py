@@ -418,13 +418,15 @@ class Pusher:
                     session.expunge_all()
                 if not deliveries:
                     return
-                while deliveries:
-                    items = [self._item(d, live) for d in deliveries]
-                    size = len(split(items, self.limits)[0])
-                    chunk, deliveries = deliveries[:size], deliveries[size:]
-                    self._send_chunk(chunk, items[:size], live, summary)
+                items = [self._item(d, live) for d in deliveries]
+                start = 0
+                while start < len(deliveries):
+                    # The limits may shrink after a timeout: split what is left each time.
+                    size = len(split(items[start:start + self.limits.max_items], self.limits)[0])
+                    self._send_chunk(deliveries[start:start + size], items[start:start + size], live, summary)
                     if self.progress:
-                        self.progress.advance(len(chunk))
+                        self.progress.advance(size)
+                    start += size
         finally:
             if self.progress:
                 self.progress.finish()
@@ -455,7 +457,9 @@ class Pusher:
     def _send_chunk(self, chunk: list[Delivery], items: list[BatchItem], live: LiveDemarche, summary: PushSummary) -> None:
         now = self.now()
         with self.sessions() as session:
-            rows = [session.merge(d.row, load=True) for d in chunk]
+            loaded = {r.id: r for r in session.scalars(
+                select(models.PushOutbox).where(models.PushOutbox.id.in_([d.row.id for d in chunk])))}
+            rows = [loaded[d.row.id] for d in chunk]
             for row in rows:
                 row.status = "sending"
                 row.attempts += 1
@@ -468,10 +472,12 @@ class Pusher:
                 log.warning("push: %s", error)
                 summary.uncertain += len(rows)
                 self._settle(session, rows, live, summary, now)
+                session.commit()
                 return
             except DSUnavailable as error:  # never reached DS (429s, refused connections)
                 for row in rows:
                     self._retry_later(session, row, str(error), now, summary)
+                session.commit()
                 return
             except (DSAuthenticationError, DSForbidden):
                 for row in rows:
@@ -482,6 +488,7 @@ class Pusher:
                 for row in rows:
                     self._mark(session, row, "failed", str(error), now)
                     summary.failed += 1
+                session.commit()
                 log.error("push: %d mutation(s) refused by DS: %s", len(rows), error)
                 return
             if self.after_request:
@@ -508,9 +515,11 @@ class Pusher:
                     log.warning("push: DS %s after %.1fs: %d mutations per request from now on",
                                 "timed out" if answer.timed_out else "was slow", answer.seconds, smaller)
                     self.limits = BatchLimits(smaller, self.limits.max_tokens, self.limits.max_complexity)
+            session.commit()
             if uncertain:
                 summary.uncertain += len(uncertain)
                 self._settle(session, uncertain, live, summary, now)
+                session.commit()
         if self.after_send:
             for row in rows:
                 self.after_send(row)
@@ -521,6 +530,7 @@ class Pusher:
         rejection = classify_rejection(operation, errors)
         if rejection is Rejection.READ_ONLY:
             self._mark(session, row, "failed", errors[0], now)
+            session.commit()
             raise PushStopped(
                 "DS refused the mutation: the API token is read-only. Push stopped; use a read/write token, "
                 "or set WIF_PUSH_ENABLED=false for a read-only deployment."
@@ -570,7 +580,6 @@ class Pusher:
         row.status = "pending"
         row.last_error = error[:2000]
         row.next_attempt_at = now + self.backoff * 2 ** (row.attempts - 1)
-        session.commit()
         summary.deferred += 1
 
     def _resend(self, session: Session, row: models.PushOutbox, error: str, now: datetime, summary: PushSummary) -> None:
@@ -582,14 +591,12 @@ class Pusher:
         row.status = "pending"
         row.last_error = error[:2000]
         row.next_attempt_at = None
-        session.commit()
 
     def _mark(self, session: Session, row: models.PushOutbox, status: str, error: str | None, now: datetime) -> None:
         row.status = status
         row.last_error = error[:2000] if error else None
         if status == "delivered":
             row.delivered_at = now
-        session.commit()
 
     # -- 3. uncertain rows: read DS before any resend ------------------------
 
@@ -612,6 +619,7 @@ class Pusher:
                 log.info("push: %d mutation(s) left uncertain by an earlier run: reading DS", len(rows))
                 summary.earlier_uncertain += len(rows)
                 self._settle(session, rows, live, summary, now)
+                session.commit()
 
     def _settle(self, session: Session, rows: list[models.PushOutbox], live: LiveDemarche,
                 summary: PushSummary, now: datetime) -> None:

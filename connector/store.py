@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from core import models
@@ -63,34 +63,81 @@ def save_dossier(
     return dossier
 
 
-def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: int, rows: models.DossierRows, now: datetime):
+def _dossier_values(raw: dict, demarche_number: int, rows: models.DossierRows, now: datetime) -> dict:
     groupe = raw.get("groupeInstructeur") or {}
     revision = ((raw.get("demarche") or {}).get("revision") or {}).get("id")
-    dossier.ds_id = raw["id"]
-    dossier.demarche_number = demarche_number
-    dossier.state = raw["state"]
-    dossier.archived = bool(raw.get("archived"))
-    dossier.date_depot = parse_ds_datetime(raw.get("dateDepot"))
-    dossier.date_passage_en_construction = parse_ds_datetime(raw.get("datePassageEnConstruction"))
-    dossier.date_passage_en_instruction = parse_ds_datetime(raw.get("datePassageEnInstruction"))
-    dossier.date_traitement = parse_ds_datetime(raw.get("dateTraitement"))
-    dossier.date_derniere_modification = parse_ds_datetime(raw["dateDerniereModification"])
-    dossier.groupe_instructeur_number = groupe.get("number")
-    dossier.groupe_instructeur_label = groupe.get("label")
-    dossier.revision_id = revision
-    dossier.usager_email = (raw.get("usager") or {}).get("email")
-    # Seen again in `dossiers`: a trashed dossier has been restored.
-    dossier.hidden_at = None
-    dossier.hidden_reason = None
-    for column, value in rows.dossier.items():
+    values = {
+        "ds_id": raw["id"],
+        "demarche_number": demarche_number,
+        "state": raw["state"],
+        "archived": bool(raw.get("archived")),
+        "date_depot": parse_ds_datetime(raw.get("dateDepot")),
+        "date_passage_en_construction": parse_ds_datetime(raw.get("datePassageEnConstruction")),
+        "date_passage_en_instruction": parse_ds_datetime(raw.get("datePassageEnInstruction")),
+        "date_traitement": parse_ds_datetime(raw.get("dateTraitement")),
+        "date_derniere_modification": parse_ds_datetime(raw["dateDerniereModification"]),
+        "groupe_instructeur_number": groupe.get("number"),
+        "groupe_instructeur_label": groupe.get("label"),
+        "revision_id": revision,
+        "usager_email": (raw.get("usager") or {}).get("email"),
+        # Seen again in `dossiers`: a trashed dossier has been restored.
+        "hidden_at": None,
+        "hidden_reason": None,
+        **rows.dossier,
+        "checked_at": now,
+        "raw": raw,
+        "synced_at": now,
+    }
+    return values
+
+
+def _completed_at(raw: dict, values: dict, now: datetime) -> datetime:
+    # The moment the applicant's content became complete, not the moment we
+    # looked: a first sync of old dossiers must not make them "complete today".
+    return parse_ds_datetime(raw.get("dateDerniereModificationChamps")) or values["date_depot"] or now
+
+
+def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: int, rows: models.DossierRows, now: datetime):
+    values = _dossier_values(raw, demarche_number, rows, now)
+    for column, value in values.items():
         setattr(dossier, column, value)
     if rows.complete and dossier.completed_at is None:
-        # The moment the applicant's content became complete, not the moment we
-        # looked: a first sync of old dossiers must not make them "complete today".
-        dossier.completed_at = parse_ds_datetime(raw.get("dateDerniereModificationChamps")) or dossier.date_depot or now
-    dossier.checked_at = now
-    dossier.raw = raw
-    dossier.synced_at = now
+        dossier.completed_at = _completed_at(raw, values, now)
+
+
+def insert_new_dossiers(session: Session, new: list[tuple[dict, models.DossierRows]], demarche_number: int,
+                        now: datetime) -> None:
+    """Dossiers never seen before, a page at a time, in a few multi-row
+    INSERTs: what `save_dossier` would write, without building ORM objects
+    (most of a first sync's client CPU went there)."""
+    tables: dict[type, list[dict]] = {model: [] for model in (
+        models.Dossier, models.Student, models.Employer, models.Contract,
+        models.DocumentFile, models.MappingIssue, models.Finding, models.StateChange)}
+    for raw, rows in new:
+        number = raw["number"]
+        values = {"number": number, **_dossier_values(raw, demarche_number, rows, now)}
+        if rows.complete:
+            values["completed_at"] = _completed_at(raw, values, now)
+        tables[models.Dossier].append(values)
+        tables[models.Student].append({"dossier_number": number, **rows.student})
+        tables[models.Employer].append({"dossier_number": number, **rows.employer})
+        tables[models.Contract].append({"dossier_number": number, **rows.contract})
+        tables[models.DocumentFile].extend({"dossier_number": number, **v} for v in rows.documents)
+        tables[models.MappingIssue].extend({"dossier_number": number, **v} for v in rows.issues)
+        tables[models.Finding].extend({"dossier_number": number, **v} for v in rows.findings)
+        for from_state, to_state, event, occurred_at in _new_transitions(raw, None, values["state"],
+                                                                         values["date_derniere_modification"], set()):
+            tables[models.StateChange].append({
+                "dossier_number": number, "from_state": from_state, "to_state": to_state, "event": event,
+                "occurred_at": occurred_at, "observed_at": now,
+            })
+    for model, rows_of_table in tables.items():
+        # One INSERT per set of keys: a key left out keeps its column default.
+        by_keys: dict[tuple, list[dict]] = {}
+        for row in rows_of_table:
+            by_keys.setdefault(tuple(row), []).append(row)
+        for group in by_keys.values():
+            session.execute(insert(model), group)
 
 
 def _replace_children(session: Session, dossier: models.Dossier, rows: models.DossierRows, created: bool):
@@ -154,14 +201,8 @@ def _record_history(
     now: datetime,
     known: set[tuple[str, datetime]],
 ):
-    transitions = transitions_from_traitements(raw)
-    last_state = transitions[-1][1] if transitions else previous_state
-    if last_state != dossier.state:
-        # DS gave no traitement for what we observe (malformed history): keep what we saw.
-        transitions.append((last_state, dossier.state, "observed", dossier.date_derniere_modification))
+    transitions = _new_transitions(raw, previous_state, dossier.state, dossier.date_derniere_modification, known)
     for from_state, to_state, event, occurred_at in transitions:
-        if (to_state, occurred_at) in known:
-            continue
         session.add(
             models.StateChange(
                 dossier_number=dossier.number,
@@ -173,6 +214,23 @@ def _record_history(
             )
         )
         known.add((to_state, occurred_at))
+
+
+def _new_transitions(raw: dict, previous_state: str | None, state: str, modified_at: datetime,
+                     known: set[tuple[str, datetime]]) -> list[tuple[str | None, str, str, datetime]]:
+    """The state history DS shows that is not recorded yet."""
+    transitions = transitions_from_traitements(raw)
+    last_state = transitions[-1][1] if transitions else previous_state
+    if last_state != state:
+        # DS gave no traitement for what we observe (malformed history): keep what we saw.
+        transitions.append((last_state, state, "observed", modified_at))
+    fresh = []
+    for transition in transitions:
+        key = (transition[1], transition[3])
+        if key not in known:
+            fresh.append(transition)
+            known = known | {key}
+    return fresh
 
 
 def mark_hidden(dossier: models.Dossier, node: dict) -> None:

@@ -220,7 +220,7 @@ class Syncer:
         }
         history = store.recorded_history(session, numbers) if existing else {}
         now = self.now()
-        written = []
+        written, new = [], []
         with session.no_autoflush:
             for node in page.nodes:
                 summary.fetched += 1
@@ -229,14 +229,17 @@ class Syncer:
                     summary.unchanged += 1
                     continue
                 rows = self.evaluate(node)
-                known = history.get(node["number"], set())
-                store.save_dossier(session, dossier, node, demarche_number, rows, now, known_history=known)
                 written.append(node["number"])
                 if dossier is None:
+                    new.append((node, rows))
                     summary.created += 1
-                else:
-                    summary.updated += 1
+                    continue
+                known = history.get(node["number"], set())
+                store.save_dossier(session, dossier, node, demarche_number, rows, now, known_history=known)
+                summary.updated += 1
         session.flush()
+        if new:
+            store.insert_new_dossiers(session, new, demarche_number, now)
         if self.after_page and written:
             self.after_page(session, written)
         summary.dossier_numbers.extend(written)

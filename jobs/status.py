@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -48,6 +48,8 @@ class Status:
     jobs: list[LastRun]
     watermarks: list[Watermark]
     backlogs: list[BacklogLine]
+    webhooks: dict[str, int] = field(default_factory=dict)  # what the webhook endpoints received, by outcome
+    pending_hints: int = 0
 
     @property
     def healthy(self) -> bool:
@@ -86,8 +88,21 @@ def backlogs(session: Session, providers=BACKLOG_PROVIDERS) -> list[BacklogLine]
     return lines
 
 
+def webhook_counts(session: Session) -> tuple[dict[str, int], int]:
+    from sqlalchemy import or_
+
+    from core.models import DossierHint, WebhookCounter
+
+    counts = dict(session.execute(select(WebhookCounter.name, WebhookCounter.count).order_by(WebhookCounter.name)).all())
+    pending = session.scalar(select(func.count()).select_from(DossierHint).where(
+        or_(DossierHint.handled_at.is_(None), DossierHint.handled_at < DossierHint.received_at)))
+    return counts, pending or 0
+
+
 def collect_status(session: Session) -> Status:
-    return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session))
+    counts, pending = webhook_counts(session)
+    return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session),
+                  webhooks=counts, pending_hints=pending)
 
 
 def _when(value: datetime | None) -> str:
@@ -114,4 +129,8 @@ def format_status(status: Status) -> str:
            if line.uncertain else "")
         for line in status.backlogs
     ]
+    if status.webhooks or status.pending_hints:
+        lines.append("Webhooks (received, by outcome):")
+        lines.append("  " + ", ".join(f"{name} {count}" for name, count in status.webhooks.items())
+                     + f"; dossiers waiting to be fetched: {status.pending_hints}")
     return "\n".join(lines)

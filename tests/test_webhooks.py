@@ -156,3 +156,15 @@ def test_the_sandbox_calls_both_kinds_of_webhook_like_ds(make_sandbox, served, s
         sender.stop()
     assert sorted((d.kind, d.status) for d in sender.delivered) == [("legacy", 204), ("signed", 200)]
     assert hints(sessions) == {(1, number)}
+
+
+def test_wif_status_shows_what_the_webhooks_ignored(web, sessions):
+    from jobs.status import collect_status, format_status
+
+    web.post("/ds/1/forged-forged-forged", data={"dossier_id": "100001"})
+    signed_post(web, batch((5, "dossier_modifie", 100001)), secret="whsec_bm9wZS1ub3BlLW5vcGUtbm9wZQ")
+    signed_post(web, batch((6, "dossier_modifie", 100002)))
+    with sessions() as session:
+        text = format_status(collect_status(session))
+    assert "legacy_forged 1" in text and "signed_bad_signature 1" in text and "signed_accepted 1" in text
+    assert "dossiers waiting to be fetched: 1" in text
