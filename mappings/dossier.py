@@ -315,8 +315,17 @@ class _Lookup:
 
     @classmethod
     def of(cls, definitions) -> "_Lookup":
-        definitions = tuple(definitions)
-        return cls({d.id: d for d in definitions}, {d.label: d for d in definitions})
+        # Built once per procedure section, not once per dossier.
+        cached = _LOOKUPS.get(id(definitions))
+        if cached is not None and cached[0] is definitions:
+            return cached[1]
+        lookup = cls({d.id: d for d in definitions}, {d.label: d for d in definitions})
+        if isinstance(definitions, tuple):
+            _LOOKUPS[id(definitions)] = (definitions, lookup)
+        return lookup
+
+
+_LOOKUPS: dict[int, tuple[tuple, "_Lookup"]] = {}
 
 
 def _match(champ: dict, lookup: _Lookup, context: _Context, report_unknown: bool) -> ChampDefinition | None:

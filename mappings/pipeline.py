@@ -4,7 +4,7 @@ mapped records, routing and completeness. Pure: no database, no network.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from core.models import DossierRows
@@ -37,7 +37,7 @@ class Evaluation:
     def rows(self) -> DossierRows:
         """The evaluation as column values of the local tables."""
         mapped, route = self.mapped, self.routing
-        contract = asdict(mapped.contract)
+        contract = _columns(mapped.contract)
         contract["contract_type"] = mapped.contract.contract_type.value if mapped.contract.contract_type else None
         contract["hours_unit"] = mapped.contract.hours_unit.value if mapped.contract.hours_unit else None
         contract["annual_hours"] = self.annual_hours
@@ -57,8 +57,8 @@ class Evaluation:
                 "rules_revision": self.rules_revision,
             },
             complete=self.status == checks.COMPLET,
-            student=asdict(mapped.student),
-            employer=asdict(mapped.employer),
+            student=_columns(mapped.student),
+            employer=_columns(mapped.employer),
             contract=contract,
             documents=[
                 {"document_key": document.key, "filename": file.filename, "content_type": file.content_type,
@@ -73,6 +73,11 @@ class Evaluation:
                 for f in self.findings
             ],
         )
+
+
+def _columns(record) -> dict:
+    """A flat record's fields as column values (dataclasses.asdict would deep-copy each value)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 @dataclass

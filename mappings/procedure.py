@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jsonschema
@@ -24,6 +24,7 @@ class DefinitionError(ValueError):
     """A mappings file does not match its schema; the message names the place."""
 
 
+@lru_cache(maxsize=4096)  # read for every champ of every dossier
 def typed_champ_id(stable_id: int) -> str:
     """DS global id of a champ or descriptor: base64 of 'Champ-<stable_id>' (NOTES §10)."""
     return base64.b64encode(f"Champ-{stable_id}".encode()).decode()
