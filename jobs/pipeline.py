@@ -138,10 +138,10 @@ def _announcer(out: TextIO, budget):
             return
         per_minute = budget.push_limit * 60 / budget.per_seconds
         minutes = requests / per_minute
-        took = f"{minutes * 60:.0f} s" if minutes < 2 else f"{minutes:.0f} min"
+        took = "under a second" if minutes * 60 < 1 else f"{minutes * 60:.0f} s" if minutes < 2 else f"{minutes:.0f} min"
         print(f"push démarche {summary.demarche_number}: {due} mutations to send for {summary.dossiers} dossiers, "
               f"in at most {requests} requests; at {per_minute:.0f} push requests/min the budget makes that "
-              f"at least {took}", file=out, flush=True)
+              f"{took if took == 'under a second' else 'at least ' + took}", file=out, flush=True)
 
     return announce
 

@@ -85,3 +85,14 @@ def test_the_employer_can_be_the_routing_key(make_sandbox, env_for, database_url
         rows = connection.execute(select(models.Dossier.departement, models.Dossier.employer_departement)).all()
     engine.dispose()
     assert rows and all(dep == employer for dep, employer in rows if employer)
+
+
+def test_push_says_up_front_what_it_will_send_and_how_long_the_budget_makes_that(make_sandbox, env_for, capsys):
+    server = make_sandbox(dossiers=40)
+    env_for(server)
+    assert main(["sync", "--no-push"]) == 0
+    capsys.readouterr()
+    assert main(["push"]) == 0
+    first, *rest = capsys.readouterr().out.splitlines()
+    assert "mutations to send for" in first and "push requests/min the budget makes that" in first
+    assert any(line.startswith("push démarche 1:") and "requests" in line for line in rest)

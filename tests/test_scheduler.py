@@ -215,3 +215,27 @@ def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, cap
     assert status_verb.run(argparse.Namespace(json=True, fail_on_error=True), settings) == 1
     assert '"outcome": "failed"' in capsys.readouterr().out
     engine.dispose()
+
+
+def test_against_ds_the_sync_leaves_push_to_its_own_thread(engine, sessions, clock):
+    import threading
+
+    from core.settings import DSSettings, Settings
+    from jobs.scheduler import PushWorker, default_jobs
+
+    on_ds = default_jobs(Settings(ds=DSSettings(api_url="https://ds.example.test/api/v2/graphql")))
+    assert on_ds.push is not None and on_ds.push.name == "push"
+    assert default_jobs(Settings()).push is None  # the embedded sandbox: the sync pushes itself
+
+    recorder = Recorder()
+    pushed = threading.Event()
+    spec = JobSpec("push", lambda: pushed.set() or "pushed")
+    stopping = threading.Event()
+    worker = PushWorker(make_runner(engine, sessions, clock), spec, threading.Lock(), stopping).start()
+    try:
+        scheduler_module.run_sync_then_notify(make_runner(engine, sessions, clock), recorder.jobs(), worker)
+        assert recorder.calls["sync"] == 1 and recorder.calls["notify"] == 1  # the sync did not wait for the push
+        assert pushed.wait(10)
+    finally:
+        stopping.set()
+        worker.join(5)
