@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core import models
@@ -137,7 +137,8 @@ def insert_new_dossiers(session: Session, new: list[tuple[dict, models.DossierRo
         for row in rows_of_table:
             by_keys.setdefault(tuple(row), []).append(row)
         for group in by_keys.values():
-            session.execute(insert(model), group)
+            # The table's INSERT (Core executemany), not the ORM bulk path, which plans row by row.
+            session.execute(model.__table__.insert(), group)
 
 
 def _replace_children(session: Session, dossier: models.Dossier, rows: models.DossierRows, created: bool):
