@@ -37,8 +37,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=21)
     args = parser.parse_args()
 
+    import logging
+
     from sqlalchemy import select
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per webhook otherwise
 
     from connector.webhooks import HintInbox
     from core import models

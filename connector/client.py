@@ -181,7 +181,10 @@ class DSClient:
             log.debug("%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds)
             if network_error is None and status == 200 and body is not None:
                 return self._split_answer(batch.aliases, body, seconds)
-            if mutation and not (status == 429 or network_error in _NOT_SENT):
+            # 429 (Rack::Attack, before Rails), 400, 401, 403 and a refused connection: nothing ran.
+            ambiguous = (network_error is not None and network_error not in _NOT_SENT) or (
+                network_error is None and (status >= 500 or status == 200))
+            if mutation and ambiguous:
                 raise DSAnswerLost(
                     f"{batch.operation_name}: no usable answer from DS for {len(items)} mutation(s) "
                     f"({f'HTTP {status}' if status else network_error}); they may have been applied"

@@ -397,6 +397,8 @@ class Pusher:
             .join(models.Dossier, models.Dossier.number == models.PushOutbox.dossier_number)
             .where(
                 models.Dossier.demarche_number == demarche_number,
+                models.Dossier.deleted_at.is_(None),
+                models.Dossier.hidden_at.is_(None),
                 models.PushOutbox.status == "pending",
                 or_(models.PushOutbox.next_attempt_at.is_(None), models.PushOutbox.next_attempt_at <= now),
             )

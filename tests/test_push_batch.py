@@ -157,3 +157,26 @@ def test_a_kill_between_send_and_record_is_settled_by_the_next_run(synced, sessi
     added = [(p["dossierId"], p["labelId"]) for name, p in server.store.mutation_log if name == "dossierAjouterLabel"]
     assert len(added) == len(set(added))
     assert len(sent_messages(server)) == len(set(sent_messages(server)))
+
+
+def test_a_batch_of_mutations_is_retried_only_when_ds_never_read_it(make_sandbox, ds_client_for):
+    from connector.errors import DSAnswerLost
+
+    server = make_sandbox(dossiers=10, seed=2)
+    client = ds_client_for(server, max_retries=3)
+    dossier = server.store.visible_dossiers(1)[0]
+    label = server.store.demarches[1].labels[0]
+    from sandbox.ids import gid
+
+    items = [BatchItem("dossierAjouterLabel", {"input": {"dossierId": dossier.id, "labelId": gid("Label", label.number)}}),
+             BatchItem("dossierAjouterLabel", {"input": {"dossierId": "RG9zc2llci05OTk5OTk=", "labelId": gid("Label", label.number)}})]
+    server.faults.add("429", operation=batch.MUTATION_BATCH)  # throttled before DS reads it: safe to send again
+    answer = client.execute_batch(items)
+    assert len(batch_requests(server)) == 2 and server.store.mutation_log == [("dossierAjouterLabel", items[0].variables["input"])]
+    assert answer.results[0].data["errors"] is None
+    assert answer.results[1].data is None and "not found" in str(answer.results[1].error)  # its own error, by alias
+
+    server.faults.add("502", operation=batch.MUTATION_BATCH)  # a gateway may have passed it on: never resent blind
+    with pytest.raises(DSAnswerLost):
+        client.execute_batch(items[:1])
+    assert len(batch_requests(server)) == 3
