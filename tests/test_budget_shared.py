@@ -45,9 +45,7 @@ def test_sync_is_served_while_a_long_push_runs_on_the_same_budget(make_sandbox, 
         changed = server.store.visible_dossiers(1)[0].number
         server.store.modify(changed, emploi_intitule="Serveur")
         waited_before = budget.waited[SYNC]
-        started = time.monotonic()
         summary = make_syncer(ds_client_for(server, budget=budget), sessions, page_size=20).sync(1, force_rescan=True)
-        took = time.monotonic() - started
         assert pushing.is_alive()  # the push was still running all along
     finally:
         stop.set()
@@ -56,7 +54,6 @@ def test_sync_is_served_while_a_long_push_runs_on_the_same_budget(make_sandbox, 
     assert changed in summary.dossier_numbers
     # Each sync request found room at once (the reserve) or took the next free slot before push.
     assert budget.waited[SYNC] - waited_before < 0.25 * summary.requests
-    assert took < summary.requests * 0.5
     assert budget.waited[PUSH] > 0  # push was held back by the budget, sync was not
 
 
