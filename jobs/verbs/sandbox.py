@@ -25,8 +25,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="groupe instructeur label (repeatable; default: the groupes of mappings/services.csv, "
                              "as the embedded sandbox of `wif sync`)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
-                        help="inject faults: 500, 500:3, slow:2:5 (twice, 5 s), reset, timeout, "
-                             "timeout_when_first_above=20")
+                        help="inject faults: 500, 500:3, slow:2:5 (twice, 5 s), reset, drop (answer lost after "
+                             "executing), timeout, timeout_when_first_above=20, timeout_when_fields_above=10")
+    parser.add_argument("--webhook-url", help="call this signed webhook (JSON batches, X-Webhook-Signature-256) on every change")
+    parser.add_argument("--webhook-secret", help="secret (whsec_…) of --webhook-url")
+    parser.add_argument("--legacy-webhook-url", help="call this legacy webhook (form-encoded, unsigned) on every state change")
+    parser.add_argument("--webhook-lag", type=float, default=5.0, help="seconds before each delivery (DS: 5)")
 
 
 def run(args: argparse.Namespace, settings) -> int:
@@ -38,6 +42,15 @@ def run(args: argparse.Namespace, settings) -> int:
     except ValueError as error:
         print(f"wif sandbox: bad --fault: {error}", file=sys.stderr)
         return 2
+    if args.webhook_url and not args.webhook_secret:
+        print("wif sandbox: --webhook-url needs --webhook-secret", file=sys.stderr)
+        return 2
+    sender = None
+    if args.webhook_url or args.legacy_webhook_url:
+        from sandbox.webhooks import WebhookSender
+
+        sender = WebhookSender(store, url=args.webhook_url, secret=args.webhook_secret,
+                               legacy_url=args.legacy_webhook_url, lag=args.webhook_lag).start()
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"DS sandbox: {len(store.visible_dossiers(1))} dossiers on démarche 1 at {server.url}")
     print(f"token: {server.token}")
@@ -49,6 +62,8 @@ def run(args: argparse.Namespace, settings) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if sender:
+            sender.stop()
         server.close()
     return 0
 
