@@ -1,6 +1,5 @@
 """DS webhooks as a hint to look now: verified, deduplicated, counted; the
 hinted dossier is fetched, checked and pushed within seconds."""
-import dataclasses
 import json
 import threading
 import time
