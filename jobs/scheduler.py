@@ -186,7 +186,9 @@ class HintWorker:
 
         self.settings, self.engine, self.sessions, self.lock, self.stopping = settings, engine, sessions, lock, stopping
         self.inbox = HintInbox(sessions)
-        self.clock = clock or (lambda: datetime.now(PARIS))
+        from core.clock import utcnow
+
+        self.clock = clock or utcnow
         self.every = settings.webhooks.hint_poll_seconds
         self._thread = threading.Thread(target=self._run, name="wif-hints", daemon=True)
 
