@@ -218,6 +218,7 @@ def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, cap
 
 
 def test_against_ds_the_sync_leaves_push_to_its_own_thread(engine, sessions, clock):
+    import dataclasses
     import threading
 
     from core.settings import DSSettings, Settings
@@ -229,12 +230,14 @@ def test_against_ds_the_sync_leaves_push_to_its_own_thread(engine, sessions, clo
 
     recorder = Recorder()
     pushed = threading.Event()
-    spec = JobSpec("push", lambda: pushed.set() or "pushed")
+    # Job names of their own: PostgreSQL advisory locks are shared by every test on the server.
+    spec = JobSpec("push-worker-test", lambda: pushed.set() or "pushed")
+    jobs = dataclasses.replace(recorder.jobs(), sync=recorder.spec("sync-worker-test"), notify=recorder.spec("notify-worker-test"))
     stopping = threading.Event()
     worker = PushWorker(make_runner(engine, sessions, clock), spec, threading.Lock(), stopping).start()
     try:
-        scheduler_module.run_sync_then_notify(make_runner(engine, sessions, clock), recorder.jobs(), worker)
-        assert recorder.calls["sync"] == 1 and recorder.calls["notify"] == 1  # the sync did not wait for the push
+        scheduler_module.run_sync_then_notify(make_runner(engine, sessions, clock), jobs, worker)
+        assert recorder.calls["sync-worker-test"] == 1 and recorder.calls["notify-worker-test"] == 1  # the sync did not wait
         assert pushed.wait(10)
     finally:
         stopping.set()
