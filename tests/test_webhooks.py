@@ -167,3 +167,19 @@ def test_wif_status_shows_what_the_webhooks_ignored(web, sessions):
         text = format_status(collect_status(session))
     assert "legacy_forged 1" in text and "signed_bad_signature 1" in text and "signed_accepted 1" in text
     assert "dossiers waiting to be fetched: 1" in text
+
+
+def test_wif_serve_mounts_the_webhooks_beside_the_validity_check(sessions):
+    from werkzeug.test import Client
+
+    from core.settings import ValiditySettings
+    from jobs.verbs.serve import build_app
+
+    settings = Settings(webhooks=SETTINGS, validity=ValiditySettings(pepper=b"p" * 40))
+    client = Client(build_app(settings, sessions))
+    assert client.get("/healthz").status_code == 200
+    assert client.post(f"/webhooks/ds/1/{LEGACY_SECRET}", data={"dossier_id": "100007"}).status_code == 204
+    assert hints(sessions) == {(1, 100007)}
+    hooks_only = Client(build_app(Settings(webhooks=SETTINGS), sessions))
+    assert hooks_only.get("/").status_code == 404  # no pepper: no validity check, webhooks still served
+    assert hooks_only.post("/webhooks/ds", data=b"{}", headers={webhooks.SIGNATURE_HEADER: "sha256=00"}).status_code == 401
