@@ -24,9 +24,13 @@ from core.models import JobLock
 
 
 
-def advisory_key(job: str) -> int:
-    """A stable signed 64-bit key per job name (pg advisory locks take a bigint)."""
-    return int.from_bytes(hashlib.sha256(f"wif-job:{job}".encode()).digest()[:8], "big", signed=True)
+def advisory_key(job: str, schema: str = "public") -> int:
+    """A stable signed 64-bit key per job name and schema (pg advisory locks take a bigint).
+
+    Advisory locks are shared by the whole database: two deployments in two
+    schemas of one database (or two test runs) must not hold each other's jobs.
+    """
+    return int.from_bytes(hashlib.sha256(f"wif-job:{schema}:{job}".encode()).digest()[:8], "big", signed=True)
 
 
 def default_holder() -> str:
@@ -35,8 +39,8 @@ def default_holder() -> str:
 
 @contextmanager
 def _advisory_lock(engine: Engine, job: str) -> Iterator[bool]:
-    key = advisory_key(job)
     with engine.connect() as connection:
+        key = advisory_key(job, connection.execute(text("SELECT current_schema()")).scalar() or "public")
         acquired = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
         connection.commit()
         try:

@@ -242,3 +242,19 @@ def test_against_ds_the_sync_leaves_push_to_its_own_thread(engine, sessions, clo
     finally:
         stopping.set()
         worker.join(5)
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="advisory locks exist on PostgreSQL only")
+def test_advisory_locks_of_two_schemas_do_not_block_each_other(engine, tmp_path):
+    from core.db import make_engine
+    from tests.conftest import fresh_database
+
+    with fresh_database(tmp_path) as other_url:
+        other = make_engine(other_url)
+        try:
+            with job_lock(engine, "sync", holder="a") as here:
+                with job_lock(other, "sync", holder="b") as there, job_lock(engine, "sync", holder="c") as again:
+                    assert here and there  # one deployment per schema: each holds its own job
+                    assert not again  # the same schema: still one holder at a time
+        finally:
+            other.dispose()
