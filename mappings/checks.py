@@ -7,25 +7,17 @@ calendar. Missing data is not a finding here: the mapping reports it.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import jsonschema
-import yaml
-
+from mappings import apt_period
 from mappings.dossier import CONTRACT_TYPE_BY_LABEL, FILED_BY_STUDENT_BY_LABEL, REQUEST_KIND_BY_LABEL
-from mappings.normalize import add_months, age_on, annual_hours, is_valid_siret
-from mappings.procedure import DefinitionError, Procedure, default_procedure
+from mappings.normalize import age_on, annual_hours, is_valid_siret
 from mappings.records import DocumentFile, MappedDossier, MappingIssue
-
-MAPPINGS_DIR = Path(__file__).parent
-RULES_FILE = MAPPINGS_DIR / "rules.yaml"
-RULES_SCHEMA = MAPPINGS_DIR / "rules.schema.json"
+# The rules file is loaded by mappings.rules; its names are re-exported for the rules' readers.
+from mappings.rules import RULES_FILE, RULES_REVISION, RULES_SCHEMA, Rules, default_rules, load_rules, parse_rules  # noqa: F401
 
 BLOCKING, WARNING = "blocking", "warning"
 COMPLET, INCOMPLET, A_VERIFIER, HORS_PERIMETRE = "complet", "incomplet", "a_verifier", "hors_perimetre"
@@ -37,64 +29,6 @@ class Finding:
     severity: str  # blocking | warning
     message: str  # French, for an agent or the applicant
     field: str | None = None
-
-
-@dataclass(frozen=True)
-class Rules:
-    revision: str
-    raw: dict  # the validated rules.yaml content
-    document_names: dict[str, str]  # procedure key → French name used in messages
-
-    def section(self, name: str) -> dict:
-        return self.raw[name]
-
-
-# --- loading ---
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
-def _check_against_procedure(raw: dict, procedure: Procedure) -> None:
-    """The rules and procedure.yaml must name the same documents under the same conditions."""
-    documents = raw["documents"]
-    procedure_when = {d.key: d.when for d in procedure.champs if d.type == "piece_justificative" and d.when}
-    rules_when = {item["document"]: item["when"] for item in documents["conditional"]}
-    if procedure_when != rules_when:
-        raise DefinitionError("rules.yaml: documents.conditional does not match the `when` of procedure.yaml "
-                              f"(procedure: {sorted(procedure_when)}, rules: {sorted(rules_when)})")
-    required = {d.key for d in procedure.champs if d.type == "piece_justificative" and d.required}
-    if set(documents["general"]) != required:
-        raise DefinitionError("rules.yaml: documents.general must list the required pièces justificatives "
-                              f"of procedure.yaml: {sorted(required)}")
-
-
-def parse_rules(raw: dict, procedure: Procedure) -> Rules:
-    schema = json.loads(RULES_SCHEMA.read_text())
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw), key=lambda e: list(e.path))
-    if errors:
-        where = "/".join(str(p) for p in errors[0].path) or "(root)"
-        raise DefinitionError(f"rules.yaml invalid at {where}: {errors[0].message}")
-    _check_against_procedure(raw, procedure)
-    names = {d.key: _lower_first(d.label) for d in procedure.champs if d.type == "piece_justificative"}
-    return Rules(revision=raw["revision"], raw=raw, document_names=names)
-
-
-def load_rules(path: Path | str = RULES_FILE, procedure: Procedure | None = None) -> Rules:
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise DefinitionError(f"{path.name} is not valid YAML: {error}") from None
-    return parse_rules(raw, procedure or default_procedure())
-
-
-@cache
-def default_rules() -> Rules:
-    return load_rules()
-
-
-RULES_REVISION: str = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))["revision"]
 
 
 # --- documents ---
@@ -312,25 +246,24 @@ def completeness_status(findings: Iterable[Finding], mapping_issues: Iterable[Ma
 # --- decision (accepted dossiers), not part of completeness ---
 
 def check_decision(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:
-    """Agents' APT period on an accepted dossier: present, ordered, ≤ 12 months, within the titre."""
+    """Agents' APT period on an accepted dossier: present, ordered, within the APT maximum and the titre."""
     rules = rules or default_rules()
     start, end, expiry = mapped.agent.apt_start, mapped.agent.apt_end, mapped.student.permit_expiry
-    if start is None or end is None:
-        return [Finding("apt_dates_missing", BLOCKING,
-                        "Dossier accepté sans dates de début et de fin de l'APT : l'attestation ne peut pas "
-                        "être établie.", "apt_date_debut" if start is None else "apt_date_fin")]
-    if end < start:
-        return [Finding("apt_dates_inverted", BLOCKING,
-                        "La date de fin de l'APT est antérieure à sa date de début.", "apt_date_fin")]
+    months = apt_period.max_months(rules)
     findings = []
-    max_months = rules.section("apt")["max_months"]
-    if end > add_months(start, max_months) - timedelta(days=1):
-        findings.append(Finding("apt_too_long", BLOCKING,
-                                f"L'APT dépasse {max_months} mois ({start:%d/%m/%Y} – {end:%d/%m/%Y}).",
-                                "apt_date_fin"))
-    if expiry is not None and end > expiry:
-        findings.append(Finding("apt_beyond_permit", BLOCKING,
-                                f"L'APT se termine après l'expiration du titre de séjour ({expiry:%d/%m/%Y}).",
-                                "apt_date_fin"))
+    for problem in apt_period.period_problems(start, end, expiry, months):
+        if problem == apt_period.MISSING:
+            findings.append(Finding("apt_dates_missing", BLOCKING,
+                                    "Dossier accepté sans dates de début et de fin de l'APT : l'attestation ne peut "
+                                    "pas être établie.", "apt_date_debut" if start is None else "apt_date_fin"))
+        elif problem == apt_period.INVERTED:
+            findings.append(Finding("apt_dates_inverted", BLOCKING,
+                                    "La date de fin de l'APT est antérieure à sa date de début.", "apt_date_fin"))
+        elif problem == apt_period.TOO_LONG:
+            findings.append(Finding("apt_too_long", BLOCKING,
+                                    f"L'APT dépasse {months} mois ({start:%d/%m/%Y} – {end:%d/%m/%Y}).", "apt_date_fin"))
+        elif problem == apt_period.AFTER_PERMIT:
+            findings.append(Finding("apt_beyond_permit", BLOCKING,
+                                    f"L'APT se termine après l'expiration du titre de séjour ({expiry:%d/%m/%Y}).",
+                                    "apt_date_fin"))
     return findings
-

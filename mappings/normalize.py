@@ -190,6 +190,22 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def anniversary(day: date, months: int) -> date:
+    """The day `months` later as a period boundary: when that month has no such
+    day (31 January + 1 month, 29 February + 12), the next month's first day,
+    so that the period before it ends on the month's last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    if day.day > calendar.monthrange(year, month)[1]:
+        return date(year, month, 1) + timedelta(days=calendar.monthrange(year, month)[1])
+    return date(year, month, day.day)
+
+
+def last_day_of_months(start: date, months: int) -> date:
+    """Last day of a period of `months` months starting on `start` (1 April + 12 → 31 March)."""
+    return anniversary(start, months) - timedelta(days=1)
+
+
 def age_on(birth_date: date, day: date) -> int:
     had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
     return day.year - birth_date.year - (0 if had_birthday else 1)

@@ -14,7 +14,7 @@ from core.clock import PARIS
 
 from mappings.checks import default_rules
 from mappings.finding_groups import ANSWER_TO_CORRECT, DOCUMENT_TO_REPLACE, MISSING_DOCUMENT, by_group
-from notifications.apt_dates import PROBLEM_LABELS
+from notifications.apt_dates import problem_labels
 from core.snapshot import DossierSnapshot, FindingFact
 
 if TYPE_CHECKING:  # events imports this module for the templates' roles
@@ -203,7 +203,7 @@ def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, b
     if context_type is AptDatesInvalidContext:
         return AptDatesInvalidContext(
             **common,
-            problems=tuple(PROBLEM_LABELS[code] for code in occurrence.apt_problems),
+            problems=tuple(problem_labels()[code] for code in occurrence.apt_problems),
             apt_start=french_date(facts.apt_start),
             apt_end=french_date(facts.apt_end),
             new_request_url=new_request_url(base_url),

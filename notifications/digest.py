@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
-from notifications.apt_dates import PROBLEM_LABELS, apt_date_problems
+from notifications.apt_dates import apt_date_problems, problem_labels
 from notifications.contexts import (
     PARIS,
     STATE_LABELS,
@@ -78,7 +78,7 @@ def alert_reasons(facts: DossierSnapshot, now: datetime, alert_days: int) -> lis
     reasons = []
     if facts.state == "accepte":
         problems = apt_date_problems(facts.apt_start, facts.apt_end, facts.permit_expiry)
-        reasons += [f"dossier accepté : {PROBLEM_LABELS[code]}" for code in problems]
+        reasons += [f"dossier accepté : {problem_labels()[code]}" for code in problems]
     applicant = (facts.usager_email or "").strip().lower()
     late = [m for m in facts.messages if m.sender_email.strip().lower() == applicant and m.created_at > decided]
     if applicant and late:

@@ -157,3 +157,15 @@ def test_annual_hours_of_a_cdi_is_twelve_months_whatever_its_end():
 def test_annual_hours_needs_start_and_hours():
     assert normalize.annual_hours(Contract(hours_per_week=Decimal(10))) is None
     assert normalize.annual_hours(Contract(start=date(2025, 1, 1))) is None
+
+
+@pytest.mark.parametrize("start, months, last_day", [
+    (date(2025, 4, 1), 12, date(2026, 3, 31)),
+    (date(2024, 2, 29), 12, date(2025, 2, 28)),  # no 29 February: the period ends on the month's last day
+    (date(2026, 1, 31), 1, date(2026, 2, 28)),
+    (date(2026, 1, 1), 12, date(2026, 12, 31)),
+    (date(2025, 9, 15), 6, date(2026, 3, 14)),
+])
+def test_last_day_of_a_period_of_months(start, months, last_day):
+    assert normalize.last_day_of_months(start, months) == last_day
+    assert normalize.anniversary(start, months) == last_day + timedelta(days=1)

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from core.settings import ConfigError
-from notifications.apt_dates import add_months, apt_date_problems
+from notifications.apt_dates import apt_date_problems
 from notifications.events import due_notifications, occurrences
 from core.snapshot import snapshot_of
 from core.settings import load_settings
@@ -109,11 +109,6 @@ def test_missing_addresses_and_switched_off_messages_are_skipped():
 )
 def test_apt_date_problems(start, end, expiry, expected):
     assert apt_date_problems(start, end, expiry) == expected
-
-
-def test_add_months_clamps_to_month_end():
-    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
-    assert add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
 
 
 def test_message_switches():

@@ -6,12 +6,11 @@ from datetime import date
 import pytest
 
 from validity.derive import (
-    apt_period,
     birth_date_hash,
     derive_record,
     mask_name,
     past_retention,
-    twelve_months_end,
+    published_period,
 )
 from core.models import ValidityState
 from tests.snapshots import make_snapshot
@@ -32,47 +31,36 @@ def facts(**overrides):
         contract_start=date(2026, 2, 1),
         contract_end=date(2026, 7, 31),
         permit_expiry=date(2026, 10, 15),
+        apt_start=date(2026, 2, 1),
+        apt_end=date(2026, 7, 31),
     )
     values.update(overrides)
     return make_snapshot(**values)
 
 
 class TestPeriod:
-    def test_agents_annotations_win_over_the_contract(self):
-        period = apt_period(facts(apt_start=date(2026, 2, 10), apt_end=date(2026, 6, 30)))
+    """The public record publishes only the agent's decision and the agent's APT dates (issue #12)."""
+
+    def test_the_agents_dates_are_published_as_entered(self):
+        period = published_period(facts(apt_start=date(2026, 2, 10), apt_end=date(2026, 6, 30)))
         assert (period.start, period.end) == (date(2026, 2, 10), date(2026, 6, 30))
 
-    def test_defaults_to_the_contract_period(self):
-        period = apt_period(facts())
-        assert (period.start, period.end) == (date(2026, 2, 1), date(2026, 7, 31))
+    @pytest.mark.parametrize("apt_start, apt_end", [(None, None), (date(2026, 2, 1), None), (None, date(2026, 7, 31))])
+    def test_no_period_is_built_from_the_contract_when_the_agents_dates_are_empty(self, apt_start, apt_end):
+        # The contract (1 February – 31 July 2026) and the titre are known: they must not stand in for a decision.
+        assert published_period(facts(apt_start=apt_start, apt_end=apt_end)) is None
 
-    def test_contract_end_is_capped_at_the_permit_expiry(self):
-        period = apt_period(facts(contract_end=date(2026, 12, 31), permit_expiry=date(2026, 9, 30)))
-        assert period.end == date(2026, 9, 30)
+    @pytest.mark.parametrize("apt_start, apt_end", [
+        (date(2026, 3, 1), date(2026, 2, 1)),  # inverted
+        (date(2026, 2, 1), date(2027, 2, 1)),  # one day over 12 months
+        (date(2026, 2, 1), date(2026, 10, 16)),  # after the titre's expiry (15 October)
+    ])
+    def test_a_period_the_apt_rule_refuses_is_not_published(self, apt_start, apt_end):
+        assert published_period(facts(apt_start=apt_start, apt_end=apt_end, permit_expiry=date(2026, 10, 15))) is None
 
-    def test_open_ended_contract_ends_with_the_permit(self):
-        assert apt_period(facts(contract_end=None)).end == date(2026, 10, 15)
-
-    def test_default_never_exceeds_twelve_months(self):
-        period = apt_period(facts(contract_end=None, permit_expiry=date(2028, 1, 1)))
+    def test_twelve_months_exactly_is_published(self):
+        period = published_period(facts(apt_start=date(2026, 2, 1), apt_end=date(2027, 1, 31), permit_expiry=None))
         assert period.end == date(2027, 1, 31)
-
-    def test_annotated_start_with_contract_end(self):
-        period = apt_period(facts(apt_start=date(2026, 3, 1)))
-        assert (period.start, period.end) == (date(2026, 3, 1), date(2026, 7, 31))
-
-    def test_no_start_means_no_period(self):
-        assert apt_period(facts(contract_start=None)) is None
-
-    def test_end_before_start_means_no_period(self):
-        assert apt_period(facts(apt_end=date(2026, 1, 1))) is None
-
-    @pytest.mark.parametrize(
-        "start, end",
-        [(date(2026, 2, 1), date(2027, 1, 31)), (date(2024, 2, 29), date(2025, 2, 28)), (date(2026, 1, 1), date(2026, 12, 31))],
-    )
-    def test_twelve_months_end(self, start, end):
-        assert twelve_months_end(start) == end
 
 
 class TestMask:
@@ -140,8 +128,8 @@ class TestRecord:
     def test_no_birth_date_no_record(self):
         assert derive_record(facts(birth_date=None), PEPPER, today=date(2026, 3, 1)) is None
 
-    def test_no_period_no_record(self):
-        assert derive_record(facts(contract_start=None), PEPPER, today=date(2026, 3, 1)) is None
+    def test_no_agents_period_no_record(self):
+        assert derive_record(facts(apt_start=None, apt_end=None), PEPPER, today=date(2026, 3, 1)) is None
 
 
 def test_retention():

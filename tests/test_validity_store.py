@@ -19,6 +19,8 @@ AFTER_END = date(2026, 9, 1)
 
 def add_dossier(session, number: int, state: str = "accepte", **dossier_fields) -> Dossier:
     now = datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    # The agents' APT period, as typed in the annotations on acceptance.
+    dossier_fields = {"apt_start": date(2026, 3, 15), "apt_end": date(2026, 8, 14), **dossier_fields}
     dossier = Dossier(
         number=number,
         ds_id=f"RG9zc2llci0{number}",
@@ -65,6 +67,13 @@ def test_agents_annotations_are_used(session):
     refresh_validity(session, [102], DURING, pepper=PEPPER)
     record = record_of(session, 102)
     assert (record.apt_start, record.apt_end) == (date(2026, 3, 20), date(2026, 6, 30))
+
+
+def test_accepted_without_the_agents_dates_publishes_nothing(session):
+    # The contract (15 March – 14 August) is known, but no decision period was entered.
+    add_dossier(session, 111, apt_start=None, apt_end=None)
+    refresh_validity(session, [111], DURING, pepper=PEPPER)
+    assert record_of(session, 111) is None
 
 
 def test_no_record_for_a_dossier_never_accepted(session):

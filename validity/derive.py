@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.models import ValidityState
+from mappings import apt_period
 from core.snapshot import DossierSnapshot
 
 ACCEPTED = "accepte"
@@ -36,32 +37,16 @@ class DerivedRecord:
     state: ValidityState
 
 
-def twelve_months_end(start: date) -> date:
-    """Last day of a 12-month authorisation starting on `start` (the legal maximum)."""
-    try:
-        anniversary = start.replace(year=start.year + 1)
-    except ValueError:  # 29 February: the year ends on 28 February
-        anniversary = date(start.year + 1, 3, 1)
-    return anniversary - timedelta(days=1)
-
-
-def apt_period(facts: DossierSnapshot) -> Period | None:
-    """The APT period: the agents' annotations win; otherwise the contract
-    period, ending no later than the residence permit and 12 months.
-
-    None when no start can be found: such a record cannot be published.
+def published_period(facts: DossierSnapshot) -> Period | None:
+    """The APT period an employer may be told: the agents' own dates, exactly
+    as entered, and only when the APT-period rule (`mappings.apt_period`)
+    finds nothing wrong with them. Nothing is ever inferred from the
+    contract: the validity check publishes decisions, not guesses.
     """
-    start = facts.apt_start or facts.contract_start
-    if start is None:
+    problems = apt_period.period_problems(facts.apt_start, facts.apt_end, facts.permit_expiry, apt_period.max_months())
+    if problems:
         return None
-    end = facts.apt_end
-    if end is None:
-        # A CDI has no contract end: the permit or the 12-month cap bounds it.
-        candidates = [d for d in (facts.contract_end, facts.permit_expiry) if d is not None]
-        end = min([*candidates, twelve_months_end(start)])
-    if end < start:
-        return None
-    return Period(start, end)
+    return Period(facts.apt_start, facts.apt_end)
 
 
 def _mask_word(word: str | None) -> str:
@@ -96,11 +81,11 @@ def state_on(period: Period, today: date) -> ValidityState:
 
 def derive_record(facts: DossierSnapshot, pepper: bytes, today: date) -> DerivedRecord | None:
     """The record to publish for this dossier, or None when nothing may be
-    published (not accepted, removed, no birth date, no period): the store
+    published (not accepted, removed, no birth date, no valid agents' period): the store
     then withdraws any record it had."""
     if facts.state != ACCEPTED or facts.removed or facts.birth_date is None:
         return None
-    period = apt_period(facts)
+    period = published_period(facts)
     if period is None:
         return None
     return DerivedRecord(
