@@ -212,12 +212,16 @@ class Contract(Base):
     hours_value: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     other_jobs_hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    # Hours of the busiest titre year within what one APT covers, against the case's figure.
     annual_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    hours_year_start: Mapped[date | None] = mapped_column(Date)
     hours_cap: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    hours_limit_kind: Mapped[str | None] = mapped_column(String(10))  # threshold | ceiling
     monthly_gross_salary: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     regulated_profession: Mapped[bool | None] = mapped_column(Boolean)
     model_or_live_show: Mapped[bool | None] = mapped_column(Boolean)
     opco_validated: Mapped[bool | None] = mapped_column(Boolean)
+    course_related: Mapped[bool | None] = mapped_column(Boolean)
     workplace_postal_code: Mapped[str | None] = mapped_column(String(10))
     workplace_departement: Mapped[str | None] = mapped_column(String(3))
 

@@ -75,8 +75,10 @@ class DossierSnapshot:
     siret: str | None
     contract_start: date | None
     contract_end: date | None
-    annual_hours: Decimal | None
+    annual_hours: Decimal | None  # of the busiest titre year, from `hours_year_start`
+    hours_year_start: date | None
     hours_cap: Decimal | None
+    hours_limit_kind: str | None  # threshold | ceiling
     # The agents' APT period, from the private annotations.
     apt_start: date | None
     apt_end: date | None
@@ -160,7 +162,9 @@ def snapshot_of(dossier: Dossier) -> DossierSnapshot:
         contract_start=contract.start if contract else None,
         contract_end=contract.end if contract else None,
         annual_hours=contract.annual_hours if contract else None,
+        hours_year_start=contract.hours_year_start if contract else None,
         hours_cap=contract.hours_cap if contract else None,
+        hours_limit_kind=contract.hours_limit_kind if contract else None,
         apt_start=dossier.apt_start,
         apt_end=dossier.apt_end,
     )

@@ -14,8 +14,8 @@ from typing import Callable, Iterable, Iterator
 
 from mappings import apt_period
 from mappings.dossier import CONTRACT_TYPE_BY_LABEL, FILED_BY_STUDENT_BY_LABEL, REQUEST_KIND_BY_LABEL
-from mappings.normalize import age_on, annual_hours, is_valid_siret
-from mappings.records import DocumentFile, MappedDossier, MappingIssue
+from mappings.normalize import YearHours, age_on, busiest_titre_year, is_valid_siret
+from mappings.records import ContractType, DocumentFile, MappedDossier, MappingIssue
 # The rules file is loaded by mappings.rules; its names are re-exported for the rules' readers.
 from mappings.rules import RULES_FILE, RULES_REVISION, RULES_SCHEMA, Rules, default_rules, load_rules, parse_rules  # noqa: F401
 
@@ -136,27 +136,121 @@ def check_permit_covers_contract(mapped: MappedDossier, rules: Rules) -> Iterato
 
 # --- hours and the case of the student ---
 
-def hours_cap(mapped: MappedDossier, rules: Rules) -> Decimal | None:
-    """Annual cap of the student's case, None when the contract is exempt."""
+THRESHOLD, CEILING = "threshold", "ceiling"
+
+
+@dataclass(frozen=True)
+class HoursLimit:
+    kind: str  # threshold: up to it no APT is needed | ceiling: the APT allows up to it
+    hours: Decimal
+    pro_rata_months: int | None = None  # the stay the figure is pro rata of, for a short visa
+
+    def words(self) -> str:
+        name = "seuil" if self.kind == THRESHOLD else "plafond"
+        stay = f" (au prorata d'un séjour de {self.pro_rata_months} mois)" if self.pro_rata_months else ""
+        return f"{name} de {self.hours} h{stay}"
+
+
+def is_algerian(mapped: MappedDossier, rules: Rules) -> bool:
+    return mapped.student.nationality_code in rules.section("hours")["algerian_nationalities"]
+
+
+def hours_limit(mapped: MappedDossier, rules: Rules) -> HoursLimit | None:
+    """The figure the student's hours are judged against; None when the contract is exempt, or when the
+    nationality is unknown (an Algerian student needs an APT from the first hour: no threshold may be assumed)."""
     hours = rules.section("hours")
     contract_type = mapped.contract.contract_type
     if contract_type is not None and contract_type.value in hours["exempt_contract_types"]:
         return None
-    algerian = mapped.student.nationality_code in hours["algerian_nationalities"]
-    cap = Decimal(str(hours["algerian_cap"] if algerian else hours["student_cap"]))
+    if mapped.student.nationality_code is None:
+        return None
+    algerian = is_algerian(mapped, rules)
+    figure = Decimal(str(hours["algerian_cap"] if algerian else hours["student_threshold"]))
     months = hours["pro_rata_permits"].get(mapped.student.permit_kind or "")
     if months:
-        cap = cap * months / hours["horizon_months"]
-    return cap.quantize(Decimal(1))
+        figure = figure * months / 12
+    return HoursLimit(CEILING if algerian else THRESHOLD, figure.quantize(Decimal(1)), months)
+
+
+def titre_year_hours(mapped: MappedDossier, rules: Rules) -> YearHours | None:
+    """The busiest year of the titre de séjour within what one APT may cover of the contract."""
+    return busiest_titre_year(mapped.contract, mapped.student.permit_start,
+                              rules.section("hours")["titre_year_months"], apt_period.max_months(rules))
+
+
+def _year_words(mapped: MappedDossier, year: YearHours) -> str:
+    if mapped.student.permit_start is None:
+        return f"sur 12 mois à partir du début du contrat ({year.start:%d/%m/%Y})"
+    return f"sur l'année du titre de séjour du {year.start:%d/%m/%Y} au {year.end:%d/%m/%Y}"
+
+
+def _judged_hours(mapped: MappedDossier, rules: Rules, kind: str) -> tuple[HoursLimit, YearHours] | None:
+    limit = hours_limit(mapped, rules)
+    if limit is None or limit.kind != kind:
+        return None
+    year = titre_year_hours(mapped, rules)
+    return (limit, year) if year is not None else None
+
+
+def check_hours_threshold(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: a non-Algerian student "may work 964 h per year (60 % of 1,607 h) without APT"."""
+    judged = _judged_hours(mapped, rules, THRESHOLD)
+    if judged is None or judged[1].hours > judged[0].hours:
+        return
+    limit, year = judged
+    yield Finding("out_of_scope_under_threshold", BLOCKING,
+                  f"Heures estimées : {year.hours:.0f} h {_year_words(mapped, year)} (autres emplois compris), "
+                  f"sous le {limit.words()}. Jusqu'à ce seuil (60 % de la durée annuelle du travail), un étudiant "
+                  "étranger peut travailler sans autorisation provisoire de travail : aucune APT n'est nécessaire, "
+                  "demande hors périmètre.", "heures_nombre")
+
+
+def check_course_link(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """Issue #12, from the sources: above the threshold "an APT is needed and the job must belong to the course"."""
+    judged = _judged_hours(mapped, rules, THRESHOLD)
+    if judged is None or judged[1].hours <= judged[0].hours:
+        return
+    limit, year = judged
+    over = f"{year.hours:.0f} h {_year_words(mapped, year)}, au-delà du {limit.words()}"
+    if mapped.contract.course_related is False:
+        yield Finding("job_outside_course", BLOCKING,
+                      f"L'emploi n'est pas en lien avec la formation suivie : avec {over}, l'autorisation ne peut "
+                      "être accordée que pour un emploi qui s'inscrit dans le cursus de l'étudiant.",
+                      "emploi_lien_formation")
+    elif mapped.contract.course_related is None:
+        yield Finding("course_link_unanswered", BLOCKING,
+                      f"Avec {over}, l'emploi doit être en lien avec la formation suivie : répondez à la question "
+                      "« L'emploi est-il en lien avec la formation suivie ? ».", "emploi_lien_formation")
 
 
 def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    cap = hours_cap(mapped, rules)
-    estimated = annual_hours(mapped.contract, rules.section("hours")["horizon_months"])
-    if cap is not None and estimated is not None and estimated > cap:
-        yield Finding("hours_over_cap", WARNING,
-                      f"Heures annuelles estimées : {estimated:.0f} h (autres emplois compris), au-delà du "
-                      f"plafond de {cap} h applicable à l'étudiant.", "heures_nombre")
+    """RULES.md: an Algerian student needs an APT "from the first hour; cap 50 %" of the annual duration."""
+    judged = _judged_hours(mapped, rules, CEILING)
+    if judged is None or judged[1].hours <= judged[0].hours:
+        return
+    limit, year = judged
+    yield Finding("hours_over_cap", WARNING,
+                  f"Heures estimées : {year.hours:.0f} h {_year_words(mapped, year)} (autres emplois compris), "
+                  f"au-delà du {limit.words()} applicable à l'étudiant.", "heures_nombre")
+
+
+def check_contract_longer_than_apt(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: an APT "lasts at most 12 months" — a warning for the contract (a renewal will be needed)."""
+    contract, months = mapped.contract, apt_period.max_months(rules)
+    if contract.start is None:
+        return
+    open_ended = contract.contract_type == ContractType.CDI or contract.end is None
+    if open_ended:
+        if contract.contract_type == ContractType.CDI and rules.section("apt")["warn_open_ended_contracts"]:
+            yield Finding("contract_longer_than_apt", WARNING,
+                          f"Contrat à durée indéterminée : une autorisation couvre au plus {months} mois, une "
+                          "demande de renouvellement sera nécessaire.", "contrat_date_fin")
+        return
+    if contract.end > apt_period.latest_end(contract.start, months):
+        yield Finding("contract_longer_than_apt", WARNING,
+                      f"Le contrat dure plus de {months} mois (jusqu'au {contract.end:%d/%m/%Y}) : une autorisation "
+                      f"couvre au plus {months} mois, jusqu'au {apt_period.latest_end(contract.start, months):%d/%m/%Y} ; "
+                      "une demande de renouvellement sera nécessaire.", "contrat_date_fin")
 
 
 def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -220,7 +314,10 @@ RULES: tuple[Rule, ...] = (
     check_permit_valid_at_start,
     check_permit_covers_contract,
     check_contract_start_not_past,
+    check_hours_threshold,
+    check_course_link,
     check_hours_cap,
+    check_contract_longer_than_apt,
     check_residence,
     check_opco_apprenticeship,
     check_age,

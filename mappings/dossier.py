@@ -300,6 +300,8 @@ HANDLERS: dict[str, Handler] = {
     "salaire_brut_mensuel": _assign("contract.monthly_gross_salary", read_decimal, error_code="invalid_number"),
     "profession_reglementee": _assign("contract.regulated_profession", read_bool),
     "mannequin_spectacle": _assign("contract.model_or_live_show", read_bool),
+    "emploi_lien_formation": _assign("contract.course_related", read_bool),
+    "apprentissage_valide_opco": _assign("contract.opco_validated", read_bool),
     "autres_emplois": _other_jobs,
     "apt_date_debut": _assign("agent.apt_start", read_date, error_code="invalid_date"),
     "apt_date_fin": _assign("agent.apt_end", read_date, error_code="invalid_date"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -211,23 +212,53 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - (0 if had_birthday else 1)
 
 
-def weeks_within_horizon(start: date, end: date | None, horizon_months: int = 12) -> Decimal:
-    """Weeks of the contract inside the `horizon_months` after its start (no end: the whole horizon)."""
-    horizon_end = add_months(start, horizon_months) - timedelta(days=1)
-    last_day = horizon_end if end is None else min(end, horizon_end)
-    days = (last_day - start).days + 1
-    return Decimal(max(days, 0)) / Decimal(7)
+@dataclass(frozen=True)
+class YearHours:
+    """Hours of work falling in one year of the titre de séjour."""
+
+    start: date
+    end: date
+    hours: Decimal
 
 
-def annual_hours(contract: Contract, horizon_months: int = 12) -> Decimal | None:
-    """Hours worked in the first 12 months of the contract, other jobs included.
+def _year_containing(day: date, anchor: date, year_months: int) -> tuple[date, date]:
+    """The `year_months`-long block, counted from `anchor` (forwards or backwards), that holds `day`."""
+    index = ((day.year - anchor.year) * 12 + day.month - anchor.month) // year_months
+    while anniversary(anchor, index * year_months) > day:
+        index -= 1
+    while anniversary(anchor, (index + 1) * year_months) <= day:
+        index += 1
+    return anniversary(anchor, index * year_months), anniversary(anchor, (index + 1) * year_months) - timedelta(days=1)
 
-    A CDI counts for the whole horizon; so does a contract whose end is
-    unknown, which errs on the side of the student's cap.
+
+def hours_by_titre_year(contract: Contract, titre_start: date | None, year_months: int = 12,
+                        span_months: int = 12) -> list[YearHours] | None:
+    """The contract's hours (other jobs included) split over the years of the titre de séjour.
+
+    Only the first `span_months` of the contract count: that is all one APT
+    may cover. A CDI, and a contract whose end is unknown, run for that whole
+    span, which errs on the side of the student. Without the titre's start,
+    the years are counted from the contract's start. None when the start or
+    the hours are unknown.
     """
     if contract.start is None or contract.hours_per_week is None:
         return None
-    end = None if contract.contract_type == ContractType.CDI else contract.end
+    span_end = last_day_of_months(contract.start, span_months)
+    end = span_end if contract.contract_type == ContractType.CDI or contract.end is None else min(contract.end, span_end)
     weekly = contract.hours_per_week + (contract.other_jobs_hours_per_week or Decimal(0))
-    weeks = weeks_within_horizon(contract.start, end, horizon_months)
-    return (weekly * weeks).quantize(Decimal("0.01"))
+    anchor = titre_start or contract.start
+    years, day = [], contract.start
+    while day <= end:
+        year_start, year_end = _year_containing(day, anchor, year_months)
+        last = min(year_end, end)
+        hours = (weekly * Decimal((last - day).days + 1) / Decimal(7)).quantize(Decimal("0.01"))
+        years.append(YearHours(year_start, year_end, hours))
+        day = last + timedelta(days=1)
+    return years
+
+
+def busiest_titre_year(contract: Contract, titre_start: date | None, year_months: int = 12,
+                       span_months: int = 12) -> YearHours | None:
+    """The titre year holding the most hours of the contract: the one a threshold or a cap is judged on."""
+    years = hours_by_titre_year(contract, titre_start, year_months, span_months)
+    return max(years, key=lambda year: year.hours) if years else None

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, fields
-from decimal import Decimal
 
 from core.models import DossierRows
 from mappings import checks, routing
 from mappings.dossier import map_dossier
-from mappings.normalize import annual_hours
+from mappings.normalize import YearHours
 from mappings.procedure import Procedure, default_procedure
 from mappings.records import MappedDossier, MappingIssue
 
@@ -24,8 +23,9 @@ class Evaluation:
     findings: list[checks.Finding] = field(default_factory=list)
     status: str = checks.A_VERIFIER
     rules_revision: str = ""
-    annual_hours: Decimal | None = None
-    hours_cap: Decimal | None = None
+    # The busiest titre year's hours and the figure of the student's case (threshold or ceiling).
+    hours_year: YearHours | None = None
+    hours_limit: checks.HoursLimit | None = None
 
     @classmethod
     def failed(cls, raw: dict, reason: str) -> "Evaluation":
@@ -40,8 +40,10 @@ class Evaluation:
         contract = _columns(mapped.contract)
         contract["contract_type"] = mapped.contract.contract_type.value if mapped.contract.contract_type else None
         contract["hours_unit"] = mapped.contract.hours_unit.value if mapped.contract.hours_unit else None
-        contract["annual_hours"] = self.annual_hours
-        contract["hours_cap"] = self.hours_cap
+        contract["annual_hours"] = self.hours_year.hours if self.hours_year else None
+        contract["hours_year_start"] = self.hours_year.start if self.hours_year else None
+        contract["hours_cap"] = self.hours_limit.hours if self.hours_limit else None
+        contract["hours_limit_kind"] = self.hours_limit.kind if self.hours_limit else None
         return DossierRows(
             dossier={
                 "apt_start": mapped.agent.apt_start,
@@ -101,8 +103,8 @@ class Evaluator:
             findings=findings,
             status=checks.completeness_status(findings, mapped.issues),
             rules_revision=self.rules.revision,
-            annual_hours=annual_hours(mapped.contract),
-            hours_cap=checks.hours_cap(mapped, self.rules),
+            hours_year=checks.titre_year_hours(mapped, self.rules),
+            hours_limit=checks.hours_limit(mapped, self.rules),
         )
 
     def rows(self, raw: dict) -> DossierRows:

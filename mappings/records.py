@@ -92,8 +92,8 @@ class Contract:
     monthly_gross_salary: Decimal | None = None
     regulated_profession: bool | None = None
     model_or_live_show: bool | None = None
-    # No champ asks it yet: set when the procedure gains one (OPCO-validated apprenticeship).
-    opco_validated: bool | None = None
+    opco_validated: bool | None = None  # apprenticeship contract validated by the OPCO
+    course_related: bool | None = None  # the job belongs to the student's course of study
     workplace_postal_code: str | None = None
     workplace_departement: str | None = None
 

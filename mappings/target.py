@@ -46,12 +46,16 @@ def _departement_names() -> dict[str, str]:
     return {code: info.name for code, info in load_routing_table().departements.items()}
 
 
-def _hours_text(annual: Decimal | None, cap: Decimal | None) -> str:
+def _hours_text(view: DossierSnapshot) -> str:
+    annual, start = view.annual_hours, view.hours_year_start
     if annual is None:
         return "Non calculable (heures ou dates manquantes)"
-    if cap is None:
-        return f"{annual:.0f} h sur 12 mois (pas de plafond pour ce contrat)"
-    return f"{annual:.0f} h sur 12 mois / plafond {cap:.0f} h"
+    year = f"{annual:.0f} h sur l'année du titre la plus chargée" + (f" (à partir du {start:%d/%m/%Y})" if start else "")
+    if view.hours_cap is None:
+        return f"{year} (aucun seuil ni plafond retenu : contrat exempté ou nationalité inconnue)"
+    if view.hours_limit_kind == "threshold":
+        return f"{year} / seuil {view.hours_cap:.0f} h (APT nécessaire au-delà)"
+    return f"{year} / plafond {view.hours_cap:.0f} h"
 
 
 def _lines(messages) -> str:
@@ -121,7 +125,7 @@ def target_for(view: DossierSnapshot) -> Target:
         "wif_statut": STATUS_OPTION.get(view.completeness_status or "", "à vérifier"),
         "wif_pieces_manquantes": _lines(documents),
         "wif_anomalies": _lines(anomalies),
-        "wif_heures_annuelles": _hours_text(view.annual_hours, view.hours_cap),
+        "wif_heures_annuelles": _hours_text(view),
         "wif_derniere_verification": _version_text(view),
     }
     label = _label_key(view)

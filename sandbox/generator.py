@@ -3,8 +3,13 @@
 `seeded_store(n, seed, today)` gives a store with démarche 1 and n dossiers
 (about 1 % in the trash and 1 % permanently deleted). Each dossier carries one
 `intent` (the shared contract with the completeness checks): it is built
-complete, then at most one defect is applied, so its expected status is
-unambiguous. Same (n, seed, today) → same data.
+complete, then at most one defect or one special case is applied, so its
+expected outcome is unambiguous. Same (n, seed, today) → same data.
+
+The generator knows what it generates on its own: the figures and document
+lists below are the sandbox's reading of the public APT rules, never the
+connector's rules files, so that a wrong rule in the connector shows up as
+a dossier whose outcome disagrees with its intent.
 """
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from mappings.procedure import default_procedure
 from sandbox.champs import StoredFile
 from sandbox.demarche import Demarche
 from sandbox.people import (
@@ -26,9 +30,14 @@ from sandbox.store import DeletedRecord, DossierRecord, MessageRecord, Store, Tr
 
 FIRST_DOSSIER_NUMBER = 100_001
 INTENT_WEIGHTS = {
-    "complete": 45, "missing_document": 7, "bad_file": 6, "inconsistent_dates": 6, "permit_expired_at_start": 6,
-    "permit_ends_before_contract": 6, "hours_over_cap": 6, "invalid_siret": 6, "out_of_scope_nationality": 6,
-    "malformed": 6,
+    "complete": 42, "missing_document": 6, "bad_file": 5, "inconsistent_dates": 4, "permit_expired_at_start": 4,
+    "permit_ends_before_contract": 4, "invalid_siret": 4, "out_of_scope_nationality": 4, "malformed": 5,
+    # Hours (a non-Algerian student works up to 964 h a titre year without an APT; an Algerian one needs
+    # an APT from the first hour, up to 804 h).
+    "hours_over_cap": 3, "under_threshold": 4, "under_threshold_per_titre_year": 2, "job_not_in_course": 3,
+    "six_month_visa": 2, "contract_longer_than_apt": 2,
+    # Apprenticeships of non-Algerian students: with the OPCO's validation an APT is probably not needed.
+    "non_algerian_apprentice": 2, "opco_validated_apprenticeship": 2,
 }
 INTENTS = tuple(INTENT_WEIGHTS)
 CONTRACT_WEIGHTS = {
@@ -36,6 +45,7 @@ CONTRACT_WEIGHTS = {
     "Convention CIFRE": 7, "Contrat d'ATER": 6, "Interne en médecine, pharmacie ou odontologie": 9,
 }
 CAPPED_CONTRACTS = ("CDD", "CDI")
+APPRENTICESHIP = "Contrat d'apprentissage"
 STATE_WEIGHTS = {"en_construction": 22, "en_instruction": 20, "accepte": 38, "refuse": 12, "sans_suite": 8}
 MOTIVATIONS = {
     "refuse": "Le contrat dépasse la durée de travail autorisée.",
@@ -44,7 +54,15 @@ MOTIVATIONS = {
 }
 EMPLOYER_FILES, STUDENT_FILES = "L'employeur", "L'étudiant, mandaté par l'employeur"
 FIRST_REQUEST, RENEWAL = "Première demande", "Renouvellement"
-# A missing conditional document needs its case: the values that make it required.
+ALGERIAN = "DZ"
+ALGERIAN_PERMIT, SIX_MONTH_VISA = "Certificat de résidence algérien étudiant", "Visa long séjour étudiant de 6 mois"
+STUDENT_PERMITS = ("Carte de séjour étudiant", "Carte de séjour étudiant – programme de mobilité", "VLS-TS étudiant")
+RECEPISSE = "Récépissé de demande de renouvellement"
+# The sandbox's own reading of the hours rules: 60 % of 1,607 h a year for a non-Algerian student (a
+# threshold), 50 % for an Algerian one (a cap); a 6-month visa counts pro rata.
+STUDENT_THRESHOLD_HOURS, ALGERIAN_CAP_HOURS, SIX_MONTH_VISA_THRESHOLD_HOURS = 964, 804, 482
+# The pièces justificatives of the form: always asked, then asked in one case (champ → value).
+GENERAL_DOCUMENTS = ("pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat")
 CONDITIONAL_CASES = {
     "pj_mandat": {"depose_par": STUDENT_FILES},
     "pj_apt_precedente": {"demande_type": RENEWAL},
@@ -84,16 +102,23 @@ def _plan(rng: random.Random, intent: str) -> Plan:
     plan = Plan(intent)
     if intent == "missing_document":
         # Half the time a conditional document, so each conditional rule is exercised.
-        key = rng.choice(list(CONDITIONAL_CASES)) if rng.random() < 0.5 else rng.choice(
-            ["pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat"])
+        key = rng.choice(list(CONDITIONAL_CASES)) if rng.random() < 0.5 else rng.choice(list(GENERAL_DOCUMENTS))
         plan.forced.update(CONDITIONAL_CASES.get(key, {}))
         plan.defect = key
     elif intent == "bad_file":
         plan.defect = rng.choice(("zip", "too_big", "empty", "too_many"))
     elif intent == "hours_over_cap":
+        plan.forced.update(contrat_type=rng.choice(CAPPED_CONTRACTS), nationalite=ALGERIAN)
+    elif intent in ("under_threshold", "job_not_in_course"):
         plan.forced["contrat_type"] = rng.choice(CAPPED_CONTRACTS)
+    elif intent in ("under_threshold_per_titre_year", "six_month_visa"):
+        plan.forced["contrat_type"] = "CDD"
     elif intent in ("inconsistent_dates", "permit_ends_before_contract"):
         plan.forced["contrat_type"] = _contract_with_end(rng)
+    elif intent == "contract_longer_than_apt":
+        plan.forced["contrat_type"] = rng.choice(("Contrat doctoral", "Convention CIFRE", "CDD"))
+    elif intent in ("non_algerian_apprentice", "opco_validated_apprenticeship"):
+        plan.forced["contrat_type"] = APPRENTICESHIP
     elif intent == "malformed":
         plan.defect = rng.choice(("impossible_date", "missing_champ", "extra_champ"))
     return plan
@@ -101,6 +126,11 @@ def _plan(rng: random.Random, intent: str) -> Plan:
 
 def _contract_with_end(rng):
     return rng.choice([c for c in CONTRACT_WEIGHTS if c != "CDI"])
+
+
+# Cases that only exist for a non-Algerian student (the threshold, the OPCO rule).
+NON_ALGERIAN_INTENTS = frozenset({"under_threshold", "under_threshold_per_titre_year", "job_not_in_course",
+                                  "six_month_visa", "non_algerian_apprentice", "opco_validated_apprenticeship"})
 
 
 class DossierBuilder:
@@ -119,15 +149,15 @@ class DossierBuilder:
         contract_type = self.forced("contrat_type", lambda: _weighted(rng, CONTRACT_WEIGHTS))
         if intent == "out_of_scope_nationality":
             nationality = rng.choice(EXEMPT_NATIONALITIES)
-        elif contract_type == "Contrat d'apprentissage":
-            # Non-Algerian apprentices may need no APT at all (RULES): keep the case unambiguous.
-            nationality = "DZ"
+        elif intent in NON_ALGERIAN_INTENTS:
+            nationality = rng.choice([c for c in NATIONALITY_WEIGHTS if c != ALGERIAN])
         else:
-            nationality = _weighted(rng, NATIONALITY_WEIGHTS)
+            nationality = self.forced("nationalite", lambda: _weighted(rng, NATIONALITY_WEIGHTS))
         self._student(nationality)
         self._employer(contract_type)
         self._contract(contract_type, nationality)
         self._permit(nationality)
+        self._answers(contract_type, nationality)
         self._documents()
         self._apply_value_defect()
         return self.values
@@ -181,14 +211,15 @@ class DossierBuilder:
         rng, v, intent = self.rng, self.values, self.plan.intent
         v["contrat_type"] = contract_type
         start = self.depose_on + timedelta(days=rng.randint(7, 60))
-        months = 12 if intent == "hours_over_cap" else rng.randint(3, 12)
+        months = self._months(contract_type, nationality)
         end = None if contract_type == "CDI" else _add_months(start, months) - timedelta(days=1)
         if intent == "inconsistent_dates":
             end = start - timedelta(days=rng.randint(1, 60))
         v["contrat_date_debut"], v["contrat_date_fin"] = start.isoformat(), end.isoformat() if end else None
         weekly = self._weekly_hours(contract_type, nationality)
         other_jobs = []
-        if self.with_repetition and contract_type in CAPPED_CONTRACTS and intent != "hours_over_cap" and rng.random() < 0.15:
+        if (self.with_repetition and contract_type in CAPPED_CONTRACTS and intent in ("complete", "under_threshold")
+                and rng.random() < 0.15):
             other = rng.randint(2, 4)
             weekly -= other
             other_jobs = [(f"{rng.randint(10**9, 10**10 - 1)}",
@@ -201,37 +232,84 @@ class DossierBuilder:
         else:
             v["heures_unite"], v["heures_nombre"] = "Par mois", float(weekly * 4)
         v["salaire_brut_mensuel"] = round(weekly * 52 / 12 * rng.uniform(12.0, 22.0), 2)
-        v["residence_un_an"] = True if contract_type in ("Contrat d'apprentissage", "Contrat de professionnalisation") \
+        v["residence_un_an"] = True if contract_type in (APPRENTICESHIP, "Contrat de professionnalisation") \
             else rng.random() < 0.7
 
+    def _months(self, contract_type, nationality) -> int:
+        intent = self.plan.intent
+        if intent in ("hours_over_cap", "under_threshold_per_titre_year"):
+            return 12
+        if intent == "six_month_visa":
+            return 5  # inside the visa's six months
+        if intent == "contract_longer_than_apt":
+            return self.rng.randint(15, 36)
+        if contract_type in CAPPED_CONTRACTS and nationality != ALGERIAN and intent != "under_threshold":
+            return self.rng.randint(9, 12)  # enough weeks to need an APT
+        return self.rng.randint(3, 12)
+
     def _weekly_hours(self, contract_type, nationality) -> int:
-        if self.plan.intent == "hours_over_cap":
-            return self.rng.randint(30, 35)
+        intent = self.plan.intent
         if contract_type not in CAPPED_CONTRACTS:
             return 35
-        # 52 weeks stay under the cap: 804 h for Algerian students, 964 h otherwise.
-        return self.rng.randint(8, 14 if nationality == "DZ" else 17)
+        if intent == "hours_over_cap":
+            return self.rng.randint(30, 35)
+        if intent == "under_threshold_per_titre_year":
+            return 24  # 1,251 h over 12 months, but under 964 h in each of the two titre years
+        if intent == "under_threshold":
+            return self.rng.randint(8, 15)  # at most 780 h in a year
+        if nationality == ALGERIAN:
+            return self.rng.randint(8, 14)  # at most 728 h: under the Algerian cap
+        return self.rng.randint(30, 35)  # a non-Algerian student above the threshold: an APT is needed
 
     def _permit(self, nationality):
         rng, v, intent = self.rng, self.values, self.plan.intent
         start = date.fromisoformat(v["contrat_date_debut"])
         end = date.fromisoformat(v["contrat_date_fin"]) if v["contrat_date_fin"] else _add_months(start, 12)
         covered_until = max(start, end)
-        permit_start = start - timedelta(days=rng.randint(30, 300))
+        if intent == "under_threshold_per_titre_year":
+            permit_start = start - timedelta(days=rng.randint(100, 260))  # the contract spans two titre years
+        elif intent == "six_month_visa":
+            permit_start = start - timedelta(days=rng.randint(0, 15))
+        elif v["contrat_type"] in CAPPED_CONTRACTS:
+            # The contract's hours fall in the titre's first year: the year the threshold is judged on.
+            permit_start = start - timedelta(days=rng.randint(0, 40))
+        else:
+            permit_start = start - timedelta(days=rng.randint(30, 300))
         expiry = covered_until + timedelta(days=rng.randint(15, 200))
         if intent == "permit_expired_at_start":
             expiry = start - timedelta(days=rng.randint(1, 90))
             permit_start = expiry - timedelta(days=365)
         elif intent == "permit_ends_before_contract":
             expiry = start + (end - start) // 2
+        elif intent == "six_month_visa":
+            expiry = _add_months(permit_start, 6) - timedelta(days=1)
         v["titre_date_debut"], v["titre_date_expiration"] = permit_start.isoformat(), expiry.isoformat()
-        if nationality == "DZ":
-            v["titre_type"] = "Certificat de résidence algérien étudiant"
+        if nationality == ALGERIAN:
+            v["titre_type"] = ALGERIAN_PERMIT
+        elif intent == "six_month_visa":
+            v["titre_type"] = SIX_MONTH_VISA
         elif v["demande_type"] == RENEWAL and rng.random() < 0.3:
-            v["titre_type"] = "Récépissé de demande de renouvellement"
+            v["titre_type"] = RECEPISSE
         else:
-            v["titre_type"] = rng.choice(("Carte de séjour étudiant", "Carte de séjour étudiant – programme de mobilité",
-                                          "VLS-TS étudiant"))
+            v["titre_type"] = rng.choice(STUDENT_PERMITS)
+
+    def _answers(self, contract_type, nationality):
+        """The yes/no questions whose answer decides a case: the job's link with the course, the OPCO."""
+        rng, v, intent = self.rng, self.values, self.plan.intent
+        above_threshold = contract_type in CAPPED_CONTRACTS and nationality != ALGERIAN and intent not in (
+            "under_threshold", "under_threshold_per_titre_year")
+        if intent == "job_not_in_course":
+            v["emploi_lien_formation"] = False
+        elif above_threshold:
+            v["emploi_lien_formation"] = True
+        else:
+            v["emploi_lien_formation"] = rng.choice((True, False, None))
+        if contract_type == APPRENTICESHIP:
+            # A non-Algerian apprentice whose contract the OPCO validated probably needs no APT.
+            v["apprentissage_valide_opco"] = (intent == "opco_validated_apprenticeship") if nationality != ALGERIAN \
+                else rng.choice((True, False))
+        else:
+            v["apprentissage_valide_opco"] = None
 
     def _documents(self):
         rng, v = self.rng, self.values
@@ -250,15 +328,9 @@ class DossierBuilder:
 
 
 def required_documents(values: dict) -> list[str]:
-    """Keys of the pièces justificatives required for these values (the `when` rules of procedure.yaml)."""
-    keys = []
-    for definition in default_procedure().champs:
-        if definition.type != "piece_justificative":
-            continue
-        applies = any(values.get(k) in options for k, options in definition.when.items())
-        if definition.required or applies:
-            keys.append(definition.key)
-    return keys
+    """Keys of the pièces justificatives the form asks for with these values."""
+    conditional = [key for key, case in CONDITIONAL_CASES.items() if all(values.get(k) == want for k, want in case.items())]
+    return list(GENERAL_DOCUMENTS) + conditional
 
 
 def _good_file(rng, key, index) -> StoredFile:

@@ -16,7 +16,7 @@ from mappings.checks import (
     check_dossier,
     completeness_status,
     default_rules,
-    hours_cap,
+    hours_limit,
     parse_rules,
     required_documents,
 )
@@ -50,16 +50,18 @@ def complete(**contract_changes) -> MappedDossier:
     """A dossier that every rule accepts: the `complete` intent."""
     documents = {key: Document(key, [pdf(f"{key}.pdf")])
                  for key in ("pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat")}
+    # Full time for nine months inside one titre year: 1,375 h, above the 964 h threshold, so an APT
+    # is needed (and the job belongs to the course).
     contract = Contract(
         job_title="Vendeuse", contract_type=ContractType.CDD, start=date(2025, 4, 1), end=date(2025, 12, 31),
-        hours_unit=HoursUnit.PER_WEEK, hours_value=Decimal(15), hours_per_week=Decimal(15),
-        regulated_profession=False, model_or_live_show=False,
+        hours_unit=HoursUnit.PER_WEEK, hours_value=Decimal(35), hours_per_week=Decimal(35),
+        regulated_profession=False, model_or_live_show=False, course_related=True,
     )
     return MappedDossier(
         number=7,
         student=Student(last_name="TEST", first_name="Synthétique", birth_date=date(2002, 6, 1),
                         nationality_code="MA", request_kind="first", permit_kind="Carte de séjour étudiant",
-                        permit_start=date(2024, 9, 1), permit_expiry=date(2026, 8, 31), permit_departement="75",
+                        permit_start=date(2025, 1, 15), permit_expiry=date(2026, 8, 31), permit_departement="75",
                         resident_one_year=True, master_or_cge=False),
         employer=Employer(siret="12345678900015", filed_by_student=False),
         contract=dataclasses.replace(contract, **contract_changes),
@@ -126,8 +128,8 @@ def test_rules_and_procedure_conditions_must_agree():
 
 def test_rules_file_is_validated_against_its_schema():
     raw = yaml.safe_load(checks.RULES_FILE.read_text())
-    raw["hours"]["student_cap"] = "beaucoup"
-    with pytest.raises(DefinitionError, match="hours/student_cap"):
+    raw["hours"]["student_threshold"] = "beaucoup"
+    with pytest.raises(DefinitionError, match="hours/student_threshold"):
         parse_rules(raw, default_procedure())
 
 
@@ -207,43 +209,110 @@ def test_cdi_without_end_is_not_flagged_for_outliving_the_permit(rules):
 
 # --- hours ---
 
-@pytest.mark.parametrize("nationality, permit_kind, contract_type, cap", [
-    ("MA", "Carte de séjour étudiant", ContractType.CDD, Decimal(964)),
-    ("DZ", "Certificat de résidence algérien étudiant", ContractType.CDI, Decimal(804)),
-    ("MA", "Visa long séjour étudiant de 6 mois", ContractType.CDD, Decimal(482)),
+@pytest.mark.parametrize("nationality, permit_kind, contract_type, limit", [
+    ("MA", "Carte de séjour étudiant", ContractType.CDD, ("threshold", Decimal(964))),
+    ("DZ", "Certificat de résidence algérien étudiant", ContractType.CDI, ("ceiling", Decimal(804))),
+    # RULES.md: "6-month long-stay visa (one semester) | cap pro rata of the stay (e.g. 482 h for 6 months)".
+    ("MA", "Visa long séjour étudiant de 6 mois", ContractType.CDD, ("threshold", Decimal(482))),
     ("MA", "Carte de séjour étudiant", ContractType.APPRENTISSAGE, None),
     ("DZ", "Carte de séjour étudiant", ContractType.DOCTORAL, None),
     ("MA", "Carte de séjour étudiant", ContractType.INTERNE, None),
 ])
-def test_hours_cap_by_case(rules, nationality, permit_kind, contract_type, cap):
+def test_hours_limit_by_case(rules, nationality, permit_kind, contract_type, limit):
     mapped = complete(contract_type=contract_type)
     mapped.student.nationality_code, mapped.student.permit_kind = nationality, permit_kind
-    assert hours_cap(mapped, rules) == cap
+    found = hours_limit(mapped, rules)
+    assert (found.kind, found.hours) == limit if limit else found is None
 
 
-def test_hours_over_the_cap_are_a_warning(rules):
-    year = dict(start=date(2025, 4, 1), end=date(2026, 3, 31))
-    assert run(checks.check_hours_cap, complete(hours_per_week=Decimal(18), **year), rules) == []
-    assert run(checks.check_hours_cap, complete(hours_per_week=Decimal(30), **year), rules) == ["hours_over_cap"]
+# RULES.md: a non-Algerian student "may work 964 h per year (60 % of 1,607 h) without APT".
+# 964 h over the 275 days of the contract (1 April – 31 December) is 24.54 h a week.
+@pytest.mark.parametrize("weekly, expected", [
+    (Decimal(20), ["out_of_scope_under_threshold"]),  # 785.71 h: no APT is needed
+    (Decimal("24.53"), ["out_of_scope_under_threshold"]),  # 963.68 h: still up to the threshold
+    (Decimal("24.55"), []),  # 964.46 h: above it, an APT is needed
+    (Decimal(35), []),
+])
+def test_a_non_algerian_student_under_the_threshold_needs_no_apt(rules, weekly, expected):
+    mapped = complete(hours_per_week=weekly)
+    assert run(checks.check_hours_threshold, mapped, rules) == expected
+    if expected:
+        [finding] = checks.check_hours_threshold(mapped, rules)
+        assert "sous le seuil de 964 h" in finding.message and "aucune APT n'est nécessaire" in finding.message
+        assert completeness_status(check_dossier(mapped, rules)) == "hors_perimetre"
 
 
-def test_other_jobs_count_towards_the_cap(rules):
-    year = dict(start=date(2025, 4, 1), end=date(2026, 3, 31), hours_per_week=Decimal(15))
-    assert run(checks.check_hours_cap, complete(**year), rules) == []
-    with_other_job = complete(other_jobs_hours_per_week=Decimal(5), **year)
-    assert run(checks.check_hours_cap, with_other_job, rules) == ["hours_over_cap"]
-
-
-def test_algerian_cap_is_lower(rules):
-    mapped = complete(hours_per_week=Decimal(17), start=date(2025, 4, 1), end=date(2026, 3, 31))
-    assert run(checks.check_hours_cap, mapped, rules) == []
+def test_the_threshold_is_not_applied_to_algerian_students(rules):
+    """RULES.md: an Algerian student needs an APT "from the first hour"."""
+    mapped = complete(hours_per_week=Decimal(5))
     mapped.student.nationality_code = "DZ"
+    assert run(checks.check_hours_threshold, mapped, rules) == []
+    assert completeness_status(check_dossier(mapped, rules)) == "complet"
+
+
+@pytest.mark.parametrize("course_related, expected", [
+    (True, []), (False, ["job_outside_course"]), (None, ["course_link_unanswered"]),
+])
+def test_above_the_threshold_the_job_must_belong_to_the_course(rules, course_related, expected):
+    """Issue #12 (from the procedure's texts): above 964 h "an APT is needed and the job must belong to the course"."""
+    mapped = complete(course_related=course_related)
+    assert run(checks.check_course_link, mapped, rules) == expected
+    if course_related is False:
+        [finding] = checks.check_course_link(mapped, rules)
+        assert finding.severity == "blocking" and "n'est pas en lien avec la formation" in finding.message
+    # Under the threshold the question does not arise: no APT at all.
+    assert run(checks.check_course_link, complete(hours_per_week=Decimal(10), course_related=course_related), rules) == []
+
+
+def test_hours_are_counted_over_the_years_of_the_titre(rules):
+    """RULES.md: "the year runs in 12-month blocks from the titre's start"."""
+    # 25 h a week for 12 months is 1,304 h from the contract's start, but the titre's years
+    # (from 1 September) hold 328 h (June – August) and 975 h (September – May).
+    mapped = complete(start=date(2025, 6, 1), end=date(2026, 5, 31), hours_per_week=Decimal(25))
+    mapped.student.permit_start, mapped.student.permit_expiry = date(2024, 9, 1), date(2026, 8, 31)
+    year = checks.titre_year_hours(mapped, rules)
+    assert (year.start, year.end, round(year.hours)) == (date(2025, 9, 1), date(2026, 8, 31), 975)
+    assert run(checks.check_hours_threshold, mapped, rules) == []  # 975 h > 964 h: an APT is needed
+    # 24 h a week: 312 h and 936 h, each under the threshold, although 1,251 h in 12 months.
+    mapped.contract.hours_per_week = Decimal(24)
+    assert run(checks.check_hours_threshold, mapped, rules) == ["out_of_scope_under_threshold"]
+
+
+def test_algerian_hours_over_the_cap_are_a_warning(rules):
+    """RULES.md: Algerian students, "cap 50 % of the branch's annual duration (≈ 804 h on 1,607 h)"."""
+    mapped = complete(hours_per_week=Decimal(20))  # 785.71 h over 275 days
+    mapped.student.nationality_code = "DZ"
+    assert run(checks.check_hours_cap, mapped, rules) == []
+    mapped.contract.hours_per_week = Decimal(21)  # 825 h
     assert run(checks.check_hours_cap, mapped, rules) == ["hours_over_cap"]
 
 
-def test_exempt_contracts_have_no_cap(rules):
-    doctoral = complete(contract_type=ContractType.DOCTORAL, hours_per_week=Decimal(35), end=date(2028, 3, 31))
-    assert run(checks.check_hours_cap, doctoral, rules) == []
+def test_other_jobs_count_towards_the_hours(rules):
+    mapped = complete(hours_per_week=Decimal(15))  # 589 h: under the threshold
+    assert run(checks.check_hours_threshold, mapped, rules) == ["out_of_scope_under_threshold"]
+    mapped.contract.other_jobs_hours_per_week = Decimal(10)  # 982 h in all
+    assert run(checks.check_hours_threshold, mapped, rules) == []
+
+
+def test_exempt_contracts_have_neither_threshold_nor_cap(rules):
+    doctoral = complete(contract_type=ContractType.DOCTORAL, hours_per_week=Decimal(3), end=date(2026, 3, 31))
+    assert run(checks.check_hours_threshold, doctoral, rules) == [] and run(checks.check_hours_cap, doctoral, rules) == []
+
+
+def test_a_contract_longer_than_one_apt_is_a_warning(rules):
+    """RULES.md: "APT duration ≤ 12 months (blocking for an agent-entered APT period; warning for the contract)"."""
+    assert run(checks.check_contract_longer_than_apt, complete(end=date(2026, 3, 31)), rules) == []  # 12 months
+    assert run(checks.check_contract_longer_than_apt, complete(end=date(2026, 4, 1)), rules) == ["contract_longer_than_apt"]
+    cdi = complete(contract_type=ContractType.CDI, end=None)
+    assert run(checks.check_contract_longer_than_apt, cdi, rules) == []
+
+
+def test_open_ended_contracts_are_warned_on_only_when_configured(rules):
+    raw = yaml.safe_load(checks.RULES_FILE.read_text())
+    raw["apt"]["warn_open_ended_contracts"] = True
+    strict = parse_rules(raw, default_procedure())
+    cdi = complete(contract_type=ContractType.CDI, end=None)
+    assert run(checks.check_contract_longer_than_apt, cdi, strict) == ["contract_longer_than_apt"]
 
 
 # --- residence and OPCO ---
@@ -351,12 +420,16 @@ def _ends_before(m):
     m.student.permit_expiry = m.contract.end - timedelta(days=1)
 
 
-def _hours(m):
-    m.contract.hours_per_week, m.contract.end = Decimal(30), date(2026, 3, 31)
+def _under_threshold(m):
+    m.contract.hours_per_week = Decimal(15)
+
+
+def _not_in_course(m):
+    m.contract.course_related = False
 
 
 def _algerian_hours(m):
-    m.student.nationality_code, m.contract.hours_per_week, m.contract.end = "DZ", Decimal(17), date(2026, 3, 31)
+    m.student.nationality_code, m.student.permit_kind = "DZ", "Certificat de résidence algérien étudiant"
 
 
 def _siret(m):
@@ -387,7 +460,8 @@ def _no_nom(m):
     (_inverted, "incomplet"),
     (_expired, "incomplet"),
     (_ends_before, "a_verifier"),
-    (_hours, "a_verifier"),
+    (_under_threshold, "hors_perimetre"),
+    (_not_in_course, "incomplet"),
     (_algerian_hours, "a_verifier"),
     (_siret, "incomplet"),
     (_eu, "hors_perimetre"),
@@ -395,7 +469,7 @@ def _no_nom(m):
     (_no_nom, "a_verifier"),
 ], ids=["complete", "missing_document", "missing_mandate", "bad_file_zip", "bad_file_4", "bad_file_big",
         "bad_file_empty", "inconsistent_dates", "permit_expired_at_start", "permit_ends_before_contract",
-        "hours_over_cap", "hours_over_cap_dz", "invalid_siret", "out_of_scope_nationality", "malformed_date",
+        "under_threshold", "job_not_in_course", "hours_over_cap_dz", "invalid_siret", "out_of_scope_nationality", "malformed_date",
         "malformed_nom"])
 def test_intent_gives_expected_status(rules, defect, status):
     mapped = complete()
@@ -451,7 +525,7 @@ random_dossiers = st.builds(
                        end=optional_dates, hours_per_week=optional_decimals,
                        other_jobs_hours_per_week=st.decimals(min_value=0, max_value=100, places=2),
                        regulated_profession=st.none() | st.booleans(), model_or_live_show=st.none() | st.booleans(),
-                       opco_validated=st.none() | st.booleans()),
+                       opco_validated=st.none() | st.booleans(), course_related=st.none() | st.booleans()),
     documents=st.dictionaries(document_keys, st.builds(Document, key=st.just("k"), files=st.lists(files, max_size=5)),
                               max_size=6),
     agent=st.builds(AgentAnnotations, apt_start=optional_dates, apt_end=optional_dates),
@@ -465,3 +539,11 @@ def test_checks_never_raise(mapped):
     findings = check_dossier(mapped)
     assert completeness_status(findings, mapped.issues) in {"complet", "incomplet", "a_verifier", "hors_perimetre"}
     assert all(f.severity in ("blocking", "warning") for f in findings + check_decision(mapped))
+
+
+def test_no_threshold_is_assumed_when_the_nationality_is_unknown(rules):
+    # An unknown nationality may be Algerian, who needs an APT from the first hour.
+    mapped = complete(hours_per_week=Decimal(5))
+    mapped.student.nationality_code = None
+    assert hours_limit(mapped, rules) is None
+    assert run(checks.check_hours_threshold, mapped, rules) == []

@@ -53,9 +53,10 @@ def test_complete_dossier_maps_every_field(procedure):
     assert contract.contract_type is ContractType.CDD
     assert (contract.start, contract.end) == (date(2025, 1, 6), date(2025, 6, 30))
     assert contract.hours_unit is HoursUnit.PER_MONTH
-    assert contract.hours_per_week == Decimal("12.00")  # 52 h a month × 12 / 52
+    assert contract.hours_per_week == Decimal("35.00")  # 151.67 h a month × 12 / 52
+    assert contract.course_related is True
     assert contract.other_jobs_hours_per_week == Decimal(6)
-    assert contract.monthly_gross_salary == Decimal("610.5")
+    assert contract.monthly_gross_salary == Decimal("1801.8")
     assert contract.workplace_departement == "92"
     assert (mapped.agent.apt_start, mapped.agent.apt_end) == (date(2025, 1, 6), date(2025, 6, 30))
 

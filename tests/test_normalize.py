@@ -136,27 +136,44 @@ def test_age_on_counts_birthdays():
     assert normalize.age_on(date(2001, 5, 14), date(2024, 5, 14)) == 23
 
 
-def test_annual_hours_of_a_six_month_contract():
+def test_hours_of_a_six_month_contract_inside_one_titre_year():
     contract = Contract(contract_type=ContractType.CDD, start=date(2025, 1, 1), end=date(2025, 7, 1),
                         hours_per_week=Decimal(20))
-    assert normalize.annual_hours(contract) == (Decimal(20) * Decimal(182) / 7).quantize(Decimal("0.01"))
+    [year] = normalize.hours_by_titre_year(contract, date(2024, 9, 1))
+    assert (year.start, year.end) == (date(2024, 9, 1), date(2025, 8, 31))
+    assert year.hours == (Decimal(20) * Decimal(182) / 7).quantize(Decimal("0.01"))
 
 
-def test_annual_hours_caps_a_long_contract_at_twelve_months_and_adds_other_jobs():
+def test_hours_are_split_at_the_titre_anniversary_and_stop_after_twelve_months_of_contract():
     contract = Contract(contract_type=ContractType.CDD, start=date(2025, 1, 1), end=date(2027, 1, 1),
                         hours_per_week=Decimal(15), other_jobs_hours_per_week=Decimal(5))
-    assert normalize.annual_hours(contract) == (Decimal(20) * Decimal(365) / 7).quantize(Decimal("0.01"))
+    first, second = normalize.hours_by_titre_year(contract, date(2024, 9, 1))
+    # 1 January – 31 August 2025 (243 days), then 1 September – 31 December 2025 (122 days): 12 months in all.
+    assert (first.hours, second.hours) == (Decimal("694.29"), Decimal("348.57"))
+    assert second.start == date(2025, 9, 1)
+    assert normalize.busiest_titre_year(contract, date(2024, 9, 1)) == first
 
 
-def test_annual_hours_of_a_cdi_is_twelve_months_whatever_its_end():
+def test_a_cdi_counts_for_twelve_months_whatever_its_end():
     cdi = Contract(contract_type=ContractType.CDI, start=date(2025, 1, 1), end=date(2025, 2, 1),
                    hours_per_week=Decimal(10))
-    assert normalize.annual_hours(cdi) == (Decimal(10) * Decimal(365) / 7).quantize(Decimal("0.01"))
+    [year] = normalize.hours_by_titre_year(cdi, None)  # no titre start: years from the contract's start
+    assert (year.start, year.hours) == (date(2025, 1, 1), (Decimal(10) * Decimal(365) / 7).quantize(Decimal("0.01")))
 
 
-def test_annual_hours_needs_start_and_hours():
-    assert normalize.annual_hours(Contract(hours_per_week=Decimal(10))) is None
-    assert normalize.annual_hours(Contract(start=date(2025, 1, 1))) is None
+def test_a_titre_starting_after_the_contract_counts_its_years_backwards():
+    contract = Contract(contract_type=ContractType.CDD, start=date(2025, 1, 1), end=date(2025, 3, 31),
+                        hours_per_week=Decimal(7))
+    first, second = normalize.hours_by_titre_year(contract, date(2025, 2, 1))
+    assert (first.start, first.end, second.start) == (date(2024, 2, 1), date(2025, 1, 31), date(2025, 2, 1))
+    assert (first.hours, second.hours) == (Decimal(31), Decimal(59))
+
+
+def test_hours_need_start_and_hours():
+    assert normalize.hours_by_titre_year(Contract(hours_per_week=Decimal(10)), None) is None
+    assert normalize.hours_by_titre_year(Contract(start=date(2025, 1, 1)), None) is None
+    inverted = Contract(start=date(2025, 1, 1), end=date(2024, 12, 1), hours_per_week=Decimal(10))
+    assert normalize.hours_by_titre_year(inverted, None) == [] and normalize.busiest_titre_year(inverted, None) is None
 
 
 @pytest.mark.parametrize("start, months, last_day", [

@@ -16,7 +16,7 @@ TODAY = date(2026, 1, 1)
 
 @pytest.fixture
 def store():
-    return seeded_store(150, seed=3, today=TODAY)
+    return seeded_store(150, seed=5, today=TODAY)  # a seed whose dossiers include trashed and deleted ones
 
 
 @pytest.fixture

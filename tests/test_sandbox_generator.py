@@ -75,10 +75,13 @@ def test_addresses_agree_with_their_departement(dossiers):
         assert commune.postal_code[:2] in (commune.departement[:2], "20")
 
 
-def _annual_hours(values):
+def _weekly_hours(values):
     weekly = values["heures_nombre"] if values["heures_unite"] == "Par semaine" else values["heures_nombre"] / 4
-    weekly += sum(row["autre_heures_semaine"] for _, row in values.get("autres_emplois") or ())
-    return weekly * 52
+    return weekly + sum(row["autre_heures_semaine"] for _, row in values.get("autres_emplois") or ())
+
+
+def _annual_hours(values):
+    return _weekly_hours(values) * 52
 
 
 def test_complete_dossiers_have_no_defect(dossiers):
@@ -90,12 +93,16 @@ def test_complete_dossiers_have_no_defect(dossiers):
         start = date.fromisoformat(v["contrat_date_debut"])
         end = date.fromisoformat(v["contrat_date_fin"]) if v["contrat_date_fin"] else None
         assert end is None and v["contrat_type"] == "CDI" or end > start
-        assert date.fromisoformat(v["titre_date_debut"]) < start
+        assert date.fromisoformat(v["titre_date_debut"]) <= start
         assert date.fromisoformat(v["titre_date_expiration"]) > (end or start + timedelta(days=365))
         age = (dossier.depose_at.date() - date.fromisoformat(v["date_naissance"])).days / 365.25
         assert 18 <= age <= 35
         if v["contrat_type"] in ("CDD", "CDI"):
-            assert _annual_hours(v) < (804 if v["nationalite"] == "DZ" else 964)
+            if v["nationalite"] == "DZ":
+                assert _annual_hours(v) < 804
+            else:  # an APT is needed: full time, in the titre's first year, for a job of the course
+                assert _weekly_hours(v) >= 30 and v["emploi_lien_formation"] is True
+                assert (start - date.fromisoformat(v["titre_date_debut"])).days <= 40
         for key in required_documents(v):
             assert 1 <= len(v[key]) <= 3
             assert all(0 < f.byte_size <= MAX_BYTES and not f.filename.endswith(".zip") for f in v[key])
@@ -120,7 +127,21 @@ def test_each_defect_intent_carries_its_defect(dossiers):
         v = d.values
         assert v["contrat_date_debut"] < v["titre_date_expiration"] < v["contrat_date_fin"]
     for d in by_intent["hours_over_cap"]:
-        assert d.values["contrat_type"] in ("CDD", "CDI") and _annual_hours(d.values) > 964
+        assert d.values["contrat_type"] in ("CDD", "CDI") and d.values["nationalite"] == "DZ"
+        assert _annual_hours(d.values) > 804
+    for d in by_intent["under_threshold"]:
+        assert d.values["nationalite"] != "DZ" and _annual_hours(d.values) < 964
+    for d in by_intent["under_threshold_per_titre_year"]:
+        # More than 964 h over the contract's 12 months, split over two titre years.
+        assert _annual_hours(d.values) > 964 and d.values["titre_date_debut"] < d.values["contrat_date_debut"]
+    for d in by_intent["job_not_in_course"]:
+        assert d.values["emploi_lien_formation"] is False
+    for d in by_intent["six_month_visa"]:
+        assert d.values["titre_type"] == "Visa long séjour étudiant de 6 mois"
+    for d in by_intent["opco_validated_apprenticeship"] + by_intent["non_algerian_apprentice"]:
+        v = d.values
+        assert v["nationalite"] != "DZ" and v["contrat_type"] == "Contrat d'apprentissage"
+        assert v["apprentissage_valide_opco"] is (d.intent == "opco_validated_apprenticeship")
     for d in by_intent["invalid_siret"]:
         siret = d.values["employeur_siret"].siret
         assert len(siret) == 14 and not luhn_valid(siret) and not siret.startswith("356000000")

@@ -1,42 +1,76 @@
 """The generator's intents and the completeness checks agree (shared contract).
 
 Dossiers go through the sandbox over HTTP, then through the real mapping and
-checks: each dossier's status must be the one its intent promises.
+checks: each dossier's status must be the one its intent promises, for the one
+reason the intent names (its only finding), so no case passes by accident.
 """
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date
 
+import pytest
+
 from mappings import pipeline
-from sandbox.generator import seeded_store
+from sandbox.generator import INTENTS, seeded_store
 from sandbox.server import start_server
 from tests.sandbox_requests import run_document
 
-EXPECTED_STATUS = {
-    "complete": "complet", "missing_document": "incomplet", "bad_file": "incomplet", "inconsistent_dates": "incomplet",
-    "permit_expired_at_start": "incomplet", "permit_ends_before_contract": "a_verifier",
-    "hours_over_cap": "a_verifier", "invalid_siret": "incomplet", "out_of_scope_nationality": "hors_perimetre",
-    "malformed": "a_verifier",
+# intent → (status, the finding codes the dossier carries: exactly these)
+FILE_CODES = ("too_many_files", "file_type_not_allowed", "file_too_large", "empty_file")
+EXPECTED = {
+    "complete": ("complet", ()),
+    "missing_document": ("incomplet", ("missing_document",)),
+    "bad_file": ("incomplet", FILE_CODES),  # one of them
+    "inconsistent_dates": ("incomplet", ("contract_dates_inverted",)),
+    "permit_expired_at_start": ("incomplet", ("permit_expired_at_start",)),
+    "permit_ends_before_contract": ("a_verifier", ("permit_ends_before_contract",)),
+    "invalid_siret": ("incomplet", ("invalid_siret",)),
+    "out_of_scope_nationality": ("hors_perimetre", ("out_of_scope_nationality",)),
+    "malformed": ("a_verifier", ()),  # a mapping issue, no finding
+    # Hours: an Algerian student over the cap, a non-Algerian one under the threshold (no APT needed),
+    # including when only the titre's years keep each under it, and above it with a job outside the course.
+    "hours_over_cap": ("a_verifier", ("hours_over_cap",)),
+    "under_threshold": ("hors_perimetre", ("out_of_scope_under_threshold",)),
+    "under_threshold_per_titre_year": ("hors_perimetre", ("out_of_scope_under_threshold",)),
+    "job_not_in_course": ("incomplet", ("job_outside_course",)),
+    "six_month_visa": ("complet", ()),
+    "contract_longer_than_apt": ("a_verifier", ("contract_longer_than_apt",)),
+    "non_algerian_apprentice": ("complet", ()),
+    "opco_validated_apprenticeship": ("a_verifier", ("apt_probably_not_needed",)),
 }
 
 
-def test_every_dossier_gets_the_status_of_its_intent():
+@pytest.fixture(scope="module")
+def outcomes():
+    """(number, intent, evaluation) of every visible dossier, read over HTTP."""
     store = seeded_store(400, seed=11, today=date(2026, 1, 1))
     evaluate = pipeline.Evaluator.default()
-    wrong, seen, after = Counter(), 0, None
+    out, after = [], None
     with start_server(store) as server:
         while True:
             body = run_document(server.url, "getDemarcheDossiers", demarcheNumber=1, first=100, after=after).json()
             page = body["data"]["demarche"]["dossiers"]
-            for node in page["nodes"]:
-                seen += 1
-                intent = store.intent(node["number"])
-                status = evaluate.evaluate(node).status
-                if status != EXPECTED_STATUS[intent]:
-                    wrong[(intent, status)] += 1
+            out += [(node["number"], store.intent(node["number"]), evaluate.evaluate(node)) for node in page["nodes"]]
             if not page["pageInfo"]["hasNextPage"]:
                 break
             after = page["pageInfo"]["endCursor"]
-    assert seen == len(store.visible_dossiers(1))
+    assert len(out) == len(store.visible_dossiers(1))
+    return out
+
+
+def test_every_dossier_gets_the_status_of_its_intent_for_its_one_reason(outcomes):
+    wrong = Counter()
+    for _, intent, evaluation in outcomes:
+        status, codes = EXPECTED[intent]
+        found = {f.code for f in evaluation.findings}
+        one_reason = found == set(codes) if intent != "bad_file" else len(found) == 1 and found <= set(codes)
+        if evaluation.status != status or not one_reason:
+            wrong[(intent, evaluation.status, tuple(sorted(found)))] += 1
+        if intent == "malformed":
+            assert evaluation.mapped.issues
     assert wrong == Counter()
+
+
+def test_every_intent_has_an_expected_outcome_and_is_generated(outcomes):
+    assert set(INTENTS) == set(EXPECTED) == {intent for _, intent, _ in outcomes}

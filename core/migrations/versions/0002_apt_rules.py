@@ -1,0 +1,27 @@
+"""APT rules as the sources state them (issue #12): hours per titre year, the
+case's figure kind, and the job's link with the course of study.
+
+Revision ID: 0002_apt_rules
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0002_apt_rules'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('contracts', sa.Column('hours_year_start', sa.Date(), nullable=True))
+    op.add_column('contracts', sa.Column('hours_limit_kind', sa.String(length=10), nullable=True))
+    op.add_column('contracts', sa.Column('course_related', sa.Boolean(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('contracts') as batch:
+        batch.drop_column('course_related')
+        batch.drop_column('hours_limit_kind')
+        batch.drop_column('hours_year_start')
