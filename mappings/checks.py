@@ -42,6 +42,7 @@ CONDITION_VALUES: dict[str, Callable[[MappedDossier], object]] = {
     "depose_par": lambda m: _LABEL_OF_FILER.get(m.employer.filed_by_student),
     "demande_type": lambda m: _LABEL_OF_REQUEST_KIND.get(m.student.request_kind),
     "contrat_type": lambda m: _LABEL_OF_CONTRACT_TYPE.get(m.contract.contract_type),
+    "titre_type": lambda m: m.student.permit_kind,
     "profession_reglementee": lambda m: m.contract.regulated_profession,
     "mannequin_spectacle": lambda m: m.contract.model_or_live_show,
 }
@@ -69,17 +70,27 @@ def _extension(file: DocumentFile) -> str:
     return file.filename.rsplit(".", 1)[-1].lower() if "." in file.filename else ""
 
 
+def french_list(words: list[str], last: str = "ou") -> str:
+    """["PDF", "JPEG", "PNG"] → "PDF, JPEG ou PNG"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
 def _file_problems(file: DocumentFile, name: str, limits: dict) -> Iterator[tuple[str, str]]:
     allowed = limits["allowed_types"]
     content_type = (file.content_type or "").lower()
-    if content_type not in allowed or _extension(file) not in allowed[content_type]:
+    if content_type not in allowed or _extension(file) not in allowed[content_type]["extensions"]:
+        formats = french_list([kind["name"] for kind in allowed.values()])
         yield "file_type_not_allowed", (f"Le fichier « {file.filename} » ({name}) n'est pas au format accepté : "
-                                        "PDF, JPEG ou PNG uniquement.")
+                                        f"{formats} uniquement.")
     if file.byte_size is not None and file.byte_size > limits["max_bytes"]:
-        megabytes = limits["max_bytes"] // (1024 * 1024)
-        yield "file_too_large", f"Le fichier « {file.filename} » ({name}) dépasse {megabytes} Mo."
+        yield "file_too_large", f"Le fichier « {file.filename} » ({name}) dépasse {_megabytes(limits['max_bytes'])} Mo."
     if limits["refuse_empty"] and file.byte_size == 0:
         yield "empty_file", f"Le fichier « {file.filename} » ({name}) est vide."
+
+
+def _megabytes(byte_count: int) -> str:
+    megabytes = byte_count / (1024 * 1024)
+    return f"{megabytes:.0f}" if megabytes.is_integer() else f"{megabytes:.1f}".replace(".", ",")
 
 
 def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -295,6 +306,17 @@ def check_age(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
                       "date_naissance")
 
 
+def check_aphp_interne(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "interne (outside AP-HP)" — the AP-HP's internes are outside the procedure."""
+    siret = mapped.employer.siret or ""
+    if mapped.contract.contract_type != ContractType.INTERNE or len(siret) != 14:
+        return
+    if siret[:9] in rules.section("internes")["outside_procedure_sirens"]:
+        yield Finding("out_of_scope_aphp_interne", BLOCKING,
+                      "Interne employé par l'Assistance publique – Hôpitaux de Paris (AP-HP) : sa demande ne relève pas "
+                      "de cette démarche, demande hors périmètre.", "employeur_siret")
+
+
 def check_nationality_in_scope(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     if mapped.student.nationality_code in rules.section("out_of_scope_nationalities"):
         yield Finding("out_of_scope_nationality", BLOCKING,
@@ -307,6 +329,7 @@ Rule = Callable[[MappedDossier, Rules], Iterable[Finding]]
 
 RULES: tuple[Rule, ...] = (
     check_nationality_in_scope,
+    check_aphp_interne,
     check_required_documents,
     check_files,
     check_siret,

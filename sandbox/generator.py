@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sandbox.champs import StoredFile
 from sandbox.demarche import Demarche
 from sandbox.people import (
-    BIRTH_PLACES, FIRST_NAMES_F, FIRST_NAMES_M, JOBS, LAST_NAMES, REGULATED_JOBS, REPRESENTATIVE_FIRST_NAMES,
+    aphp_etablissement, BIRTH_PLACES, FIRST_NAMES_F, FIRST_NAMES_M, JOBS, LAST_NAMES, REGULATED_JOBS, REPRESENTATIVE_FIRST_NAMES,
     REPRESENTATIVE_LAST_NAMES, SHOW_JOBS, companies, email_for, invalid_siret, phone, place,
 )
 from sandbox.reference_data import (
@@ -38,6 +38,9 @@ INTENT_WEIGHTS = {
     "six_month_visa": 2, "contract_longer_than_apt": 2,
     # Apprenticeships of non-Algerian students: with the OPCO's validation an APT is probably not needed.
     "non_algerian_apprentice": 2, "opco_validated_apprenticeship": 2,
+    # Documents of a case: an interne's three, an AP-HP interne (outside the procedure), an ATER's one of
+    # three, and the six pages of a titre being renewed (convocation, old titre, récépissé, both sides).
+    "interne_three_documents": 2, "aphp_interne": 2, "ater_any_document": 2, "renewal_set": 2,
 }
 INTENTS = tuple(INTENT_WEIGHTS)
 CONTRACT_WEIGHTS = {
@@ -58,6 +61,11 @@ ALGERIAN = "DZ"
 ALGERIAN_PERMIT, SIX_MONTH_VISA = "Certificat de résidence algérien étudiant", "Visa long séjour étudiant de 6 mois"
 STUDENT_PERMITS = ("Carte de séjour étudiant", "Carte de séjour étudiant – programme de mobilité", "VLS-TS étudiant")
 RECEPISSE = "Récépissé de demande de renouvellement"
+INTERNE, ATER = "Interne en médecine, pharmacie ou odontologie", "Contrat d'ATER"
+# The Assistance publique – Hôpitaux de Paris (SIREN 267 500 452): its internes are outside the procedure.
+APHP_SIREN = "267500452"
+# An ATER sends one of three documents besides the contract.
+ATER_DOCUMENTS = ("arrete_nomination", "attestation_ater", "pv_installation")
 # The sandbox's own reading of the hours rules: 60 % of 1,607 h a year for a non-Algerian student (a
 # threshold), 50 % for an Algerian one (a cap); a 6-month visa counts pro rata.
 STUDENT_THRESHOLD_HOURS, ALGERIAN_CAP_HOURS, SIX_MONTH_VISA_THRESHOLD_HOURS = 964, 804, 482
@@ -69,7 +77,11 @@ CONDITIONAL_CASES = {
     "pj_bulletins_salaire": {"demande_type": RENEWAL},
     "pj_cifre": {"contrat_type": "Convention CIFRE"},
     "pj_ater": {"contrat_type": "Contrat d'ATER"},
-    "pj_interne": {"contrat_type": "Interne en médecine, pharmacie ou odontologie"},
+    "pj_interne_recrutement": {"contrat_type": INTERNE},
+    "pj_interne_chef_service": {"contrat_type": INTERNE},
+    "pj_interne_dfms": {"contrat_type": INTERNE},
+    "pj_convocation": {"titre_type": RECEPISSE},
+    "pj_ancien_titre": {"titre_type": RECEPISSE},
     "pj_profession_reglementee": {"profession_reglementee": True},
     "pj_licence_spectacle": {"mannequin_spectacle": True},
 }
@@ -119,6 +131,12 @@ def _plan(rng: random.Random, intent: str) -> Plan:
         plan.forced["contrat_type"] = rng.choice(("Contrat doctoral", "Convention CIFRE", "CDD"))
     elif intent in ("non_algerian_apprentice", "opco_validated_apprenticeship"):
         plan.forced["contrat_type"] = APPRENTICESHIP
+    elif intent in ("interne_three_documents", "aphp_interne"):
+        plan.forced["contrat_type"] = INTERNE
+    elif intent == "ater_any_document":
+        plan.forced["contrat_type"] = ATER
+    elif intent == "renewal_set":
+        plan.forced["titre_type"] = RECEPISSE
     elif intent == "malformed":
         plan.defect = rng.choice(("impossible_date", "missing_champ", "extra_champ"))
     return plan
@@ -192,6 +210,8 @@ class DossierBuilder:
         etablissement = rng.choice(self.employers)
         if self.plan.intent == "invalid_siret":
             etablissement = etablissement._replace(siret=invalid_siret(rng))
+        elif self.plan.intent == "aphp_interne":
+            etablissement = aphp_etablissement(rng)
         v["employeur_siret"] = etablissement
         v["employeur_nom"] = rng.choice(REPRESENTATIVE_LAST_NAMES)
         v["employeur_prenom"] = rng.choice(REPRESENTATIVE_FIRST_NAMES)
@@ -284,7 +304,9 @@ class DossierBuilder:
         elif intent == "six_month_visa":
             expiry = _add_months(permit_start, 6) - timedelta(days=1)
         v["titre_date_debut"], v["titre_date_expiration"] = permit_start.isoformat(), expiry.isoformat()
-        if nationality == ALGERIAN:
+        if "titre_type" in self.plan.forced:
+            v["titre_type"] = self.plan.forced["titre_type"]
+        elif nationality == ALGERIAN:
             v["titre_type"] = ALGERIAN_PERMIT
         elif intent == "six_month_visa":
             v["titre_type"] = SIX_MONTH_VISA
@@ -316,6 +338,12 @@ class DossierBuilder:
         required = required_documents(v)
         for key in required:
             v[key] = tuple(_good_file(rng, key, i) for i in range(rng.randint(1, 3)))
+        if v["titre_type"] == RECEPISSE and self.plan.intent == "renewal_set":
+            for key in ("pj_titre_sejour", "pj_convocation", "pj_ancien_titre"):  # six pages in all
+                v[key] = tuple(_good_file(rng, key, i, side) for i, side in enumerate(("recto", "verso")))
+        if "pj_ater" in required:
+            name = rng.choice(ATER_DOCUMENTS)
+            v["pj_ater"] = (_good_file(rng, "pj_ater", 0, name=name),)
         if self.plan.intent == "missing_document":
             v[self.plan.defect] = ()
         elif self.plan.intent == "bad_file":
@@ -333,9 +361,10 @@ def required_documents(values: dict) -> list[str]:
     return list(GENERAL_DOCUMENTS) + conditional
 
 
-def _good_file(rng, key, index) -> StoredFile:
+def _good_file(rng, key, index, side: str | None = None, name: str | None = None) -> StoredFile:
     extension, content_type = rng.choice(GOOD_FILE_TYPES)
-    return StoredFile(f"{key.removeprefix('pj_')}_{index + 1}.{extension}", content_type, rng.randint(40_000, 4_500_000))
+    stem = name or f"{key.removeprefix('pj_')}_{side or index + 1}"
+    return StoredFile(f"{stem}.{extension}", content_type, rng.randint(40_000, 4_500_000))
 
 
 def _bad_files(rng, key, defect, files) -> tuple:

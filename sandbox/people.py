@@ -119,3 +119,11 @@ def companies(rng: random.Random, count: int) -> list[Etablissement]:
         name = f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(COMPANY_SUFFIXES)}"
         out.append(Etablissement(valid_siret(rng), name, naf, libelle, rng.choice(LEGAL_FORMS), place(rng)))
     return out
+
+
+def aphp_etablissement(rng: random.Random) -> Etablissement:
+    """One of the AP-HP's hospitals (SIREN 267 500 452), in Paris."""
+    paris = [c for c in COMMUNES if c.departement == "75"]
+    siret = _with_luhn_digit("267500452" + f"{rng.randint(1, 999):04d}")
+    return Etablissement(siret, "Assistance publique – Hôpitaux de Paris", "8610Z", "Activités hospitalières",
+                         "Établissement public administratif", place(rng, paris))

@@ -7,18 +7,129 @@ the connector decides.
 """
 from __future__ import annotations
 
+import copy
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from mappings import apt_period
 from mappings.checks import check_decision
+from mappings.dossier import EXPECTED_TYPENAMES
+from mappings.pipeline import Evaluator
+from mappings.procedure import default_procedure
 from mappings.rules import default_rules
 from notifications.apt_dates import apt_date_problems
 from tests.snapshots import make_snapshot
 from validity.derive import derive_record, published_period
 
 PEPPER = b"row-test-pepper-" + b"z" * 40
+PROCEDURE = default_procedure()
+COMPLETE = json.loads((Path(__file__).parent / "fixtures" / "dossier_complete.json").read_text())
+INTERNE, ATER = "Interne en médecine, pharmacie ou odontologie", "Contrat d'ATER"
+
+
+@pytest.fixture(scope="module")
+def evaluator():
+    return Evaluator.default()
+
+
+def dossier(**champs) -> dict:
+    """The complete fixture (a Moroccan student, full time for six months: an APT is needed) with some champs
+    replaced: `key=value` for a choice or text, `key=[filenames]` for a pièce justificative, `key=None` to drop it."""
+    raw = copy.deepcopy(COMPLETE)
+    for key, value in champs.items():
+        definition = PROCEDURE.champ(key)
+        raw["champs"] = [c for c in raw["champs"] if c["champDescriptorId"] != definition.id]
+        if value is None:
+            continue
+        champ = {"id": definition.id, "champDescriptorId": definition.id, "label": definition.label,
+                 "__typename": sorted(EXPECTED_TYPENAMES[definition.type])[0]}
+        if definition.type == "piece_justificative":
+            champ["files"] = [{"filename": name, "contentType": "application/pdf", "byteSizeBigInt": "150000",
+                               "checksum": "eA=="} for name in value]
+            champ["stringValue"] = " ".join(value)
+        elif definition.type == "drop_down_list":
+            champ["choice"] = champ["stringValue"] = value
+        elif definition.type == "yes_no":
+            champ["yesNo"], champ["stringValue"] = value, "Oui" if value else "Non"
+        elif definition.type == "decimal_number":
+            champ["decimalNumber"], champ["stringValue"] = value, str(value)
+        elif definition.type == "date":
+            champ["date"] = champ["stringValue"] = value
+        elif definition.type == "pays":
+            champ["pays"], champ["stringValue"] = {"code": value, "name": value}, value
+        elif definition.type == "siret":
+            etablissement = copy.deepcopy(next(c for c in COMPLETE["champs"] if c["champDescriptorId"] == definition.id))
+            etablissement["etablissement"]["siret"] = champ["stringValue"] = value
+            champ = etablissement
+        else:
+            champ["text"] = champ["stringValue"] = value
+        raw["champs"].append(champ)
+    return raw
+
+
+def outcome(evaluator, raw) -> tuple[str, list[str]]:
+    evaluation = evaluator.evaluate(raw)
+    return evaluation.status, [f"{f.code}:{f.field}" for f in evaluation.findings]
+
+
+def test_the_complete_fixture_needs_an_apt_and_is_complete(evaluator):
+    assert outcome(evaluator, dossier()) == ("complet", [])
+
+
+FULL_TIME_YEAR = dict(heures_unite="Par semaine", contrat_date_debut="2025-06-01", contrat_date_fin="2026-05-31",
+                      titre_date_debut="2025-05-01", titre_date_expiration="2026-08-31")
+
+
+def test_964_h_for_non_algerian_students(evaluator):
+    """RULES.md: a non-Algerian student "may work 964 h per year (60 % of 1,607 h) without APT … Above 964 h: APT
+    required"; issue #12: above it "the job must belong to the course of study"."""
+    # 12 h a week (52 h a month) plus 6 h elsewhere, for six months: 450 h, no APT needed.
+    status, findings = outcome(evaluator, dossier(heures_nombre=52))
+    assert (status, findings) == ("hors_perimetre", ["out_of_scope_under_threshold:heures_nombre"])
+    message = next(f.message for f in evaluator.evaluate(dossier(heures_nombre=52)).findings)
+    assert "sous le seuil de 964 h" in message and "aucune APT n'est nécessaire" in message
+    # Full time for a year: an APT is needed, and the job must belong to the course.
+    assert outcome(evaluator, dossier(**FULL_TIME_YEAR, heures_nombre=29)) == ("complet", [])
+    assert outcome(evaluator, dossier(**FULL_TIME_YEAR, heures_nombre=29, emploi_lien_formation=False)) == (
+        "incomplet", ["job_outside_course:emploi_lien_formation"])
+    assert outcome(evaluator, dossier(**FULL_TIME_YEAR, heures_nombre=29, emploi_lien_formation=None)) == (
+        "incomplet", ["course_link_unanswered:emploi_lien_formation"])
+    # An Algerian student needs an APT from the first hour: 450 h is complete.
+    assert outcome(evaluator, dossier(heures_nombre=52, nationalite="DZ",
+                                      titre_type="Certificat de résidence algérien étudiant")) == ("complet", [])
+
+
+def test_the_year_the_hours_are_counted_over(evaluator):
+    """RULES.md: "the year runs in 12-month blocks from the titre's start"."""
+    # 19 h a week plus 6 h elsewhere for 12 months: 1,304 h from the contract's start, but the titre's years
+    # (from 1 September) hold 328 h and 975 h: above the threshold by the second one only.
+    year = dict(FULL_TIME_YEAR, titre_date_debut="2024-09-01")
+    assert outcome(evaluator, dossier(**year, heures_nombre=19)) == ("complet", [])
+    assert evaluator.evaluate(dossier(**year, heures_nombre=19)).hours_year.hours.to_integral() == 975
+    # 18 h: 312 h and 936 h, each under 964 h although 1,251 h in 12 months: no APT needed.
+    assert outcome(evaluator, dossier(**year, heures_nombre=18))[0] == "hors_perimetre"
+
+
+def test_contract_longer_than_12_months(evaluator):
+    """RULES.md: an APT "lasts at most 12 months"; "APT duration ≤ 12 months (… warning for the contract)"."""
+    longer = dict(FULL_TIME_YEAR, heures_nombre=29, contrat_date_fin="2026-06-01", titre_date_expiration="2027-08-31")
+    assert outcome(evaluator, dossier(**longer)) == ("a_verifier", ["contract_longer_than_apt:contrat_date_fin"])
+    assert outcome(evaluator, dossier(**{**longer, "contrat_date_fin": "2026-05-31"})) == ("complet", [])
+
+
+@pytest.mark.parametrize("nationality, validated, expected", [
+    ("MA", True, ("a_verifier", ["apt_probably_not_needed:contrat_type"])),
+    ("MA", False, ("complet", [])),
+    ("DZ", True, ("complet", [])),
+])
+def test_opco_validated_apprenticeship(evaluator, nationality, validated, expected):
+    """RULES.md: "apprenticeship validated by the OPCO (non-Algerian), since 2021 | probably no APT needed: warn,
+    do not reject"; the new champ apprentissage_valide_opco feeds it."""
+    raw = dossier(contrat_type="Contrat d'apprentissage", nationalite=nationality, apprentissage_valide_opco=validated)
+    assert outcome(evaluator, raw) == expected
 
 
 def test_one_apt_period_rule(monkeypatch):
@@ -48,3 +159,51 @@ def test_public_validity(apt_start, apt_end):
     decided = derive_record(make_snapshot(**accepted, apt_start=date(2026, 2, 3), apt_end=date(2026, 6, 30)),
                             PEPPER, date(2026, 3, 1))
     assert (decided.apt_start, decided.apt_end) == (date(2026, 2, 3), date(2026, 6, 30))
+
+
+def test_interne_en_medecine(evaluator):
+    """RULES.md: "interne (outside AP-HP) | attestation de recrutement (duration, salary); attestation of the head
+    of department; certificat de scolarité showing DFMS or DFMSA enrolment" — plus the passport (general)."""
+    one_piece = dossier(contrat_type=INTERNE, pj_interne_recrutement=["recrutement.pdf"])
+    assert outcome(evaluator, one_piece) == ("incomplet", ["missing_document:pj_interne_chef_service",
+                                                           "missing_document:pj_interne_dfms"])
+    three = dict(contrat_type=INTERNE, pj_interne_recrutement=["recrutement.pdf"],
+                 pj_interne_chef_service=["chef_service.pdf"], pj_interne_dfms=["dfms.pdf"])
+    assert outcome(evaluator, dossier(**three)) == ("complet", [])
+    assert outcome(evaluator, dossier(**three, pj_passeport=[]))[1] == ["missing_document:pj_passeport"]
+    aphp = dossier(**three, employeur_siret="26750045200011")  # an AP-HP hospital (SIREN 267 500 452)
+    assert outcome(evaluator, aphp) == ("hors_perimetre", ["out_of_scope_aphp_interne:employeur_siret"])
+
+
+@pytest.mark.parametrize("document", ["arrete_nomination.pdf", "attestation.pdf", "pv_installation.pdf"])
+def test_ater(evaluator, document):
+    """RULES.md: "ATER | the ATER contract with start date + appointment arrêté, attestation or PV d'installation"."""
+    assert outcome(evaluator, dossier(contrat_type=ATER)) == ("incomplet", ["missing_document:pj_ater"])
+    assert outcome(evaluator, dossier(contrat_type=ATER, pj_ater=[document])) == ("complet", [])
+    assert "attestation ou procès-verbal" in PROCEDURE.champ("pj_ater").label
+
+
+def test_renewal_set(evaluator):
+    """RULES.md: "during a renewal the set of three: convocation, old titre, récépissé", each recto/verso;
+    ANEF: "at most 3 files per document"."""
+    renewal = dict(titre_type="Récépissé de demande de renouvellement",
+                   pj_titre_sejour=["recepisse_recto.pdf", "recepisse_verso.pdf"],
+                   pj_convocation=["convocation_recto.pdf", "convocation_verso.pdf"],
+                   pj_ancien_titre=["ancien_titre_recto.pdf", "ancien_titre_verso.pdf"])
+    assert outcome(evaluator, dossier(**renewal)) == ("complet", [])
+    without_convocation = {**renewal, "pj_convocation": None}
+    assert outcome(evaluator, dossier(**without_convocation)) == ("incomplet", ["missing_document:pj_convocation"])
+
+
+def test_file_rules(evaluator, monkeypatch):
+    """ANEF (configurable): "PDF / JPEG / PNG, at most 10 MB each"; the message names what rules.yaml allows."""
+    raw = dossier(pj_contrat=["contrat.odt"])
+    [message] = [f.message for f in evaluator.evaluate(raw).findings]
+    assert message.endswith("n'est pas au format accepté : PDF, JPEG ou PNG uniquement.")
+    allowed = evaluator.rules.section("files")["allowed_types"]
+    monkeypatch.setitem(allowed, "application/vnd.oasis.opendocument.text", {"name": "ODT", "extensions": ["odt"]})
+    raw["champs"][-1]["files"][0]["contentType"] = "application/vnd.oasis.opendocument.text"
+    assert outcome(evaluator, raw) == ("complet", [])
+    raw["champs"][-1]["files"][0]["contentType"] = "application/zip"
+    [message] = [f.message for f in evaluator.evaluate(raw).findings]
+    assert message.endswith(": PDF, JPEG, PNG ou ODT uniquement.")

@@ -94,7 +94,10 @@ def test_revision_comes_from_the_rules_file(rules):
     (lambda m: setattr(m.student, "request_kind", "renewal"), ["pj_apt_precedente", "pj_bulletins_salaire"]),
     (lambda m: setattr(m.contract, "contract_type", ContractType.CIFRE), ["pj_cifre"]),
     (lambda m: setattr(m.contract, "contract_type", ContractType.ATER), ["pj_ater"]),
-    (lambda m: setattr(m.contract, "contract_type", ContractType.INTERNE), ["pj_interne"]),
+    (lambda m: setattr(m.contract, "contract_type", ContractType.INTERNE),
+     ["pj_interne_recrutement", "pj_interne_chef_service", "pj_interne_dfms"]),
+    (lambda m: setattr(m.student, "permit_kind", "Récépissé de demande de renouvellement"),
+     ["pj_convocation", "pj_ancien_titre"]),
     (lambda m: setattr(m.contract, "regulated_profession", True), ["pj_profession_reglementee"]),
     (lambda m: setattr(m.contract, "model_or_live_show", True), ["pj_licence_spectacle"]),
     (lambda m: None, []),
@@ -117,6 +120,56 @@ def test_missing_document_message_names_it_in_french(rules):
     [finding] = checks.check_required_documents(mapped, rules)
     assert (finding.code, finding.severity) == ("missing_document", "blocking")
     assert finding.message == "Pièce manquante : passeport (pages d'identité)"
+
+
+def interne(**documents) -> MappedDossier:
+    mapped = complete(contract_type=ContractType.INTERNE, job_title="Interne en médecine générale")
+    mapped.documents.update({key: Document(key, [pdf(f"{key}.pdf")]) for key in documents})
+    return mapped
+
+
+def test_an_interne_sends_three_separate_documents(rules):
+    """RULES.md: "interne (outside AP-HP) | attestation de recrutement (duration, salary); attestation of the head
+    of department; certificat de scolarité showing DFMS or DFMSA enrolment" — three documents, not one."""
+    three = interne(pj_interne_recrutement=1, pj_interne_chef_service=1, pj_interne_dfms=1)
+    assert check_dossier(three, rules) == []
+    one_of_three = interne(pj_interne_recrutement=1)
+    assert [f.field for f in check_dossier(one_of_three, rules)] == ["pj_interne_chef_service", "pj_interne_dfms"]
+
+
+def test_an_aphp_interne_is_outside_the_procedure(rules):
+    """RULES.md: "interne (outside AP-HP)"; the AP-HP's SIREN is 267 500 452."""
+    aphp = interne(pj_interne_recrutement=1, pj_interne_chef_service=1, pj_interne_dfms=1)
+    aphp.employer.siret = "26750045200012"
+    assert run(checks.check_aphp_interne, aphp, rules) == ["out_of_scope_aphp_interne"]
+    assert completeness_status(check_dossier(aphp, rules)) == "hors_perimetre"
+    other_hospital = interne()
+    other_hospital.employer.siret = "26130008100015"  # another CHU: in the procedure
+    assert run(checks.check_aphp_interne, other_hospital, rules) == []
+    not_an_interne = complete()
+    not_an_interne.employer.siret = "26750045200012"  # an AP-HP CDD is in the procedure
+    assert run(checks.check_aphp_interne, not_an_interne, rules) == []
+
+
+@pytest.mark.parametrize("filename", ["arrete_nomination.pdf", "attestation_ater.pdf", "pv_installation.pdf"])
+def test_an_ater_sends_any_one_of_the_three_documents(rules, filename):
+    """RULES.md: "ATER | the ATER contract with start date + appointment arrêté, attestation or PV d'installation"."""
+    ater = complete(contract_type=ContractType.ATER)
+    assert [f.field for f in check_dossier(ater, rules)] == ["pj_ater"]
+    ater.documents["pj_ater"] = Document("pj_ater", [pdf(filename)])
+    assert check_dossier(ater, rules) == []
+    assert " ou " in rules.document_names["pj_ater"] and " et " not in rules.document_names["pj_ater"]
+
+
+def test_a_renewal_set_of_six_pages_is_complete(rules):
+    """RULES.md: "during a renewal the set of three: convocation, old titre, récépissé", each both sides."""
+    mapped = complete()
+    mapped.student.permit_kind = "Récépissé de demande de renouvellement"
+    sides = lambda key: Document(key, [pdf(f"{key}_recto.pdf"), pdf(f"{key}_verso.pdf")])  # noqa: E731
+    mapped.documents.update({key: sides(key) for key in ("pj_titre_sejour", "pj_convocation", "pj_ancien_titre")})
+    assert check_dossier(mapped, rules) == []
+    del mapped.documents["pj_convocation"]
+    assert [f.code for f in check_dossier(mapped, rules)] == ["missing_document"]
 
 
 def test_rules_and_procedure_conditions_must_agree():
@@ -159,6 +212,24 @@ def test_good_files_pass(rules, file):
     mapped = complete()
     mapped.documents["pj_contrat"].files.append(file)
     assert run(checks.check_files, mapped, rules) == []
+
+
+def test_the_file_type_message_names_the_configured_formats():
+    raw = yaml.safe_load(checks.RULES_FILE.read_text())
+    assert {kind["name"] for kind in raw["files"]["allowed_types"].values()} == {"PDF", "JPEG", "PNG"}
+    default = parse_rules(raw, default_procedure())
+    mapped = complete()
+    mapped.documents["pj_contrat"].files.append(DocumentFile("contrat.docx", "application/msword", 1000, None))
+    [finding] = checks.check_files(mapped, default)
+    assert finding.message.endswith(": PDF, JPEG ou PNG uniquement.")
+    raw["files"]["allowed_types"] = {"application/pdf": {"name": "PDF", "extensions": ["pdf"]}}
+    raw["files"]["max_bytes"] = 5 * 1024 * 1024
+    pdf_only = parse_rules(raw, default_procedure())
+    mapped.documents["pj_contrat"].files[-1] = DocumentFile("photo.png", "image/png", 6 * 1024 * 1024, None)
+    assert [f.message for f in checks.check_files(mapped, pdf_only)] == [
+        "Le fichier « photo.png » (contrat de travail ou promesse d'embauche) n'est pas au format accepté : PDF uniquement.",
+        "Le fichier « photo.png » (contrat de travail ou promesse d'embauche) dépasse 5 Mo.",
+    ]
 
 
 def test_at_most_three_files_per_document(rules):

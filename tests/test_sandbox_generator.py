@@ -142,6 +142,15 @@ def test_each_defect_intent_carries_its_defect(dossiers):
         v = d.values
         assert v["nationalite"] != "DZ" and v["contrat_type"] == "Contrat d'apprentissage"
         assert v["apprentissage_valide_opco"] is (d.intent == "opco_validated_apprenticeship")
+    for d in by_intent["renewal_set"]:
+        pages = [f for key in ("pj_titre_sejour", "pj_convocation", "pj_ancien_titre") for f in d.values[key]]
+        assert d.values["titre_type"] == "Récépissé de demande de renouvellement" and len(pages) == 6
+    for d in by_intent["aphp_interne"]:
+        assert d.values["employeur_siret"].siret.startswith("267500452") and luhn_valid(d.values["employeur_siret"].siret)
+    for d in by_intent["interne_three_documents"]:
+        assert all(d.values[k] for k in ("pj_interne_recrutement", "pj_interne_chef_service", "pj_interne_dfms"))
+    ater_documents = {d.values["pj_ater"][0].filename.rsplit(".", 1)[0] for d in by_intent["ater_any_document"]}
+    assert ater_documents <= {"arrete_nomination", "attestation_ater", "pv_installation"} and ater_documents
     for d in by_intent["invalid_siret"]:
         siret = d.values["employeur_siret"].siret
         assert len(siret) == 14 and not luhn_valid(siret) and not siret.startswith("356000000")

@@ -38,6 +38,11 @@ EXPECTED = {
     "contract_longer_than_apt": ("a_verifier", ("contract_longer_than_apt",)),
     "non_algerian_apprentice": ("complet", ()),
     "opco_validated_apprenticeship": ("a_verifier", ("apt_probably_not_needed",)),
+    # Documents of a case.
+    "interne_three_documents": ("complet", ()),
+    "aphp_interne": ("hors_perimetre", ("out_of_scope_aphp_interne",)),
+    "ater_any_document": ("complet", ()),
+    "renewal_set": ("complet", ()),
 }
 
 
