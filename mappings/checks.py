@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator
 from mappings import apt_period
 from mappings.dossier import CONTRACT_TYPE_BY_LABEL, FILED_BY_STUDENT_BY_LABEL, REQUEST_KIND_BY_LABEL
 from mappings.normalize import YearHours, age_on, busiest_titre_year, is_valid_siret
+from mappings.professions import profession_of
 from mappings.records import ContractType, DocumentFile, MappedDossier, MappingIssue
 # The rules file is loaded by mappings.rules; its names are re-exported for the rules' readers.
 from mappings.rules import RULES_FILE, RULES_REVISION, RULES_SCHEMA, Rules, default_rules, load_rules, parse_rules  # noqa: F401
@@ -285,6 +286,22 @@ def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[F
                       "APT probablement non nécessaire : contrat d'apprentissage validé par l'OPCO.", "contrat_type")
 
 
+def check_regulated_profession_by_title(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "regulated profession (expert-comptable, avocat, commissaire aux comptes, security agent…) |
+    attestation of the professional order or qualification certificate" — read from the job title too."""
+    contract = mapped.contract
+    if contract.regulated_profession is True:
+        return  # the applicant said so: the attestation is required (documents.conditional)
+    profession = profession_of(contract.job_title, rules.professions)
+    if profession is None:
+        return
+    yield Finding("regulated_profession_by_title", rules.section("regulated_professions")["title_match_severity"],
+                  f"L'emploi « {contract.job_title} » semble relever d'une profession réglementée ({profession.label}) : "
+                  "si c'est le cas, répondez « oui » à « L'emploi relève-t-il d'une profession réglementée ? » et "
+                  "joignez l'attestation de l'ordre professionnel ou le certificat de qualification.",
+                  "profession_reglementee")
+
+
 # --- identity ---
 
 def check_siret(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -343,6 +360,7 @@ RULES: tuple[Rule, ...] = (
     check_contract_longer_than_apt,
     check_residence,
     check_opco_apprenticeship,
+    check_regulated_profession_by_title,
     check_age,
 )
 

@@ -15,6 +15,7 @@ import jsonschema
 import yaml
 
 from mappings.procedure import DefinitionError, Procedure, default_procedure
+from mappings.professions import Profession, default_professions
 
 MAPPINGS_DIR = Path(__file__).parent
 RULES_FILE = MAPPINGS_DIR / "rules.yaml"
@@ -26,6 +27,7 @@ class Rules:
     revision: str
     raw: dict  # the validated rules.yaml content
     document_names: dict[str, str]  # procedure key → French name used in messages
+    professions: tuple[Profession, ...] = ()  # regulated_professions.yaml
 
     def section(self, name: str) -> dict:
         return self.raw[name]
@@ -49,7 +51,7 @@ def _check_against_procedure(raw: dict, procedure: Procedure) -> None:
                               f"of procedure.yaml: {sorted(required)}")
 
 
-def parse_rules(raw: dict, procedure: Procedure) -> Rules:
+def parse_rules(raw: dict, procedure: Procedure, professions: tuple[Profession, ...] | None = None) -> Rules:
     schema = json.loads(RULES_SCHEMA.read_text())
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw), key=lambda e: list(e.path))
     if errors:
@@ -57,7 +59,8 @@ def parse_rules(raw: dict, procedure: Procedure) -> Rules:
         raise DefinitionError(f"rules.yaml invalid at {where}: {errors[0].message}")
     _check_against_procedure(raw, procedure)
     names = {d.key: _lower_first(d.label) for d in procedure.champs if d.type == "piece_justificative"}
-    return Rules(revision=raw["revision"], raw=raw, document_names=names)
+    professions = default_professions() if professions is None else professions
+    return Rules(revision=raw["revision"], raw=raw, document_names=names, professions=professions)
 
 
 def load_rules(path: Path | str = RULES_FILE, procedure: Procedure | None = None) -> Rules:

@@ -20,8 +20,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from sandbox.champs import StoredFile
 from sandbox.demarche import Demarche
 from sandbox.people import (
-    aphp_etablissement, BIRTH_PLACES, FIRST_NAMES_F, FIRST_NAMES_M, JOBS, LAST_NAMES, REGULATED_JOBS, REPRESENTATIVE_FIRST_NAMES,
-    REPRESENTATIVE_LAST_NAMES, SHOW_JOBS, companies, email_for, invalid_siret, phone, place,
+    BIRTH_PLACES, FIRST_NAMES_F, FIRST_NAMES_M, JOBS, LAST_NAMES, REGULATED_JOBS, REGULATED_JOBS_UNDECLARED,
+    REPRESENTATIVE_FIRST_NAMES, REPRESENTATIVE_LAST_NAMES, SHOW_JOBS, aphp_etablissement, companies, email_for,
+    invalid_siret, phone, place,
 )
 from sandbox.reference_data import (
     COMMUNES, EXEMPT_NATIONALITIES, NATIONALITY_WEIGHTS, OUT_OF_SCOPE_DEPARTEMENTS, departement_name,
@@ -41,6 +42,8 @@ INTENT_WEIGHTS = {
     # Documents of a case: an interne's three, an AP-HP interne (outside the procedure), an ATER's one of
     # three, and the six pages of a titre being renewed (convocation, old titre, récépissé, both sides).
     "interne_three_documents": 2, "aphp_interne": 2, "ater_any_document": 2, "renewal_set": 2,
+    # A regulated profession the applicant did not declare, recognised by its job title.
+    "regulated_by_title": 2,
 }
 INTENTS = tuple(INTENT_WEIGHTS)
 CONTRACT_WEIGHTS = {
@@ -137,6 +140,8 @@ def _plan(rng: random.Random, intent: str) -> Plan:
         plan.forced["contrat_type"] = ATER
     elif intent == "renewal_set":
         plan.forced["titre_type"] = RECEPISSE
+    elif intent == "regulated_by_title":
+        plan.forced.update(profession_reglementee=False, mannequin_spectacle=False)
     elif intent == "malformed":
         plan.defect = rng.choice(("impossible_date", "missing_champ", "extra_champ"))
     return plan
@@ -223,6 +228,8 @@ class DossierBuilder:
             v["emploi_intitule"] = rng.choice(SHOW_JOBS)
         elif v["profession_reglementee"]:
             v["emploi_intitule"] = rng.choice(REGULATED_JOBS)
+        elif self.plan.intent == "regulated_by_title":
+            v["emploi_intitule"] = rng.choice(REGULATED_JOBS_UNDECLARED)
         else:
             v["emploi_intitule"] = rng.choice(JOBS[contract_type])
         v["lieu_travail"] = etablissement.place if rng.random() < 0.7 else place(rng)

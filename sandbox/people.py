@@ -65,6 +65,10 @@ JOBS = {
     "Interne en médecine, pharmacie ou odontologie": ["Interne en pharmacie", "Interne en médecine générale"],
 }
 REGULATED_JOBS = ["Assistant expert-comptable", "Agent de sécurité"]
+# Regulated professions an applicant may not think of as such (the sandbox's own examples, from the public
+# lists: private security, lifeguards, nursing, VTC drivers, sports coaching).
+REGULATED_JOBS_UNDECLARED = ["Vigile", "Maître-nageur sauveteur", "Infirmière de nuit", "Chauffeur VTC",
+                             "Coach sportif", "Agent de sûreté aéroportuaire"]
 SHOW_JOBS = ["Mannequin", "Comédien", "Danseuse"]
 
 

@@ -207,3 +207,16 @@ def test_file_rules(evaluator, monkeypatch):
     raw["champs"][-1]["files"][0]["contentType"] = "application/zip"
     [message] = [f.message for f in evaluator.evaluate(raw).findings]
     assert message.endswith(": PDF, JPEG, PNG ou ODT uniquement.")
+
+
+def test_regulated_professions(evaluator):
+    """RULES.md: "regulated profession (expert-comptable, avocat, commissaire aux comptes, security agent…) |
+    attestation of the professional order or qualification certificate": an open list, linked to the job title."""
+    undeclared = dossier(emploi_intitule="Agent de sécurité incendie (SSIAP 1)")
+    assert outcome(evaluator, undeclared) == ("a_verifier", ["regulated_profession_by_title:profession_reglementee"])
+    declared = dossier(emploi_intitule="Agent de sécurité incendie (SSIAP 1)", profession_reglementee=True)
+    assert outcome(evaluator, declared) == ("incomplet", ["missing_document:pj_profession_reglementee"])
+    with_proof = dossier(emploi_intitule="Agent de sécurité incendie (SSIAP 1)", profession_reglementee=True,
+                         pj_profession_reglementee=["carte_cnaps.pdf"])
+    assert outcome(evaluator, with_proof) == ("complet", [])
+    assert outcome(evaluator, dossier(emploi_intitule="Architecte logiciel")) == ("complet", [])

@@ -413,6 +413,34 @@ def test_opco_validated_apprenticeship(rules, nationality, validated, expected):
     assert run(checks.check_opco_apprenticeship, mapped, rules) == expected
 
 
+# --- regulated professions ---
+
+@pytest.mark.parametrize("title, declared, expected", [
+    ("Agent de sécurité", False, ["regulated_profession_by_title"]),
+    ("Assistant expert-comptable", None, ["regulated_profession_by_title"]),
+    ("Agent de sécurité", True, []),  # declared: the attestation is required instead (documents)
+    ("Agent d'accueil", False, []),
+    ("Architecte logiciel", False, []),
+])
+def test_a_job_title_naming_a_regulated_profession_is_flagged(rules, title, declared, expected):
+    """RULES.md: "regulated profession (expert-comptable, avocat, commissaire aux comptes, security agent…) |
+    attestation of the professional order or qualification certificate"."""
+    mapped = complete(job_title=title, regulated_profession=declared)
+    assert run(checks.check_regulated_profession_by_title, mapped, rules) == expected
+    if expected:
+        [finding] = checks.check_regulated_profession_by_title(mapped, rules)
+        assert finding.severity == "warning" and f"« {title} »" in finding.message
+
+
+def test_the_title_match_severity_is_configurable():
+    raw = yaml.safe_load(checks.RULES_FILE.read_text())
+    raw["regulated_professions"]["title_match_severity"] = "blocking"
+    strict = parse_rules(raw, default_procedure())
+    mapped = complete(job_title="Vigile", regulated_profession=False)
+    assert completeness_status(check_dossier(mapped, strict)) == "incomplet"
+    assert completeness_status(check_dossier(mapped, default_rules())) == "a_verifier"
+
+
 # --- identity ---
 
 @pytest.mark.parametrize("siret, expected", [

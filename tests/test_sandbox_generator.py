@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from mappings.procedure import default_procedure
-from sandbox.generator import CONTRACT_WEIGHTS, INTENTS, required_documents, seeded_store
+from sandbox.generator import CONTRACT_WEIGHTS, INTENT_WEIGHTS, INTENTS, required_documents, seeded_store
 from sandbox.people import luhn_valid
 from sandbox.reference_data import EXEMPT_NATIONALITIES, OUT_OF_SCOPE_DEPARTEMENTS
 from sandbox.store import STATES
@@ -47,7 +47,7 @@ def test_every_intent_contract_state_and_case_appears(dossiers):
     assert {"2A", "2B", "971", "972", "973", "974", "976"} <= departements
     assert departements & OUT_OF_SCOPE_DEPARTEMENTS
     share = Counter(d.intent for d in dossiers)["complete"] / len(dossiers)
-    assert 0.38 < share < 0.52
+    assert abs(share - INTENT_WEIGHTS["complete"] / sum(INTENT_WEIGHTS.values())) < 0.07
 
 
 def test_dates_span_two_years_before_today(dossiers):

@@ -43,6 +43,7 @@ EXPECTED = {
     "aphp_interne": ("hors_perimetre", ("out_of_scope_aphp_interne",)),
     "ater_any_document": ("complet", ()),
     "renewal_set": ("complet", ()),
+    "regulated_by_title": ("a_verifier", ("regulated_profession_by_title",)),
 }
 
 
