@@ -192,6 +192,7 @@ class Employer(Base):
     naf: Mapped[str | None] = mapped_column(String(10))
     postal_code: Mapped[str | None] = mapped_column(String(10))
     city: Mapped[str | None] = mapped_column(String(200))
+    city_insee_code: Mapped[str | None] = mapped_column(String(5))
     departement: Mapped[str | None] = mapped_column(String(3))
     representative_last_name: Mapped[str | None] = mapped_column(String(200))
     representative_first_name: Mapped[str | None] = mapped_column(String(200))

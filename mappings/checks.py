@@ -17,6 +17,7 @@ from mappings.dossier import CONTRACT_TYPE_BY_LABEL, FILED_BY_STUDENT_BY_LABEL, 
 from mappings.normalize import YearHours, age_on, busiest_titre_year, is_valid_siret
 from mappings.professions import profession_of
 from mappings.records import ContractType, DocumentFile, MappedDossier, MappingIssue
+from mappings.routing import LOW, Routing
 # The rules file is loaded by mappings.rules; its names are re-exported for the rules' readers.
 from mappings.rules import RULES_FILE, RULES_REVISION, RULES_SCHEMA, Rules, default_rules, load_rules, parse_rules  # noqa: F401
 
@@ -363,6 +364,19 @@ RULES: tuple[Rule, ...] = (
     check_regulated_profession_by_title,
     check_age,
 )
+
+
+ROUTING_FIELDS = {"student_postal_code": "adresse_etudiant", "employer": "employeur_siret"}
+
+
+def check_routing(routing: Routing) -> Iterator[Finding]:
+    """What the routing leaves to an agent. RULES.md: 98x and Monaco "are out of scope → manual review";
+    "CEDEX codes … are low-confidence" (issue #12: "low confidence → « À vérifier »")."""
+    if routing.out_of_scope:
+        yield Finding("out_of_scope_territory", BLOCKING, routing.reason or "Territoire hors périmètre.", "titre_departement")
+    if routing.confidence == LOW:
+        yield Finding("routing_uncertain", WARNING, routing.uncertainty or "Département incertain : à vérifier.",
+                      ROUTING_FIELDS.get(routing.departement_source or "", "adresse_etudiant"))
 
 
 def check_dossier(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:

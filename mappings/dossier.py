@@ -220,6 +220,7 @@ def _employer_siret(context: _Context, champ: dict, definition: ChampDefinition)
     employer.naf = _fit(normalize.blank_to_none(_str(etablissement.get("naf"))), 10)
     employer.postal_code = normalize.normalize_postal_code(_str(address.get("postalCode")))
     employer.city = normalize.clean_text(_str(address.get("cityName")))
+    employer.city_insee_code = _fit(normalize.blank_to_none(_str(address.get("cityCode"))), 5)
     employer.departement = normalize.normalize_departement_code(_str(address.get("departmentCode")))
 
 

@@ -96,7 +96,7 @@ class Evaluator:
     def evaluate(self, raw: dict) -> Evaluation:
         mapped = map_dossier(raw, self.procedure)
         route = routing.route(mapped, self.routing_table, key=self.routing_key)
-        findings = checks.check_dossier(mapped, self.rules)
+        findings = checks.check_dossier(mapped, self.rules) + list(checks.check_routing(route))
         return Evaluation(
             mapped=mapped,
             routing=route,

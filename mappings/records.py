@@ -71,6 +71,7 @@ class Employer:
     naf: str | None = None
     postal_code: str | None = None
     city: str | None = None
+    city_insee_code: str | None = None  # of the établissement's commune
     departement: str | None = None  # from the établissement's address
     representative_last_name: str | None = None
     representative_first_name: str | None = None

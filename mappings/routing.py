@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,46 +24,95 @@ from mappings.records import MappedDossier
 MAPPINGS_DIR = Path(__file__).parent
 DEPARTEMENTS_FILE = MAPPINGS_DIR / "departements.csv"
 SERVICES_FILE = MAPPINGS_DIR / "services.csv"
+POSTAL_CODES_FILE = MAPPINGS_DIR / "postal_codes.csv"
 
 HIGH, LOW, NONE = "high", "low", "none"
 KINDS = ("departement", "collectivite", "hors_perimetre")
-# Postal codes shared by communes of two départements (RULES.md names these;
-# La Poste has about twenty). The INSEE code settles them when DS gives one.
-AMBIGUOUS_POSTAL_CODES = frozenset({"01200", "05110", "42620", "94390"})
 YES, NO = "oui", "non"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # --- codes ---
 
-def departement_from_postal_code(code, insee_code: str | None = None) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class PostalCodeCommune:
+    postal_code: str
+    commune: str  # La Poste's spelling: upper case, no accents, ST/STE
+    insee_code: str
+    departement: str
+
+
+@dataclass(frozen=True)
+class PostalCodes:
+    """The postal codes whose communes are not all in their prefix's département (postal_codes.csv)."""
+
+    communes: dict[str, tuple[PostalCodeCommune, ...]]
+
+    def departements(self, postal_code: str) -> list[str]:
+        """The départements of the code's communes, the most communes first (ties: the prefix's)."""
+        counts = Counter(c.departement for c in self.communes.get(postal_code, ()))
+        prefix = _departement_of_five_digits(postal_code)
+        return [code for code, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0] != prefix, item[0]))]
+
+    def commune_named(self, postal_code: str, city: str | None) -> PostalCodeCommune | None:
+        wanted = commune_key(city)
+        return next((c for c in self.communes.get(postal_code, ()) if wanted and commune_key(c.commune) == wanted), None)
+
+
+def commune_key(name: str | None) -> str:
+    """"Port-Sainte-Foy-et-Ponchapt" and La Poste's "PORT STE FOY ET PONCHAPT" give the same key."""
+    plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().upper()
+    words = re.sub(r"[^A-Z0-9]+", " ", plain).split()
+    words = [w for w in words if w != "CEDEX" and not w.isdigit()]
+    return " ".join({"SAINT": "ST", "SAINTE": "STE"}.get(w, w) for w in words)
+
+
+def departement_from_postal_code(code, insee_code: str | None = None, city: str | None = None,
+                                 postal_codes: PostalCodes | None = None) -> tuple[str | None, str]:
     """(département, confidence) from a postal code; the INSEE commune code wins when given.
 
-    Confidence is "high", "low" (CEDEX or a postal code spanning two
-    départements) or "none" (nothing usable).
+    Confidence is "high", "low" (a CEDEX code, or a code shared by communes of
+    two départements whose commune is not named) or "none" (nothing usable).
+    RULES.md: "About twenty postal codes span two départements …: prefer the
+    INSEE commune code when DS gives one. CEDEX codes keep the département
+    prefix but are low-confidence."
     """
     from_insee = departement_from_insee_code(insee_code)
     if from_insee is not None:
         return from_insee, HIGH
     postal_code = normalize_postal_code(code)
-    departement = _departement_of_five_digits(postal_code) if postal_code else None
+    if postal_code is None:
+        return None, NONE
+    cedex = is_cedex(code) or is_cedex(city)
+    postal_codes = postal_codes or load_postal_codes()
+    departements = postal_codes.departements(postal_code)
+    if len(departements) > 1:
+        commune = postal_codes.commune_named(postal_code, city)
+        if commune is not None:
+            return commune.departement, LOW if cedex else HIGH
+        return departements[0], LOW
+    departement = departements[0] if departements else _departement_of_five_digits(postal_code)
     if departement is None:
         return None, NONE
-    confidence = LOW if is_cedex(code) or postal_code in AMBIGUOUS_POSTAL_CODES else HIGH
-    return departement, confidence
+    return departement, LOW if cedex else HIGH
+
+
+def shared_postal_code_departements(code) -> list[str]:
+    """The départements a shared postal code spans (empty for any other code)."""
+    postal_code = normalize_postal_code(code)
+    departements = load_postal_codes().departements(postal_code) if postal_code else []
+    return departements if len(departements) > 1 else []
 
 
 def _departement_of_five_digits(code: str) -> str | None:
+    """RULES.md: "200xx/201xx → 2A, 202xx/206xx → 2B, other 20xxx invalid; … other 97xxx/98xxx → first three
+    digits; otherwise the first two" (97133 and 97150 are in postal_codes.csv)."""
     if code.startswith("20"):
         if code[:3] in ("200", "201"):
             return "2A"
         if code[:3] in ("202", "206"):
             return "2B"
         return None
-    if code == "97133":
-        return "977"
-    if code == "97150":
-        return "978"
     if code.startswith(("97", "98")):
         return code[:3]
     return code[:2]
@@ -215,6 +266,29 @@ def _validate_service(path, number, service, previous, owner, departements) -> N
 
 
 @cache
+def load_postal_codes(path: Path | str = POSTAL_CODES_FILE) -> PostalCodes:
+    """Read and validate postal_codes.csv; raises DefinitionError naming the file and line."""
+    path = Path(path)
+    communes: dict[str, list[PostalCodeCommune]] = {}
+    for number, row in _read_csv(path):
+        where = f"{path.name} line {number}"
+        postal_code, insee = row.get("postal_code", ""), row.get("insee_code", "")
+        if not re.fullmatch(r"\d{5}", postal_code):
+            raise DefinitionError(f"{where}: postal code {postal_code!r} is not five digits")
+        if departement_from_insee_code(insee) is None:
+            raise DefinitionError(f"{where}: {insee!r} is not an INSEE commune code")
+        if row.get("departement") != departement_from_insee_code(insee):
+            raise DefinitionError(f"{where}: département {row.get('departement')!r} is not the one of INSEE code {insee} "
+                                  f"({departement_from_insee_code(insee)})")
+        if not row.get("commune"):
+            raise DefinitionError(f"{where}: the commune has no name")
+        if any(c.insee_code == insee for c in communes.get(postal_code, ())):
+            raise DefinitionError(f"{where}: commune {insee} is listed twice under {postal_code}")
+        communes.setdefault(postal_code, []).append(PostalCodeCommune(postal_code, row["commune"], insee, row["departement"]))
+    return PostalCodes({code: tuple(rows) for code, rows in communes.items()})
+
+
+@cache
 def load_routing_table(departements_path: Path | str = DEPARTEMENTS_FILE, services_path: Path | str = SERVICES_FILE,
                        fallback_groupe: str | None = None) -> RoutingTable:
     """Read and validate both files once; raises DefinitionError naming the file and line."""
@@ -238,14 +312,26 @@ class Routing:
     fallback: bool
     reason: str | None  # French, for agents; None when routed normally
     out_of_scope: bool
+    confidence: str = HIGH  # of the département found: low when read from a CEDEX or shared postal code
+    uncertainty: str | None = None  # French, for agents, when the confidence is low
 
     @classmethod
     def unrouted(cls, reason: str, fallback_groupe: str | None = None) -> "Routing":
         """Manual orientation when the dossier could not even be read."""
-        return cls(None, None, None, None, fallback_groupe or default_procedure().fallback_groupe, True, reason, False)
+        return cls(None, None, None, None, fallback_groupe or default_procedure().fallback_groupe, True, reason, False,
+                   NONE)
 
 
-Source = Callable[[MappedDossier, RoutingTable], str | None]
+@dataclass(frozen=True)
+class Found:
+    """A département read from one source of the dossier, and how sure that reading is."""
+
+    code: str
+    confidence: str = HIGH
+    uncertainty: str | None = None
+
+
+Source = Callable[[MappedDossier, RoutingTable], Found | None]
 
 
 def _known(code: str | None, table: RoutingTable) -> str | None:
@@ -253,23 +339,44 @@ def _known(code: str | None, table: RoutingTable) -> str | None:
     return code if code in table.departements else None
 
 
-def _from_permit(mapped: MappedDossier, table: RoutingTable) -> str | None:
-    return _known(mapped.student.permit_departement, table)
+def _found(code: str | None, table: RoutingTable) -> Found | None:
+    known = _known(code, table)
+    return Found(known) if known else None
 
 
-def _from_student_address(mapped: MappedDossier, table: RoutingTable) -> str | None:
+def _from_postal_code(postal_code: str | None, city: str | None, whose: str, table: RoutingTable) -> Found | None:
+    departement, confidence = departement_from_postal_code(postal_code, None, city)
+    known = _known(departement, table)
+    if known is None:
+        return None
+    if confidence != LOW:
+        return Found(known)
+    shared = shared_postal_code_departements(postal_code)
+    why = (f"partagé par les départements {' et '.join(shared)}, sans commune reconnue" if shared and not is_cedex(city)
+           else "d'une adresse CEDEX, qui ne désigne pas toujours la commune")
+    return Found(known, LOW, f"Département {known} déduit du code postal {normalize_postal_code(postal_code)} {whose} ({why}) : "
+                             "à vérifier.")
+
+
+def _from_permit(mapped: MappedDossier, table: RoutingTable) -> Found | None:
+    return _found(mapped.student.permit_departement, table)
+
+
+def _from_student_address(mapped: MappedDossier, table: RoutingTable) -> Found | None:
     student = mapped.student
-    return _known(departement_from_insee_code(student.city_insee_code), table) \
-        or _known(student.address_departement, table)
+    return _found(departement_from_insee_code(student.city_insee_code), table) \
+        or _found(student.address_departement, table)
 
 
-def _from_student_postal_code(mapped: MappedDossier, table: RoutingTable) -> str | None:
-    return _known(departement_from_postal_code(mapped.student.postal_code)[0], table)
+def _from_student_postal_code(mapped: MappedDossier, table: RoutingTable) -> Found | None:
+    student = mapped.student
+    return _from_postal_code(student.postal_code, student.city or student.address_label, "de l'adresse de l'étudiant", table)
 
 
-def _from_employer(mapped: MappedDossier, table: RoutingTable) -> str | None:
+def _from_employer(mapped: MappedDossier, table: RoutingTable) -> Found | None:
     employer = mapped.employer
-    return _known(employer.departement, table) or _known(departement_from_postal_code(employer.postal_code)[0], table)
+    return _found(employer.departement, table) or _found(departement_from_insee_code(employer.city_insee_code), table) \
+        or _from_postal_code(employer.postal_code, employer.city, "de l'établissement employeur", table)
 
 
 # Ordered sources per routing key: the first that gives a known code wins.
@@ -288,23 +395,26 @@ SOURCES: dict[str, tuple[tuple[str, Source], ...]] = {
 }
 
 
-def _find_departement(mapped: MappedDossier, table: RoutingTable, key: str) -> tuple[str | None, str | None]:
+def _find_departement(mapped: MappedDossier, table: RoutingTable, key: str) -> tuple[Found | None, str | None]:
     if key not in SOURCES:
         raise ValueError(f"unknown routing key {key!r}; expected one of {', '.join(SOURCES)}")
     for source_name, source in SOURCES[key]:
-        code = source(mapped, table)
-        if code is not None:
-            return code, source_name
+        found = source(mapped, table)
+        if found is not None:
+            return found, source_name
     return None, None
 
 
 def route(mapped: MappedDossier, table: RoutingTable, key: str = "permit") -> Routing:
-    departement, source = _find_departement(mapped, table, key)
-    employer_departement = _from_employer(mapped, table)
+    found, source = _find_departement(mapped, table, key)
+    employer = _from_employer(mapped, table)
+    employer_departement = employer.code if employer else None
+    departement = found.code if found else None
+    confidence, uncertainty = (found.confidence, found.uncertainty) if found else (NONE, None)
 
     def fallback(reason: str, service: str | None = None, out_of_scope: bool = False) -> Routing:
         return Routing(departement, source, employer_departement, service, table.fallback_groupe,
-                       True, reason, out_of_scope)
+                       True, reason, out_of_scope, confidence, uncertainty)
 
     if departement is None:
         return fallback("Aucun département n'a pu être déterminé (titre de séjour, adresse de l'étudiant"
@@ -320,4 +430,5 @@ def route(mapped: MappedDossier, table: RoutingTable, key: str = "permit") -> Ro
     if not service.open:
         return fallback(f"Le service « {service.name} » n'instruit pas encore sur cette démarche : "
                         "orientation manuelle.", service=service.name)
-    return Routing(departement, source, employer_departement, service.name, service.groupe_label, False, None, False)
+    return Routing(departement, source, employer_departement, service.name, service.groupe_label, False, None, False,
+                   confidence, uncertainty)

@@ -16,13 +16,37 @@ from functools import cache
 from core.clock import PARIS
 from core.models import DECIDED_STATES
 from core.snapshot import DossierSnapshot, FindingFact
+from mappings import checks
 from mappings.finding_groups import DOCUMENT_GROUPS, finding_groups, is_document_code
 from mappings.routing import load_routing_table
 
 # The document groups of mappings/finding_groups.csv: what the annotation « pièces manquantes » lists.
 DOCUMENT_CODES = frozenset(code for code, group in finding_groups().items() if group in DOCUMENT_GROUPS)
 OUTDATED_CODES = frozenset({"permit_expired_at_start"})
-STATUS_OPTION = {"complet": "complet", "incomplet": "incomplet", "a_verifier": "à vérifier", "hors_perimetre": "à vérifier"}
+
+
+
+@dataclass(frozen=True)
+class StatusDisplay:
+    label_key: str  # the procedure's label (procedure.yaml `labels`)
+    option: str  # the option of the « Complétude » annotation (wif_statut)
+
+
+# The one mapping from a completeness status to what agents see on DS: its label and its Complétude
+# option, so an « incomplet » dossier never carries « À vérifier » and an out-of-scope one never reads
+# Complétude « à vérifier ». tests/test_target.py checks it against procedure.yaml.
+STATUS_DISPLAY = {
+    checks.COMPLET: StatusDisplay("complet", "complet"),
+    checks.INCOMPLET: StatusDisplay("incomplet", "incomplet"),
+    checks.A_VERIFIER: StatusDisplay("a_verifier", "à vérifier"),
+    checks.HORS_PERIMETRE: StatusDisplay("hors_perimetre", "hors périmètre"),
+}
+# A dossier with no status yet (never evaluated) is for an agent to look at.
+UNKNOWN_STATUS = checks.A_VERIFIER
+
+
+def status_display(status: str | None) -> StatusDisplay:
+    return STATUS_DISPLAY.get(status or "", STATUS_DISPLAY[UNKNOWN_STATUS])
 NONE_TEXT = "Aucune"
 
 
@@ -99,39 +123,26 @@ def _message(view: DossierSnapshot) -> Message | None:
     return Message(tuple(sorted(finding_identity(f) for f in findings)), body, correction)
 
 
-def _label_key(view: DossierSnapshot) -> str | None:
-    if view.completeness_status == "hors_perimetre" or view.out_of_scope:
-        return "hors_perimetre"
-    if view.completeness_status == "complet":
-        return "complet"
-    if view.completeness_status == "incomplet" and any(is_document_code(f.code) for f in view.findings):
-        return "pieces_manquantes"
-    if view.completeness_status in ("incomplet", "a_verifier"):
-        return "a_verifier"
-    return None
-
-
 def target_for(view: DossierSnapshot) -> Target:
     documents = [f.message for f in view.findings if is_document_code(f.code)]
     anomalies = [f.message for f in view.findings if not is_document_code(f.code)]
     anomalies += list(view.mapping_issues)
-    if view.routing_reason:
+    if view.routing_reason and view.routing_reason not in anomalies:
         anomalies.append(f"Orientation : {view.routing_reason}")
     name = _departement_names().get(view.departement or "")
     departement = f"{view.departement} – {name}" if view.departement and name else (view.departement or "Non déterminé")
     annotations = {
         "wif_service": view.service or "Aucun service : orientation manuelle",
         "wif_departement": departement,
-        "wif_statut": STATUS_OPTION.get(view.completeness_status or "", "à vérifier"),
+        "wif_statut": status_display(view.completeness_status).option,
         "wif_pieces_manquantes": _lines(documents),
         "wif_anomalies": _lines(anomalies),
         "wif_heures_annuelles": _hours_text(view),
         "wif_derniere_verification": _version_text(view),
     }
-    label = _label_key(view)
     return Target(
         annotations=annotations,
-        label_keys=frozenset({label} if label else ()),
+        label_keys=frozenset({status_display(view.completeness_status).label_key}),
         groupe_label=view.target_groupe_label,
         message=_message(view),
     )

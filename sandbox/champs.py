@@ -55,6 +55,8 @@ class Etablissement(NamedTuple):
     libelle_naf: str
     forme_juridique: str
     place: Place
+    # DS's Address.departmentCode is nullable: some établissements come without it.
+    with_department_code: bool = True
 
 
 class RenderContext(NamedTuple):
@@ -182,7 +184,7 @@ def _commune(commune):
     return {"name": commune.name, "code": commune.insee, "postalCode": commune.postal_code}
 
 
-def _address(place: Place) -> dict:
+def _address(place: Place, with_department_code: bool = True) -> dict:
     commune = place.commune
     return {
         "label": place.label,
@@ -193,8 +195,8 @@ def _address(place: Place) -> dict:
         "postalCode": commune.postal_code,
         "cityName": commune.name,
         "cityCode": commune.insee,
-        "departmentCode": commune.departement,
-        "departmentName": departement_name(commune.departement),
+        "departmentCode": commune.departement if with_department_code else None,
+        "departmentName": departement_name(commune.departement) if with_department_code else None,
         "regionName": None,
         "regionCode": None,
         "countryName": "France",
@@ -210,7 +212,7 @@ def etablissement_view(etablissement: Etablissement) -> dict:
         "siegeSocial": True,
         "naf": etablissement.naf,
         "libelleNaf": etablissement.libelle_naf,
-        "address": _address(etablissement.place),
+        "address": _address(etablissement.place, etablissement.with_department_code),
         "entreprise": {
             "siren": siren,
             "raisonSociale": etablissement.raison_sociale,

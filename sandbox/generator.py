@@ -25,7 +25,8 @@ from sandbox.people import (
     invalid_siret, phone, place,
 )
 from sandbox.reference_data import (
-    COMMUNES, EXEMPT_NATIONALITIES, NATIONALITY_WEIGHTS, OUT_OF_SCOPE_DEPARTEMENTS, departement_name,
+    CEDEX_COMMUNES, COMMUNES, EXEMPT_NATIONALITIES, NATIONALITY_WEIGHTS, OUT_OF_SCOPE_DEPARTEMENTS,
+    SHARED_POSTAL_CODE_COMMUNES, departement_name,
 )
 from sandbox.store import DeletedRecord, DossierRecord, MessageRecord, Store, TraitementRecord
 
@@ -44,6 +45,9 @@ INTENT_WEIGHTS = {
     "interne_three_documents": 2, "aphp_interne": 2, "ater_any_document": 2, "renewal_set": 2,
     # A regulated profession the applicant did not declare, recognised by its job title.
     "regulated_by_title": 2,
+    # Routing: a student and an établissement in a commune whose postal code another département shares,
+    # an établissement with a CEDEX address (both without DS's département code), an overseas territory.
+    "shared_postal_code": 2, "cedex_address": 2, "out_of_scope_territory": 2,
 }
 INTENTS = tuple(INTENT_WEIGHTS)
 CONTRACT_WEIGHTS = {
@@ -90,8 +94,9 @@ CONDITIONAL_CASES = {
 }
 GOOD_FILE_TYPES = (("pdf", "application/pdf"), ("jpg", "image/jpeg"), ("png", "image/png"))
 IN_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement not in OUT_OF_SCOPE_DEPARTEMENTS]
+OUT_OF_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement in OUT_OF_SCOPE_DEPARTEMENTS]
 # Île-de-France and the big cities weigh more, like the real traffic.
-COMMUNE_WEIGHTS = [3 if c.departement in ("75", "92", "93", "94", "69", "13") else 1 for c in COMMUNES]
+COMMUNE_WEIGHTS = [3 if c.departement in ("75", "92", "93", "94", "69", "13") else 1 for c in IN_SCOPE_COMMUNES]
 
 
 def _weighted(rng: random.Random, weights: dict):
@@ -196,8 +201,12 @@ class DossierBuilder:
         v["nationalite"] = nationality
         v["email_etudiant"] = email_for(rng, v["prenom"], v["nom"])
         v["telephone_etudiant"] = phone(rng) if rng.random() < 0.8 else None
-        communes = IN_SCOPE_COMMUNES if self.plan.intent == "complete" else COMMUNES
-        weights = None if communes is IN_SCOPE_COMMUNES else COMMUNE_WEIGHTS
+        if self.plan.intent == "out_of_scope_territory":
+            communes, weights = OUT_OF_SCOPE_COMMUNES, None
+        elif self.plan.intent == "shared_postal_code":
+            communes, weights = SHARED_POSTAL_CODE_COMMUNES, None
+        else:
+            communes, weights = IN_SCOPE_COMMUNES, COMMUNE_WEIGHTS
         v["adresse_etudiant"] = place(rng, rng.choices(communes, weights=weights, k=1))
         v["demande_type"] = self.forced("demande_type", lambda: RENEWAL if rng.random() < 0.25 else FIRST_REQUEST)
         v["apt_precedente_reference"] = (
@@ -217,6 +226,9 @@ class DossierBuilder:
             etablissement = etablissement._replace(siret=invalid_siret(rng))
         elif self.plan.intent == "aphp_interne":
             etablissement = aphp_etablissement(rng)
+        elif self.plan.intent in ("shared_postal_code", "cedex_address"):
+            communes = SHARED_POSTAL_CODE_COMMUNES if self.plan.intent == "shared_postal_code" else CEDEX_COMMUNES
+            etablissement = etablissement._replace(place=place(rng, communes), with_department_code=False)
         v["employeur_siret"] = etablissement
         v["employeur_nom"] = rng.choice(REPRESENTATIVE_LAST_NAMES)
         v["employeur_prenom"] = rng.choice(REPRESENTATIVE_FIRST_NAMES)

@@ -32,6 +32,7 @@ class Place(NamedTuple):
 
 DEPARTEMENTS = {
     "02": "Aisne", "06": "Alpes-Maritimes", "10": "Aube", "13": "Bouches-du-Rhône", "14": "Calvados",
+    "03": "Allier", "04": "Alpes-de-Haute-Provence", "24": "Dordogne", "39": "Jura",
     "21": "Côte-d'Or", "25": "Doubs", "29": "Finistère", "2A": "Corse-du-Sud", "2B": "Haute-Corse",
     "30": "Gard", "31": "Haute-Garonne", "33": "Gironde", "34": "Hérault", "35": "Ille-et-Vilaine",
     "37": "Indre-et-Loire", "38": "Isère", "42": "Loire", "44": "Loire-Atlantique", "45": "Loiret",
@@ -46,8 +47,10 @@ DEPARTEMENTS = {
     "978": "Saint-Martin", "987": "Polynésie française", "988": "Nouvelle-Calédonie",
 }
 
-# Collectivities and overseas territories the routing table leaves to a manual decision.
-OUT_OF_SCOPE_DEPARTEMENTS = frozenset({"975", "977", "978", "987", "988"})
+# Overseas territories outside the procedure (RULES.md: 98x "are out of scope → manual review"); the
+# collectivities 975, 977 and 978 are in it, with their own services.
+OUT_OF_SCOPE_DEPARTEMENTS = frozenset({"987", "988"})
+COLLECTIVITIES = frozenset({"975", "977", "978"})
 
 COMMUNES = [
     Commune("Paris", "75011", "75111", "75"), Commune("Paris", "75013", "75113", "75"),
@@ -87,6 +90,20 @@ COMMUNES = [
     Commune("Saint-Pierre", "97500", "97502", "975"), Commune("Saint-Barthélemy", "97133", "97701", "977"),
     Commune("Saint-Martin", "97150", "97801", "978"), Commune("Nouméa", "98800", "98818", "988"),
     Commune("Papeete", "98714", "98735", "987"),
+]
+
+# Communes whose postal code is shared with communes of another département, on the side the code's
+# prefix does not name (La Poste's base officielle des codes postaux): the postal code alone misroutes them.
+SHARED_POSTAL_CODE_COMMUNES = [
+    Commune("Port-Sainte-Foy-et-Ponchapt", "33220", "24335", "24"), Commune("Saint-Pierre-Laval", "42620", "03250", "03"),
+    Commune("Éloise", "01200", "74109", "74"), Commune("Lajoux", "01410", "39274", "39"),
+    Commune("Saint-Eulien", "52100", "51478", "51"), Commune("Piégut", "05130", "04150", "04"),
+]
+# CEDEX addresses of établissements: a distribution code, not a commune's postal code (the INSEE code is the
+# commune's). La Défense's CEDEX code is in Puteaux, Lyon 3e's and Bordeaux's in their city.
+CEDEX_COMMUNES = [
+    Commune("Paris La Défense Cedex", "92042", "92062", "92"), Commune("Lyon Cedex 03", "69424", "69383", "69"),
+    Commune("Bordeaux Cedex", "33076", "33063", "33"),
 ]
 
 STREETS = [

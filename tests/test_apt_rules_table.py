@@ -220,3 +220,63 @@ def test_regulated_professions(evaluator):
                          pj_profession_reglementee=["carte_cnaps.pdf"])
     assert outcome(evaluator, with_proof) == ("complet", [])
     assert outcome(evaluator, dossier(emploi_intitule="Architecte logiciel")) == ("complet", [])
+
+
+def with_etablissement_address(raw: dict, **address) -> dict:
+    """The établissement's address as DS may send it: `None` values leave a field out (departmentCode is nullable)."""
+    siret = next(c for c in raw["champs"] if c["champDescriptorId"] == PROCEDURE.champ("employeur_siret").id)
+    fields = siret["etablissement"]["address"]
+    fields.update(address)
+    for key in [k for k, v in fields.items() if v is None]:
+        del fields[key]
+    return raw
+
+
+@pytest.fixture(scope="module")
+def by_employer():
+    return Evaluator.default(routing_key="employer")
+
+
+def test_postal_codes_shared_by_two_departements(by_employer):
+    """RULES.md: "About twenty postal codes span two départements …: prefer the INSEE commune code when DS gives
+    one"; La Poste's table has 16 (mappings/postal_codes.csv). 33220 is Gironde's and, for two communes, Dordogne's."""
+    dordogne = dict(postalCode="33220", cityName="Port-Sainte-Foy-et-Ponchapt", departmentCode=None)
+    with_insee = by_employer.evaluate(with_etablissement_address(dossier(), **dordogne, cityCode="24335"))
+    assert (with_insee.routing.departement, with_insee.routing.confidence, with_insee.status) == ("24", "high", "complet")
+    by_name = by_employer.evaluate(with_etablissement_address(dossier(), **dordogne, cityCode=None))
+    assert (by_name.routing.departement, by_name.routing.confidence, by_name.status) == ("24", "high", "complet")
+    unknown = by_employer.evaluate(with_etablissement_address(dossier(), **{**dordogne, "cityName": None}, cityCode=None))
+    assert (unknown.routing.departement, unknown.status) == ("33", "a_verifier")
+    assert [f.code for f in unknown.findings] == ["routing_uncertain"]
+
+
+def test_cedex_and_uncertain_routing(by_employer):
+    """RULES.md: "CEDEX codes keep the département prefix but are low-confidence"; issue #12: "low confidence →
+    « À vérifier »" (the confidence was computed, then dropped)."""
+    cedex = dict(postalCode="92042", cityName="Paris La Défense Cedex", departmentCode=None, cityCode=None)
+    evaluation = by_employer.evaluate(with_etablissement_address(dossier(), **cedex))
+    assert (evaluation.routing.departement, evaluation.status) == ("92", "a_verifier")
+    [finding] = evaluation.findings
+    assert finding.code == "routing_uncertain" and "CEDEX" in finding.message and finding.field == "employeur_siret"
+    settled = by_employer.evaluate(with_etablissement_address(dossier(), **{**cedex, "cityCode": "92062"}))
+    assert (settled.routing.departement, settled.status) == ("92", "complet")
+
+
+def test_status_label(evaluator):
+    """Issue #12: "status ↔ label | one mapping": an « incomplet » dossier never carries « À vérifier », an
+    out-of-scope one never shows Complétude « à vérifier »."""
+    from mappings.target import target_for
+    from tests.snapshots import make_snapshot
+    from core.snapshot import FindingFact
+
+    for raw, status, label, option in (
+        (dossier(employeur_siret="12345678900016"), "incomplet", "incomplet", "incomplet"),  # wrong SIRET key
+        (dossier(heures_nombre=52), "hors_perimetre", "hors_perimetre", "hors périmètre"),  # no APT needed
+        (dossier(nationalite="IT"), "hors_perimetre", "hors_perimetre", "hors périmètre"),
+        (dossier(titre_departement=None), "a_verifier", "a_verifier", "à vérifier"),  # a required champ missing
+        (dossier(), "complet", "complet", "complet"),
+    ):
+        evaluation = evaluator.evaluate(raw)
+        findings = tuple(FindingFact(f.code, f.severity, f.message, f.field) for f in evaluation.findings)
+        target = target_for(make_snapshot(completeness_status=evaluation.status, findings=findings))
+        assert (evaluation.status, target.label_keys, target.annotations["wif_statut"]) == (status, {label}, option)

@@ -646,3 +646,19 @@ def test_no_threshold_is_assumed_when_the_nationality_is_unknown(rules):
     mapped.student.nationality_code = None
     assert hours_limit(mapped, rules) is None
     assert run(checks.check_hours_threshold, mapped, rules) == []
+
+
+# --- what the routing leaves to agents ---
+
+def test_routing_findings():
+    """RULES.md: 98x "are out of scope → manual review"; "CEDEX codes … are low-confidence" → « À vérifier »."""
+    from mappings.routing import Routing
+
+    sure = Routing("75", "permit", "75", "MOE 75", "MOE 75", False, None, False, "high", None)
+    assert list(checks.check_routing(sure)) == []
+    uncertain = Routing("33", "student_postal_code", None, "MOE 33", "MOE 33", False, None, False, "low", "Département 33…")
+    assert [(f.code, f.severity, f.field) for f in checks.check_routing(uncertain)] == [
+        ("routing_uncertain", "warning", "adresse_etudiant")]
+    territory = Routing("988", "permit", None, None, "À orienter manuellement", True, "Hors du périmètre.", True, "high")
+    assert [f.code for f in checks.check_routing(territory)] == ["out_of_scope_territory"]
+    assert completeness_status(checks.check_routing(territory)) == "hors_perimetre"

@@ -108,7 +108,7 @@ def test_procedure_file_loads_with_the_structured_champs_the_issue_asks_for(proc
     conditioned = [d for d in loaded.champs if d.when]
     assert conditioned and all(d.type == "piece_justificative" for d in conditioned)
     assert all(key in keys for d in conditioned for key in d.when)
-    assert {label.key for label in loaded.labels} >= {"complet", "pieces_manquantes"}
+    assert {label.key for label in loaded.labels} >= {"complet", "incomplet"}
 
 
 def test_champ_ids_are_the_ds_global_ids_of_their_stable_ids(procedure):

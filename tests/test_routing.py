@@ -1,4 +1,5 @@
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from mappings.routing import (
     departement_from_insee_code,
     departement_from_postal_code,
     Routing,
+    load_postal_codes,
     load_routing_table,
+    shared_postal_code_departements,
     route,
 )
 
@@ -80,15 +83,63 @@ def test_postal_code_rules(postal_code, expected):
     assert departement_from_postal_code(postal_code)[0] == expected
 
 
-@pytest.mark.parametrize("postal_code", ["75008 CEDEX 08", "42620", "94390", "01200", "05110"])
-def test_cedex_and_shared_postal_codes_are_low_confidence(postal_code):
+@pytest.mark.parametrize("postal_code", ["75008 CEDEX 08", "92042 PARIS LA DEFENSE CEDEX"])
+def test_cedex_codes_keep_their_prefix_but_are_low_confidence(postal_code):
+    """RULES.md: "CEDEX codes keep the département prefix but are low-confidence"."""
+    assert departement_from_postal_code(postal_code) == (postal_code[:2], "low")
+    assert departement_from_postal_code(postal_code[:5], city="Paris Cedex 08") == (postal_code[:2], "low")
+    assert departement_from_postal_code(postal_code[:5]) == (postal_code[:2], "high")
+
+
+# The issue's four codes routed with "high" confidence to the wrong département, with a commune of each side.
+@pytest.mark.parametrize("postal_code, city, departement", [
+    ("33220", "Port-Sainte-Foy-et-Ponchapt", "24"), ("33220", "Sainte-Foy-la-Grande", "33"),
+    ("52100", "Saint-Eulien", "51"), ("52100", "Saint-Dizier", "52"),
+    ("05130", "Piégut", "04"), ("05130", "Tallard", "05"),
+    ("01410", "Lajoux", "39"), ("01410", "Chézery-Forens", "01"),
+    ("42620", "Saint-Pierre-Laval", "03"), ("01200", "Éloise", "74"),
+])
+def test_a_shared_postal_code_is_settled_by_the_commune(postal_code, city, departement):
+    """RULES.md: "About twenty postal codes span two départements … prefer the INSEE commune code when DS gives
+    one" — and, without it, the commune's name from La Poste's table."""
+    assert departement_from_postal_code(postal_code, city=city) == (departement, "high")
+
+
+@pytest.mark.parametrize("postal_code", ["33220", "52100", "05130", "01410", "42620", "01200", "05110"])
+def test_a_shared_postal_code_without_its_commune_is_low_confidence(postal_code):
     departement, confidence = departement_from_postal_code(postal_code)
-    assert departement == postal_code[:2]
-    assert confidence == "low"
+    assert confidence == "low" and departement in shared_postal_code_departements(postal_code)
+
+
+def test_the_table_has_the_sixteen_shared_codes_of_la_poste():
+    table = load_postal_codes()
+    shared = {code for code in table.communes if len(table.departements(code)) > 1}
+    assert shared == set("01200 01410 01590 05110 05130 05160 05700 06260 13780 21340 33220 37160 42620 43450 "
+                         "48250 52100".split())
+
+
+@pytest.mark.parametrize("postal_code, departement", [("94390", "91"), ("97133", "977"), ("97150", "978")])
+def test_a_code_belonging_whole_to_another_departement_is_certain(postal_code, departement):
+    """94390 (listed as shared by RULES.md) is only Paray-Vieille-Poste, Essonne, in La Poste's data."""
+    assert departement_from_postal_code(postal_code) == (departement, "high")
 
 
 def test_insee_code_wins_over_a_shared_postal_code():
-    assert departement_from_postal_code("42620", insee_code="03123") == ("03", "high")
+    assert departement_from_postal_code("42620", insee_code="03250") == ("03", "high")
+    assert departement_from_postal_code("42620", insee_code="42257", city="Saint-Pierre-Laval") == ("42", "high")
+
+
+@pytest.mark.parametrize("line, message", [
+    ("3322O,X,24335,24", "postal_codes.csv line 3: postal code '3322O' is not five digits"),
+    ("33220,X,24335,33", "postal_codes.csv line 3: département '33' is not the one of INSEE code 24335 (24)"),
+    ("33220,X,2433,24", "postal_codes.csv line 3: '2433' is not an INSEE commune code"),
+    ("33220,,24335,24", "postal_codes.csv line 3: the commune has no name"),
+])
+def test_an_invalid_postal_codes_file_is_refused_naming_the_line(tmp_path, line, message):
+    path = tmp_path / "postal_codes.csv"
+    path.write_text("# comment\npostal_code,commune,insee_code,departement\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(DefinitionError, match=re.escape(message)):
+        load_postal_codes(path)
 
 
 @pytest.mark.parametrize("insee, expected", [
@@ -206,3 +257,36 @@ def test_unrouted_goes_to_the_fallback_groupe():
     routing = Routing.unrouted("Lecture automatique impossible.")
     assert (routing.groupe_label, routing.fallback, routing.departement) == ("À orienter manuellement", True, None)
     assert routing.reason == "Lecture automatique impossible."
+
+
+# --- confidence of the routing ---
+
+def test_a_shared_postal_code_alone_routes_with_low_confidence_and_says_why(table):
+    routing = route(dossier(Student(postal_code="33220", address_label="3 rue X 33220")), table)
+    assert (routing.departement, routing.departement_source, routing.confidence) == ("33", "student_postal_code", "low")
+    assert routing.uncertainty == ("Département 33 déduit du code postal 33220 de l'adresse de l'étudiant (partagé par "
+                                   "les départements 33 et 24, sans commune reconnue) : à vérifier.")
+    named = route(dossier(Student(postal_code="33220", city="Port-Sainte-Foy-et-Ponchapt")), table)
+    assert (named.departement, named.confidence, named.uncertainty) == ("24", "high", None)
+
+
+def test_a_cedex_employer_address_routes_with_low_confidence(table):
+    employer = Employer(postal_code="92042", city="PARIS LA DEFENSE CEDEX")
+    routing = route(dossier(Student(), employer), table, key="employer")
+    assert (routing.departement, routing.confidence) == ("92", "low")
+    assert "CEDEX" in routing.uncertainty
+    with_insee = route(dossier(Student(), Employer(postal_code="92042", city="PARIS LA DEFENSE CEDEX",
+                                                  city_insee_code="92062")), table, key="employer")
+    assert (with_insee.departement, with_insee.confidence) == ("92", "high")
+
+
+def test_the_employer_insee_code_settles_its_shared_postal_code(table):
+    employer = Employer(postal_code="33220", city_insee_code="24335")  # Port-Sainte-Foy-et-Ponchapt, Dordogne
+    routing = route(dossier(Student(permit_departement="75"), employer), table)
+    assert routing.employer_departement == "24"
+    assert route(dossier(Student(), employer), table, key="employer").departement == "24"
+
+
+def test_the_permit_departement_is_certain(table):
+    routing = route(dossier(Student(permit_departement="33", postal_code="33220")), table)
+    assert (routing.departement, routing.confidence, routing.uncertainty) == ("33", "high", None)

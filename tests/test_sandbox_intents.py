@@ -44,12 +44,16 @@ EXPECTED = {
     "ater_any_document": ("complet", ()),
     "renewal_set": ("complet", ()),
     "regulated_by_title": ("a_verifier", ("regulated_profession_by_title",)),
+    # Routing: the commune's INSEE code settles a shared postal code and a CEDEX address (see below).
+    "shared_postal_code": ("complet", ()),
+    "cedex_address": ("complet", ()),
+    "out_of_scope_territory": ("hors_perimetre", ("out_of_scope_territory",)),
 }
 
 
 @pytest.fixture(scope="module")
 def outcomes():
-    """(number, intent, evaluation) of every visible dossier, read over HTTP."""
+    """(sandbox record, intent, evaluation) of every visible dossier, read over HTTP."""
     store = seeded_store(400, seed=11, today=date(2026, 1, 1))
     evaluate = pipeline.Evaluator.default()
     out, after = [], None
@@ -57,7 +61,8 @@ def outcomes():
         while True:
             body = run_document(server.url, "getDemarcheDossiers", demarcheNumber=1, first=100, after=after).json()
             page = body["data"]["demarche"]["dossiers"]
-            out += [(node["number"], store.intent(node["number"]), evaluate.evaluate(node)) for node in page["nodes"]]
+            out += [(store.dossier(node["number"]), store.intent(node["number"]), evaluate.evaluate(node))
+                    for node in page["nodes"]]
             if not page["pageInfo"]["hasNextPage"]:
                 break
             after = page["pageInfo"]["endCursor"]
@@ -80,3 +85,18 @@ def test_every_dossier_gets_the_status_of_its_intent_for_its_one_reason(outcomes
 
 def test_every_intent_has_an_expected_outcome_and_is_generated(outcomes):
     assert set(INTENTS) == set(EXPECTED) == {intent for _, intent, _ in outcomes}
+
+
+def test_routing_finds_the_departement_the_sandbox_placed_each_dossier_in(outcomes):
+    """The student's commune (the titre's département) and the établissement's, as the sandbox knows them,
+    including communes whose postal code says another département and CEDEX codes without DS's département."""
+    checked = Counter()
+    for record, intent, evaluation in outcomes:
+        student = record.values["adresse_etudiant"].commune
+        etablissement = record.values["employeur_siret"].place.commune
+        assert evaluation.routing.departement == student.departement, (record.number, intent)
+        assert evaluation.routing.employer_departement == etablissement.departement, (record.number, intent)
+        assert evaluation.routing.confidence == "high", (record.number, intent)
+        if etablissement.postal_code[:2] != etablissement.departement[:2] or "Cedex" in etablissement.name:
+            checked[intent] += 1
+    assert checked["shared_postal_code"] and checked["cedex_address"]
