@@ -201,3 +201,24 @@ def iter_snapshots(session: Session, numbers: Iterable[int] | None = None, batch
             yield snapshot_of(dossier)
         last = rows[-1].number
         session.expunge_all()
+
+
+@dataclass(frozen=True)
+class DecisionFact:
+    """One decision taken on a dossier: what the expected delays are computed from."""
+
+    service: str | None
+    departement: str | None
+    state: str
+    deposited_at: datetime | None
+    decided_at: datetime | None
+
+
+def recent_decisions(session: Session, since: datetime) -> list[DecisionFact]:
+    """Decisions taken since `since` on live dossiers (not trashed, not deleted), in a single query."""
+    rows = session.execute(
+        select(Dossier.service, Dossier.departement, Dossier.state, Dossier.date_depot, Dossier.date_traitement)
+        .where(Dossier.state.in_(sorted(DECIDED_STATES)), Dossier.date_traitement > since,
+               Dossier.deleted_at.is_(None), Dossier.hidden_at.is_(None))
+    )
+    return [DecisionFact(*row) for row in rows]

@@ -8,18 +8,21 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import timedelta
+from functools import partial
 from typing import TextIO
 
 from connector.push import PushSummary, Pusher
 from connector.errors import DSError
 from connector.ratelimit import PUSH
 from connector.sync import SyncSummary, Syncer
-from core.clock import paris_today
+from core.clock import paris_today, utcnow
+from core.snapshot import recent_decisions
 from core.settings import Settings
 from connector.batch import BatchLimits
 from jobs.progress import PushBar, SyncBar, on_terminal
 from jobs.runtime import make_client, open_database
 from mappings.pipeline import Evaluator
+from mappings.expected_delay import WINDOW_DAYS, expected_delays
 from mappings.procedure import default_procedure
 from mappings.target import target_for
 
@@ -79,7 +82,7 @@ def make_pusher(settings: Settings, client, sessions, *, dry_run: bool = False, 
         client=client,
         sessions=sessions,
         procedure=default_procedure(),
-        target_for=target_for,
+        target_for=partial(target_for, delays=service_delays(sessions)),
         instructeur_id=settings.ds.instructeur_id,
         dry_run=dry_run,
         pass_complete_to_instruction=pass_to_instruction,
@@ -144,6 +147,14 @@ def _announcer(out: TextIO, budget):
               f"{took if took == 'under a second' else 'at least ' + took}", file=out, flush=True)
 
     return announce
+
+
+def service_delays(sessions, now=None) -> dict:
+    """The expected decision delay of each service, from the local history (for the agents' annotation)."""
+    now = now or utcnow()
+    with sessions() as session:
+        decisions = recent_decisions(session, now - timedelta(days=WINDOW_DAYS))
+    return expected_delays(decisions, now, lambda decision: decision.service)
 
 
 def run_hints(settings: Settings, sessions, hints, *, push: bool = True) -> list[str]:

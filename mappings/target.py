@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from typing import Mapping
 
 from core.clock import PARIS
 from core.models import DECIDED_STATES
 from core.snapshot import DossierSnapshot, FindingFact
 from mappings import checks
+from mappings.expected_delay import ExpectedDelay, agent_text, delay_of
 from mappings.finding_groups import DOCUMENT_GROUPS, finding_groups, is_document_code
 from mappings.routing import load_routing_table
 
@@ -123,7 +125,9 @@ def _message(view: DossierSnapshot) -> Message | None:
     return Message(tuple(sorted(finding_identity(f) for f in findings)), body, correction)
 
 
-def target_for(view: DossierSnapshot) -> Target:
+def target_for(view: DossierSnapshot, delays: Mapping[str, ExpectedDelay] | None = None) -> Target:
+    """`delays`: the expected decision delay per service (mappings.expected_delay), gathered by the caller;
+    without them the « délai attendu » annotation is left as it is."""
     documents = [f.message for f in view.findings if is_document_code(f.code)]
     anomalies = [f.message for f in view.findings if not is_document_code(f.code)]
     anomalies += list(view.mapping_issues)
@@ -140,6 +144,8 @@ def target_for(view: DossierSnapshot) -> Target:
         "wif_heures_annuelles": _hours_text(view),
         "wif_derniere_verification": _version_text(view),
     }
+    if delays is not None:
+        annotations["wif_delai_attendu"] = agent_text(delay_of(dict(delays), view.service))
     return Target(
         annotations=annotations,
         label_keys=frozenset({status_display(view.completeness_status).label_key}),

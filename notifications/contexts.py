@@ -14,6 +14,7 @@ from core.clock import PARIS
 
 from mappings.checks import default_rules
 from mappings.finding_groups import ANSWER_TO_CORRECT, DOCUMENT_TO_REPLACE, MISSING_DOCUMENT, by_group
+from mappings.expected_delay import ExpectedDelay, applicant_sentence, delay_of
 from notifications.apt_dates import problem_labels
 from core.snapshot import DossierSnapshot, FindingFact
 
@@ -80,6 +81,9 @@ class IncompletContext(DossierMessage):
 @dataclass(frozen=True)
 class CompletContext(DossierMessage):
     SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : dossier complet"
+
+    # « Quand vais-je recevoir mon autorisation ? »: the service's expected delay (mappings.expected_delay).
+    expected_delay: str
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,9 @@ def incomplet_groups(findings: tuple[FindingFact, ...]) -> dict[str, tuple[str, 
     }
 
 
-def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str) -> DossierMessage:
+def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str,
+                    delays: dict[str, ExpectedDelay] | None = None) -> DossierMessage:
+    """`delays`: the expected decision delay per service, for the « dossier complet » message."""
     common = dict(
         role=role,
         dossier_number=facts.number,
@@ -200,6 +206,8 @@ def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, b
     context_type = CONTEXT_TYPES[occurrence.template]
     if context_type is IncompletContext:
         return IncompletContext(**common, **incomplet_groups(occurrence.findings))
+    if context_type is CompletContext:
+        return CompletContext(**common, expected_delay=applicant_sentence(delay_of(delays or {}, facts.service)))
     if context_type is AptDatesInvalidContext:
         return AptDatesInvalidContext(
             **common,

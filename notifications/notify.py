@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select, tuple_
@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import transaction
 from notifications.contexts import dossier_context
 from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
-from core.snapshot import iter_snapshots
+from core.snapshot import iter_snapshots, recent_decisions
+from mappings.expected_delay import WINDOW_DAYS, expected_delays
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
@@ -54,7 +55,16 @@ def message_id(row: Notification, domain: str = "wif.local") -> str:
     return f"<wif.{row.scope.replace(':', '-')}.{row.event.replace('#', '-')}.{row.recipient_hash[:16]}@{domain}>"
 
 
-def dossier_composer(settings: Settings):
+def dossier_composer(settings: Settings, now: datetime):
+    delays: dict = {}
+
+    def service_delays(session: Session) -> dict:
+        """The expected decision delay per service, read once per run (the « dossier complet » message says it)."""
+        if "value" not in delays:
+            decisions = recent_decisions(session, now - timedelta(days=WINDOW_DAYS))
+            delays["value"] = expected_delays(decisions, now, lambda decision: decision.service)
+        return delays["value"]
+
     def compose(session: Session, row: Notification) -> EmailMessage:
         facts = next(iter_snapshots(session, [row.dossier_number]), None)
         if facts is None:
@@ -65,7 +75,9 @@ def dossier_composer(settings: Settings):
         address = recipient_address(facts, row.role)
         if not address or recipient_hash(address) != row.recipient_hash:
             raise Cancel("recipient address changed")
-        rendered = render(occurrence.template, dossier_context(facts, occurrence, row.role, settings.ds.web_url))
+        context = dossier_context(facts, occurrence, row.role, settings.ds.web_url,
+                                  service_delays(session) if occurrence.template == "complet" else None)
+        rendered = render(occurrence.template, context)
         message = build_email(
             sender=settings.mail.mail_from, to=address, subject=rendered.subject,
             text=rendered.text, html=rendered.html, message_id=message_id(row),
@@ -81,7 +93,7 @@ def run_notify(factory: sessionmaker[Session], mailer: Mailer, now: datetime, se
         due = plan(session, now, settings)
         created = enqueue(session, (outbox_entry(item) for item in due), now)
     delivery = deliver(
-        factory, mailer, dossier_composer(settings), now,
+        factory, mailer, dossier_composer(settings, now), now,
         max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds,
         scope_prefix="dossier:",
     )

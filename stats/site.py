@@ -10,6 +10,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from stats import format as fr
+from stats.expected_delay import DelayRow, departement_delays
 from stats.figures import (
     AGE_BANDS,
     BACKLOG_STATES,
@@ -102,6 +103,7 @@ class PageContext:
     sections: list[Section]
     threshold: int = THRESHOLD
     csv_files: list[str] = field(default_factory=lambda: [name for name, _ in CSV_FILES.values()])
+    expected_delays: list[DelayRow] = field(default_factory=list)  # stats.expected_delay, per département
 
 
 def grid_labels(name: str, grid: Grid) -> dict[str, str]:
@@ -202,7 +204,7 @@ def as_of_label(moment: datetime) -> str:
     return f"{'1er' if day.day == 1 else day.day} {fr.MONTHS[day.month - 1]} {day.year}"
 
 
-def page_context(figures: Figures) -> PageContext:
+def page_context(figures: Figures, expected_delays: list[DelayRow] = ()) -> PageContext:
     totals = figures.totals
     row = totals.values.index[0]
     key_figures = [
@@ -248,12 +250,12 @@ def page_context(figures: Figures) -> PageContext:
                 breakdown_chart(figures.by_contract_type, "graphique-contrat",
                                 "Dossiers par type de contrat", "contract_type")),
     ]
-    return PageContext(as_of_label(figures.as_of), key_figures, sections)
+    return PageContext(as_of_label(figures.as_of), key_figures, sections, expected_delays=list(expected_delays))
 
 
-def render_page(figures: Figures) -> str:
+def render_page(figures: Figures, expected_delays: list[DelayRow] = ()) -> str:
     environment = Environment(loader=PackageLoader("stats", "templates"), autoescape=select_autoescape(["html"]))
-    return environment.get_template("index.html").render(page=page_context(figures))
+    return environment.get_template("index.html").render(page=page_context(figures, expected_delays))
 
 
 def json_value(value):
@@ -323,12 +325,12 @@ def grid_csv_frame(grid: Grid, key_column: str) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def write_site(figures: Figures, out_dir: Path) -> list[Path]:
+def write_site(figures: Figures, out_dir: Path, expected_delays: list[DelayRow] = ()) -> list[Path]:
     """Write every file of the site into `out_dir`; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "index.html", out_dir / "stats.json"]
-    written[0].write_text(render_page(figures), encoding="utf-8")
+    written[0].write_text(render_page(figures, expected_delays), encoding="utf-8")
     written[1].write_text(json.dumps(stats_document(figures), ensure_ascii=False, indent=1), encoding="utf-8")
     tables, grids = figures.tables(), figures.grids()
     for name, (filename, key_column) in CSV_FILES.items():
@@ -347,4 +349,7 @@ def compute(engine, as_of: datetime | None = None) -> Figures:
 
 def generate(engine, out_dir: Path, as_of: datetime | None = None) -> list[Path]:
     """Compute the figures from the database and write the site; returns the files written."""
-    return write_site(compute(engine, as_of), out_dir)
+    as_of = as_of or datetime.now(timezone.utc)
+    with engine.connect() as connection:
+        frame = load_dossiers(connection, PAGE_COLUMNS)
+    return write_site(build_figures(frame, as_of), out_dir, departement_delays(frame, as_of))

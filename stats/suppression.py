@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 
-THRESHOLD = 5
+from core.disclosure import SMALL_COUNT_THRESHOLD
+
+THRESHOLD = SMALL_COUNT_THRESHOLD
 
 Cell = Hashable
 
