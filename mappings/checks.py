@@ -61,6 +61,7 @@ def required_documents(mapped: MappedDossier, rules: Rules) -> list[str]:
 
 
 def check_required_documents(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md, "Documents (general, all requests, renewals included)" and "Conditional": each document the case needs."""
     for key in required_documents(mapped, rules):
         document = mapped.documents.get(key)
         if document is None or not document.files:
@@ -96,6 +97,8 @@ def _megabytes(byte_count: int) -> str:
 
 
 def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md (ANEF, configurable): "at most 3 files per document, PDF / JPEG / PNG, at most 10 MB each. Archives
+    (zip) are refused"."""
     limits = rules.section("files")
     for key, document in mapped.documents.items():
         name = rules.document_names.get(key, key)
@@ -111,6 +114,7 @@ def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 # --- dates ---
 
 def check_contract_dates(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "contract end after start"."""
     contract = mapped.contract
     if contract.start and contract.end and contract.end < contract.start:
         yield Finding("contract_dates_inverted", BLOCKING,
@@ -118,6 +122,7 @@ def check_contract_dates(mapped: MappedDossier, rules: Rules) -> Iterator[Findin
 
 
 def check_contract_start_not_past(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "start not in the past by more than a tolerance (warning)"."""
     start, today = mapped.contract.start, mapped.mapped_on
     tolerance = rules.section("tolerances")["contract_start_past_days"]
     if start and today and start < today - timedelta(days=tolerance):
@@ -127,6 +132,7 @@ def check_contract_start_not_past(mapped: MappedDossier, rules: Rules) -> Iterat
 
 
 def check_permit_valid_at_start(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "titre de séjour valid at the contract start (blocking)"."""
     student, start = mapped.student, mapped.contract.start
     if start is None:
         return
@@ -139,6 +145,7 @@ def check_permit_valid_at_start(mapped: MappedDossier, rules: Rules) -> Iterator
 
 
 def check_permit_covers_contract(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "… and warning when it ends before the contract"."""
     # A CDI has no end: the APT then ends with the titre, which is normal.
     expiry, contract = mapped.student.permit_expiry, mapped.contract
     if expiry and contract.end and (contract.start is None or expiry >= contract.start) and expiry < contract.end:
@@ -267,6 +274,8 @@ def check_contract_longer_than_apt(mapped: MappedDossier, rules: Rules) -> Itera
 
 
 def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "professionnalisation | needs ≥ 1 year of residence in France"; "apprenticeship | needs ≥ 1 year of
+    residence, except master's or CGE course"."""
     residence, contract_type = rules.section("residence"), mapped.contract.contract_type
     if contract_type is None or contract_type.value not in residence["one_year_required"]:
         return
@@ -279,6 +288,8 @@ def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 
 def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "apprenticeship validated by the OPCO (non-Algerian), since 2021 | probably no APT needed: warn, do
+    not reject"."""
     opco, contract = rules.section("opco"), mapped.contract
     if contract.contract_type is None or contract.contract_type.value not in opco["contract_types"]:
         return
@@ -306,6 +317,7 @@ def check_regulated_profession_by_title(mapped: MappedDossier, rules: Rules) -> 
 # --- identity ---
 
 def check_siret(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "one SIRET, valid (14 digits, Luhn; La Poste establishments are the known exception to Luhn)"."""
     siret = mapped.employer.siret
     if siret is not None and not is_valid_siret(siret):
         yield Finding("invalid_siret", BLOCKING,
@@ -314,6 +326,7 @@ def check_siret(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 
 def check_age(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """A birth date far outside a student's ages is more likely a typing error than a fact (configurable)."""
     birth, today, limits = mapped.student.birth_date, mapped.mapped_on, rules.section("age")
     if birth is None or today is None:
         return
@@ -336,6 +349,8 @@ def check_aphp_interne(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]
 
 
 def check_nationality_in_scope(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """RULES.md: "EU / EEA / Swiss / Monaco / Andorra / San Marino national | no work authorisation at all → the
+    request is out of scope"."""
     if mapped.student.nationality_code in rules.section("out_of_scope_nationalities"):
         yield Finding("out_of_scope_nationality", BLOCKING,
                       "Les ressortissants de l'Union européenne, de l'EEE, de Suisse, de Monaco, d'Andorre et de "
@@ -398,7 +413,8 @@ def completeness_status(findings: Iterable[Finding], mapping_issues: Iterable[Ma
 # --- decision (accepted dossiers), not part of completeness ---
 
 def check_decision(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:
-    """Agents' APT period on an accepted dossier: present, ordered, within the APT maximum and the titre."""
+    """RULES.md: "accepted dossiers: agent-entered APT start and end present, end ≥ start, ≤ 12 months" and the APT
+    "ends no later than the titre de séjour" (mappings.apt_period)."""
     rules = rules or default_rules()
     start, end, expiry = mapped.agent.apt_start, mapped.agent.apt_end, mapped.student.permit_expiry
     months = apt_period.max_months(rules)

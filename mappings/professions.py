@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -35,6 +35,24 @@ class Profession:
     keywords: tuple[str, ...]
     exclude: tuple[str, ...] = ()
 
+    @cached_property
+    def _keyword_pattern(self) -> re.Pattern:
+        return _word_start(self.keywords)
+
+    @cached_property
+    def _exclude_pattern(self) -> re.Pattern | None:
+        return _word_start(self.exclude) if self.exclude else None
+
+    def named_by(self, normalised_title: str) -> bool:
+        if not self._keyword_pattern.search(normalised_title):
+            return False
+        return self._exclude_pattern is None or not self._exclude_pattern.search(normalised_title)
+
+
+def _word_start(phrases) -> re.Pattern:
+    """Any of the phrases, starting at a word boundary (a prefix match)."""
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(p) for p in phrases) + ")")
+
 
 def normalise_title(text: str) -> str:
     """"Moniteur d'auto-école" → "moniteur d auto ecole"."""
@@ -42,19 +60,12 @@ def normalise_title(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
-def _hits(phrase: str, title: str) -> bool:
-    return re.search(r"(?<![a-z0-9])" + re.escape(phrase), title) is not None
-
-
 def profession_of(job_title: str | None, professions: tuple[Profession, ...]) -> Profession | None:
     """The first regulated profession the job title names, None when it names none."""
     title = normalise_title(job_title or "")
     if not title:
         return None
-    for profession in professions:
-        if any(_hits(k, title) for k in profession.keywords) and not any(_hits(x, title) for x in profession.exclude):
-            return profession
-    return None
+    return next((profession for profession in professions if profession.named_by(title)), None)
 
 
 def _entry(raw, where: str) -> Profession:

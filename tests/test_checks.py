@@ -662,3 +662,10 @@ def test_routing_findings():
     territory = Routing("988", "permit", None, None, "À orienter manuellement", True, "Hors du périmètre.", True, "high")
     assert [f.code for f in checks.check_routing(territory)] == ["out_of_scope_territory"]
     assert completeness_status(checks.check_routing(territory)) == "hors_perimetre"
+
+
+def test_every_rule_says_which_source_sentence_it_implements():
+    rules = [*RULES, checks.check_routing, check_decision]
+    undocumented = [rule.__name__ for rule in rules if not (rule.__doc__ and any(
+        source in rule.__doc__ for source in ("RULES.md", "Issue #12", "issue #12", "ANEF", "typing error")))]
+    assert undocumented == []
