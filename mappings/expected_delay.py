@@ -1,6 +1,7 @@
 """« Quand vais-je recevoir mon autorisation ? »: the expected decision delay, from the local history.
 
-Per service (or département), over the decisions of the last 90 days: the
+Per service (or département), over the decisions of the last 90 days
+(rules.yaml `expected_delay`): the
 delay within which half and nine in ten of the requests received their
 decision, counted from the deposit (as the stats page counts it). Fewer
 decisions than the small-count threshold (core.disclosure, the stats page's)
@@ -15,10 +16,11 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, Protocol
 
 from core.disclosure import SMALL_COUNT_THRESHOLD
+from mappings.rules import default_rules
 
-WINDOW_DAYS = 90
-# Decisions on the merits: a request « classée sans suite » (mostly withdrawn) gets no answer to wait for.
-COUNTED_STATES = frozenset({"accepte", "refuse"})
+_SECTION = default_rules().section("expected_delay")
+WINDOW_DAYS: int = _SECTION["window_days"]
+COUNTED_STATES = frozenset(_SECTION["decision_states"])
 DAY_SECONDS = 86400
 
 
