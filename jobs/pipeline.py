@@ -22,7 +22,7 @@ from connector.batch import BatchLimits
 from jobs.progress import PushBar, SyncBar, on_terminal
 from jobs.runtime import make_client, open_database
 from mappings.pipeline import Evaluator
-from mappings.expected_delay import WINDOW_DAYS, expected_delays
+from mappings.expected_delay import per_service, window_start
 from mappings.procedure import default_procedure
 from mappings.target import target_for
 
@@ -153,8 +153,7 @@ def service_delays(sessions, now=None) -> dict:
     """The expected decision delay of each service, from the local history (for the agents' annotation)."""
     now = now or utcnow()
     with sessions() as session:
-        decisions = recent_decisions(session, now - timedelta(days=WINDOW_DAYS))
-    return expected_delays(decisions, now, lambda decision: decision.service)
+        return per_service(recent_decisions(session, window_start(now)), now)
 
 
 def run_hints(settings: Settings, sessions, hints, *, push: bool = True) -> list[str]:

@@ -55,7 +55,7 @@ def within_days(delays_in_days: list[float], share: float) -> int:
 def expected_delays(decisions: Iterable[DecisionRecord], now: datetime, by: Callable[[DecisionRecord], str | None],
                     window_days: int = WINDOW_DAYS, min_decisions: int = SMALL_COUNT_THRESHOLD) -> dict[str, ExpectedDelay]:
     """Expected delay per group (`by`: the service, the département…) of the decisions of the last `window_days`."""
-    since = now - timedelta(days=window_days)
+    since = window_start(now, window_days)
     delays: dict[str, list[float]] = {}
     for decision in decisions:
         group = by(decision)
@@ -65,6 +65,16 @@ def expected_delays(decisions: Iterable[DecisionRecord], now: datetime, by: Call
             continue
         delays.setdefault(group, []).append((decision.decided_at - decision.deposited_at).total_seconds() / DAY_SECONDS)
     return {group: _delay(days, window_days, min_decisions) for group, days in delays.items()}
+
+
+def window_start(now: datetime, window_days: int = WINDOW_DAYS) -> datetime:
+    """The earliest decision the figures count: what the callers gather from the database."""
+    return now - timedelta(days=window_days)
+
+
+def per_service(decisions: Iterable[DecisionRecord], now: datetime) -> dict[str, ExpectedDelay]:
+    """The expected delay of each service: what the e-mails and the agents' annotation say."""
+    return expected_delays(decisions, now, lambda decision: decision.service)
 
 
 def _delay(days: list[float], window_days: int, min_decisions: int) -> ExpectedDelay:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 
 from sqlalchemy import select, tuple_
@@ -12,7 +12,7 @@ from core.db import transaction
 from notifications.contexts import dossier_context
 from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
 from core.snapshot import iter_snapshots, recent_decisions
-from mappings.expected_delay import WINDOW_DAYS, expected_delays
+from mappings.expected_delay import per_service, window_start
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
@@ -61,8 +61,7 @@ def dossier_composer(settings: Settings, now: datetime):
     def service_delays(session: Session) -> dict:
         """The expected decision delay per service, read once per run (the « dossier complet » message says it)."""
         if "value" not in delays:
-            decisions = recent_decisions(session, now - timedelta(days=WINDOW_DAYS))
-            delays["value"] = expected_delays(decisions, now, lambda decision: decision.service)
+            delays["value"] = per_service(recent_decisions(session, window_start(now)), now)
         return delays["value"]
 
     def compose(session: Session, row: Notification) -> EmailMessage:

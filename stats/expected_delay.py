@@ -4,12 +4,12 @@ département, computed by the one function the e-mails and the agents' annotatio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
 from core.snapshot import DecisionFact
-from mappings.expected_delay import COUNTED_STATES, WINDOW_DAYS, expected_delays
+from mappings.expected_delay import COUNTED_STATES, expected_delays, window_start
 from mappings.routing import load_routing_table
 
 NOT_AVAILABLE = "n.d."
@@ -32,7 +32,7 @@ def departement_delays(frame: pd.DataFrame, as_of: datetime) -> list[DelayRow]:
     """One row per département with a decision in the window, in code order."""
     if frame.empty:
         return []
-    since = pd.Timestamp(as_of - timedelta(days=WINDOW_DAYS))
+    since = pd.Timestamp(window_start(as_of))
     recent = frame[frame["state"].isin(sorted(COUNTED_STATES)) & (frame["date_traitement"] > since)]
     recent = recent[["departement", "state", "date_depot", "date_traitement"]].dropna()
     # Plain records for the one computation; converted column-wise (a million dossiers hold ~100,000 of them).
