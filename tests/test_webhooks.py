@@ -109,7 +109,7 @@ def served(inbox):
 
 def test_a_corrected_dossier_is_fetched_checked_and_pushed_on_the_webhook(
         make_sandbox, ds_client_for, sessions, engine, database_url, served, inbox):
-    server = make_sandbox(dossiers=40, seed=21)
+    server = make_sandbox(dossiers=40, seed=23)  # a seed with an en_construction dossier lacking only documents
     client = ds_client_for(server)
     make_syncer(client, sessions).sync(1)
     make_pusher(client, sessions).push(1)
@@ -137,7 +137,7 @@ def test_a_corrected_dossier_is_fetched_checked_and_pushed_on_the_webhook(
     assert {name for name, _ in written} == {"dossierModifierAnnotations", "dossierAjouterLabel", "dossierSupprimerLabel"}
     assert {p["dossierId"] for _, p in written} == {server.store.dossier(number).id}
     labels = {label.name for label in server.store.demarches[1].labels if label.number in server.store.dossier(number).labels}
-    assert "Pièces manquantes" not in labels
+    assert "Incomplet" not in labels
     with sessions() as session:
         assert session.get(models.Dossier, number).completeness_status != "incomplet"
 

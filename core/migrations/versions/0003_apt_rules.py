@@ -2,15 +2,15 @@
 case's figure kind, the job's link with the course of study, and the INSEE
 code of the employer's commune (it settles a shared postal code).
 
-Revision ID: 0002_apt_rules
-Revises: 0001
+Revision ID: 0003_apt_rules
+Revises: 0002_webhook_hints
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_apt_rules'
-down_revision = '0001'
+revision = '0003_apt_rules'
+down_revision = '0002_webhook_hints'
 branch_labels = None
 depends_on = None
 
