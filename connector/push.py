@@ -7,7 +7,10 @@
    `connector.batch`), in dossier order, the groupe change first. Rows are
    marked `sending` and committed before the request leaves; each alias's
    result then settles its own row.
-3. A request whose answer is lost (network, 5xx, a kill before recording)
+3. A circuit breaker stands between 1 and 2: a run that would message more
+   than a share of the dossiers it considers (WIF_PUSH_MAX_MESSAGE_SHARE) sends
+   nothing at all until it is forced (`hold_messages_share`).
+4. A request whose answer is lost (network, 5xx, a kill before recording)
    leaves its rows `sending`: *uncertain*. Before any of them is sent again,
    the dossier is read back from DS (`getDossier`): a message is looked for
    among the dossier's messages, labels, groupe, annotations and state are
@@ -32,7 +35,7 @@ from connector.errors import (
 )
 from connector.push_plan import Current, Intent, Target, plan
 from core.clock import utcnow
-from core.models import DECIDED_STATES
+from core.settings import PushSettings
 from core.snapshot import SNAPSHOT_LOADS, DossierSnapshot, snapshot_of
 
 log = logging.getLogger(__name__)
@@ -137,12 +140,30 @@ class PushSummary:
     skipped_missing_groupe: dict[str, int] = field(default_factory=dict)
     planned_by_kind: dict[str, int] = field(default_factory=dict)
     refusals: dict[str, int] = field(default_factory=dict)  # DS error message → dossiers
+    messages_due: int = 0  # dossiers this run would send a message to the applicant (one message each at most)
+    held: bool = False  # the circuit breaker tripped: nothing was sent (dry run: nothing would be)
+    forced: bool = False  # the circuit breaker would have tripped, but the run was forced
+    max_message_share: float = PushSettings.max_message_share
+    dry_run: bool = False
 
     @property
     def mutations_per_request(self) -> float:
         return self.sent / self.requests if self.requests else 0.0
 
+    def _messages_text(self) -> str:
+        share = self.messages_due / self.dossiers if self.dossiers else 0.0
+        return (f"{self.messages_due} of {self.dossiers} dossiers ({share:.0%}) would get a message to the applicant, "
+                f"above the {self.max_message_share:.0%} limit (WIF_PUSH_MAX_MESSAGE_SHARE)")
+
     def line(self) -> str:
+        if self.held:
+            # Never a "delivered" count here: nothing was.
+            if self.dry_run:
+                return (f"push démarche {self.demarche_number}: {self.dossiers} dossiers, {self.planned} mutations planned; "
+                        f"a real run would HOLD them all: {self._messages_text()}; `--force` sends them")
+            return (f"push démarche {self.demarche_number}: HELD, nothing sent: {self._messages_text()}; "
+                    f"{self.planned} mutations kept unsent. If the form changed, check it (`wif procedure check`); "
+                    f"if these messages are right, run `wif push --force`")
         delivered = f"{self.delivered} delivered"
         if self.already_on_ds:
             delivered += f" ({self.already_on_ds} already on DS)"
@@ -160,6 +181,8 @@ class PushSummary:
             text += f"; DS refused ({count} dossier(s)): {message}"
         if self.skipped_missing_groupe:
             text += f"; groupe(s) missing on DS {sorted(self.skipped_missing_groupe)}: run `wif procedure apply`"
+        if self.forced:
+            text += f"; circuit breaker overridden (--force): {self._messages_text()}"
         return text
 
 
@@ -224,6 +247,10 @@ class Pusher:
     now: Callable[[], datetime] = utcnow
     backoff: timedelta = timedelta(minutes=5)
     limits: BatchLimits = field(default_factory=BatchLimits)
+    # The circuit breaker (WIF_PUSH_MAX_MESSAGE_SHARE, WIF_PUSH_HOLD_MIN_MESSAGES); `force` overrides it.
+    max_message_share: float = PushSettings.max_message_share
+    hold_min_messages: int = PushSettings.hold_min_messages
+    force: bool = False
     progress: PushProgress | None = None
     # Told the plan before anything is sent: (summary, mutations due, requests they need at most).
     announce: Callable[[PushSummary, int, int], None] | None = None
@@ -237,7 +264,7 @@ class Pusher:
         synced since the last complete push, or still owed a mutation; with
         `only`, just those dossiers (a webhook's hint), and the checkpoint stays."""
         started = self.now()
-        summary = PushSummary(demarche_number)
+        summary = PushSummary(demarche_number, max_message_share=self.max_message_share, dry_run=self.dry_run)
         requests_before = self.client.stats.requests
         live = read_live(self.client, demarche_number, self.procedure)
         for missing in live.missing:
@@ -247,6 +274,16 @@ class Pusher:
         managed = frozenset(label.key for label in self.procedure.labels)
         since = None if everything or only is not None else self._checkpoint(demarche_number)
         due = self._plan(demarche_number, since, only, live, managed, summary)
+        if self._breaker_trips(summary):
+            if not self.force:
+                # The planned rows stay pending, owed: the next run plans them again and holds again until forced.
+                summary.held = True
+                summary.requests = self.client.stats.requests - requests_before
+                log.warning("%s", summary.line())
+                return summary
+            summary.forced = True
+            log.warning("push démarche %s: circuit breaker overridden by --force: %d message(s) for %d dossier(s)",
+                        demarche_number, summary.messages_due, summary.dossiers)
         if self.announce:
             self.announce(summary, due, -(-due // max(1, self.limits.max_items)))
         if not self.dry_run and due:
@@ -257,6 +294,13 @@ class Pusher:
         if only is None and not (self.dry_run or live.missing or summary.skipped_not_member or summary.skipped_missing_groupe):
             self._advance_checkpoint(demarche_number, started)
         return summary
+
+    def _breaker_trips(self, summary: PushSummary) -> bool:
+        """Would this run message too many of the dossiers it considers? Many applicants asked to
+        correct at once is what a misread form (other ids, renamed champs) looks like; the whole run
+        is held, annotations and labels too, because they come from the same reading of the form."""
+        return (summary.messages_due > self.hold_min_messages
+                and summary.messages_due > self.max_message_share * summary.dossiers)
 
     def _checkpoint(self, demarche_number: int) -> datetime | None:
         with self.sessions() as session:
@@ -324,6 +368,7 @@ class Pusher:
                         summary.planned += 1
                         summary.planned_by_kind[intent.kind] = summary.planned_by_kind.get(intent.kind, 0) + 1
                         if self.dry_run:
+                            summary.messages_due += intent.kind == "message"
                             print(f"  dossier {dossier.number}: {intent.kind} {_describe(intent)}")
                             continue
                         row = self._outbox_row(session, dossier, intent, rows, now)
@@ -332,6 +377,7 @@ class Pusher:
                             summary.deferred += 1
                         elif row.status == "pending":
                             due += 1
+                            summary.messages_due += intent.kind == "message"
                     for row in rows:
                         # Planned once, no longer wanted (the dossier changed): never send it.
                         if not self.dry_run and row.status == "pending" and id(row) not in wanted and row.id is not None:
@@ -383,7 +429,9 @@ class Pusher:
                 if self.instructeur_id not in members:
                     summary.skipped_not_member[groupe_label or "?"] = summary.skipped_not_member.get(groupe_label or "?", 0) + 1
                     continue
-            if intent.kind == "message" and dossier.state in DECIDED_STATES:
+            if intent.kind == "message" and dossier.state != "en_construction":
+                # With the correction flag DS takes an en_instruction dossier back to en_construction
+                # (NOTES §13): once instruction has begun, asking the applicant is the agent's decision.
                 continue
             kept.append(intent)
         return kept
@@ -418,7 +466,16 @@ class Pusher:
                 with self.sessions() as session:
                     deliveries = self._due(session, demarche_number, only, self.now())
                     session.expunge_all()
+                    stale = [d.row.id for d in deliveries if d.row.kind == "message" and d.state != "en_construction"]
+                    if stale:  # planned while en_construction; the dossier has moved since: never sent
+                        for row in session.scalars(select(models.PushOutbox).where(models.PushOutbox.id.in_(stale))):
+                            row.status = "superseded"
+                        session.commit()
+                        deliveries = [d for d in deliveries if d.row.id not in set(stale)]
+                    session.expunge_all()
                 if not deliveries:
+                    if stale:
+                        continue
                     return
                 items = [self._item(d, live) for d in deliveries]
                 start = 0
@@ -448,7 +505,7 @@ class Pusher:
             variables = {**base, "labelId": live.label_ids[payload["label_key"]]}
         elif row.kind == "message":
             variables = {**base, "instructeurId": self.instructeur_id, "body": payload["body"]}
-            if payload.get("correction") and delivery.state in ("en_construction", "en_instruction"):
+            if payload.get("correction") and delivery.state == "en_construction":
                 variables["correction"] = payload["correction"]
         elif row.kind == "instruction":
             variables = {**base, "instructeurId": self.instructeur_id, "disableNotification": payload["disable_notification"]}

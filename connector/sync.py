@@ -51,6 +51,7 @@ class SyncSummary:
     seconds: float = 0.0
     rescanned: bool = False
     push_line: str | None = None  # what the push after this sync did, if it ran
+    push_held: bool = False  # that push was held by its circuit breaker (nothing sent)
     dossier_numbers: list[int] = field(default_factory=list, repr=False)
 
     def line(self) -> str:

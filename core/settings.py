@@ -53,6 +53,11 @@ class PushSettings:
     # WIF_PUSH_BATCH_SIZE: mutations per request at most (halved on a DS timeout);
     # 50 stays well inside DS's complexity, token and 30 s limits (NOTES §5).
     batch_size: int = 50
+    # WIF_PUSH_MAX_MESSAGE_SHARE: a run that would message more than this share of the dossiers it
+    # considers holds every mutation until `--force` (a misread form looks like many incomplete dossiers);
+    # WIF_PUSH_HOLD_MIN_MESSAGES: a run sending at most this many messages is never held (a webhook's few dossiers).
+    max_message_share: float = 0.20
+    hold_min_messages: int = 10
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,19 @@ class _Env:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
+    def share(self, name: str, default: float) -> float:
+        """A share between 0 and 1; `20%` is read as 0.20."""
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a share between 0 and 1 (or a percentage), got {raw!r}") from None
+        if not 0 <= value <= 1:
+            raise ConfigError(f"{name} must be between 0 and 1, got {raw!r}")
+        return value
+
     def boolean(self, name: str, default: bool) -> bool:
         raw = self.text(name).lower()
         if not raw:
@@ -284,6 +302,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             pass_to_instruction=env.boolean("WIF_PASS_TO_INSTRUCTION", PushSettings.pass_to_instruction),
             disable_notification=env.boolean("WIF_DISABLE_NOTIFICATION", PushSettings.disable_notification),
             batch_size=env.integer("WIF_PUSH_BATCH_SIZE", PushSettings.batch_size, minimum=1),
+            max_message_share=env.share("WIF_PUSH_MAX_MESSAGE_SHARE", PushSettings.max_message_share),
+            hold_min_messages=env.integer("WIF_PUSH_HOLD_MIN_MESSAGES", PushSettings.hold_min_messages, minimum=0),
         ),
         mail=MailSettings(
             smtp_url=env.text("SMTP_URL"),

@@ -37,6 +37,7 @@ def run_sync(
     force_rescan: bool = False,
     dry_run: bool = False,
     push: bool = True,
+    force: bool = False,
 ) -> list[SyncSummary]:
     """Sync every démarche (and push back, when enabled). Used by the CLI and the scheduler."""
     engine, sessions = open_database(settings)
@@ -53,10 +54,11 @@ def run_sync(
             pushes = run_push(
                 settings, demarches=demarches,
                 pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
-                announce=sys.stderr if on_terminal() else None,
+                announce=sys.stderr if on_terminal() else None, force=force,
             )
             for summary, pushed in zip(summaries, pushes):
                 summary.push_line = pushed.line()
+                summary.push_held = pushed.held
     finally:
         engine.dispose()
     return summaries
@@ -77,7 +79,7 @@ def make_syncer(settings: Settings, client, sessions, *, dry_run: bool = False, 
 
 
 def make_pusher(settings: Settings, client, sessions, *, dry_run: bool = False, pass_to_instruction: bool = False,
-                disable_notification: bool = False) -> Pusher:
+                disable_notification: bool = False, force: bool = False) -> Pusher:
     return Pusher(
         client=client,
         sessions=sessions,
@@ -88,6 +90,9 @@ def make_pusher(settings: Settings, client, sessions, *, dry_run: bool = False, 
         pass_complete_to_instruction=pass_to_instruction,
         disable_notification=disable_notification,
         limits=BatchLimits(max_items=settings.push.batch_size),
+        max_message_share=settings.push.max_message_share,
+        hold_min_messages=settings.push.hold_min_messages,
+        force=force,
     )
 
 
@@ -112,6 +117,7 @@ def run_push(
     pass_to_instruction: bool = False,
     disable_notification: bool = False,
     announce: TextIO | None = None,
+    force: bool = False,
 ) -> list[PushSummary]:
     """Push every démarche on a client of push priority (sync goes first on the
     token's budget). `announce`: where to say, before sending, how many
@@ -123,7 +129,7 @@ def run_push(
     summaries = []
     try:
         pusher = make_pusher(settings, client, sessions, dry_run=dry_run, pass_to_instruction=pass_to_instruction,
-                             disable_notification=disable_notification)
+                             disable_notification=disable_notification, force=force)
         if announce is not None:
             pusher.announce = _announcer(announce, client.budget)
         for number in demarches or settings.ds.demarche_numbers:

@@ -15,7 +15,6 @@ from functools import cache
 from typing import Mapping
 
 from core.clock import PARIS
-from core.models import DECIDED_STATES
 from core.snapshot import DossierSnapshot, FindingFact
 from mappings import checks
 from mappings.expected_delay import ExpectedDelay, agent_text, delay_of
@@ -106,7 +105,9 @@ def applicant_findings(view: DossierSnapshot) -> list[FindingFact]:
 
 def _message(view: DossierSnapshot) -> Message | None:
     findings = applicant_findings(view)
-    if not findings or view.state in DECIDED_STATES:
+    # Only while the dossier is en construction: once instruction has begun, asking the applicant
+    # for a correction is the agent's decision (it would take the dossier back to en construction).
+    if not findings or view.state != "en_construction":
         return None
     codes = {f.code for f in findings}
     if any(is_document_code(code) for code in codes):

@@ -96,3 +96,24 @@ def test_push_says_up_front_what_it_will_send_and_how_long_the_budget_makes_that
     first, *rest = capsys.readouterr().out.splitlines()
     assert "mutations to send for" in first and "push requests/min the budget makes that" in first
     assert any(line.startswith("push démarche 1:") and "requests" in line for line in rest)
+
+
+def test_a_held_push_exits_8_with_one_line_and_force_sends_it(make_sandbox, env_for, capsys):
+    server = make_sandbox(dossiers=80)
+    env_for(server, WIF_PUSH_MAX_MESSAGE_SHARE="1%", WIF_PUSH_HOLD_MIN_MESSAGES="0")
+    assert main(["sync"]) == 8
+    out = capsys.readouterr().out
+    assert "démarche 1: fetched" in out and "HELD, nothing sent" in out and "delivered" not in out
+    assert main(["push", "--dry-run"]) == 0
+    assert "a real run would HOLD" in capsys.readouterr().out
+    assert main(["push"]) == 8
+    assert server.store.mutation_log == []
+    assert main(["push", "--force"]) == 0
+    assert "circuit breaker overridden (--force)" in capsys.readouterr().out
+    assert any(name == "dossierEnvoyerMessage" for name, _ in server.store.mutation_log)
+
+
+def test_a_bad_message_share_is_refused_by_name(make_sandbox, env_for, capsys):
+    env_for(make_sandbox(dossiers=5), WIF_PUSH_MAX_MESSAGE_SHARE="beaucoup")
+    assert main(["push"]) == 2
+    assert "WIF_PUSH_MAX_MESSAGE_SHARE" in capsys.readouterr().err

@@ -106,8 +106,11 @@ def test_sync_and_push_leave_ds_as_the_connector_wants_then_nothing_more(synced,
             shown = {l["name"] for l in dossier.raw["labels"]}
             assert len(shown & {l.name for l in PROCEDURE.labels}) == 1, dossier.number
             assert dossier.raw["groupeInstructeur"]["label"] == dossier.target_groupe_label
-        incomplete = [d for d in dossiers if d.completeness_status == "incomplet" and d.state in ("en_construction", "en_instruction")]
+        incomplete = [d for d in dossiers if d.completeness_status == "incomplet" and d.state == "en_construction"]
         assert incomplete and all(any("ne peut pas encore être instruite" in m["body"] for m in d.raw["messages"]) for d in incomplete)
+        # Once instruction has begun, a correction request is the agent's decision: none is sent.
+        instructed = [d for d in dossiers if d.completeness_status == "incomplet" and d.state == "en_instruction"]
+        assert instructed and not any("ne peut pas encore être instruite" in m["body"] for d in instructed for m in d.raw["messages"])
 
     before = len(server.store.mutation_log)
     syncer.sync(1)
@@ -275,3 +278,89 @@ def test_a_push_with_skipped_dossiers_does_not_move_the_checkpoint(synced, sessi
     make_pusher(client, sessions).push(1)
     again = make_pusher(client, sessions).push(1)
     assert again.skipped_not_member.get(groupe.label, 0) > 0  # still planned: not forgotten
+
+
+def _sent_to(server, dossier_number, since=0):
+    ds_id = server.store.dossier(dossier_number).id
+    return [name for name, payload in server.store.mutation_log[since:] if payload.get("dossierId") == ds_id]
+
+
+def _annotation(sessions, number, label):
+    with sessions() as session:
+        raw = session.get(models.Dossier, number).raw
+    return next(a["stringValue"] for a in raw["annotations"] if a["label"] == label)
+
+
+def test_an_en_instruction_dossier_lacking_documents_gets_its_annotations_but_no_correction_request(synced, sessions):
+    server, client, syncer = synced
+    record = next(d for d in server.store.visible_dossiers(1) if d.state == "en_instruction")
+    server.store.modify(record.number, pj_passeport=())  # the passport was never attached
+    syncer.sync(1)
+    with sessions() as session:
+        assert "missing_document" in {f.code for f in session.get(models.Dossier, record.number).findings}
+
+    messages = len(record.messages)
+    summary = make_pusher(client, sessions).push(1)
+    assert not summary.held
+    sent = _sent_to(server, record.number)
+    assert "dossierModifierAnnotations" in sent and "dossierEnvoyerMessage" not in sent
+    assert server.store.dossier(record.number).state == "en_instruction"
+    assert len(server.store.dossier(record.number).messages) == messages
+    syncer.sync(1)
+    assert "passeport" in _annotation(sessions, record.number, "Pièces manquantes (Work in France)")
+
+
+def _lose_passports(server, share_of_en_construction=1.0):
+    """Many applicants 'forgot' their passport: what a misread form looks like to the checks."""
+    numbers = [d.number for d in server.store.visible_dossiers(1) if d.state == "en_construction"]
+    numbers = numbers[:max(1, int(len(numbers) * share_of_en_construction))]
+    for number in numbers:
+        server.store.modify(number, pj_passeport=())
+    return numbers
+
+
+def test_a_run_that_would_message_too_many_dossiers_is_held_whole_until_forced(synced, sessions, capsys):
+    server, client, syncer = synced
+    lost = _lose_passports(server)
+    syncer.sync(1)
+    total = len(server.store.visible_dossiers(1))
+    assert len(lost) > 0.2 * total and len(lost) > 10
+
+    preview = make_pusher(client, sessions, dry_run=True).push(1)
+    assert preview.held and "would HOLD" in preview.line() and server.store.mutation_log == []
+    assert "dossier" in capsys.readouterr().out  # the plan is shown
+
+    held = make_pusher(client, sessions).push(1)
+    assert held.held and held.messages_due >= len(lost)
+    assert server.store.mutation_log == []  # nothing at all: no message, no annotation, no label, no groupe
+    line = held.line()
+    assert "HELD" in line and "delivered" not in line and "--force" in line and f"of {held.dossiers} dossiers" in line
+    with sessions() as session:
+        assert session.get(models.SyncState, 1).push_checkpoint is None
+        assert session.scalars(select(models.PushOutbox.status).distinct()).all() == ["pending"]
+    assert make_pusher(client, sessions).push(1).held and server.store.mutation_log == []  # still held
+
+    # Meanwhile an agent starts instructing one of them: forcing must not send it back to en_construction.
+    instructed = lost[0]
+    server.store.set_state(instructed, "en_instruction", email="agent@example.gouv.fr")
+    syncer.sync(1)
+    forced = make_pusher(client, sessions, force=True).push(1)
+    assert not forced.held and forced.forced and "overridden (--force)" in forced.line()
+    messaged = {payload["dossierId"] for name, payload in server.store.mutation_log if name == "dossierEnvoyerMessage"}
+    assert server.store.dossier(lost[1]).id in messaged
+    assert server.store.dossier(instructed).id not in messaged
+    assert server.store.dossier(instructed).state == "en_instruction"
+    assert all(server.store.dossier(n).state == "en_construction" for n in lost[1:])
+
+
+def test_a_small_run_is_never_held_by_its_share(synced, sessions):
+    server, client, syncer = synced
+    make_pusher(client, sessions).push(1)
+    three = _lose_passports(server)[:3]
+    syncer.sync(1)
+    strict = make_pusher(client, sessions, hold_min_messages=0, dry_run=True).push(1, only=frozenset(three))
+    assert strict.held  # 3 of 3 dossiers: above 20 %, held without the minimum
+    before = len(server.store.mutation_log)
+    hint = make_pusher(client, sessions).push(1, only=frozenset(three))
+    assert not hint.held and hint.messages_due == 3
+    assert mutations(server, before).count("dossierEnvoyerMessage") == 3

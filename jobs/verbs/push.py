@@ -11,6 +11,8 @@ from jobs.pipeline import run_push
 from jobs.runtime import ds_endpoint
 
 HELP = "Push routing, annotations, labels and messages back to DS."
+# The circuit breaker held a run: nothing was sent, `--force` sends it.
+HELD_EXIT = 8
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +22,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="reconsider every dossier, not only those synced since the last complete push")
     parser.add_argument("--pass-to-instruction", action="store_true",
                         help="also pass complete dossiers en_construction to en_instruction (default: WIF_PASS_TO_INSTRUCTION)")
+    parser.add_argument("--force", action="store_true",
+                        help="send even when the circuit breaker holds the run (more messages than WIF_PUSH_MAX_MESSAGE_SHARE)")
     parser.add_argument("--disable-notification", action="store_true",
                         help="with --pass-to-instruction: DS sends no e-mail to the applicant (default: WIF_DISABLE_NOTIFICATION)")
 
@@ -38,6 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 pass_to_instruction=args.pass_to_instruction or settings.push.pass_to_instruction,
                 disable_notification=args.disable_notification or settings.push.disable_notification,
                 announce=sys.stdout,
+                force=args.force,
             )
     except PushStopped as error:
         print(f"wif push: {error}", file=sys.stderr)
@@ -47,4 +52,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 6
     for summary in summaries:
         print(summary.line() + (" (dry run: nothing sent)" if args.dry_run else ""))
-    return 0
+    return HELD_EXIT if any(s.held for s in summaries) and not args.dry_run else 0

@@ -8,6 +8,7 @@ from connector import errors
 from connector.push import PushStopped
 from core.settings import Settings
 from jobs.pipeline import run_sync
+from jobs.verbs.push import HELD_EXIT
 from jobs import runtime
 from jobs.runtime import ds_endpoint
 
@@ -28,6 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rescan", action="store_true", help="force the overlap re-scan now")
     parser.add_argument("--dry-run", action="store_true", help="fetch and evaluate, write nothing")
     parser.add_argument("--no-push", action="store_true", help="do not push results back to DS after the sync")
+    parser.add_argument("--force", action="store_true",
+                        help="push even when the circuit breaker holds the run (more messages than WIF_PUSH_MAX_MESSAGE_SHARE)")
     parser.add_argument("--sandbox-dossiers", type=int, default=runtime.EMBEDDED_SANDBOX_DOSSIERS,
                         help="size of the embedded sandbox (no DS_API_URL)")
 
@@ -42,6 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 force_rescan=args.rescan,
                 dry_run=args.dry_run,
                 push=not args.no_push,
+                force=args.force,
             )
     except PushStopped as error:
         print(f"wif sync: synced, but {error}", file=sys.stderr)
@@ -53,4 +57,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(summary.line() + (" (dry run: nothing written)" if args.dry_run else ""))
         if summary.push_line:
             print(summary.push_line)
-    return 0
+    return HELD_EXIT if any(s.push_held for s in summaries) else 0
