@@ -19,7 +19,8 @@ from gql.transport.requests import RequestsHTTPTransport
 
 from connector import documents
 from connector.batch import BatchItem, assemble
-from connector.errors import Action, DSAnswerLost, DSError, DSQueryTimeout, DSUnavailable, classify, graphql_error
+from connector.errors import (Action, DSAnswerLost, DSError, DSQueryTimeout, DSUnavailable, NodeError, classify,
+                              graphql_error, node_errors)
 from connector.ratelimit import SYNC, RequestBudget
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,12 @@ class ClientStats:
     waited_seconds: float = 0.0
     by_operation: dict[str, int] = field(default_factory=dict)
     batched_items: int = 0  # operations that travelled inside a batch
+    # Retries by what caused them: "HTTP 429", "HTTP 502", "timeout" (a page DS
+    # gave up on, retried by the page iterator), a network error's name.
+    retries_by_cause: dict[str, int] = field(default_factory=dict)
+
+    def count_retry(self, cause: str) -> None:
+        self.retries_by_cause[cause] = self.retries_by_cause.get(cause, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,14 @@ class DSClient:
 
         Raises a `connector.errors.DSError` subclass for anything else.
         """
+        return self.execute_partial(operation_name, variables)[0]
+
+    def execute_partial(self, operation_name: str, variables: dict | None = None,
+                        nodes_at: tuple[str, ...] = ()) -> tuple[dict, list[NodeError]]:
+        """Like `execute`, but errors that are each about one node of the list
+        at `nodes_at` (e.g. ("demarche", "dossiers", "nodes")) come back with
+        the data instead of being raised: one broken dossier must not hide its
+        page (DS issue #12696)."""
         request = GraphQLRequest(self._document(operation_name), variable_values=variables or {}, operation_name=operation_name)
         for attempt in range(self.max_retries + 1):
             self.budget.acquire(self.priority)
@@ -141,12 +156,17 @@ class DSClient:
             if network_error is None:
                 outcome = classify(status, body)
                 if outcome.action is Action.OK:
-                    return body["data"]
+                    return body["data"], []
                 if outcome.action is Action.FAIL:
+                    broken = node_errors(body["errors"], nodes_at) if nodes_at and status == 200 and body and \
+                        body.get("data") else None
+                    if broken:
+                        return body["data"], broken
                     raise outcome.error
             if attempt == self.max_retries:
                 break
             self.stats.retries += 1
+            self._count_retry(status, network_error)
             wait = self._wait_before_retry(attempt, status, headers)
             log.warning(
                 "%s: %s, retry %d/%d in %.1fs",
@@ -196,6 +216,7 @@ class DSClient:
             if attempt == self.max_retries:
                 break
             self.stats.retries += 1
+            self._count_retry(status, network_error)
             wait = self._wait_before_retry(attempt, status, headers)
             self.stats.waited_seconds += wait
             self._sleep(wait)
@@ -263,6 +284,17 @@ class DSClient:
             return transport.last_status or 0, None, dict(transport.response_headers or {}), None
         body = {"data": result.data, "errors": result.errors}
         return transport.last_status or 200, body, dict(transport.response_headers or {}), None
+
+    def _count_retry(self, status: int | None, network_error: str | None) -> None:
+        self.stats.count_retry(f"HTTP {status}" if status else str(network_error))
+
+    def backoff(self, attempt: int) -> float:
+        """Sleep before retry number `attempt` (from 0) of something transient
+        the caller retries itself (a page DS timed out on); returns the wait."""
+        wait = self._wait_before_retry(attempt, None, {})
+        self.stats.waited_seconds += wait
+        self._sleep(wait)
+        return wait
 
     def _wait_before_retry(self, attempt: int, status: int | None, headers: dict) -> float:
         if status == 429:

@@ -3,6 +3,10 @@
 - retry: network errors, 429, 502/503/504;
 - shrink: a `timeout` GraphQL error (partial data): retry the page smaller;
 - fail: bad or expired token, unknown or forbidden démarche, other errors;
+- quarantine: errors that are each about one node of a list (`nodes:
+  [Dossier]`: DS nulls that node, or a field inside it, and keeps the others,
+  NOTES §6 `invalid_null`), see `node_errors`: the caller keeps the good
+  nodes and sets the failed ones aside;
 - reject: a mutation payload's `errors` (errors as data, NOTES §6), see
   `classify_rejection`.
 
@@ -42,6 +46,7 @@ class DSGraphQLError(DSError):
         self.code = code
         self.path = path
         self.data = data  # partial data, when DS sent some
+        self.ds_message = message  # DS's own words, without ours around them
         where = f" at {'.'.join(str(p) for p in path)}" if path else ""
         super().__init__(f"DS GraphQL error{where} [{code or 'no code'}]: {message}")
 
@@ -61,6 +66,33 @@ class DSAnswerLost(DSUnavailable):
 
 class DSHTTPError(DSError):
     """An HTTP status the client does not retry (e.g. 400, 500)."""
+
+
+@dataclass(frozen=True)
+class NodeError:
+    """DS's error about one node of a list: its index, DS's message, the path."""
+
+    index: int
+    message: str
+    path: str
+    code: str | None = None
+
+
+def node_errors(errors: list[dict], prefix: tuple[str, ...]) -> list[NodeError] | None:
+    """The errors as node errors when every one of them names a node under
+    `prefix` (e.g. `demarche.dossiers.nodes.3.champs.40.files.0.byteSizeBigInt`);
+    None when any is about the whole query (a timeout is never a node's)."""
+    found = []
+    for error in errors:
+        path = error.get("path") or []
+        code = (error.get("extensions") or {}).get("code")
+        if code in ("timeout", "not_found", "unauthorized") or len(path) <= len(prefix):
+            return None
+        if tuple(path[:len(prefix)]) != prefix or not isinstance(path[len(prefix)], int):
+            return None
+        found.append(NodeError(path[len(prefix)], str(error.get("message", ""))[:500],
+                               ".".join(str(p) for p in path)[:500], code))
+    return found or None
 
 
 class Action(enum.Enum):

@@ -1,27 +1,52 @@
 """The one page iterator of the project: it owns the cursor.
 
 It yields each page before asking for the next, so the caller can commit
-the page and its cursor first. A `timeout` from DS retries the same cursor
-with a smaller page (NOTES §5); a repeated cursor is a bug, not a loop.
+the page and its cursor first.
+
+- A `timeout` from DS retries the same cursor with half the page (NOTES §5);
+  at the smallest page a timeout is one more transient fault, retried with
+  backoff up to the client's `max_retries`, then `DSUnavailable`. After a
+  few pages in a row without a timeout the page doubles again, up to the
+  size asked for.
+- Errors that are each about one dossier of the page (DS nulls that node or
+  a field inside it, #12696) do not stop it: the page keeps its good
+  dossiers and names the failed ones (`Page.failed`), through a light query
+  of the same page (same cursor and arguments, numbers only) when DS nulled
+  the whole node.
+- A cursor seen before (including the one it started from) is a loop:
+  `CursorLoopError`.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from queue import Empty, Queue
 from typing import Iterator, TypeVar
 
 from connector.client import DSClient
-from connector.errors import DSQueryTimeout
+from connector.errors import DSError, DSQueryTimeout, DSUnavailable, NodeError
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100  # DS silently caps `first` at 100
+# Pages in a row without a timeout before the page size doubles again.
+GROW_AFTER = 3
 
 
-class CursorLoopError(RuntimeError):
-    pass
+class CursorLoopError(DSError):
+    """DS gave back a cursor already seen in this run (coarse cursors, or the
+    page's dossiers modified while it was read): the sync would never end."""
+
+
+@dataclass(frozen=True)
+class FailedNode:
+    """A dossier of the page DS could not give: its number, DS's error, and
+    the error's path inside the dossier (e.g. `champs.40.files.0.byteSizeBigInt`)."""
+
+    number: int
+    message: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,7 @@ class Page:
     end_cursor: str | None  # None on an empty page: never store it
     has_next_page: bool
     first: int
+    failed: list[FailedNode] = field(default_factory=list)
 
 
 def _connection(data: dict, path: tuple[str, ...]) -> dict:
@@ -47,33 +73,107 @@ def iter_pages(
     after: str | None = None,
     first: int = 50,
     min_first: int = 1,
+    identify_operation: str | None = None,
 ) -> Iterator[Page]:
-    first = max(1, min(first, MAX_PAGE_SIZE))
-    seen: set[str] = set()
+    """`identify_operation`: the light twin of `operation_name` (same
+    arguments, nodes { id number }) that names the dossiers DS nulled."""
+    ceiling = max(1, min(first, MAX_PAGE_SIZE))
+    first = ceiling
+    seen: set[str] = {after} if after else set()
+    nodes_at = connection_path + ("nodes",)
+    timeouts_at_floor = 0
+    clean_pages = 0
     while True:
+        page_variables = {**variables, "first": first, "after": after}
         try:
-            data = client.execute(operation_name, {**variables, "first": first, "after": after})
-        except DSQueryTimeout:
-            if first <= min_first:
-                raise
-            first = max(min_first, first // 2)
-            log.warning("%s: DS timed out, retrying the same page with first=%d", operation_name, first)
+            data, broken = client.execute_partial(operation_name, page_variables, nodes_at=nodes_at)
+        except DSQueryTimeout as error:
+            client.stats.count_retry("timeout")
+            clean_pages = 0
+            if first > min_first:
+                first = max(min_first, first // 2)
+                log.warning("%s: DS timed out, retrying the same page with first=%d", operation_name, first)
+                continue
+            if timeouts_at_floor >= client.max_retries:
+                raise DSUnavailable(
+                    f"DS timed out on {operation_name} {timeouts_at_floor + 1} times in a row, even for a page of "
+                    f"{first} dossier(s); nothing after the last saved page was lost: run the sync again later"
+                ) from error
+            wait = client.backoff(timeouts_at_floor)
+            timeouts_at_floor += 1
+            log.warning("%s: DS timed out on a page of %d, retry %d/%d in %.1fs", operation_name, first,
+                        timeouts_at_floor, client.max_retries, wait)
             continue
+        timeouts_at_floor = 0
         connection = _connection(data, connection_path)
         page_info = connection["pageInfo"]
+        nodes = connection["nodes"] or []
+        failed = _failed_nodes(client, identify_operation, page_variables, connection_path, nodes, broken)
+        failed_numbers = {f.number for f in failed}
         page = Page(
-            nodes=[n for n in connection["nodes"] if n is not None],
+            nodes=[n for n in nodes if n is not None and n.get("number") not in failed_numbers],
             end_cursor=page_info.get("endCursor"),
             has_next_page=bool(page_info.get("hasNextPage")),
             first=first,
+            failed=failed,
         )
         yield page
         if not page.has_next_page or page.end_cursor is None:
             return
         if page.end_cursor in seen:
-            raise CursorLoopError(f"{operation_name}: DS returned cursor {page.end_cursor!r} twice")
+            raise CursorLoopError(
+                f"{operation_name}: DS gave back the page cursor {page.end_cursor!r} a second time (its dossiers "
+                "were modified while they were read, or its cursors are coarser than its dates). The pages read "
+                "so far are saved; run the sync again"
+            )
         seen.add(page.end_cursor)
         after = page.end_cursor
+        clean_pages += 1
+        if first < ceiling and clean_pages >= GROW_AFTER:
+            first = min(ceiling, first * 2)
+            clean_pages = 0
+
+
+def _failed_nodes(client: DSClient, identify_operation: str | None, variables: dict,
+                  connection_path: tuple[str, ...], nodes: list, broken: list[NodeError]) -> list[FailedNode]:
+    """The dossiers of the page that DS's node errors are about, by number."""
+    if not broken:
+        return []
+    by_index: dict[int, NodeError] = {}
+    for error in broken:
+        by_index.setdefault(error.index, error)  # the first error of a node says enough
+    numbers: dict[int, int] = {}
+    for index in by_index:
+        node = nodes[index] if index < len(nodes) else None
+        if node is not None and node.get("number") is not None:
+            numbers[index] = node["number"]  # the node came back, with a field nulled inside
+    missing = [index for index in by_index if index not in numbers]
+    extra: list[int] = []
+    if missing:
+        if identify_operation is None:
+            raise DSError(f"DS could not give dossier(s) at {', '.join(by_index[i].path for i in missing)} "
+                          "and nothing names them")
+        light = _connection(client.execute(identify_operation, variables), connection_path)["nodes"] or []
+        for index in missing:
+            if index < len(light) and light[index] is not None:
+                numbers[index] = light[index]["number"]
+        # Should the page have moved between the two reads, a dossier the light page has and the
+        # good nodes lack is set aside too: retried alone, it costs a request, never a dossier.
+        good = {n.get("number") for n in nodes if n is not None}
+        extra = [n["number"] for n in light if n is not None and n["number"] not in good
+                 and n["number"] not in numbers.values()]
+    failed = []
+    for index, error in sorted(by_index.items()):
+        if index in numbers:
+            failed.append(FailedNode(numbers[index], error.message, _inside_node(error.path, connection_path, index)))
+    first_error = next(iter(by_index.values()))
+    failed += [FailedNode(number, first_error.message, "") for number in extra]
+    return failed
+
+
+def _inside_node(path: str, connection_path: tuple[str, ...], index: int) -> str:
+    prefix = ".".join([*connection_path, "nodes", str(index)])
+    return path[len(prefix) + 1:] if path.startswith(prefix) else path
 
 
 T = TypeVar("T")

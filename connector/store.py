@@ -251,3 +251,39 @@ def mark_deleted(session: Session, dossier: models.Dossier, node: dict) -> None:
         setattr(dossier, attribute, None)
     for table in (models.DocumentFile, models.MappingIssue):
         session.execute(delete(table).where(table.dossier_number == dossier.number))
+
+
+# -- quarantine -------------------------------------------------------------
+
+def quarantine(session: Session, demarche_number: int, number: int, status: str, error: str, now: datetime,
+               path: str | None = None, champ: str | None = None) -> None:
+    """Set a dossier aside (or record one more failed attempt), in the caller's
+    transaction: a page's cursor never passes a dossier that is neither saved
+    nor quarantined."""
+    row = session.get(models.QuarantinedDossier, (demarche_number, number))
+    if row is None:
+        row = models.QuarantinedDossier(demarche_number=demarche_number, dossier_number=number, attempts=0,
+                                        first_seen_at=now)
+        session.add(row)
+    row.status, row.error, row.last_attempt_at = status, error[:2000], now
+    row.error_path = (path or None) and path[:500]
+    row.champ = (champ or None) and champ[:300]
+    row.attempts = (row.attempts or 0) + 1
+
+
+def release(session: Session, demarche_number: int, numbers: list[int]) -> int:
+    """These dossiers were just stored whole: out of quarantine."""
+    if not numbers:
+        return 0
+    result = session.execute(delete(models.QuarantinedDossier).where(
+        models.QuarantinedDossier.demarche_number == demarche_number,
+        models.QuarantinedDossier.dossier_number.in_(numbers)))
+    return result.rowcount or 0
+
+
+def quarantined(session: Session, demarche_number: int | None = None) -> list[models.QuarantinedDossier]:
+    query = select(models.QuarantinedDossier).order_by(models.QuarantinedDossier.demarche_number,
+                                                      models.QuarantinedDossier.dossier_number)
+    if demarche_number is not None:
+        query = query.where(models.QuarantinedDossier.demarche_number == demarche_number)
+    return list(session.scalars(query))

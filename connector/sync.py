@@ -24,7 +24,8 @@ from connector import store
 from core import models
 from connector.batch import BatchItem, BatchLimits, split
 from connector.client import DSClient
-from connector.pagination import Page, iter_pages, prefetched
+from connector.errors import DSForbidden, DSGraphQLError, DSNotFound, DSQueryTimeout
+from connector.pagination import FailedNode, Page, iter_pages, prefetched
 from connector.datetimes import format_ds_datetime, parse_ds_datetime
 from core.clock import utcnow
 
@@ -46,6 +47,7 @@ class SyncSummary:
     trashed: int = 0
     deleted: int = 0
     removed: int = 0
+    quarantined: int = 0  # dossiers in quarantine after the run (see `wif status`)
     pages: int = 0
     requests: int = 0
     seconds: float = 0.0
@@ -58,7 +60,9 @@ class SyncSummary:
         return (
             f"démarche {self.demarche_number}: fetched {self.fetched}, created {self.created}, "
             f"updated {self.updated}, unchanged {self.unchanged}, trashed {self.trashed}, "
-            f"deleted {self.deleted}, requests {self.requests}, {self.seconds:.1f}s"
+            f"deleted {self.deleted}, "
+            + (f"quarantined {self.quarantined} (see wif status), " if self.quarantined else "")
+            + f"requests {self.requests}, {self.seconds:.1f}s"
         )
 
     def lines(self) -> list[str]:
@@ -102,6 +106,7 @@ class Syncer:
             self._mark_rescanned(demarche_number, run_started_at)
         elif force_rescan or self._rescan_due(state, run_started_at):
             self._rescan(state, summary, run_started_at)
+        self._retry_quarantined(demarche_number, summary)
         self._sync_deletions(state, summary, pending=True)
         self._sync_deletions(state, summary, pending=False)
         if full:
@@ -163,6 +168,7 @@ class Syncer:
             ("demarche", "dossiers"),
             after=state.end_cursor,
             first=self.page_size,
+            identify_operation="getDemarcheDossierNumbers",
         ))
         for page in pages:
             with self.sessions() as session:
@@ -187,6 +193,7 @@ class Syncer:
             {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(since)},
             ("demarche", "dossiers"),
             first=self.page_size,
+            identify_operation="getDemarcheDossierNumbers",
         ))
         for page in pages:
             with self.sessions() as session:
@@ -220,13 +227,18 @@ class Syncer:
             )
         }
         history = store.recorded_history(session, numbers) if existing else {}
+        # A quarantined dossier seen whole is stored again even if DS's date did not move.
+        set_aside = set(session.scalars(select(models.QuarantinedDossier.dossier_number).where(
+            models.QuarantinedDossier.demarche_number == demarche_number,
+            models.QuarantinedDossier.dossier_number.in_(numbers)))) if numbers else set()
         now = self.now()
         written, new = [], []
         with session.no_autoflush:
             for node in page.nodes:
                 summary.fetched += 1
                 dossier = existing.get(node["number"])
-                if dedupe and dossier is not None and store.is_unchanged(dossier, node):
+                if dedupe and dossier is not None and node["number"] not in set_aside \
+                        and store.is_unchanged(dossier, node):
                     summary.unchanged += 1
                     continue
                 rows = self.evaluate(node)
@@ -241,9 +253,73 @@ class Syncer:
         session.flush()
         if new:
             store.insert_new_dossiers(session, new, demarche_number, now)
+        whole = [n["number"] for n in page.nodes if n["number"] in set_aside and not n.get(models.UNREADABLE_KEY)]
+        store.release(session, demarche_number, whole)
+        for failed in page.failed:
+            # In the page's transaction: the cursor never passes a dossier neither saved nor set aside.
+            log.warning("démarche %s: dossier %s set aside: DS could not give it (%s at %s)", demarche_number,
+                        failed.number, failed.message, failed.path or "?")
+            store.quarantine(session, demarche_number, failed.number, models.Q_FAILING, failed.message, now,
+                             failed.path)
         if self.after_page and written:
             self.after_page(session, written)
         summary.dossier_numbers.extend(written)
+
+    # -- quarantine ------------------------------------------------------------
+
+    def _retry_quarantined(self, demarche_number: int, summary: SyncSummary) -> None:
+        """Each dossier set aside, fetched alone: whole (`getDossier`) it leaves
+        the quarantine; if DS still fails on it, without the champs' objects
+        (`getDossierReduced`) it is stored « À vérifier » with the champ named."""
+        with self.sessions() as session:
+            numbers = [row.dossier_number for row in store.quarantined(session, demarche_number)]
+        for number in numbers:
+            node, failure = self._fetch_alone(number)
+            with self.sessions() as session:
+                if node is None and failure is None:  # DS no longer shows it: the deletions pass says why
+                    store.release(session, demarche_number, [number])
+                elif node is None:
+                    store.quarantine(session, demarche_number, number, models.Q_FAILING, failure.message,
+                                     self.now(), failure.path)
+                else:
+                    page = Page([node], None, False, 1)
+                    self._save_page(session, page, demarche_number, summary, dedupe=False)
+                    if failure is not None:
+                        unreadable = node[models.UNREADABLE_KEY][0]
+                        store.quarantine(session, demarche_number, number, models.Q_PARTIAL, failure.message,
+                                         self.now(), failure.path, unreadable.get("label"))
+                    else:
+                        store.release(session, demarche_number, [number])
+                self._commit(session)
+        with self.sessions() as session:
+            summary.quarantined = len(store.quarantined(session, demarche_number))
+
+    def _fetch_alone(self, number: int) -> tuple[dict | None, FailedNode | None]:
+        """(dossier, None) when DS gives it whole; (reduced dossier, DS's error)
+        when only without the champs' objects; (None, error) when not at all;
+        (None, None) when DS no longer shows it."""
+        try:
+            return self.client.execute("getDossier", {"dossierNumber": number})["dossier"], None
+        except (DSNotFound, DSForbidden):
+            return None, None
+        except DSQueryTimeout as error:  # DS was slow, not the data: the whole dossier next time
+            return None, FailedNode(number, error.ds_message, _path_inside(error.path))
+        except DSGraphQLError as error:
+            failure = FailedNode(number, error.ds_message, _path_inside(error.path))
+        try:
+            reduced = self.client.execute("getDossierReduced", {"dossierNumber": number})["dossier"]
+        except (DSNotFound, DSForbidden):
+            return None, None
+        except DSGraphQLError as error:
+            log.warning("dossier %s: DS cannot give it, even without the champs' objects (%s)", number,
+                        error.ds_message)
+            return None, failure
+        champ = _champ_at(reduced, failure.path)
+        reduced[models.UNREADABLE_KEY] = [{
+            "path": failure.path, "message": failure.message,
+            "label": champ.get("label"), "champDescriptorId": champ.get("champDescriptorId"),
+        }]
+        return reduced, failure
 
     # -- deletions -----------------------------------------------------------
 
@@ -331,3 +407,26 @@ class Syncer:
     def _report(self, summary: SyncSummary) -> None:
         if self.progress:
             self.progress(summary)
+
+
+def _path_inside(path: list | None) -> str:
+    """DS's error path inside the dossier: ["dossier", "champs", 9, "commune", "code"] → champs.9.commune.code."""
+    parts = list(path or [])
+    if parts and parts[0] == "dossier":
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts)
+
+
+def _champ_at(node: dict, path: str) -> dict:
+    """The innermost champ on `path` (e.g. champs.12.rows.0.champs.3.files.0), or {}."""
+    found, value = {}, node
+    for part in path.split(".") if path else ():
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            break
+        if isinstance(value, dict) and "champDescriptorId" in value:
+            found = value
+    return found

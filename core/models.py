@@ -328,6 +328,34 @@ class DossierHint(Base):
     handled_at: Mapped[datetime | None]  # pending while null or older than received_at
 
 
+# A quarantined dossier: DS cannot give it (FAILING), gave it only without the
+# champs' objects (PARTIAL: stored « À vérifier »), or the database refused
+# its rows (UNSTORABLE). Retried alone at every sync; gone once stored whole.
+Q_FAILING, Q_PARTIAL, Q_UNSTORABLE = "failing", "partial", "unstorable"
+# Key the connector adds to a raw dossier read without the champs' objects:
+# [{"path", "message", "label", "champDescriptorId"}] of the champs DS could
+# not give. The domain's evaluation reads it (the dossier is « À vérifier »).
+UNREADABLE_KEY = "wifUnreadable"
+
+
+class QuarantinedDossier(Base):
+    """A dossier set aside so that it stops no one: the sync goes on past it,
+    retries it alone (`getDossier`, then `getDossierReduced`), and `wif status`
+    and the agents' digest list it. Holds DS's error, never the dossier's data."""
+
+    __tablename__ = "quarantined_dossiers"
+
+    demarche_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20))  # failing | partial | unstorable
+    error: Mapped[str] = mapped_column(Text)  # DS's message, or what the database refused
+    error_path: Mapped[str | None] = mapped_column(String(500))  # inside the dossier: champs.40.files.0.byteSizeBigInt
+    champ: Mapped[str | None] = mapped_column(String(300))  # the label of the champ the error is about
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime]
+
+
 class WebhookCursor(Base):
     """Highest event `sequence` seen per signed webhook: DS delivers at least
     once, so an event at or below it is a replay."""

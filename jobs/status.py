@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from core.models import JobRun, SyncState
+from core.models import JobRun, QuarantinedDossier, SyncState
 
 # "module:function(session)" returning an object with name, pending, failed:
 # one line per outbox in `wif status`; a new outbox adds its provider here.
@@ -44,12 +44,26 @@ class BacklogLine:
 
 
 @dataclass(frozen=True)
+class QuarantineLine:
+    demarche_number: int
+    dossier_number: int
+    status: str  # failing | partial | unstorable
+    error: str
+    error_path: str | None
+    champ: str | None
+    attempts: int
+    first_seen_at: datetime
+    last_attempt_at: datetime
+
+
+@dataclass(frozen=True)
 class Status:
     jobs: list[LastRun]
     watermarks: list[Watermark]
     backlogs: list[BacklogLine]
     webhooks: dict[str, int] = field(default_factory=dict)  # what the webhook endpoints received, by outcome
     pending_hints: int = 0
+    quarantined: list[QuarantineLine] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -99,10 +113,24 @@ def webhook_counts(session: Session) -> tuple[dict[str, int], int]:
     return counts, pending or 0
 
 
+def quarantine(session: Session) -> list[QuarantineLine]:
+    rows = session.scalars(select(QuarantinedDossier).order_by(QuarantinedDossier.demarche_number,
+                                                              QuarantinedDossier.dossier_number))
+    return [QuarantineLine(r.demarche_number, r.dossier_number, r.status, r.error, r.error_path, r.champ, r.attempts,
+                           r.first_seen_at, r.last_attempt_at) for r in rows]
+
+
 def collect_status(session: Session) -> Status:
     counts, pending = webhook_counts(session)
     return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session),
-                  webhooks=counts, pending_hints=pending)
+                  webhooks=counts, pending_hints=pending, quarantined=quarantine(session))
+
+
+QUARANTINE_MEANING = {
+    "failing": "DS cannot give it: not stored, retried at every sync",
+    "partial": "stored without the champs' objects, « À vérifier »; retried whole at every sync",
+    "unstorable": "the database refused its rows: not stored, retried at every sync",
+}
 
 
 def _when(value: datetime | None) -> str:
@@ -129,6 +157,14 @@ def format_status(status: Status) -> str:
            if line.uncertain else "")
         for line in status.backlogs
     ]
+    if status.quarantined:
+        lines.append(f"Quarantined dossiers ({len(status.quarantined)}):")
+        lines += [
+            f"  démarche {q.demarche_number} dossier {q.dossier_number}: {q.status} ({QUARANTINE_MEANING.get(q.status, '')})"
+            f", {q.attempts} attempt(s) since {_when(q.first_seen_at)}: {q.error}"
+            + (f" at {q.error_path}" if q.error_path else "") + (f", champ « {q.champ} »" if q.champ else "")
+            for q in status.quarantined
+        ]
     if status.webhooks or status.pending_hints:
         lines.append("Webhooks (received, by outcome):")
         lines.append("  " + ", ".join(f"{name} {count}" for name, count in status.webhooks.items())

@@ -4,9 +4,9 @@ mapped records, routing and completeness. Pure: no database, no network.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
-from core.models import DossierRows
+from core.models import UNREADABLE_KEY, DossierRows
 from mappings import checks, routing
 from mappings.dossier import map_dossier
 from mappings.normalize import YearHours
@@ -77,6 +77,24 @@ class Evaluation:
         )
 
 
+def _read_without_objects(mapped: MappedDossier, findings: list, unreadable: list,
+                          procedure: Procedure) -> tuple[list, str]:
+    """DS could give this dossier only without its champs' objects (files,
+    communes, addresses, établissement): an agent looks at it. What the
+    checks found is kept for the agent, but nothing asks the applicant to fix
+    what DS failed to send."""
+    keys = {d.id: d.key for d in procedure.all_champs()}
+    for entry in unreadable:
+        entry = entry if isinstance(entry, dict) else {}
+        label = entry.get("label") or "inconnu"
+        mapped.issues.append(MappingIssue(
+            keys.get(entry.get("champDescriptorId"), "dossier"), "ds_unreadable",
+            f"Champ « {label} » illisible sur Démarche Numérique ({entry.get('message') or 'erreur'}) : "
+            "dossier lu sans le détail des champs (pièces, communes, adresses, établissement), à vérifier par un agent."))
+    softened = [f if f.severity != checks.BLOCKING else replace(f, severity=checks.WARNING) for f in findings]
+    return softened, checks.A_VERIFIER
+
+
 def _columns(record) -> dict:
     """A flat record's fields as column values (dataclasses.asdict would deep-copy each value)."""
     return {f.name: getattr(record, f.name) for f in fields(record)}
@@ -97,11 +115,15 @@ class Evaluator:
         mapped = map_dossier(raw, self.procedure)
         route = routing.route(mapped, self.routing_table, key=self.routing_key)
         findings = checks.check_dossier(mapped, self.rules) + list(checks.check_routing(route))
+        status = checks.completeness_status(findings, mapped.issues)
+        unreadable = raw.get(UNREADABLE_KEY) if isinstance(raw, dict) else None
+        if unreadable:
+            findings, status = _read_without_objects(mapped, findings, unreadable, self.procedure)
         return Evaluation(
             mapped=mapped,
             routing=route,
             findings=findings,
-            status=checks.completeness_status(findings, mapped.issues),
+            status=status,
             rules_revision=self.rules.revision,
             hours_year=checks.titre_year_hours(mapped, self.rules),
             hours_limit=checks.hours_limit(mapped, self.rules),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Iterable, Mapping
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
@@ -31,7 +31,7 @@ from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
 from core.settings import Settings
-from core.models import CANCELLED, PENDING, SENDING, Notification
+from core.models import CANCELLED, PENDING, Q_PARTIAL, Q_UNSTORABLE, SENDING, Dossier, Notification, QuarantinedDossier
 from mail.outbox import recipient_hash, service_scope
 from mappings.routing import RoutingTable, load_routing_table
 
@@ -86,11 +86,46 @@ def alert_reasons(facts: DossierSnapshot, now: datetime, alert_days: int) -> lis
     return reasons
 
 
+@dataclass(frozen=True)
+class Quarantined:
+    """A dossier the sync set aside (core.models.QuarantinedDossier), with the
+    service of its last stored version, if any."""
+
+    demarche_number: int
+    dossier_number: int
+    status: str
+    error: str
+    champ: str | None
+    service: str | None
+
+
+def quarantine_reason(row: Quarantined) -> str:
+    if row.status == Q_PARTIAL:
+        return (f"dossier lu en partie : Démarche Numérique n'a pas pu fournir le champ « {row.champ or 'inconnu'} » "
+                f"({row.error}) ; il est marqué « À vérifier », contrôlez ce champ dans DS")
+    if row.status == Q_UNSTORABLE:
+        return (f"dossier impossible à enregistrer par le connecteur ({row.error}) : "
+                "il n'est pas à jour ici, traitez-le dans DS")
+    return (f"dossier illisible sur Démarche Numérique ({row.error}) : le connecteur ne peut pas le vérifier, "
+            "traitez-le dans DS")
+
+
+def quarantined_dossiers(session: Session) -> list[Quarantined]:
+    rows = session.execute(
+        select(QuarantinedDossier, Dossier.service)
+        .outerjoin(Dossier, Dossier.number == QuarantinedDossier.dossier_number)
+        .order_by(QuarantinedDossier.dossier_number))
+    return [Quarantined(q.demarche_number, q.dossier_number, q.status, q.error, q.champ, service)
+            for q, service in rows]
+
+
 def digest_contexts(
-    facts_list: Iterable[DossierSnapshot], now: datetime, settings: Settings, table: RoutingTable | None = None
+    facts_list: Iterable[DossierSnapshot], now: datetime, settings: Settings, table: RoutingTable | None = None,
+    quarantined: Iterable[Quarantined] = (),
 ) -> dict[str, DigestContext]:
     """One context per service that has something to show. A dossier with no service, or whose
-    service is not open yet, waits in the fallback groupe: it goes to that groupe's digest."""
+    service is not open yet, waits in the fallback groupe: it goes to that groupe's digest.
+    A dossier the sync set aside is an alert of its service (the fallback groupe's if never stored)."""
     table = table or load_routing_table()
     facts_list = list(facts_list)
     waiting_by_service: dict[str, list[WaitingRow]] = defaultdict(list)
@@ -111,6 +146,10 @@ def digest_contexts(
             alerts_by_service[table.in_charge(facts.service)].append(
                 AlertRow(facts.number, reason, agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number))
             )
+    for row in quarantined:
+        alerts_by_service[table.in_charge(row.service)].append(AlertRow(
+            row.dossier_number, quarantine_reason(row),
+            agent_dossier_url(settings.ds.web_url, row.demarche_number, row.dossier_number)))
     thresholds = tuple(
         f"{STATE_LABELS[state]} depuis plus de {days} jours" for state, days in settings.notify.waiting_days.items()
     )
@@ -156,7 +195,7 @@ class DigestReport:
 
 
 def plan_digests(session: Session, now: datetime, settings: Settings) -> dict[str, DigestContext]:
-    return digest_contexts(iter_snapshots(session), now, settings)
+    return digest_contexts(iter_snapshots(session), now, settings, quarantined=quarantined_dossiers(session))
 
 
 def run_digest(

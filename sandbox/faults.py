@@ -8,6 +8,19 @@ not), timeout (HTTP 200, partial data and a `timeout` error). A standing rule
 nodes, so a client that retries with a smaller `first` gets through;
 `timeout_when_fields_above = N` runs only the first N root fields of a
 mutation and times out the rest, as DS's 30 s limit would.
+
+A standing node error `node_error = {dossier: N, field: "Commune.code"}` makes
+DS's data bug on one dossier (#12696 "Cannot return null for non-nullable
+field Commune.code"): the first champ of that dossier holding a `Commune`
+gets a null `code`, and the executor nulls the nearest nullable parent with
+an `errors` entry whose path names the node's index: the champ's `commune`
+(the node comes back, with the error), or for `File.byteSizeBigInt` the
+dossier's node in `nodes: [Dossier]` (the others are kept). `getDossier`
+fails on it the same way; a query that does not select that field is not
+affected. Types: Commune, Departement, Address,
+Pays, PersonneMorale (a SIRET champ's établissement), File (the first file of
+a pièce justificative); any other field raises an internal error on the
+dossier's champs (#11942). `field: null` removes it.
 """
 from __future__ import annotations
 
@@ -31,6 +44,10 @@ class RequestFaults:
 
     force_timeout: bool = False
     timeout_when_first_above: int | None = None
+    node_errors: tuple[tuple[int, str], ...] = ()
+
+    def node_error(self, dossier_number: int) -> str | None:
+        return dict(self.node_errors).get(dossier_number)
 
     def dossiers_timeout(self, page_size: int) -> bool:
         limit = self.timeout_when_first_above
@@ -43,6 +60,7 @@ class Faults:
         self.pending: list[Fault] = []
         self.timeout_when_first_above: int | None = None
         self.timeout_when_fields_above: int | None = None
+        self.node_errors: dict[int, str] = {}
 
     def add(self, kind: str, count: int = 1, seconds: float = 1.0, operation: str | None = None) -> Fault:
         kind = str(kind)
@@ -60,6 +78,18 @@ class Faults:
             self.pending.clear()
             self.timeout_when_first_above = None
             self.timeout_when_fields_above = None
+            self.node_errors.clear()
+
+    def set_node_error(self, dossier_number: int, field: str | None) -> None:
+        with self._lock:
+            if field:
+                self.node_errors[int(dossier_number)] = str(field)
+            else:
+                self.node_errors.pop(int(dossier_number), None)
+
+    def request_faults(self, force_timeout: bool) -> RequestFaults:
+        with self._lock:
+            return RequestFaults(force_timeout, self.timeout_when_first_above, tuple(self.node_errors.items()))
 
     def take(self, operation_name: str | None) -> Fault | None:
         """The fault the current request must suffer, if any (consumes one use)."""
@@ -82,12 +112,19 @@ class Faults:
         if "timeout_when_fields_above" in spec:
             value = spec["timeout_when_fields_above"]
             self.timeout_when_fields_above = None if value is None else int(value)
+        if "node_error" in spec:
+            node = spec["node_error"]
+            self.set_node_error(int(node["dossier"]), node.get("field"))
         if "kind" in spec:
             self.add(spec["kind"], int(spec.get("count", 1)), float(spec.get("seconds", 1.0)), spec.get("operation"))
 
 
 def parse_fault_spec(text: str) -> dict:
-    """CLI form: `500`, `500:3` (three times), `slow:2:5` (twice, 5 s), `timeout_when_first_above=20`."""
+    """CLI form: `500`, `500:3` (three times), `slow:2:5` (twice, 5 s), `timeout_when_first_above=20`,
+    `node_error=12:Commune.code` (dossier 12's commune code is null)."""
+    if text.startswith("node_error="):
+        dossier, _, field = text.split("=", 1)[1].partition(":")
+        return {"node_error": {"dossier": int(dossier), "field": field or "Commune.code"}}
     for rule in ("timeout_when_first_above", "timeout_when_fields_above"):
         if text.startswith(f"{rule}="):
             return {rule: int(text.split("=", 1)[1])}

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse, validate
 
-from sandbox.faults import Faults, RequestFaults
+from sandbox.faults import Faults
 from sandbox.schema import fragment_types, sandbox_schema
 from sandbox.store import SANDBOX_TOKEN, Store
 
@@ -147,7 +147,7 @@ class SandboxServer:
             "token": token,
             "base_url": self.base_url,
             "fragment_types": None if operation_name == "IntrospectionQuery" else fragment_types(document),
-            "faults": RequestFaults(force_timeout, self.faults.timeout_when_first_above),
+            "faults": self.faults.request_faults(force_timeout),
             "extra_errors": [],
         }
         with self.store.lock:
@@ -289,7 +289,8 @@ def _handler_for(server: SandboxServer):
             except (ValueError, TypeError, KeyError) as error:
                 return self._send(400, {"error": str(error)})
             self._send(200, {"pending": [f.__dict__ for f in server.faults.pending],
-                             "timeout_when_first_above": server.faults.timeout_when_first_above})
+                             "timeout_when_first_above": server.faults.timeout_when_first_above,
+                             "node_errors": {str(k): v for k, v in server.faults.node_errors.items()}})
 
         def _throttled(self, reset: int) -> int:
             headers = {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(reset))}

@@ -38,6 +38,43 @@ def timeout_error(field: str) -> GraphQLError:
     return GraphQLError(f"Timeout on {field}", extensions={"code": "timeout"})
 
 
+# Type of a node error (sandbox.faults) -> the key of the champ object holding it.
+NODE_ERROR_KEYS = {"Commune": "commune", "Departement": "departement", "Address": "address", "Pays": "pays",
+                   "PersonneMorale": "etablissement", "File": "files"}
+
+
+def break_field(champs: list[dict], spec: str) -> list[dict]:
+    """Null a non-null field in the first champ that has it, as DS's data bugs do (#12696).
+
+    The executor then reports "Cannot return null for non-nullable field
+    Type.field" and nulls the dossier's node; an unknown spec is DS's internal
+    error on the dossier (#11942)."""
+    type_name, _, field_name = spec.partition(".")
+    key = NODE_ERROR_KEYS.get(type_name)
+    if key is None or not field_name:
+        raise GraphQLError("Internal Server Error", extensions={"code": "internal_server_error"})
+
+    def broken(champ: dict) -> dict | None:
+        value = champ.get(key)
+        if key == "files" and value:
+            return {**champ, "files": [{**value[0], field_name: None}, *value[1:]]}
+        if isinstance(value, dict):
+            return {**champ, key: {**value, field_name: None}}
+        for index, row in enumerate(champ.get("rows") or ()):
+            for position, child in enumerate(row["champs"]):
+                changed = broken(child)
+                if changed is not None:
+                    row = {**row, "champs": [*row["champs"][:position], changed, *row["champs"][position + 1:]]}
+                    return {**champ, "rows": [*champ["rows"][:index], row, *champ["rows"][index + 1:]]}
+        return None
+
+    for position, champ in enumerate(champs):
+        changed = broken(champ)
+        if changed is not None:
+            return [*champs[:position], changed, *champs[position + 1:]]
+    return champs
+
+
 def descriptor(definition) -> dict:
     type_name = DESCRIPTOR_TYPES.get(definition.type, "Text") + "ChampDescriptor"
     out = {
@@ -262,6 +299,9 @@ class DossierView:
             extra = ((UNKNOWN_CHAMP_STABLE_ID, "Champ ajouté hors procédure", "valeur inattendue"),)
         champs = render_champs(self._revision.champs, record.values, self.dateDerniereModificationChamps,
                                record.number, self._render_context(), skip, extra)
+        broken = self._context["faults"].node_error(record.number)
+        if broken:
+            champs = break_field(champs, broken)
         return [c for c in champs if id is None or c["id"] == id]
 
     def annotations(self, info, id=None):
