@@ -81,7 +81,7 @@ def iter_pages(
     first = ceiling
     seen: set[str] = {after} if after else set()
     nodes_at = connection_path + ("nodes",)
-    timeouts_at_floor = 0
+    timeouts_at_floor = timeouts_in_a_row = 0
     clean_pages = 0
     while True:
         page_variables = {**variables, "first": first, "after": after}
@@ -90,21 +90,22 @@ def iter_pages(
         except DSQueryTimeout as error:
             client.stats.count_retry("timeout")
             clean_pages = 0
+            timeouts_in_a_row += 1
             if first > min_first:
                 first = max(min_first, first // 2)
                 log.warning("%s: DS timed out, retrying the same page with first=%d", operation_name, first)
                 continue
             if timeouts_at_floor >= client.max_retries:
                 raise DSUnavailable(
-                    f"DS timed out on {operation_name} {timeouts_at_floor + 1} times in a row, even for a page of "
-                    f"{first} dossier(s); nothing after the last saved page was lost: run the sync again later"
+                    f"DS kept timing out on {operation_name}: {timeouts_in_a_row} timeouts in a row, down to a page "
+                    f"of {first}; the pages read before are saved, run the sync again later"
                 ) from error
             wait = client.backoff(timeouts_at_floor)
             timeouts_at_floor += 1
             log.warning("%s: DS timed out on a page of %d, retry %d/%d in %.1fs", operation_name, first,
                         timeouts_at_floor, client.max_retries, wait)
             continue
-        timeouts_at_floor = 0
+        timeouts_at_floor = timeouts_in_a_row = 0
         connection = _connection(data, connection_path)
         page_info = connection["pageInfo"]
         nodes = connection["nodes"] or []

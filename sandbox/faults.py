@@ -3,7 +3,10 @@
 Kinds: 429, 500, 502, 503, 504 (HTTP errors), slow (answer after N
 seconds), reset (close the connection without an answer), drop (execute the
 request, then close the connection: the answer is lost, the effects are
-not), timeout (HTTP 200, partial data and a `timeout` error). A standing rule
+not), timeout (HTTP 200, partial data and a `timeout` error), stuck_cursor
+(a dossiers page answers the cursor it started from as its endCursor, and
+says there is more: what coarse cursors, or a page whose dossiers were
+modified while it was read, look like to a client). A standing rule
 `timeout_when_first_above = N` times out any dossiers page of more than N
 nodes, so a client that retries with a smaller `first` gets through;
 `timeout_when_fields_above = N` runs only the first N root fields of a
@@ -27,7 +30,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "drop", "timeout")
+KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "drop", "timeout", "stuck_cursor")
 
 
 @dataclass
@@ -45,6 +48,7 @@ class RequestFaults:
     force_timeout: bool = False
     timeout_when_first_above: int | None = None
     node_errors: tuple[tuple[int, str], ...] = ()
+    stuck_cursor: bool = False
 
     def node_error(self, dossier_number: int) -> str | None:
         return dict(self.node_errors).get(dossier_number)
@@ -87,9 +91,10 @@ class Faults:
             else:
                 self.node_errors.pop(int(dossier_number), None)
 
-    def request_faults(self, force_timeout: bool) -> RequestFaults:
+    def request_faults(self, fault_kind: str | None) -> RequestFaults:
         with self._lock:
-            return RequestFaults(force_timeout, self.timeout_when_first_above, tuple(self.node_errors.items()))
+            return RequestFaults(fault_kind == "timeout", self.timeout_when_first_above,
+                                 tuple(self.node_errors.items()), fault_kind == "stuck_cursor")
 
     def take(self, operation_name: str | None) -> Fault | None:
         """The fault the current request must suffer, if any (consumes one use)."""

@@ -113,7 +113,7 @@ class SandboxServer:
         allowed, reset = self._limiter.hit(authorization, self.rate_limit, self.window_seconds, time.time())
         return None if allowed else reset
 
-    def run_graphql(self, body: dict, authorization: str | None, force_timeout: bool) -> tuple[int, dict]:
+    def run_graphql(self, body: dict, authorization: str | None, fault_kind: str | None = None) -> tuple[int, dict]:
         variables = body.get("variables")
         if isinstance(variables, str):
             try:
@@ -147,7 +147,7 @@ class SandboxServer:
             "token": token,
             "base_url": self.base_url,
             "fragment_types": None if operation_name == "IntrospectionQuery" else fragment_types(document),
-            "faults": self.faults.request_faults(force_timeout),
+            "faults": self.faults.request_faults(fault_kind),
             "extra_errors": [],
         }
         with self.store.lock:
@@ -162,7 +162,7 @@ class SandboxServer:
             result_data.update({name: None for name in cut})
             errors.append({"message": "Timeout on Mutation", "path": [cut[0]], "extensions": {"code": "timeout"}})
             return 200, {"data": result_data, "errors": errors}
-        if force_timeout and not errors:
+        if fault_kind == "timeout" and not errors:
             errors.append(error_body("Timeout on Query", "timeout")["errors"][0])
             return 200, {"data": None, "errors": errors}
         response = {"data": result.data}
@@ -280,7 +280,7 @@ def _handler_for(server: SandboxServer):
                 return self._throttled(reset)
             if not isinstance(body, dict):
                 return self._send(400, error_body("Invalid JSON body", "bad_request"))
-            status, payload = server.run_graphql(body, authorization, force_timeout=fault_kind == "timeout")
+            status, payload = server.run_graphql(body, authorization, fault_kind)
             return self._send(status, payload)
 
         def _configure_faults(self, raw: bytes):

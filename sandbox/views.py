@@ -156,7 +156,10 @@ class DemarcheView:
         nodes = [DossierView(self._store.dossiers[number], self._store, self._context) for _, number in page.keys]
         if self._context["faults"].dossiers_timeout(page.limit):
             nodes = self._cut_by_timeout(nodes)
-        return _connection(page, nodes)
+        connection = _connection(page, nodes)
+        if self._context["faults"].stuck_cursor and after is not None:
+            connection["pageInfo"] = {**connection["pageInfo"], "endCursor": after, "hasNextPage": True}
+        return connection
 
     def _cut_by_timeout(self, nodes: list) -> list:
         """Like graphql-ruby's timeout: nodes not resolved in time are null, with one error."""

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from connector import errors
+from connector.pagination import CursorLoopError
 from connector.push import PushStopped
 from core.settings import Settings
 from jobs.pipeline import run_sync
@@ -19,6 +20,7 @@ EXIT_CODES = (
     (errors.DSNotFound, 4),
     (errors.DSForbidden, 4),
     (errors.DSUnavailable, 5),
+    (CursorLoopError, 9),
     (errors.DSError, 6),
 )
 
