@@ -2,7 +2,10 @@
 
 Champs are found by `champDescriptorId` (stable across revisions and
 clones, NOTES §10), by label only as a fallback. Bad data never raises:
-each problem becomes a MappingIssue and the field stays None.
+each problem becomes a MappingIssue naming the champ, and the field stays
+None. Every value enters the record through `_Context.put`, which makes it
+fit its column (mappings.values) and judges numbers against the plausible
+bounds of rules.yaml; a required champ that gave no value is an issue too.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
 
-from mappings import normalize
+from mappings import normalize, values
 from mappings.procedure import ChampDefinition, Procedure
 from mappings.records import (
     ContractType,
@@ -21,6 +24,7 @@ from mappings.records import (
     MappedDossier,
     MappingIssue,
 )
+from mappings.rules import Rules, default_rules
 
 CONTRACT_TYPE_BY_LABEL = {
     "CDD": ContractType.CDD,
@@ -75,18 +79,46 @@ def _str(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _fit(value: str | None, length: int) -> str | None:
-    """Codes longer than their column are garbage, not something to truncate."""
-    return value if value is not None and len(value) <= length else None
+_ISSUE_FIELD = values.ISSUE_COLUMNS["field"]
 
 
 @dataclass
 class _Context:
     mapped: MappedDossier
+    bounds: dict = field(default_factory=dict)  # rules.yaml plausible_numbers, by procedure key
     hours_text: str | None = None
+    hours_definition: ChampDefinition | None = None
+    filled: set[str] = field(default_factory=set)  # keys of the champs that gave the record a value
 
     def issue(self, field_name: str, code: str, message: str) -> None:
-        self.mapped.issues.append(MappingIssue(field=field_name, code=code, message=message))
+        self.mapped.issues.append(MappingIssue(field=values.fit(field_name, _ISSUE_FIELD)[0] or "?",
+                                               code=code, message=values.printable(message)))
+
+    def judge(self, definition: ChampDefinition, value):
+        """The number, or None with an issue when rules.yaml deems it implausible for this champ."""
+        reason = values.outside(value, self.bounds.get(definition.key))
+        if reason:
+            self.issue(definition.key, "implausible_number", f"« {definition.label} » : {reason}")
+            return None
+        return value
+
+    def fitted(self, definition: ChampDefinition, value, column, code: bool = False):
+        value, reason = values.fit(value, column, code)
+        if reason:
+            self.issue(definition.key, "invalid_value", f"« {definition.label} » : {reason}")
+        return value
+
+    def put(self, definition: ChampDefinition, path: str, value, *, code: bool = False, judged: bool = True):
+        """Set `part.attribute` of the record to a value its column can store (`code`: too long is dropped,
+        not cut); `judged`: a number is held to the champ's plausible bounds. Returns what was set."""
+        part, attribute = path.split(".")
+        if judged and isinstance(value, Decimal):
+            value = self.judge(definition, value)
+        value = self.fitted(definition, value, values.column_of(part, attribute), code)
+        setattr(getattr(self.mapped, part), attribute, value)
+        if value is not None:
+            self.filled.add(definition.key)
+        return value
 
 
 # --- readers: the value of a champ, from its typed alias or its stringValue ---
@@ -122,7 +154,7 @@ def read_bool(champ: dict) -> bool | None:
 
 def read_civilite(champ: dict) -> str | None:
     value = normalize.blank_to_none(_str(champ.get("civilite")) or _str(champ.get("stringValue")))
-    return _fit(value.rstrip(".") if value else None, 5)
+    return value.rstrip(".") if value else None
 
 
 def read_address(champ: dict) -> dict:
@@ -138,7 +170,7 @@ def read_address(champ: dict) -> dict:
         "label": label,
         "postal_code": postal_code,
         "city": normalize.clean_text(_str(address.get("cityName")) or _str(commune.get("name"))),
-        "insee_code": _fit(normalize.blank_to_none(_str(address.get("cityCode")) or _str(commune.get("code"))), 5),
+        "insee_code": normalize.blank_to_none(_str(address.get("cityCode")) or _str(commune.get("code"))),
         "departement": normalize.normalize_departement_code(departement),
     }
 
@@ -148,32 +180,32 @@ def read_address(champ: dict) -> dict:
 Handler = Callable[[_Context, dict, ChampDefinition], None]
 
 
-def _assign(path: str, reader, convert=lambda value: value, error_code: str = "invalid_value") -> Handler:
-    part, attribute = path.split(".")
-
+def _assign(path: str, reader, convert=lambda value: value, error_code: str = "invalid_value", code: bool = False,
+            judged: bool = True) -> Handler:
     def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
         try:
             value = convert(reader(champ))
         except (ValueError, ArithmeticError) as error:
             context.issue(definition.key, error_code, f"« {definition.label} » : {error}")
             return
-        setattr(getattr(context.mapped, part), attribute, value)
+        context.put(definition, path, value, code=code, judged=judged)
 
     return handler
 
 
-def _option(path: str, options: dict) -> Handler:
-    """A drop-down whose option label becomes a code; an unknown option is an issue."""
-    part, attribute = path.split(".")
-
+def _option(path: str, options: dict | None = None) -> Handler:
+    """A drop-down whose option label becomes a code (`options`), or is kept as it is when it is one of the
+    procedure's options; an unknown option is an issue."""
     def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
         label = read_choice(champ)
         if label is None:
             return
-        if label not in options:
-            context.issue(definition.key, "unknown_option", f"« {definition.label} » : option inconnue « {label} ».")
+        known = options if options is not None else {option: option for option in definition.options}
+        if label not in known:
+            context.issue(definition.key, "unknown_option",
+                          f"« {definition.label} » : option inconnue « {values.quoted(label)} ».")
             return
-        setattr(getattr(context.mapped, part), attribute, options[label])
+        context.put(definition, path, known[label])
 
     return handler
 
@@ -184,50 +216,55 @@ def _nationality(context: _Context, champ: dict, definition: ChampDefinition) ->
     code = normalize.blank_to_none(_str(pays.get("code")))
     if code is None and name and re.fullmatch(r"[A-Za-z]{2}", name):
         code = name
-    context.mapped.student.nationality_name = name
-    context.mapped.student.nationality_code = _fit(code.upper() if code else None, 2)
+    context.put(definition, "student.nationality_name", name)
+    context.put(definition, "student.nationality_code", code.upper() if code else None, code=True)
 
 
 def _student_address(context: _Context, champ: dict, definition: ChampDefinition) -> None:
-    parts, student = read_address(champ), context.mapped.student
-    student.address_label = parts["label"]
-    student.postal_code = parts["postal_code"]
-    student.city = parts["city"]
-    student.city_insee_code = parts["insee_code"]
-    student.address_departement = parts["departement"]
+    parts = read_address(champ)
+    context.put(definition, "student.address_label", parts["label"])
+    context.put(definition, "student.postal_code", parts["postal_code"], code=True)
+    context.put(definition, "student.city", parts["city"])
+    context.put(definition, "student.city_insee_code", parts["insee_code"], code=True)
+    context.put(definition, "student.address_departement", parts["departement"], code=True)
 
 
 def _workplace(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     parts = read_address(champ)
-    context.mapped.contract.workplace_postal_code = parts["postal_code"]
-    context.mapped.contract.workplace_departement = parts["departement"]
+    context.put(definition, "contract.workplace_postal_code", parts["postal_code"], code=True)
+    context.put(definition, "contract.workplace_departement", parts["departement"], code=True)
 
 
 def _permit_departement(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     code = _str(_dict(champ.get("departement")).get("code")) or _str(champ.get("stringValue"))
-    context.mapped.student.permit_departement = normalize.normalize_departement_code(code)
+    context.put(definition, "student.permit_departement", normalize.normalize_departement_code(code), code=True)
 
 
 def _employer_siret(context: _Context, champ: dict, definition: ChampDefinition) -> None:
-    etablissement, employer = _dict(champ.get("etablissement")), context.mapped.employer
+    etablissement = _dict(champ.get("etablissement"))
     address, entreprise = _dict(etablissement.get("address")), _dict(etablissement.get("entreprise"))
     siret = normalize.digits_only(_str(etablissement.get("siret")) or _str(champ.get("stringValue")))
     if siret is not None and len(siret) > 14:
         context.issue(definition.key, "invalid_siret", f"« {definition.label} » : le SIRET saisi a plus de 14 chiffres.")
         siret = None
-    employer.siret = siret
-    employer.company_name = normalize.clean_text(_str(entreprise.get("raisonSociale")))
-    employer.naf = _fit(normalize.blank_to_none(_str(etablissement.get("naf"))), 10)
-    employer.postal_code = normalize.normalize_postal_code(_str(address.get("postalCode")))
-    employer.city = normalize.clean_text(_str(address.get("cityName")))
-    employer.city_insee_code = _fit(normalize.blank_to_none(_str(address.get("cityCode"))), 5)
-    employer.departement = normalize.normalize_departement_code(_str(address.get("departmentCode")))
+    context.put(definition, "employer.siret", siret, code=True)
+    context.put(definition, "employer.company_name", normalize.clean_text(_str(entreprise.get("raisonSociale"))))
+    context.put(definition, "employer.naf", normalize.blank_to_none(_str(etablissement.get("naf"))), code=True)
+    context.put(definition, "employer.postal_code", normalize.normalize_postal_code(_str(address.get("postalCode"))),
+                code=True)
+    context.put(definition, "employer.city", normalize.clean_text(_str(address.get("cityName"))))
+    context.put(definition, "employer.city_insee_code", normalize.blank_to_none(_str(address.get("cityCode"))),
+                code=True)
+    context.put(definition, "employer.departement",
+                normalize.normalize_departement_code(_str(address.get("departmentCode"))), code=True)
 
 
 def _hours_value(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     # Free text such as "35 heures/semaine" (the old form) also tells the unit.
     context.hours_text = read_text(champ)
-    _assign("contract.hours_value", read_decimal, error_code="invalid_number")(context, champ, definition)
+    context.hours_definition = definition
+    # Judged per week once the unit is known (_finish_hours).
+    _assign("contract.hours_value", read_decimal, error_code="invalid_number", judged=False)(context, champ, definition)
 
 
 def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> None:
@@ -241,14 +278,14 @@ def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> 
             if child.get("champDescriptorId") != hours_child.id and child.get("label") != hours_child.label:
                 continue
             try:
-                total += read_decimal(child) or Decimal(0)
+                total += context.judge(hours_child, read_decimal(child)) or Decimal(0)
             except (ValueError, ArithmeticError) as error:
                 context.issue(hours_child.key, "invalid_number", f"« {hours_child.label} » : {error}")
-    context.mapped.contract.other_jobs_hours_per_week = total
+    context.put(definition, "contract.other_jobs_hours_per_week", total, judged=False)
 
 
 def _document(context: _Context, champ: dict, definition: ChampDefinition) -> None:
-    files = []
+    files, columns = [], values.FILE_COLUMNS
     for raw_file in _list(champ.get("files")):
         raw_file = _dict(raw_file)
         try:
@@ -257,16 +294,17 @@ def _document(context: _Context, champ: dict, definition: ChampDefinition) -> No
             byte_size = None
             context.issue(definition.key, "invalid_number", f"« {definition.label} » : taille de fichier illisible.")
         files.append(DocumentFile(
-            filename=_str(raw_file.get("filename")) or "",
-            content_type=normalize.blank_to_none(_str(raw_file.get("contentType"))),
-            byte_size=byte_size,
-            checksum=_str(raw_file.get("checksum")),
+            filename=context.fitted(definition, _str(raw_file.get("filename")) or "", columns["filename"]) or "",
+            content_type=context.fitted(definition, normalize.blank_to_none(_str(raw_file.get("contentType"))),
+                                        columns["content_type"], code=True),
+            byte_size=context.fitted(definition, byte_size, columns["byte_size"]),
+            checksum=context.fitted(definition, _str(raw_file.get("checksum")), columns["checksum"], code=True),
         ))
     context.mapped.documents[definition.key] = Document(key=definition.key, files=files)
 
 
 HANDLERS: dict[str, Handler] = {
-    "civilite": _assign("student.civilite", read_civilite),
+    "civilite": _assign("student.civilite", read_civilite, code=True),
     "nom": _assign("student.last_name", read_text, normalize.clean_last_name),
     "prenom": _assign("student.first_name", read_text, normalize.clean_first_name),
     "date_naissance": _assign("student.birth_date", read_date, error_code="invalid_date"),
@@ -277,7 +315,7 @@ HANDLERS: dict[str, Handler] = {
     "adresse_etudiant": _student_address,
     "demande_type": _option("student.request_kind", REQUEST_KIND_BY_LABEL),
     "apt_precedente_reference": _assign("student.previous_apt_reference", read_text, normalize.clean_text),
-    "titre_type": _assign("student.permit_kind", read_choice, normalize.clean_text),
+    "titre_type": _option("student.permit_kind"),
     "titre_numero": _assign("student.permit_number", read_text, normalize.clean_text),
     "titre_date_debut": _assign("student.permit_start", read_date, error_code="invalid_date"),
     "titre_date_expiration": _assign("student.permit_expiry", read_date, error_code="invalid_date"),
@@ -342,7 +380,7 @@ def _match(champ: dict, lookup: _Lookup, context: _Context, report_unknown: bool
                       f"« {label} » reconnu par son libellé : identifiant inattendu, vérifiez la démarche.")
     elif report_unknown:
         context.issue(label or _str(champ.get("champDescriptorId")) or "?", "unknown_champ",
-                      f"Champ inconnu de la procédure : « {label or champ.get('champDescriptorId')} ».")
+                      f"Champ inconnu de la procédure : « {values.quoted(label or champ.get('champDescriptorId'))} ».")
     return definition
 
 
@@ -374,21 +412,38 @@ def _map_section(raw_champs, definitions, context: _Context, report_unknown: boo
     return seen
 
 
+# Checked elsewhere: a missing pièce is a finding of the rules (« Incomplet »), rows are read one by one.
+_NOT_VALUES = LAYOUT_TYPES | {"piece_justificative", "repetition"}
+
+
 def _report_missing(procedure: Procedure, seen: set[str], context: _Context) -> None:
+    reported = {issue.field for issue in context.mapped.issues}
     for definition in procedure.champs:
-        if definition.required and definition.type not in LAYOUT_TYPES and definition.key not in seen:
+        if not definition.required or definition.type in LAYOUT_TYPES:
+            continue
+        if definition.key not in seen:
             context.issue(definition.key, "missing_champ", f"Champ obligatoire absent du dossier : « {definition.label} ».")
+        elif definition.type not in _NOT_VALUES and definition.key not in context.filled | reported:
+            # DS does not let a required champ be submitted blank: a blank one is a broken dossier.
+            context.issue(definition.key, "empty_champ", f"« {definition.label} » : champ obligatoire vide.")
 
 
 def _finish_hours(context: _Context) -> None:
-    contract = context.mapped.contract
+    contract, definition = context.mapped.contract, context.hours_definition
     if contract.hours_unit is None:
         contract.hours_unit = normalize.hours_unit_from_text(context.hours_text)
+    if definition is None or contract.hours_value is None:
+        return
     # An unknown unit is already reported (missing or unknown option); weekly is the form's default.
     try:
-        contract.hours_per_week = normalize.hours_per_week(contract.hours_value, contract.hours_unit or HoursUnit.PER_WEEK)
+        weekly = normalize.hours_per_week(contract.hours_value, contract.hours_unit or HoursUnit.PER_WEEK)
     except ArithmeticError:  # decimal.InvalidOperation on absurd magnitudes
-        context.issue("heures_nombre", "invalid_number", f"Nombre d'heures illisible : {contract.hours_value!r}.")
+        context.issue(definition.key, "invalid_number",
+                      f"« {definition.label} » : valeur illisible « {values.quoted(contract.hours_value)} »")
+        weekly = None
+    else:
+        weekly = context.put(definition, "contract.hours_per_week", weekly)
+    if weekly is None:  # no rule may read hours that are not plausible per week
         contract.hours_value = None
 
 
@@ -410,9 +465,10 @@ def _number(raw: dict, context: _Context) -> int:
         return 0
 
 
-def map_dossier(raw: dict, procedure: Procedure) -> MappedDossier:
+def map_dossier(raw: dict, procedure: Procedure, rules: Rules | None = None) -> MappedDossier:
+    """`rules`: where the plausible bounds of numbers come from (rules.yaml by default)."""
     raw = _dict(raw)
-    context = _Context(MappedDossier(number=0))
+    context = _Context(MappedDossier(number=0), bounds=(rules or default_rules()).section("plausible_numbers"))
     context.mapped.number = _number(raw, context)
     _deposit(raw, context)
     seen = _map_section(raw.get("champs"), procedure.champs, context, report_unknown=True)

@@ -24,6 +24,11 @@ _FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _NUMBER_IN_TEXT = re.compile(r"\d+(?:[.,]\d+)?")
 
 
+def quoted(text: str, length: int = 60) -> str:
+    """A value as a message quotes it: never 10,000 characters (the mapping cleans the characters)."""
+    return text if len(text) <= length else f"{text[:length]}…"
+
+
 def blank_to_none(value) -> str | None:
     if value is None:
         return None
@@ -61,9 +66,12 @@ def parse_date(value) -> date | None:
     if french:
         day, month, year = (int(part) for part in french.groups())
     try:
-        return date(year, month, day) if french else date.fromisoformat(text[:10])
+        if french:
+            return date(year, month, day)
+        # A time after the day must be a real time too: "2026-06-15T25:61:00Z" is not 15 June.
+        return date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError:
-        raise ValueError(f"date impossible ou mal formée : {text!r}") from None
+        raise ValueError(f"valeur illisible « {quoted(text)} »") from None
 
 
 def parse_datetime(value) -> datetime | None:
@@ -74,7 +82,7 @@ def parse_datetime(value) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"date et heure mal formées : {text!r}") from None
+        raise ValueError(f"valeur illisible « {quoted(text)} »") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -84,18 +92,18 @@ def parse_decimal(value) -> Decimal | None:
         return None
     if isinstance(value, (int, float)):
         if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"nombre invalide : {value!r}")
+            raise ValueError(f"valeur illisible « {value} »")
         return Decimal(str(value))
     text = blank_to_none(value)
     if text is None:
         return None
     found = _NUMBER_IN_TEXT.search(text.replace("\u00a0", "").replace(" ", ""))
     if not found:
-        raise ValueError(f"nombre illisible : {text!r}")
+        raise ValueError(f"valeur illisible « {quoted(text)} »")
     try:
         return Decimal(found.group().replace(",", "."))
     except InvalidOperation:
-        raise ValueError(f"nombre illisible : {text!r}") from None
+        raise ValueError(f"valeur illisible « {quoted(text)} »") from None
 
 
 def parse_bool(value) -> bool | None:

@@ -45,6 +45,12 @@ def _check_against_procedure(raw: dict, procedure: Procedure) -> None:
     if procedure_when != rules_when:
         raise DefinitionError("rules.yaml: documents.conditional does not match the `when` of procedure.yaml "
                               f"(procedure: {sorted(procedure_when)}, rules: {sorted(rules_when)})")
+    numbers = {d.key for d in procedure.all_champs() if d.type in ("decimal_number", "integer_number")}
+    for key, bounds in raw["plausible_numbers"].items():
+        if key not in numbers:
+            raise DefinitionError(f"rules.yaml: plausible_numbers.{key} is not a number champ of procedure.yaml")
+        if bounds["min"] > bounds["max"]:
+            raise DefinitionError(f"rules.yaml: plausible_numbers.{key}: min is above max")
     required = {d.key for d in procedure.champs if d.type == "piece_justificative" and d.required}
     if set(documents["general"]) != required:
         raise DefinitionError("rules.yaml: documents.general must list the required pièces justificatives "

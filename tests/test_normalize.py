@@ -33,9 +33,9 @@ def test_parse_date(raw, expected):
     assert normalize.parse_date(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["2001-02-30", "30/02/2001", "hier", "2001-13-01"])
+@pytest.mark.parametrize("raw", ["2001-02-30", "30/02/2001", "hier", "2001-13-01", "2026-06-15T25:61:00Z", "2026-06-15 et demi"])
 def test_parse_date_refuses_impossible_dates(raw):
-    with pytest.raises(ValueError, match="date impossible"):
+    with pytest.raises(ValueError, match="valeur illisible"):
         normalize.parse_date(raw)
 
 

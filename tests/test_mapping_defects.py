@@ -1,0 +1,239 @@
+"""Malformed values (issue #15, items 2 and 7): a defect in a champ that a rule reads, or in a required
+champ, is an issue naming that champ, so the dossier is never « Complet »; and every mapped value fits
+the column it is stored in (numbers in range, text no longer than its column, no NUL, no lone surrogate).
+
+The defects are those a fault campaign of 1,000 malformed dossiers found (some came out « Complet »,
+some stopped the sync); each is applied to the complete fixture and run through the real mapping,
+routing and checks (no network, no database).
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import BigInteger, Integer, Numeric, String
+
+from core import models
+from mappings import checks
+from mappings.dossier import champs_by_key
+from mappings.pipeline import Evaluator
+from mappings.procedure import default_procedure
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROCEDURE = default_procedure()
+COMPLETE = json.loads((FIXTURES / "dossier_complete.json").read_text())
+LONG_TEXT = "Employée polyvalente " * 500  # 10,500 characters
+
+
+@dataclass(frozen=True)
+class Defect:
+    key: str  # procedure key of the champ the issue must name
+    apply: Callable[[dict], None]  # changes that champ of a raw DS dossier in place
+
+
+def values(**aliases) -> Callable[[dict], None]:
+    def apply(champ: dict) -> None:
+        champ.update(aliases)
+    return apply
+
+
+def first_file(**changes) -> Callable[[dict], None]:
+    def apply(champ: dict) -> None:
+        champ["files"][0].update(changes)
+    return apply
+
+
+DEFECTS = {
+    # Came out « Complet » in the campaign.
+    "contrat_type empty": Defect("contrat_type", values(choice=None, stringValue="")),
+    "prénom empty": Defect("prenom", values(text="", stringValue="")),
+    "birth date empty": Defect("date_naissance", values(date=None, stringValue="")),
+    "titre expiry empty": Defect("titre_date_expiration", values(date=None, stringValue=None)),
+    "hours -1e308": Defect("heures_nombre", values(decimalNumber=-1e308, stringValue="-1e+308")),
+    "hours 123456789012": Defect("heures_nombre", values(decimalNumber=123456789012, stringValue="123456789012")),
+    "contract start 25:61": Defect("contrat_date_debut", values(date="2026-06-15T25:61:00Z",
+                                                               stringValue="2026-06-15T25:61:00Z")),
+    "titre type not in the list": Defect("titre_type", values(choice="Passeport talent", stringValue="Passeport talent")),
+    # Stopped the sync on SQLite or PostgreSQL.
+    "salary 1e308": Defect("salaire_brut_mensuel", values(decimalNumber=1e308, stringValue="1e+308")),
+    "salary NaN": Defect("salaire_brut_mensuel", values(decimalNumber=float("nan"), stringValue="NaN")),
+    "salary NaN as text": Defect("salaire_brut_mensuel", values(decimalNumber=None, stringValue="NaN")),
+    "hours infinite": Defect("heures_nombre", values(decimalNumber=float("inf"), stringValue="Infinity")),
+    "job title of 10,000 characters": Defect("emploi_intitule", values(text=LONG_TEXT, stringValue=LONG_TEXT)),
+    "phone of 10,000 characters": Defect("telephone_etudiant", values(text="0" * 10_000, stringValue="0" * 10_000)),
+    "NUL in the last name": Defect("nom", values(text="Exemple\x00Dupont", stringValue="Exemple\x00Dupont")),
+    "lone surrogate in the first name": Defect("prenom", values(text="Am\udce9lie", stringValue="Am\udce9lie")),
+    "lone surrogate in the birth place": Defect("lieu_naissance", values(text="Ville\ud800", stringValue="Ville\ud800")),
+    "file size 99999999999999999999999": Defect("pj_passeport", first_file(byteSizeBigInt="99999999999999999999999")),
+    "NUL in a file name": Defect("pj_contrat", first_file(filename="contrat\x00.pdf")),
+    # A code longer than its column is not a code: before, it was dropped without a word.
+    "nationality as an alpha-3 code": Defect("nationalite", values(pays={"name": "Maroc", "code": "MAR"})),
+    "civilité unknown": Defect("civilite", values(civilite="Monseigneur", stringValue="Monseigneur")),
+}
+
+
+@pytest.fixture(scope="module")
+def evaluator():
+    return Evaluator.default()
+
+
+def with_defects(*names: str) -> dict:
+    raw = copy.deepcopy(COMPLETE)
+    champs = champs_by_key(raw, PROCEDURE)
+    for name in names:
+        defect = DEFECTS[name]
+        defect.apply(champs[defect.key])
+    return raw
+
+
+def misfits(rows: models.DossierRows) -> list[str]:
+    """Values their column would refuse (PostgreSQL) or that SQLite's driver cannot bind."""
+    tables = [(models.Dossier, [rows.dossier]), (models.Student, [rows.student]), (models.Employer, [rows.employer]),
+              (models.Contract, [rows.contract]), (models.DocumentFile, rows.documents),
+              (models.MappingIssue, rows.issues), (models.Finding, rows.findings)]
+    problems = []
+    for model, records in tables:
+        columns = model.__table__.columns
+        for record in records:
+            for name, value in record.items():
+                kind, where = columns[name].type, f"{model.__tablename__}.{name} = {value!r:.60}"
+                if isinstance(value, str):
+                    try:
+                        value.encode("utf-8")
+                    except UnicodeEncodeError:
+                        problems.append(f"{where}: lone surrogate")
+                    if "\x00" in value:
+                        problems.append(f"{where}: NUL")
+                    if isinstance(kind, String) and kind.length and len(value) > kind.length:
+                        problems.append(f"{where}: {len(value)} characters > {kind.length}")
+                elif isinstance(value, Decimal):
+                    if not value.is_finite():
+                        problems.append(f"{where}: not finite")
+                    elif isinstance(kind, Numeric) and kind.precision and \
+                            abs(round(value, kind.scale or 0)) >= Decimal(10) ** (kind.precision - (kind.scale or 0)):
+                        problems.append(f"{where}: overflows numeric({kind.precision}, {kind.scale})")
+                elif isinstance(value, int) and not isinstance(value, bool) and isinstance(kind, (Integer, BigInteger)):
+                    if not -2**63 <= value < 2**63:
+                        problems.append(f"{where}: overflows a 64-bit integer")
+    return problems
+
+
+def issues_naming(evaluation, key: str) -> list[str]:
+    return [issue.message for issue in evaluation.mapped.issues if issue.field == key]
+
+
+def test_the_complete_fixture_is_complete_without_a_defect(evaluator):
+    evaluation = evaluator.evaluate(copy.deepcopy(COMPLETE))
+    assert (evaluation.status, evaluation.mapped.issues, misfits(evaluation.rows())) == (checks.COMPLET, [], [])
+
+
+@pytest.mark.parametrize("name", sorted(DEFECTS))
+def test_a_defect_is_an_issue_naming_the_champ_and_the_dossier_is_to_be_checked(evaluator, name):
+    key = DEFECTS[name].key
+    evaluation = evaluator.evaluate(with_defects(name))
+
+    messages = issues_naming(evaluation, key)
+    assert messages, [(i.field, i.code, i.message[:80]) for i in evaluation.mapped.issues]
+    assert all(PROCEDURE.champ(key).label in message for message in messages)
+    assert evaluation.status == checks.A_VERIFIER
+    assert misfits(evaluation.rows()) == []
+
+
+def test_an_impossible_time_is_named_with_the_value_as_typed(evaluator):
+    [message] = issues_naming(evaluator.evaluate(with_defects("contract start 25:61")), "contrat_date_debut")
+    assert message == "« Date de début du contrat » : valeur illisible « 2026-06-15T25:61:00Z »"
+
+
+def test_a_date_with_a_valid_time_still_reads_as_its_day(evaluator):
+    raw = copy.deepcopy(COMPLETE)
+    champs_by_key(raw, PROCEDURE)["contrat_date_debut"].update(date="2025-01-06T09:30:00+01:00")
+    evaluation = evaluator.evaluate(raw)
+    assert evaluation.mapped.issues == [] and str(evaluation.mapped.contract.start) == "2025-01-06"
+
+
+def test_an_implausible_number_is_dropped_so_no_rule_reads_it(evaluator):
+    evaluation = evaluator.evaluate(with_defects("hours -1e308"))
+    contract = evaluation.mapped.contract
+    assert (contract.hours_value, contract.hours_per_week, evaluation.hours_year) == (None, None, None)
+    # -1e308 hours a week used to put the dossier under the threshold: « Hors périmètre ».
+    assert not any(f.code.startswith("out_of_scope") for f in evaluation.findings)
+
+
+def test_monthly_hours_are_judged_per_week(evaluator):
+    """600 h a month is 138 h a week: plausible, if not legal; 800 h a month is more than a month holds."""
+    for hours, plausible in ((600, True), (800, False)):
+        raw = copy.deepcopy(COMPLETE)  # its hours are given per month
+        champs_by_key(raw, PROCEDURE)["heures_nombre"].update(decimalNumber=hours, stringValue=str(hours))
+        evaluation = evaluator.evaluate(raw)
+        assert (issues_naming(evaluation, "heures_nombre") == []) is plausible, hours
+        assert (evaluation.mapped.contract.hours_per_week is not None) is plausible
+
+
+def test_the_plausible_bounds_are_rules_data(evaluator):
+    bounds = checks.default_rules().section("plausible_numbers")
+    assert set(bounds) == {"heures_nombre", "autre_heures_semaine", "salaire_brut_mensuel"}
+    raw = copy.deepcopy(COMPLETE)
+    champs_by_key(raw, PROCEDURE)["salaire_brut_mensuel"].update(decimalNumber=bounds["salaire_brut_mensuel"]["max"] + 1)
+    assert issues_naming(evaluator.evaluate(raw), "salaire_brut_mensuel")
+
+
+def test_too_long_text_is_truncated_to_its_column_with_an_issue(evaluator):
+    evaluation = evaluator.evaluate(with_defects("job title of 10,000 characters"))
+    length = models.Contract.__table__.c.job_title.type.length
+    assert evaluation.mapped.contract.job_title == LONG_TEXT.strip()[:length].strip()
+    [message] = issues_naming(evaluation, "emploi_intitule")
+    assert "tronqué" in message and len(message) < 300  # the message does not quote 10,000 characters
+
+
+def test_invalid_characters_are_removed_with_an_issue(evaluator):
+    evaluation = evaluator.evaluate(with_defects("NUL in the last name", "lone surrogate in the first name"))
+    assert evaluation.mapped.student.last_name == "EXEMPLEDUPONT"
+    assert evaluation.mapped.student.first_name == "Am\ufffdlie"
+    assert all("caractères invalides" in m for key in ("nom", "prenom") for m in issues_naming(evaluation, key))
+
+
+def test_an_unknown_option_of_any_drop_down_is_an_issue_and_no_value(evaluator):
+    evaluation = evaluator.evaluate(with_defects("titre type not in the list"))
+    assert evaluation.mapped.student.permit_kind is None
+    assert issues_naming(evaluation, "titre_type") == [
+        "« Document autorisant le séjour » : option inconnue « Passeport talent »."]
+
+
+def test_an_empty_optional_champ_is_not_an_issue(evaluator):
+    raw = copy.deepcopy(COMPLETE)
+    champs_by_key(raw, PROCEDURE)["titre_prefecture"].update(text="", stringValue="")
+    assert evaluator.evaluate(raw).mapped.issues == []
+
+
+def test_issue_messages_and_fields_fit_their_columns_whatever_the_champ_label(evaluator):
+    raw = copy.deepcopy(COMPLETE)
+    raw["champs"].append({"id": "x", "champDescriptorId": "x" * 5000, "__typename": "TextChamp",
+                          "label": "Question\x00 ajoutée " + "é" * 5000 + "\udc80", "stringValue": "oui"})
+    evaluation = evaluator.evaluate(raw)
+    assert [i.code for i in evaluation.mapped.issues] == ["unknown_champ"]
+    assert misfits(evaluation.rows()) == []
+
+
+# --- a generated campaign: 300 dossiers, each with one to three defects on different champs ---
+
+def _distinct_champs(names: list[str]) -> bool:
+    keys = [DEFECTS[name].key for name in names]
+    return len(set(keys)) == len(keys)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(sorted(DEFECTS)), min_size=1, max_size=3, unique=True).filter(_distinct_champs))
+def test_no_malformed_dossier_is_complete_and_every_defect_is_named(evaluator, names):
+    evaluation = evaluator.evaluate(with_defects(*names))
+
+    assert evaluation.status != checks.COMPLET
+    for name in names:
+        assert issues_naming(evaluation, DEFECTS[name].key), name
+    assert misfits(evaluation.rows()) == []
