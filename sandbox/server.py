@@ -304,7 +304,10 @@ def _handler_for(server: SandboxServer):
                 pass
 
         def _send(self, status: int, payload: dict) -> int:
-            body = json.dumps(payload, ensure_ascii=False).encode()
+            try:
+                body = json.dumps(payload, ensure_ascii=False).encode()
+            except UnicodeEncodeError:  # a lone surrogate in a value: JSON escapes it (\udce9), as DS does
+                body = json.dumps(payload).encode()
             return self._send_raw(status, body, "application/json; charset=utf-8")
 
         def _send_raw(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> int:
