@@ -145,9 +145,11 @@ class Dossier(Base):
     student: Mapped[Student | None] = relationship(cascade="all, delete-orphan", uselist=False)
     employer: Mapped[Employer | None] = relationship(cascade="all, delete-orphan", uselist=False)
     contract: Mapped[Contract | None] = relationship(cascade="all, delete-orphan", uselist=False)
-    documents: Mapped[list[DocumentFile]] = relationship(cascade="all, delete-orphan")
-    mapping_issues: Mapped[list[MappingIssue]] = relationship(cascade="all, delete-orphan")
-    findings: Mapped[list[Finding]] = relationship(cascade="all, delete-orphan")
+    # In the order the rules wrote them (ids grow with it): without an ORDER BY, PostgreSQL gives rows back in
+    # their order on disk, and the annotations built from them would change from one sync to the next.
+    documents: Mapped[list[DocumentFile]] = relationship(cascade="all, delete-orphan", order_by="DocumentFile.id")
+    mapping_issues: Mapped[list[MappingIssue]] = relationship(cascade="all, delete-orphan", order_by="MappingIssue.id")
+    findings: Mapped[list[Finding]] = relationship(cascade="all, delete-orphan", order_by="Finding.id")
     history: Mapped[list[StateChange]] = relationship(
         cascade="all, delete-orphan", order_by="StateChange.id"
     )
