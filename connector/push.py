@@ -47,6 +47,7 @@ DELIVERY_ROWS = 1000  # outbox rows loaded per database round
 SLOW_REQUEST_SECONDS = 12.0
 # Read-backs carry the whole dossier fragment: fewer per request.
 READ_LIMITS = BatchLimits(max_items=20)
+STATE_LIMITS = BatchLimits(max_items=100)  # a state read is three fields
 
 MUTATION_OF = {
     "groupe": "dossierChangerGroupeInstructeur",
@@ -141,6 +142,7 @@ class PushSummary:
     planned_by_kind: dict[str, int] = field(default_factory=dict)
     refusals: dict[str, int] = field(default_factory=dict)  # DS error message → dossiers
     messages_due: int = 0  # dossiers this run would send a message to the applicant (one message each at most)
+    withdrawn: int = 0  # messages not sent: DS showed the dossier no longer en_construction just before
     held: bool = False  # the circuit breaker tripped: nothing was sent (dry run: nothing would be)
     forced: bool = False  # the circuit breaker would have tripped, but the run was forced
     max_message_share: float = PushSettings.max_message_share
@@ -181,6 +183,8 @@ class PushSummary:
             text += f"; DS refused ({count} dossier(s)): {message}"
         if self.skipped_missing_groupe:
             text += f"; groupe(s) missing on DS {sorted(self.skipped_missing_groupe)}: run `wif procedure apply`"
+        if self.withdrawn:
+            text += f"; {self.withdrawn} message(s) not sent: the dossier left en_construction on DS since the sync"
         if self.forced:
             text += f"; circuit breaker overridden (--force): {self._messages_text()}"
         return text
@@ -477,6 +481,9 @@ class Pusher:
                     if stale:
                         continue
                     return
+                deliveries = self._still_en_construction(deliveries, summary)
+                if not deliveries:
+                    continue
                 items = [self._item(d, live) for d in deliveries]
                 start = 0
                 while start < len(deliveries):
@@ -489,6 +496,42 @@ class Pusher:
         finally:
             if self.progress:
                 self.progress.finish()
+
+    def _still_en_construction(self, deliveries: list[Delivery], summary: PushSummary) -> list[Delivery]:
+        """Messages go only to dossiers DS still shows en_construction: an agent may have started
+        instruction since our sync, and the correction flag would take the dossier back (NOTES §13).
+        A dossier whose state cannot be read now gets its message later, never blind."""
+        numbers = sorted({d.row.dossier_number for d in deliveries if d.row.kind == "message"})
+        if not numbers:
+            return deliveries
+        states: dict[int, str | None] = {}
+        items = [BatchItem("getDossierState", {"dossierNumber": n}) for n in numbers]
+        try:
+            for chunk_numbers, chunk in _chunks(numbers, items, STATE_LIMITS):
+                for number, result in zip(chunk_numbers, self.client.execute_batch(chunk).results):
+                    if result.data is not None:
+                        states[number] = result.data.get("state")
+                    elif not result.timed_out:
+                        states[number] = None  # no longer on DS
+        except DSError as error:
+            log.warning("push: the state of %d dossier(s) could not be read before messaging them: %s", len(numbers), error)
+        held = [d for d in deliveries if d.row.kind == "message" and states.get(d.row.dossier_number, "?") != "en_construction"]
+        if not held:
+            return deliveries
+        now = self.now()
+        with self.sessions() as session:
+            for delivery in held:
+                row = session.get(models.PushOutbox, delivery.row.id)
+                number = delivery.row.dossier_number
+                if number in states:
+                    row.status = "superseded"
+                    row.last_error = f"not sent: the dossier is {states[number] or 'gone'} on DS"
+                    summary.withdrawn += 1
+                else:
+                    self._retry_later(session, row, "not sent: the dossier's state could not be read", now, summary)
+            session.commit()
+        kept = {id(d) for d in deliveries} - {id(d) for d in held}
+        return [d for d in deliveries if id(d) in kept]
 
     def _item(self, delivery: Delivery, live: LiveDemarche) -> BatchItem:
         row, payload = delivery.row, delivery.row.payload

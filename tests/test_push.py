@@ -340,17 +340,20 @@ def test_a_run_that_would_message_too_many_dossiers_is_held_whole_until_forced(s
         assert session.scalars(select(models.PushOutbox.status).distinct()).all() == ["pending"]
     assert make_pusher(client, sessions).push(1).held and server.store.mutation_log == []  # still held
 
-    # Meanwhile an agent starts instructing one of them: forcing must not send it back to en_construction.
-    instructed = lost[0]
-    server.store.set_state(instructed, "en_instruction", email="agent@example.gouv.fr")
+    # Meanwhile agents start instructing two of them: forcing must not send either back to en_construction,
+    # whether the sync saw it (lost[0]) or it happened after the last sync (lost[1]: DS is read just before).
+    instructed = lost[:2]
+    server.store.set_state(instructed[0], "en_instruction", email="agent@example.gouv.fr")
     syncer.sync(1)
+    server.store.set_state(instructed[1], "en_instruction", email="agent@example.gouv.fr")
     forced = make_pusher(client, sessions, force=True).push(1)
     assert not forced.held and forced.forced and "overridden (--force)" in forced.line()
+    assert forced.withdrawn == 1 and "1 message(s) not sent" in forced.line()
     messaged = {payload["dossierId"] for name, payload in server.store.mutation_log if name == "dossierEnvoyerMessage"}
-    assert server.store.dossier(lost[1]).id in messaged
-    assert server.store.dossier(instructed).id not in messaged
-    assert server.store.dossier(instructed).state == "en_instruction"
-    assert all(server.store.dossier(n).state == "en_construction" for n in lost[1:])
+    assert server.store.dossier(lost[2]).id in messaged
+    assert not messaged & {server.store.dossier(n).id for n in instructed}
+    assert all(server.store.dossier(n).state == "en_instruction" for n in instructed)
+    assert all(server.store.dossier(n).state == "en_construction" for n in lost[2:])
 
 
 def test_a_small_run_is_never_held_by_its_share(synced, sessions):
