@@ -1,5 +1,6 @@
 """Batched push: many mutations per request, each settling its own outbox row;
 lost answers and kills settled by reading DS, never by sending blind."""
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,9 @@ def test_a_first_push_sends_many_mutations_per_request_and_ds_logs_each(synced, 
     assert summary.failed == 0 and summary.delivered == summary.planned > 100
     requests = batch_requests(server)
     assert len(server.store.mutation_log) == summary.delivered  # each alias ran as its own mutation
-    assert summary.requests == len(requests) + 1  # + the démarche read
+    state_reads = [e for e in server.request_log if e.operation_name == batch.QUERY_BATCH]
+    assert len(state_reads) == 1  # the states of the dossiers to message, read just before, in one request
+    assert summary.requests == len(requests) + 1 + 1  # + the démarche read
     assert summary.mutations_per_request >= 25
     syncer.sync(1)
     assert remaining_differences(client, sessions) == {}
@@ -119,6 +122,7 @@ def test_a_timeout_halves_the_batch_and_what_did_not_run_is_read_back_then_sent(
 def test_a_lost_answer_then_ds_unreachable_then_a_rerun_sends_no_message_twice(synced, sessions):
     server, client, syncer = synced
     server.faults.add("drop", operation=batch.MUTATION_BATCH)  # DS applied the batch, the answer is lost
+    server.faults.add("slow", seconds=0, operation=batch.QUERY_BATCH)  # the states read before messaging: answered
     server.faults.add("503", count=3, operation=batch.QUERY_BATCH)  # and DS cannot be read back yet
     with pytest.raises(DSUnavailable):
         make_pusher(client, sessions).push(1)
@@ -180,3 +184,16 @@ def test_a_batch_of_mutations_is_retried_only_when_ds_never_read_it(make_sandbox
     with pytest.raises(DSAnswerLost):
         client.execute_batch(items[:1])
     assert len(batch_requests(server)) == 3
+
+
+def test_a_state_that_cannot_be_read_delays_the_messages_and_sends_the_rest(synced, sessions):
+    server, client, syncer = synced
+    server.faults.add("503", operation=batch.QUERY_BATCH)  # the states read before messaging
+    summary = make_pusher(client, sessions).push(1)
+    assert sent_messages(server) == [] and summary.delivered > 0 and summary.deferred > 0
+    with sessions() as session:
+        waiting = session.scalars(select(models.PushOutbox).where(models.PushOutbox.kind == "message")).all()
+    assert waiting and all(row.status == "pending" and row.next_attempt_at is not None for row in waiting)
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    make_pusher(client, sessions, now=lambda: later).push(1)
+    assert len(sent_messages(server)) == len(waiting)
