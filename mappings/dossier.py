@@ -89,6 +89,7 @@ class _Context:
     hours_text: str | None = None
     hours_definition: ChampDefinition | None = None
     filled: set[str] = field(default_factory=set)  # keys of the champs that gave the record a value
+    texts: dict[str, str | None] = field(default_factory=dict)  # each champ's stringValue, for the messages
 
     def issue(self, field_name: str, code: str, message: str) -> None:
         self.mapped.issues.append(MappingIssue(field=values.fit(field_name, _ISSUE_FIELD)[0] or "?",
@@ -216,6 +217,10 @@ def _nationality(context: _Context, champ: dict, definition: ChampDefinition) ->
     code = normalize.blank_to_none(_str(pays.get("code")))
     if code is None and name and re.fullmatch(r"[A-Za-z]{2}", name):
         code = name
+    if code is not None and not re.fullmatch(r"[A-Za-z]{2}", code):
+        # The rules read the ISO code (EU nationals, Algerian students): a wrong one is no nationality.
+        context.issue(definition.key, "invalid_value", f"« {definition.label} » : code pays illisible « {values.quoted(code)} »")
+        code = None
     context.put(definition, "student.nationality_name", name)
     context.put(definition, "student.nationality_code", code.upper() if code else None, code=True)
 
@@ -392,6 +397,7 @@ def _map_champ(champ: dict, definition: ChampDefinition, context: _Context) -> N
         expected = " ou ".join(sorted(EXPECTED_TYPENAMES[definition.type]))
         context.issue(definition.key, "unexpected_type",
                       f"« {definition.label} » reçu comme {typename} au lieu de {expected} : valeur lue en texte.")
+    context.texts[definition.key] = normalize.blank_to_none(_str(champ.get("stringValue")))
     handler = HANDLERS.get(definition.key)
     if handler is not None:
         handler(context, champ, definition)
@@ -425,7 +431,12 @@ def _report_missing(procedure: Procedure, seen: set[str], context: _Context) -> 
             context.issue(definition.key, "missing_champ", f"Champ obligatoire absent du dossier : « {definition.label} ».")
         elif definition.type not in _NOT_VALUES and definition.key not in context.filled | reported:
             # DS does not let a required champ be submitted blank: a blank one is a broken dossier.
-            context.issue(definition.key, "empty_champ", f"« {definition.label} » : champ obligatoire vide.")
+            text = context.texts.get(definition.key)
+            if text:
+                context.issue(definition.key, "invalid_value",
+                              f"« {definition.label} » : valeur illisible « {values.quoted(text)} »")
+            else:
+                context.issue(definition.key, "empty_champ", f"« {definition.label} » : champ obligatoire vide.")
 
 
 def _finish_hours(context: _Context) -> None:

@@ -76,6 +76,9 @@ DEFECTS = {
     # A code longer than its column is not a code: before, it was dropped without a word.
     "nationality as an alpha-3 code": Defect("nationalite", values(pays={"name": "Maroc", "code": "MAR"})),
     "civilité unknown": Defect("civilite", values(civilite="Monseigneur", stringValue="Monseigneur")),
+    "nationality code not two letters": Defect("nationalite", values(pays={"name": "Maroc", "code": "12"})),
+    "titre département unreadable": Defect("titre_departement", values(departement=None, stringValue="Planète Mars")),
+    "residence answer unreadable": Defect("residence_un_an", values(yesNo=None, stringValue="Peut-être")),
 }
 
 
@@ -204,6 +207,14 @@ def test_an_unknown_option_of_any_drop_down_is_an_issue_and_no_value(evaluator):
     assert evaluation.mapped.student.permit_kind is None
     assert issues_naming(evaluation, "titre_type") == [
         "« Document autorisant le séjour » : option inconnue « Passeport talent »."]
+
+
+def test_a_required_champ_that_gives_no_value_says_whether_it_was_blank_or_unreadable(evaluator):
+    unreadable = evaluator.evaluate(with_defects("titre département unreadable"))
+    assert issues_naming(unreadable, "titre_departement") == [
+        "« Département qui figure sur le titre de séjour » : valeur illisible « Planète Mars »"]
+    blank = evaluator.evaluate(with_defects("birth date empty"))
+    assert issues_naming(blank, "date_naissance") == ["« Date de naissance » : champ obligatoire vide."]
 
 
 def test_an_empty_optional_champ_is_not_an_issue(evaluator):
