@@ -248,3 +248,26 @@ def test_no_malformed_dossier_is_complete_and_every_defect_is_named(evaluator, n
     for name in names:
         assert issues_naming(evaluation, DEFECTS[name].key), name
     assert misfits(evaluation.rows()) == []
+
+
+# --- whatever a champ holds, every value fits its column ---
+
+weird_text = st.text(alphabet=st.characters(codec=None, categories=None), max_size=30) | st.builds(
+    lambda char, n: char * n, st.sampled_from(["x", "é", "\x00", "\udc80", "\ud83d", " "]), st.integers(0, 12_000))
+weird_numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**30, 10**30)
+weird_values = st.none() | weird_text | weird_numbers | st.booleans()
+ALIASES = ["stringValue", "text", "date", "choice", "civilite", "decimalNumber", "integerNumber", "yesNo"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_whatever_the_champs_hold_every_mapped_value_fits_its_column(evaluator, data):
+    raw = copy.deepcopy(COMPLETE)
+    for champ in raw["champs"]:
+        if data.draw(st.booleans()):
+            champ[data.draw(st.sampled_from(ALIASES))] = data.draw(weird_values)
+        for file in champ.get("files") or []:
+            if data.draw(st.booleans()):
+                file[data.draw(st.sampled_from(["filename", "contentType", "checksum", "byteSizeBigInt"]))] = \
+                    data.draw(weird_text | st.integers(-10**30, 10**30).map(str))
+    assert misfits(evaluator.evaluate(raw).rows()) == []
