@@ -104,9 +104,9 @@ class _Context:
         return value
 
     def fitted(self, definition: ChampDefinition, value, column, code: bool = False):
-        value, reason = values.fit(value, column, code)
-        if reason:
-            self.issue(definition.key, "invalid_value", f"« {definition.label} » : {reason}")
+        value, problem = values.fit(value, column, code)
+        if problem:
+            self.issue(definition.key, problem.code, f"« {definition.label} » : {problem.reason}")
         return value
 
     def put(self, definition: ChampDefinition, path: str, value, *, code: bool = False, judged: bool = True):

@@ -9,6 +9,7 @@ reason in French for the MappingIssue; it never raises.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import BigInteger, Column, Integer, Numeric, String
@@ -54,8 +55,14 @@ def quoted(value) -> str:
     return normalize.quoted(printable(str(value)))
 
 
-def fit(value, column: Column | None, code: bool = False) -> tuple[object, str | None]:
-    """The value as its column can store it, and why it was changed (None when it was not).
+@dataclass(frozen=True)
+class Problem:
+    code: str  # the MappingIssue code
+    reason: str  # French, after « champ » :
+
+
+def fit(value, column: Column | None, code: bool = False) -> tuple[object, Problem | None]:
+    """The value as its column can store it, and what was wrong with it (None when nothing was).
 
     Text too long is cut to the column (`code`: a code too long is no code, it is dropped);
     a number the column cannot hold is dropped.
@@ -65,16 +72,17 @@ def fit(value, column: Column | None, code: bool = False) -> tuple[object, str |
     kind = column.type if column is not None else None
     if isinstance(value, str):
         text, changed = clean_characters(value)
-        reason = "caractères invalides retirés" if changed else None
-        length = getattr(kind, "length", None) if isinstance(kind, String) else None
+        problem = Problem("invalid_characters", "caractères invalides retirés") if changed else None
+        length = kind.length if isinstance(kind, String) else None
         if length and len(text) > length:
             if code:
-                return None, f"valeur illisible « {quoted(text)} »"
-            return text[:length].rstrip(), f"texte de {len(text)} caractères tronqué à {length}"
-        return text, reason
+                return None, Problem("invalid_value", f"valeur illisible « {quoted(text)} »")
+            cut = f"texte de {len(text)} caractères tronqué à {length}"
+            return text[:length].rstrip(), Problem("text_truncated", f"{problem.reason}, {cut}" if problem else cut)
+        return text, problem
     if isinstance(value, Decimal):
         if not value.is_finite():
-            return None, f"valeur illisible « {value} »"
+            return None, Problem("invalid_number", f"valeur illisible « {value} »")
         if isinstance(kind, Numeric) and kind.precision:
             scale = kind.scale or 0
             try:
@@ -82,12 +90,12 @@ def fit(value, column: Column | None, code: bool = False) -> tuple[object, str |
             except InvalidOperation:  # more digits than the decimal context holds: far too big anyway
                 rounded = None
             if rounded is None or abs(rounded) >= Decimal(10) ** (kind.precision - scale):
-                return None, f"nombre hors limites « {quoted(value)} »"
+                return None, Problem("invalid_number", f"nombre hors limites « {quoted(value)} »")
         return value, None
     if isinstance(value, int) and isinstance(kind, (Integer, BigInteger)):
         low, high = _range_of(kind)
         if not low <= value <= high:
-            return None, f"nombre hors limites « {quoted(value)} »"
+            return None, Problem("invalid_number", f"nombre hors limites « {quoted(value)} »")
     return value, None
 
 

@@ -25,6 +25,7 @@ from mappings import checks
 from mappings.dossier import champs_by_key
 from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
+from mappings.values import fit
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCEDURE = default_procedure()
@@ -199,7 +200,15 @@ def test_invalid_characters_are_removed_with_an_issue(evaluator):
     evaluation = evaluator.evaluate(with_defects("NUL in the last name", "lone surrogate in the first name"))
     assert evaluation.mapped.student.last_name == "EXEMPLEDUPONT"
     assert evaluation.mapped.student.first_name == "Am\ufffdlie"
+    assert {(i.field, i.code) for i in evaluation.mapped.issues} == {("nom", "invalid_characters"),
+                                                                     ("prenom", "invalid_characters")}
     assert all("caractères invalides" in m for key in ("nom", "prenom") for m in issues_naming(evaluation, key))
+
+
+def test_a_long_text_with_invalid_characters_says_both():
+    value, problem = fit("\x00" + "x" * 400, models.Contract.__table__.c.job_title)
+    assert (len(value), problem.code) == (300, "text_truncated")
+    assert problem.reason == "caractères invalides retirés, texte de 400 caractères tronqué à 300"
 
 
 def test_an_unknown_option_of_any_drop_down_is_an_issue_and_no_value(evaluator):
@@ -259,7 +268,7 @@ weird_values = st.none() | weird_text | weird_numbers | st.booleans()
 ALIASES = ["stringValue", "text", "date", "choice", "civilite", "decimalNumber", "integerNumber", "yesNo"]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_whatever_the_champs_hold_every_mapped_value_fits_its_column(evaluator, data):
     raw = copy.deepcopy(COMPLETE)
