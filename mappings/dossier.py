@@ -476,7 +476,7 @@ def _number(raw: dict, context: _Context) -> int:
         return 0
 
 
-def map_dossier(raw: dict, procedure: Procedure, rules: Rules | None = None) -> MappedDossier:
+def map_dossier(raw: dict, procedure: Procedure, *, rules: Rules | None = None) -> MappedDossier:
     """`rules`: where the plausible bounds of numbers come from (rules.yaml by default)."""
     raw = _dict(raw)
     context = _Context(MappedDossier(number=0), bounds=(rules or default_rules()).section("plausible_numbers"))

@@ -112,7 +112,7 @@ class Evaluator:
         return cls(default_procedure(), routing.load_routing_table(), checks.load_rules(), routing_key)
 
     def evaluate(self, raw: dict) -> Evaluation:
-        mapped = map_dossier(raw, self.procedure, self.rules)
+        mapped = map_dossier(raw, self.procedure, rules=self.rules)
         route = routing.route(mapped, self.routing_table, key=self.routing_key)
         findings = checks.check_dossier(mapped, self.rules) + list(checks.check_routing(route))
         status = checks.completeness_status(findings, mapped.issues)
