@@ -22,6 +22,7 @@ from connector.batch import BatchItem, assemble
 from connector.errors import (Action, DSAnswerLost, DSError, DSQueryTimeout, DSUnavailable, NodeError, classify,
                               graphql_error, node_errors)
 from connector.ratelimit import SYNC, RequestBudget
+from connector.storable import may_hold_unstorable, replace_unstorable
 
 log = logging.getLogger(__name__)
 # gql logs whole request and response bodies at DEBUG: they hold personal data.
@@ -34,10 +35,12 @@ class _Transport(RequestsHTTPTransport):
     """Keeps the status and headers of the last answer, which gql drops."""
 
     last_status: int | None = None
+    unstorable: bool = False  # the last answer may hold a NUL or a lone surrogate
 
     def _prepare_result(self, response: requests.Response):
         self.last_status = response.status_code
         self.response_headers = response.headers
+        self.unstorable = may_hold_unstorable(response.content)
         return super()._prepare_result(response)
 
 
@@ -156,12 +159,12 @@ class DSClient:
             if network_error is None:
                 outcome = classify(status, body)
                 if outcome.action is Action.OK:
-                    return body["data"], []
+                    return self._storable(body["data"]), []
                 if outcome.action is Action.FAIL:
                     broken = node_errors(body["errors"], nodes_at) if nodes_at and status == 200 and body and \
                         body.get("data") else None
                     if broken:
-                        return body["data"], broken
+                        return self._storable(body["data"]), broken
                     raise outcome.error
             if attempt == self.max_retries:
                 break
@@ -200,6 +203,8 @@ class DSClient:
             seconds = time.monotonic() - started
             log.debug("%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds)
             if network_error is None and status == 200 and body is not None:
+                if self._transport.unstorable:
+                    body = replace_unstorable(body)
                 return self._split_answer(batch.aliases, body, seconds)
             # 429 (Rack::Attack, before Rails), 400, 401, 403 and a refused connection: nothing ran.
             ambiguous = (network_error is not None and network_error not in _NOT_SENT) or (
@@ -263,6 +268,7 @@ class DSClient:
             )
         except requests.exceptions.RequestException as error:
             return None, None, {}, _network_error_name(error)
+        self._transport.unstorable = may_hold_unstorable(response.content)
         try:
             body = response.json()
         except ValueError:
@@ -273,6 +279,7 @@ class DSClient:
         """One HTTP exchange: (status, parsed body or None, headers, network error or None)."""
         transport = self._transport
         transport.last_status = None
+        transport.unstorable = False
         try:
             result = transport.execute(request)
         except TransportConnectionFailed as error:
@@ -284,6 +291,10 @@ class DSClient:
             return transport.last_status or 0, None, dict(transport.response_headers or {}), None
         body = {"data": result.data, "errors": result.errors}
         return transport.last_status or 200, body, dict(transport.response_headers or {}), None
+
+    def _storable(self, data):
+        """DS's answer with NUL and lone surrogates replaced (connector.storable)."""
+        return replace_unstorable(data) if self._transport.unstorable else data
 
     def _count_retry(self, status: int | None, network_error: str | None) -> None:
         self.stats.count_retry(f"HTTP {status}" if status else str(network_error))

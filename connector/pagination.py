@@ -154,7 +154,8 @@ def _failed_nodes(client: DSClient, identify_operation: str | None, variables: d
         if identify_operation is None:
             raise DSError(f"DS could not give dossier(s) at {', '.join(by_index[i].path for i in missing)} "
                           "and nothing names them")
-        light = _connection(client.execute(identify_operation, variables), connection_path)["nodes"] or []
+        light = _connection(execute_through_timeouts(client, identify_operation, variables),
+                            connection_path)["nodes"] or []
         for index in missing:
             if index < len(light) and light[index] is not None:
                 numbers[index] = light[index]["number"]
@@ -170,6 +171,21 @@ def _failed_nodes(client: DSClient, identify_operation: str | None, variables: d
     first_error = next(iter(by_index.values()))
     failed += [FailedNode(number, first_error.message, "") for number in extra]
     return failed
+
+
+def execute_through_timeouts(client: DSClient, operation_name: str, variables: dict) -> dict:
+    """`client.execute`, a `timeout` being one more transient fault (a light
+    query, or one dossier: nothing smaller to ask for)."""
+    for attempt in range(client.max_retries + 1):
+        try:
+            return client.execute(operation_name, variables)
+        except DSQueryTimeout as error:
+            client.stats.count_retry("timeout")
+            if attempt == client.max_retries:
+                raise DSUnavailable(f"DS kept timing out on {operation_name}: {attempt + 1} timeouts in a row; "
+                                    "the pages read before are saved, run the sync again later") from error
+            client.backoff(attempt)
+    raise AssertionError("unreachable")
 
 
 def _inside_node(path: str, connection_path: tuple[str, ...], index: int) -> str:

@@ -6,12 +6,15 @@ the first time.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, Integer, Numeric, String, delete, select, update
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from core import models
 from connector.datetimes import parse_ds_datetime
+from connector.storable import UNSTORABLE_CHARACTERS, storable_text
 
 # DS traitement events → the state the dossier is in after them (NOTES §9).
 EVENT_STATES = {
@@ -28,6 +31,86 @@ EVENT_STATES = {
     "refuse_automatiquement": "refuse",
     "classe_sans_suite": "sans_suite",
 }
+
+
+# What the database raises for one dossier's values (too large a number, a
+# NUL, a lone surrogate, a text longer than its column): that dossier is set
+# aside. Anything else (a lock, a lost connection, a constraint) is not about
+# the values and stops the run as before.
+_VALUE_ERRORS = (OverflowError, UnicodeError, ValueError, ArithmeticError)
+
+
+def is_unstorable(error: BaseException) -> bool:
+    if isinstance(error, DataError):
+        return True
+    if isinstance(error, DBAPIError):
+        return False
+    if isinstance(error, StatementError):  # raised while binding a value, before the database saw it
+        return isinstance(error.orig, _VALUE_ERRORS)
+    return isinstance(error, _VALUE_ERRORS)
+
+
+def lock_for_writing(session: Session, demarche_number: int) -> None:
+    """Open the transaction with a write (a no-op UPDATE), so that on SQLite it
+    holds the write lock before the savepoints that follow read anything."""
+    session.execute(update(models.SyncState).where(models.SyncState.demarche_number == demarche_number)
+                    .values(demarche_number=models.SyncState.demarche_number))
+
+
+def _ds_text(value, length: int | None = None):
+    """A string DS gave that goes to its own column: storable, and cut to the column."""
+    if not isinstance(value, str):
+        return value
+    value = storable_text(value)
+    return value[:length] if length else value
+
+
+INT64, INT32 = (-(2**63), 2**63 - 1), (-(2**31), 2**31 - 1)
+_ROW_TABLES = (("student", models.Student), ("employer", models.Employer), ("contract", models.Contract))
+
+
+def unstorable_values(rows: models.DossierRows) -> list[str]:
+    """The columns whose value the database will refuse, as table.column (with
+    the document's key for a file), never the value: it may be personal data."""
+    found = []
+
+    def check(table, column_name: str, value, where: str) -> None:
+        column = table.__table__.columns.get(column_name)
+        if column is None or value is None:
+            return
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int) and isinstance(column.type, Integer):
+            low, high = INT64 if isinstance(column.type, BigInteger) else INT32
+            if not low <= value <= high:
+                found.append(f"{where}: nombre hors limites")
+        elif isinstance(value, (float, Decimal)) and isinstance(column.type, Numeric) and column.type.precision:
+            limit = Decimal(10) ** (column.type.precision - (column.type.scale or 0))
+            try:
+                if not abs(Decimal(value)) < limit:
+                    found.append(f"{where}: nombre hors limites")
+            except ArithmeticError:
+                found.append(f"{where}: nombre illisible")
+        elif isinstance(value, str):
+            if UNSTORABLE_CHARACTERS.search(value):
+                found.append(f"{where}: caractère invalide")
+            elif isinstance(column.type, String) and column.type.length and len(value) > column.type.length:
+                found.append(f"{where}: texte trop long ({len(value)} caractères, {column.type.length} au plus)")
+
+    for attribute, model in _ROW_TABLES:
+        for name, value in getattr(rows, attribute).items():
+            check(model, name, value, f"{model.__tablename__}.{name}")
+    for name, value in rows.dossier.items():
+        check(models.Dossier, name, value, f"dossiers.{name}")
+    for document in rows.documents:
+        key = document.get("document_key")
+        for name, value in document.items():
+            check(models.DocumentFile, name, value, f"document_files.{name} ({key})")
+    for kind, model in (("issues", models.MappingIssue), ("findings", models.Finding)):
+        for row in getattr(rows, kind):
+            for name, value in row.items():
+                check(model, name, value, f"{model.__tablename__}.{name}")
+    return found
 
 
 def is_unchanged(dossier: models.Dossier, raw: dict) -> bool:
@@ -67,9 +150,9 @@ def _dossier_values(raw: dict, demarche_number: int, rows: models.DossierRows, n
     groupe = raw.get("groupeInstructeur") or {}
     revision = ((raw.get("demarche") or {}).get("revision") or {}).get("id")
     values = {
-        "ds_id": raw["id"],
+        "ds_id": _ds_text(raw["id"], 100),
         "demarche_number": demarche_number,
-        "state": raw["state"],
+        "state": _ds_text(raw["state"], 20),
         "archived": bool(raw.get("archived")),
         "date_depot": parse_ds_datetime(raw.get("dateDepot")),
         "date_passage_en_construction": parse_ds_datetime(raw.get("datePassageEnConstruction")),
@@ -77,9 +160,9 @@ def _dossier_values(raw: dict, demarche_number: int, rows: models.DossierRows, n
         "date_traitement": parse_ds_datetime(raw.get("dateTraitement")),
         "date_derniere_modification": parse_ds_datetime(raw["dateDerniereModification"]),
         "groupe_instructeur_number": groupe.get("number"),
-        "groupe_instructeur_label": groupe.get("label"),
-        "revision_id": revision,
-        "usager_email": (raw.get("usager") or {}).get("email"),
+        "groupe_instructeur_label": _ds_text(groupe.get("label"), 200),
+        "revision_id": _ds_text(revision, 100),
+        "usager_email": _ds_text((raw.get("usager") or {}).get("email"), 320),
         # Seen again in `dossiers`: a trashed dossier has been restored.
         "hidden_at": None,
         "hidden_reason": None,

@@ -24,8 +24,8 @@ from connector import store
 from core import models
 from connector.batch import BatchItem, BatchLimits, split
 from connector.client import DSClient
-from connector.errors import DSForbidden, DSGraphQLError, DSNotFound, DSQueryTimeout
-from connector.pagination import FailedNode, Page, iter_pages, prefetched
+from connector.errors import DSForbidden, DSGraphQLError, DSNotFound
+from connector.pagination import FailedNode, Page, execute_through_timeouts, iter_pages, prefetched
 from connector.datetimes import format_ds_datetime, parse_ds_datetime
 from core.clock import utcnow
 
@@ -67,6 +67,24 @@ class SyncSummary:
 
     def lines(self) -> list[str]:
         return [self.line()] + ([self.push_line] if self.push_line else [])
+
+
+@dataclass
+class _Counts:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: list[int] = field(default_factory=list)
+    set_aside: set[int] = field(default_factory=set)  # already in quarantine
+
+    def add(self, other: "_Counts") -> None:
+        self.fetched += other.fetched
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.written += other.written
+        self.set_aside |= other.set_aside
 
 
 # The domain's rows for one raw dossier (mappings.pipeline.Evaluator.rows).
@@ -209,9 +227,61 @@ class Syncer:
             self._persisted_state(session, demarche_number).last_rescan_at = run_started_at
             self._commit(session)
 
-    def _save_page(self, session: Session, page: Page, demarche_number: int, summary: SyncSummary, dedupe: bool):
+    def _save_page(self, session: Session, page: Page, demarche_number: int, summary: SyncSummary,
+                   dedupe: bool) -> list[int]:
+        """Returns the dossiers the database refused (set aside)."""
         summary.pages += 1
-        numbers = [node["number"] for node in page.nodes]
+        now = self.now()
+        evaluated: dict[int, models.DossierRows] = {}  # so that the fallback does not evaluate twice
+        unstorable: list[int] = []
+        try:
+            counts = self._write_nodes(session, page.nodes, demarche_number, dedupe, now, evaluated)
+        except Exception as error:  # noqa: BLE001 — only the values' errors are caught
+            if not store.is_unstorable(error):
+                raise
+            # A value the database refuses: the page again, each dossier in its own savepoint,
+            # so that only that one is set aside and its neighbours are saved. (Not every page
+            # in a savepoint: on SQLite the SAVEPOINT would open the transaction before the
+            # page's reads, and a push committing meanwhile would make its writes fail.)
+            log.warning("démarche %s: a page could not be stored at once (%s): one dossier at a time",
+                        demarche_number, type(error).__name__)
+            session.rollback()
+            store.lock_for_writing(session, demarche_number)
+            counts = _Counts()
+            for node in page.nodes:
+                try:
+                    with session.begin_nested():
+                        counts.add(self._write_nodes(session, [node], demarche_number, dedupe, now, evaluated))
+                except Exception as refused:  # noqa: BLE001
+                    if not store.is_unstorable(refused):
+                        raise
+                    counts.fetched += 1
+                    unstorable.append(node["number"])
+                    self._set_aside_unstorable(session, demarche_number, node["number"],
+                                               evaluated.get(node["number"]), refused, now)
+        summary.fetched += counts.fetched
+        summary.created += counts.created
+        summary.updated += counts.updated
+        summary.unchanged += counts.unchanged
+        written = counts.written
+        store.release(session, demarche_number, [
+            n["number"] for n in page.nodes
+            if n["number"] in counts.set_aside and n["number"] not in unstorable and not n.get(models.UNREADABLE_KEY)])
+        for failed in page.failed:
+            # In the page's transaction: the cursor never passes a dossier neither saved nor set aside.
+            log.warning("démarche %s: dossier %s set aside: DS could not give it (%s at %s)", demarche_number,
+                        failed.number, failed.message, failed.path or "?")
+            store.quarantine(session, demarche_number, failed.number, models.Q_FAILING, failed.message, now,
+                             failed.path)
+        if self.after_page and written:
+            self.after_page(session, written)
+        summary.dossier_numbers.extend(written)
+        return unstorable
+
+    def _write_nodes(self, session: Session, nodes: list[dict], demarche_number: int, dedupe: bool, now: datetime,
+                     evaluated: dict[int, models.DossierRows]) -> "_Counts":
+        counts = _Counts()
+        numbers = [node["number"] for node in nodes]
         # Everything the page's upserts read, loaded up front in a few queries: a query inside
         # the loop would autoflush, i.e. write the page one dossier at a time.
         existing = {
@@ -228,42 +298,45 @@ class Syncer:
         }
         history = store.recorded_history(session, numbers) if existing else {}
         # A quarantined dossier seen whole is stored again even if DS's date did not move.
-        set_aside = set(session.scalars(select(models.QuarantinedDossier.dossier_number).where(
+        counts.set_aside = set(session.scalars(select(models.QuarantinedDossier.dossier_number).where(
             models.QuarantinedDossier.demarche_number == demarche_number,
             models.QuarantinedDossier.dossier_number.in_(numbers)))) if numbers else set()
-        now = self.now()
-        written, new = [], []
+        new = []
         with session.no_autoflush:
-            for node in page.nodes:
-                summary.fetched += 1
-                dossier = existing.get(node["number"])
-                if dedupe and dossier is not None and node["number"] not in set_aside \
+            for node in nodes:
+                counts.fetched += 1
+                number = node["number"]
+                dossier = existing.get(number)
+                if dedupe and dossier is not None and number not in counts.set_aside \
                         and store.is_unchanged(dossier, node):
-                    summary.unchanged += 1
+                    counts.unchanged += 1
                     continue
-                rows = self.evaluate(node)
-                written.append(node["number"])
+                if number not in evaluated:
+                    evaluated[number] = self.evaluate(node)
+                rows = evaluated[number]
+                counts.written.append(number)
                 if dossier is None:
                     new.append((node, rows))
-                    summary.created += 1
+                    counts.created += 1
                     continue
-                known = history.get(node["number"], set())
+                known = history.get(number, set())
                 store.save_dossier(session, dossier, node, demarche_number, rows, now, known_history=known)
-                summary.updated += 1
+                counts.updated += 1
         session.flush()
         if new:
             store.insert_new_dossiers(session, new, demarche_number, now)
-        whole = [n["number"] for n in page.nodes if n["number"] in set_aside and not n.get(models.UNREADABLE_KEY)]
-        store.release(session, demarche_number, whole)
-        for failed in page.failed:
-            # In the page's transaction: the cursor never passes a dossier neither saved nor set aside.
-            log.warning("démarche %s: dossier %s set aside: DS could not give it (%s at %s)", demarche_number,
-                        failed.number, failed.message, failed.path or "?")
-            store.quarantine(session, demarche_number, failed.number, models.Q_FAILING, failed.message, now,
-                             failed.path)
-        if self.after_page and written:
-            self.after_page(session, written)
-        summary.dossier_numbers.extend(written)
+        return counts
+
+    def _set_aside_unstorable(self, session: Session, demarche_number: int, number: int,
+                              rows: models.DossierRows | None, error: BaseException, now: datetime) -> None:
+        """The database refused this dossier's rows: quarantined with what it
+        refused (the columns, never the values), retried at every sync."""
+        cause = getattr(error, "orig", None) or error
+        columns = store.unstorable_values(rows) if rows is not None else []
+        log.error("démarche %s: dossier %s could not be stored (%s%s); set aside", demarche_number, number,
+                  type(cause).__name__, f": {', '.join(columns)}" if columns else "")
+        store.quarantine(session, demarche_number, number, models.Q_UNSTORABLE,
+                         f"{type(cause).__name__} à l'enregistrement", now, None, "; ".join(columns) or None)
 
     # -- quarantine ------------------------------------------------------------
 
@@ -283,8 +356,14 @@ class Syncer:
                                      self.now(), failure.path)
                 else:
                     page = Page([node], None, False, 1)
-                    self._save_page(session, page, demarche_number, summary, dedupe=False)
-                    if failure is not None:
+                    alone = SyncSummary(demarche_number)  # its page counted it as fetched already, or failed
+                    refused = self._save_page(session, page, demarche_number, alone, dedupe=False)
+                    summary.created += alone.created
+                    summary.updated += alone.updated
+                    summary.dossier_numbers.extend(alone.dossier_numbers)
+                    if refused:
+                        pass  # the database refused it again: set aside once more
+                    elif failure is not None:
                         unreadable = node[models.UNREADABLE_KEY][0]
                         store.quarantine(session, demarche_number, number, models.Q_PARTIAL, failure.message,
                                          self.now(), failure.path, unreadable.get("label"))
@@ -299,15 +378,13 @@ class Syncer:
         when only without the champs' objects; (None, error) when not at all;
         (None, None) when DS no longer shows it."""
         try:
-            return self.client.execute("getDossier", {"dossierNumber": number})["dossier"], None
+            return execute_through_timeouts(self.client, "getDossier", {"dossierNumber": number})["dossier"], None
         except (DSNotFound, DSForbidden):
             return None, None
-        except DSQueryTimeout as error:  # DS was slow, not the data: the whole dossier next time
-            return None, FailedNode(number, error.ds_message, _path_inside(error.path))
         except DSGraphQLError as error:
             failure = FailedNode(number, error.ds_message, _path_inside(error.path))
         try:
-            reduced = self.client.execute("getDossierReduced", {"dossierNumber": number})["dossier"]
+            reduced = execute_through_timeouts(self.client, "getDossierReduced", {"dossierNumber": number})["dossier"]
         except (DSNotFound, DSForbidden):
             return None, None
         except DSGraphQLError as error:

@@ -104,8 +104,8 @@ def quarantine_reason(row: Quarantined) -> str:
         return (f"dossier lu en partie : Démarche Numérique n'a pas pu fournir le champ « {row.champ or 'inconnu'} » "
                 f"({row.error}) ; il est marqué « À vérifier », contrôlez ce champ dans DS")
     if row.status == Q_UNSTORABLE:
-        return (f"dossier impossible à enregistrer par le connecteur ({row.error}) : "
-                "il n'est pas à jour ici, traitez-le dans DS")
+        return (f"dossier impossible à enregistrer par le connecteur ({row.error}"
+                + (f" ; {row.champ}" if row.champ else "") + ") : il n'est pas à jour ici, traitez-le dans DS")
     return (f"dossier illisible sur Démarche Numérique ({row.error}) : le connecteur ne peut pas le vérifier, "
             "traitez-le dans DS")
 

@@ -23,7 +23,8 @@ def evaluator() -> Evaluator:
 
 def make_syncer(client, sessions, **kwargs) -> Syncer:
     kwargs.setdefault("page_size", 100)
-    return Syncer(client=client, sessions=sessions, evaluate=evaluator().rows, **kwargs)
+    kwargs.setdefault("evaluate", evaluator().rows)
+    return Syncer(client=client, sessions=sessions, **kwargs)
 
 
 def local_snapshot(sessions, demarche_number: int = 1) -> dict[int, tuple]:

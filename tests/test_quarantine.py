@@ -125,8 +125,9 @@ def test_wif_sync_goes_past_a_broken_dossier_and_wif_status_and_the_digest_list_
         monkeypatch.setenv(name, value)
 
     assert main(["sync", "--no-push"]) == 0
-    # Every dossier DS shows, the broken one fetched alone.
-    assert f"fetched {len(server.store.visible_dossiers(1))}," in capsys.readouterr().out
+    # Every dossier DS shows: all but the broken one from the pages, which is then created alone.
+    visible = len(server.store.visible_dossiers(1))
+    assert f"fetched {visible - 1}, created {visible}," in capsys.readouterr().out
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert f"Quarantined dossiers (1):\n  démarche 1 dossier {broken}: partial" in out
@@ -139,3 +140,13 @@ def test_wif_sync_goes_past_a_broken_dossier_and_wif_status_and_the_digest_list_
     alerts = [a for context in contexts.values() for a in context.alerts if a.dossier_number == broken]
     assert len(alerts) == 1 and alerts[0].reason.startswith("dossier lu en partie : Démarche Numérique n'a pas pu")
     assert alerts[0].url == f"https://ds.example/procedures/1/dossiers/{broken}"
+
+
+def test_the_sandbox_node_error_fault_from_the_command_line():
+    from sandbox.faults import Faults, parse_fault_spec
+
+    faults = Faults()
+    faults.configure(parse_fault_spec("node_error=12:Commune.code"))
+    assert faults.request_faults(None).node_error(12) == "Commune.code"
+    faults.configure({"node_error": {"dossier": 12, "field": None}})
+    assert faults.request_faults(None).node_error(12) is None
