@@ -133,7 +133,9 @@ def classify(status: int, body: dict | None) -> Outcome:
         return Outcome(Action.FAIL, DSHTTPError(f"DS answered HTTP {status} [{code or 'no code'}]: {message}"))
     if not errors:
         return Outcome(Action.OK)
-    return Outcome(Action.FAIL, graphql_error(errors[0], body.get("data")))
+    # A timeout says what to do next (a smaller page) whatever else DS reports with it.
+    first = next((e for e in errors if (e.get("extensions") or {}).get("code") == "timeout"), errors[0])
+    return Outcome(Action.FAIL, graphql_error(first, body.get("data")))
 
 
 def graphql_error(error: dict, data=None) -> DSError:

@@ -102,3 +102,15 @@ def test_budget_never_allows_more_than_the_limit_in_any_window():
     for t in sent:
         assert sum(1 for s in sent if t <= s < t + 60) <= 5
     assert budget.waited_seconds > 0
+
+
+def test_a_timeout_among_node_errors_is_a_timeout():
+    from connector.errors import DSQueryTimeout, classify
+
+    body = {"data": {"demarche": None}, "errors": [
+        {"message": "Cannot return null for non-nullable field File.byteSizeBigInt.",
+         "path": ["demarche", "dossiers", "nodes", 1, "champs", 3, "files", 0, "byteSizeBigInt"]},
+        {"message": "Timeout on Demarche.dossiers", "path": ["demarche", "dossiers", "nodes", 5],
+         "extensions": {"code": "timeout"}},
+    ]}
+    assert isinstance(classify(200, body).error, DSQueryTimeout)
