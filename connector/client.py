@@ -22,7 +22,7 @@ from connector.batch import BatchItem, assemble
 from connector.errors import (Action, DSAnswerLost, DSError, DSQueryTimeout, DSUnavailable, NodeError, classify,
                               graphql_error, node_errors)
 from connector.ratelimit import SYNC, RequestBudget
-from connector.storable import may_hold_unstorable, replace_unstorable
+from connector.storable import may_hold_unstorable
 
 log = logging.getLogger(__name__)
 # gql logs whole request and response bodies at DEBUG: they hold personal data.
@@ -159,12 +159,12 @@ class DSClient:
             if network_error is None:
                 outcome = classify(status, body)
                 if outcome.action is Action.OK:
-                    return self._storable(body["data"]), []
+                    return body["data"], []
                 if outcome.action is Action.FAIL:
                     broken = node_errors(body["errors"], nodes_at) if nodes_at and status == 200 and body and \
                         body.get("data") else None
                     if broken:
-                        return self._storable(body["data"]), broken
+                        return body["data"], broken
                     raise outcome.error
             if attempt == self.max_retries:
                 break
@@ -203,8 +203,6 @@ class DSClient:
             seconds = time.monotonic() - started
             log.debug("%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds)
             if network_error is None and status == 200 and body is not None:
-                if self._transport.unstorable:
-                    body = replace_unstorable(body)
                 return self._split_answer(batch.aliases, body, seconds)
             # 429 (Rack::Attack, before Rails), 400, 401, 403 and a refused connection: nothing ran.
             ambiguous = (network_error is not None and network_error not in _NOT_SENT) or (
@@ -292,9 +290,11 @@ class DSClient:
         body = {"data": result.data, "errors": result.errors}
         return transport.last_status or 200, body, dict(transport.response_headers or {}), None
 
-    def _storable(self, data):
-        """DS's answer with NUL and lone surrogates replaced (connector.storable)."""
-        return replace_unstorable(data) if self._transport.unstorable else data
+    @property
+    def last_answer_unstorable(self) -> bool:
+        """The last answer may hold a NUL or a lone surrogate (connector.storable):
+        its raw copy must be cleaned before it is stored."""
+        return self._transport.unstorable
 
     def _count_retry(self, status: int | None, network_error: str | None) -> None:
         self.stats.count_retry(f"HTTP {status}" if status else str(network_error))

@@ -56,6 +56,7 @@ class Page:
     has_next_page: bool
     first: int
     failed: list[FailedNode] = field(default_factory=list)
+    unstorable: bool = False  # may hold a NUL or a lone surrogate: clean the raw copy (connector.storable)
 
 
 def _connection(data: dict, path: tuple[str, ...]) -> dict:
@@ -106,6 +107,7 @@ def iter_pages(
                         timeouts_at_floor, client.max_retries, wait)
             continue
         timeouts_at_floor = timeouts_in_a_row = 0
+        unstorable = client.last_answer_unstorable
         connection = _connection(data, connection_path)
         page_info = connection["pageInfo"]
         nodes = connection["nodes"] or []
@@ -117,6 +119,7 @@ def iter_pages(
             has_next_page=bool(page_info.get("hasNextPage")),
             first=first,
             failed=failed,
+            unstorable=unstorable,
         )
         yield page
         if not page.has_next_page or page.end_cursor is None:

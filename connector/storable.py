@@ -2,10 +2,11 @@
 
 DS's JSON can carry a NUL (`\\u0000`: PostgreSQL refuses it in text) and lone
 surrogates (`\\ud800`: no UTF-8 encodes them, so SQLite and PostgreSQL drivers
-raise UnicodeEncodeError). The client replaces each by U+FFFD « � » in
-everything DS answers, so the raw dossier, the mapped values and the push
-payloads are storable; the rest of the text is kept as DS sent it. Most
-answers have none: one scan of the response bytes says so.
+raise UnicodeEncodeError). The raw copy of a dossier is stored with each of
+them replaced by U+FFFD « � », the rest of the text as DS sent it; the
+mapping reads the values as DS sent them and names the champ that held one
+(mappings.normalize). Most answers have none: the client scans the response
+bytes once, and only a page it flags is cleaned.
 """
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from connector.client import DSClient
 from connector.errors import DSForbidden, DSGraphQLError, DSNotFound
 from connector.pagination import FailedNode, Page, execute_through_timeouts, iter_pages, prefetched
 from connector.datetimes import format_ds_datetime, parse_ds_datetime
+from connector.storable import replace_unstorable
 from core.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,7 @@ class Syncer:
         evaluated: dict[int, models.DossierRows] = {}  # so that the fallback does not evaluate twice
         unstorable: list[int] = []
         try:
-            counts = self._write_nodes(session, page.nodes, demarche_number, dedupe, now, evaluated)
+            counts = self._write_nodes(session, page.nodes, demarche_number, dedupe, now, evaluated, page.unstorable)
         except Exception as error:  # noqa: BLE001 — only the values' errors are caught
             if not store.is_unstorable(error):
                 raise
@@ -251,7 +252,8 @@ class Syncer:
             for node in page.nodes:
                 try:
                     with session.begin_nested():
-                        counts.add(self._write_nodes(session, [node], demarche_number, dedupe, now, evaluated))
+                        counts.add(self._write_nodes(session, [node], demarche_number, dedupe, now, evaluated,
+                                                     page.unstorable))
                 except Exception as refused:  # noqa: BLE001
                     if not store.is_unstorable(refused):
                         raise
@@ -279,7 +281,9 @@ class Syncer:
         return unstorable
 
     def _write_nodes(self, session: Session, nodes: list[dict], demarche_number: int, dedupe: bool, now: datetime,
-                     evaluated: dict[int, models.DossierRows]) -> "_Counts":
+                     evaluated: dict[int, models.DossierRows], unstorable: bool = False) -> "_Counts":
+        """`unstorable`: the nodes may hold a NUL or a lone surrogate; the domain
+        reads them as DS sent them, the raw copy stored has them replaced."""
         counts = _Counts()
         numbers = [node["number"] for node in nodes]
         # Everything the page's upserts read, loaded up front in a few queries: a query inside
@@ -314,6 +318,8 @@ class Syncer:
                 if number not in evaluated:
                     evaluated[number] = self.evaluate(node)
                 rows = evaluated[number]
+                if unstorable:
+                    node = replace_unstorable(node)
                 counts.written.append(number)
                 if dossier is None:
                     new.append((node, rows))
@@ -355,7 +361,7 @@ class Syncer:
                     store.quarantine(session, demarche_number, number, models.Q_FAILING, failure.message,
                                      self.now(), failure.path)
                 else:
-                    page = Page([node], None, False, 1)
+                    page = Page([node], None, False, 1, unstorable=True)  # one dossier: clean it to be sure
                     alone = SyncSummary(demarche_number)  # its page counted it as fetched already, or failed
                     refused = self._save_page(session, page, demarche_number, alone, dedupe=False)
                     summary.created += alone.created
@@ -475,7 +481,8 @@ class Syncer:
                     nodes.append(node)
         if nodes:
             with self.sessions() as session:
-                self._save_page(session, Page(nodes, None, False, len(nodes)), demarche_number, summary, dedupe=True)
+                page = Page(nodes, None, False, len(nodes), unstorable=True)  # a few dossiers: clean them to be sure
+                self._save_page(session, page, demarche_number, summary, dedupe=True)
                 self._commit(session)
         summary.requests = self.client.stats.requests - requests_before
         summary.seconds = time.monotonic() - started
