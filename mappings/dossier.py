@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import Callable
 
 from mappings import normalize, values
@@ -79,7 +80,10 @@ def _str(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-_ISSUE_FIELD = values.ISSUE_COLUMNS["field"]
+@cache
+def _target(path: str) -> tuple[str, str, values.Limit]:
+    part, attribute = path.split(".")
+    return part, attribute, values.limit_of(path)
 
 
 @dataclass
@@ -92,7 +96,7 @@ class _Context:
     texts: dict[str, str | None] = field(default_factory=dict)  # each champ's stringValue, for the messages
 
     def issue(self, field_name: str, code: str, message: str) -> None:
-        self.mapped.issues.append(MappingIssue(field=values.fit(field_name, _ISSUE_FIELD)[0] or "?",
+        self.mapped.issues.append(MappingIssue(field=values.fit(field_name, values.ISSUE_FIELD_LIMIT)[0] or "?",
                                                code=code, message=values.printable(message)))
 
     def judge(self, definition: ChampDefinition, value):
@@ -103,8 +107,8 @@ class _Context:
             return None
         return value
 
-    def fitted(self, definition: ChampDefinition, value, column, code: bool = False):
-        value, problem = values.fit(value, column, code)
+    def fitted(self, definition: ChampDefinition, value, limit: values.Limit, code: bool = False):
+        value, problem = values.fit(value, limit, code)
         if problem:
             self.issue(definition.key, problem.code, f"« {definition.label} » : {problem.reason}")
         return value
@@ -112,10 +116,10 @@ class _Context:
     def put(self, definition: ChampDefinition, path: str, value, *, code: bool = False, judged: bool = True):
         """Set `part.attribute` of the record to a value its column can store (`code`: too long is dropped,
         not cut); `judged`: a number is held to the champ's plausible bounds. Returns what was set."""
-        part, attribute = path.split(".")
+        part, attribute, limit = _target(path)
         if judged and isinstance(value, Decimal):
             value = self.judge(definition, value)
-        value = self.fitted(definition, value, values.column_of(part, attribute), code)
+        value = self.fitted(definition, value, limit, code)
         setattr(getattr(self.mapped, part), attribute, value)
         if value is not None:
             self.filled.add(definition.key)
@@ -290,7 +294,7 @@ def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> 
 
 
 def _document(context: _Context, champ: dict, definition: ChampDefinition) -> None:
-    files, columns = [], values.FILE_COLUMNS
+    files, columns = [], values.FILE_LIMITS
     for raw_file in _list(champ.get("files")):
         raw_file = _dict(raw_file)
         try:

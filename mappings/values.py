@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import BigInteger, Column, Integer, Numeric, String
@@ -24,19 +25,43 @@ RECORD_TABLES = {
     "contract": models.Contract.__table__,
     "agent": models.Dossier.__table__,  # the agents' APT dates
 }
-FILE_COLUMNS = models.DocumentFile.__table__.columns
-ISSUE_COLUMNS = models.MappingIssue.__table__.columns
 # NUL is refused by PostgreSQL in any text; a lone surrogate cannot be encoded in UTF-8 at all.
 _NUL = "\x00"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 
 
-def column_of(part: str, attribute: str) -> Column | None:
+@dataclass(frozen=True)
+class Limit:
+    """What a column holds, read once from its SQL type."""
+
+    length: int | None = None  # characters of a String
+    digits: int | None = None  # digits before the point of a Numeric…
+    scale: int = 0  # …and after it
+    bits: int | None = None  # of an Integer or BigInteger
+
+
+def limit_of_column(column: Column | None) -> Limit:
+    kind = column.type if column is not None else None
+    if isinstance(kind, String):
+        return Limit(length=kind.length)
+    if isinstance(kind, Numeric) and kind.precision:
+        return Limit(digits=kind.precision - (kind.scale or 0), scale=kind.scale or 0)
+    if isinstance(kind, Integer):  # BigInteger is an Integer
+        return Limit(bits=64 if isinstance(kind, BigInteger) else 32)
+    return Limit()
+
+
+@cache
+def limit_of(path: str) -> Limit:
+    """The limit of a record attribute, "part.attribute" (e.g. "student.first_name")."""
+    part, attribute = path.split(".")
     table = RECORD_TABLES.get(part)
-    if table is None:
-        return None
-    return table.columns.get(attribute)
+    return limit_of_column(table.columns.get(attribute) if table is not None else None)
+
+
+FILE_LIMITS = {column.name: limit_of_column(column) for column in models.DocumentFile.__table__.columns}
+ISSUE_FIELD_LIMIT = limit_of_column(models.MappingIssue.__table__.columns["field"])
 
 
 def clean_characters(text: str) -> tuple[str, bool]:
@@ -61,19 +86,19 @@ class Problem:
     reason: str  # French, after « champ » :
 
 
-def fit(value, column: Column | None, code: bool = False) -> tuple[object, Problem | None]:
+def fit(value, limit: Limit, code: bool = False) -> tuple[object, Problem | None]:
     """The value as its column can store it, and what was wrong with it (None when nothing was).
 
     Text too long is cut to the column (`code`: a code too long is no code, it is dropped);
     a number the column cannot hold is dropped.
     """
-    if value is None or isinstance(value, bool):
-        return value, None
-    kind = column.type if column is not None else None
     if isinstance(value, str):
+        length = limit.length
+        if (length is None or len(value) <= length) and _NUL not in value and (
+                value.isascii() or not _SURROGATE.search(value)):
+            return value, None  # nearly always
         text, changed = clean_characters(value)
         problem = Problem("invalid_characters", "caractères invalides retirés") if changed else None
-        length = kind.length if isinstance(kind, String) else None
         if length and len(text) > length:
             if code:
                 return None, Problem("invalid_value", f"valeur illisible « {quoted(text)} »")
@@ -83,25 +108,18 @@ def fit(value, column: Column | None, code: bool = False) -> tuple[object, Probl
     if isinstance(value, Decimal):
         if not value.is_finite():
             return None, Problem("invalid_number", f"valeur illisible « {value} »")
-        if isinstance(kind, Numeric) and kind.precision:
-            scale = kind.scale or 0
+        if limit.digits is not None:
             try:
-                rounded = value.quantize(Decimal(1).scaleb(-scale))
+                rounded = value.quantize(Decimal(1).scaleb(-limit.scale))
             except InvalidOperation:  # more digits than the decimal context holds: far too big anyway
                 rounded = None
-            if rounded is None or abs(rounded) >= Decimal(10) ** (kind.precision - scale):
+            if rounded is None or abs(rounded) >= Decimal(10) ** limit.digits:
                 return None, Problem("invalid_number", f"nombre hors limites « {quoted(value)} »")
         return value, None
-    if isinstance(value, int) and isinstance(kind, (Integer, BigInteger)):
-        low, high = _range_of(kind)
-        if not low <= value <= high:
+    if isinstance(value, int) and not isinstance(value, bool) and limit.bits is not None:
+        if not -(2 ** (limit.bits - 1)) <= value < 2 ** (limit.bits - 1):
             return None, Problem("invalid_number", f"nombre hors limites « {quoted(value)} »")
     return value, None
-
-
-def _range_of(kind) -> tuple[int, int]:
-    bits = 64 if isinstance(kind, BigInteger) else 32
-    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 def outside(value: Decimal | None, bounds: dict | None) -> str | None:

@@ -25,7 +25,7 @@ from mappings import checks
 from mappings.dossier import champs_by_key
 from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
-from mappings.values import fit
+from mappings.values import fit, limit_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCEDURE = default_procedure()
@@ -206,7 +206,7 @@ def test_invalid_characters_are_removed_with_an_issue(evaluator):
 
 
 def test_a_long_text_with_invalid_characters_says_both():
-    value, problem = fit("\x00" + "x" * 400, models.Contract.__table__.c.job_title)
+    value, problem = fit("\x00" + "x" * 400, limit_of("contract.job_title"))
     assert (len(value), problem.code) == (300, "text_truncated")
     assert problem.reason == "caractères invalides retirés, texte de 400 caractères tronqué à 300"
 
