@@ -1,15 +1,14 @@
 """The APT procedure definition (`procedure.yaml`), loaded and validated.
 
-The file is the single description of the DS form the code relies on: the
-sandbox builds its démarche from it, the mapping reads champs through it
-and `wif procedure check` compares it with the live démarche.
+The file is the single description of the DS form the code relies on:
+keys, labels, types, options and conditions, never a DS id (DS assigns
+those; `mappings.binding` ties each key to the id of one démarche).
 """
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -18,22 +17,19 @@ import yaml
 MAPPINGS_DIR = Path(__file__).parent
 PROCEDURE_FILE = MAPPINGS_DIR / "procedure.yaml"
 PROCEDURE_SCHEMA = MAPPINGS_DIR / "procedure.schema.json"
+# Champs that carry no value: nothing to read, nothing to bind for the mapping.
+LAYOUT_TYPES = frozenset({"header_section", "explication"})
+# The annotations the connector writes (the others are the agents').
+CONNECTOR_ANNOTATION_PREFIX = "wif_"
 
 
 class DefinitionError(ValueError):
     """A mappings file does not match its schema; the message names the place."""
 
 
-@lru_cache(maxsize=4096)  # read for every champ of every dossier
-def typed_champ_id(stable_id: int) -> str:
-    """DS global id of a champ or descriptor: base64 of 'Champ-<stable_id>' (NOTES §10)."""
-    return base64.b64encode(f"Champ-{stable_id}".encode()).decode()
-
-
 @dataclass(frozen=True)
 class ChampDefinition:
     key: str
-    stable_id: int
     type: str
     label: str
     required: bool = False
@@ -41,10 +37,6 @@ class ChampDefinition:
     options: tuple = ()
     when: dict = field(default_factory=dict)
     champs: tuple["ChampDefinition", ...] = ()
-
-    @property
-    def id(self) -> str:
-        return typed_champ_id(self.stable_id)
 
 
 @dataclass(frozen=True)
@@ -76,11 +68,10 @@ class Procedure:
             yield definition
             yield from definition.champs
 
-    def by_id(self) -> dict[str, ChampDefinition]:
-        return {d.id: d for d in self.all_champs()}
-
-    def by_label(self) -> dict[str, ChampDefinition]:
-        return {d.label: d for d in self.all_champs()}
+    def required_keys(self) -> tuple[str, ...]:
+        """The keys a dossier cannot be read without: required champs, and the annotations the connector writes."""
+        return tuple(d.key for d in self.champs if d.required and d.type not in LAYOUT_TYPES) + tuple(
+            d.key for d in self.annotations if d.key.startswith(CONNECTOR_ANNOTATION_PREFIX))
 
     def label(self, key: str) -> LabelDefinition:
         for label in self.labels:
@@ -92,7 +83,6 @@ class Procedure:
 def _champ(raw: dict) -> ChampDefinition:
     return ChampDefinition(
         key=raw["key"],
-        stable_id=raw["stable_id"],
         type=raw["type"],
         label=raw["label"],
         required=raw.get("required", False),
@@ -125,14 +115,14 @@ def parse_procedure(raw: dict) -> Procedure:
 
 def _check_unique(procedure: Procedure) -> None:
     seen_keys: set[str] = set()
-    seen_ids: set[int] = set()
     for definition in procedure.all_champs():
         if definition.key in seen_keys:
             raise DefinitionError(f"procedure definition: key {definition.key!r} is used twice")
-        if definition.stable_id in seen_ids:
-            raise DefinitionError(f"procedure definition: stable_id {definition.stable_id} is used twice")
         seen_keys.add(definition.key)
-        seen_ids.add(definition.stable_id)
+    for label in procedure.labels:
+        if label.key in seen_keys:
+            raise DefinitionError(f"procedure definition: key {label.key!r} is used twice")
+        seen_keys.add(label.key)
     keys = {d.key for d in procedure.all_champs()}
     for definition in procedure.all_champs():
         for condition_key in definition.when:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import NamedTuple
 from urllib.parse import quote
 
-from mappings.procedure import ChampDefinition, typed_champ_id
+from sandbox.demarche import ChampDefinition
 from sandbox.ids import gid
 from sandbox.reference_data import Place, country_name, departement_name
 
@@ -73,7 +73,7 @@ def render_champs(definitions, values: dict, updated_at: datetime, owner: int, c
         if d.key not in skip_keys
     ]
     for stable_id, label, value in extra:
-        champs.append(_base(typed_champ_id(stable_id), typed_champ_id(stable_id), label, value, updated_at, TEXT_TYPES)
+        champs.append(_base(gid("Champ", stable_id), gid("Champ", stable_id), label, value, updated_at, TEXT_TYPES)
                       | {"value": value})
     return champs
 

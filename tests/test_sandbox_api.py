@@ -217,9 +217,7 @@ fragment Typed on Champ { ... on AddressChamp { address { departmentCode } } ...
 
 
 def champ_by_key(champs, store, key):
-    from mappings.procedure import default_procedure
-
-    wanted = default_procedure().champ(key).id
+    wanted = store.demarches[1].champ(key).id
     return next(c for c in champs if c["champDescriptorId"] == wanted)
 
 
@@ -256,12 +254,10 @@ def test_big_ints_are_json_strings(server, store):
 def test_champs_follow_the_dossier_revision(server, store):
     old = next(d for d in store.visible_dossiers(1) if d.revision == 0)
     body = run_document(server.url, "getDossier", dossierNumber=old.number).json()["data"]["dossier"]
-    from mappings.procedure import default_procedure
-
     assert body["demarche"]["revision"]["id"] == store.demarches[1].revisions[0].id
     ids = {c["champDescriptorId"] for c in body["champs"]}
-    assert default_procedure().champ("autres_emplois").id not in ids
-    assert default_procedure().champ("nom").id in ids
+    assert store.demarches[1].champ("autres_emplois").id not in ids
+    assert store.demarches[1].champ("nom").id in ids
 
 
 def test_drift_is_visible_in_the_descriptor(server, store):

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from mappings.procedure import default_procedure
-from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID, with_stable_ids
 from sandbox.generator import seeded_store
 from sandbox.ids import gid
 from sandbox.mutations import NO_ACCESS, READ_ONLY
@@ -14,6 +14,8 @@ from sandbox.server import start_server
 from tests.sandbox_requests import run_document
 
 PROCEDURE = default_procedure()
+# The ids the sandbox gives the annotations of the seeded démarche.
+ANNOTATION_IDS = {d.key: d.id for d in with_stable_ids(PROCEDURE.annotations)}
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def a_dossier(store, state=None):
 
 
 def annotation(key, **value):
-    return {"id": PROCEDURE.champ(key).id, "value": value}
+    return {"id": ANNOTATION_IDS[key], "value": value}
 
 
 def test_modifier_annotations_partial_success(server, store):
@@ -171,7 +173,7 @@ def test_annotation_value_must_have_exactly_one_key(server, store):
     dossier = a_dossier(store)
     response = run_document(server.url, "dossierModifierAnnotations", input={
         "dossierId": dossier.id, "instructeurId": CONNECTOR_INSTRUCTEUR_ID,
-        "annotations": [{"id": PROCEDURE.champ("wif_service").id, "value": {"text": "a", "textarea": "b"}}]})
+        "annotations": [{"id": ANNOTATION_IDS["wif_service"], "value": {"text": "a", "textarea": "b"}}]})
     body = response.json()
     # graphql-core 3.3 enforces @oneOf at coercion; older versions reach our own check.
     rejected = body.get("errors") or body["data"]["dossierModifierAnnotations"]["errors"]
