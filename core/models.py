@@ -317,6 +317,22 @@ class PushOutbox(Base):
     delivered_at: Mapped[datetime | None]
 
 
+class ChampBinding(Base):
+    """Which DS champ a key of the procedure definition reads, per démarche
+    (`wif procedure bind --yes`); DS assigns the ids, so each démarche has its own."""
+
+    __tablename__ = "champ_bindings"
+
+    demarche_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    descriptor_id: Mapped[str] = mapped_column(String(200))  # DS's base64 id (Champ-<stable id>, Label-<id>)
+    stable_id: Mapped[int] = mapped_column(BigInteger)  # the integer DS's editor shows
+    type: Mapped[str] = mapped_column(String(40))  # DS type_champ when bound
+    label_seen: Mapped[str] = mapped_column(Text)  # DS's label when bound
+    revision_id: Mapped[str | None] = mapped_column(String(200))
+    bound_at: Mapped[datetime]
+
+
 class DossierHint(Base):
     """A webhook said this dossier changed: fetch it now rather than at the next
     poll. Only the number is kept; the poll stays the source of truth."""
