@@ -50,6 +50,7 @@ def main() -> None:
     from connector.ratelimit import PUSH, RequestBudget
     from connector.sync import Syncer
     from core.db import make_engine, session_factory, upgrade
+    from jobs.binding import bind_demarche
     from mappings.pipeline import Evaluator
     from mappings.procedure import default_procedure
     from mappings.target import target_for
@@ -67,9 +68,11 @@ def main() -> None:
             upgrade(engine)
             sessions = session_factory(engine)
             with DSClient(url, token, timeout=120, budget=budget) as reader:
-                synced = Syncer(client=reader, sessions=sessions, evaluate=Evaluator.default().rows, page_size=100).sync(1)
+                binding = bind_demarche(reader, sessions, 1, store=True).binding()  # `wif procedure bind --yes`
+                synced = Syncer(client=reader, sessions=sessions, evaluate=Evaluator.default(binding).rows, page_size=100).sync(1)
             with DSClient(url, token, timeout=120, budget=budget, priority=PUSH) as writer:
-                pusher = Pusher(client=writer, sessions=sessions, procedure=default_procedure(), target_for=target_for,
+                pusher = Pusher(client=writer, sessions=sessions, procedure=default_procedure(), bindings={1: binding},
+                                target_for=target_for,
                                 instructeur_id=CONNECTOR_INSTRUCTEUR_ID, limits=BatchLimits(max_items=args.batch))
                 started, cpu = time.perf_counter(), time.process_time()
                 if args.profile:

@@ -100,13 +100,16 @@ def fetch_raw(url: str, token: str, page_size: int, results) -> None:
 def run_sync(url: str, token: str, page_size: int, database: str, profile: str | None, results) -> None:
     from core.db import make_engine, session_factory, upgrade
     from connector.sync import Syncer
+    from jobs.binding import bind_demarche
     from mappings.pipeline import Evaluator
 
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)
-    evaluator = Evaluator.default()
+    sessions = session_factory(engine)
     with _client(url, token) as client:
-        syncer = Syncer(client=client, sessions=session_factory(engine), evaluate=evaluator.rows, page_size=page_size)
+        # `wif procedure bind --yes` first, as a deployment does (one request, not counted in the sync's figures).
+        evaluator = Evaluator.default(bind_demarche(client, sessions, 1, store=True).binding())
+        syncer = Syncer(client=client, sessions=sessions, evaluate=evaluator.rows, page_size=page_size)
         cpu = time.process_time()
         if profile:
             import cProfile

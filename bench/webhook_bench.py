@@ -48,6 +48,8 @@ def main() -> None:
     from core import models
     from core.db import make_engine, session_factory, upgrade
     from core.settings import DSSettings, Settings, WebhookSettings
+    from connector.client import DSClient
+    from jobs.binding import bind_demarche
     from jobs.pipeline import run_push, run_sync
     from jobs.scheduler import HintWorker
     from jobs.webhook_app import create_webhook_app
@@ -66,6 +68,8 @@ def main() -> None:
         hooks = WebhookSettings(secrets=(SECRET,))
         settings = Settings(database_url=database_url, webhooks=hooks, ds=DSSettings(
             api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+        with DSClient(server.url, server.token) as client:
+            bind_demarche(client, sessions, 1, store=True)  # `wif procedure bind --yes`
         run_sync(settings)  # first sync and push, before any webhook is configured
         run_push(settings)
 

@@ -3,19 +3,24 @@
 Pure functions over the `getDemarcheDescriptor` answer: `wif procedure
 check` prints the report, `wif procedure apply` turns it into a plan. The
 definition is read through its shape only (the protocols below), so the DS
-adapter knows no APT rule.
+adapter knows no APT rule. Champs are paired with the definition through the
+démarche's binding (key → DS id), never by label: a label that differs is a
+rename to make in DS, not a different champ.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from connector.revision import DESCRIPTOR_TYPENAMES, stable_id_of, type_of
+
+LAYOUT_TYPES = frozenset({"header_section", "explication"})
+
 
 class ChampDefinition(Protocol):
     """A champ or annotation as the definition kept as code describes it."""
 
     key: str
-    id: str
     type: str  # DS type_champ
     label: str
     required: bool
@@ -38,31 +43,15 @@ class ExpectedGroupe(Protocol):
     label: str
     instructeur_emails: tuple[str, ...]
 
-# DS type_champ → the ChampDescriptor type the API gives for it (NOTES §12).
-DESCRIPTOR_TYPENAMES = {
-    "address": "AddressChampDescriptor",
-    "checkbox": "CheckboxChampDescriptor",
-    "civilite": "CiviliteChampDescriptor",
-    "communes": "CommuneChampDescriptor",
-    "date": "DateChampDescriptor",
-    "datetime": "DatetimeChampDescriptor",
-    "decimal_number": "DecimalNumberChampDescriptor",
-    "departements": "DepartementChampDescriptor",
-    "drop_down_list": "DropDownListChampDescriptor",
-    "email": "EmailChampDescriptor",
-    "explication": "ExplicationChampDescriptor",
-    "header_section": "HeaderSectionChampDescriptor",
-    "integer_number": "IntegerNumberChampDescriptor",
-    "pays": "PaysChampDescriptor",
-    "phone": "PhoneChampDescriptor",
-    "piece_justificative": "PieceJustificativeChampDescriptor",
-    "repetition": "RepetitionChampDescriptor",
-    "siret": "SiretChampDescriptor",
-    "text": "TextChampDescriptor",
-    "textarea": "TextareaChampDescriptor",
-    "yes_no": "YesNoChampDescriptor",
-}
 
+class Binding(Protocol):
+    """The démarche's binding (mappings.binding.Binding): key → DS id."""
+
+    def id_of(self, key: str) -> str | None: ...
+
+
+# The label DS gives the groupe every démarche starts with (GroupeInstructeur::DEFAUT_LABEL).
+DEFAULT_GROUPE_LABEL = "défaut"
 
 @dataclass(frozen=True)
 class Drift:
@@ -70,6 +59,7 @@ class Drift:
     subject: str
     detail: str
     value: str | None = None  # what a fix needs, e.g. the missing instructeur's e-mail
+    stable_id: int | None = None  # the champ's number as DS's editor shows it
 
     def line(self) -> str:
         return f"{self.kind:<22} {self.subject}: {self.detail}"
@@ -81,6 +71,7 @@ class DriftReport:
     drifts: list[Drift] = field(default_factory=list)
     # label → groupe as read from DS, for the apply plan
     live_groupes: dict[str, dict] = field(default_factory=dict)
+    stored_binding: bool = True  # the champs were paired by a stored binding (else in memory, by label and type)
 
     @property
     def has_drift(self) -> bool:
@@ -95,63 +86,73 @@ def compare(
     live: dict,
     expected_groupes: list[ExpectedGroupe],
     connector_instructeur_id: str | None,
+    binding: Binding,
 ) -> DriftReport:
-    """`live` is `data.demarche` of getDemarcheDescriptor."""
+    """`live` is `data.demarche` of getDemarcheDescriptor; `binding` pairs keys with its champs."""
     revision = live.get("publishedRevision") or live.get("activeRevision") or {}
     report = DriftReport(revision_id=revision.get("id"))
-    report.drifts += _compare_descriptors("champ", procedure.champs, revision.get("champDescriptors") or [])
-    report.drifts += _compare_descriptors("annotation", procedure.annotations, revision.get("annotationDescriptors") or [])
-    report.drifts += _compare_labels(procedure, live.get("labels") or [])
+    report.drifts += _compare_descriptors("champ", procedure.champs, revision.get("champDescriptors") or [], binding)
+    report.drifts += _compare_descriptors("annotation", procedure.annotations, revision.get("annotationDescriptors") or [], binding)
+    report.drifts += _compare_labels(procedure, live.get("labels") or [], binding)
     groupe_drifts, report.live_groupes = _compare_groupes(live.get("groupeInstructeurs") or [], expected_groupes, connector_instructeur_id)
     report.drifts += groupe_drifts
     return report
 
 
-def _compare_descriptors(kind: str, expected: tuple[ChampDefinition, ...], live: list[dict]) -> list[Drift]:
+def _compare_descriptors(kind: str, expected: tuple[ChampDefinition, ...], live: list[dict], binding: Binding) -> list[Drift]:
     drifts = []
     live_by_id = {d["id"]: d for d in live}
-    # A descriptor that carries the id of another definition belongs to it, even
-    # if an administrateur gave it this definition's label.
-    expected_ids = {definition.id for definition in expected}
-    live_by_label = {d["label"]: d for d in live if d["id"] not in expected_ids}
     matched: set[str] = set()
     for definition in expected:
-        descriptor = live_by_id.get(definition.id)
-        if descriptor is None and definition.label in live_by_label:
-            descriptor = live_by_label[definition.label]
-            drifts.append(Drift(f"{kind}_id_changed", definition.key, f"found by its label only (DS id {descriptor['id']}, expected {definition.id})"))
+        ds_id = binding.id_of(definition.key)
+        descriptor = live_by_id.get(ds_id) if ds_id else None
         if descriptor is None:
             drifts.append(Drift(f"missing_{kind}", definition.key, f"« {definition.label} » ({definition.type}) is not on the démarche"))
             continue
         matched.add(descriptor["id"])
         drifts += _compare_one(kind, definition, descriptor)
         if definition.champs:
-            drifts += _compare_descriptors(kind, definition.champs, descriptor.get("champDescriptors") or [])
+            drifts += _compare_descriptors(kind, definition.champs, descriptor.get("champDescriptors") or [], binding)
     for descriptor in live:
-        if descriptor["id"] not in matched:
-            drifts.append(Drift(f"extra_{kind}", descriptor["id"], f"« {descriptor['label']} » ({descriptor.get('__typename')}) is not in the definition"))
+        if descriptor["id"] not in matched and type_of(descriptor.get("__typename")) not in LAYOUT_TYPES:
+            drifts.append(Drift(f"extra_{kind}", f"n° {stable_id_of(descriptor['id'])}",
+                                f"« {descriptor['label']} » ({type_of(descriptor.get('__typename'))}) is not in the definition",
+                                stable_id=stable_id_of(descriptor["id"])))
     return drifts
 
 
 def _compare_one(kind: str, definition: ChampDefinition, descriptor: dict) -> list[Drift]:
     drifts = []
+    number = stable_id_of(descriptor["id"])
     if descriptor.get("label") != definition.label:
-        drifts.append(Drift(f"renamed_{kind}", definition.key, f"« {descriptor.get('label')} » on DS, « {definition.label} » expected"))
+        drifts.append(Drift(f"renamed_{kind}", definition.key, f"« {descriptor.get('label')} » on DS, « {definition.label} » expected",
+                            value=definition.label, stable_id=number))
     expected_type = DESCRIPTOR_TYPENAMES[definition.type]
     if descriptor.get("__typename") != expected_type:
-        drifts.append(Drift(f"retyped_{kind}", definition.key, f"{descriptor.get('__typename')} on DS, {expected_type} expected"))
+        drifts.append(Drift(f"retyped_{kind}", definition.key, f"{type_of(descriptor.get('__typename'))} on DS, {definition.type} expected",
+                            value=definition.type, stable_id=number))
     if bool(descriptor.get("required")) != definition.required:
-        drifts.append(Drift(f"required_{kind}", definition.key, f"required={descriptor.get('required')} on DS, {definition.required} expected"))
+        drifts.append(Drift(f"required_{kind}", definition.key, f"required={descriptor.get('required')} on DS, {definition.required} expected",
+                            value="oui" if definition.required else "non", stable_id=number))
     if definition.options and "options" in descriptor and list(descriptor["options"] or []) != list(definition.options):
-        drifts.append(Drift(f"options_{kind}", definition.key, f"options {descriptor['options']} on DS, {list(definition.options)} expected"))
+        drifts.append(Drift(f"options_{kind}", definition.key, f"options {descriptor['options']} on DS, {list(definition.options)} expected",
+                            value=" ; ".join(definition.options), stable_id=number))
     return drifts
 
 
-def _compare_labels(procedure: Procedure, live: list[dict]) -> list[Drift]:
-    live_names = {label["name"] for label in live}
-    expected = {label.name for label in procedure.labels}
-    drifts = [Drift("missing_label", name, "label not on the démarche") for name in sorted(expected - live_names)]
-    drifts += [Drift("extra_label", name, "label not in the definition") for name in sorted(live_names - expected)]
+def _compare_labels(procedure: Procedure, live: list[dict], binding: Binding) -> list[Drift]:
+    by_id = {label["id"]: label for label in live}
+    drifts, matched = [], set()
+    for label in procedure.labels:
+        found = by_id.get(binding.id_of(label.key) or "")
+        if found is None:
+            drifts.append(Drift("missing_label", label.name, "label not on the démarche", value=label.name))
+            continue
+        matched.add(found["id"])
+        if found.get("name") != label.name:
+            drifts.append(Drift("renamed_label", label.name, f"« {found.get('name')} » on DS", value=label.name,
+                                stable_id=stable_id_of(found["id"], "Label")))
+    drifts += [Drift("extra_label", label["name"], "label not in the definition") for label in live if label["id"] not in matched]
     return drifts
 
 
@@ -176,6 +177,17 @@ def _compare_groupes(live: list[dict], expected: list[ExpectedGroupe], connector
                 drifts.append(Drift("missing_instructeur", groupe.label, f"{email} is not an instructeur of the groupe", value=email))
         if connector_instructeur_id and connector_instructeur_id not in {i["id"] for i in found.get("instructeurs") or []}:
             drifts.append(Drift("connector_not_member", groupe.label, "the connector's instructeur (DS_INSTRUCTEUR_ID) is not in the groupe"))
-    for label in sorted(set(active) - expected_labels):
+    default = _default_groupe(live)
+    for label in sorted(set(active) - expected_labels - {default}):
         drifts.append(Drift("extra_groupe", label, "groupe instructeur not in the routing table"))
     return drifts, active
+
+
+def _default_groupe(live: list[dict]) -> str | None:
+    """DS's default groupe cannot be closed nor deleted (NOTES §16): it is never drift.
+    The API does not say which it is: the one labelled « défaut », else the oldest."""
+    labels = [g["label"] for g in live]
+    if DEFAULT_GROUPE_LABEL in labels:
+        return DEFAULT_GROUPE_LABEL
+    numbered = [g for g in live if isinstance(g.get("number"), int)]
+    return min(numbered, key=lambda g: g["number"])["label"] if numbered else None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Mapping, Protocol
 
 from sqlalchemy import case, or_, select, true
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,7 +81,6 @@ VALUE_KEYS = {"text": "text", "textarea": "textarea", "drop_down_list": "dropDow
 
 class AnnotationDefinition(Protocol):
     key: str
-    id: str
     label: str
     type: str  # DS type_champ
 
@@ -98,24 +97,33 @@ class PushDefinition(Protocol):
     labels: tuple[LabelDefinition, ...]
 
 
-def read_live(client: DSClient, demarche_number: int, procedure: PushDefinition) -> LiveDemarche:
-    demarche = client.execute("getDemarcheDescriptor", {"demarcheNumber": demarche_number})["demarche"]
-    revision = demarche.get("activeRevision") or {}
-    descriptors = revision.get("annotationDescriptors") or []
-    by_id = {d["id"]: d for d in descriptors}
-    by_label = {d["label"]: d for d in descriptors}
+class PushBinding(Protocol):
+    """The démarche's stored binding (mappings.binding.Binding): key → DS id."""
+
+    def id_of(self, key: str) -> str | None: ...
+
+
+def read_live(client: DSClient, demarche_number: int, procedure: PushDefinition, binding: PushBinding,
+              demarche: dict | None = None) -> LiveDemarche:
+    """Annotation and label ids from the binding only (never by label); `demarche`:
+    getDemarcheDescriptor's answer when the caller already read it this run."""
+    if demarche is None:
+        demarche = client.execute("getDemarcheDescriptor", {"demarcheNumber": demarche_number})["demarche"]
+    revision = demarche.get("publishedRevision") or demarche.get("activeRevision") or {}
+    live_annotations = {d["id"] for d in revision.get("annotationDescriptors") or []}
     live = LiveDemarche({}, {}, {}, {})
     for annotation in procedure.annotations:
-        descriptor = by_id.get(annotation.id) or by_label.get(annotation.label)
-        if descriptor is None:
+        ds_id = binding.id_of(annotation.key)
+        if ds_id is None or ds_id not in live_annotations:
             live.missing.append(f"annotation « {annotation.label} »")
             continue
-        live.annotation_ids[annotation.key] = descriptor["id"]
+        live.annotation_ids[annotation.key] = ds_id
         live.annotation_types[annotation.key] = VALUE_KEYS.get(annotation.type, "text")
-    names = {label["name"]: label["id"] for label in demarche.get("labels") or []}
+    live_labels = {label["id"] for label in demarche.get("labels") or []}
     for label in procedure.labels:
-        if label.name in names:
-            live.label_ids[label.key] = names[label.name]
+        ds_id = binding.id_of(label.key)
+        if ds_id is not None and ds_id in live_labels:
+            live.label_ids[label.key] = ds_id
         else:
             live.missing.append(f"label « {label.name} »")
     for groupe in demarche.get("groupeInstructeurs") or []:
@@ -242,6 +250,8 @@ class Pusher:
     client: DSClient
     sessions: sessionmaker[Session]
     procedure: PushDefinition
+    # Each démarche's binding, loaded once for the run (jobs.binding checks it first).
+    bindings: Mapping[int, PushBinding]
     # The APT rules: what the dossier should show on DS (mappings.target.target_for).
     target_for: Callable[[DossierSnapshot], Target]
     instructeur_id: str
@@ -256,6 +266,8 @@ class Pusher:
     hold_min_messages: int = PushSettings.hold_min_messages
     force: bool = False
     progress: PushProgress | None = None
+    # getDemarcheDescriptor's answers the caller already read this run, by démarche (used once).
+    demarches: dict[int, dict] = field(default_factory=dict)
     # Told the plan before anything is sent: (summary, mutations due, requests they need at most).
     announce: Callable[[PushSummary, int, int], None] | None = None
     # Test hooks: after each mutation is sent and recorded; after a request's
@@ -270,7 +282,10 @@ class Pusher:
         started = self.now()
         summary = PushSummary(demarche_number, max_message_share=self.max_message_share, dry_run=self.dry_run)
         requests_before = self.client.stats.requests
-        live = read_live(self.client, demarche_number, self.procedure)
+        binding = self.bindings.get(demarche_number)
+        if binding is None:
+            raise PushStopped(f"démarche {demarche_number} is not bound: nothing pushed; run `wif procedure bind`")
+        live = read_live(self.client, demarche_number, self.procedure, binding, self.demarches.pop(demarche_number, None))
         for missing in live.missing:
             log.warning("push: %s is missing on the démarche: run `wif procedure check`", missing)
         if not self.dry_run:

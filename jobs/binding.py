@@ -21,6 +21,8 @@ from mappings.binding import Binding, BindResult, BoundChamp
 from mappings.procedure import Procedure, default_procedure
 
 BIND_COMMAND = "wif procedure bind"
+# Exit code of sync, push and prefill-link on a démarche without a usable binding (README, "Exit codes").
+NOT_BOUND_EXIT = 10
 
 
 class NotBound(RuntimeError):

@@ -19,6 +19,7 @@ from core.clock import paris_today, utcnow
 from core.snapshot import recent_decisions
 from core.settings import Settings
 from connector.batch import BatchLimits
+from jobs.binding import RunBinding, require_binding
 from jobs.progress import PushBar, SyncBar, on_terminal
 from jobs.runtime import make_client, open_database
 from mappings.pipeline import Evaluator
@@ -39,22 +40,28 @@ def run_sync(
     push: bool = True,
     force: bool = False,
 ) -> list[SyncSummary]:
-    """Sync every démarche (and push back, when enabled). Used by the CLI and the scheduler."""
+    """Sync every démarche (and push back, when enabled). Used by the CLI and the scheduler.
+
+    Every démarche's binding is checked against its published revision first:
+    one that is unbound, or whose binding no longer fits, raises NotBound
+    before anything is fetched, mapped or pushed."""
     engine, sessions = open_database(settings)
     summaries = []
-    bar = SyncBar() if on_terminal() else None
+    numbers = tuple(demarches or settings.ds.demarche_numbers)
     try:
         with make_client(settings) as client:
-            syncer = make_syncer(settings, client, sessions, dry_run=dry_run, progress=bar)
-            for number in demarches or settings.ds.demarche_numbers:
+            checked = {number: require_binding(client, sessions, number) for number in numbers}
+            bar = SyncBar() if on_terminal() else None
+            for number in numbers:
+                syncer = make_syncer(settings, client, sessions, checked[number], dry_run=dry_run, progress=bar)
                 summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
         if bar:
             bar.close()
         if push and settings.push.enabled and not dry_run:
             pushes = run_push(
-                settings, demarches=demarches,
+                settings, demarches=numbers,
                 pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
-                announce=sys.stderr if on_terminal() else None, force=force,
+                announce=sys.stderr if on_terminal() else None, force=force, checked=checked,
             )
             for summary, pushed in zip(summaries, pushes):
                 summary.push_line = pushed.line()
@@ -64,11 +71,12 @@ def run_sync(
     return summaries
 
 
-def make_syncer(settings: Settings, client, sessions, *, dry_run: bool = False, progress=None) -> Syncer:
+def make_syncer(settings: Settings, client, sessions, checked: RunBinding, *, dry_run: bool = False, progress=None) -> Syncer:
+    """A syncer for one démarche: its dossiers are read through that démarche's binding."""
     return Syncer(
         client=client,
         sessions=sessions,
-        evaluate=Evaluator.default(settings.sync.routing_key).rows,
+        evaluate=Evaluator.default(checked.binding, settings.sync.routing_key).rows,
         page_size=settings.ds.page_size,
         rescan_every=timedelta(hours=settings.sync.rescan_every_hours),
         rescan_overlap=timedelta(minutes=settings.sync.rescan_overlap_minutes),
@@ -78,12 +86,14 @@ def make_syncer(settings: Settings, client, sessions, *, dry_run: bool = False, 
     )
 
 
-def make_pusher(settings: Settings, client, sessions, *, dry_run: bool = False, pass_to_instruction: bool = False,
-                disable_notification: bool = False, force: bool = False) -> Pusher:
+def make_pusher(settings: Settings, client, sessions, checked: dict[int, RunBinding], *, dry_run: bool = False,
+                pass_to_instruction: bool = False, disable_notification: bool = False, force: bool = False) -> Pusher:
     return Pusher(
         client=client,
         sessions=sessions,
         procedure=default_procedure(),
+        bindings={number: c.binding for number, c in checked.items()},
+        demarches={number: c.demarche for number, c in checked.items()},
         target_for=partial(target_for, delays=service_delays(sessions)),
         instructeur_id=settings.ds.instructeur_id,
         dry_run=dry_run,
@@ -118,21 +128,27 @@ def run_push(
     disable_notification: bool = False,
     announce: TextIO | None = None,
     force: bool = False,
+    checked: dict[int, RunBinding] | None = None,
 ) -> list[PushSummary]:
     """Push every démarche on a client of push priority (sync goes first on the
     token's budget). `announce`: where to say, before sending, how many
-    mutations are planned and how long the budget makes that take."""
+    mutations are planned and how long the budget makes that take. `checked`:
+    the bindings the sync of this run checked; otherwise they are checked here
+    first (NotBound: nothing is sent)."""
     if not settings.ds.instructeur_id:
         raise DSError("DS_INSTRUCTEUR_ID is empty: push needs the connector's instructeur (Instructeur-<id>, base64)")
     engine, sessions = open_database(settings)
     client = make_client(settings, PUSH)
     summaries = []
+    numbers = tuple(demarches or settings.ds.demarche_numbers)
     try:
-        pusher = make_pusher(settings, client, sessions, dry_run=dry_run, pass_to_instruction=pass_to_instruction,
+        if checked is None:
+            checked = {number: require_binding(client, sessions, number) for number in numbers}
+        pusher = make_pusher(settings, client, sessions, checked, dry_run=dry_run, pass_to_instruction=pass_to_instruction,
                              disable_notification=disable_notification, force=force)
         if announce is not None:
             pusher.announce = _announcer(announce, client.budget)
-        for number in demarches or settings.ds.demarche_numbers:
+        for number in numbers:
             pusher.progress = PushBar(number) if on_terminal() and not dry_run else None
             summaries.append(pusher.push(number, everything))
     finally:
@@ -170,15 +186,18 @@ def run_hints(settings: Settings, sessions, hints, *, push: bool = True) -> list
         if hint.demarche_number in settings.ds.demarche_numbers:
             by_demarche.setdefault(hint.demarche_number, []).append(hint.dossier_number)
     lines = []
+    if not by_demarche:
+        return lines
     with make_client(settings) as reader:
-        syncer = make_syncer(settings, reader, sessions)
+        checked = {demarche: require_binding(reader, sessions, demarche) for demarche in by_demarche}
         for demarche, numbers in by_demarche.items():
+            syncer = make_syncer(settings, reader, sessions, checked[demarche])
             fetched = syncer.refresh(demarche, sorted(set(numbers)))
             lines.append(f"hints démarche {demarche}: {len(numbers)} dossier(s), {fetched.created + fetched.updated} changed, "
                          f"{fetched.requests} request(s)")
     if push and settings.push.enabled and settings.ds.instructeur_id:
         with make_client(settings, PUSH) as writer:
-            pusher = make_pusher(settings, writer, sessions, pass_to_instruction=settings.push.pass_to_instruction,
+            pusher = make_pusher(settings, writer, sessions, checked, pass_to_instruction=settings.push.pass_to_instruction,
                                  disable_notification=settings.push.disable_notification)
             for demarche, numbers in by_demarche.items():
                 lines.append(pusher.push(demarche, only=frozenset(numbers)).line())

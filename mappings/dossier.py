@@ -1,10 +1,11 @@
 """DS dossier JSON (the shape of `DossierFragment`) → MappedDossier.
 
-Champs are found by `champDescriptorId` (stable across revisions and
-clones, NOTES §10), by label only as a fallback. Bad data never raises:
-each problem becomes a MappingIssue naming the champ, and the field stays
-None. Every value enters the record through `_Context.put`, which makes it
-fit its column (mappings.values) and judges numbers against the plausible
+Champs are found by `champDescriptorId` (stable across revisions, NOTES
+§10) through the démarche's stored binding (`mappings.binding`), never by
+label: a label renamed in DS changes nothing. Bad data never raises: each
+problem becomes a MappingIssue naming the champ, and the field stays None.
+Every value enters the record through `_Context.put`, which makes it fit
+its column (mappings.values) and judges numbers against the plausible
 bounds of rules.yaml; a required champ that gave no value is an issue too.
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ from functools import cache
 from typing import Callable
 
 from mappings import normalize, values
-from mappings.procedure import ChampDefinition, Procedure
+from mappings.binding import Binding
+from mappings.procedure import LAYOUT_TYPES, ChampDefinition, Procedure
 from mappings.records import (
     ContractType,
     Document,
@@ -64,7 +66,6 @@ EXPECTED_TYPENAMES = {
     "textarea": {"TextChamp"},
     "yes_no": {"YesNoChamp"},
 }
-LAYOUT_TYPES = {"header_section", "explication"}
 _POSTAL_CODE_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 
 
@@ -89,6 +90,7 @@ def _target(path: str) -> tuple[str, str, values.Limit]:
 @dataclass
 class _Context:
     mapped: MappedDossier
+    binding: Binding
     bounds: dict = field(default_factory=dict)  # rules.yaml plausible_numbers, by procedure key
     hours_text: str | None = None
     hours_definition: ChampDefinition | None = None
@@ -278,13 +280,14 @@ def _hours_value(context: _Context, champ: dict, definition: ChampDefinition) ->
 
 def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     hours_child = next((child for child in definition.champs if child.key == "autre_heures_semaine"), None)
-    if hours_child is None:
+    hours_id = context.binding.id_of(hours_child.key) if hours_child else None
+    if hours_id is None:
         return
     total = Decimal(0)
     for row in _list(champ.get("rows")):
         for child in _list(_dict(row).get("champs")):
             child = _dict(child)
-            if child.get("champDescriptorId") != hours_child.id and child.get("label") != hours_child.label:
+            if child.get("champDescriptorId") != hours_id:
                 continue
             try:
                 total += context.judge(hours_child, read_decimal(child)) or Decimal(0)
@@ -358,36 +361,10 @@ HANDLERS: dict[str, Handler] = {
 
 # --- matching champs to the procedure ---
 
-@dataclass(frozen=True)
-class _Lookup:
-    by_id: dict[str, ChampDefinition] = field(default_factory=dict)
-    by_label: dict[str, ChampDefinition] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, definitions) -> "_Lookup":
-        # Built once per procedure section, not once per dossier.
-        cached = _LOOKUPS.get(id(definitions))
-        if cached is not None and cached[0] is definitions:
-            return cached[1]
-        lookup = cls({d.id: d for d in definitions}, {d.label: d for d in definitions})
-        if isinstance(definitions, tuple):
-            _LOOKUPS[id(definitions)] = (definitions, lookup)
-        return lookup
-
-
-_LOOKUPS: dict[int, tuple[tuple, "_Lookup"]] = {}
-
-
-def _match(champ: dict, lookup: _Lookup, context: _Context, report_unknown: bool) -> ChampDefinition | None:
-    definition = lookup.by_id.get(_str(champ.get("champDescriptorId")) or "")
-    if definition is not None:
-        return definition
-    label = _str(champ.get("label"))
-    definition = lookup.by_label.get(label or "")
-    if definition is not None:
-        context.issue(definition.key, "matched_by_label",
-                      f"« {label} » reconnu par son libellé : identifiant inattendu, vérifiez la démarche.")
-    elif report_unknown:
+def _match(champ: dict, lookup: dict, context: _Context, report_unknown: bool) -> ChampDefinition | None:
+    definition = lookup.get(_str(champ.get("champDescriptorId")) or "")
+    if definition is None and report_unknown:
+        label = _str(champ.get("label"))
         context.issue(label or _str(champ.get("champDescriptorId")) or "?", "unknown_champ",
                       f"Champ inconnu de la procédure : « {values.quoted(label or champ.get('champDescriptorId'))} ».")
     return definition
@@ -410,7 +387,7 @@ def _map_champ(champ: dict, definition: ChampDefinition, context: _Context) -> N
 
 
 def _map_section(raw_champs, definitions, context: _Context, report_unknown: bool) -> set[str]:
-    lookup = _Lookup.of(definitions)
+    lookup = context.binding.lookup(definitions)
     seen: set[str] = set()
     for champ in _list(raw_champs):
         champ = _dict(champ)
@@ -480,10 +457,11 @@ def _number(raw: dict, context: _Context) -> int:
         return 0
 
 
-def map_dossier(raw: dict, procedure: Procedure, *, rules: Rules | None = None) -> MappedDossier:
-    """`rules`: where the plausible bounds of numbers come from (rules.yaml by default)."""
+def map_dossier(raw: dict, procedure: Procedure, binding: Binding, *, rules: Rules | None = None) -> MappedDossier:
+    """`binding`: the démarche's stored binding (key → DS descriptor id); `rules`: where the
+    plausible bounds of numbers come from (rules.yaml by default)."""
     raw = _dict(raw)
-    context = _Context(MappedDossier(number=0), bounds=(rules or default_rules()).section("plausible_numbers"))
+    context = _Context(MappedDossier(number=0), binding, bounds=(rules or default_rules()).section("plausible_numbers"))
     context.mapped.number = _number(raw, context)
     _deposit(raw, context)
     seen = _map_section(raw.get("champs"), procedure.champs, context, report_unknown=True)
@@ -494,15 +472,14 @@ def map_dossier(raw: dict, procedure: Procedure, *, rules: Rules | None = None) 
     return context.mapped
 
 
-def champs_by_key(raw: dict, procedure: Procedure) -> dict[str, dict]:
-    """The raw champs and annotations of a dossier, keyed by procedure key (id first, then label)."""
+def champs_by_key(raw: dict, procedure: Procedure, binding: Binding) -> dict[str, dict]:
+    """The raw champs and annotations of a dossier, keyed by procedure key (through the binding)."""
     result: dict[str, dict] = {}
     for section, definitions in (("champs", procedure.champs), ("annotations", procedure.annotations)):
-        lookup = _Lookup.of(definitions)
+        lookup = binding.lookup(definitions)
         for champ in _list(_dict(raw).get(section)):
             champ = _dict(champ)
-            definition = lookup.by_id.get(_str(champ.get("champDescriptorId")) or "") \
-                or lookup.by_label.get(_str(champ.get("label")) or "")
+            definition = lookup.get(_str(champ.get("champDescriptorId")) or "")
             if definition is not None:
                 result.setdefault(definition.key, champ)
     return result

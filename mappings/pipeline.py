@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from core.models import UNREADABLE_KEY, DossierRows
 from mappings import checks, routing
+from mappings.binding import Binding
 from mappings.dossier import map_dossier
 from mappings.normalize import YearHours
 from mappings.procedure import Procedure, default_procedure
@@ -105,14 +106,16 @@ class Evaluator:
     procedure: Procedure
     routing_table: routing.RoutingTable
     rules: checks.Rules
+    # The démarche's stored binding: which DS champ each key reads.
+    binding: Binding
     routing_key: str = "permit"
 
     @classmethod
-    def default(cls, routing_key: str = "permit") -> "Evaluator":
-        return cls(default_procedure(), routing.load_routing_table(), checks.load_rules(), routing_key)
+    def default(cls, binding: Binding, routing_key: str = "permit") -> "Evaluator":
+        return cls(default_procedure(), routing.load_routing_table(), checks.load_rules(), binding, routing_key)
 
     def evaluate(self, raw: dict) -> Evaluation:
-        mapped = map_dossier(raw, self.procedure, rules=self.rules)
+        mapped = map_dossier(raw, self.procedure, self.binding, rules=self.rules)
         route = routing.route(mapped, self.routing_table, key=self.routing_key)
         findings = checks.check_dossier(mapped, self.rules) + list(checks.check_routing(route))
         status = checks.completeness_status(findings, mapped.issues)

@@ -10,6 +10,7 @@ import re
 from datetime import date
 from urllib.parse import urlencode
 
+from mappings.binding import Binding
 from mappings.normalize import is_valid_siret
 from mappings.procedure import Procedure
 
@@ -57,7 +58,8 @@ def _repetition_children(procedure: Procedure) -> set[str]:
     return {child.key for definition in procedure.champs for child in definition.champs}
 
 
-def prefill_link(base_url: str, procedure: Procedure, values: dict[str, str]) -> str:
+def prefill_link(base_url: str, procedure: Procedure, values: dict[str, str], binding: Binding) -> str:
+    """`binding`: the démarche's stored binding, which names each champ's DS id."""
     params = {}
     for key, value in values.items():
         try:
@@ -71,7 +73,10 @@ def prefill_link(base_url: str, procedure: Procedure, values: dict[str, str]) ->
         if key in _repetition_children(procedure):
             # DS takes a repetition as a list of rows under the parent's key, never a child alone.
             raise PrefillError(f"{key} belongs to a repetition: it cannot be prefilled on its own")
-        params["champ_" + definition.id.replace("=", "")] = _check_value(definition, value)
+        ds_id = binding.id_of(key)
+        if ds_id is None:
+            raise PrefillError(f"{key} is not bound to a champ of démarche {binding.demarche_number}: run `wif procedure bind`")
+        params["champ_" + ds_id.replace("=", "")] = _check_value(definition, value)
     url = f"{base_url.rstrip('/')}/commencer/{procedure.path}"
     if params:
         url += "?" + urlencode(params)

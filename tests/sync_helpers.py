@@ -1,29 +1,62 @@
-"""Comparing the local copy with the sandbox, for the sync and push tests."""
+"""Binding and syncing the sandbox the way a deployment does, and comparing
+the local copy with the sandbox, for the sync and push tests."""
 from __future__ import annotations
 
 import copy
+import json
 import threading
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import Engine, select, text
 
 from core import models
+from connector import revision as ds_revision
 from connector.sync import Syncer
+from jobs.binding import bind_demarche, load_binding
+from mappings.binding import Binding, bind
 from mappings.pipeline import Evaluator
+from mappings.procedure import default_procedure
 from sandbox.store import Store
 
-_EVALUATOR = None
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def evaluator() -> Evaluator:
-    global _EVALUATOR
-    if _EVALUATOR is None:
-        _EVALUATOR = Evaluator.default()
-    return _EVALUATOR
+def bind_sandbox(client, sessions, demarche_number: int = 1) -> Binding:
+    """`wif procedure bind --yes` on a sandbox démarche (over HTTP, stored in the database)."""
+    result = bind_demarche(client, sessions, demarche_number, overrides={}, store=True)
+    assert not result.blocking, [p.line() for p in result.blocking]
+    return result.binding()
 
 
-def make_syncer(client, sessions, **kwargs) -> Syncer:
+def stored_binding(sessions, demarche_number: int = 1) -> Binding:
+    with sessions() as session:
+        binding = load_binding(session, demarche_number)
+    assert binding is not None, f"démarche {demarche_number} is not bound: sync it with make_syncer first"
+    return binding
+
+
+@cache
+def recorded_binding() -> Binding:
+    """The binding of the démarche the recorded dossier fixtures come from
+    (fixtures/demarche_descriptor.json), made by the same rules as `wif procedure bind`."""
+    demarche = json.loads((FIXTURES / "demarche_descriptor.json").read_text())
+    published = ds_revision.published_revision(demarche)
+    result = bind(default_procedure(), demarche["number"], published["id"],
+                  ds_revision.descriptors(published, demarche["labels"]))
+    assert not result.problems, [p.line() for p in result.problems]
+    return result.binding()
+
+
+def evaluator(binding: Binding | None = None, routing_key: str = "permit") -> Evaluator:
+    return Evaluator.default(binding or recorded_binding(), routing_key)
+
+
+def make_syncer(client, sessions, demarche_number: int = 1, **kwargs) -> Syncer:
+    """A syncer of one sandbox démarche, bound first as a deployment binds it."""
     kwargs.setdefault("page_size", 100)
-    kwargs.setdefault("evaluate", evaluator().rows)
+    binding = bind_sandbox(client, sessions, demarche_number)
+    kwargs.setdefault("evaluate", evaluator(binding).rows)
     return Syncer(client=client, sessions=sessions, **kwargs)
 
 

@@ -17,22 +17,23 @@ import pytest
 from mappings import apt_period
 from mappings.checks import check_decision
 from mappings.dossier import EXPECTED_TYPENAMES
-from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
 from mappings.rules import default_rules
 from notifications.apt_dates import apt_date_problems
 from tests.snapshots import make_snapshot
+from tests.sync_helpers import evaluator as evaluator_for, recorded_binding
 from validity.derive import derive_record, published_period
 
 PEPPER = b"row-test-pepper-" + b"z" * 40
 PROCEDURE = default_procedure()
+BINDING = recorded_binding()
 COMPLETE = json.loads((Path(__file__).parent / "fixtures" / "dossier_complete.json").read_text())
 INTERNE, ATER = "Interne en médecine, pharmacie ou odontologie", "Contrat d'ATER"
 
 
 @pytest.fixture(scope="module")
 def evaluator():
-    return Evaluator.default()
+    return evaluator_for()
 
 
 def dossier(**champs) -> dict:
@@ -40,11 +41,11 @@ def dossier(**champs) -> dict:
     replaced: `key=value` for a choice or text, `key=[filenames]` for a pièce justificative, `key=None` to drop it."""
     raw = copy.deepcopy(COMPLETE)
     for key, value in champs.items():
-        definition = PROCEDURE.champ(key)
-        raw["champs"] = [c for c in raw["champs"] if c["champDescriptorId"] != definition.id]
+        definition, ds_id = PROCEDURE.champ(key), BINDING.id_of(key)
+        raw["champs"] = [c for c in raw["champs"] if c["champDescriptorId"] != ds_id]
         if value is None:
             continue
-        champ = {"id": definition.id, "champDescriptorId": definition.id, "label": definition.label,
+        champ = {"id": ds_id, "champDescriptorId": ds_id, "label": definition.label,
                  "__typename": sorted(EXPECTED_TYPENAMES[definition.type])[0]}
         if definition.type == "piece_justificative":
             champ["files"] = [{"filename": name, "contentType": "application/pdf", "byteSizeBigInt": "150000",
@@ -61,7 +62,7 @@ def dossier(**champs) -> dict:
         elif definition.type == "pays":
             champ["pays"], champ["stringValue"] = {"code": value, "name": value}, value
         elif definition.type == "siret":
-            etablissement = copy.deepcopy(next(c for c in COMPLETE["champs"] if c["champDescriptorId"] == definition.id))
+            etablissement = copy.deepcopy(next(c for c in COMPLETE["champs"] if c["champDescriptorId"] == ds_id))
             etablissement["etablissement"]["siret"] = champ["stringValue"] = value
             champ = etablissement
         else:
@@ -224,7 +225,7 @@ def test_regulated_professions(evaluator):
 
 def with_etablissement_address(raw: dict, **address) -> dict:
     """The établissement's address as DS may send it: `None` values leave a field out (departmentCode is nullable)."""
-    siret = next(c for c in raw["champs"] if c["champDescriptorId"] == PROCEDURE.champ("employeur_siret").id)
+    siret = next(c for c in raw["champs"] if c["champDescriptorId"] == BINDING.id_of("employeur_siret"))
     fields = siret["etablissement"]["address"]
     fields.update(address)
     for key in [k for k, v in fields.items() if v is None]:
@@ -234,7 +235,7 @@ def with_etablissement_address(raw: dict, **address) -> dict:
 
 @pytest.fixture(scope="module")
 def by_employer():
-    return Evaluator.default(routing_key="employer")
+    return evaluator_for(routing_key="employer")
 
 
 def test_postal_codes_shared_by_two_departements(by_employer):

@@ -25,6 +25,7 @@ def env_for(monkeypatch, database_url):
 def test_sync_then_push_then_nothing_to_do(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=80)
     env_for(server)
+    assert main(["procedure", "bind", "--yes"]) == 0
     assert main(["sync"]) == 0
     out = capsys.readouterr().out
     assert "démarche 1: fetched" in out and "push démarche 1" in out
@@ -65,6 +66,7 @@ def test_ds_unreachable_is_reported_after_retries(env_for, capsys):
 def test_read_only_deployment_never_writes_to_ds(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=30)
     env_for(server, WIF_PUSH_ENABLED="false")
+    assert main(["procedure", "bind", "--yes"]) == 0
     assert main(["sync"]) == 0
     assert main(["push"]) == 0
     assert "disabled" in capsys.readouterr().out
@@ -79,6 +81,7 @@ def test_the_employer_can_be_the_routing_key(make_sandbox, env_for, database_url
 
     server = make_sandbox(dossiers=60)
     env_for(server, WIF_ROUTING_KEY="employer")
+    assert main(["procedure", "bind", "--yes"]) == 0
     assert main(["sync", "--no-push"]) == 0
     engine = make_engine(database_url)
     with engine.connect() as connection:
@@ -90,6 +93,7 @@ def test_the_employer_can_be_the_routing_key(make_sandbox, env_for, database_url
 def test_push_says_up_front_what_it_will_send_and_how_long_the_budget_makes_that(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=40)
     env_for(server)
+    assert main(["procedure", "bind", "--yes"]) == 0
     assert main(["sync", "--no-push"]) == 0
     capsys.readouterr()
     assert main(["push"]) == 0

@@ -60,6 +60,19 @@ def test_with_too_few_decisions_the_email_says_so_rather_than_guess(sessions, tm
 PARIS = "Service de la main-d'œuvre étrangère de Paris"
 
 
+def bind_sandbox_of(settings) -> None:
+    """`wif procedure bind --yes`, the step a deployment takes before its first sync."""
+    from jobs.runtime import make_client, open_database
+    from tests.sync_helpers import bind_sandbox
+
+    engine, sessions = open_database(settings)
+    try:
+        with make_client(settings) as client:
+            bind_sandbox(client, sessions)
+    finally:
+        engine.dispose()
+
+
 def test_push_writes_each_services_expected_delay_for_agents(make_sandbox, database_url):
     from sqlalchemy import select
 
@@ -74,6 +87,7 @@ def test_push_writes_each_services_expected_delay_for_agents(make_sandbox, datab
     server = make_sandbox(dossiers=60, seed=5)
     settings = Settings(database_url=database_url, ds=DSSettings(api_url=server.url, api_token=server.token,
                                                                   instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+    bind_sandbox_of(settings)
     run_sync(settings)
     engine, sessions = open_database(settings)
     try:

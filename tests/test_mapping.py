@@ -9,8 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mappings.dossier import EXPECTED_TYPENAMES, champs_by_key, map_dossier
-from mappings.procedure import default_procedure, typed_champ_id
+from mappings.procedure import default_procedure
 from mappings.records import ContractType, HoursUnit, MappedDossier
+from tests.sync_helpers import recorded_binding
+
+BINDING = recorded_binding()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,7 +32,7 @@ def issue_codes(mapped: MappedDossier) -> set[tuple[str, str]]:
 
 
 def test_complete_dossier_maps_every_field(procedure):
-    mapped = map_dossier(load("complete"), procedure)
+    mapped = map_dossier(load("complete"), procedure, BINDING)
 
     assert mapped.number == 1042
     assert mapped.issues == []
@@ -62,7 +65,7 @@ def test_complete_dossier_maps_every_field(procedure):
 
 
 def test_documents_keep_file_metadata(procedure):
-    mapped = map_dossier(load("complete"), procedure)
+    mapped = map_dossier(load("complete"), procedure, BINDING)
 
     titre = mapped.documents["pj_titre_sejour"]
     assert [(f.filename, f.content_type, f.byte_size) for f in titre.files] == [
@@ -72,7 +75,7 @@ def test_documents_keep_file_metadata(procedure):
 
 
 def test_older_revision_is_matched_by_id_despite_a_reworded_label(procedure):
-    mapped = map_dossier(load("old_revision"), procedure)
+    mapped = map_dossier(load("old_revision"), procedure, BINDING)
 
     assert mapped.issues == []
     assert mapped.student.permit_expiry == date(2025, 8, 31)
@@ -81,7 +84,7 @@ def test_older_revision_is_matched_by_id_despite_a_reworded_label(procedure):
 
 
 def test_text_fallbacks_are_read_from_string_value_and_reported(procedure):
-    mapped = map_dossier(load("text_fallbacks"), procedure)
+    mapped = map_dossier(load("text_fallbacks"), procedure, BINDING)
 
     assert issue_codes(mapped) == {
         ("nationalite", "unexpected_type"), ("adresse_etudiant", "unexpected_type"),
@@ -97,41 +100,43 @@ def test_text_fallbacks_are_read_from_string_value_and_reported(procedure):
 
 
 def test_malformed_dossier_reports_each_problem_without_raising(procedure):
-    mapped = map_dossier(load("malformed"), procedure)
+    mapped = map_dossier(load("malformed"), procedure, BINDING)
 
     assert issue_codes(mapped) == {
         ("date_naissance", "invalid_date"),
         ("nom", "missing_champ"),
-        ("lieu_naissance", "matched_by_label"),
+        # Its label is the definition's, its id is not the bound one: no label matching at run time.
+        ("Lieu de naissance", "unknown_champ"),
+        ("lieu_naissance", "missing_champ"),
         ("Question ajoutée hors procédure", "unknown_champ"),
     }
     assert mapped.student.birth_date is None
     assert mapped.student.last_name is None
-    assert mapped.student.birth_place == "Villefictive"  # label matching still reads the value
+    assert mapped.student.birth_place is None
 
 
 def test_unknown_annotation_is_not_an_issue_but_a_known_one_is_read(procedure):
     raw = load("complete")
     assert any(a["label"] == "Note interne du service" for a in raw["annotations"])
-    assert map_dossier(raw, procedure).issues == []
+    assert map_dossier(raw, procedure, BINDING).issues == []
 
 
 def test_unexpected_option_is_an_issue(procedure):
     raw = load("complete")
-    contrat = champs_by_key(raw, procedure)["contrat_type"]
+    contrat = champs_by_key(raw, procedure, BINDING)["contrat_type"]
     contrat["choice"] = contrat["stringValue"] = "Stage"
-    mapped = map_dossier(raw, procedure)
+    mapped = map_dossier(raw, procedure, BINDING)
     assert mapped.contract.contract_type is None
     assert ("contrat_type", "unknown_option") in issue_codes(mapped)
 
 
 def test_hours_as_free_text_give_the_unit(procedure):
     raw = load("complete")
-    champs = champs_by_key(raw, procedure)
+    champs = champs_by_key(raw, procedure, BINDING)
     raw["champs"].remove(champs["heures_unite"])
     champs["heures_nombre"].update(__typename="TextChamp", text="35 heures/semaine", stringValue="35 heures/semaine")
     champs["heures_nombre"].pop("decimalNumber")
-    mapped = map_dossier(raw, procedure)
+    mapped = map_dossier(raw, procedure, BINDING)
     assert mapped.contract.hours_unit is HoursUnit.PER_WEEK
     assert mapped.contract.hours_per_week == Decimal(35)
     assert ("heures_unite", "missing_champ") in issue_codes(mapped)
@@ -139,27 +144,27 @@ def test_hours_as_free_text_give_the_unit(procedure):
 
 def test_long_siret_is_an_issue_not_a_truncation(procedure):
     raw = load("complete")
-    siret = champs_by_key(raw, procedure)["employeur_siret"]
+    siret = champs_by_key(raw, procedure, BINDING)["employeur_siret"]
     siret["etablissement"] = None
     siret["stringValue"] = "123 456 789 000 150"
-    mapped = map_dossier(raw, procedure)
+    mapped = map_dossier(raw, procedure, BINDING)
     assert mapped.employer.siret is None
     assert ("employeur_siret", "invalid_siret") in issue_codes(mapped)
 
 
 def test_degraded_siret_keeps_the_typed_digits(procedure):
     raw = load("complete")
-    siret = champs_by_key(raw, procedure)["employeur_siret"]
+    siret = champs_by_key(raw, procedure, BINDING)["employeur_siret"]
     siret["etablissement"] = None
-    mapped = map_dossier(raw, procedure)
+    mapped = map_dossier(raw, procedure, BINDING)
     assert mapped.employer.siret == "12345678900015"
     assert mapped.employer.departement is None
 
 
-def test_champs_by_key_matches_by_id_then_label(procedure):
+def test_champs_by_key_matches_by_bound_id_only(procedure):
     raw = load("malformed")
-    champs = champs_by_key(raw, procedure)
-    assert champs["lieu_naissance"]["stringValue"] == "Villefictive"
+    champs = champs_by_key(raw, procedure, BINDING)
+    assert "lieu_naissance" not in champs  # the right label under another id
     assert "nom" not in champs
     assert champs["apt_date_debut"]["date"] == "2025-01-06"
 
@@ -169,9 +174,10 @@ def test_every_procedure_type_has_an_expected_typename(procedure):
     assert types <= set(EXPECTED_TYPENAMES)
 
 
-def test_champ_ids_in_fixtures_follow_the_procedure(procedure):
+def test_champ_ids_in_fixtures_are_those_of_the_recorded_demarche(procedure):
     raw = load("complete")
-    assert raw["champs"][1]["champDescriptorId"] == typed_champ_id(101) == procedure.champ("civilite").id
+    assert raw["champs"][1]["champDescriptorId"] == BINDING.id_of("civilite")
+    assert BINDING.champs["civilite"].stable_id == 101
 
 
 # --- never raise ---
@@ -185,7 +191,7 @@ json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=
 def random_champs(draw):
     definition = draw(st.sampled_from(list(default_procedure().all_champs())))
     champ = {
-        "champDescriptorId": draw(st.sampled_from([definition.id, "Q2hhbXAtOTk5", None])),
+        "champDescriptorId": draw(st.sampled_from([BINDING.id_of(definition.key), "Q2hhbXAtOTk5", None])),
         "__typename": draw(st.sampled_from(["TextChamp", "DateChamp", "PaysChamp", "RepetitionChamp",
                                             "PieceJustificativeChamp", "CheckboxChamp", None])),
         "label": draw(st.sampled_from([definition.label, "Autre", None])),
@@ -209,7 +215,7 @@ random_dossiers = st.fixed_dictionaries({
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_dossiers)
 def test_map_dossier_never_raises_on_random_json(raw):
-    mapped = map_dossier(raw, default_procedure())
+    mapped = map_dossier(raw, default_procedure(), BINDING)
     assert isinstance(mapped, MappedDossier)
 
 
@@ -221,13 +227,13 @@ def test_map_dossier_never_raises_when_fixture_values_are_scrambled(data):
         if data.draw(st.booleans()):
             key = data.draw(st.sampled_from(sorted(champ)))
             champ[key] = data.draw(json_values)
-    mapped = map_dossier(raw, default_procedure())
+    mapped = map_dossier(raw, default_procedure(), BINDING)
     assert mapped.number == 1042
 
 
 @given(json_values)
 def test_map_dossier_accepts_anything(raw):
-    assert isinstance(map_dossier(raw, default_procedure()), MappedDossier)
+    assert isinstance(map_dossier(raw, default_procedure(), BINDING), MappedDossier)
 
 
 @pytest.mark.parametrize("name, status", [
@@ -236,5 +242,5 @@ def test_map_dossier_accepts_anything(raw):
 def test_fixtures_end_to_end_status(procedure, name, status):
     from mappings.checks import check_dossier, completeness_status
 
-    mapped = map_dossier(load(name), procedure)
+    mapped = map_dossier(load(name), procedure, BINDING)
     assert completeness_status(check_dossier(mapped), mapped.issues) == status

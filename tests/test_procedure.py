@@ -1,5 +1,5 @@
 """The procedure as code: the definition file, `wif procedure check | apply |
-prefill-link` against the DS sandbox, and revision-aware champ matching."""
+prefill-link` against the DS sandbox, and champs read through the binding."""
 from __future__ import annotations
 
 import base64
@@ -16,9 +16,10 @@ from jobs.verbs.procedure import fetch_report
 from jobs.cli import main
 from mappings.dossier import map_dossier
 from mappings.normalize import is_valid_siret
-from mappings.procedure import PROCEDURE_FILE, ChampDefinition, DefinitionError, default_procedure, load_procedure, parse_procedure
+from mappings.procedure import PROCEDURE_FILE, DefinitionError, default_procedure, load_procedure, parse_procedure
 from mappings.routing import expected_groupes, load_routing_table
-from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID, CONNECTOR_INSTRUCTEUR_NUMBER, Label
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID, CONNECTOR_INSTRUCTEUR_NUMBER, ChampDefinition, Label
+from tests.sync_helpers import bind_sandbox, recorded_binding
 
 # Few dossiers: these tests look at the démarche, not at the dossiers.
 SANDBOX_DOSSIERS = 3
@@ -69,8 +70,8 @@ def settings_for(server) -> Settings:
     return Settings(ds=DSSettings(api_url=server.url, api_token=server.token, instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
 
 
-def report_for(server, ds_client_for, procedure, table):
-    return fetch_report(ds_client_for(server), 1, settings_for(server), procedure, table)
+def report_for(server, ds_client_for, procedure, table, sessions=None):
+    return fetch_report(ds_client_for(server), 1, settings_for(server), procedure, table, sessions)
 
 
 def drift_pairs(report) -> set[tuple[str, str]]:
@@ -103,7 +104,6 @@ def test_procedure_file_loads_with_the_structured_champs_the_issue_asks_for(proc
     assert types["salaire_brut_mensuel"] == "decimal_number"
     keys = [d.key for d in loaded.all_champs()]
     assert len(keys) == len(set(keys))
-    assert len({d.id for d in loaded.all_champs()}) == len(keys)
     assert all(d.options for d in loaded.all_champs() if d.type == "drop_down_list")
     conditioned = [d for d in loaded.champs if d.when]
     assert conditioned and all(d.type == "piece_justificative" for d in conditioned)
@@ -111,11 +111,15 @@ def test_procedure_file_loads_with_the_structured_champs_the_issue_asks_for(proc
     assert {label.key for label in loaded.labels} >= {"complet", "incomplet"}
 
 
-def test_champ_ids_are_the_ds_global_ids_of_their_stable_ids(procedure):
-    nom = procedure.champ("nom")
-    assert base64.b64decode(nom.id).decode() == f"Champ-{nom.stable_id}"
-    assert procedure.by_id()[nom.id] is nom
-    assert procedure.by_label()[nom.label] is nom
+def test_the_definition_holds_no_ds_id(raw_definition):
+    """DS assigns the ids (issue #10): the file names keys only, the binding ties them to a démarche."""
+    def walk(champs):
+        for champ in champs:
+            yield champ
+            yield from walk(champ.get("champs", ()))
+
+    every = list(walk(raw_definition["champs"])) + list(walk(raw_definition["annotations"]))
+    assert every and not any({"stable_id", "id"} & set(champ) for champ in every)
 
 
 def _champ_index(raw: dict, key: str) -> int:
@@ -126,8 +130,8 @@ def _duplicate_key(raw):
     raw["champs"][_champ_index(raw, "prenom")]["key"] = "nom"
 
 
-def _duplicate_stable_id(raw):
-    raw["champs"][_champ_index(raw, "prenom")]["stable_id"] = raw["champs"][_champ_index(raw, "nom")]["stable_id"]
+def _a_ds_id_in_the_definition(raw):
+    raw["champs"][_champ_index(raw, "prenom")]["stable_id"] = 103
 
 
 def _unknown_when_key(raw):
@@ -160,7 +164,7 @@ def _missing_path(raw):
 
 @pytest.mark.parametrize(("break_it", "expected_place"), [
     (_duplicate_key, "key 'nom' is used twice"),
-    (_duplicate_stable_id, "stable_id 102 is used twice"),
+    (_a_ds_id_in_the_definition, "at champs/{prenom}: Additional properties are not allowed ('stable_id'"),
     (_unknown_when_key, "'pj_mandat' depends on unknown key 'qui_depose'"),
     (_drop_down_without_options, "at champs/{demande_type}: 'options' is a required property"),
     (_wrong_type, "at champs/{nom}/type: 'texte_libre' is not one of"),
@@ -292,13 +296,13 @@ def _remove_connector(server):
 
 @pytest.mark.parametrize(("alter", "expected"), [
     pytest.param(_remove_champ, {("missing_champ", "lieu_naissance")}, id="remove_champ"),
-    pytest.param(_extra_champ, {("extra_champ", "Q2hhbXAtOTk5OQ==")}, id="extra_champ"),
+    pytest.param(_extra_champ, {("extra_champ", "n° 9999")}, id="extra_champ"),
     pytest.param(_rename_champ, {("renamed_champ", "emploi_intitule")}, id="rename_champ"),
     pytest.param(_retype_champ, {("retyped_champ", "contrat_date_debut")}, id="retype_champ"),
     pytest.param(_retype_repetition_child, {("retyped_champ", "autre_heures_semaine")}, id="retype_repetition_child"),
     pytest.param(_unrequire_champ, {("required_champ", "nom")}, id="unrequire_champ"),
     pytest.param(_reword_options, {("options_champ", "heures_unite")}, id="reword_options"),
-    pytest.param(_new_id_same_label, {("champ_id_changed", "telephone_etudiant")}, id="new_id_same_label"),
+    pytest.param(_new_id_same_label, {("rebind_needed", "telephone_etudiant")}, id="new_id_same_label"),
     pytest.param(_remove_one_champ_and_give_its_label_to_another, {("missing_champ", "nom"), ("renamed_champ", "prenom")},
                  id="remove_one_champ_and_give_its_label_to_another"),
     pytest.param(_remove_annotation, {("missing_annotation", "wif_statut")}, id="remove_annotation"),
@@ -311,21 +315,23 @@ def _remove_connector(server):
     pytest.param(_remove_instructeur, {("missing_instructeur", UNSTAFFED.label)}, id="remove_instructeur"),
     pytest.param(_remove_connector, {("connector_not_member", WITHOUT_CONNECTOR.label)}, id="remove_connector"),
 ])
-def test_check_reports_each_kind_of_drift(server, ds_client_for, procedure, table, alter, expected):
+def test_check_reports_each_kind_of_drift(server, ds_client_for, sessions, procedure, table, alter, expected):
+    bind_sandbox(ds_client_for(server), sessions)  # as deployed: bound, then DS changes
     alter(server)
 
-    report = report_for(server, ds_client_for, procedure, table)
+    report = report_for(server, ds_client_for, procedure, table, sessions)
 
     assert drift_pairs(report) == expected
 
 
-def test_a_champ_found_by_label_only_is_not_compared_again_as_extra(server, ds_client_for, procedure, table):
+def test_a_champ_replaced_by_another_of_the_same_label_asks_for_a_rebind(server, ds_client_for, sessions, procedure, table):
+    bind_sandbox(ds_client_for(server), sessions)
     _new_id_same_label(server)
 
-    report = report_for(server, ds_client_for, procedure, table)
+    report = report_for(server, ds_client_for, procedure, table, sessions)
 
     [drift] = report.drifts
-    assert "Q2hhbXAtNTEwOA==" in drift.detail and procedure.champ("telephone_etudiant").id in drift.detail
+    assert drift.kind == "rebind_needed" and "n° 108 is gone; n° 5108" in drift.detail
 
 
 def test_cli_check_exits_1_and_lists_each_drift(server, cli_env, capsys):
@@ -398,8 +404,8 @@ def test_apply_with_yes_creates_groupes_and_adds_instructeurs(server, cli_env, c
     out = capsys.readouterr().out
     assert out.count(": fait") == 3
     assert "À faire par un administrateur dans l'interface de DS (3 étape(s))" in out
-    assert "  1. Ajouter le champ : lieu_naissance" in out
-    assert "  2. Créer le label : À vérifier" in out
+    assert "  1. Dans l'éditeur de formulaire (« Champs du formulaire »), ajoutez le champ « Lieu de naissance » de type « Texte court », obligatoire" in out
+    assert "  2. Dans la page « Labels » de la démarche, créez le label « À vérifier »" in out
     assert "  3. Dans « Routage »" in out
 
 
@@ -426,7 +432,7 @@ def test_apply_reopens_no_closed_groupe_by_creating_it_again(server, cli_env, ca
     assert server.store.mutation_log == []
     out = capsys.readouterr().out
     assert "0 modification(s) par l'API" in out
-    assert f"1. Rouvrir le groupe instructeur : {REMOVED.label}" in out
+    assert f"1. Dans « Groupes d'instructeurs », rouvrez le groupe « {REMOVED.label} »" in out
 
 
 def test_apply_reports_a_refused_mutation_with_exit_1(server, cli_env, capsys):
@@ -438,43 +444,49 @@ def test_apply_reports_a_refused_mutation_with_exit_1(server, cli_env, capsys):
     assert "ÉCHEC" in capsys.readouterr().out
 
 
-# --- 4. champs matched by descriptor id, label as fallback -------------------
+# --- 4. champs read through the binding, never by label -------------------
 
 def _old_revision_dossier(server) -> int:
     return next(d.number for d in server.store.dossiers.values() if d.revision == 0)
 
 
-def test_a_dossier_on_the_older_revision_maps_over_http(make_sandbox, ds_client_for, procedure):
+def test_a_dossier_on_the_older_revision_maps_over_http(make_sandbox, ds_client_for, sessions, procedure):
     server = make_sandbox(dossiers=20, seed=7)
+    binding = bind_sandbox(ds_client_for(server), sessions)
     number = _old_revision_dossier(server)
     values = server.store.dossier(number).values
 
     raw = ds_client_for(server).execute("getDossier", {"dossierNumber": number})["dossier"]
-    mapped = map_dossier(raw, procedure)
+    mapped = map_dossier(raw, procedure, binding)
 
     assert raw["demarche"]["revision"]["id"] == server.store.demarches[1].revisions[0].id
-    job = next(c for c in raw["champs"] if c["champDescriptorId"] == procedure.champ("emploi_intitule").id)
+    job = next(c for c in raw["champs"] if c["champDescriptorId"] == binding.id_of("emploi_intitule"))
     assert job["label"] != procedure.champ("emploi_intitule").label  # the older wording
     assert mapped.contract.job_title == values["emploi_intitule"]
     assert mapped.student.last_name is not None
-    assert [i for i in mapped.issues if i.code in ("matched_by_label", "unknown_champ", "missing_champ")] == []
+    assert [i for i in mapped.issues if i.code in ("unknown_champ", "missing_champ")] == []
 
 
-def test_a_champ_with_another_id_is_matched_by_label_with_a_warning(make_sandbox, ds_client_for, procedure):
+def test_a_champ_with_another_id_is_not_read_by_its_label(make_sandbox, ds_client_for, sessions, procedure):
     server = make_sandbox(dossiers=20, seed=7)
+    binding = bind_sandbox(ds_client_for(server), sessions)
     number = _old_revision_dossier(server)
     demarche = server.store.demarches[1]
     demarche.revisions[0] = dataclasses.replace(
         demarche.revisions[0], champs=replace_champ(demarche.revisions[0].champs, "lieu_naissance", stable_id=5105))
 
     raw = ds_client_for(server).execute("getDossier", {"dossierNumber": number})["dossier"]
-    mapped = map_dossier(raw, procedure)
+    mapped = map_dossier(raw, procedure, binding)
 
-    assert mapped.student.birth_place == server.store.dossier(number).values["lieu_naissance"]
-    assert ("lieu_naissance", "matched_by_label") in {(i.field, i.code) for i in mapped.issues}
+    assert mapped.student.birth_place is None
+    codes = {(i.field, i.code) for i in mapped.issues}
+    assert {("lieu_naissance", "missing_champ"), ("Lieu de naissance", "unknown_champ")} <= codes
 
 
 # --- 5. prefill links -------------------------------------------------------
+
+BINDING = recorded_binding()
+
 
 def _query_key(stable_id: int) -> str:
     return "champ_" + base64.b64encode(f"Champ-{stable_id}".encode()).decode().replace("=", "")
@@ -495,20 +507,20 @@ def test_prefill_link_for_several_champ_types(procedure):
     }
     assert is_valid_siret(VALID_SIRET)
 
-    url = prefill_link("https://demarche.numerique.gouv.fr/", procedure, values)
+    url = prefill_link("https://demarche.numerique.gouv.fr/", procedure, values, BINDING)
 
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "demarche.numerique.gouv.fr", "/commencer/apt-etudiant-etranger")
     query = parse_qs(parts.query, strict_parsing=True)
-    assert query == {_query_key(procedure.champ(key).stable_id): [value] for key, value in values.items()}
+    assert query == {_query_key(BINDING.champs[key].stable_id): [value] for key, value in values.items()}
     assert all("=" not in key for key in query)
-    first_key = _query_key(procedure.champ("nom").stable_id)
+    first_key = _query_key(BINDING.champs["nom"].stable_id)
     decoded = base64.b64decode(first_key.removeprefix("champ_") + "==").decode()
-    assert decoded == f"Champ-{procedure.champ('nom').stable_id}"
+    assert decoded == f"Champ-{BINDING.champs['nom'].stable_id}" == "Champ-102"
 
 
 def test_prefill_link_without_values_is_the_start_page(procedure):
-    assert prefill_link("https://ds.example", procedure, {}) == "https://ds.example/commencer/apt-etudiant-etranger"
+    assert prefill_link("https://ds.example", procedure, {}, BINDING) == "https://ds.example/commencer/apt-etudiant-etranger"
 
 
 @pytest.mark.parametrize(("values", "message"), [
@@ -532,25 +544,39 @@ def test_prefill_link_without_values_is_the_start_page(procedure):
 ])
 def test_prefill_link_refuses_what_ds_would_drop(procedure, values, message):
     with pytest.raises(PrefillError) as error:
-        prefill_link("https://demarche.numerique.gouv.fr", procedure, values)
+        prefill_link("https://demarche.numerique.gouv.fr", procedure, values, BINDING)
     assert message in str(error.value)
 
 
 def test_prefill_link_length_limit_is_inclusive(procedure):
-    base = prefill_link("https://ds.example", procedure, {"lieu_naissance": ""})
+    base = prefill_link("https://ds.example", procedure, {"lieu_naissance": ""}, BINDING)
     room = MAX_URL_LENGTH - len(base)
 
-    assert len(prefill_link("https://ds.example", procedure, {"lieu_naissance": "a" * room})) == MAX_URL_LENGTH
+    assert len(prefill_link("https://ds.example", procedure, {"lieu_naissance": "a" * room}, BINDING)) == MAX_URL_LENGTH
     with pytest.raises(PrefillError):
-        prefill_link("https://ds.example", procedure, {"lieu_naissance": "a" * (room + 1)})
+        prefill_link("https://ds.example", procedure, {"lieu_naissance": "a" * (room + 1)}, BINDING)
 
 
-def test_cli_prefill_link_prints_the_link(cli_env, capsys, procedure):
+@pytest.fixture
+def bound_cli(server, cli_env, capsys):
+    """`wif procedure bind --yes` done against `server`: the link names its champs."""
+    cli_env(server)
+    assert main(["procedure", "bind", "--yes"]) == 0
+    capsys.readouterr()
+    return server
+
+
+def test_cli_prefill_link_prints_the_link(bound_cli, capsys, procedure):
     code = main(["procedure", "prefill-link", "--base-url", "https://ds.example", "nom=Martin", "contrat_type=CDI"])
 
     out = capsys.readouterr().out.strip()
     assert code == 0
-    assert out == prefill_link("https://ds.example", procedure, {"nom": "Martin", "contrat_type": "CDI"})
+    assert out == prefill_link("https://ds.example", procedure, {"nom": "Martin", "contrat_type": "CDI"}, BINDING)
+
+
+def test_cli_prefill_link_of_an_unbound_demarche_names_the_bind_command(cli_env, capsys):
+    assert main(["procedure", "prefill-link", "nom=Martin"]) == 10
+    assert "run `wif procedure bind --demarche 1`" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argument", "message"), [
@@ -558,7 +584,7 @@ def test_cli_prefill_link_prints_the_link(cli_env, capsys, procedure):
     ("nom", "expected KEY=VALUE"),
     ("pj_contrat=contrat.pdf", "cannot be prefilled"),
 ])
-def test_cli_prefill_link_exits_2_on_bad_input(cli_env, capsys, argument, message):
+def test_cli_prefill_link_exits_2_on_bad_input(bound_cli, capsys, argument, message):
     assert main(["procedure", "prefill-link", argument]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -19,15 +19,16 @@ from sandbox.champs import StoredFile
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from sandbox.embedded import build_store
 from sandbox.server import SandboxServer, start_server
-from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot
+from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot, stored_binding
 
 PROCEDURE = default_procedure()
 MANAGED = frozenset(label.key for label in PROCEDURE.labels)
 
 
 def make_pusher(client, sessions, **kwargs):
-    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, target_for=target_for,
-                  instructeur_id=CONNECTOR_INSTRUCTEUR_ID, **kwargs)
+    """A pusher of démarche 1 with the binding its sync stored (make_syncer binds first)."""
+    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, bindings={1: stored_binding(sessions)},
+                  target_for=target_for, instructeur_id=CONNECTOR_INSTRUCTEUR_ID, **kwargs)
 
 
 def mutations(server, since=0):
@@ -36,7 +37,7 @@ def mutations(server, since=0):
 
 def remaining_differences(client, sessions):
     """Intents still needed, judged from what DS shows alone (no outbox overlay)."""
-    live = read_live(client, 1, PROCEDURE)
+    live = read_live(client, 1, PROCEDURE, stored_binding(sessions))
     differences = {}
     with sessions() as session:
         for dossier in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None), models.Dossier.deleted_at.is_(None))):

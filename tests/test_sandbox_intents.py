@@ -11,10 +11,10 @@ from datetime import date
 
 import pytest
 
-from mappings import pipeline
 from sandbox.generator import INTENTS, seeded_store
 from sandbox.server import start_server
 from tests.sandbox_requests import run_document
+from tests.sync_helpers import evaluator
 
 # intent → (status, the finding codes the dossier carries: exactly these)
 FILE_CODES = ("too_many_files", "file_type_not_allowed", "file_too_large", "empty_file")
@@ -55,7 +55,7 @@ EXPECTED = {
 def outcomes():
     """(sandbox record, intent, evaluation) of every visible dossier, read over HTTP."""
     store = seeded_store(400, seed=11, today=date(2026, 1, 1))
-    evaluate = pipeline.Evaluator.default()
+    evaluate = evaluator()
     out, after = [], None
     with start_server(store) as server:
         while True:

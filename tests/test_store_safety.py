@@ -13,7 +13,7 @@ import pytest
 from connector import store
 from core import models
 from sandbox.champs import StoredFile
-from tests.sync_helpers import evaluator, local_snapshot, make_syncer, sandbox_snapshot
+from tests.sync_helpers import evaluator, local_snapshot, make_syncer, sandbox_snapshot, stored_binding
 
 
 def quarantine_rows(sessions):
@@ -95,9 +95,12 @@ def test_a_dossier_whose_rows_the_database_refuses_is_set_aside_and_its_neighbou
                             for v in d.values.values()))
     bad = dict(zip(numbers[:len(KINDS)], KINDS))
     broken = {"on": True}
+    bound = {}
 
     def evaluate(raw):
-        rows = evaluator().rows(raw)
+        if "evaluator" not in bound:  # make_syncer bound the sandbox before the first page
+            bound["evaluator"] = evaluator(stored_binding(sessions))
+        rows = bound["evaluator"].rows(raw)
         kind = bad.get(raw["number"]) if broken["on"] else None
         return _bad_rows(rows, kind) if kind and rows.documents else rows
 

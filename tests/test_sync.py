@@ -209,7 +209,7 @@ def test_bad_token_fails_fast_without_leaking_it(make_sandbox, ds_client_for, se
 
 
 def test_every_synced_dossier_is_routed_and_checked_as_the_generator_intended(make_sandbox, ds_client_for, sessions):
-    from mappings.pipeline import Evaluator
+    from tests.sync_helpers import evaluator
     from tests.test_sandbox_intents import EXPECTED
 
     server = make_sandbox(dossiers=500, seed=17)
@@ -222,7 +222,7 @@ def test_every_synced_dossier_is_routed_and_checked_as_the_generator_intended(ma
         assert set(dossiers) == set(intents)
         for number, dossier in dossiers.items():
             assert dossier.completeness_status == expected_status[intents[number]], (number, intents[number])
-            assert dossier.rules_revision == Evaluator.default().rules.revision
+            assert dossier.rules_revision == evaluator().rules.revision
             assert dossier.target_groupe_label, number  # a service's groupe or the fallback, never nothing
             assert dossier.departement or dossier.routing_reason, number
             if dossier.completeness_status in ("incomplet", "hors_perimetre"):

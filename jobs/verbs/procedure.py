@@ -1,48 +1,118 @@
-"""`wif procedure check | apply | prefill-link`: keep the DS démarche in step
-with the definition in mappings/ (procedure.yaml, services.csv)."""
+"""`wif procedure check | bind | apply | prefill-link`: keep the DS démarche in
+step with the definition in mappings/ (procedure.yaml, services.csv), and bind
+the definition's keys to the champs DS created (bindings.yaml settles what
+labels cannot)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from dataclasses import dataclass
 
+from connector import revision as ds_revision
 from connector.client import DSClient
 from core.settings import Settings
-from connector.drift import DriftReport, compare
+from connector.drift import Drift, DriftReport, compare
 from connector.errors import DSError
+from jobs.binding import BIND_COMMAND, NOT_BOUND_EXIT, bind_demarche, load_binding
+from mappings.binding import BindResult, bind, load_overrides
 from mappings.prefill import PrefillError, prefill_link
-from jobs.runtime import ds_endpoint, make_client
-from mappings.procedure import Procedure, default_procedure
+from jobs.runtime import ds_endpoint, make_client, open_database
+from mappings.procedure import DefinitionError, Procedure, default_procedure
 from mappings.routing import RoutingTable, expected_groupes, load_routing_table
 
-HELP = "Check or apply the DS démarche against the definition in mappings/."
+HELP = "Check, bind or apply the DS démarche against the definition in mappings/."
 
-# Drift that only an administrateur can fix in the DS interface.
-MANUAL_STEPS = {
-    "missing_champ": "Ajouter le champ",
-    "extra_champ": "Retirer (ou ajouter à la définition) le champ",
-    "renamed_champ": "Renommer le champ",
-    "retyped_champ": "Changer le type du champ",
-    "required_champ": "Corriger le caractère obligatoire du champ",
-    "options_champ": "Corriger les options du champ",
-    "champ_id_changed": "Vérifier le champ (identifiant différent)",
-    "missing_annotation": "Ajouter l'annotation privée",
-    "extra_annotation": "Retirer (ou ajouter à la définition) l'annotation privée",
-    "renamed_annotation": "Renommer l'annotation privée",
-    "retyped_annotation": "Changer le type de l'annotation privée",
-    "required_annotation": "Corriger le caractère obligatoire de l'annotation",
-    "options_annotation": "Corriger les options de l'annotation",
-    "annotation_id_changed": "Vérifier l'annotation (identifiant différent)",
-    "missing_label": "Créer le label",
-    "extra_label": "Supprimer le label",
-    "extra_groupe": "Fermer ou supprimer le groupe instructeur",
-    "closed_groupe": "Rouvrir le groupe instructeur",
+# Exit codes of `wif procedure` (README, "Exit codes").
+DRIFT, BAD_DEFINITION, DS_FAILED = 1, 2, 3
+
+# DS's names of the champ types, as its form editor lists them.
+DS_TYPE_NAMES = {
+    "address": "Adresse", "checkbox": "Case à cocher seule", "civilite": "Civilité", "communes": "Communes",
+    "date": "Date", "datetime": "Date et heure", "decimal_number": "Nombre décimal", "departements": "Départements",
+    "drop_down_list": "Choix simple", "email": "Adresse électronique", "explication": "Explication",
+    "header_section": "Titre de section", "integer_number": "Nombre entier", "pays": "Pays", "phone": "Téléphone",
+    "piece_justificative": "Pièce justificative", "repetition": "Bloc répétable", "siret": "Numéro SIRET",
+    "text": "Texte court", "textarea": "Texte long", "yes_no": "Oui/Non", "label": "label",
 }
+EDITORS = {"champ": "Dans l'éditeur de formulaire (« Champs du formulaire »)",
+           "annotation": "Dans l'éditeur des « Annotations privées »"}
+WHAT = {"champ": "le champ", "annotation": "l'annotation"}
 
 
-def fetch_report(client: DSClient, demarche_number: int, settings: Settings, procedure: Procedure, table: RoutingTable) -> DriftReport:
-    live = client.execute("getDemarcheDescriptor", {"demarcheNumber": demarche_number})["demarche"]
-    return compare(procedure, live, expected_groupes(table), settings.ds.instructeur_id or None)
+def ds_type(type_champ: str) -> str:
+    return f"« {DS_TYPE_NAMES.get(type_champ, type_champ)} »"
+
+
+def fix_of(drift: Drift, procedure: Procedure) -> str | None:
+    """What to do about one drift, in the words of DS's administrateur interface (None: the API does it)."""
+    kind, _, section = drift.kind.partition("_")
+    if section in EDITORS:
+        editor, what, number = EDITORS[section], WHAT[section], f" n° {drift.stable_id}" if drift.stable_id else ""
+        if kind == "missing":
+            definition = procedure.champ(drift.subject)
+            required = ", obligatoire" if definition.required else ""
+            return (f"{editor}, ajoutez {what} « {definition.label} » de type {ds_type(definition.type)}{required} ; "
+                    f"s'il existe sous un autre libellé, renommez-le, ou liez-le dans mappings/bindings.yaml")
+        if kind == "extra":
+            return f"{editor}, supprimez {what}{number} s'il ne sert pas (ou ajoutez-le à mappings/procedure.yaml)"
+        if kind == "renamed":
+            return f"{editor}, renommez {what}{number} en « {drift.value} »"
+        if kind == "retyped":
+            return f"{editor}, remplacez {what}{number} par un champ de type {ds_type(drift.value)} (DS ne change pas le type d'un champ rempli)"
+        if kind == "required":
+            verb = "cochez" if drift.value == "oui" else "décochez"
+            return f"{editor}, {verb} « Champ obligatoire » pour {what}{number}"
+        if kind == "options":
+            return f"{editor}, donnez à {what}{number} exactement ces options : {drift.value}"
+    if drift.kind == "rebind_needed":
+        return f"check the champ n° {drift.stable_id} in DS's form editor, then run `{BIND_COMMAND} --yes`"
+    if drift.kind == "missing_label":
+        return f"Dans la page « Labels » de la démarche, créez le label « {drift.value} »"
+    if drift.kind == "renamed_label":
+        return f"Dans la page « Labels » de la démarche, renommez le label n° {drift.stable_id} en « {drift.value} »"
+    if drift.kind == "extra_label":
+        return f"Dans la page « Labels » de la démarche, supprimez le label « {drift.subject} » s'il ne sert pas"
+    if drift.kind == "extra_groupe":
+        return (f"Dans « Groupes d'instructeurs », fermez le groupe « {drift.subject} » s'il ne sert plus "
+                f"(ou ajoutez son service à mappings/services.csv)")
+    if drift.kind == "closed_groupe":
+        return f"Dans « Groupes d'instructeurs », rouvrez le groupe « {drift.subject} »"
+    return None  # groupes and instructeurs: `wif procedure apply --yes` creates them through the API
+
+
+def fetch_report(client: DSClient, demarche_number: int, settings: Settings, procedure: Procedure, table: RoutingTable,
+                 sessions=None) -> DriftReport:
+    """The drift of one démarche, its champs paired through the binding: the stored one
+    kept (ids first), what it lacks bound in memory like `wif procedure bind` would."""
+    live = ds_revision.read_demarche(client, demarche_number)
+    published = ds_revision.published_revision(live)
+    previous = None
+    if sessions is not None:
+        with sessions() as session:
+            previous = load_binding(session, demarche_number)
+    overrides = load_overrides(procedure=procedure).get(demarche_number, {})
+    result = bind(procedure, demarche_number, published.get("id"),
+                  ds_revision.descriptors(published, live.get("labels")), overrides, previous)
+    report = compare(procedure, live, expected_groupes(table), settings.ds.instructeur_id or None, result.pairing())
+    report.drifts += _stale_binding(previous, result)
+    report.stored_binding = previous is not None
+    return report
+
+
+def _stale_binding(previous, result: BindResult) -> list[Drift]:
+    """Keys the stored binding does not read as `wif procedure bind` now would (sync reads the stored one)."""
+    if previous is None:
+        return []
+    drifts = []
+    for key, now in result.bound.items():
+        old = previous.champs.get(key)
+        if old is None:
+            drifts.append(Drift("rebind_needed", key, f"DS's n° {now.stable_id} « {now.label} » is not in the stored binding",
+                                stable_id=now.stable_id))
+        elif old.stable_id != now.stable_id:
+            drifts.append(Drift("rebind_needed", key, f"stored n° {old.stable_id} is gone; n° {now.stable_id} « {now.label} » "
+                                f"has its label and type", stable_id=now.stable_id))
+    return drifts
 
 
 @dataclass(frozen=True)
@@ -80,8 +150,8 @@ def plan(report: DriftReport, demarche_number: int, table: RoutingTable, connect
     return steps
 
 
-def manual_steps(report: DriftReport) -> list[str]:
-    lines = [f"{MANUAL_STEPS[d.kind]} : {d.subject} — {d.detail}" for d in report.drifts if d.kind in MANUAL_STEPS]
+def manual_steps(report: DriftReport, procedure: Procedure) -> list[str]:
+    lines = [fix for fix in (fix_of(d, procedure) for d in report.drifts) if fix]
     if report.of_kind("missing_groupe"):
         lines.append(
             "Dans « Routage », vérifier que chaque nouveau groupe reçoit les dossiers attendus : "
@@ -92,44 +162,97 @@ def manual_steps(report: DriftReport) -> list[str]:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    check = sub.add_parser("check", help="print the drift between the live démarche and the definition (exit 1 on drift)")
-    check.add_argument("--demarche", type=int, help="démarche number (default: the first of DS_DEMARCHE_NUMBER)")
+    check = sub.add_parser("check", help="print the drift between each live démarche and the definition (exit 1 on drift)")
+    check.add_argument("--demarche", type=int, action="append", help="démarche number (default: every one of DS_DEMARCHE_NUMBER)")
+    bind_ = sub.add_parser("bind", help="match the definition's keys to the champs of each published revision; --yes stores it")
+    bind_.add_argument("--demarche", type=int, action="append", help="démarche number (default: every one of DS_DEMARCHE_NUMBER)")
+    bind_.add_argument("--yes", action="store_true", help="store the binding (default: show it)")
     apply_ = sub.add_parser("apply", help="create missing groupes and instructeurs; list what an administrateur must do")
     apply_.add_argument("--demarche", type=int)
     apply_.add_argument("--yes", action="store_true", help="really send the mutations (default: show the plan)")
     link = sub.add_parser("prefill-link", help="build a DS prefill link from KEY=VALUE pairs of the definition")
     link.add_argument("--base-url", default="https://demarche.numerique.gouv.fr", help="DS host of the démarche")
+    link.add_argument("--demarche", type=int, help="démarche number whose binding names the champs (default: the first)")
     link.add_argument("values", nargs="*", metavar="KEY=VALUE")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     procedure = default_procedure()
-    if args.action == "prefill-link":
-        return _prefill(args, procedure)
-    table = load_routing_table()
-    demarche_number = args.demarche or settings.ds.demarche_numbers[0]
     try:
-        with ds_endpoint(settings) as settings, make_client(settings) as client:
-            report = fetch_report(client, demarche_number, settings, procedure, table)
-            if args.action == "check":
-                return _print_check(report, demarche_number)
-            return _apply(client, report, demarche_number, table, settings, args.yes)
+        if args.action == "prefill-link":
+            return _prefill(args, procedure, settings)
+        table = load_routing_table()
+        numbers = tuple(args.demarche or settings.ds.demarche_numbers) if args.action != "apply" else \
+            (args.demarche or settings.ds.demarche_numbers[0],)
+        engine, sessions = open_database(settings)
+        try:
+            with ds_endpoint(settings) as settings, make_client(settings) as client:
+                if args.action == "bind":
+                    return max(_bind(client, sessions, number, procedure, args.yes) for number in numbers)
+                if args.action == "check":
+                    return max(_print_check(fetch_report(client, number, settings, procedure, table, sessions), number, procedure)
+                               for number in numbers)
+                report = fetch_report(client, numbers[0], settings, procedure, table, sessions)
+                return _apply(client, report, numbers[0], table, settings, args.yes, procedure)
+        finally:
+            engine.dispose()
+    except DefinitionError as error:
+        print(f"wif procedure: {error}", file=sys.stderr)
+        return BAD_DEFINITION
     except DSError as error:
         print(f"wif procedure: {error}", file=sys.stderr)
-        return 3
+        return DS_FAILED
 
 
-def _print_check(report: DriftReport, demarche_number: int) -> int:
+def _print_check(report: DriftReport, demarche_number: int, procedure: Procedure) -> int:
+    if not report.stored_binding:
+        print(f"démarche {demarche_number}: no binding stored yet (champs paired by label and type for this check); "
+              f"`{BIND_COMMAND}` shows it, `{BIND_COMMAND} --yes` stores it")
     if not report.has_drift:
         print(f"démarche {demarche_number} (révision {report.revision_id}): conforme à la définition, aucun écart")
         return 0
     print(f"démarche {demarche_number} (révision {report.revision_id}): {len(report.drifts)} écart(s)")
     for drift in report.drifts:
-        print("  " + drift.line())
-    return 1
+        fix = fix_of(drift, procedure)
+        print("  " + drift.line() + (f"\n      → {fix}" if fix else "\n      → `wif procedure apply --yes`"))
+    return DRIFT
 
 
-def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: RoutingTable, settings: Settings, confirmed: bool) -> int:
+def _bind(client: DSClient, sessions, demarche_number: int, procedure: Procedure, confirmed: bool) -> int:
+    result = bind_demarche(client, sessions, demarche_number, procedure=procedure, store=confirmed)
+    print_binding(result, procedure)
+    if result.blocking:
+        print(f"démarche {demarche_number}: NOT bound: {len(result.blocking)} problem(s) above to settle in DS or in "
+              f"mappings/bindings.yaml (`{demarche_number}: {{key: <stable id>}}`), then run `{BIND_COMMAND}` again")
+        return DRIFT
+    if confirmed:
+        print(f"démarche {demarche_number}: binding stored ({len(result.bound)} keys, revision {result.revision_id})")
+    else:
+        print(f"démarche {demarche_number}: nothing stored; `{BIND_COMMAND} --yes` stores this binding")
+    return 0
+
+
+def print_binding(result: BindResult, procedure: Procedure) -> None:
+    print(f"démarche {result.demarche_number}, published revision {result.revision_id}")
+    if result.changes is not None:
+        # A rebind: the stored ids are kept; only what DS changed since is worth reading.
+        print(f"  changes since the stored binding: {len(result.changes) or 'none'}")
+        for change in result.changes:
+            print("    " + change.line())
+    else:
+        width = max((len(key) for key in result.bound), default=10)
+        print(f"  {'key':<{width}}  stable id  label on DS")
+        for key, bound in result.bound.items():
+            print(f"  {key:<{width}}  {bound.stable_id:>9}  « {bound.label} »")
+    for problem in result.problems:
+        blocking = " (blocks the binding)" if problem in result.blocking else ""
+        print("  " + problem.line() + blocking)
+    for descriptor in result.unclaimed:
+        print(f"  unclaimed        {descriptor.section} n° {descriptor.stable_id} « {descriptor.label} » ({descriptor.type}): no key reads it")
+
+
+def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: RoutingTable, settings: Settings, confirmed: bool,
+           procedure: Procedure) -> int:
     steps = plan(report, demarche_number, table, settings.ds.instructeur_id or None)
     print(f"{len(steps)} modification(s) par l'API" + ("" if confirmed else " (plan seulement ; --yes pour appliquer)"))
     failures = 0
@@ -142,7 +265,7 @@ def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: R
         warnings = [w["message"] for w in payload.get("warnings") or []]
         failures += bool(errors)
         print(f"  - {step.description}: " + ("ÉCHEC " + "; ".join(errors) if errors else "fait") + (f" (avertissements : {'; '.join(warnings)})" if warnings else ""))
-    manual = manual_steps(report)
+    manual = manual_steps(report, procedure)
     if manual:
         print(f"\nÀ faire par un administrateur dans l'interface de DS ({len(manual)} étape(s)) :")
         for number, line in enumerate(manual, 1):
@@ -150,7 +273,7 @@ def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: R
     return 1 if failures else 0
 
 
-def _prefill(args: argparse.Namespace, procedure: Procedure) -> int:
+def _prefill(args: argparse.Namespace, procedure: Procedure, settings: Settings) -> int:
     values = {}
     for pair in args.values:
         key, separator, value = pair.partition("=")
@@ -158,8 +281,19 @@ def _prefill(args: argparse.Namespace, procedure: Procedure) -> int:
             print(f"wif procedure prefill-link: expected KEY=VALUE, got {pair!r}", file=sys.stderr)
             return 2
         values[key] = value
+    number = args.demarche or settings.ds.demarche_numbers[0]
+    engine, sessions = open_database(settings)
     try:
-        print(prefill_link(args.base_url, procedure, values))
+        with sessions() as session:
+            binding = load_binding(session, number)
+    finally:
+        engine.dispose()
+    if binding is None:
+        print(f"wif procedure prefill-link: démarche {number} is not bound: run `{BIND_COMMAND} --demarche {number}`, "
+              f"then `{BIND_COMMAND} --yes`", file=sys.stderr)
+        return NOT_BOUND_EXIT
+    try:
+        print(prefill_link(args.base_url, procedure, values, binding))
     except PrefillError as error:
         print(f"wif procedure prefill-link: {error}", file=sys.stderr)
         return 2

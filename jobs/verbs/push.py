@@ -7,6 +7,7 @@ import sys
 from connector.errors import DSError
 from connector.push import PushStopped
 from core.settings import Settings
+from jobs.binding import NOT_BOUND_EXIT, NotBound, bind_embedded_sandbox
 from jobs.pipeline import run_push
 from jobs.runtime import ds_endpoint
 
@@ -32,8 +33,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.push.enabled:
         print("wif push: disabled (WIF_PUSH_ENABLED=false): nothing is written to DS")
         return 0
+    embedded = settings.uses_sandbox
     try:
         with ds_endpoint(settings) as settings:
+            if embedded:
+                bind_embedded_sandbox(settings, sys.stdout)
             summaries = run_push(
                 settings,
                 demarches=tuple(args.demarche or settings.ds.demarche_numbers),
@@ -44,6 +48,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 announce=sys.stdout,
                 force=args.force,
             )
+    except NotBound as error:
+        print(f"wif push: {error}", file=sys.stderr)
+        return NOT_BOUND_EXIT
     except PushStopped as error:
         print(f"wif push: {error}", file=sys.stderr)
         return 7

@@ -8,6 +8,7 @@ from connector import errors
 from connector.pagination import CursorLoopError
 from connector.push import PushStopped
 from core.settings import Settings
+from jobs.binding import NOT_BOUND_EXIT, NotBound, bind_embedded_sandbox
 from jobs.pipeline import run_sync
 from jobs.verbs.push import HELD_EXIT
 from jobs import runtime
@@ -38,8 +39,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    embedded = settings.uses_sandbox
     try:
         with ds_endpoint(settings, dossiers=args.sandbox_dossiers) as settings:
+            if embedded:
+                bind_embedded_sandbox(settings, sys.stdout)
             summaries = run_sync(
                 settings,
                 demarches=tuple(args.demarche or settings.ds.demarche_numbers),
@@ -49,6 +53,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 push=not args.no_push,
                 force=args.force,
             )
+    except NotBound as error:
+        print(f"wif sync: {error}", file=sys.stderr)
+        return NOT_BOUND_EXIT
     except PushStopped as error:
         print(f"wif sync: synced, but {error}", file=sys.stderr)
         return 7
