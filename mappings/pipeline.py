@@ -79,12 +79,12 @@ class Evaluation:
 
 
 def _read_without_objects(mapped: MappedDossier, findings: list, unreadable: list,
-                          procedure: Procedure) -> tuple[list, str]:
+                          binding: Binding) -> tuple[list, str]:
     """DS could give this dossier only without its champs' objects (files,
     communes, addresses, établissement): an agent looks at it. What the
     checks found is kept for the agent, but nothing asks the applicant to fix
     what DS failed to send."""
-    keys = {d.id: d.key for d in procedure.all_champs()}
+    keys = {bound.descriptor_id: key for key, bound in binding.champs.items()}
     for entry in unreadable:
         entry = entry if isinstance(entry, dict) else {}
         label = entry.get("label") or "inconnu"
@@ -121,7 +121,7 @@ class Evaluator:
         status = checks.completeness_status(findings, mapped.issues)
         unreadable = raw.get(UNREADABLE_KEY) if isinstance(raw, dict) else None
         if unreadable:
-            findings, status = _read_without_objects(mapped, findings, unreadable, self.procedure)
+            findings, status = _read_without_objects(mapped, findings, unreadable, self.binding)
         return Evaluation(
             mapped=mapped,
             routing=route,

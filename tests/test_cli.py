@@ -105,6 +105,8 @@ def test_push_says_up_front_what_it_will_send_and_how_long_the_budget_makes_that
 def test_a_held_push_exits_8_with_one_line_and_force_sends_it(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=80)
     env_for(server, WIF_PUSH_MAX_MESSAGE_SHARE="1%", WIF_PUSH_HOLD_MIN_MESSAGES="0")
+    assert main(["procedure", "bind", "--yes"]) == 0
+    capsys.readouterr()
     assert main(["sync"]) == 8
     out = capsys.readouterr().out
     assert "démarche 1: fetched" in out and "HELD, nothing sent" in out and "delivered" not in out

@@ -18,7 +18,7 @@ from mappings.procedure import default_procedure
 from mappings.target import target_for
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from connector.push import Pusher
-from tests.sync_helpers import make_syncer
+from tests.sync_helpers import make_syncer, stored_binding
 
 PROCEDURE = default_procedure()
 MISSING = ("pj_passeport", "pj_inscription", "pj_contrat")
@@ -35,7 +35,8 @@ def reverse_on_disk(sessions, *tables) -> None:
 
 
 def make_pusher(client, sessions):
-    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, target_for=target_for,
+    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, bindings={1: stored_binding(sessions)},
+                  target_for=target_for,
                   instructeur_id=CONNECTOR_INSTRUCTEUR_ID)
 
 

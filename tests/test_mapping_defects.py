@@ -23,9 +23,9 @@ from sqlalchemy import BigInteger, Integer, Numeric, String
 from core import models
 from mappings import checks
 from mappings.dossier import champs_by_key
-from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
 from mappings.values import fit, limit_of
+from tests.sync_helpers import evaluator as evaluator_for, recorded_binding
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCEDURE = default_procedure()
@@ -85,12 +85,12 @@ DEFECTS = {
 
 @pytest.fixture(scope="module")
 def evaluator():
-    return Evaluator.default()
+    return evaluator_for()
 
 
 def with_defects(*names: str) -> dict:
     raw = copy.deepcopy(COMPLETE)
-    champs = champs_by_key(raw, PROCEDURE)
+    champs = champs_by_key(raw, PROCEDURE, recorded_binding())
     for name in names:
         defect = DEFECTS[name]
         defect.apply(champs[defect.key])
@@ -157,7 +157,7 @@ def test_an_impossible_time_is_named_with_the_value_as_typed(evaluator):
 
 def test_a_date_with_a_valid_time_still_reads_as_its_day(evaluator):
     raw = copy.deepcopy(COMPLETE)
-    champs_by_key(raw, PROCEDURE)["contrat_date_debut"].update(date="2025-01-06T09:30:00+01:00")
+    champs_by_key(raw, PROCEDURE, recorded_binding())["contrat_date_debut"].update(date="2025-01-06T09:30:00+01:00")
     evaluation = evaluator.evaluate(raw)
     assert evaluation.mapped.issues == [] and str(evaluation.mapped.contract.start) == "2025-01-06"
 
@@ -174,7 +174,7 @@ def test_monthly_hours_are_judged_per_week(evaluator):
     """600 h a month is 138 h a week: plausible, if not legal; 800 h a month is more than a month holds."""
     for hours, plausible in ((600, True), (800, False)):
         raw = copy.deepcopy(COMPLETE)  # its hours are given per month
-        champs_by_key(raw, PROCEDURE)["heures_nombre"].update(decimalNumber=hours, stringValue=str(hours))
+        champs_by_key(raw, PROCEDURE, recorded_binding())["heures_nombre"].update(decimalNumber=hours, stringValue=str(hours))
         evaluation = evaluator.evaluate(raw)
         assert (issues_naming(evaluation, "heures_nombre") == []) is plausible, hours
         assert (evaluation.mapped.contract.hours_per_week is not None) is plausible
@@ -184,7 +184,7 @@ def test_the_plausible_bounds_are_rules_data(evaluator):
     bounds = checks.default_rules().section("plausible_numbers")
     assert set(bounds) == {"heures_nombre", "autre_heures_semaine", "salaire_brut_mensuel"}
     raw = copy.deepcopy(COMPLETE)
-    champs_by_key(raw, PROCEDURE)["salaire_brut_mensuel"].update(decimalNumber=bounds["salaire_brut_mensuel"]["max"] + 1)
+    champs_by_key(raw, PROCEDURE, recorded_binding())["salaire_brut_mensuel"].update(decimalNumber=bounds["salaire_brut_mensuel"]["max"] + 1)
     assert issues_naming(evaluator.evaluate(raw), "salaire_brut_mensuel")
 
 
@@ -228,7 +228,7 @@ def test_a_required_champ_that_gives_no_value_says_whether_it_was_blank_or_unrea
 
 def test_an_empty_optional_champ_is_not_an_issue(evaluator):
     raw = copy.deepcopy(COMPLETE)
-    champs_by_key(raw, PROCEDURE)["titre_prefecture"].update(text="", stringValue="")
+    champs_by_key(raw, PROCEDURE, recorded_binding())["titre_prefecture"].update(text="", stringValue="")
     assert evaluator.evaluate(raw).mapped.issues == []
 
 

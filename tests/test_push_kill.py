@@ -27,6 +27,7 @@ def clean_journal(tmp_path_factory):
     with start_server(build_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
             fresh_database(tmp_path_factory.mktemp("clean")) as url, pytest.MonkeyPatch.context() as monkeypatch:
         env = wif_env(server, url, **SETTINGS)
+        assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0
         assert run_here(monkeypatch, env, "sync", "--no-push") == 0
         assert run_here(monkeypatch, env, "push") == 0
         assert unsettled_rows(url) == []
@@ -39,6 +40,7 @@ def test_a_push_killed_mid_delivery_is_settled_by_the_next_run(
         make_sandbox, database_url, monkeypatch, capsys, clean_journal, at, before):
     server = make_sandbox(dossiers=DOSSIERS, seed=SEED)
     env = wif_env(server, database_url, **SETTINGS)
+    assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0
     assert run_here(monkeypatch, env, "sync", "--no-push") == 0
     switch = KillSwitch(server)
     process = start_wif(["push"], env)

@@ -124,6 +124,8 @@ def test_wif_sync_goes_past_a_broken_dossier_and_wif_status_and_the_digest_list_
                         "DATABASE_URL": database_url, "DS_MAX_RETRIES": "1", "DS_PAGE_SIZE": "10"}.items():
         monkeypatch.setenv(name, value)
 
+    assert main(["procedure", "bind", "--yes"]) == 0
+    capsys.readouterr()
     assert main(["sync", "--no-push"]) == 0
     # Every dossier DS shows: all but the broken one from the pages, which is then created alone.
     visible = len(server.store.visible_dossiers(1))

@@ -48,6 +48,8 @@ def test_timeouts_beyond_the_bound_end_wif_sync_with_a_message_not_a_traceback(
     for name, value in {"DS_API_URL": server.url, "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
                         "DATABASE_URL": database_url, "DS_MAX_RETRIES": "0", "DS_PAGE_SIZE": "2"}.items():
         monkeypatch.setenv(name, value)
+    assert main(["procedure", "bind", "--yes"]) == 0
+    capsys.readouterr()
     assert main(["sync", "--no-push"]) == 5
     captured = capsys.readouterr()
     assert captured.err.startswith("wif sync: DS kept timing out on getDemarcheDossiers: 2 timeouts in a row")
@@ -60,6 +62,8 @@ def test_a_page_ending_where_it_started_ends_wif_sync_with_its_exit_code(
     for name, value in {"DS_API_URL": server.url, "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
                         "DATABASE_URL": database_url, "DS_MAX_RETRIES": "1", "DS_PAGE_SIZE": "10"}.items():
         monkeypatch.setenv(name, value)
+    assert main(["procedure", "bind", "--yes"]) == 0
+    capsys.readouterr()
     server.faults.add("stuck_cursor", operation="getDemarcheDossiers")  # the first page has no `after`
     server.faults.add("stuck_cursor", operation="getDemarcheDossiers")  # the second gives its start back
 

@@ -1,7 +1,7 @@
 """champ bindings: the DS champ each key of the procedure reads, per démarche
 
-Revision ID: 0004_champ_bindings
-Revises: 0003_apt_rules
+Revision ID: 0005_champ_bindings
+Revises: 0004_quarantine
 Create Date: 2026-12-01 21:30:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.models
 
 
-revision = '0004_champ_bindings'
-down_revision = '0003_apt_rules'
+revision = '0005_champ_bindings'
+down_revision = '0004_quarantine'
 branch_labels = None
 depends_on = None
 
