@@ -26,7 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "as the embedded sandbox of `wif sync`)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject faults: 500, 500:3, slow:2:5 (twice, 5 s), reset, drop (answer lost after "
-                             "executing), timeout, timeout_when_first_above=20, timeout_when_fields_above=10, "
+                             "executing), timeout, stuck_cursor (a page answers its start cursor as its end), "
+                             "timeout_when_first_above=20, timeout_when_fields_above=10, "
                              "node_error=12:Commune.code (DS's data bug on dossier 12: that field null)")
     parser.add_argument("--webhook-url", help="call this signed webhook (JSON batches, X-Webhook-Signature-256) on every change")
     parser.add_argument("--webhook-secret", help="secret (whsec_…) of --webhook-url")
