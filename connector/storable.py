@@ -5,7 +5,7 @@ surrogates (`\\ud800`: no UTF-8 encodes them, so SQLite and PostgreSQL drivers
 raise UnicodeEncodeError). The raw copy of a dossier is stored with each of
 them replaced by U+FFFD « � », the rest of the text as DS sent it; the
 mapping reads the values as DS sent them and names the champ that held one
-(mappings.normalize). Most answers have none: the client scans the response
+(mappings.values). Most answers have none: the client scans the response
 bytes once, and only a page it flags is cleaned.
 """
 from __future__ import annotations
