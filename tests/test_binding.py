@@ -216,6 +216,7 @@ def test_rebinding_after_a_new_revision_keeps_the_ids_and_reports_only_the_chang
     assert sorted(changes) == sorted([["renamed", "emploi_intitule"], ["renamed", "wif_anomalies"],
                                       ["removed", "telephone_etudiant"], ["new", "7201"]])
     assert "changes since the stored binding: 4" in out
+    assert "unclaimed" not in out  # the new champ is told once, as a change
 
 
 def test_rebinding_with_nothing_changed_reports_no_change(wif):

@@ -247,7 +247,8 @@ def print_binding(result: BindResult, procedure: Procedure) -> None:
     for problem in result.problems:
         blocking = " (blocks the binding)" if problem in result.blocking else ""
         print("  " + problem.line() + blocking)
-    for descriptor in result.unclaimed:
+    # On a rebind the champs no key claims were listed before; the new ones are among the changes.
+    for descriptor in result.unclaimed if result.changes is None else ():
         print(f"  unclaimed        {descriptor.section} n° {descriptor.stable_id} « {descriptor.label} » ({descriptor.type}): no key reads it")
 
 
