@@ -292,8 +292,12 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(20))  # running | ok | failed
+    outcome: Mapped[str] = mapped_column(String(20))  # running | ok | failed | skipped | interrupted
     summary: Mapped[str | None] = mapped_column(Text)
+    # Who runs it, and its last sign of life: a killed run is found `interrupted` by the next start.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None]
 
 
 class PushOutbox(Base):

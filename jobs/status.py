@@ -67,7 +67,7 @@ class Status:
 
     @property
     def healthy(self) -> bool:
-        return all(run.outcome != "failed" for run in self.jobs)
+        return all(run.outcome not in ("failed", "interrupted") for run in self.jobs)
 
 
 def last_runs(session: Session) -> list[LastRun]:

@@ -53,7 +53,9 @@ def test_a_push_killed_mid_delivery_is_settled_by_the_next_run(
 
     capsys.readouterr()
     assert run_here(monkeypatch, env, "status") == 0
-    assert f"uncertain {len(left)}" in capsys.readouterr().out
+    status = capsys.readouterr().out
+    assert f"uncertain {len(left)}" in status
+    assert "push     interrupted" in status and "ended without closing the run" in status  # not `running` for ever
 
     assert run_here(monkeypatch, env, "push") == 0
     out = capsys.readouterr().out

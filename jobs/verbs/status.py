@@ -5,6 +5,7 @@ import argparse
 import json
 from dataclasses import asdict
 
+from core.jobruns import close_interrupted
 from core.settings import Settings
 from jobs.runtime import open_database
 from jobs.status import collect_status, format_status
@@ -19,6 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     _engine, sessions = open_database(settings)
+    close_interrupted(sessions)  # a run killed while `running` shows as interrupted, not running for ever
     with sessions() as session:
         status = collect_status(session)
     if args.json:
