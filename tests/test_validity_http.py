@@ -72,7 +72,7 @@ def client(app):
 
 
 def api(client, number, birth: str = "2001-03-21"):
-    return client.get(API_PATH, query_string={"numero": number, "date_naissance": birth})
+    return client.post(API_PATH, data={"numero": str(number), "date_naissance": birth})
 
 
 def page_text(response) -> str:
@@ -151,7 +151,7 @@ class TestApi:
         ],
     )
     def test_malformed_input_is_a_clear_400(self, client, params, bad_fields):
-        response = client.get(API_PATH, query_string=params)
+        response = client.post(API_PATH, data=params)
         assert response.status_code == 400
         assert response.json["erreur"] == "requete_invalide"
         assert set(response.json["champs"]) == bad_fields
@@ -175,6 +175,19 @@ class TestApi:
         response = client.post(API_PATH, data={"numero": "1" * 10_000, "date_naissance": "x"})
         assert response.status_code == 413
         assert response.json["erreur"] == "requete_trop_volumineuse"
+
+    def test_get_is_refused_and_reads_nothing_of_the_url(self, client, caplog):
+        # The birth date in a URL ends up in proxy logs: only POST is answered.
+        caplog.set_level(logging.INFO, logger="validity")
+        response = client.get(API_PATH, query_string={"numero": VALID, "date_naissance": "2001-03-21"})
+        assert response.status_code == 405 and response.headers["Allow"] == "POST"
+        assert response.json["erreur"] == "methode_non_autorisee"
+        assert "Utilisez POST" in response.json["message"] and "journaux" in response.json["message"]
+        assert "resultat" not in response.json and "lookup" not in caplog.text
+        page = client.get("/", query_string={"numero": VALID, "date_naissance": "21/03/2001"})
+        assert page.status_code == 405 and "formulaire" in page_text(page) and "Ka***" not in page_text(page)
+        assert "21/03/2001" not in page_text(page)
+        assert client.get("/").status_code == 200
 
     def test_unknown_api_path_and_wrong_method_answer_in_french_json(self, client):
         assert client.get("/api/v1/rien").json["message"] == "La page demandée n'existe pas."
@@ -262,19 +275,19 @@ class TestRateLimit:
         client = create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter).test_client()
         first = {"REMOTE_ADDR": "192.0.2.1"}
         other = {"REMOTE_ADDR": "192.0.2.2"}
-        query = {"numero": VALID, "date_naissance": "2001-03-21"}
-        assert client.get(API_PATH, query_string=query, environ_base=first).status_code == 200
-        assert client.get(API_PATH, query_string=query, environ_base=first).status_code == 429
-        assert client.get(API_PATH, query_string=query, environ_base=other).status_code == 200
+        query = {"numero": str(VALID), "date_naissance": "2001-03-21"}
+        assert client.post(API_PATH, data=query, environ_base=first).status_code == 200
+        assert client.post(API_PATH, data=query, environ_base=first).status_code == 429
+        assert client.post(API_PATH, data=query, environ_base=other).status_code == 200
 
     def test_forwarded_for_counts_only_behind_a_trusted_proxy(self, filled_sessions, clock):
-        query = {"numero": VALID, "date_naissance": "2001-03-21"}
+        query = {"numero": str(VALID), "date_naissance": "2001-03-21"}
         for proxies, second_status in ((0, 429), (1, 200)):
             limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock)
             settings = ValiditySettings(pepper=PEPPER, trusted_proxies=proxies)
             client = create_app(filled_sessions, settings, today=lambda: TODAY, limiter=limiter).test_client()
-            client.get(API_PATH, query_string=query, headers={"X-Forwarded-For": "198.51.100.1"})
-            second = client.get(API_PATH, query_string=query, headers={"X-Forwarded-For": "198.51.100.2"})
+            client.post(API_PATH, data=query, headers={"X-Forwarded-For": "198.51.100.1"})
+            second = client.post(API_PATH, data=query, headers={"X-Forwarded-For": "198.51.100.2"})
             assert second.status_code == second_status
 
     def test_page_view_and_health_are_not_limited(self, filled_sessions, clock):

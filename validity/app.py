@@ -1,4 +1,4 @@
-"""The public web app: an HTML form at `/`, JSON at `/api/v1/apt/validite`, `/healthz`.
+"""The public web app: an HTML form at `/`, JSON at `/api/v1/apt/validite` (POST only), `/healthz`.
 
 Framework: Flask. It is maintained by the Pallets team with regular
 releases, small (two routes and a form need no more), WSGI so it runs under
@@ -38,6 +38,14 @@ MAX_REQUEST_BYTES = 4096
 RATE_LIMITED = Notice(
     "Trop de vérifications",
     "Vous avez effectué trop de vérifications en peu de temps. Patientez une minute avant de réessayer.",
+)
+GET_REFUSED = (
+    "Utilisez POST : le numéro et la date de naissance ne doivent pas figurer dans l'adresse de la requête, "
+    "qui est conservée dans les journaux des serveurs. Envoyez-les dans le corps de la requête (JSON ou formulaire)."
+)
+GET_REFUSED_PAGE = (
+    "La date de naissance ne doit pas figurer dans l'adresse de la page, qui est conservée dans les journaux "
+    "des serveurs. Saisissez le numéro et la date de naissance dans le formulaire de la page d'accueil."
 )
 # status → (code for the JSON API, French title, French explanation)
 HTTP_ERRORS_FR = {
@@ -140,6 +148,10 @@ def create_app(
 
     @app.get("/")
     def form_page():
+        if NUMBER_FIELD in request.args or BIRTH_DATE_FIELD in request.args:
+            response = render_page("error.html", ErrorPage("Méthode non autorisée", GET_REFUSED_PAGE), 405)
+            response.headers["Allow"] = "POST"
+            return response
         return render_page("index.html", LookupPage(), 200)
 
     @app.post("/")
@@ -158,7 +170,14 @@ def create_app(
             return render_page("index.html", LookupPage(errors=query.errors, **page_values), 400)
         return render_page("index.html", LookupPage(answer=answer_lookup(query), **page_values), 200)
 
-    @app.route(API_PATH, methods=["GET", "POST"])
+    @app.get(API_PATH)
+    def api_refuses_get():
+        # A birth date in the URL ends up in proxy and server logs: POST only, and nothing of the query is read.
+        response = _json_error(405, "methode_non_autorisee", GET_REFUSED)
+        response.headers["Allow"] = "POST"
+        return response
+
+    @app.post(API_PATH)
     def api_lookup():
         wait = seconds_until_allowed()
         if wait:
@@ -204,10 +223,7 @@ def create_app(
 
 
 def _api_values() -> dict | None:
-    """Fields from the query string (GET), a JSON object or a form (POST);
-    None when a JSON body is not an object."""
-    if request.method == "GET":
-        return request.args.to_dict()
+    """Fields from a JSON object or a form (POST only); None when a JSON body is not an object."""
     if request.is_json:
         body = request.get_json(silent=True)
         return body if isinstance(body, dict) else None
