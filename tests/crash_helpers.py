@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -125,3 +126,95 @@ def unsettled_rows(database_url: str) -> list[tuple]:
                 .where(models.PushOutbox.status.in_(("sending", "pending", "failed")))).all()
     finally:
         engine.dispose()
+
+
+# Columns that say when or in which attempt something happened, not what the
+# data is: they differ between any two runs, killed or not.
+RUN_COLUMNS = frozenset({
+    "id", "synced_at", "checked_at", "created_at", "delivered_at", "next_attempt_at", "attempts",
+    "client_mutation_id", "last_error", "last_success_at", "push_checkpoint", "last_rescan_at",
+    "claimed_at", "sent_at", "updated_at", "handled_at", "received_at", "observed_at",
+})
+SKIPPED_TABLES = frozenset({"job_runs", "job_locks"})
+# A time after `since` (the sandbox's start) was stamped by DS's clock or ours
+# during the run: two runs against two sandboxes differ there and nowhere else.
+# A cursor encodes one of those times.
+CLOCK_COLUMNS = frozenset({"end_cursor"})
+
+
+def _without_clock(value, since: datetime):
+    if isinstance(value, dict):
+        return {k: _without_clock(v, since) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_clock(v, since) for v in value]
+    moment = value
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T ":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(moment, datetime):
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return "<during the run>" if moment >= since else value
+    return value
+
+
+def database_contents(database_url: str, ds_base_url: str, since: datetime) -> dict[str, list]:
+    """Every table but the job runs, as sorted rows without the run columns,
+    the times after `since` as one placeholder, the sandbox's address (in file URLs) as `DS`."""
+    from core.models import Base
+
+    engine = make_engine(database_url)
+    contents = {}
+    try:
+        with engine.connect() as connection:
+            for table in Base.metadata.sorted_tables:
+                if table.name in SKIPPED_TABLES:
+                    continue
+                columns = [c for c in table.columns if c.name not in RUN_COLUMNS | CLOCK_COLUMNS]
+                rows = connection.execute(select(*columns)).all()
+                contents[table.name] = sorted(
+                    json.dumps({c.name: _without_clock(v, since) for c, v in zip(columns, row)}, default=str,
+                               sort_keys=True, ensure_ascii=False).replace(ds_base_url, "DS") for row in rows)
+    finally:
+        engine.dispose()
+    return contents
+
+
+def _deep_diff(a, b, path: str = "") -> dict:
+    """{path: (a's value, b's value)} where they differ, descending into dicts and same-length lists."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = {}
+        for key in sorted(set(a) | set(b)):
+            out.update(_deep_diff(a.get(key), b.get(key), f"{path}.{key}"))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = {}
+        for index, (x, y) in enumerate(zip(a, b)):
+            out.update(_deep_diff(x, y, f"{path}[{index}]"))
+        return out
+    return {} if a == b else {path: (a, b)}
+
+
+def differences(left: dict[str, list], right: dict[str, list], limit: int = 5) -> dict[str, list]:
+    """Per table, the rows only one side has, paired by their first columns
+    when they can be, with the columns that differ: a readable assertion message."""
+    out = {}
+    for name in sorted(set(left) | set(right)):
+        a, b = Counter(left.get(name, [])), Counter(right.get(name, []))
+        if a == b:
+            continue
+        only_left = [json.loads(row) for row in (a - b).elements()]
+        only_right = [json.loads(row) for row in (b - a).elements()]
+        shown = []
+        for row in only_left[:limit]:
+            key = next((k for k in ("number", "dossier_number", "demarche_number") if k in row), None)
+            twin = next((other for other in only_right if key and other.get(key) == row.get(key)), None)
+            if twin is None:
+                shown.append(("only in the first", row))
+            else:
+                shown.append((key, row[key], _deep_diff(row, twin)))
+        shown += [("only in the second", row) for row in only_right[:limit]
+                  if not any(len(entry) == 3 and entry[1] == row.get(entry[0]) for entry in shown)]
+        out[name] = (len(only_left), len(only_right), shown)
+    return out
