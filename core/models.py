@@ -451,6 +451,17 @@ class ValidityState(str, enum.Enum):
     WITHDRAWN = "withdrawn"
 
 
+class ValidityBudget(Base):
+    """One fixed window of the validity check's lookup budget, shared by every worker (validity.budget)."""
+
+    __tablename__ = "validity_budget"
+
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # epoch seconds
+    lookups: Mapped[int] = mapped_column(Integer)
+    misses: Mapped[int] = mapped_column(Integer)  # « non valide » answers: unknown number or wrong birth date
+    alerted: Mapped[bool] = mapped_column(Boolean)  # the team was told of this window's misses
+
+
 class ValidityRecord(Base):
     """The validity record: everything the public check may ever reveal, and no more.
     

@@ -67,6 +67,8 @@ class MailSettings:
     mail_from: str = "Work in France <ne-pas-repondre@workinfrance.beta.gouv.fr>"  # WIF_MAIL_FROM
     max_attempts: int = 8  # WIF_NOTIFY_MAX_ATTEMPTS: SMTP 4xx retries
     retry_base_seconds: int = 300  # WIF_NOTIFY_RETRY_SECONDS: first retry delay, doubled each time
+    # WIF_TEAM_EMAIL: the team running the connector, for operational alerts (the validity check's miss spikes).
+    team_email: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,12 @@ class ValiditySettings:
     trusted_proxies: int = 0  # WIF_VALIDITY_TRUSTED_PROXIES: client IP from X-Forwarded-For
     force_hsts: bool = False  # WIF_VALIDITY_FORCE_HSTS: behind a TLS proxy
     keep_days: int = 90  # WIF_VALIDITY_KEEP_DAYS: an expired or withdrawn record is kept this long
+    # WIF_VALIDITY_GLOBAL_LOOKUPS per WIF_VALIDITY_GLOBAL_WINDOW_MINUTES: the lookups of every client and
+    # every worker together (counted in the database); past it every lookup answers 429 until the next window.
+    global_lookups: int = 300
+    global_window_minutes: int = 5
+    # WIF_VALIDITY_MISS_ALERT: misses (« non valide ») in one window that e-mail the team (WIF_TEAM_EMAIL), once.
+    miss_alert: int = 100
 
 
 @dataclass(frozen=True)
@@ -311,6 +319,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             mail_from=env.text("WIF_MAIL_FROM", mail.mail_from),
             max_attempts=env.integer("WIF_NOTIFY_MAX_ATTEMPTS", mail.max_attempts, minimum=1),
             retry_base_seconds=env.integer("WIF_NOTIFY_RETRY_SECONDS", mail.retry_base_seconds, minimum=0),
+            team_email=env.email("WIF_TEAM_EMAIL"),
         ),
         notify=NotifySettings(
             templates=env.text("WIF_NOTIFY_TEMPLATES", notify.templates),
@@ -339,6 +348,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             trusted_proxies=env.integer("WIF_VALIDITY_TRUSTED_PROXIES", validity.trusted_proxies, minimum=0),
             force_hsts=env.boolean("WIF_VALIDITY_FORCE_HSTS", validity.force_hsts),
             keep_days=env.integer("WIF_VALIDITY_KEEP_DAYS", validity.keep_days, minimum=0),
+            global_lookups=env.integer("WIF_VALIDITY_GLOBAL_LOOKUPS", validity.global_lookups, minimum=1),
+            global_window_minutes=env.integer("WIF_VALIDITY_GLOBAL_WINDOW_MINUTES", validity.global_window_minutes, minimum=1),
+            miss_alert=env.integer("WIF_VALIDITY_MISS_ALERT", validity.miss_alert, minimum=1),
         ),
         webhooks=WebhookSettings(
             legacy_secret=(env.secret_list("WIF_WEBHOOK_LEGACY_SECRET") or ("",))[0],

@@ -28,6 +28,7 @@ from core.settings import ValiditySettings
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD, LookupQuery, parse_lookup
 from validity.lookup import Answer, Outcome, lookup
 from validity.pages import ErrorPage, LookupPage, Notice, date_fr
+from validity.budget import LookupBudget
 from validity.ratelimit import TokenBucketLimiter
 from core.models import ValidityRecord
 
@@ -46,6 +47,10 @@ GET_REFUSED = (
 GET_REFUSED_PAGE = (
     "La date de naissance ne doit pas figurer dans l'adresse de la page, qui est conservée dans les journaux "
     "des serveurs. Saisissez le numéro et la date de naissance dans le formulaire de la page d'accueil."
+)
+BUSY = Notice(
+    "Service très sollicité",
+    "Le service de vérification reçoit trop de demandes en ce moment. Réessayez dans quelques minutes.",
 )
 # status → (code for the JSON API, French title, French explanation)
 HTTP_ERRORS_FR = {
@@ -87,7 +92,11 @@ def create_app(
     *,
     today: Callable[[], date] = paris_today,
     limiter: TokenBucketLimiter | None = None,
+    budget: LookupBudget | None = None,
+    alerts=None,
 ) -> Flask:
+    """`budget`: the lookups of all workers together (default from the settings);
+    `alerts`: told when misses spike (validity.alerts.SpikeAlerts), or None to log it only."""
     if not settings.pepper:
         raise ValueError("the validity check needs WIF_VALIDITY_PEPPER: without it no birth date can be verified")
     app = Flask(__name__)
@@ -97,6 +106,7 @@ def create_app(
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     limiter = limiter or TokenBucketLimiter(settings.lookups_per_minute, settings.burst)
+    budget = budget or LookupBudget(settings.global_lookups, settings.global_window_minutes * 60, settings.miss_alert)
 
     def render_page(template: str, page, status: int) -> Response:
         response = Response(render_template(template, page=page, csp_nonce=g.csp_nonce), status=status)
@@ -119,9 +129,24 @@ def create_app(
         logger.info("validity lookup: rate_limited")
         return response
 
-    def answer_lookup(query: LookupQuery) -> Answer:
-        with sessions() as session:
-            answer = lookup(session, settings.pepper, query.dossier_number, query.birth_date, today())
+    def answer_lookup(query: LookupQuery) -> Answer | float:
+        """The answer, or the seconds until the global budget has room again.
+        A hit and a miss run the same statements (validity.budget)."""
+        spike = None
+        with sessions() as session, session.begin():
+            window = budget.take(session)
+            if window.allowed:
+                answer = lookup(session, settings.pepper, query.dossier_number, query.birth_date, today())
+                spike = budget.settle(session, window, missed=answer.outcome is Outcome.NOT_VALID)
+                if spike and alerts is not None:
+                    alerts.enqueue(session, spike)
+        if not window.allowed:
+            logger.info("validity lookup: budget_exhausted")
+            return window.retry_after(budget.now())
+        if spike:
+            logger.warning("validity check: %d misses or more in this window", spike.threshold)
+            if alerts is not None:
+                alerts.send()
         logger.info("validity lookup: %s", answer.outcome.value)
         return answer
 
@@ -168,7 +193,10 @@ def create_app(
         if not query.valid:
             logger.info("validity lookup: invalid_input")
             return render_page("index.html", LookupPage(errors=query.errors, **page_values), 400)
-        return render_page("index.html", LookupPage(answer=answer_lookup(query), **page_values), 200)
+        answer = answer_lookup(query)
+        if not isinstance(answer, Answer):
+            return too_many(answer, render_page("index.html", LookupPage(notice=BUSY, **page_values), 429))
+        return render_page("index.html", LookupPage(answer=answer, **page_values), 200)
 
     @app.get(API_PATH)
     def api_refuses_get():
@@ -192,7 +220,12 @@ def create_app(
         if not query.valid:
             logger.info("validity lookup: invalid_input")
             return _json_error(400, "requete_invalide", "Les informations envoyées sont incorrectes.", query.errors)
-        return jsonify(answer_json(answer_lookup(query)))
+        answer = answer_lookup(query)
+        if not isinstance(answer, Answer):
+            response = jsonify({"erreur": "service_sature", "message": BUSY.text})
+            response.status_code = 429
+            return too_many(answer, response)
+        return jsonify(answer_json(answer))
 
     @app.get("/healthz")
     def health():

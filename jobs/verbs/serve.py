@@ -33,6 +33,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default: 4)")
 
 
+def spike_alerts(settings: Settings, sessions):
+    """The team is e-mailed (WIF_TEAM_EMAIL) when the validity check's misses spike."""
+    from mail.mailer import make_mailer
+    from validity.alerts import SpikeAlerts
+
+    return SpikeAlerts(sessions, settings.mail, settings.mail.team_email,
+                       lambda: make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir),
+                       window_seconds=settings.validity.global_window_minutes * 60,
+                       threshold=settings.validity.miss_alert)
+
+
 def build_app(settings: Settings, sessions):
     """The WSGI app `wif serve` runs: validity at /, webhooks at /webhooks."""
     from werkzeug.exceptions import NotFound
@@ -41,7 +52,8 @@ def build_app(settings: Settings, sessions):
     from connector.webhooks import HintInbox
     from jobs.webhook_app import create_webhook_app
 
-    root = create_app(sessions, settings.validity) if settings.validity.pepper else NotFound()
+    root = create_app(sessions, settings.validity, alerts=spike_alerts(settings, sessions)) \
+        if settings.validity.pepper else NotFound()
     if not settings.webhooks.enabled:
         return root
     hooks = create_webhook_app(HintInbox(sessions), settings.webhooks, settings.ds.demarche_numbers)
