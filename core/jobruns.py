@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
@@ -30,6 +31,9 @@ MAX_SUMMARY = 2000
 HEARTBEAT_SECONDS = 60.0
 # No heartbeat for this long: the run is gone, wherever it ran.
 SILENT_AFTER = timedelta(minutes=5)
+# Tells this process from an earlier one that had the same pid on the same
+# host (a container's pid 1 after a restart).
+INSTANCE = uuid.uuid4().hex
 
 
 @dataclass
@@ -63,10 +67,10 @@ def close_interrupted(sessions: sessionmaker[Session], clock: Callable[[], datet
     closed = 0
     with sessions() as session, session.begin():
         for run in session.scalars(select(JobRun).where(JobRun.outcome == RUNNING)):
-            if run.host == host and run.pid == pid:
+            if run.instance == INSTANCE:
                 continue
             last_sign = run.heartbeat_at or run.started_at
-            if run.host == host and run.pid is not None and not _alive(run.pid):
+            if run.host == host and run.pid is not None and (run.pid == pid or not _alive(run.pid)):
                 why = f"process {run.pid} ended without closing the run"
             elif now - last_sign > SILENT_AFTER:
                 why = "no sign of life since " + last_sign.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -103,7 +107,8 @@ def recorded_run(sessions: sessionmaker[Session], job: str, clock: Callable[[], 
     host, pid = this_process()
     with sessions() as session, session.begin():
         started = clock()
-        run = JobRun(job=job, started_at=started, outcome=RUNNING, host=host, pid=pid, heartbeat_at=started)
+        run = JobRun(job=job, started_at=started, outcome=RUNNING, host=host, pid=pid, instance=INSTANCE,
+                     heartbeat_at=started)
         session.add(run)
     heartbeat = _Heartbeat(sessions, run.id, clock)
     heartbeat.start()

@@ -297,6 +297,7 @@ class JobRun(Base):
     # Who runs it, and its last sign of life: a killed run is found `interrupted` by the next start.
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
+    instance: Mapped[str | None] = mapped_column(String(32))  # random per process: a pid is reused (pid 1 in a container)
     heartbeat_at: Mapped[datetime | None]
 
 

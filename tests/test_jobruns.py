@@ -41,11 +41,14 @@ def test_a_run_whose_process_is_gone_or_silent_is_interrupted_and_a_live_one_is_
     silent_elsewhere = add_run(sessions, host="autre-machine", pid=1, heartbeat_at=NOW - timedelta(minutes=6))
     beating_elsewhere = add_run(sessions, host="autre-machine", pid=1, heartbeat_at=NOW - timedelta(minutes=1))
     legacy_old = add_run(sessions, started_at=NOW - timedelta(hours=3))  # before runs named their process
-    mine = add_run(sessions, host=host, pid=pid, heartbeat_at=NOW - timedelta(hours=1))  # a thread of this process
+    mine = add_run(sessions, host=host, pid=pid, instance=jobruns.INSTANCE,  # a thread of this process
+                   heartbeat_at=NOW - timedelta(hours=1))
+    # This pid on this host, but an earlier process: a container's pid 1 before a restart.
+    my_pid_before = add_run(sessions, host=host, pid=pid, instance="0" * 32, heartbeat_at=NOW)
     finished = add_run(sessions, host=host, pid=a_finished_pid(), outcome="ok", finished_at=NOW)
 
-    assert close_interrupted(sessions, lambda: NOW) == 3
-    assert [outcome(sessions, i) for i in (dead_here, silent_elsewhere, legacy_old)] == [INTERRUPTED] * 3
+    assert close_interrupted(sessions, lambda: NOW) == 4
+    assert [outcome(sessions, i) for i in (dead_here, silent_elsewhere, legacy_old, my_pid_before)] == [INTERRUPTED] * 4
     assert [outcome(sessions, i) for i in (beating_elsewhere, mine, finished)] == [RUNNING, RUNNING, "ok"]
     with sessions() as session:
         assert "ended without closing the run" in session.get(JobRun, dead_here).summary
@@ -59,7 +62,7 @@ def test_a_run_names_its_process_and_beats_while_it_runs(sessions, monkeypatch):
     with recorded_run(sessions, "push", clock=lambda: next(ticks)):
         with sessions() as session:
             run = session.scalars(select(JobRun)).one()
-            assert (run.host, run.pid, run.outcome) == (*this_process(), RUNNING)
+            assert (run.host, run.pid, run.instance, run.outcome) == (*this_process(), jobruns.INSTANCE, RUNNING)
             first_beat = run.heartbeat_at
         for _ in range(500):  # wait for a beat, however slow the machine
             time.sleep(0.01)
