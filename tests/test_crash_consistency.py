@@ -47,8 +47,10 @@ def clean(tmp_path_factory):
     with start_server(build_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
             fresh_database(tmp_path_factory.mktemp("clean")) as url, pytest.MonkeyPatch.context() as monkeypatch:
         env = wif_env(server, url, **SETTINGS)
+        assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0  # as a deployment does first
+        before = len(server.request_log)
         assert run_here(monkeypatch, env, "sync") == 0
-        requests = len(server.request_log)
+        requests = len(server.request_log) - before
         assert run_here(monkeypatch, env, "sync") == 0
         assert unsettled_rows(url) == [] and duplicates(server.store) == []
         return database_contents(url, server.base_url, since), journal(server.store), requests
@@ -66,6 +68,7 @@ def test_a_sync_killed_anywhere_then_rerun_ends_like_a_clean_run(make_sandbox, d
     since = datetime.now(timezone.utc)
     server = make_sandbox(dossiers=DOSSIERS, seed=SEED)
     env = wif_env(server, database_url, **SETTINGS)
+    assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0
     switch = KillSwitch(server)
     process = start_wif(["sync"], env)
     switch.arm(process, at=at, before=before)

@@ -1,8 +1,8 @@
 """Job runs record their process and a heartbeat (issue #15): a run killed
 while `running` is marked `interrupted` by the next start.
 
-Revision ID: 0005_job_run_liveness
-Revises: 0004_quarantine
+Revision ID: 0006_job_run_liveness
+Revises: 0005_champ_bindings
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import core.models
 
 
-revision = '0005_job_run_liveness'
-down_revision = '0004_quarantine'
+revision = '0006_job_run_liveness'
+down_revision = '0005_champ_bindings'
 branch_labels = None
 depends_on = None
 

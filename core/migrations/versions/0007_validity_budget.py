@@ -1,15 +1,15 @@
 """The validity check's lookup budget shared by every worker (issue #15):
 one row per fixed window, with its lookups, misses and whether the team was alerted.
 
-Revision ID: 0006_validity_budget
-Revises: 0005_job_run_liveness
+Revision ID: 0007_validity_budget
+Revises: 0006_job_run_liveness
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_validity_budget'
-down_revision = '0005_job_run_liveness'
+revision = '0007_validity_budget'
+down_revision = '0006_job_run_liveness'
 branch_labels = None
 depends_on = None
 
