@@ -57,6 +57,20 @@ class QuarantineLine:
 
 
 @dataclass(frozen=True)
+class UncertainRow:
+    """A push mutation sent whose outcome was never recorded (a kill, a lost answer)."""
+
+    dossier_number: int
+    kind: str
+    attempts: int
+    created_at: datetime
+
+
+# `wif status` names the uncertain rows up to this many, then counts the rest.
+UNCERTAIN_SHOWN = 20
+
+
+@dataclass(frozen=True)
 class Status:
     jobs: list[LastRun]
     watermarks: list[Watermark]
@@ -64,6 +78,7 @@ class Status:
     webhooks: dict[str, int] = field(default_factory=dict)  # what the webhook endpoints received, by outcome
     pending_hints: int = 0
     quarantined: list[QuarantineLine] = field(default_factory=list)
+    uncertain_rows: list[UncertainRow] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -120,10 +135,20 @@ def quarantine(session: Session) -> list[QuarantineLine]:
                            r.first_seen_at, r.last_attempt_at) for r in rows]
 
 
+def uncertain_rows(session: Session) -> list[UncertainRow]:
+    from core.models import PushOutbox
+
+    rows = session.execute(select(PushOutbox.dossier_number, PushOutbox.kind, PushOutbox.attempts, PushOutbox.created_at)
+                           .where(PushOutbox.status == "sending")
+                           .order_by(PushOutbox.dossier_number, PushOutbox.id).limit(UNCERTAIN_SHOWN))
+    return [UncertainRow(*row) for row in rows]
+
+
 def collect_status(session: Session) -> Status:
     counts, pending = webhook_counts(session)
     return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session),
-                  webhooks=counts, pending_hints=pending, quarantined=quarantine(session))
+                  webhooks=counts, pending_hints=pending, quarantined=quarantine(session),
+                  uncertain_rows=uncertain_rows(session))
 
 
 QUARANTINE_MEANING = {
@@ -157,6 +182,14 @@ def format_status(status: Status) -> str:
            if line.uncertain else "")
         for line in status.backlogs
     ]
+    if status.uncertain_rows:
+        total = sum(line.uncertain for line in status.backlogs if line.name == "push")
+        lines.append(f"Uncertain push mutations ({total}; the next push reads each dossier on DS, then marks "
+                     "the mutation delivered or sends it again):")
+        lines += [f"  dossier {row.dossier_number}: {row.kind}, {row.attempts} attempt(s), planned {_when(row.created_at)}"
+                  for row in status.uncertain_rows]
+        if total > len(status.uncertain_rows):
+            lines.append(f"  … and {total - len(status.uncertain_rows)} more")
     if status.quarantined:
         lines.append(f"Quarantined dossiers ({len(status.quarantined)}):")
         lines += [

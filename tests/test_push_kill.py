@@ -55,6 +55,9 @@ def test_a_push_killed_mid_delivery_is_settled_by_the_next_run(
     assert run_here(monkeypatch, env, "status") == 0
     status = capsys.readouterr().out
     assert f"uncertain {len(left)}" in status
+    assert f"Uncertain push mutations ({len(left)};" in status  # each named: dossier and mutation
+    for number, kind, _ in left[:20]:
+        assert f"  dossier {number}: {kind}, 1 attempt(s)" in status
     assert "push     interrupted" in status and "ended without closing the run" in status  # not `running` for ever
 
     assert run_here(monkeypatch, env, "push") == 0
