@@ -161,3 +161,30 @@ def test_settings_of_the_budget_and_the_team_address():
     assert settings.mail.team_email == TEAM and TEAM not in repr(settings)
     with pytest.raises(ConfigError, match="WIF_TEAM_EMAIL"):
         load_settings({"WIF_TEAM_EMAIL": "pas une adresse"})
+
+
+def test_an_alert_the_mail_server_refused_is_sent_when_the_next_window_opens(workers, clock, tmp_path):
+    from mail.mailer import MailerUnavailable
+
+    (sessions_a, _), _ = workers
+    folder = tmp_path / "outbox"
+    down = {"yes": True}
+
+    class FlakyMailer(FolderMailer):
+        def send(self, message):
+            if down["yes"]:
+                raise MailerUnavailable("connexion refusée")
+            super().send(message)
+
+    alerts = SpikeAlerts(sessions_a, MailSettings(retry_base_seconds=0), TEAM, lambda: FlakyMailer(folder),
+                         window_seconds=WINDOW, threshold=2, background=False)
+    client = make_app(sessions_a, clock, miss_alert=2, alerts=alerts)
+    for _ in range(2):
+        api(client, UNKNOWN)
+    assert not folder.exists()
+    with sessions_a() as session:
+        assert session.scalars(select(Notification.status)).all() == ["pending"]
+    down["yes"] = False
+    clock.now += WINDOW
+    assert api(client, VALID).json["resultat"] == "valide"  # the window's first lookup
+    assert len(list(folder.glob("*.eml"))) == 1

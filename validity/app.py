@@ -140,6 +140,8 @@ def create_app(
                 spike = budget.settle(session, window, missed=answer.outcome is Outcome.NOT_VALID)
                 if spike and alerts is not None:
                     alerts.enqueue(session, spike)
+        if window.opened and alerts is not None and not spike:
+            alerts.send()  # once per window: retries an alert the mail server refused earlier
         if not window.allowed:
             logger.info("validity lookup: budget_exhausted")
             return window.retry_after(budget.now())

@@ -36,6 +36,7 @@ class Window:
     start: int  # epoch seconds
     seconds: int
     allowed: bool
+    opened: bool = False  # this lookup opened the window (once per window, in one worker)
 
     def retry_after(self, now: float) -> float:
         return max(0.0, self.start + self.seconds - now)
@@ -77,7 +78,7 @@ class LookupBudget:
             .where(ValidityBudget.window_start == start, ValidityBudget.lookups < self.limit)
             .values(lookups=ValidityBudget.lookups + 1)
         ).rowcount
-        return Window(start, self.window_seconds, taken == 1)
+        return Window(start, self.window_seconds, taken == 1, opened=bool(created))
 
     def settle(self, session: Session, window: Window, missed: bool) -> Spike | None:
         """Count the outcome; a Spike when this very lookup took the misses over the threshold.
