@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def serve_sandbox(n: int, seed: int, rate: int, ready, stop, counts) -> None:
-    from sandbox.embedded import build_store
+    from jobs.runtime import sandbox_store
     from sandbox.server import start_server
 
-    store = build_store(n, seed)
+    store = sandbox_store(n, seed)
     with start_server(store, rate_limit=rate, window_seconds=60) as server:
         ready.put((server.url, server.token, len(store.visible_dossiers(1))))
         stop.wait()

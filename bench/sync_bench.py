@@ -63,10 +63,10 @@ def peak_rss_mb() -> float:
 
 def serve_sandbox(n: int, seed: int, ready, stop) -> None:
     """The embedded sandbox (routing-table groupes), until `stop` is set."""
-    from sandbox.embedded import build_store
+    from jobs.runtime import sandbox_store
     from sandbox.server import start_server
 
-    store = build_store(n, seed)
+    store = sandbox_store(n, seed)
     with start_server(store, rate_limit=SANDBOX_RATE_LIMIT) as server:
         ready.put((server.url, server.token, len(store.visible_dossiers(1))))
         stop.wait()

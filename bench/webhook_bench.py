@@ -55,11 +55,11 @@ def main() -> None:
     from jobs.webhook_app import create_webhook_app
     from sandbox.champs import StoredFile
     from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
-    from sandbox.embedded import build_store
+    from jobs.runtime import sandbox_store
     from sandbox.server import start_server
     from sandbox.webhooks import WebhookSender
 
-    store = build_store(args.n, args.seed)
+    store = sandbox_store(args.n, args.seed)
     with start_server(store, rate_limit=400, window_seconds=60) as server, tempfile.TemporaryDirectory() as folder:
         database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
         engine = make_engine(database_url)

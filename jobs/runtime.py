@@ -28,7 +28,7 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
         return
     from sandbox.embedded import EMBEDDED_RATE_LIMIT, embedded_sandbox
 
-    with embedded_sandbox(dossiers=dossiers, seed=seed) as server:
+    with embedded_sandbox(dossiers=dossiers, seed=seed, groupes=routing_groupes()) as server:
         log.info("no DS_API_URL: using the embedded DS sandbox (%d synthetic dossiers) at %s", dossiers, server.url)
         yield dataclasses.replace(settings, ds=dataclasses.replace(
             settings.ds,
@@ -37,6 +37,21 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
             instructeur_id=settings.ds.instructeur_id or server.connector_instructeur_id,
             requests_per_minute=max(settings.ds.requests_per_minute, EMBEDDED_RATE_LIMIT),
         ))
+
+
+def routing_groupes() -> list[tuple[str, tuple[str, ...]]]:
+    """The groupes instructeurs `wif procedure apply` would create, as (label, instructeur e-mails)."""
+    from mappings.routing import expected_groupes, load_routing_table
+
+    return [(g.label, tuple(g.instructeur_emails)) for g in expected_groupes(load_routing_table())]
+
+
+def sandbox_store(dossiers: int, seed: int, **kwargs):
+    """A sandbox store whose démarche has the routing table's groupes, like the embedded one
+    (for `wif sandbox`, the tests and the benchmarks)."""
+    from sandbox.embedded import build_store
+
+    return build_store(dossiers, seed, routing_groupes(), **kwargs)
 
 
 _BUDGETS: dict[tuple[str, str, int], RequestBudget] = {}

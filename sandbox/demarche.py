@@ -1,41 +1,34 @@
-"""A sandbox démarche: revisions built from the procedure definition, labels,
-groupes instructeurs and their instructeurs.
+"""A sandbox démarche: revisions built from the sandbox's own form
+(`demarche.yaml`, ids from `sandbox.form`), labels, groupes instructeurs and
+their instructeurs.
 
-The definition holds no DS id: like DS, the sandbox gives each champ its
-stable id (`stable_ids.csv`, the ids the first démarches had; a key not
-listed there gets the next free one).
-
-Tests create drift (NOTES §12: a champ removed, a label renamed...) with the
-plain methods at the bottom; they change the active revision in place, as an
-administrateur publishing a new revision would.
+An administrateur's edits: `publish_revision` publishes a new revision (new
+id, new publication date; dossiers filed before keep theirs). Tests create
+drift (NOTES §12: a champ removed, a label renamed...) with the plain methods
+at the bottom, which change the active revision in place.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mappings.procedure import Procedure
 from sandbox.ids import gid
 
-STABLE_IDS_FILE = Path(__file__).with_name("stable_ids.csv")
+if TYPE_CHECKING:
+    from sandbox.form import Form
 
 CONNECTOR_INSTRUCTEUR_NUMBER = 1
 CONNECTOR_INSTRUCTEUR_ID = gid("Instructeur", CONNECTOR_INSTRUCTEUR_NUMBER)
 CONNECTOR_INSTRUCTEUR_EMAIL = "wif-connecteur@example.gouv.fr"
 
-# The older revision lacks the repetition and words one label differently, so
-# ~10 % of dossiers exercise revision-aware mapping.
-OLD_REVISION_MISSING_KEYS = ("autres_emplois",)
-OLD_REVISION_LABELS = {"emploi_intitule": "Intitulé du poste occupé"}
 
 
 @dataclass(frozen=True)
 class ChampDefinition:
-    """A champ (type de champ) of a sandbox revision, with the stable id the sandbox gave it."""
+    """A type de champ of a sandbox revision. `key` is the sandbox's own name for it (what its
+    generator fills in); DS shows only the stable id and the label."""
 
     key: str
     stable_id: int
@@ -51,33 +44,16 @@ class ChampDefinition:
         return gid("Champ", self.stable_id)
 
 
-@cache
-def _known_stable_ids() -> dict[str, int]:
-    with STABLE_IDS_FILE.open(newline="") as f:
-        return {row["key"]: int(row["stable_id"]) for row in csv.DictReader(f)}
-
-
-def with_stable_ids(definitions, taken: set[int] | None = None) -> tuple[ChampDefinition, ...]:
-    """Sandbox champs for definitions of the procedure (anything with key, type, label...)."""
-    known = _known_stable_ids()
-    taken = set(known.values()) if taken is None else taken
-    out = []
-    for d in definitions:
-        stable_id = getattr(d, "stable_id", None) or known.get(d.key)
-        if stable_id is None:
-            stable_id = max(taken | {9000}) + 1
-        taken.add(stable_id)
-        out.append(ChampDefinition(d.key, stable_id, d.type, d.label, d.required, d.description, tuple(d.options),
-                                   with_stable_ids(d.champs, taken)))
-    return tuple(out)
-
-
 @dataclass
 class Revision:
     number: int
     created_at: datetime
     champs: tuple[ChampDefinition, ...]
     annotations: tuple[ChampDefinition, ...]
+    published_at: datetime | None = None  # None: published when created
+
+    def __post_init__(self) -> None:
+        self.published_at = self.published_at or self.created_at
 
     @property
     def id(self) -> str:
@@ -140,8 +116,8 @@ class Demarche:
     def revision_by_id(self, revision_id: str) -> Revision | None:
         return next((r for r in self.revisions if r.id == revision_id), None)
 
-    def champ(self, key: str) -> "ChampDefinition":
-        """A champ or annotation of the active revision (repetition children included), by key."""
+    def champ(self, key: str) -> ChampDefinition:
+        """A champ or annotation of the active revision (repetition children included), by the sandbox's name."""
         revision = self.active_revision
         for definition in (*revision.champs, *revision.annotations):
             for found in (definition, *definition.champs):
@@ -154,6 +130,25 @@ class Demarche:
 
     def label(self, number: int) -> Label | None:
         return next((label for label in self.labels if label.number == number), None)
+
+    # --- an administrateur's edits: a new published revision -----------------
+    def publish_revision(self, number: int, at: datetime, *, labels: dict[str, str] | None = None,
+                         removed: tuple[str, ...] = ()) -> Revision:
+        """Publish a new revision: the active one with `labels` (name → new label) reworded and
+        `removed` champs gone. Dossiers keep the revision they were filed on; the stable ids stay."""
+        labels = labels or {}
+        unknown = sorted((set(labels) | set(removed)) - {d.key for d in _all(self.active_revision)})
+        if unknown:
+            raise KeyError(f"no champ {unknown} in the active revision")
+        champs, annotations = self.active_revision.champs, self.active_revision.annotations
+        for key in removed:
+            champs = tuple(d for d in champs if d.key != key)
+            annotations = tuple(d for d in annotations if d.key != key)
+        for key, label in labels.items():
+            champs, annotations = _replace(champs, key, label=label), _replace(annotations, key, label=label)
+        revision = Revision(number, at, champs, annotations)
+        self.revisions.append(revision)
+        return revision
 
     # --- drift, for tests -------------------------------------------------
     def remove_champ(self, key: str) -> None:
@@ -191,14 +186,21 @@ def _replace(definitions, key, **changes):
     return tuple(out)
 
 
-def build_revisions(procedure: Procedure, old_created_at: datetime, active_created_at: datetime) -> list[Revision]:
-    champs, annotations = with_stable_ids(procedure.champs), with_stable_ids(procedure.annotations)
+def _all(revision: Revision):
+    for definition in (*revision.champs, *revision.annotations):
+        yield definition
+        yield from definition.champs
+
+
+def build_revisions(form: "Form", old_created_at: datetime, active_created_at: datetime) -> list[Revision]:
+    """The form's older revision (without the champs added since, one label worded otherwise) and its current one:
+    ~10 % of dossiers exercise revision-aware mapping."""
     old_champs = tuple(
-        dataclasses.replace(c, label=OLD_REVISION_LABELS.get(c.key, c.label))
-        for c in champs
-        if c.key not in OLD_REVISION_MISSING_KEYS
+        dataclasses.replace(c, label=form.old_labels.get(c.key, c.label))
+        for c in form.champs
+        if c.key not in form.old_missing
     )
     return [
-        Revision(1, old_created_at, old_champs, annotations),
-        Revision(2, active_created_at, champs, annotations),
+        Revision(1, old_created_at, old_champs, form.annotations),
+        Revision(2, active_created_at, form.champs, form.annotations),
     ]

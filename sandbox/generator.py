@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sandbox.champs import StoredFile
 from sandbox.demarche import Demarche
+from sandbox.form import Form, load_form
 from sandbox.people import (
     BIRTH_PLACES, FIRST_NAMES_F, FIRST_NAMES_M, JOBS, LAST_NAMES, REGULATED_JOBS, REGULATED_JOBS_UNDECLARED,
     REPRESENTATIVE_FIRST_NAMES, REPRESENTATIVE_LAST_NAMES, SHOW_JOBS, aphp_etablissement, companies, email_for,
@@ -518,12 +519,15 @@ def _messages(rng, record: DossierRecord, timeline: Timeline, limit: datetime, n
     return number
 
 
-def seeded_store(n: int = 500, seed: int = 1, today: date | None = None, groupe_labels: list[str] | None = None) -> Store:
-    """A store with démarche 1 and n generated dossiers."""
+def seeded_store(n: int = 500, seed: int = 1, today: date | None = None, groupe_labels: list[str] | None = None,
+                 ids_seed: int | str | None = None, form: Form | None = None) -> Store:
+    """A store with démarche 1 and n generated dossiers. The form's stable ids come from `ids_seed`
+    (default: the seed), so the same dossiers can be put on démarches with other ids; `form`: another form."""
     today = today or datetime.now(timezone.utc).date()
     store = Store()
     created_at = datetime.combine(today - timedelta(days=760), time(9), tzinfo=timezone.utc)
-    demarche = store.add_demarche(groupe_labels=groupe_labels, created_at=created_at)
+    form = form or load_form(seed if ids_seed is None else ids_seed)
+    demarche = store.add_demarche(form, groupe_labels=groupe_labels, created_at=created_at)
     records, deleted = generate(n, seed, today, demarche)
     store.load_dossiers(records, deleted)
     return store

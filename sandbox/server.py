@@ -3,13 +3,16 @@
 Order of checks, as in DS: injected faults, then the rate limit (Rack::Attack
 runs before Rails), then the JSON body, the token, the GraphQL parse,
 validation and execution. `POST /__sandbox/faults` switches faults from
-outside the process; `GET /files/...` serves placeholder file bodies.
+outside the process; `POST /__sandbox/demarches/<number>/revisions` does
+what an administrateur does in DS's editor (reword labels, remove champs,
+publish: not part of DS's API); `GET /files/...` serves placeholder file bodies.
 """
 from __future__ import annotations
 
 import json
 import logging
 import math
+import re
 import socket
 import threading
 import time
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 GRAPHQL_PATH = "/api/v2/graphql"
 FAULTS_PATH = "/__sandbox/faults"
+REVISIONS_PATH = re.compile(r"^/__sandbox/demarches/(\d+)/revisions$")
 THROTTLED_BODY = (
     "Calme toi, cowboy ! Tu as dépassé le nombre de requêtes autorisées, réessaie plus tard.\n"
     "Calm down, cowboy! You have exceeded the number of allowed requests, try again later.\n"
@@ -233,6 +237,8 @@ def _handler_for(server: SandboxServer):
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path == FAULTS_PATH:
                 return self._configure_faults(raw)
+            if REVISIONS_PATH.match(self.path):
+                return self._publish_revision(int(REVISIONS_PATH.match(self.path).group(1)), raw)
             if self.path != GRAPHQL_PATH:
                 return self._send(404, {"error": "not found"})
             self._graphql(raw)
@@ -291,6 +297,22 @@ def _handler_for(server: SandboxServer):
             self._send(200, {"pending": [f.__dict__ for f in server.faults.pending],
                              "timeout_when_first_above": server.faults.timeout_when_first_above,
                              "node_errors": {str(k): v for k, v in server.faults.node_errors.items()}})
+
+        def _publish_revision(self, demarche_number: int, raw: bytes):
+            """{"labels": {"<stable id or champ name>": "new label"}, "removed": [...]}: publish a new revision."""
+            if demarche_number not in server.store.demarches:
+                return self._send(404, {"error": f"no démarche {demarche_number}"})
+            demarche = server.store.demarches[demarche_number]
+            try:
+                body = json.loads(raw or b"{}")
+                names = {str(d.stable_id): d.key for r in demarche.revisions for top in (*r.champs, *r.annotations)
+                         for d in (top, *top.champs)}
+                labels = {names.get(str(k), str(k)): str(v) for k, v in (body.get("labels") or {}).items()}
+                removed = tuple(names.get(str(k), str(k)) for k in body.get("removed") or ())
+                revision = server.store.publish_revision(demarche_number, labels=labels, removed=removed)
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                return self._send(400, {"error": str(error)})
+            self._send(200, {"revision": {"id": revision.id, "datePublication": revision.published_at.isoformat()}})
 
         def _throttled(self, reset: int) -> int:
             headers = {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(reset))}

@@ -2,7 +2,7 @@
 
 One re-entrant lock guards everything; the server holds it while a GraphQL
 request executes, so a request sees a consistent store. Dossiers are kept
-compact (slots, champ values as plain Python values keyed by procedure key);
+compact (slots, champ values as plain Python values keyed by the sandbox's champ names);
 GraphQL champ objects are built only when a query asks for them.
 """
 from __future__ import annotations
@@ -12,7 +12,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from mappings.procedure import Procedure, default_procedure
 from sandbox.demarche import (
     CONNECTOR_INSTRUCTEUR_EMAIL,
     CONNECTOR_INSTRUCTEUR_NUMBER,
@@ -20,8 +19,10 @@ from sandbox.demarche import (
     Groupe,
     Instructeur,
     Label,
+    Revision,
     build_revisions,
 )
+from sandbox.form import Form, load_form
 from sandbox.ids import gid
 
 ONE_MICROSECOND = timedelta(microseconds=1)
@@ -165,21 +166,22 @@ class Store:
     # --- démarches, groupes, instructeurs ----------------------------------
     def add_demarche(
         self,
-        procedure: Procedure | None = None,
+        form: Form | None = None,
         groupe_labels: list[str] | None = None,
         created_at: datetime | None = None,
         number: int | None = None,
     ) -> Demarche:
-        procedure = procedure or default_procedure()
+        """A published démarche of `form` (default: the sandbox's form, with stable ids of its own)."""
         with self.lock:
             number = number or self.next_id("Procedure")
             self._counters["Procedure"] = max(self._counters.get("Procedure", 0), number)
+            form = form or load_form(f"demarche-{number}")
             created_at = created_at or self.now()
-            revisions = build_revisions(procedure, created_at, created_at + timedelta(days=180))
+            revisions = build_revisions(form, created_at, created_at + timedelta(days=180))
             for revision in revisions:
                 revision.number = self.next_id("ProcedureRevision")
-            labels = [Label(self.next_id("Label"), label.name, label.color) for label in procedure.labels]
-            demarche = Demarche(number, procedure.title, revisions, labels, [])
+            labels = [Label(self.next_id("Label"), name, color) for name, color in form.labels]
+            demarche = Demarche(number, form.title, revisions, labels, [])
             self.demarches[number] = demarche
             self.deleted[number] = []
             self._by_depose[number] = []
@@ -189,6 +191,13 @@ class Store:
                 groupe = self.add_groupe(number, label)
                 self.add_instructeur(groupe.number, f"instructeur.{groupe.number}@example.gouv.fr")
             return demarche
+
+    def publish_revision(self, demarche_number: int, *, labels: dict[str, str] | None = None,
+                         removed: tuple[str, ...] = ()) -> Revision:
+        """An administrateur publishes a new revision (labels reworded, champs removed): see Demarche.publish_revision."""
+        with self.lock:
+            return self.demarches[demarche_number].publish_revision(
+                self.next_id("ProcedureRevision"), self.now(), labels=labels, removed=removed)
 
     def add_groupe(self, demarche_number: int, label: str, closed: bool = False) -> Groupe:
         """A groupe with the connector's instructeur in it, as groupeInstructeurCreer does."""

@@ -101,7 +101,7 @@ def revision_view(revision: Revision) -> dict:
     return {
         "id": revision.id,
         "dateCreation": revision.created_at,
-        "datePublication": revision.created_at,
+        "datePublication": revision.published_at,
         "champDescriptors": [descriptor(d) for d in revision.champs],
         "annotationDescriptors": [descriptor(d) for d in revision.annotations],
     }

@@ -26,9 +26,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 def build_site(work: Path, dossiers: int, seed: int) -> Path:
+    from jobs.runtime import routing_groupes
     from sandbox.embedded import EMBEDDED_RATE_LIMIT, embedded_sandbox
 
-    with embedded_sandbox(dossiers=dossiers, seed=seed) as sandbox:
+    with embedded_sandbox(dossiers=dossiers, seed=seed, groupes=routing_groupes()) as sandbox:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'wif.db'}", "DS_API_URL": sandbox.url,
                "DS_API_TOKEN": sandbox.token, "DS_DEMARCHE_NUMBER": "1", "DS_PAGE_SIZE": "100",
                "DS_REQUESTS_PER_MINUTE": str(EMBEDDED_RATE_LIMIT)}

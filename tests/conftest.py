@@ -75,13 +75,13 @@ def make_sandbox():
 
     The démarche has the groupes of the routing table, like the embedded one.
     """
-    from sandbox.embedded import build_store
+    from jobs.runtime import sandbox_store
     from sandbox.server import start_server
 
     servers = []
 
     def make(dossiers: int = 200, seed: int = 7, rate_limit: int = 1_000_000, window_seconds: float = 60):
-        server = start_server(build_store(dossiers, seed), rate_limit=rate_limit, window_seconds=window_seconds)
+        server = start_server(sandbox_store(dossiers, seed), rate_limit=rate_limit, window_seconds=window_seconds)
         servers.append(server)
         return server
 

@@ -40,11 +40,7 @@ def imported_packages(path: Path) -> set[str]:
     return names & set(PACKAGES)
 
 
-@pytest.mark.parametrize("package", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="issue #10: the sandbox still builds its démarche from procedure.yaml"))
-    if p == "sandbox" else p
-    for p in PACKAGES
-])
+@pytest.mark.parametrize("package", PACKAGES)
 def test_a_package_imports_only_what_it_may(package):
     forbidden = {}
     for path in sorted((ROOT / package).rglob("*.py")):

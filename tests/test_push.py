@@ -17,7 +17,7 @@ from mappings.target import target_for
 from mappings.procedure import default_procedure
 from sandbox.champs import StoredFile
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
-from sandbox.embedded import build_store
+from jobs.runtime import sandbox_store
 from sandbox.server import SandboxServer, start_server
 from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot, stored_binding
 
@@ -63,7 +63,7 @@ def seeded(module_database_url):
     engine = make_engine(module_database_url)
     models.Base.metadata.create_all(engine)
     sessions = session_factory(engine)
-    with start_server(build_store(120, 21), rate_limit=1_000_000) as server:
+    with start_server(sandbox_store(120, 21), rate_limit=1_000_000) as server:
         client = DSClient(server.url, server.token, budget=RequestBudget(1_000_000, 60), backoff_base=0.01, timeout=10)
         make_syncer(client, sessions).sync(1)
         yield Seeded(server, client, engine, sessions)

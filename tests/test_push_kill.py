@@ -6,7 +6,7 @@ import pytest
 
 from connector.batch import MUTATION_BATCH
 from jobs.cli import main
-from sandbox.embedded import build_store
+from jobs.runtime import sandbox_store
 from sandbox.server import start_server
 from tests.conftest import fresh_database
 from tests.crash_helpers import KillSwitch, duplicates, journal, start_wif, unsettled_rows, wif_env
@@ -24,7 +24,7 @@ def run_here(monkeypatch, env: dict[str, str], *args: str) -> int:
 @pytest.fixture(scope="module")
 def clean_journal(tmp_path_factory):
     """What DS receives from one sync and one push that nobody kills."""
-    with start_server(build_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
+    with start_server(sandbox_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
             fresh_database(tmp_path_factory.mktemp("clean")) as url, pytest.MonkeyPatch.context() as monkeypatch:
         env = wif_env(server, url, **SETTINGS)
         assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0

@@ -5,22 +5,22 @@ from datetime import date
 
 import pytest
 
-from mappings.procedure import default_procedure
-from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID, with_stable_ids
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
+from sandbox.form import load_form
 from sandbox.generator import seeded_store
 from sandbox.ids import gid
 from sandbox.mutations import NO_ACCESS, READ_ONLY
 from sandbox.server import start_server
 from tests.sandbox_requests import run_document
 
-PROCEDURE = default_procedure()
-# The ids the sandbox gives the annotations of the seeded démarche.
-ANNOTATION_IDS = {d.key: d.id for d in with_stable_ids(PROCEDURE.annotations)}
+SEED = 9
+# The ids the sandbox gives the annotations of the démarche it seeds with SEED.
+ANNOTATION_IDS = {d.key: d.id for d in load_form(SEED).annotations}
 
 
 @pytest.fixture
 def store():
-    return seeded_store(40, seed=9, today=date(2026, 1, 1), groupe_labels=["Paris", "Lyon"])
+    return seeded_store(40, seed=SEED, today=date(2026, 1, 1), groupe_labels=["Paris", "Lyon"])
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import signal
 import sys
 
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
-from sandbox.embedded import build_store
+from jobs.runtime import sandbox_store
 from sandbox.faults import parse_fault_spec
 from sandbox.generator import seeded_store
 from sandbox.server import SandboxServer
@@ -36,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes) if args.groupes else build_store(args.dossiers, args.seed)
+    store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes) if args.groupes else sandbox_store(args.dossiers, args.seed)
     server = SandboxServer(store, args.host, args.port, args.rate_limit, args.window_seconds)
     try:
         for spec in args.fault:
