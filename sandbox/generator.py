@@ -428,8 +428,8 @@ class Timeline:
             self.processed_at, self.motivation = at, motivation
 
 
-def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: int = FIRST_DOSSIER_NUMBER
-             ) -> tuple[list[DossierRecord], list[DeletedRecord]]:
+def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: int = FIRST_DOSSIER_NUMBER,
+             first_message_number: int = 0) -> tuple[list[DossierRecord], list[DeletedRecord]]:
     """n dossiers of `demarche` (about 1 % deleted, returned apart), deterministic for (n, seed, today).
 
     Dossier numbers start at `first_number`; give another démarche its own range.
@@ -440,7 +440,7 @@ def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: i
     period = timedelta(days=730)
     new_revision_at = demarche.revisions[-1].created_at
     records, deleted = [], []
-    message_number = 0
+    message_number = first_message_number
     for index in range(n):
         number = first_number + index
         depose_at = limit - timedelta(seconds=rng.uniform(3600, period.total_seconds()))
@@ -523,11 +523,23 @@ def seeded_store(n: int = 500, seed: int = 1, today: date | None = None, groupe_
                  ids_seed: int | str | None = None, form: Form | None = None) -> Store:
     """A store with démarche 1 and n generated dossiers. The form's stable ids come from `ids_seed`
     (default: the seed), so the same dossiers can be put on démarches with other ids; `form`: another form."""
-    today = today or datetime.now(timezone.utc).date()
     store = Store()
-    created_at = datetime.combine(today - timedelta(days=760), time(9), tzinfo=timezone.utc)
-    form = form or load_form(seed if ids_seed is None else ids_seed)
-    demarche = store.add_demarche(form, groupe_labels=groupe_labels, created_at=created_at)
-    records, deleted = generate(n, seed, today, demarche)
-    store.load_dossiers(records, deleted)
+    add_generated_demarche(store, n, seed, today=today, groupe_labels=groupe_labels,
+                           form=form or load_form(seed if ids_seed is None else ids_seed))
     return store
+
+
+def add_generated_demarche(store: Store, n: int, seed: int, *, today: date | None = None, form: Form | None = None,
+                           groupe_labels: list[str] | None = None, first_number: int | None = None) -> Demarche:
+    """A démarche of `form` (default: the sandbox's form with ids of its own) and n generated dossiers in
+    `store`. The same (n, seed, today, groupes) give the same dossiers whatever the form's ids: a second
+    démarche can hold démarche 1's dossiers under other ids, numbered from `first_number`."""
+    today = today or datetime.now(timezone.utc).date()
+    created_at = datetime.combine(today - timedelta(days=760), time(9), tzinfo=timezone.utc)
+    demarche = store.add_demarche(form, groupe_labels=groupe_labels, created_at=created_at)
+    if first_number is None:
+        first_number = max([FIRST_DOSSIER_NUMBER - 1, *store.dossiers, *(e.dossier_number for es in store.deleted.values()
+                                                                           for e in es)]) + 1
+    records, deleted = generate(n, seed, today, demarche, first_number, store.next_id("Commentaire") - 1)
+    store.load_dossiers(records, deleted)
+    return demarche
