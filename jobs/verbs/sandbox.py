@@ -17,6 +17,8 @@ HELP = "Start the local DS sandbox (GraphQL API v2 subset)."
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dossiers", type=int, default=500, help="number of generated dossiers (default 500)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed; same seed, same data")
+    parser.add_argument("--ids-seed", help="seed of the stable ids DS would give the form's champs (default: --seed): "
+                                           "the same dossiers on a démarche of other ids")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--rate-limit", type=int, default=400, help="requests per window and token (default 400)")
@@ -36,7 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes) if args.groupes else sandbox_store(args.dossiers, args.seed)
+    ids_seed = args.seed if args.ids_seed is None else args.ids_seed
+    store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes, ids_seed=ids_seed) if args.groupes \
+        else sandbox_store(args.dossiers, args.seed, ids_seed=ids_seed)
     server = SandboxServer(store, args.host, args.port, args.rate_limit, args.window_seconds)
     try:
         for spec in args.fault:
