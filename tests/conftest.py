@@ -80,8 +80,9 @@ def make_sandbox():
 
     servers = []
 
-    def make(dossiers: int = 200, seed: int = 7, rate_limit: int = 1_000_000, window_seconds: float = 60):
-        server = start_server(sandbox_store(dossiers, seed), rate_limit=rate_limit, window_seconds=window_seconds)
+    def make(dossiers: int = 200, seed: int = 7, rate_limit: int = 1_000_000, window_seconds: float = 60, **store):
+        """`store`: `ids_seed` (other stable ids for the same dossiers) or `form` (another form)."""
+        server = start_server(sandbox_store(dossiers, seed, **store), rate_limit=rate_limit, window_seconds=window_seconds)
         servers.append(server)
         return server
 

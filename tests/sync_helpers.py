@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, text
 from core import models
 from connector import revision as ds_revision
 from connector.sync import Syncer
-from jobs.binding import bind_demarche, load_binding
+from jobs.binding import bind_demarche, load_binding, read_descriptors
 from mappings.binding import Binding, bind
 from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
@@ -25,6 +25,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def bind_sandbox(client, sessions, demarche_number: int = 1) -> Binding:
     """`wif procedure bind --yes` on a sandbox démarche (over HTTP, stored in the database)."""
     result = bind_demarche(client, sessions, demarche_number, overrides={}, store=True)
+    assert not result.blocking, [p.line() for p in result.blocking]
+    return result.binding()
+
+
+def sandbox_binding(client, demarche_number: int = 1) -> Binding:
+    """The binding `wif procedure bind` makes of a sandbox démarche, read over HTTP; nothing stored."""
+    _, revision_id, found = read_descriptors(client, demarche_number)
+    result = bind(default_procedure(), demarche_number, revision_id, found)
     assert not result.blocking, [p.line() for p in result.blocking]
     return result.binding()
 

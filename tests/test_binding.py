@@ -14,12 +14,17 @@ from sqlalchemy import select
 
 from core import models
 from core.db import make_engine, session_factory, upgrade
-from jobs.binding import bind_demarche, load_binding
+from connector.sync import Syncer
+from jobs.binding import bind_demarche, load_binding, store_binding
 from jobs.cli import main
 from mappings import binding as rules
 from mappings.binding import normalise_label
 from mappings.procedure import default_procedure
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID, ChampDefinition, Revision
+from sandbox.form import different_form, load_form
+from sandbox.generator import add_generated_demarche
+from tests.sync_helpers import evaluator
+from tests.test_push import make_pusher
 
 PROCEDURE = default_procedure()
 
@@ -68,6 +73,11 @@ def wif(monkeypatch, tmp_path, server, capsys):
 
     run.database_url = f"sqlite:///{tmp_path / 'wif.db'}"
     return run
+
+
+def sid(server, key: str) -> int:
+    """The stable id the sandbox gave a champ (as DS would: large, of its own)."""
+    return server.store.demarches[1].champ(key).stable_id
 
 
 def stored(database_url: str):
@@ -151,9 +161,9 @@ def test_ambiguous_and_retyped_keys_are_reported_with_candidates_and_block_the_b
 
     assert code == 1
     nom = next(line for line in out.splitlines() if line.strip().startswith("ambiguous") and " nom " in line)
-    assert "candidates: 102 « Nom de l'étudiant » (text), 7001 « Nom de l’étudiant » (text)" in nom
+    assert f"candidates: {sid(server, 'nom')} « Nom de l'étudiant » (text), 7001 « Nom de l’étudiant » (text)" in nom
     retyped = next(line for line in out.splitlines() if line.strip().startswith("retyped"))
-    assert "contrat_date_debut" in retyped and "304 « Date de début du contrat » (text)" in retyped
+    assert "contrat_date_debut" in retyped and f"{sid(server, 'contrat_date_debut')} « Date de début du contrat » (text)" in retyped
     assert "NOT bound: 2 problem(s)" in out
     assert stored(wif.database_url) is None
 
@@ -165,7 +175,8 @@ def test_an_unmatched_key_lists_the_ds_champs_of_its_type(server, ds_client_for,
 
     [problem] = result.problems
     assert (problem.kind, problem.key) == ("unmatched", "lieu_naissance")
-    assert problem.candidates[0].stable_id == 105 and problem.candidates[0].label == "Ville de naissance"
+    assert problem.candidates[0].stable_id == sid(server, "lieu_naissance")
+    assert problem.candidates[0].label == "Ville de naissance"
     assert result.blocking == [problem]  # a required champ
 
 
@@ -174,23 +185,23 @@ def test_the_overrides_file_wins(server, wif, tmp_path, monkeypatch):
     twin = ChampDefinition("nom_bis", 7001, "text", "Nom de l'étudiant")
     demarche._edit_active(champs=demarche.active_revision.champs + (twin,))
     overrides = tmp_path / "bindings.yaml"
-    overrides.write_text("1:\n  nom: 7001\n  prenom: 102\n")  # even against the labels
+    overrides.write_text(f"1:\n  nom: 7001\n  prenom: {sid(server, 'nom')}\n")  # even against the labels
     monkeypatch.setattr(rules, "OVERRIDES_FILE", overrides)
 
     code, out, _ = wif("procedure", "bind", "--yes")
 
     assert code == 0, out
     binding = stored(wif.database_url)
-    assert (binding.champs["nom"].stable_id, binding.champs["prenom"].stable_id) == (7001, 102)
+    assert (binding.champs["nom"].stable_id, binding.champs["prenom"].stable_id) == (7001, sid(server, "nom"))
     assert "binding stored" in out
 
 
-def test_bind_prints_each_key_with_its_integer_stable_id_and_stores_nothing_without_yes(wif):
+def test_bind_prints_each_key_with_its_integer_stable_id_and_stores_nothing_without_yes(server, wif):
     code, out, _ = wif("procedure", "bind")
 
     assert code == 0
-    assert any(line.split()[:2] == ["nom", "102"] for line in out.splitlines())
-    assert any(line.split()[:2] == ["wif_statut", "912"] for line in out.splitlines())
+    assert any(line.split()[:2] == ["nom", str(sid(server, "nom"))] for line in out.splitlines())
+    assert any(line.split()[:2] == ["wif_statut", str(sid(server, "wif_statut"))] for line in out.splitlines())
     assert "nothing stored; `wif procedure bind --yes` stores this binding" in out
     assert stored(wif.database_url) is None
 
@@ -253,17 +264,18 @@ def test_a_type_change_after_binding_stops_sync_before_anything_is_written(serve
     code, _, err = wif("sync")
 
     assert code == 10
-    assert "titre_departement (stable id 116) is now text, bound as departements" in err
+    assert f"titre_departement (stable id {sid(server, 'titre_departement')}) is now text, bound as departements" in err
     assert server.store.mutation_log == []
 
 
 def test_a_required_champ_removed_after_binding_stops_sync(server, wif):
     assert wif("procedure", "bind", "--yes")[0] == 0
+    removed = sid(server, "nationalite")
     server.store.demarches[1].remove_champ("nationalite")
 
     code, _, err = wif("sync", "--no-push")
 
-    assert code == 10 and "nationalite (stable id 106) is no longer in the published revision" in err
+    assert code == 10 and f"nationalite (stable id {removed}) is no longer in the published revision" in err
 
 
 # --- one binding everywhere: labels renamed in DS change nothing ---------------------
@@ -291,10 +303,12 @@ def test_renaming_labels_in_ds_after_binding_changes_no_outcome(server, wif):
     assert wif("procedure", "bind", "--yes")[0] == 0
     assert wif("sync")[0] == 0
     outcomes, on_ds = _outcomes(wif.database_url), _ds_view(server)
-    demarche = server.store.demarches[1]
-    demarche.rename_champ("titre_departement", "Département de délivrance du titre")  # routing reads it
-    demarche.rename_champ("nationalite", "Pays de nationalité")
-    demarche.rename_champ("wif_anomalies", "Anomalies relevées")  # an annotation push writes
+    # The administrateur rewords three labels and publishes a new revision.
+    server.store.publish_revision(1, labels={
+        "titre_departement": "Département de délivrance du titre",  # routing reads it
+        "nationalite": "Pays de nationalité",
+        "wif_anomalies": "Anomalies relevées",  # an annotation push writes
+    })
     mutations = len(server.store.mutation_log)
 
     code, out, err = wif("sync", "--full")
@@ -308,52 +322,111 @@ def test_renaming_labels_in_ds_after_binding_changes_no_outcome(server, wif):
                 if any(label in message for label in new_labels)]
 
 
-# --- a démarche whose ids DS chose --------------------------------------------------
+# --- démarches whose ids DS chose --------------------------------------------------
 
-def _with_ds_ids(demarche) -> dict[str, int]:
-    """Give every champ of every revision a large id in another order than the file's, as DS's editor would."""
-    keys = []
-    for revision in demarche.revisions:
-        for d in (*revision.champs, *revision.annotations):
-            for found in (d, *d.champs):
-                if found.key not in keys:
-                    keys.append(found.key)
-    ids = {key: 4_181_313 + 7 * n for n, key in enumerate(reversed(keys))}
-
-    def redo(definitions):
-        return tuple(dataclasses.replace(d, stable_id=ids[d.key], champs=redo(d.champs)) for d in definitions)
-
-    demarche.revisions[:] = [dataclasses.replace(r, champs=redo(r.champs), annotations=redo(r.annotations))
-                             for r in demarche.revisions]
-    return ids
+def _wif_env(monkeypatch, server, database_url, demarches="1"):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DS_API_URL", server.url)
+    monkeypatch.setenv("DS_API_TOKEN", server.token)
+    monkeypatch.setenv("DS_DEMARCHE_NUMBER", demarches)
+    monkeypatch.setenv("DS_INSTRUCTEUR_ID", CONNECTOR_INSTRUCTEUR_ID)
 
 
-def test_a_demarche_with_ds_assigned_ids_gives_exactly_the_same_results(make_sandbox, monkeypatch, tmp_path, capsys):
-    """Issue #10, done when: bind then sync on DS-assigned ids gives the same groupe, labels and
-    annotations per dossier as on a démarche whose ids happen to be the file's old ones."""
+def test_two_demarches_with_other_ds_ids_give_exactly_the_same_results(make_sandbox, monkeypatch, tmp_path, capsys):
+    """Issue #10, done when: bind then sync on a démarche whose ids DS chose gives the same groupe, labels and
+    annotations per dossier as on another démarche of the same dossiers, whose ids DS chose otherwise."""
     results = []
-    for name in ("file_ids", "ds_ids"):
-        server = make_sandbox(dossiers=60, seed=3)
-        if name == "ds_ids":
-            ids = _with_ds_ids(server.store.demarches[1])
-            assert ids["nom"] > 4_000_000
-        database_url = f"sqlite:///{tmp_path / name}.db"
-        monkeypatch.setenv("DATABASE_URL", database_url)
-        monkeypatch.setenv("DS_API_URL", server.url)
-        monkeypatch.setenv("DS_API_TOKEN", server.token)
-        monkeypatch.setenv("DS_DEMARCHE_NUMBER", "1")
-        monkeypatch.setenv("DS_INSTRUCTEUR_ID", CONNECTOR_INSTRUCTEUR_ID)
+    for ids_seed in ("editeur-a", "editeur-b"):
+        server = make_sandbox(dossiers=60, seed=3, ids_seed=ids_seed)
+        database_url = f"sqlite:///{tmp_path / ids_seed}.db"
+        _wif_env(monkeypatch, server, database_url)
         assert main(["procedure", "bind", "--yes"]) == 0
         assert main(["sync"]) == 0
         assert main(["procedure", "check"]) == 0
         capsys.readouterr()
-        binding = stored(database_url)
-        results.append((_outcomes(database_url), _ds_view(server), binding.champs["nom"].stable_id))
-    (file_outcomes, file_view, file_nom), (ds_outcomes, ds_view, ds_nom) = results
-    assert file_nom == 102 and ds_nom > 4_000_000
-    assert ds_outcomes == file_outcomes
-    assert ds_view == file_view
-    assert any(annotations for annotations, _, _ in ds_view.values())
+        results.append((_outcomes(database_url), _ds_view(server), stored(database_url).champs["nom"].stable_id))
+    (one_outcomes, one_view, one_nom), (two_outcomes, two_view, two_nom) = results
+    assert one_nom != two_nom and min(one_nom, two_nom) > 999_999
+    assert one_outcomes == two_outcomes
+    assert one_view == two_view
+    assert any(annotations for annotations, _, _ in one_view.values())
+    assert not [issue for o in one_outcomes.values() for _, _, issue in o[-1] if "libellé" in issue]
+
+
+def _staff_like_the_first(store, demarche) -> None:
+    for groupe, model in zip(demarche.groupes, store.demarches[1].groupes):
+        for instructeur in model.instructeurs:
+            store.add_instructeur(groupe.number, instructeur.email)
+
+
+def test_two_demarches_of_one_deployment_each_map_through_their_own_binding(make_sandbox, monkeypatch, tmp_path):
+    """Clones and regional démarches differ: each démarche has its own ids and its own binding."""
+    server = make_sandbox(dossiers=40, seed=4)
+    store = server.store
+    first = store.demarches[1]
+    second = add_generated_demarche(store, 40, 4, groupe_labels=[g.label for g in first.groupes])
+    _staff_like_the_first(store, second)
+    assert first.champ("nationalite").stable_id != second.champ("nationalite").stable_id
+    database_url = f"sqlite:///{tmp_path / 'two.db'}"
+    _wif_env(monkeypatch, server, database_url, demarches=f"1,{second.number}")
+    assert main(["procedure", "bind", "--yes"]) == 0
+    assert main(["sync"]) == 0
+
+    outcomes = _outcomes(database_url)
+    first_numbers = sorted(d.number for d in store.visible_dossiers(1))
+    second_numbers = sorted(d.number for d in store.visible_dossiers(second.number))
+    assert len(first_numbers) == len(second_numbers) > 30
+    def read(number):  # what was read and decided, without the dossier's own number
+        status, groupe, departement, *columns, issues = outcomes[number]
+        return (status, groupe, departement, issues,
+                [{k: v for k, v in c.items() if k not in ("id", "dossier_number")} for c in columns])
+
+    # The same dossiers on both démarches: the same outcome, read through each démarche's own ids.
+    assert [read(n) for n in first_numbers] == [read(n) for n in second_numbers]
+    assert {outcomes[n][0] for n in second_numbers} >= {"complet", "incomplet"}
+    groupe_labels = {g.number: g.label for d in store.demarches.values() for g in d.groupes}
+
+    def on_ds(numbers):
+        return [(store.dossier(n).annotations, groupe_labels[store.dossier(n).groupe]) for n in numbers]
+
+    assert on_ds(first_numbers) == on_ds(second_numbers)
+
+
+def test_a_different_form_is_never_read_nor_written_and_a_misread_push_is_held(make_sandbox, monkeypatch, tmp_path,
+                                                                              ds_client_for):
+    """A démarche whose form differs (ids colliding with another's, labels reworded, a champ gone): bind
+    says what does not match and sync maps and writes nothing. And should a binding that does not fit slip
+    through (the other démarche's ids), the circuit breaker holds the push: no message, no dossier taken
+    back to en_construction."""
+    like = load_form("formulaire-a")
+    server = make_sandbox(dossiers=80, seed=6, form=different_form(like))
+    database_url = f"sqlite:///{tmp_path / 'different.db'}"
+    _wif_env(monkeypatch, server, database_url)
+    assert main(["procedure", "bind", "--yes"]) == 1  # not stored: required champs unmatched
+    assert main(["sync"]) == 10
+    assert server.store.mutation_log == []
+
+    # The other démarche's binding, by ids: nationality would be read from the birthplace, and so on.
+    other = make_sandbox(dossiers=5, seed=6, form=like)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    result = bind_demarche(ds_client_for(other), sessions, 1, overrides={})
+    assert not result.blocking
+    with sessions() as session, session.begin():
+        store_binding(session, result)
+    client = ds_client_for(server)
+    with sessions() as session:
+        misread = load_binding(session, 1)
+    Syncer(client=client, sessions=sessions, evaluate=evaluator(misread).rows, page_size=100).sync(1)
+    in_instruction = {d.number for d in server.store.visible_dossiers(1) if d.state == "en_instruction"}
+
+    summary = make_pusher(client, sessions).push(1)
+
+    assert summary.held and "HELD" in summary.line() and "delivered" not in summary.line()
+    assert server.store.mutation_log == []
+    assert {d.number for d in server.store.visible_dossiers(1) if d.state == "en_instruction"} == in_instruction
+    engine.dispose()
 
 
 # --- the drift report ------------------------------------------------------------------
@@ -381,7 +454,8 @@ def test_check_reports_every_listed_demarche_with_the_fix_in_ds_words(server, wi
     assert code == 1
     assert "démarche 1 (révision" in out and "conforme à la définition, aucun écart" in out
     assert f"démarche {second} (révision" in out and "1 écart(s)" in out
-    assert ("→ Dans l'éditeur de formulaire (« Champs du formulaire »), renommez le champ n° 301 en « Emploi occupé »"
+    renamed = server.store.demarches[second].champ("emploi_intitule").stable_id
+    assert (f"→ Dans l'éditeur de formulaire (« Champs du formulaire »), renommez le champ n° {renamed} en « Emploi occupé »"
             in out)
 
 

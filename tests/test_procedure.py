@@ -19,7 +19,7 @@ from mappings.normalize import is_valid_siret
 from mappings.procedure import PROCEDURE_FILE, DefinitionError, default_procedure, load_procedure, parse_procedure
 from mappings.routing import expected_groupes, load_routing_table
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID, CONNECTOR_INSTRUCTEUR_NUMBER, ChampDefinition, Label
-from tests.sync_helpers import bind_sandbox, recorded_binding
+from tests.sync_helpers import bind_sandbox, recorded_binding, sandbox_binding
 
 # Few dossiers: these tests look at the démarche, not at the dossiers.
 SANDBOX_DOSSIERS = 3
@@ -326,12 +326,13 @@ def test_check_reports_each_kind_of_drift(server, ds_client_for, sessions, proce
 
 def test_a_champ_replaced_by_another_of_the_same_label_asks_for_a_rebind(server, ds_client_for, sessions, procedure, table):
     bind_sandbox(ds_client_for(server), sessions)
+    gone = server.store.demarches[1].champ("telephone_etudiant").stable_id
     _new_id_same_label(server)
 
     report = report_for(server, ds_client_for, procedure, table, sessions)
 
     [drift] = report.drifts
-    assert drift.kind == "rebind_needed" and "n° 108 is gone; n° 5108" in drift.detail
+    assert drift.kind == "rebind_needed" and f"n° {gone} is gone; n° 5108" in drift.detail
 
 
 def test_cli_check_exits_1_and_lists_each_drift(server, cli_env, capsys):
@@ -566,12 +567,14 @@ def bound_cli(server, cli_env, capsys):
     return server
 
 
-def test_cli_prefill_link_prints_the_link(bound_cli, capsys, procedure):
+def test_cli_prefill_link_prints_the_link(bound_cli, capsys, procedure, ds_client_for):
     code = main(["procedure", "prefill-link", "--base-url", "https://ds.example", "nom=Martin", "contrat_type=CDI"])
 
     out = capsys.readouterr().out.strip()
     assert code == 0
-    assert out == prefill_link("https://ds.example", procedure, {"nom": "Martin", "contrat_type": "CDI"}, BINDING)
+    binding = sandbox_binding(ds_client_for(bound_cli))
+    assert out == prefill_link("https://ds.example", procedure, {"nom": "Martin", "contrat_type": "CDI"}, binding)
+    assert f"champ_{bound_cli.store.demarches[1].champ('nom').id.rstrip('=')}=Martin" in out
 
 
 def test_cli_prefill_link_of_an_unbound_demarche_names_the_bind_command(cli_env, capsys):

@@ -14,7 +14,8 @@ import pytest
 from sandbox.generator import INTENTS, seeded_store
 from sandbox.server import start_server
 from tests.sandbox_requests import run_document
-from tests.sync_helpers import evaluator
+from connector.client import DSClient
+from tests.sync_helpers import evaluator, sandbox_binding
 
 # intent → (status, the finding codes the dossier carries: exactly these)
 FILE_CODES = ("too_many_files", "file_type_not_allowed", "file_too_large", "empty_file")
@@ -55,9 +56,9 @@ EXPECTED = {
 def outcomes():
     """(sandbox record, intent, evaluation) of every visible dossier, read over HTTP."""
     store = seeded_store(400, seed=11, today=date(2026, 1, 1))
-    evaluate = evaluator()
     out, after = [], None
-    with start_server(store) as server:
+    with start_server(store) as server, DSClient(server.url, server.token) as client:
+        evaluate = evaluator(sandbox_binding(client))  # read through the ids this sandbox gave its champs
         while True:
             body = run_document(server.url, "getDemarcheDossiers", demarcheNumber=1, first=100, after=after).json()
             page = body["data"]["demarche"]["dossiers"]
