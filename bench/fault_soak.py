@@ -70,11 +70,11 @@ def main() -> None:
     from core.db import make_engine, session_factory, upgrade
     from core.models import Dossier
     from mappings.pipeline import Evaluator
-    from sandbox.embedded import build_store
+    from jobs.runtime import sandbox_store
     from sandbox.server import start_server
     from sqlalchemy import func, select
 
-    store = build_store(args.n, args.seed)
+    store = sandbox_store(args.n, args.seed)
     server = start_server(store, rate_limit=100_000_000, window_seconds=1)
     visible = [d.number for d in store.visible_dossiers(1)]
     broken = visible[::args.broken_every]

@@ -432,7 +432,7 @@ def test_a_different_form_is_never_read_nor_written_and_a_misread_push_is_held(m
 # --- the drift report ------------------------------------------------------------------
 
 def _second_demarche(server) -> int:
-    """Another démarche of the same administrateur, staffed like the first (as build_store does)."""
+    """Another démarche of the same administrateur, staffed like the first (as sandbox_store does)."""
     from mappings.routing import expected_groupes, load_routing_table
 
     groupes = expected_groupes(load_routing_table())

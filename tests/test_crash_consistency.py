@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 
 from jobs.cli import main
-from sandbox.embedded import build_store
+from jobs.runtime import sandbox_store
 from sandbox.server import start_server
 from tests.conftest import fresh_database
 from tests.crash_helpers import (
@@ -44,7 +44,7 @@ def complete_history(monkeypatch, env) -> None:
 def clean(tmp_path_factory):
     """A history nobody killed: its database, its journal on DS, and how many requests its first run made."""
     since = datetime.now(timezone.utc)
-    with start_server(build_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
+    with start_server(sandbox_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
             fresh_database(tmp_path_factory.mktemp("clean")) as url, pytest.MonkeyPatch.context() as monkeypatch:
         env = wif_env(server, url, **SETTINGS)
         assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0  # as a deployment does first
