@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
-from core.models import JobRun, QuarantinedDossier, SyncState
+from core.models import ChampBinding, JobRun, QuarantinedDossier, SyncState
 
 # "module:function(session)" returning an object with name, pending, failed:
 # one line per outbox in `wif status`; a new outbox adds its provider here.
@@ -57,6 +57,16 @@ class QuarantineLine:
 
 
 @dataclass(frozen=True)
+class BindingLine:
+    """A démarche of DS_DEMARCHE_NUMBER and its stored binding (None: sync and push refuse it)."""
+
+    demarche_number: int
+    keys: int | None = None
+    revision_id: str | None = None
+    bound_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class UncertainRow:
     """A push mutation sent whose outcome was never recorded (a kill, a lost answer)."""
 
@@ -79,6 +89,7 @@ class Status:
     pending_hints: int = 0
     quarantined: list[QuarantineLine] = field(default_factory=list)
     uncertain_rows: list[UncertainRow] = field(default_factory=list)
+    bindings: list[BindingLine] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -144,11 +155,18 @@ def uncertain_rows(session: Session) -> list[UncertainRow]:
     return [UncertainRow(*row) for row in rows]
 
 
-def collect_status(session: Session) -> Status:
+def bindings(session: Session, demarche_numbers: tuple[int, ...]) -> list[BindingLine]:
+    stored = {number: BindingLine(number, keys, revision_id, bound_at) for number, keys, revision_id, bound_at in
+              session.execute(select(ChampBinding.demarche_number, func.count(), func.max(ChampBinding.revision_id),
+                                     func.max(ChampBinding.bound_at)).group_by(ChampBinding.demarche_number))}
+    return [stored.get(number, BindingLine(number)) for number in sorted(set(demarche_numbers) | set(stored))]
+
+
+def collect_status(session: Session, demarche_numbers: tuple[int, ...] = ()) -> Status:
     counts, pending = webhook_counts(session)
     return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session),
                   webhooks=counts, pending_hints=pending, quarantined=quarantine(session),
-                  uncertain_rows=uncertain_rows(session))
+                  uncertain_rows=uncertain_rows(session), bindings=bindings(session, demarche_numbers))
 
 
 QUARANTINE_MEANING = {
@@ -175,6 +193,15 @@ def format_status(status: Status) -> str:
         f"last change seen {_when(mark.last_seen_updated_at)}, last success {_when(mark.last_success_at)}"
         for mark in status.watermarks
     ] or ["  no démarche synced yet"]
+    if status.bindings:
+        lines.append("Bindings (per démarche):")
+        lines += [
+            f"  démarche {line.demarche_number}: {line.keys} keys bound to revision {line.revision_id}, {_when(line.bound_at)}"
+            if line.keys else
+            f"  démarche {line.demarche_number}: not bound: sync and push refuse it; run `wif procedure bind --demarche "
+            f"{line.demarche_number}`"
+            for line in status.bindings
+        ]
     lines.append("Outbox backlogs:")
     lines += [
         f"  {line.name:<14} pending {line.pending}, failed {line.failed}"

@@ -123,3 +123,16 @@ def test_a_bad_message_share_is_refused_by_name(make_sandbox, env_for, capsys):
     env_for(make_sandbox(dossiers=5), WIF_PUSH_MAX_MESSAGE_SHARE="beaucoup")
     assert main(["push"]) == 2
     assert "WIF_PUSH_MAX_MESSAGE_SHARE" in capsys.readouterr().err
+
+
+def test_status_says_which_demarche_is_not_bound_and_what_to_run(make_sandbox, env_for, capsys):
+    server = make_sandbox(dossiers=5)
+    env_for(server)
+    assert main(["status"]) == 0
+    assert "démarche 1: not bound: sync and push refuse it; run `wif procedure bind --demarche 1`" \
+        in capsys.readouterr().out
+    assert main(["procedure", "bind", "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    bound = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  démarche 1:") and "bound" in line]
+    assert len(bound) == 1 and "keys bound to revision" in bound[0] and "not bound" not in bound[0]
