@@ -174,6 +174,10 @@ class PushWorker:
                 self.runner.run(self.spec)
 
 
+# An unbound démarche waits for `wif procedure bind`: asking DS again every few seconds would only repeat the refusal.
+NOT_BOUND_RETRY_SECONDS = 300.0
+
+
 class HintWorker:
     """Every few seconds: the dossiers DS's webhooks pointed at are fetched,
     checked and pushed (`jobs.pipeline.run_hints`). One push at a time in the
@@ -216,12 +220,22 @@ class HintWorker:
             log.info("%s", line)
         return lines
 
+    def attempt(self) -> float:
+        """One round of `run_once`; returns the seconds to wait before the next."""
+        from jobs.binding import NotBound
+
+        try:
+            self.run_once()
+            return self.every
+        except NotBound as refusal:
+            # An operator's step, not a fault: one line, and the hints wait for the bind.
+            log.error("webhook hints: %s", refusal)
+            return NOT_BOUND_RETRY_SECONDS
+        except Exception:  # noqa: BLE001 - the poll will catch up; try again later
+            log.exception("webhook hints: fetch or push failed, retrying in 30 s")
+            return 30.0
+
     def _run(self) -> None:
         wait = self.every
         while not self.stopping.wait(wait):
-            try:
-                self.run_once()
-                wait = self.every
-            except Exception:  # noqa: BLE001 - the poll will catch up; try again later
-                log.exception("webhook hints: fetch or push failed, retrying in 30 s")
-                wait = 30.0
+            wait = self.attempt()

@@ -183,3 +183,24 @@ def test_wif_serve_mounts_the_webhooks_beside_the_validity_check(sessions):
     hooks_only = Client(build_app(Settings(webhooks=SETTINGS), sessions))
     assert hooks_only.get("/").status_code == 404  # no pepper: no validity check, webhooks still served
     assert hooks_only.post("/webhooks/ds", data=b"{}", headers={webhooks.SIGNATURE_HEADER: "sha256=00"}).status_code == 401
+
+
+def test_a_hint_for_an_unbound_demarche_logs_one_line_naming_the_bind_and_writes_nothing(
+        make_sandbox, sessions, engine, database_url, inbox, caplog):
+    import logging
+
+    from jobs.scheduler import NOT_BOUND_RETRY_SECONDS
+
+    server = make_sandbox(dossiers=5)
+    number = next(d.number for d in server.store.visible_dossiers(1))
+    inbox.record_legacy(1, number)
+    settings = Settings(database_url=database_url, webhooks=SETTINGS, ds=DSSettings(
+        api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+    worker = HintWorker(settings, engine, sessions, threading.Lock(), threading.Event())
+    caplog.set_level(logging.INFO, logger="jobs.scheduler")
+    assert worker.attempt() == NOT_BOUND_RETRY_SECONDS
+    refused = [r for r in caplog.records if r.name == "jobs.scheduler" and r.levelno >= logging.ERROR]
+    assert len(refused) == 1 and refused[0].exc_info is None
+    assert "wif procedure bind" in refused[0].getMessage()
+    assert server.store.mutation_log == []
+    assert [h.dossier_number for h in inbox.pending()] == [number]  # kept for after the bind
