@@ -32,7 +32,9 @@ class Intent:
 
     @property
     def payload_hash(self) -> str:
-        return hashlib.sha256(json.dumps([self.kind, self.payload], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        # surrogatepass: a lone surrogate from DS must not crash the push; valid text hashes as it always did.
+        text = json.dumps([self.kind, self.payload], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -368,3 +368,17 @@ def test_a_small_run_is_never_held_by_its_share(synced, sessions):
     hint = make_pusher(client, sessions).push(1, only=frozenset(three))
     assert not hint.held and hint.messages_due == 3
     assert mutations(server, before).count("dossierEnvoyerMessage") == 3
+
+
+def test_a_payload_with_a_lone_surrogate_hashes_and_valid_text_hashes_as_before():
+    import hashlib
+    import json
+
+    from connector.push_plan import Intent
+
+    valid = Intent("annotations", {"wif_anomalies": "Numéro illisible « 12 »"})
+    before = hashlib.sha256(json.dumps([valid.kind, valid.payload], sort_keys=True, ensure_ascii=False)
+                            .encode()).hexdigest()
+    assert valid.payload_hash == before  # delivered rows keep their hash: no replan after an upgrade
+    broken = Intent("annotations", {"wif_anomalies": "Nom \ud800"})
+    assert broken.payload_hash != Intent("annotations", {"wif_anomalies": "Nom \ufffd"}).payload_hash
