@@ -184,7 +184,10 @@ def test_the_request_budget_keeps_under_the_server_throttle(make_sandbox, ds_cli
     assert local_snapshot(sessions) == sandbox_snapshot(server.store)
     assert [e for e in server.request_log if e.status == 429] == []
     assert len(server.request_log) > 16  # enough to hit the limit twice over
-    assert client.budget.waited_seconds > 0  # the budget, not the server, held the client back
+    # Every request went through the budget. Whether it had to wait depends on
+    # how fast the machine answers; the waiting itself is proven on a fake
+    # clock (tests/test_client_unit.py), not here.
+    assert sum(client.budget.granted.values()) == len(server.request_log)
 
 
 def test_throttled_client_waits_for_ratelimit_reset(make_sandbox, ds_client_for, sessions):
