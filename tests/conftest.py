@@ -119,3 +119,22 @@ def smtp_server():
     handler, controller, url = start_smtp_server()
     yield handler, url
     controller.stop()
+
+
+@pytest.fixture
+def env_for(monkeypatch, database_url):
+    """Point `wif` (jobs.cli.main) at a sandbox server and the test database, as a deployment's environment does."""
+    def set_env(server, **overrides):
+        values = {
+            "DS_API_URL": server.url,
+            "DS_API_TOKEN": server.token,
+            "DS_DEMARCHE_NUMBER": "1",
+            "DS_INSTRUCTEUR_ID": "SW5zdHJ1Y3RldXItMQ==",
+            "DATABASE_URL": database_url,
+            "DS_MAX_RETRIES": "1",
+        }
+        values.update(overrides)
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env

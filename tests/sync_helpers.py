@@ -110,3 +110,13 @@ def copy_database(source: Engine, target: Engine) -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
                     f" coalesce(max({column.name}), 0) + 1, false) FROM {table.name}"
                 ))
+
+
+def quarantine_rows(sessions, demarche_number: int = 1) -> dict:
+    """The démarche's quarantined dossiers, by number (detached rows)."""
+    from connector import store
+
+    with sessions() as session:
+        rows = store.quarantined(session, demarche_number)
+        session.expunge_all()
+    return {row.dossier_number: row for row in rows}

@@ -4,24 +4,6 @@ import pytest
 from jobs.cli import main
 
 
-@pytest.fixture
-def env_for(monkeypatch, database_url):
-    def set_env(server, **overrides):
-        values = {
-            "DS_API_URL": server.url,
-            "DS_API_TOKEN": server.token,
-            "DS_DEMARCHE_NUMBER": "1",
-            "DS_INSTRUCTEUR_ID": "SW5zdHJ1Y3RldXItMQ==",
-            "DATABASE_URL": database_url,
-            "DS_MAX_RETRIES": "1",
-        }
-        values.update(overrides)
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-    return set_env
-
-
 def test_sync_then_push_then_nothing_to_do(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=80)
     env_for(server)

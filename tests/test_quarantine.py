@@ -4,22 +4,13 @@ stored « À vérifier » with the champ named when DS gives it only in part."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from connector import store
 from core import models
-from tests.sync_helpers import local_snapshot, make_syncer, requests_by_operation, sandbox_snapshot
+from tests.sync_helpers import local_snapshot, make_syncer, quarantine_rows, requests_by_operation, sandbox_snapshot
 
 
 def ordered_numbers(server) -> list[int]:
     return [number for _, number in server.store.ordered(1, True)]
-
-
-def quarantine_rows(sessions) -> dict[int, models.QuarantinedDossier]:
-    with sessions() as session:
-        rows = store.quarantined(session, 1)
-        session.expunge_all()
-    return {row.dossier_number: row for row in rows}
 
 
 def dossier(sessions, number):
@@ -110,7 +101,7 @@ def test_a_dossier_ds_cannot_give_at_all_waits_in_quarantine(sandbox, ds_client_
 
 
 def test_wif_sync_goes_past_a_broken_dossier_and_wif_status_and_the_digest_list_it(
-        make_sandbox, monkeypatch, database_url, capsys):
+        make_sandbox, env_for, database_url, capsys):
     from core.clock import utcnow
     from core.db import make_engine, session_factory
     from core.settings import DSSettings, Settings
@@ -120,9 +111,7 @@ def test_wif_sync_goes_past_a_broken_dossier_and_wif_status_and_the_digest_list_
     server = make_sandbox(dossiers=30, seed=12)
     broken = ordered_numbers(server)[5]
     server.faults.set_node_error(broken, "File.byteSizeBigInt")
-    for name, value in {"DS_API_URL": server.url, "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
-                        "DATABASE_URL": database_url, "DS_MAX_RETRIES": "1", "DS_PAGE_SIZE": "10"}.items():
-        monkeypatch.setenv(name, value)
+    env_for(server, DS_MAX_RETRIES="1", DS_PAGE_SIZE="10")
 
     assert main(["procedure", "bind", "--yes"]) == 0
     capsys.readouterr()

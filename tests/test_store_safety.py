@@ -10,17 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from connector import store
 from core import models
 from sandbox.champs import StoredFile
-from tests.sync_helpers import evaluator, local_snapshot, make_syncer, sandbox_snapshot, stored_binding
-
-
-def quarantine_rows(sessions):
-    with sessions() as session:
-        rows = store.quarantined(session, 1)
-        session.expunge_all()
-    return {row.dossier_number: row for row in rows}
+from tests.sync_helpers import evaluator, local_snapshot, make_syncer, quarantine_rows, sandbox_snapshot, stored_binding
 
 
 def stored_raw(sessions, number):

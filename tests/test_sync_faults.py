@@ -42,12 +42,10 @@ def test_timeouts_beyond_the_bound_end_the_run(make_sandbox, ds_client_for, sess
 
 
 def test_timeouts_beyond_the_bound_end_wif_sync_with_a_message_not_a_traceback(
-        make_sandbox, monkeypatch, database_url, capsys):
+        make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=20, seed=3)
     server.faults.add("timeout", count=1000, operation="getDemarcheDossiers")
-    for name, value in {"DS_API_URL": server.url, "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
-                        "DATABASE_URL": database_url, "DS_MAX_RETRIES": "0", "DS_PAGE_SIZE": "2"}.items():
-        monkeypatch.setenv(name, value)
+    env_for(server, DS_MAX_RETRIES="0", DS_PAGE_SIZE="2")
     assert main(["procedure", "bind", "--yes"]) == 0
     capsys.readouterr()
     assert main(["sync", "--no-push"]) == 5
@@ -57,11 +55,9 @@ def test_timeouts_beyond_the_bound_end_wif_sync_with_a_message_not_a_traceback(
 
 
 def test_a_page_ending_where_it_started_ends_wif_sync_with_its_exit_code(
-        make_sandbox, monkeypatch, database_url, capsys):
+        make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=30, seed=4)
-    for name, value in {"DS_API_URL": server.url, "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
-                        "DATABASE_URL": database_url, "DS_MAX_RETRIES": "1", "DS_PAGE_SIZE": "10"}.items():
-        monkeypatch.setenv(name, value)
+    env_for(server, DS_MAX_RETRIES="1", DS_PAGE_SIZE="10")
     assert main(["procedure", "bind", "--yes"]) == 0
     capsys.readouterr()
     server.faults.add("stuck_cursor", operation="getDemarcheDossiers")  # the first page has no `after`
