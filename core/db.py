@@ -41,6 +41,18 @@ def alembic_config(engine: Engine):
     return config
 
 
+class UnversionedDatabase(RuntimeError):
+    """Tables of ours holding rows, but no migration version: nothing is touched."""
+
+    def __init__(self, tables: list[str]):
+        self.tables = tables
+        super().__init__(
+            f"the database of DATABASE_URL holds rows in {', '.join(sorted(tables)[:5])}"
+            f"{' …' if len(tables) > 5 else ''} but no migration version (table alembic_version): it was not "
+            "created by wif, or its version row was lost. Nothing was changed. Point DATABASE_URL at another "
+            "database, or restore the version row (`alembic stamp <revision>`) if you know which one it is at.")
+
+
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the latest migration."""
     import logging

@@ -7,6 +7,7 @@ import io
 import logging
 import sys
 
+from core.db import UnversionedDatabase
 from core.jobruns import FAILED, recorded_run
 from core.settings import ConfigError, Settings, load_settings
 from jobs.runtime import open_database
@@ -89,9 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     from jobs.observability import init_sentry
 
     init_sentry(settings)
-    if args.command in RECORDED and not getattr(args, "dry_run", False):
-        return run_recorded(args._verb, args, settings)
-    return args._verb.run(args, settings)
+    try:
+        if args.command in RECORDED and not getattr(args, "dry_run", False):
+            return run_recorded(args._verb, args, settings)
+        return args._verb.run(args, settings)
+    except UnversionedDatabase as error:
+        print(f"wif: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

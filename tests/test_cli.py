@@ -118,3 +118,25 @@ def test_status_says_which_demarche_is_not_bound_and_what_to_run(make_sandbox, e
     assert main(["status"]) == 0
     bound = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  démarche 1:") and "bound" in line]
     assert len(bound) == 1 and "keys bound to revision" in bound[0] and "not bound" not in bound[0]
+
+
+def test_a_database_with_our_tables_holding_rows_but_no_version_is_refused_untouched(env_for, database_url, capsys):
+    from sqlalchemy import text
+
+    from core.db import make_engine
+
+    class NoServer:
+        url, token = "http://127.0.0.1:9/api/v2/graphql", "dG9rZW4"
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE dossiers (number INTEGER)"))
+        connection.execute(text("INSERT INTO dossiers VALUES (42)"))
+    env_for(NoServer())
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wif: the database of DATABASE_URL holds rows in dossiers but no migration version")
+    assert "Traceback" not in err
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT number FROM dossiers")).scalars().all() == [42]
+    engine.dispose()

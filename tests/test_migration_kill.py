@@ -18,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from core.db import make_engine, upgrade
+from core.db import UnversionedDatabase, make_engine, upgrade
 from core.models import Base
 from tests.conftest import fresh_database
 
@@ -117,8 +117,9 @@ def test_tables_holding_rows_are_never_dropped(database_url):
     Base.metadata.create_all(engine, tables=[Base.metadata.tables["job_runs"]])
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO job_runs (job, started_at, outcome) VALUES ('sync', '2026-12-01', 'ok')"))
-    with pytest.raises(Exception, match="already exists"):
+    with pytest.raises(UnversionedDatabase) as refused:
         upgrade(engine)
+    assert refused.value.tables == ["job_runs"]
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM job_runs")) == 1
     engine.dispose()

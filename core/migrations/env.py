@@ -4,7 +4,7 @@ import logging
 from alembic import context
 from sqlalchemy import Connection, inspect, select, func, text
 
-from core.db import make_engine
+from core.db import UnversionedDatabase, make_engine
 from core.models import Base
 
 target_metadata = Base.metadata
@@ -48,8 +48,11 @@ def drop_leftovers_of_an_interrupted_first_start(connection: Connection) -> None
     if "alembic_version" in names and connection.scalar(text("SELECT count(*) FROM alembic_version")):
         return
     leftovers = [table for table in reversed(target_metadata.sorted_tables) if table.name in names]
-    if not leftovers or any(connection.scalar(select(func.count()).select_from(table)) for table in leftovers):
+    if not leftovers:
         return
+    holding_rows = [table.name for table in leftovers if connection.scalar(select(func.count()).select_from(table))]
+    if holding_rows:
+        raise UnversionedDatabase(holding_rows)
     log.warning("dropping %d empty tables left by an interrupted first migration", len(leftovers))
     for table in leftovers:
         table.drop(connection)
