@@ -168,19 +168,8 @@ class DSClient:
                     raise outcome.error
             if attempt == self.max_retries:
                 break
-            self.stats.retries += 1
-            self._count_retry(status, network_error)
-            wait = self._wait_before_retry(attempt, status, headers)
-            log.warning(
-                "%s: %s, retry %d/%d in %.1fs",
-                operation_name, f"HTTP {status}" if status else network_error, attempt + 1, self.max_retries, wait,
-            )
-            self.stats.waited_seconds += wait
-            self._sleep(wait)
-        raise DSUnavailable(
-            f"DS did not answer {operation_name} after {self.max_retries + 1} attempts "
-            f"(last: {f'HTTP {status}' if status else network_error})"
-        )
+            self._back_off(operation_name, attempt, status, headers, network_error)
+        raise self._unavailable(operation_name, status, network_error)
 
     def execute_batch(self, items: list[BatchItem]) -> BatchAnswer:
         """Run several operations in one request (`connector.batch`); each item
@@ -218,13 +207,24 @@ class DSClient:
                     raise outcome.error
             if attempt == self.max_retries:
                 break
-            self.stats.retries += 1
-            self._count_retry(status, network_error)
-            wait = self._wait_before_retry(attempt, status, headers)
-            self.stats.waited_seconds += wait
-            self._sleep(wait)
-        raise DSUnavailable(
-            f"DS did not answer {batch.operation_name} after {self.max_retries + 1} attempts "
+            self._back_off(batch.operation_name, attempt, status, headers, network_error)
+        raise self._unavailable(batch.operation_name, status, network_error)
+
+    def _back_off(self, operation_name: str, attempt: int, status, headers, network_error) -> None:
+        """Count a transient failure and wait before the next attempt."""
+        self.stats.retries += 1
+        self._count_retry(status, network_error)
+        wait = self._wait_before_retry(attempt, status, headers)
+        log.warning(
+            "%s: %s, retry %d/%d in %.1fs",
+            operation_name, f"HTTP {status}" if status else network_error, attempt + 1, self.max_retries, wait,
+        )
+        self.stats.waited_seconds += wait
+        self._sleep(wait)
+
+    def _unavailable(self, operation_name: str, status, network_error) -> DSUnavailable:
+        return DSUnavailable(
+            f"DS did not answer {operation_name} after {self.max_retries + 1} attempts "
             f"(last: {f'HTTP {status}' if status else network_error})"
         )
 
