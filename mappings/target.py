@@ -4,7 +4,7 @@ Pure functions of the stored dossier: no database, no network.
 
 The values are functions of the dossier's content only (never of the time of
 the run), so that re-evaluating a dossier after our own mutation bumped its
-`dateDerniereModification` plans nothing new. `connector.push_plan` diffs
+`dateDerniereModification` plans nothing new. `connector.push.intents` diffs
 this target with what DS shows.
 """
 from __future__ import annotations

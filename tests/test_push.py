@@ -9,8 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from core import models
 from core.db import make_engine, session_factory
 from connector.client import DSClient
-from connector.push import Pusher, PushStopped, current_state, read_live
-from connector.push_plan import plan
+from connector.push import Pusher, PushStopped, current_state, plan, read_live
 from connector.ratelimit import RequestBudget
 from core.snapshot import snapshot_of
 from mappings.target import target_for
@@ -374,7 +373,7 @@ def test_a_payload_with_a_lone_surrogate_hashes_and_valid_text_hashes_as_before(
     import hashlib
     import json
 
-    from connector.push_plan import Intent
+    from connector.push import Intent
 
     valid = Intent("annotations", {"wif_anomalies": "Numéro illisible « 12 »"})
     before = hashlib.sha256(json.dumps([valid.kind, valid.payload], sort_keys=True, ensure_ascii=False)
