@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.models import DECIDED_STATES, Dossier
@@ -204,21 +204,21 @@ def iter_snapshots(session: Session, numbers: Iterable[int] | None = None, batch
 
 
 @dataclass(frozen=True)
-class DecisionFact:
-    """One decision taken on a dossier: what the expected delays are computed from."""
+class DelayFact:
+    """One deposited dossier, decided or not: what the expected delays are computed from."""
 
     service: str | None
-    departement: str | None
     state: str
     deposited_at: datetime | None
     decided_at: datetime | None
 
 
-def recent_decisions(session: Session, since: datetime) -> list[DecisionFact]:
-    """Decisions taken since `since` on live dossiers (not trashed, not deleted), in a single query."""
+def delay_cohort(session: Session, since: datetime) -> list[DelayFact]:
+    """Live dossiers (not trashed, not deleted) deposited since `since`, and those deposited earlier that still
+    wait for a decision, in a single query."""
     rows = session.execute(
-        select(Dossier.service, Dossier.departement, Dossier.state, Dossier.date_depot, Dossier.date_traitement)
-        .where(Dossier.state.in_(sorted(DECIDED_STATES)), Dossier.date_traitement > since,
-               Dossier.deleted_at.is_(None), Dossier.hidden_at.is_(None))
+        select(Dossier.service, Dossier.state, Dossier.date_depot, Dossier.date_traitement)
+        .where(Dossier.date_depot.is_not(None), Dossier.deleted_at.is_(None), Dossier.hidden_at.is_(None),
+               or_(Dossier.date_depot >= since, Dossier.state.not_in(sorted(DECIDED_STATES))))
     )
-    return [DecisionFact(*row) for row in rows]
+    return [DelayFact(*row) for row in rows]

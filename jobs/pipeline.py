@@ -16,7 +16,7 @@ from connector.errors import DSError
 from connector.ratelimit import PUSH
 from connector.sync import SyncSummary, Syncer
 from core.clock import paris_today, utcnow
-from core.snapshot import recent_decisions
+from core.snapshot import delay_cohort
 from core.settings import Settings
 from connector.batch import BatchLimits
 from jobs.binding import RunBinding, require_binding
@@ -175,7 +175,7 @@ def service_delays(sessions, now=None) -> dict:
     """The expected decision delay of each service, from the local history (for the agents' annotation)."""
     now = now or utcnow()
     with sessions() as session:
-        return per_service(recent_decisions(session, window_start(now)), now)
+        return per_service(delay_cohort(session, window_start(now)), now)
 
 
 def run_hints(settings: Settings, sessions, hints, *, push: bool = True) -> list[str]:

@@ -1,32 +1,35 @@
 """« Quand vais-je recevoir mon autorisation ? »: the expected decision delay, from the local history.
 
-Per service (or département), over the decisions of the last 90 days
-(rules.yaml `expected_delay`): the
-delay within which half and nine in ten of the requests received their
-decision, counted from the deposit (as the stats page counts it). Fewer
-decisions than the small-count threshold (core.disclosure, the stats page's)
-give no figure: the text then says so rather than guess. Pure functions over
-plain decision records; the callers gather them from the database.
+One estimate per service in charge, over a cohort: every dossier deposited in the window (rules.yaml
+`expected_delay`), decided or not, deposit → decision; a dossier still waiting counts as « not decided after
+this long » (censored at now), so a backlog lengthens the delay instead of vanishing from it. Kaplan–Meier
+(lifelines). A share the estimate does not reach is told as such, never guessed. Why:
+docs/apt-expected-delay.md. The e-mails, the agents' annotation and the stats page all read `expected_delays`.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable, Iterable, Protocol
+
+import numpy as np
+import pandas as pd
 
 from core.disclosure import SMALL_COUNT_THRESHOLD
 from mappings.rules import default_rules
 
 _SECTION = default_rules().section("expected_delay")
-WINDOW_DAYS: int = _SECTION["window_days"]
+WINDOW_MONTHS: int = _SECTION["window_months"]
 COUNTED_STATES = frozenset(_SECTION["decision_states"])
+WAITING_STATES = frozenset({"en_construction", "en_instruction"})
 DAY_SECONDS = 86400
+HALF, NINE_IN_TEN = 0.5, 0.9
+_EPSILON = 1e-9  # a product of KM factors lands on 0.5 give or take a rounding error
 
 
-class DecisionRecord(Protocol):
+class DelayRecord(Protocol):
     service: str | None
-    departement: str | None
     state: str
     deposited_at: datetime | None
     decided_at: datetime | None
@@ -34,78 +37,157 @@ class DecisionRecord(Protocol):
 
 @dataclass(frozen=True)
 class ExpectedDelay:
-    decisions: int  # counted in the window
-    half_within_days: int | None  # half of them were decided in fewer days than this; None when too few
+    dossiers: int  # deposited in the window, decided or not
+    waiting: int  # of them, still without a decision
+    older_waiting: int  # deposited before the window and still without a decision
+    half_within_days: int | None  # half are decided in fewer days than this; None when the estimate does not reach it
     nine_in_ten_within_days: int | None
-    window_days: int = WINDOW_DAYS
-    min_decisions: int = SMALL_COUNT_THRESHOLD
+    longest_days: int  # the longest time the cohort was followed: a share not reached is told against it
+    waiting_share_at_longest: float  # the estimated share still without a decision after `longest_days`
+    window_months: int = WINDOW_MONTHS
+    min_dossiers: int = SMALL_COUNT_THRESHOLD
 
     @property
-    def known(self) -> bool:
-        return self.nine_in_ten_within_days is not None
+    def enough(self) -> bool:
+        return self.dossiers >= self.min_dossiers
 
 
-def within_days(delays_in_days: list[float], share: float) -> int:
-    """The least whole number of days N such that `share` of the delays are under N days (nearest rank)."""
-    ordered = sorted(delays_in_days)
-    rank = max(1, math.ceil(share * len(ordered)))
-    return math.floor(ordered[rank - 1]) + 1
+def window_start(now: datetime, window_months: int = WINDOW_MONTHS) -> datetime:
+    """The earliest deposit the cohort counts (calendar months)."""
+    return (pd.Timestamp(now) - pd.DateOffset(months=window_months)).to_pydatetime()
 
 
-def expected_delays(decisions: Iterable[DecisionRecord], now: datetime, by: Callable[[DecisionRecord], str | None],
-                    window_days: int = WINDOW_DAYS, min_decisions: int = SMALL_COUNT_THRESHOLD) -> dict[str, ExpectedDelay]:
-    """Expected delay per group (`by`: the service, the département…) of the decisions of the last `window_days`."""
-    since = window_start(now, window_days)
-    delays: dict[str, list[float]] = {}
-    for decision in decisions:
-        group = by(decision)
-        if group is None or decision.state not in COUNTED_STATES or decision.deposited_at is None:
-            continue
-        if decision.decided_at is None or not since < decision.decided_at <= now or decision.decided_at < decision.deposited_at:
-            continue
-        delays.setdefault(group, []).append((decision.decided_at - decision.deposited_at).total_seconds() / DAY_SECONDS)
-    return {group: _delay(days, window_days, min_decisions) for group, days in delays.items()}
+def within_days(times: np.ndarray, survival: np.ndarray, share: float) -> int | None:
+    """The least whole number of days N such that the estimate has `share` of the requests decided in fewer
+    than N days; None when it never gets there (too many still wait)."""
+    reached = np.nonzero(survival <= 1 - share + _EPSILON)[0]
+    return None if reached.size == 0 else math.floor(times[reached[0]]) + 1
 
 
-def window_start(now: datetime, window_days: int = WINDOW_DAYS) -> datetime:
-    """The earliest decision the figures count: what the callers gather from the database."""
-    return now - timedelta(days=window_days)
+def estimate(days: np.ndarray, decided: np.ndarray, waiting: int, older_waiting: int,
+             window_months: int = WINDOW_MONTHS, min_dossiers: int = SMALL_COUNT_THRESHOLD) -> ExpectedDelay:
+    """The estimate of one service: `days` from deposit to decision (or to now, or to the classement sans suite:
+    `decided` false), one per dossier of the cohort; `waiting` of them still wait."""
+    dossiers = len(days)
+    if dossiers < min_dossiers:
+        return ExpectedDelay(dossiers, waiting, older_waiting, None, None, 0, 1.0, window_months, min_dossiers)
+    from lifelines import KaplanMeierFitter  # imported here: a second of start-up every other command is spared
+
+    fitted = KaplanMeierFitter().fit(days, event_observed=decided)
+    times = fitted.survival_function_.index.to_numpy()
+    survival = fitted.survival_function_.iloc[:, 0].to_numpy()
+    return ExpectedDelay(dossiers, waiting, older_waiting, within_days(times, survival, HALF),
+                         within_days(times, survival, NINE_IN_TEN), math.floor(days.max()), float(survival[-1]),
+                         window_months, min_dossiers)
 
 
-def per_service(decisions: Iterable[DecisionRecord], now: datetime) -> dict[str, ExpectedDelay]:
-    """The expected delay of each service: what the e-mails and the agents' annotation say."""
-    return expected_delays(decisions, now, lambda decision: decision.service)
+def expected_delays(cohort: pd.DataFrame, now: datetime, window_months: int = WINDOW_MONTHS,
+                    min_dossiers: int = SMALL_COUNT_THRESHOLD) -> dict[str, ExpectedDelay]:
+    """The expected delay per group. `cohort`: one row per live deposited dossier, columns `group` (who handles
+    it), `state`, `date_depot`, `date_traitement` (aware datetimes). Rows outside the cohort (deposited earlier)
+    only count when still waiting."""
+    now_ts, since = pd.Timestamp(now), pd.Timestamp(window_start(now, window_months))
+    frame = cohort.dropna(subset=["group", "date_depot"])
+    waiting = frame["state"].isin(sorted(WAITING_STATES))
+    older = frame["date_depot"] < since
+    older_waiting = frame[older & waiting].groupby("group", observed=True).size()
+    recent = frame[~older & (frame["date_depot"] <= now_ts)]
+    decided = recent["state"].isin(sorted(COUNTED_STATES))
+    still = recent["state"].isin(sorted(WAITING_STATES))
+    # A dossier classé sans suite is followed until then, as one still waiting is until now (censored).
+    end = recent["date_traitement"].where(~still, now_ts)
+    recent = recent.assign(days=(end - recent["date_depot"]).dt.total_seconds() / DAY_SECONDS, decided=decided,
+                           waiting=still)
+    # A decision dated before its deposit, or a decided dossier without its date, measures nothing.
+    recent = recent[recent["days"].notna() & (recent["days"] >= 0)]
+    delays = {}
+    for group, rows in recent.groupby("group", observed=True):
+        delays[group] = estimate(rows["days"].to_numpy(float), rows["decided"].to_numpy(bool), int(rows["waiting"].sum()),
+                                 int(older_waiting.get(group, 0)), window_months, min_dossiers)
+    for group, count in older_waiting.items():
+        if group not in delays:
+            delays[group] = estimate(np.array([]), np.array([], bool), 0, int(count), window_months, min_dossiers)
+    return delays
 
 
-def _delay(days: list[float], window_days: int, min_decisions: int) -> ExpectedDelay:
-    if len(days) < min_decisions:
-        return ExpectedDelay(len(days), None, None, window_days, min_decisions)
-    return ExpectedDelay(len(days), within_days(days, 0.5), within_days(days, 0.9), window_days, min_decisions)
+def per_service(records: Iterable[DelayRecord], now: datetime,
+                in_charge: Callable[[str | None], str] | None = None) -> dict[str, ExpectedDelay]:
+    """The expected delay of each service in charge (`RoutingTable.in_charge`: a service not open yet has its
+    dossiers handled by the fallback groupe) from plain records: what the e-mails and the annotation say."""
+    in_charge = in_charge or _in_charge()
+    rows = [(in_charge(r.service), r.state, r.deposited_at, r.decided_at) for r in records]
+    cohort = pd.DataFrame(rows, columns=["group", "state", "date_depot", "date_traitement"])
+    for column in ("date_depot", "date_traitement"):
+        cohort[column] = pd.to_datetime(cohort[column], utc=True)
+    return expected_delays(cohort, now)
 
 
-def delay_of(delays: dict[str, ExpectedDelay], group: str | None) -> ExpectedDelay:
-    """The group's delay; a group with no decision in the window has none (0 decisions)."""
-    return delays.get(group or "") or ExpectedDelay(0, None, None)
+def _in_charge() -> Callable[[str | None], str]:
+    from mappings.routing import load_routing_table
+
+    return load_routing_table().in_charge
+
+
+def delay_of(delays: dict[str, ExpectedDelay], service: str | None,
+             in_charge: Callable[[str | None], str] | None = None) -> ExpectedDelay:
+    """The estimate of the service that handles a dossier of `service`; none deposited there: an empty one."""
+    group = (in_charge or _in_charge())(service)
+    return delays.get(group) or ExpectedDelay(0, 0, 0, None, None, 0, 1.0)
 
 
 def _days(count: int) -> str:
     return f"{count} jour" if count == 1 else f"{count} jours"
 
 
+def delay_figures(delay: ExpectedDelay) -> str:
+    """What the estimate says, without saying whose: « la moitié des demandes reçoivent … »."""
+    longest = _days(delay.longest_days)
+    if delay.half_within_days is None:
+        return f"plus de la moitié des demandes attendent une décision plus de {longest}"
+    half = f"la moitié des demandes reçoivent une décision en moins de {_days(delay.half_within_days)}"
+    if delay.nine_in_ten_within_days is None:
+        return f"{half}, mais plus d'une demande sur 10 attend plus de {longest}"
+    return f"{half}, et 9 sur 10 en moins de {_days(delay.nine_in_ten_within_days)}"
+
+
+def _count(count: int, delay: ExpectedDelay, public: bool) -> str:
+    # A public page hides every count under the small-count threshold (core.disclosure).
+    return f"moins de {delay.min_dossiers}" if public and 0 < count < delay.min_dossiers else str(count)
+
+
+def basis(delay: ExpectedDelay, public: bool = False) -> str:
+    """What the estimate rests on: its window, its dossiers, the backlog it counts and the one it does not."""
+    text = (f"Estimation sur les {delay.dossiers} demandes déposées ces {delay.window_months} derniers mois, "
+            f"décidées ou non (dont {_count(delay.waiting, delay, public)} encore en attente)")
+    if delay.older_waiting:
+        plural = delay.older_waiting > 1 or public
+        text += (f" ; {_count(delay.older_waiting, delay, public)} demande{'s' if plural else ''} "
+                 f"déposée{'s' if plural else ''} plus tôt attend{'ent' if plural else ''} encore une décision")
+    return text
+
+
+def too_few(delay: ExpectedDelay) -> str:
+    return (f"trop peu de demandes ont été déposées ces {delay.window_months} derniers mois "
+            f"(moins de {delay.min_dossiers}) pour estimer un délai")
+
+
 def applicant_sentence(delay: ExpectedDelay) -> str:
     """What the applicant and the employer read in the « dossier complet » e-mail."""
-    if not delay.known:
-        return (f"Dans votre département, trop peu de demandes ont reçu une décision ces {delay.window_days} derniers "
-                "jours pour estimer un délai.")
-    return (f"Dans votre département, 9 demandes sur 10 reçoivent une décision en moins de "
-            f"{_days(delay.nine_in_ten_within_days)} (la moitié en moins de {_days(delay.half_within_days)}), d'après "
-            f"les décisions des {delay.window_days} derniers jours.")
+    if not delay.enough:
+        return f"Auprès du service qui instruit la demande, {too_few(delay)}."
+    return f"Auprès du service qui instruit la demande, {delay_figures(delay)}. {basis(delay)}."
 
 
 def agent_text(delay: ExpectedDelay) -> str:
-    """The agents' annotation: the same figure, with what it rests on."""
-    if not delay.known:
-        return (f"Trop peu de décisions du service ces {delay.window_days} derniers jours (moins de {delay.min_decisions}) "
-                "pour estimer un délai")
-    return (f"9 demandes sur 10 décidées en moins de {_days(delay.nine_in_ten_within_days)}, la moitié en moins de "
-            f"{_days(delay.half_within_days)} ({delay.decisions} décisions du service ces {delay.window_days} derniers jours)")
+    """The agents' annotation: the same estimate, for the service."""
+    if not delay.enough:
+        return f"Délai non estimé : {too_few(delay)} au service."
+    return f"Dans le service, {delay_figures(delay)}. {basis(delay)} (méthode de Kaplan-Meier)."
+
+
+def public_sentence(delay: ExpectedDelay) -> str:
+    """The stats page's cell: the same estimate, the service named by its row."""
+    if not delay.enough:
+        return f"Non estimé : {too_few(delay)}."
+    figures = delay_figures(delay)
+    return f"{figures[0].upper()}{figures[1:]}. {basis(delay, public=True)}."

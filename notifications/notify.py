@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import transaction
 from notifications.contexts import dossier_context
 from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
-from core.snapshot import iter_snapshots, recent_decisions
+from core.snapshot import delay_cohort, iter_snapshots
 from mappings.expected_delay import per_service, window_start
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
@@ -61,7 +61,7 @@ def dossier_composer(settings: Settings, now: datetime):
     def service_delays(session: Session) -> dict:
         """The expected decision delay per service, read once per run (the « dossier complet » message says it)."""
         if "value" not in delays:
-            delays["value"] = per_service(recent_decisions(session, window_start(now)), now)
+            delays["value"] = per_service(delay_cohort(session, window_start(now)), now)
         return delays["value"]
 
     def compose(session: Session, row: Notification) -> EmailMessage:

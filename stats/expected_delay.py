@@ -1,6 +1,6 @@
-"""« Quand vais-je recevoir mon autorisation ? » on the stats page: the expected decision delay per
-département, computed by the one function the e-mails and the agents' annotation use
-(mappings.expected_delay), with its small-count suppression."""
+"""« Quand vais-je recevoir mon autorisation ? » on the stats page: for every département, the expected delay
+of the service that handles its requests, computed by the one function the e-mails and the agents' annotation
+use (mappings.expected_delay.expected_delays)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,38 +8,46 @@ from datetime import datetime
 
 import pandas as pd
 
-from core.snapshot import DecisionFact
-from mappings.expected_delay import COUNTED_STATES, expected_delays, window_start
-from mappings.routing import load_routing_table
-
-NOT_AVAILABLE = "n.d."
+from mappings.expected_delay import ExpectedDelay, expected_delays, public_sentence
+from mappings.routing import RoutingTable, load_routing_table
 
 
 @dataclass(frozen=True)
 class DelayRow:
     departement: str  # "75 – Paris"
-    nine_in_ten: str  # "moins de 10 jours", or n.d. when too few decisions
-    half: str
+    service: str  # who handles its requests: the service, or the fallback groupe
+    delay: ExpectedDelay
+    text: str  # the estimate in one sentence, with its window and its dossiers
 
 
-def _within(days: int | None) -> str:
-    if days is None:
-        return NOT_AVAILABLE
-    return f"moins de {days} jour" + ("" if days == 1 else "s")
-
-
-def departement_delays(frame: pd.DataFrame, as_of: datetime) -> list[DelayRow]:
-    """One row per département with a decision in the window, in code order."""
+def service_delays(frame: pd.DataFrame, as_of: datetime, table: RoutingTable | None = None) -> dict[str, ExpectedDelay]:
+    """The estimate of each service in charge, from the stats page's frame (state, service, dates)."""
+    table = table or load_routing_table()
     if frame.empty:
-        return []
-    since = pd.Timestamp(window_start(as_of))
-    recent = frame[frame["state"].isin(sorted(COUNTED_STATES)) & (frame["date_traitement"] > since)]
-    recent = recent[["departement", "state", "date_depot", "date_traitement"]].dropna()
-    # Plain records for the one computation; converted column-wise (a million dossiers hold ~100,000 of them).
-    decisions = list(map(DecisionFact, [None] * len(recent), recent["departement"].astype(str), recent["state"].astype(str),
-                         recent["date_depot"].dt.to_pydatetime(), recent["date_traitement"].dt.to_pydatetime()))
-    delays = expected_delays(decisions, as_of, lambda decision: decision.departement)
-    names = {code: info.name for code, info in load_routing_table().departements.items()}
-    return [DelayRow(f"{code} – {names[code]}" if code in names else code, _within(delay.nine_in_ten_within_days),
-                     _within(delay.half_within_days))
-            for code, delay in sorted(delays.items())]
+        return {}
+    services = frame["service"].astype(object)
+    cohort = pd.DataFrame({
+        "group": [table.in_charge(s if isinstance(s, str) else None) for s in services],
+        "state": frame["state"].astype(str).to_numpy(),
+        "date_depot": frame["date_depot"].to_numpy(),
+        "date_traitement": frame["date_traitement"].to_numpy(),
+    })
+    for column in ("date_depot", "date_traitement"):
+        cohort[column] = pd.to_datetime(cohort[column], utc=True)
+    return expected_delays(cohort, as_of)
+
+
+def departement_delays(frame: pd.DataFrame, as_of: datetime, table: RoutingTable | None = None) -> list[DelayRow]:
+    """One row per département of the procedure, in code order, even where the estimate has too few dossiers."""
+    table = table or load_routing_table()
+    delays = service_delays(frame, as_of, table)
+    empty = ExpectedDelay(0, 0, 0, None, None, 0, 1.0)
+    rows = []
+    for code, info in sorted(table.departements.items()):
+        if not info.in_scope:
+            continue
+        service = table.service_for(code)
+        group = table.in_charge(service.name if service else None)
+        delay = delays.get(group, empty)
+        rows.append(DelayRow(f"{code} – {info.name}", group, delay, public_sentence(delay)))
+    return rows

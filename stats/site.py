@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mappings.expected_delay import WINDOW_MONTHS
 from stats import format as fr
 from stats.expected_delay import DelayRow, departement_delays
 from stats.figures import (
@@ -104,6 +105,7 @@ class PageContext:
     threshold: int = THRESHOLD
     csv_files: list[str] = field(default_factory=lambda: [name for name, _ in CSV_FILES.values()])
     expected_delays: list[DelayRow] = field(default_factory=list)  # stats.expected_delay, per département
+    delay_window_months: int = WINDOW_MONTHS
 
 
 def grid_labels(name: str, grid: Grid) -> dict[str, str]:
@@ -287,7 +289,20 @@ def grid_rows(grid: Grid) -> list[dict]:
     ]
 
 
-def stats_document(figures: Figures) -> dict:
+def delay_rows(expected_delays: list[DelayRow]) -> list[dict]:
+    """The expected delay per département as stats.json publishes it: figures, counts (null under the
+    small-count threshold, as on the page) and the page's sentence."""
+    def count(value: int) -> int | None:
+        return value if value == 0 or value >= THRESHOLD else None
+
+    return [{"departement": row.departement, "service": row.service, "window_months": row.delay.window_months,
+             "dossiers": count(row.delay.dossiers), "waiting": count(row.delay.waiting),
+             "older_waiting": count(row.delay.older_waiting),
+             "half_within_days": row.delay.half_within_days, "nine_in_ten_within_days": row.delay.nine_in_ten_within_days,
+             "text": row.text} for row in expected_delays]
+
+
+def stats_document(figures: Figures, expected_delays: list[DelayRow] = ()) -> dict:
     return {
         "generated_at": figures.as_of.isoformat(),
         "as_of_month": str(pd.Period(figures.as_of.astimezone(PARIS).strftime("%Y-%m"), freq="M")),
@@ -299,6 +314,7 @@ def stats_document(figures: Figures) -> dict:
             **{name: table_rows(table) for name, table in figures.tables().items()},
             **{name: grid_rows(grid) for name, grid in figures.grids().items()},
         },
+        "expected_delay": delay_rows(list(expected_delays)),
     }
 
 
@@ -331,7 +347,8 @@ def write_site(figures: Figures, out_dir: Path, expected_delays: list[DelayRow] 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "index.html", out_dir / "stats.json"]
     written[0].write_text(render_page(figures, expected_delays), encoding="utf-8")
-    written[1].write_text(json.dumps(stats_document(figures), ensure_ascii=False, indent=1), encoding="utf-8")
+    document = stats_document(figures, expected_delays)
+    written[1].write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
     tables, grids = figures.tables(), figures.grids()
     for name, (filename, key_column) in CSV_FILES.items():
         path = out_dir / filename

@@ -1,4 +1,5 @@
-"""« Quand vais-je recevoir mon autorisation ? »: the expected delay per service, from known decision times."""
+"""« Quand vais-je recevoir mon autorisation ? »: the expected delay per service, over every dossier deposited
+in the window, decided or not (Kaplan–Meier), against figures computed by hand."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -6,68 +7,115 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core.disclosure import SMALL_COUNT_THRESHOLD
-from core.snapshot import DecisionFact
-from mappings.expected_delay import (
-    agent_text,
-    applicant_sentence,
-    delay_of,
-    expected_delays,
-    within_days,
-)
+from core.snapshot import DelayFact
+from mappings.expected_delay import WINDOW_MONTHS, agent_text, applicant_sentence, delay_of, per_service, public_sentence
 from stats.suppression import THRESHOLD
 
 NOW = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
-BY_SERVICE = lambda d: d.service  # noqa: E731
+SERVICE = "MOE 75"
 
 
-def decision(days: float, service="MOE 75", state="accepte", decided_days_ago: float = 1, departement="75"):
-    decided = NOW - timedelta(days=decided_days_ago)
-    return DecisionFact(service, departement, state, decided - timedelta(days=days), decided)
+def decided(days: float, deposited_days_ago: float = 30, state="accepte", service=SERVICE):
+    deposit = NOW - timedelta(days=deposited_days_ago)
+    return DelayFact(service, state, deposit, deposit + timedelta(days=days))
 
 
-def test_the_threshold_is_the_stats_pages():
+def waiting(days: float, state="en_instruction", service=SERVICE):
+    return DelayFact(service, state, NOW - timedelta(days=days), None)
+
+
+def by_itself(name):
+    return name or "fallback"
+
+
+def delay(facts):
+    return delay_of(per_service(facts, NOW, by_itself), SERVICE, by_itself)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_threshold_is_the_stats_pages_and_the_window_is_a_year():
     assert SMALL_COUNT_THRESHOLD == THRESHOLD
+    assert WINDOW_MONTHS == 12
 
 
-def test_median_and_nine_in_ten_of_known_decision_times():
-    # Ten decisions taken after 1, 2, … 10 days (and a few hours).
-    decisions = [decision(day + 0.25) for day in range(1, 11)]
-    delay = expected_delays(decisions, NOW, BY_SERVICE)["MOE 75"]
-    # Nearest rank: half decided within 5.25 days (< 6 days), nine in ten within 9.25 days (< 10 days).
-    assert (delay.decisions, delay.half_within_days, delay.nine_in_ten_within_days) == (10, 6, 10)
-    assert applicant_sentence(delay) == ("Dans votre département, 9 demandes sur 10 reçoivent une décision en moins de "
-                                         "10 jours (la moitié en moins de 6 jours), d'après les décisions des 90 "
-                                         "derniers jours.")
-    assert agent_text(delay).startswith("9 demandes sur 10 décidées en moins de 10 jours, la moitié en moins de 6 jours")
+def test_with_every_dossier_decided_the_estimate_is_the_share_of_known_decision_times():
+    # Ten decisions taken after 1, 2, … 10 days (and 6 hours): half within 5.25 days, nine in ten within 9.25.
+    estimate = delay([decided(day + 0.25) for day in range(1, 11)])
+    assert (estimate.dossiers, estimate.waiting, estimate.half_within_days, estimate.nine_in_ten_within_days) == (
+        10, 0, 6, 10)
+    assert applicant_sentence(estimate) == (
+        "Auprès du service qui instruit la demande, la moitié des demandes reçoivent une décision en moins de 6 jours, "
+        "et 9 sur 10 en moins de 10 jours. Estimation sur les 10 demandes déposées ces 12 derniers mois, décidées ou "
+        "non (dont 0 encore en attente).")
 
 
-def test_only_the_last_90_days_decisions_on_the_merits_count_per_service():
-    decisions = [decision(2) for _ in range(5)] + [
-        decision(60, decided_days_ago=91),  # too old
-        decision(60, state="sans_suite"),  # withdrawn: no answer to wait for
-        decision(60, service="MOE 13"),  # another service
-        decision(60, decided_days_ago=-1),  # after now: a clock skew, not a decision yet
+def test_a_dossier_still_waiting_counts_as_not_decided_so_far():
+    # By hand (Kaplan–Meier): decisions after 1, 2, 4 and 5 days; one classé sans suite after 3 days and one still
+    # waiting after 6 days are followed until then. Survival 5/6 after day 1, × 4/5 after day 2 = 2/3,
+    # × 2/3 after day 4 = 4/9 (< 1/2: half decided within 4 days), × 1/2 after day 5 = 2/9, which stays above 1/10.
+    facts = [decided(1), decided(2), decided(4), decided(5, state="refuse"), decided(3, state="sans_suite"), waiting(6)]
+    estimate = delay(facts)
+    assert (estimate.dossiers, estimate.waiting, estimate.half_within_days, estimate.nine_in_ten_within_days) == (
+        6, 1, 5, None)
+    assert estimate.waiting_share_at_longest == pytest.approx(2 / 9)
+    text = flat(applicant_sentence(estimate))
+    assert "la moitié des demandes reçoivent une décision en moins de 5 jours, mais plus d'une demande sur 10 attend " \
+           "plus de 6 jours" in text
+    assert "9 sur 10" not in text
+
+
+def test_half_decided_in_days_and_half_waiting_for_months_says_that_some_wait_months():
+    facts = [decided(3, deposited_days_ago=100 + i) for i in range(10)] + [waiting(90 + 5 * i) for i in range(10)]
+    estimate = delay(facts)
+    assert (estimate.half_within_days, estimate.nine_in_ten_within_days, estimate.longest_days) == (4, None, 135)
+    for text in (applicant_sentence(estimate), agent_text(estimate), public_sentence(estimate)):
+        assert "9 sur 10" not in text and "9 demandes sur 10" not in text
+        assert "plus d'une demande sur 10 attend plus de 135 jours" in text
+        assert "dont 10 encore en attente" in text
+
+
+def test_when_most_wait_the_estimate_gives_no_median():
+    estimate = delay([decided(3)] * 2 + [waiting(40 + i) for i in range(8)])
+    assert estimate.half_within_days is None
+    assert "plus de la moitié des demandes attendent une décision plus de 47 jours" in applicant_sentence(estimate)
+
+
+def test_the_cohort_is_the_window_s_deposits_and_the_older_backlog_is_told():
+    facts = [decided(2) for _ in range(5)] + [
+        decided(2, deposited_days_ago=400),  # deposited before the window, decided: not in the cohort
+        waiting(500), waiting(380),  # deposited before the window, still waiting: counted and told
+        decided(60, service="MOE 13"),  # another service
     ]
-    delays = expected_delays(decisions, NOW, BY_SERVICE)
-    assert (delays["MOE 75"].decisions, delays["MOE 75"].nine_in_ten_within_days) == (5, 3)
-    assert delays["MOE 13"].decisions == 1
+    estimate = delay(facts)
+    assert (estimate.dossiers, estimate.older_waiting) == (5, 2)
+    assert "2 demandes déposées plus tôt attendent encore une décision" in applicant_sentence(estimate)
+    assert "moins de 5 demandes déposées plus tôt attendent encore une décision" in public_sentence(estimate)
+    assert per_service(facts, NOW, by_itself)["MOE 13"].dossiers == 1
 
 
-def test_too_few_decisions_give_no_figure_and_say_so():
-    delays = expected_delays([decision(3) for _ in range(SMALL_COUNT_THRESHOLD - 1)], NOW, BY_SERVICE)
-    delay = delays["MOE 75"]
-    assert not delay.known and delay.half_within_days is None and delay.nine_in_ten_within_days is None
-    assert "trop peu de demandes ont reçu une décision ces 90 derniers jours" in applicant_sentence(delay)
-    assert "moins de 5" in agent_text(delay) and "9 demandes" not in agent_text(delay)
-    nobody = delay_of(delays, "MOE 13")
-    assert (nobody.decisions, nobody.known) == (0, False)
+def test_too_few_dossiers_give_no_figure_and_say_so():
+    estimate = delay([decided(3) for _ in range(SMALL_COUNT_THRESHOLD - 1)])
+    assert not estimate.enough and estimate.half_within_days is None and estimate.nine_in_ten_within_days is None
+    assert "trop peu de demandes ont été déposées ces 12 derniers mois (moins de 5) pour estimer un délai" in \
+        applicant_sentence(estimate)
+    assert "moitié" not in agent_text(estimate)
+    nobody = delay_of({}, "MOE 13", by_itself)
+    assert (nobody.dossiers, nobody.enough) == (0, False)
 
 
-def test_grouped_by_departement_for_the_stats_page():
-    decisions = [decision(1, departement="92", service="MOE 92") for _ in range(6)]
-    assert set(expected_delays(decisions, NOW, lambda d: d.departement)) == {"92"}
+def test_a_service_not_open_yet_counts_for_the_groupe_that_handles_its_dossiers():
+    def in_charge(name):
+        return "À orienter manuellement" if name in (None, "MOE 01") else name
+
+    facts = [decided(2, service="MOE 01") for _ in range(3)] + [decided(4, service=None) for _ in range(3)]
+    delays = per_service(facts, NOW, in_charge)
+    assert set(delays) == {"À orienter manuellement"}
+    assert delay_of(delays, "MOE 01", in_charge).dossiers == 6
 
 
-@pytest.mark.parametrize("delays, share, days", [([0.1], 0.9, 1), ([1.0, 2.0], 0.5, 2), ([3.0] * 9 + [30.0], 0.9, 4)])
-def test_within_days_is_the_least_whole_day_count_above_the_share(delays, share, days):
-    assert within_days(delays, share) == days
+def test_employers_read_about_the_service_that_handles_the_request():
+    text = applicant_sentence(delay([decided(2) for _ in range(6)]))
+    assert "service qui instruit la demande" in text and "département" not in text
