@@ -1,6 +1,6 @@
 """Do a wrong birth date and an unknown number take the same time to answer?
 
-The public validity check answers both « non valide »; if one took longer,
+The public validity check answers both « aucune autorisation trouvée »; if one took longer,
 the time would tell an enumerating client which numbers exist. This runs N
 lookups of each kind (and N hits), interleaved in a random order, through
 the app's WSGI stack on a SQLite file of `--records` validity records, and

@@ -105,7 +105,7 @@ def test_a_spike_of_misses_sends_the_team_one_email_per_window(workers, clock, t
     for index in range(8):  # misses from both workers: unknown numbers, wrong dates, a withdrawn record
         client = (a, b)[index % 2]
         number, birth = ((UNKNOWN + index, "2001-03-21"), (VALID, "2001-03-22"), (WITHDRAWN, "2001-03-21"))[index % 3]
-        assert api(client, number, birth).json["resultat"] == "non_valide"
+        assert api(client, number, birth).json["resultat"] == "aucune_correspondance"
     assert api(a, VALID).json["resultat"] == "valide"
 
     sent = sorted(folder.glob("*.eml"))

@@ -18,16 +18,16 @@ from core.models import ValidityRecord
 PEPPER = b"http-test-pepper-" + b"z" * 32
 TODAY = date(2026, 6, 1)
 BIRTH = date(2001, 3, 21)
-VALID, EXPIRED, WITHDRAWN, UNKNOWN = 5550001, 5550002, 5550003, 5559999
+VALID, EXPIRED, WITHDRAWN, UNKNOWN, NOT_STARTED = 5550001, 5550002, 5550003, 5559999, 5550004
 
 
-def record(number: int, state: str, end: date) -> ValidityRecord:
+def record(number: int, state: str, end: date, start: date = date(2026, 1, 5)) -> ValidityRecord:
     return ValidityRecord(
         dossier_number=number,
         birth_date_hash=birth_date_hash(PEPPER, number, BIRTH),
         masked_name="Ka*** Be***",
         siret="73282932000074",
-        apt_start=date(2026, 1, 5),
+        apt_start=start,
         apt_end=end,
         state=state,
         updated_at=datetime(2026, 5, 1, tzinfo=timezone.utc),
@@ -42,6 +42,7 @@ def filled_sessions(sessions):
                 record(VALID, "valid", date(2026, 12, 31)),
                 record(EXPIRED, "expired", date(2026, 3, 31)),
                 record(WITHDRAWN, "withdrawn", date(2026, 12, 31)),
+                record(NOT_STARTED, "valid", date(2027, 6, 10), start=date(2026, 6, 11)),
             ]
         )
     return sessions
@@ -85,7 +86,11 @@ class TestApi:
         assert response.status_code == 200
         assert response.json == {
             "resultat": "valide",
-            "libelle": "valide",
+            "libelle": "en cours de validité",
+            "explication": [
+                "Cette autorisation provisoire de travail est en vigueur du 5 janvier 2026 au 31 décembre 2026 inclus.",
+                "L'autorisation ne vaut que pour l'employeur (SIRET) et l'emploi pour lesquels elle a été délivrée.",
+            ],
             "autorisation": {
                 "numero_dossier": VALID,
                 "date_debut": "2026-01-05",
@@ -94,6 +99,22 @@ class TestApi:
                 "nom_masque": "Ka*** Be***",
             },
         }
+
+    def test_granted_but_not_started_is_not_in_force(self, client):
+        response = api(client, NOT_STARTED)
+        assert response.json["resultat"] == "accordee_a_venir"
+        assert response.json["libelle"] == "accordée, pas encore en vigueur"
+        assert response.json["explication"][1] == ("Elle n'est pas encore en vigueur : l'étudiant ne peut pas travailler "
+                                                    "sous couvert de cette autorisation avant le 11 juin 2026.")
+        assert response.json["autorisation"]["date_debut"] == "2026-06-11"
+
+    def test_first_and_last_days_are_in_force(self, sessions):
+        with sessions() as session, session.begin():
+            session.add(record(VALID, "valid", start=date(2026, 6, 1), end=date(2026, 6, 30)))
+        for today, outcome in ((date(2026, 5, 31), "accordee_a_venir"), (date(2026, 6, 1), "valide"),
+                               (date(2026, 6, 30), "valide"), (date(2026, 7, 1), "expiree")):
+            app = create_app(sessions, ValiditySettings(pepper=PEPPER), today=lambda today=today: today)
+            assert api(app.test_client(), VALID).json["resultat"] == outcome, today
 
     def test_expired(self, client):
         response = api(client, EXPIRED)
@@ -111,7 +132,10 @@ class TestApi:
         wrong_date = api(client, VALID, "2001-03-22")
         unknown = api(client, UNKNOWN)
         withdrawn = api(client, WITHDRAWN)
-        assert wrong_date.json == {"resultat": "non_valide", "libelle": "non valide"}
+        assert wrong_date.json["resultat"] == "aucune_correspondance"
+        assert wrong_date.json["libelle"] == "aucune autorisation publiée ne correspond"
+        assert "autorisation" not in wrong_date.json
+        assert "ne permet pas de conclure que l'étudiant n'a pas d'autorisation" in wrong_date.json["explication"][1]
         for response in (unknown, withdrawn):
             assert response.status_code == wrong_date.status_code == 200
             assert response.get_data() == wrong_date.get_data()
@@ -209,9 +233,16 @@ class TestPage:
         response = client.post("/", data={"numero": str(VALID), "date_naissance": "21/03/2001"})
         html = page_text(response)
         assert response.status_code == 200
-        assert "<title>Autorisation valide" in html
+        assert "<title>Autorisation en cours de validité" in html
+        assert "en vigueur du 5 janvier 2026 au 31 décembre 2026 inclus" in html
         for shown in ("Ka*** Be***", "73282932000074", "5 janvier 2026", "31 décembre 2026"):
             assert shown in html
+
+    def test_not_started_answer_says_granted_and_from_when(self, client):
+        html = page_text(client.post("/", data={"numero": str(NOT_STARTED), "date_naissance": "21/03/2001"}))
+        assert "<title>Autorisation accordée, valable à partir du 11 juin 2026" in html
+        assert "pas encore en vigueur" in html and "avant le 11 juin 2026" in html
+        assert "en cours de validité" not in html
 
     def test_expired_answer(self, client):
         html = page_text(client.post("/", data={"numero": str(EXPIRED), "date_naissance": "2001-03-21"}))
@@ -224,7 +255,9 @@ class TestPage:
         for response in (wrong, unknown):
             html = page_text(response)
             assert response.status_code == 200
-            assert "Autorisation non valide" in html
+            assert "<title>Aucune autorisation trouvée" in html
+            assert "ne permet pas de conclure que l" in html and "ses coordonnées figurent sur la décision" in html
+            assert "ne dispose pas" not in html and "non valide" not in html
             assert "Ka***" not in html and "73282932000074" not in html
         # Only the echoed number and the per-response nonce differ.
         def normalised(response, number):
@@ -329,7 +362,7 @@ class TestSecurity:
         api(client, UNKNOWN)
         client.post("/", data={"numero": "12x", "date_naissance": "2001-03-21"})
         logged = "\n".join(record.getMessage() for record in caplog.records)
-        assert "valide" in logged and "non_valide" in logged and "invalid_input" in logged
+        assert "valide" in logged and "aucune_correspondance" in logged and "invalid_input" in logged
         for secret in (str(VALID), str(UNKNOWN), "2001", "21/03", "12x", "Ka***", "7328293"):
             assert secret not in logged
 

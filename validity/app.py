@@ -27,7 +27,8 @@ from core.clock import paris_today
 from core.settings import ValiditySettings
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD, LookupQuery, parse_lookup
 from validity.lookup import Answer, Outcome, lookup
-from validity.pages import ErrorPage, LookupPage, Notice, date_fr
+from validity.pages import ErrorPage, LookupPage, Notice
+from validity.results import date_fr, result_text
 from validity.budget import LookupBudget
 from validity.ratelimit import TokenBucketLimiter
 from core.models import ValidityRecord
@@ -59,7 +60,6 @@ HTTP_ERRORS_FR = {
     405: ("methode_non_autorisee", "Méthode non autorisée", "Cette adresse n'accepte pas ce type de requête."),
     413: ("requete_trop_volumineuse", "Requête trop volumineuse", "Les informations envoyées sont trop volumineuses."),
 }
-OUTCOME_LABELS_FR = {Outcome.VALID: "valide", Outcome.NOT_VALID: "non valide", Outcome.EXPIRED: "expirée"}
 INTERNAL_ERROR = ("erreur_interne", "Service indisponible", "Une erreur est survenue. Réessayez dans quelques minutes.")
 
 
@@ -73,7 +73,8 @@ def content_security_policy(nonce: str) -> str:
 
 
 def answer_json(answer: Answer) -> dict:
-    body: dict = {"resultat": answer.outcome.value, "libelle": OUTCOME_LABELS_FR[answer.outcome]}
+    text = result_text(answer)
+    body: dict = {"resultat": answer.outcome.value, "libelle": text.label, "explication": list(text.paragraphs)}
     if answer.details:
         details = answer.details
         body["autorisation"] = {
@@ -137,7 +138,7 @@ def create_app(
             window = budget.take(session)
             if window.allowed:
                 answer = lookup(session, settings.pepper, query.dossier_number, query.birth_date, today())
-                spike = budget.settle(session, window, missed=answer.outcome is Outcome.NOT_VALID)
+                spike = budget.settle(session, window, missed=answer.outcome is Outcome.NO_MATCH)
                 if spike and alerts is not None:
                     alerts.enqueue(session, spike)
         if window.opened and alerts is not None and not spike:

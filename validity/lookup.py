@@ -1,5 +1,7 @@
-"""Answer one public lookup: (dossier number, birth date) → valide / non valide / expirée.
+"""Answer one public lookup: (dossier number, birth date) → in force / granted, not started yet / expired /
+no published authorisation matches.
 
+An authorisation is in force from its first day to its last, both included (docs/apt-validity-check.md).
 A wrong birth date, an unknown number and a withdrawn record give the same
 answer; and the same work is done in each case (one HMAC, one constant-time
 comparison) so the response time does not tell them apart either.
@@ -23,9 +25,12 @@ _DUMMY_HASH = "x" * 64
 
 
 class Outcome(str, enum.Enum):
-    VALID = "valide"
-    NOT_VALID = "non_valide"
+    VALID = "valide"  # in force today
+    NOT_STARTED = "accordee_a_venir"  # granted, in force from its start date only
     EXPIRED = "expiree"
+    # Nothing published matches: a typing error, a request not decided, a record withdrawn… The service does not
+    # know that the student has no authorisation, so the answer does not say so.
+    NO_MATCH = "aucune_correspondance"
 
 
 @dataclass(frozen=True)
@@ -40,18 +45,23 @@ class AuthorisationDetails:
 @dataclass(frozen=True)
 class Answer:
     outcome: Outcome
-    details: AuthorisationDetails | None = None  # only for valid or expired
+    details: AuthorisationDetails | None = None  # only when a published authorisation matched
 
 
-NOT_VALID = Answer(Outcome.NOT_VALID)
+NO_MATCH = Answer(Outcome.NO_MATCH)
 
 
 def answer_for(record: ValidityRecord, today: date) -> Answer:
-    """The answer for a record whose pair matched. The end date is checked
-    here too: a record may have expired since the last sync."""
+    """The answer for a record whose pair matched. The dates are checked here, against today: a record may
+    have started or expired since the last sync."""
     if record.state == ValidityState.WITHDRAWN.value:
-        return NOT_VALID
-    outcome = Outcome.EXPIRED if record.apt_end < today else Outcome.VALID
+        return NO_MATCH
+    if today < record.apt_start:
+        outcome = Outcome.NOT_STARTED
+    elif record.apt_end < today:
+        outcome = Outcome.EXPIRED
+    else:
+        outcome = Outcome.VALID
     details = AuthorisationDetails(
         dossier_number=record.dossier_number,
         start=record.apt_start,
@@ -73,5 +83,5 @@ def lookup(session: Session, pepper: bytes, dossier_number: int, birth_date: dat
     stored = record.birth_date_hash if record is not None else _DUMMY_HASH
     matches = hmac.compare_digest(given.encode(), stored.encode())
     if record is None or not matches:
-        return NOT_VALID
+        return NO_MATCH
     return answer_for(record, today)

@@ -6,27 +6,12 @@ the tests render every one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD
-from validity.lookup import Answer, Outcome
+from validity.lookup import Answer
+from validity.results import ResultText, result_text
 
-MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
 DEFAULT_HEADING = "Vérifier une autorisation provisoire de travail"
-OUTCOME_HEADINGS = {
-    Outcome.VALID: "Autorisation valide",
-    Outcome.EXPIRED: "Autorisation expirée",
-    Outcome.NOT_VALID: "Autorisation non valide",
-}
-
-
-def date_fr(value: date) -> str:
-    """1 → "1er", as French writes the first day of a month."""
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS_FR[value.month - 1]} {value.year}"
 
 
 @dataclass(frozen=True)
@@ -58,8 +43,13 @@ class LookupPage:
         if self.notice:
             return self.notice.title
         if self.answer:
-            return OUTCOME_HEADINGS[self.answer.outcome]
+            return self.result.title
         return DEFAULT_HEADING
+
+    @property
+    def result(self) -> ResultText | None:
+        """What the answer tells the employer (validity.results), None before a lookup."""
+        return result_text(self.answer) if self.answer else None
 
     @property
     def fields(self) -> tuple[FormField, ...]:
