@@ -15,16 +15,27 @@ the page and its cursor first.
   the whole node.
 - A cursor seen before (including the one it started from) is a loop:
   `CursorLoopError`.
+- A page that does not add up (no `pageInfo`; no dossier, or no `endCursor`,
+  while more pages are announced; a dossier it cannot name) is asked again,
+  with backoff, up to the client's `max_retries`, then `PageInconsistent`:
+  never yielded, so the caller's cursor does not move past dossiers unread.
+- A dossier missing a field DS's schema says is never null is DS's fault,
+  not the dossier's: it is named like a node DS nulled (`Page.failed`). The
+  same dossier twice in a page is read once. A page holding fewer dossiers
+  than asked for while more pages are announced is yielded `short`: the
+  caller re-scans from before it (docs/ds-malformed-answers.md).
 """
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from queue import Empty, Queue
 from typing import Iterator, TypeVar
 
 from connector.client import DSClient
+from connector.datetimes import parse_ds_datetime
 from connector.errors import DSError, DSQueryTimeout, DSUnavailable, NodeError
 
 log = logging.getLogger(__name__)
@@ -32,11 +43,31 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 100  # DS silently caps `first` at 100
 # Pages in a row without a timeout before the page size doubles again.
 GROW_AFTER = 3
+# The Dossier fields the sync reads that DS's schema declares non-null.
+DOSSIER_REQUIRED = ("id", "number", "state", "dateDerniereModification")
 
 
 class CursorLoopError(DSError):
     """DS gave back a cursor already seen in this run (coarse cursors, or the
     page's dossiers modified while it was read): the sync would never end."""
+
+
+class PageInconsistent(DSError):
+    """DS kept answering a page that does not add up (see the module's
+    docstring): the pages before it are saved, the cursor did not move."""
+
+
+class _DoesNotAddUp(Exception):
+    """This answer of a page cannot be trusted: ask for it again."""
+
+
+def schema_break(node: dict, required: tuple[str, ...]) -> str | None:
+    """The first of `required` the node holds null (or lacks), or None."""
+    return next((name for name in required if node.get(name) is None), None)
+
+
+def schema_break_message(name: str) -> str:
+    return f"DS answered {name} null, which its schema says is never null"
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,7 @@ class Page:
     first: int
     failed: list[FailedNode] = field(default_factory=list)
     unstorable: bool = False  # may hold a NUL or a lone surrogate: clean the raw copy (connector.storable)
+    short: bool = False  # fewer dossiers than asked for, while more pages are announced
 
 
 def _connection(data: dict, path: tuple[str, ...]) -> dict:
@@ -75,15 +107,17 @@ def iter_pages(
     first: int = 50,
     min_first: int = 1,
     identify_operation: str | None = None,
+    required: tuple[str, ...] = (),
 ) -> Iterator[Page]:
     """`identify_operation`: the light twin of `operation_name` (same
-    arguments, nodes { id number }) that names the dossiers DS nulled."""
+    arguments, nodes { id number }) that names the dossiers DS nulled.
+    `required`: the node fields DS's schema says are never null."""
     ceiling = max(1, min(first, MAX_PAGE_SIZE))
     first = ceiling
     seen: set[str] = {after} if after else set()
     nodes_at = connection_path + ("nodes",)
     timeouts_at_floor = timeouts_in_a_row = 0
-    clean_pages = 0
+    clean_pages = refetches = 0
     while True:
         page_variables = {**variables, "first": first, "after": after}
         try:
@@ -108,19 +142,26 @@ def iter_pages(
             continue
         timeouts_at_floor = timeouts_in_a_row = 0
         unstorable = client.last_answer_unstorable
-        connection = _connection(data, connection_path)
-        page_info = connection["pageInfo"]
-        nodes = connection["nodes"] or []
-        failed = _failed_nodes(client, identify_operation, page_variables, connection_path, nodes, broken)
-        failed_numbers = {f.number for f in failed}
-        page = Page(
-            nodes=[n for n in nodes if n is not None and n.get("number") not in failed_numbers],
-            end_cursor=page_info.get("endCursor"),
-            has_next_page=bool(page_info.get("hasNextPage")),
-            first=first,
-            failed=failed,
-            unstorable=unstorable,
-        )
+        try:
+            page = _read_page(client, data, broken, connection_path, first, identify_operation, page_variables,
+                              required, unstorable)
+        except _DoesNotAddUp as problem:
+            if refetches >= client.max_retries:
+                raise PageInconsistent(
+                    f"{operation_name}: DS answered {refetches + 1} times in a row a page that does not add up "
+                    f"({problem}); the pages read before are saved and the cursor did not move past this one, "
+                    "run the sync again later"
+                ) from None
+            client.stats.count_retry("inconsistent page")
+            wait = client.backoff(refetches)
+            refetches += 1
+            log.warning("%s: DS answered a page that does not add up (%s), asking again (%d/%d) in %.1fs",
+                        operation_name, problem, refetches, client.max_retries, wait)
+            continue
+        refetches = 0
+        if page.short:
+            log.warning("%s: DS answered %d dossier(s) for a page of %d and announced more: what it left out "
+                        "is read by a re-scan", operation_name, len(page.nodes) + len(page.failed), first)
         yield page
         if not page.has_next_page or page.end_cursor is None:
             return
@@ -136,6 +177,51 @@ def iter_pages(
         if first < ceiling and clean_pages >= GROW_AFTER:
             first = min(ceiling, first * 2)
             clean_pages = 0
+
+
+def _read_page(client: DSClient, data: dict, broken: list[NodeError], connection_path: tuple[str, ...], first: int,
+               identify_operation: str | None, variables: dict, required: tuple[str, ...],
+               unstorable: bool) -> Page:
+    """The page of this answer; `_DoesNotAddUp` when it cannot be trusted."""
+    connection = _connection(data, connection_path)
+    page_info = connection.get("pageInfo") if isinstance(connection, dict) else None
+    if not isinstance(page_info, dict):
+        raise _DoesNotAddUp("no pageInfo")
+    has_next_page = page_info.get("hasNextPage") is True
+    end_cursor = page_info.get("endCursor")
+    nodes = connection.get("nodes") or []
+    if has_next_page and not nodes:
+        raise _DoesNotAddUp("no dossier, and more pages announced")
+    if has_next_page and not end_cursor:
+        raise _DoesNotAddUp("more pages announced, and no endCursor to reach them")
+    prefix = ".".join([*connection_path, "nodes"])
+    for index, node in enumerate(nodes):
+        missing = schema_break(node, required) if isinstance(node, dict) else None
+        if missing:
+            broken = [*broken, NodeError(index, schema_break_message(missing), f"{prefix}.{index}.{missing}")]
+    failed = _failed_nodes(client, identify_operation, variables, connection_path, nodes, broken)
+    set_aside = {e.index for e in broken}
+    failed_numbers = {f.number for f in failed}
+    kept: dict[int, dict] = {}
+    for index, node in enumerate(nodes):
+        if index in set_aside or not isinstance(node, dict) or node.get("number") in failed_numbers:
+            continue
+        other = kept.get(node["number"])
+        if other is None or _modified(node) > _modified(other):  # twice in a page: read once, the latest
+            kept[node["number"]] = node
+    return Page(
+        nodes=list(kept.values()),
+        end_cursor=end_cursor,
+        has_next_page=has_next_page,
+        first=first,
+        failed=failed,
+        unstorable=unstorable,
+        short=has_next_page and len(kept) + len(failed_numbers - kept.keys()) < first,
+    )
+
+
+def _modified(node: dict):
+    return parse_ds_datetime(node.get("dateDerniereModification")) or datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _failed_nodes(client: DSClient, identify_operation: str | None, variables: dict,
@@ -160,13 +246,16 @@ def _failed_nodes(client: DSClient, identify_operation: str | None, variables: d
         light = _connection(execute_through_timeouts(client, identify_operation, variables),
                             connection_path)["nodes"] or []
         for index in missing:
-            if index < len(light) and light[index] is not None:
+            if index < len(light) and isinstance(light[index], dict) and light[index].get("number") is not None:
                 numbers[index] = light[index]["number"]
         # Should the page have moved between the two reads, a dossier the light page has and the
         # good nodes lack is set aside too: retried alone, it costs a request, never a dossier.
-        good = {n.get("number") for n in nodes if n is not None}
-        extra = [n["number"] for n in light if n is not None and n["number"] not in good
-                 and n["number"] not in numbers.values()]
+        good = {n.get("number") for n in nodes if isinstance(n, dict)}
+        extra = [n["number"] for n in light if isinstance(n, dict) and n.get("number") is not None
+                 and n["number"] not in good and n["number"] not in numbers.values()]
+    unnamed = [index for index in by_index if index not in numbers]
+    if unnamed and not extra:
+        raise _DoesNotAddUp(f"a dossier it could not give, at {by_index[unnamed[0]].path}, that nothing names")
     failed = []
     for index, error in sorted(by_index.items()):
         if index in numbers:

@@ -25,7 +25,8 @@ from core import models
 from connector.batch import BatchItem, BatchLimits, split
 from connector.client import DSClient
 from connector.errors import DSForbidden, DSGraphQLError, DSNotFound
-from connector.pagination import FailedNode, Page, execute_through_timeouts, iter_pages, prefetched
+from connector.pagination import (DOSSIER_REQUIRED, FailedNode, Page, execute_through_timeouts, iter_pages,
+                                  prefetched, schema_break, schema_break_message)
 from connector.datetimes import format_ds_datetime, parse_ds_datetime
 from connector.storable import replace_unstorable
 from core.clock import utcnow
@@ -120,11 +121,14 @@ class Syncer:
         # and covers what a re-scan would.
         # A run that starts without a cursor reads every dossier: no re-scan needed.
         first_pass = full or state.end_cursor is None
-        self._sync_updates(state, summary, dedupe=not full)
-        if first_pass:
+        missed_since = self._sync_updates(state, summary, dedupe=not full)
+        rescan_due = not first_pass and (force_rescan or self._rescan_due(state, run_started_at))
+        if rescan_due or missed_since is not None:
+            starts = [state.last_rescan_at or state.updated_since] if rescan_due else []
+            self._rescan(state, summary, min(starts + ([missed_since] if missed_since else [])))
+        if first_pass or rescan_due:
+            # Only once the whole re-scan is done: a crash means doing it again.
             self._mark_rescanned(demarche_number, run_started_at)
-        elif force_rescan or self._rescan_due(state, run_started_at):
-            self._rescan(state, summary, run_started_at)
         self._retry_quarantined(demarche_number, summary)
         self._sync_deletions(state, summary, pending=True)
         self._sync_deletions(state, summary, pending=False)
@@ -179,7 +183,9 @@ class Syncer:
 
     # -- dossiers ------------------------------------------------------------
 
-    def _sync_updates(self, state: models.SyncState, summary: SyncSummary, dedupe: bool) -> None:
+    def _sync_updates(self, state: models.SyncState, summary: SyncSummary, dedupe: bool) -> datetime | None:
+        """Returns where a re-scan must start to read what a short page left out, or None."""
+        missed_since = None
         pages = prefetched(iter_pages(
             self.client,
             "getDemarcheDossiers",
@@ -188,11 +194,16 @@ class Syncer:
             after=state.end_cursor,
             first=self.page_size,
             identify_operation="getDemarcheDossierNumbers",
+            required=DOSSIER_REQUIRED,
         ))
         for page in pages:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=dedupe)
                 persisted = self._persisted_state(session, state.demarche_number)
+                if page.short and missed_since is None:
+                    # Pages come in (updated_at, id) order: what it left out was modified after the
+                    # pages before it (docs/ds-malformed-answers.md#short-page).
+                    missed_since = persisted.last_seen_updated_at or state.updated_since
                 # An empty page has no endCursor: keep the one we have (NOTES §7.1).
                 if page.end_cursor is not None:
                     persisted.end_cursor = page.end_cursor
@@ -202,9 +213,10 @@ class Syncer:
                     persisted.last_seen_updated_at = latest
                 self._commit(session)
             self._report(summary)
+        return missed_since
 
-    def _rescan(self, state: models.SyncState, summary: SyncSummary, run_started_at: datetime) -> None:
-        since = (state.last_rescan_at or state.updated_since) - self.rescan_overlap
+    def _rescan(self, state: models.SyncState, summary: SyncSummary, start: datetime) -> None:
+        since = start - self.rescan_overlap
         log.info("démarche %s: re-scan of dossiers updated since %s", state.demarche_number, format_ds_datetime(since))
         pages = prefetched(iter_pages(
             self.client,
@@ -213,14 +225,13 @@ class Syncer:
             ("demarche", "dossiers"),
             first=self.page_size,
             identify_operation="getDemarcheDossierNumbers",
+            required=DOSSIER_REQUIRED,
         ))
         for page in pages:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=True)
                 self._commit(session)
             self._report(summary)
-        # Only once the whole re-scan is done: a crash means doing it again.
-        self._mark_rescanned(state.demarche_number, run_started_at)
         summary.rescanned = True
 
     def _mark_rescanned(self, demarche_number: int, run_started_at: datetime) -> None:
@@ -384,11 +395,16 @@ class Syncer:
         when only without the champs' objects; (None, error) when not at all;
         (None, None) when DS no longer shows it."""
         try:
-            return execute_through_timeouts(self.client, "getDossier", {"dossierNumber": number})["dossier"], None
+            node = execute_through_timeouts(self.client, "getDossier", {"dossierNumber": number})["dossier"]
         except (DSNotFound, DSForbidden):
             return None, None
         except DSGraphQLError as error:
             failure = FailedNode(number, error.ds_message, _path_inside(error.path))
+        else:
+            missing = schema_break(node, DOSSIER_REQUIRED) if node is not None else None
+            if missing is None:
+                return node, None
+            return None, FailedNode(number, schema_break_message(missing), missing)  # DS's fault: wait
         try:
             reduced = execute_through_timeouts(self.client, "getDossierReduced", {"dossierNumber": number})["dossier"]
         except (DSNotFound, DSForbidden):
@@ -477,7 +493,8 @@ class Syncer:
             answer = self.client.execute_batch(chunk)
             for result in answer.results:
                 node = result.data
-                if node is not None and (node.get("demarche") or {}).get("number") == demarche_number:
+                if node is not None and (node.get("demarche") or {}).get("number") == demarche_number \
+                        and schema_break(node, DOSSIER_REQUIRED) is None:  # else left to the poll, which sets it aside
                     nodes.append(node)
         if nodes:
             with self.sessions() as session:

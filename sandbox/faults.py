@@ -24,13 +24,30 @@ affected. Types: Commune, Departement, Address,
 Pays, PersonneMorale (a SIRET champ's établissement), File (the first file of
 a pièce justificative); any other field raises an internal error on the
 dossier's champs (#11942). `field: null` removes it.
+
+Answers that break DS's own schema or do not add up, as a DS fake that is
+not ours returned them in a fault campaign (`malformed_answer`, applied to
+the next answer that holds a dossiers page, or a `dossier`):
+empty_nodes and null_nodes (no dossier, while more pages are announced),
+null_end_cursor and absent_end_cursor (more pages announced, no cursor to
+reach them), null_page_info, duplicate_node (the page's first dossier again
+in place of its second), short_page (the page's second half left out, its
+endCursor kept: those dossiers are skipped), and null_number, null_id,
+null_state, null_date (the first dossier's `number`, `id`, `state` or
+`dateDerniereModification` null, with no error: the schema says non-null).
 """
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 
-KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "drop", "timeout", "stuck_cursor")
+MALFORMED_NULL_FIELDS = {"null_number": "number", "null_id": "id", "null_state": "state",
+                         "null_date": "dateDerniereModification"}
+MALFORMED_PAGES = ("empty_nodes", "null_nodes", "null_end_cursor", "absent_end_cursor", "null_page_info",
+                   "duplicate_node", "short_page")
+MALFORMED = MALFORMED_PAGES + tuple(MALFORMED_NULL_FIELDS)
+KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "drop", "timeout", "stuck_cursor") + MALFORMED
 
 
 @dataclass
@@ -122,6 +139,58 @@ class Faults:
             self.set_node_error(int(node["dossier"]), node.get("field"))
         if "kind" in spec:
             self.add(spec["kind"], int(spec.get("count", 1)), float(spec.get("seconds", 1.0)), spec.get("operation"))
+
+
+def _page_in(value) -> dict | None:
+    """The first connection (a dict with `nodes` and `pageInfo`) inside an answer's data."""
+    if isinstance(value, dict):
+        if "nodes" in value and "pageInfo" in value:
+            return value
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return None
+    for child in children:
+        found = _page_in(child)
+        if found is not None:
+            return found
+    return None
+
+
+def malformed_answer(kind: str | None, response: dict) -> dict:
+    """The answer as a DS that breaks its own schema would give it (see the
+    module's docstring); any other kind, or an answer with no page nor
+    dossier, is returned as it is."""
+    if kind not in MALFORMED or not isinstance(response.get("data"), dict):
+        return response
+    response = copy.deepcopy(response)
+    data = response["data"]
+    page = _page_in(data)
+    if kind in MALFORMED_NULL_FIELDS:
+        nodes = page["nodes"] if page is not None else [data.get("dossier")]
+        node = next((n for n in nodes or [] if isinstance(n, dict)), None)
+        if node is not None:
+            node[MALFORMED_NULL_FIELDS[kind]] = None
+        return response
+    if page is None:
+        return response
+    info = page["pageInfo"]
+    if kind == "null_page_info":
+        page["pageInfo"] = None
+    elif kind in ("empty_nodes", "null_nodes"):
+        page["nodes"] = [] if kind == "empty_nodes" else None
+        info["hasNextPage"] = True
+    elif kind == "null_end_cursor":
+        info.update(endCursor=None, hasNextPage=True)
+    elif kind == "absent_end_cursor":
+        info.pop("endCursor", None)
+        info["hasNextPage"] = True
+    elif kind == "duplicate_node" and len(page["nodes"] or []) >= 2:
+        page["nodes"][1] = copy.deepcopy(page["nodes"][0])
+    elif kind == "short_page" and page["nodes"]:
+        page["nodes"] = page["nodes"][:max(1, len(page["nodes"]) // 2)]
+    return response
 
 
 def parse_fault_spec(text: str) -> dict:

@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse, validate
 
-from sandbox.faults import Faults
+from sandbox.faults import Faults, malformed_answer
 from sandbox.schema import fragment_types, sandbox_schema
 from sandbox.store import SANDBOX_TOKEN, Store
 
@@ -287,7 +287,7 @@ def _handler_for(server: SandboxServer):
             if not isinstance(body, dict):
                 return self._send(400, error_body("Invalid JSON body", "bad_request"))
             status, payload = server.run_graphql(body, authorization, fault_kind)
-            return self._send(status, payload)
+            return self._send(status, malformed_answer(fault_kind, payload) if status == 200 else payload)
 
         def _configure_faults(self, raw: bytes):
             try:

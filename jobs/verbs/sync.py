@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from connector import errors
-from connector.pagination import CursorLoopError
+from connector.pagination import CursorLoopError, PageInconsistent
 from connector.push import PushStopped
 from core.settings import Settings
 from jobs.binding import NOT_BOUND_EXIT, NotBound, bind_embedded_sandbox
@@ -22,6 +22,7 @@ EXIT_CODES = (
     (errors.DSForbidden, 4),
     (errors.DSUnavailable, 5),
     (CursorLoopError, 9),
+    (PageInconsistent, 11),
     (errors.DSError, 6),
 )
 
