@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
 from mappings import apt_period
-from mappings.dossier import CONTRACT_TYPE_BY_LABEL, FILED_BY_STUDENT_BY_LABEL, REQUEST_KIND_BY_LABEL
 from mappings.normalize import YearHours, age_on, busiest_titre_year, is_valid_siret
 from mappings.professions import profession_of
 from mappings.records import ContractType, DocumentFile, MappedDossier, MappingIssue
@@ -35,33 +34,13 @@ class Finding:
 
 # --- documents ---
 
-_LABEL_OF_CONTRACT_TYPE = {value: label for label, value in CONTRACT_TYPE_BY_LABEL.items()}
-_LABEL_OF_REQUEST_KIND = {value: label for label, value in REQUEST_KIND_BY_LABEL.items()}
-_LABEL_OF_FILER = {value: label for label, value in FILED_BY_STUDENT_BY_LABEL.items()}
-
-# The record value of each procedure key a `when` may name, as the procedure's option value.
-CONDITION_VALUES: dict[str, Callable[[MappedDossier], object]] = {
-    "depose_par": lambda m: _LABEL_OF_FILER.get(m.employer.filed_by_student),
-    "demande_type": lambda m: _LABEL_OF_REQUEST_KIND.get(m.student.request_kind),
-    "contrat_type": lambda m: _LABEL_OF_CONTRACT_TYPE.get(m.contract.contract_type),
-    "titre_type": lambda m: m.student.permit_kind,
-    "profession_reglementee": lambda m: m.contract.regulated_profession,
-    "mannequin_spectacle": lambda m: m.contract.model_or_live_show,
-}
-
-
-def _condition_holds(mapped: MappedDossier, when: dict) -> bool:
-    return all(key in CONDITION_VALUES and CONDITION_VALUES[key](mapped) in values for key, values in when.items())
-
-
 def required_documents(mapped: MappedDossier, rules: Rules) -> list[str]:
-    documents = rules.section("documents")
-    conditional = [item["document"] for item in documents["conditional"] if _condition_holds(mapped, item["when"])]
-    return list(documents["general"]) + conditional
+    """The pièces justificatives of procedure.yaml this dossier's case asks for, in form order."""
+    return [document.key for document in rules.documents if document.asked(mapped)]
 
 
 def check_required_documents(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md, "Documents (general, all requests, renewals included)" and "Conditional": each document the case needs."""
+    """Each pièce justificative the case needs (procedure.yaml, docs/apt-documents.md)."""
     for key in required_documents(mapped, rules):
         document = mapped.documents.get(key)
         if document is None or not document.files:

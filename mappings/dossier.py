@@ -29,19 +29,8 @@ from mappings.records import (
 )
 from mappings.rules import Rules, default_rules
 
-CONTRACT_TYPE_BY_LABEL = {
-    "CDD": ContractType.CDD,
-    "CDI": ContractType.CDI,
-    "Contrat d'apprentissage": ContractType.APPRENTISSAGE,
-    "Contrat de professionnalisation": ContractType.PROFESSIONNALISATION,
-    "Contrat doctoral": ContractType.DOCTORAL,
-    "Convention CIFRE": ContractType.CIFRE,
-    "Contrat d'ATER": ContractType.ATER,
-    "Interne en médecine, pharmacie ou odontologie": ContractType.INTERNE,
-}
-REQUEST_KIND_BY_LABEL = {"Première demande": "first", "Renouvellement": "renewal"}
-FILED_BY_STUDENT_BY_LABEL = {"L'employeur": False, "L'étudiant, mandaté par l'employeur": True}
-HOURS_UNIT_BY_LABEL = {"Par semaine": HoursUnit.PER_WEEK, "Par mois": HoursUnit.PER_MONTH}
+# The stored value of an option is the one procedure.yaml gives it; these columns hold it as the code's enum.
+OPTION_CONVERSIONS: dict[str, Callable] = {"contrat_type": ContractType, "heures_unite": HoursUnit}
 
 # What DS sends for each procedure type when the query names the fragment
 # (fragments.graphql does); anything else is a degraded typing (NOTES §11.2).
@@ -187,34 +176,57 @@ def read_address(champ: dict) -> dict:
 Handler = Callable[[_Context, dict, ChampDefinition], None]
 
 
-def _assign(path: str, reader, convert=lambda value: value, error_code: str = "invalid_value", code: bool = False,
-            judged: bool = True) -> Handler:
-    def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+@dataclass(frozen=True)
+class _Assign:
+    """A champ whose value, read and converted, goes to one field of the record (`path`)."""
+    path: str
+    reader: Callable
+    convert: Callable = lambda value: value
+    error_code: str = "invalid_value"
+    code: bool = False
+    judged: bool = True
+
+    def __call__(self, context: _Context, champ: dict, definition: ChampDefinition) -> None:
         try:
-            value = convert(reader(champ))
+            value = self.convert(self.reader(champ))
         except (ValueError, ArithmeticError) as error:
-            context.issue(definition.key, error_code, f"« {definition.label} » : {error}")
+            context.issue(definition.key, self.error_code, f"« {definition.label} » : {error}")
             return
-        context.put(definition, path, value, code=code, judged=judged)
-
-    return handler
+        context.put(definition, self.path, value, code=self.code, judged=self.judged)
 
 
-def _option(path: str, options: dict | None = None) -> Handler:
-    """A drop-down whose option label becomes a code (`options`), or is kept as it is when it is one of the
-    procedure's options; an unknown option is an issue."""
-    def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+def _assign(path: str, reader, convert=lambda value: value, error_code: str = "invalid_value", code: bool = False,
+            judged: bool = True) -> _Assign:
+    return _Assign(path, reader, convert, error_code, code, judged)
+
+
+@dataclass(frozen=True)
+class _Option:
+    """A drop-down: the chosen option's value (procedure.yaml) goes to one field of the record (`path`);
+    an unknown option is an issue."""
+    path: str
+
+    def stored(self, definition: ChampDefinition, label: str):
+        """The record value of an option label; KeyError for a label the definition does not have."""
+        value = definition.option_values[label]
+        convert = OPTION_CONVERSIONS.get(definition.key)
+        return convert(value) if convert else value
+
+    def __call__(self, context: _Context, champ: dict, definition: ChampDefinition) -> None:
         label = read_choice(champ)
         if label is None:
             return
-        known = options if options is not None else {option: option for option in definition.options}
-        if label not in known:
+        try:
+            value = self.stored(definition, label)
+        except KeyError:
             context.issue(definition.key, "unknown_option",
                           f"« {definition.label} » : option inconnue « {values.quoted(label)} ».")
             return
-        context.put(definition, path, known[label])
+        context.put(definition, self.path, value)
 
-    return handler
+
+def _option(path: str) -> _Option:
+    return _Option(path)
 
 
 def _nationality(context: _Context, champ: dict, definition: ChampDefinition) -> None:
@@ -325,7 +337,7 @@ HANDLERS: dict[str, Handler] = {
     "email_etudiant": _assign("student.email", read_text, normalize.clean_email),
     "telephone_etudiant": _assign("student.phone", read_text, normalize.clean_text),
     "adresse_etudiant": _student_address,
-    "demande_type": _option("student.request_kind", REQUEST_KIND_BY_LABEL),
+    "demande_type": _option("student.request_kind"),
     "apt_precedente_reference": _assign("student.previous_apt_reference", read_text, normalize.clean_text),
     "titre_type": _option("student.permit_kind"),
     "titre_numero": _assign("student.permit_number", read_text, normalize.clean_text),
@@ -335,7 +347,7 @@ HANDLERS: dict[str, Handler] = {
     "titre_prefecture": _assign("student.permit_prefecture", read_text, normalize.clean_text),
     "residence_un_an": _assign("student.resident_one_year", read_bool),
     "formation_master_cge": _assign("student.master_or_cge", read_bool),
-    "depose_par": _option("employer.filed_by_student", FILED_BY_STUDENT_BY_LABEL),
+    "depose_par": _option("employer.filed_by_student"),
     "employeur_siret": _employer_siret,
     "employeur_nom": _assign("employer.representative_last_name", read_text, normalize.clean_last_name),
     "employeur_prenom": _assign("employer.representative_first_name", read_text, normalize.clean_first_name),
@@ -343,10 +355,10 @@ HANDLERS: dict[str, Handler] = {
     "employeur_telephone": _assign("employer.phone", read_text, normalize.clean_text),
     "emploi_intitule": _assign("contract.job_title", read_text, normalize.clean_text),
     "lieu_travail": _workplace,
-    "contrat_type": _option("contract.contract_type", CONTRACT_TYPE_BY_LABEL),
+    "contrat_type": _option("contract.contract_type"),
     "contrat_date_debut": _assign("contract.start", read_date, error_code="invalid_date"),
     "contrat_date_fin": _assign("contract.end", read_date, error_code="invalid_date"),
-    "heures_unite": _option("contract.hours_unit", HOURS_UNIT_BY_LABEL),
+    "heures_unite": _option("contract.hours_unit"),
     "heures_nombre": _hours_value,
     "salaire_brut_mensuel": _assign("contract.monthly_gross_salary", read_decimal, error_code="invalid_number"),
     "profession_reglementee": _assign("contract.regulated_profession", read_bool),
@@ -357,6 +369,21 @@ HANDLERS: dict[str, Handler] = {
     "apt_date_debut": _assign("agent.apt_start", read_date, error_code="invalid_date"),
     "apt_date_fin": _assign("agent.apt_end", read_date, error_code="invalid_date"),
 }
+
+
+def condition_field(definition: ChampDefinition) -> tuple[str, Callable] | None:
+    """Where a `when`/`unless` on this champ reads the record: (the field's path, option label or answer →
+    record value); None when the mapping does not store the champ's choice in one field of the record."""
+    handler = HANDLERS.get(definition.key)
+    if isinstance(handler, _Option) and definition.type == "drop_down_list":
+        return handler.path, lambda label: handler.stored(definition, label)
+    if isinstance(handler, _Assign) and definition.type in ("yes_no", "checkbox"):
+        def answer(value):
+            if not isinstance(value, bool):
+                raise KeyError(value)
+            return value
+        return handler.path, answer
+    return None
 
 
 # --- matching champs to the procedure ---

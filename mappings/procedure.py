@@ -34,9 +34,18 @@ class ChampDefinition:
     label: str
     required: bool = False
     description: str | None = None
-    options: tuple = ()
-    when: dict = field(default_factory=dict)
+    options: tuple = ()  # the option labels, in form order
+    # Option label → the value the connector stores and the rules name (the label itself unless the
+    # definition gives one): `{label: "CDI", value: cdi}`.
+    option_values: dict = field(default_factory=dict)
+    when: dict = field(default_factory=dict)  # asked only in this case (a pièce)
+    unless: dict = field(default_factory=dict)  # not asked in this case (a pièce)
+    source: str | None = None  # the public text the rule comes from
     champs: tuple["ChampDefinition", ...] = ()
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.when or self.unless)
 
 
 @dataclass(frozen=True)
@@ -80,15 +89,23 @@ class Procedure:
         raise KeyError(f"no label with key {key!r} in the procedure definition")
 
 
+def _option(raw) -> tuple[str, object]:
+    return (raw["label"], raw["value"]) if isinstance(raw, dict) else (raw, raw)
+
+
 def _champ(raw: dict) -> ChampDefinition:
+    options = [_option(option) for option in raw.get("options", ())]
     return ChampDefinition(
         key=raw["key"],
         type=raw["type"],
         label=raw["label"],
         required=raw.get("required", False),
         description=raw.get("description"),
-        options=tuple(raw.get("options", ())),
+        options=tuple(label for label, _ in options),
+        option_values=dict(options),
         when=dict(raw.get("when", {})),
+        unless=dict(raw.get("unless", {})),
+        source=raw.get("source"),
         champs=tuple(_champ(child) for child in raw.get("champs", ())),
     )
 
@@ -125,7 +142,10 @@ def _check_unique(procedure: Procedure) -> None:
         seen_keys.add(label.key)
     keys = {d.key for d in procedure.all_champs()}
     for definition in procedure.all_champs():
-        for condition_key in definition.when:
+        if len(set(definition.options)) != len(definition.options) or \
+                len(set(map(repr, definition.option_values.values()))) != len(definition.options):
+            raise DefinitionError(f"procedure definition: champ {definition.key!r} has an option label or value twice")
+        for condition_key in (*definition.when, *definition.unless):
             if condition_key not in keys:
                 raise DefinitionError(
                     f"procedure definition: champ {definition.key!r} depends on unknown key {condition_key!r}"

@@ -1,13 +1,16 @@
 """The APT rules file (`rules.yaml`), loaded and validated once.
 
 Figures and lists the checks apply live there, not in code; the loader
-refuses a file that does not match `rules.schema.json` or that names other
-documents than `procedure.yaml`, with a message naming the place.
+refuses a file that does not match `rules.schema.json` or that names champs
+or contract types `procedure.yaml` does not have, with a message naming the
+place. The documents the checks ask for come from procedure.yaml itself
+(`mappings.conditions`), compiled here so that a condition the checks could
+not evaluate stops the load.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import yaml
 
 from mappings.procedure import DefinitionError, Procedure, default_procedure
 from mappings.professions import Profession, default_professions
+from mappings.records import ContractType
 
 MAPPINGS_DIR = Path(__file__).parent
 RULES_FILE = MAPPINGS_DIR / "rules.yaml"
@@ -28,33 +32,40 @@ class Rules:
     raw: dict  # the validated rules.yaml content
     document_names: dict[str, str]  # procedure key → French name used in messages
     professions: tuple[Profession, ...] = ()  # regulated_professions.yaml
+    # The pièces justificatives of procedure.yaml with their cases (mappings.conditions.DocumentRule).
+    documents: tuple = field(default=(), compare=False)
 
     def section(self, name: str) -> dict:
         return self.raw[name]
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+# Where rules.yaml names contract types (codes of procedure.yaml's contrat_type options).
+CONTRACT_TYPE_LISTS = (("hours", "exempt_contract_types"), ("residence", "one_year_required"),
+                       ("residence", "master_cge_exempt"), ("opco", "contract_types"))
+
+
+def _check_contract_types(raw: dict, procedure: Procedure) -> None:
+    codes = set(procedure.champ("contrat_type").option_values.values())
+    unknown = codes - {member.value for member in ContractType}
+    if unknown:
+        raise DefinitionError(f"procedure.yaml: champs/contrat_type: {sorted(unknown)} are not contract types the "
+                              "connector stores (mappings.records.ContractType)")
+    for section, name in CONTRACT_TYPE_LISTS:
+        for code in raw[section][name]:
+            if code not in codes:
+                raise DefinitionError(f"rules.yaml: {section}.{name}: {code!r} is not the value of an option of "
+                                      f"contrat_type in procedure.yaml ({', '.join(sorted(codes))})")
 
 
 def _check_against_procedure(raw: dict, procedure: Procedure) -> None:
-    """The rules and procedure.yaml must name the same documents under the same conditions."""
-    documents = raw["documents"]
-    procedure_when = {d.key: d.when for d in procedure.champs if d.type == "piece_justificative" and d.when}
-    rules_when = {item["document"]: item["when"] for item in documents["conditional"]}
-    if procedure_when != rules_when:
-        raise DefinitionError("rules.yaml: documents.conditional does not match the `when` of procedure.yaml "
-                              f"(procedure: {sorted(procedure_when)}, rules: {sorted(rules_when)})")
+    """Every champ and contract type rules.yaml names is one of procedure.yaml."""
+    _check_contract_types(raw, procedure)
     numbers = {d.key for d in procedure.all_champs() if d.type in ("decimal_number", "integer_number")}
     for key, bounds in raw["plausible_numbers"].items():
         if key not in numbers:
             raise DefinitionError(f"rules.yaml: plausible_numbers.{key} is not a number champ of procedure.yaml")
         if bounds["min"] > bounds["max"]:
             raise DefinitionError(f"rules.yaml: plausible_numbers.{key}: min is above max")
-    required = {d.key for d in procedure.champs if d.type == "piece_justificative" and d.required}
-    if set(documents["general"]) != required:
-        raise DefinitionError("rules.yaml: documents.general must list the required pièces justificatives "
-                              f"of procedure.yaml: {sorted(required)}")
 
 
 def parse_rules(raw: dict, procedure: Procedure, professions: tuple[Profession, ...] | None = None) -> Rules:
@@ -64,9 +75,13 @@ def parse_rules(raw: dict, procedure: Procedure, professions: tuple[Profession, 
         where = "/".join(str(p) for p in errors[0].path) or "(root)"
         raise DefinitionError(f"rules.yaml invalid at {where}: {errors[0].message}")
     _check_against_procedure(raw, procedure)
-    names = {d.key: _lower_first(d.label) for d in procedure.champs if d.type == "piece_justificative"}
+    # Imported here: the conditions read the mapping (mappings.dossier), which reads these rules.
+    from mappings.conditions import document_rules
+
+    documents = document_rules(procedure)
+    names = {document.key: document.name for document in documents}
     professions = default_professions() if professions is None else professions
-    return Rules(revision=raw["revision"], raw=raw, document_names=names, professions=professions)
+    return Rules(revision=raw["revision"], raw=raw, document_names=names, professions=professions, documents=documents)
 
 
 def load_rules(path: Path | str = RULES_FILE, procedure: Procedure | None = None) -> Rules:
