@@ -44,12 +44,12 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE", help="cProfile the push into FILE")
     args = parser.parse_args()
 
-    from connector.batch import BatchLimits
     from connector.client import DSClient
     from connector.push import Pusher
     from connector.ratelimit import PUSH, RequestBudget
     from connector.sync import Syncer
     from core.db import make_engine, session_factory, upgrade
+    from core.settings import PushSettings
     from jobs.binding import bind_demarche
     from mappings.pipeline import Evaluator
     from mappings.procedure import default_procedure
@@ -73,7 +73,7 @@ def main() -> None:
             with DSClient(url, token, timeout=120, budget=budget, priority=PUSH) as writer:
                 pusher = Pusher(client=writer, sessions=sessions, procedure=default_procedure(), bindings={1: binding},
                                 target_for=target_for,
-                                instructeur_id=CONNECTOR_INSTRUCTEUR_ID, limits=BatchLimits(max_items=args.batch))
+                                instructeur_id=CONNECTOR_INSTRUCTEUR_ID, policy=PushSettings(batch_size=args.batch))
                 started, cpu = time.perf_counter(), time.process_time()
                 if args.profile:
                     import cProfile

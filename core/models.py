@@ -301,6 +301,17 @@ class JobRun(Base):
     heartbeat_at: Mapped[datetime | None]
 
 
+class OutboxStatus(enum.StrEnum):
+    """A push_outbox row's life: pending → sending → delivered or failed (or pending again); a pending row
+    the dossier no longer needs is superseded."""
+
+    PENDING = "pending"  # planned: due now, or at next_attempt_at
+    SENDING = "sending"  # committed before its request left: until recorded, uncertain, read back from DS first
+    DELIVERED = "delivered"
+    FAILED = "failed"  # for good: refused as a whole, MAX_ATTEMPTS reached, or the dossier gone from DS
+    SUPERSEDED = "superseded"  # never sent: the dossier changed, or left en_construction before its message
+
+
 class PushOutbox(Base):
     """One intended mutation on DS. Written before it is sent, so a crash
     between sending and recording is detected and checked on the next run."""
@@ -310,10 +321,10 @@ class PushOutbox(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_number: Mapped[int] = mapped_column(BigInteger, index=True)
-    kind: Mapped[str] = mapped_column(String(30))  # annotations | label_add | label_remove | groupe | message | instruction
+    kind: Mapped[str] = mapped_column(String(30))  # a row of connector.push.kinds.KINDS
     payload: Mapped[dict] = mapped_column(JSON)
     payload_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | sending | delivered | failed
+    status: Mapped[str] = mapped_column(String(20), index=True)  # an OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     client_mutation_id: Mapped[str] = mapped_column(String(80))

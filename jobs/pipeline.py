@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import TextIO
@@ -18,7 +19,6 @@ from connector.sync import SyncSummary, Syncer
 from core.clock import paris_today, utcnow
 from core.snapshot import delay_cohort
 from core.settings import Settings
-from connector.batch import BatchLimits
 from jobs.binding import RunBinding, require_binding
 from jobs.progress import PushBar, SyncBar, on_terminal
 from jobs.runtime import make_client, open_database
@@ -96,12 +96,8 @@ def make_pusher(settings: Settings, client, sessions, checked: dict[int, RunBind
         demarches={number: c.demarche for number, c in checked.items()},
         target_for=partial(target_for, delays=service_delays(sessions)),
         instructeur_id=settings.ds.instructeur_id,
+        policy=replace(settings.push, pass_to_instruction=pass_to_instruction, disable_notification=disable_notification),
         dry_run=dry_run,
-        pass_complete_to_instruction=pass_to_instruction,
-        disable_notification=disable_notification,
-        limits=BatchLimits(max_items=settings.push.batch_size),
-        max_message_share=settings.push.max_message_share,
-        hold_min_messages=settings.push.hold_min_messages,
         force=force,
     )
 

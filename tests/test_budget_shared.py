@@ -4,11 +4,8 @@ import time
 
 from connector.ratelimit import PUSH, SYNC, RequestBudget
 from tests.sync_helpers import make_syncer
-from tests.test_push import make_pusher
-
-
-class Stop(Exception):
-    pass
+from core.settings import PushSettings
+from tests.push_helpers import Crash, CrashAfter, make_pusher
 
 
 def test_sync_is_served_while_a_long_push_runs_on_the_same_budget(make_sandbox, ds_client_for, sessions):
@@ -19,18 +16,14 @@ def test_sync_is_served_while_a_long_push_runs_on_the_same_budget(make_sandbox, 
     push_client = ds_client_for(server, budget=budget, priority=PUSH)
     stop = threading.Event()
 
-    def after_send(row):
-        if stop.is_set():
-            raise Stop()
-
-    pusher = make_pusher(push_client, sessions, after_send=after_send)
-    pusher.limits = pusher.limits.__class__(max_items=1)  # one mutation a request: a long push
+    # One mutation a request: a long push, stopped once the test has seen what it needs.
+    pusher = make_pusher(push_client, sessions, policy=PushSettings(batch_size=1), progress=CrashAfter(0, stop.is_set))
     failures = []
 
     def run_push():
         try:
             pusher.push(1)
-        except Stop:
+        except Crash:
             pass
         except Exception as error:  # pragma: no cover - reported below
             failures.append(error)

@@ -16,9 +16,8 @@ from core.db import session_factory
 from core.snapshot import iter_snapshots, snapshot_of
 from mappings.procedure import default_procedure
 from mappings.target import target_for
-from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
-from connector.push import Pusher
-from tests.sync_helpers import make_syncer, stored_binding
+from tests.push_helpers import make_pusher
+from tests.sync_helpers import make_syncer
 
 PROCEDURE = default_procedure()
 MISSING = ("pj_passeport", "pj_inscription", "pj_contrat")
@@ -32,12 +31,6 @@ def reverse_on_disk(sessions, *tables) -> None:
             session.execute(table.delete())
             for row in rows:  # one at a time, so they land in this order
                 session.execute(table.insert(), row)
-
-
-def make_pusher(client, sessions):
-    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, bindings={1: stored_binding(sessions)},
-                  target_for=target_for,
-                  instructeur_id=CONNECTOR_INSTRUCTEUR_ID)
 
 
 @pytest.fixture

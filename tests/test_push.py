@@ -9,25 +9,20 @@ from sqlalchemy.orm import sessionmaker
 from core import models
 from core.db import make_engine, session_factory
 from connector.client import DSClient
-from connector.push import Pusher, PushStopped, current_state, plan, read_live
+from connector.push import PushStopped, current_state, plan, read_live
 from connector.ratelimit import RequestBudget
+from core.settings import PushSettings
 from core.snapshot import snapshot_of
 from mappings.target import target_for
 from mappings.procedure import default_procedure
 from sandbox.champs import StoredFile
-from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from jobs.runtime import sandbox_store
 from sandbox.server import SandboxServer, start_server
+from tests.push_helpers import Crash, CrashAfter, make_pusher
 from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot, stored_binding
 
 PROCEDURE = default_procedure()
 MANAGED = frozenset(label.key for label in PROCEDURE.labels)
-
-
-def make_pusher(client, sessions, **kwargs):
-    """A pusher of démarche 1 with the binding its sync stored (make_syncer binds first)."""
-    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, bindings={1: stored_binding(sessions)},
-                  target_for=target_for, instructeur_id=CONNECTOR_INSTRUCTEUR_ID, **kwargs)
 
 
 def mutations(server, since=0):
@@ -118,21 +113,10 @@ def test_sync_and_push_leave_ds_as_the_connector_wants_then_nothing_more(synced,
     assert again.planned == 0 and mutations(server, before) == []
 
 
-class Crash(Exception):
-    pass
-
-
 def test_a_crash_after_k_mutations_then_a_rerun_duplicates_nothing(synced, sessions):
     server, client, syncer = synced
-    sent = []
-
-    def crash_on_the_40th(row):
-        sent.append(row.kind)
-        if len(sent) == 40:
-            raise Crash()
-
     with pytest.raises(Crash):
-        make_pusher(client, sessions, after_send=crash_on_the_40th).push(1)
+        make_pusher(client, sessions, policy=PushSettings(batch_size=10), progress=CrashAfter(40)).push(1)
     make_pusher(client, sessions).push(1)
     syncer.sync(1)
     assert remaining_differences(client, sessions) == {}
@@ -209,7 +193,7 @@ def test_a_partly_refused_annotation_write_is_recorded_and_only_it_is_retried(sy
     demarche.change_champ_type("wif_heures_annuelles", "text")
     before = len(server.store.mutation_log)
     later = datetime.now(timezone.utc) + timedelta(hours=1)  # past the backoff
-    make_pusher(client, sessions, now=lambda: later).push(1)
+    make_pusher(client, sessions, clock=lambda: later).push(1)
     sent = [payload for name, payload in server.store.mutation_log[before:] if name == "dossierModifierAnnotations"]
     assert sent and all(len(p["annotations"]) == 1 for p in sent)
 
@@ -249,7 +233,7 @@ def test_complete_dossiers_can_be_passed_to_instruction(synced, sessions):
         complete = set(session.scalars(select(models.Dossier.number).where(
             models.Dossier.state == "en_construction", models.Dossier.completeness_status == "complet")))
     assert complete
-    make_pusher(client, sessions, pass_complete_to_instruction=True, disable_notification=True).push(1)
+    make_pusher(client, sessions, policy=PushSettings(pass_to_instruction=True, disable_notification=True)).push(1)
     moved = [p for name, p in server.store.mutation_log if name == "dossierPasserEnInstruction"]
     assert len(moved) == len(complete) and all(p["disableNotification"] is True for p in moved)
     assert all(server.store.dossier(n).state == "en_instruction" for n in complete)
@@ -361,7 +345,7 @@ def test_a_small_run_is_never_held_by_its_share(synced, sessions):
     make_pusher(client, sessions).push(1)
     three = _lose_passports(server)[:3]
     syncer.sync(1)
-    strict = make_pusher(client, sessions, hold_min_messages=0, dry_run=True).push(1, only=frozenset(three))
+    strict = make_pusher(client, sessions, policy=PushSettings(hold_min_messages=0), dry_run=True).push(1, only=frozenset(three))
     assert strict.held  # 3 of 3 dossiers: above 20 %, held without the minimum
     before = len(server.store.mutation_log)
     hint = make_pusher(client, sessions).push(1, only=frozenset(three))

@@ -13,7 +13,8 @@ from connector.errors import DSUnavailable
 from core import models
 from jobs.status import push_backlog
 from tests.sync_helpers import make_syncer
-from tests.test_push import make_pusher, remaining_differences
+from tests.push_helpers import Crash, DiesOnAnswer, make_pusher
+from tests.test_push import remaining_differences
 
 REAL_SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "ds-api" / "schema.graphql"
 MUTATIONS = ("dossierChangerGroupeInstructeur", "dossierModifierAnnotations", "dossierAjouterLabel",
@@ -142,18 +143,11 @@ def test_a_lost_answer_then_ds_unreachable_then_a_rerun_sends_no_message_twice(s
     assert remaining_differences(client, sessions) == {}
 
 
-class Killed(Exception):
-    pass
-
-
 def test_a_kill_between_send_and_record_is_settled_by_the_next_run(synced, sessions):
     server, client, syncer = synced
 
-    def kill(rows):
-        raise Killed()
-
-    with pytest.raises(Killed):
-        make_pusher(client, sessions, after_request=kill).push(1)
+    with pytest.raises(Crash):
+        make_pusher(DiesOnAnswer(client), sessions).push(1)
     first_request = len(server.store.mutation_log)
     summary = make_pusher(client, sessions).push(1)
     assert summary.earlier_uncertain == first_request == summary.already_on_ds
@@ -195,5 +189,5 @@ def test_a_state_that_cannot_be_read_delays_the_messages_and_sends_the_rest(sync
         waiting = session.scalars(select(models.PushOutbox).where(models.PushOutbox.kind == "message")).all()
     assert waiting and all(row.status == "pending" and row.next_attempt_at is not None for row in waiting)
     later = datetime.now(timezone.utc) + timedelta(hours=1)
-    make_pusher(client, sessions, now=lambda: later).push(1)
+    make_pusher(client, sessions, clock=lambda: later).push(1)
     assert len(sent_messages(server)) == len(waiting)

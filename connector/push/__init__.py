@@ -19,17 +19,20 @@
    way at the start of the next run.
 
 `intents` is the pure difference between what a dossier should show and what
-DS shows; `live` what push needs of the démarche; `outbox` the rows' moves.
+DS shows; `kinds` all push knows of each kind of mutation, one row each; `live`
+what push needs of the démarche; `outbox` the rows' moves; `run` what one
+démarche's push shares while it runs.
 """
-from connector.push.delivery import PushProgress
 from connector.push.errors import PushStopped
 from connector.push.intents import Current, Intent, Target, plan
+from connector.push.kinds import KINDS, Kind
 from connector.push.live import LiveDemarche, PushBinding, PushDefinition, read_live
 from connector.push.planning import current_state
 from connector.push.pusher import Pusher
+from connector.push.run import PushProgress
 from connector.push.summary import PushSummary
 
 __all__ = [
-    "Current", "Intent", "LiveDemarche", "PushBinding", "PushDefinition", "PushProgress", "PushStopped", "PushSummary",
+    "KINDS", "Current", "Intent", "Kind", "LiveDemarche", "PushBinding", "PushDefinition", "PushProgress", "PushStopped", "PushSummary",
     "Pusher", "Target", "current_state", "plan", "read_live",
 ]

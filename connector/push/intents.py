@@ -27,7 +27,7 @@ class Target(Protocol):
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str  # groupe | annotations | label_add | label_remove | message
+    kind: str  # a name of connector.push.kinds.KINDS
     payload: dict
 
     @property

@@ -3,27 +3,37 @@ and committed before anything is sent; a pending row the dossier no longer
 needs is `superseded`."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import or_, select, true
 
-from connector.push.intents import Current, Intent, plan
+from connector.push.intents import Current, Intent, Target, plan
+from connector.push.kinds import KINDS, Shown
 from connector.push.live import LiveDemarche
-from connector.push.outbox import outbox_row
-from connector.push.summary import PushSummary
+from connector.push.outbox import OWED, row_for
+from connector.push.run import PushRun
 from core import models
-from core.snapshot import SNAPSHOT_LOADS, snapshot_of
-
-if TYPE_CHECKING:
-    from connector.push.pusher import Pusher
+from core.models import OutboxStatus
+from core.snapshot import SNAPSHOT_LOADS, DossierSnapshot, snapshot_of
 
 BATCH_SIZE = 200  # dossiers planned per database round
 
 
+@dataclass(frozen=True)
+class Wants:
+    """What the connector wants each dossier to show on DS, and what it asks of DS besides."""
+
+    target_for: Callable[[DossierSnapshot], Target]  # the APT rules (mappings.target.target_for)
+    managed_labels: frozenset[str]  # the labels push adds and removes; any other is left alone
+    # The payload of passing a complete dossier en_construction to instruction; None: never.
+    instruction: dict | None = None
+
+
 def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], live: LiveDemarche) -> Current:
     """DS as last fetched, overlaid with what we delivered after that fetch
-    (adding a label does not bump dateDerniereModification, NOTES §7.2)."""
+    (adding a label does not bump dateDerniereModification, docs/ds-push.md#labels-do-not-bump)."""
     raw = dossier.raw or {}
     key_of_id = {ds_id: key for key, ds_id in live.annotation_ids.items()}
     annotations = {}
@@ -33,38 +43,29 @@ def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], live: 
             annotations[key] = champ.get("stringValue")
     key_of_label = {ds_id: key for key, ds_id in live.label_ids.items()}
     labels = {key_of_label[label["id"]] for label in raw.get("labels") or [] if label.get("id") in key_of_label}
-    groupe = (raw.get("groupeInstructeur") or {}).get("label")
-    messaged: set[str] = set()
+    shown = Shown(annotations, labels, (raw.get("groupeInstructeur") or {}).get("label"), set())
     for row in sorted(rows, key=lambda r: r.id):
-        # Only delivered messages cover their findings: an undelivered one is
-        # planned again, finds its outbox row and is checked or resent.
-        if row.kind == "message" and row.status == "delivered":
-            messaged.update(row.payload["codes"])
-        if row.status != "delivered" or row.delivered_at is None or row.delivered_at <= dossier.synced_at:
+        kind = KINDS[row.kind]
+        # Only delivered rows: an undelivered one is planned again, finds its row and is checked or resent.
+        if row.status != OutboxStatus.DELIVERED:
             continue
-        if row.kind == "annotations":
-            annotations.update(row.payload["values"])
-        elif row.kind == "label_add":
-            labels.add(row.payload["label_key"])
-        elif row.kind == "label_remove":
-            labels.discard(row.payload["label_key"])
-        elif row.kind == "groupe":
-            groupe = row.payload["groupe_label"]
-    return Current(annotations, frozenset(labels), groupe, frozenset(messaged))
+        if not kind.read_back or (row.delivered_at is not None and row.delivered_at > dossier.synced_at):
+            kind.overlay(row.payload, shown)
+    return Current(shown.annotations, frozenset(shown.label_keys), shown.groupe_label, frozenset(shown.messaged_codes))
 
 
-def batches(pusher: Pusher, demarche_number: int, since: datetime | None, only: frozenset[int] | None = None
-             ) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
-    owed = select(models.PushOutbox.dossier_number).where(models.PushOutbox.status.in_(("pending", "sending")))
+def batches(run: PushRun, since: datetime | None
+            ) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
+    owed = select(models.PushOutbox.dossier_number).where(models.PushOutbox.status.in_(OWED))
     recent = or_(models.Dossier.synced_at >= since, models.Dossier.number.in_(owed)) if since else true()
-    chosen = models.Dossier.number.in_(sorted(only)) if only is not None else true()
+    chosen = models.Dossier.number.in_(sorted(run.only)) if run.only is not None else true()
     last = 0
     while True:
-        with pusher.sessions() as session:
+        with run.sessions() as session:
             dossiers = session.scalars(
                 select(models.Dossier)
                 .where(
-                    models.Dossier.demarche_number == demarche_number,
+                    models.Dossier.demarche_number == run.demarche_number,
                     models.Dossier.number > last,
                     models.Dossier.deleted_at.is_(None),
                     models.Dossier.hidden_at.is_(None),
@@ -87,78 +88,73 @@ def batches(pusher: Pusher, demarche_number: int, since: datetime | None, only: 
         last = numbers[-1]
 
 
-def plan_due(pusher: Pusher, demarche_number: int, since: datetime | None, only: frozenset[int] | None, live: LiveDemarche,
-          managed: frozenset[str], summary: PushSummary) -> int:
+
+def plan_due(run: PushRun, since: datetime | None, wants: Wants) -> int:
     """Write what each dossier needs as `pending` rows; the number of rows due now."""
     due = 0
-    for batch in batches(pusher, demarche_number, since, only):
-        now = pusher.now()
-        with pusher.sessions() as session:
+    summary = run.summary
+    for batch in batches(run, since):
+        now = run.clock()
+        with run.sessions() as session:
             for dossier, rows in batch:
                 summary.dossiers += 1
-                current = current_state(dossier, rows, live)
-                intents = plan(pusher.target_for(snapshot_of(dossier)), current, managed)
-                intents = sendable(pusher, intents, dossier, current.groupe_label, live, summary)
-                if pusher.pass_complete_to_instruction and dossier.state == "en_construction" and dossier.completeness_status == "complet":
-                    intents.append(Intent("instruction", {"disable_notification": pusher.disable_notification}))
                 wanted = set()
-                for intent in intents:
+                for intent in intents_for(run, dossier, rows, wants):
                     summary.planned += 1
                     summary.planned_by_kind[intent.kind] = summary.planned_by_kind.get(intent.kind, 0) + 1
-                    if pusher.dry_run:
-                        summary.messages_due += intent.kind == "message"
-                        print(f"  dossier {dossier.number}: {intent.kind} {_describe(intent)}")
+                    if run.dry_run:
+                        summary.messages_due += KINDS[intent.kind].asks_applicant
+                        print(f"  dossier {dossier.number}: {intent.kind} {KINDS[intent.kind].describe(intent.payload)}")
                         continue
-                    row = outbox_row(session, dossier, intent, rows, now)
+                    row = row_for(session, dossier.number, intent, rows, now)
                     wanted.add(id(row))
-                    if row.status == "failed" or (row.next_attempt_at and row.next_attempt_at > now):
+                    if row.status == OutboxStatus.FAILED or (row.next_attempt_at and row.next_attempt_at > now):
                         summary.deferred += 1
-                    elif row.status == "pending":
+                    elif row.status == OutboxStatus.PENDING:
                         due += 1
-                        summary.messages_due += intent.kind == "message"
+                        summary.messages_due += KINDS[intent.kind].asks_applicant
                 for row in rows:
                     # Planned once, no longer wanted (the dossier changed): never send it.
-                    if not pusher.dry_run and row.status == "pending" and id(row) not in wanted and row.id is not None:
-                        session.merge(row, load=True).status = "superseded"
-            if not pusher.dry_run:
+                    if not run.dry_run and row.status == OutboxStatus.PENDING and id(row) not in wanted and row.id is not None:
+                        session.merge(row, load=True).status = OutboxStatus.SUPERSEDED
+            if not run.dry_run:
                 session.commit()
     return due
 
 
-def sendable(pusher: Pusher, intents: list[Intent], dossier: models.Dossier, groupe_label: str | None, live: LiveDemarche, summary: PushSummary) -> list[Intent]:
+def intents_for(run: PushRun, dossier: models.Dossier, rows: list[models.PushOutbox], wants: Wants) -> list[Intent]:
+    """What the dossier needs of DS now, in the order to send it."""
+    current = current_state(dossier, rows, run.live)
+    intents = sendable(run, plan(wants.target_for(snapshot_of(dossier)), current, wants.managed_labels), dossier,
+                       current.groupe_label)
+    if wants.instruction is not None and dossier.state == "en_construction" and dossier.completeness_status == "complet":
+        intents.append(Intent("instruction", wants.instruction))
+    return intents
+
+
+def sendable(run: PushRun, intents: list[Intent], dossier: models.Dossier, groupe_label: str | None) -> list[Intent]:
     """Drop what cannot succeed, before sending anything for the dossier.
     `groupe_label` is the dossier's groupe as DS has it now."""
+    live, summary = run.live, run.summary
+    after = Shown({}, set(), groupe_label, set())  # the dossier as each kept intent leaves it
     kept = []
     for intent in intents:
-        if intent.kind == "groupe":
-            if intent.payload["groupe_label"] not in live.groupes:
-                summary.skipped_missing_groupe[intent.payload["groupe_label"]] = summary.skipped_missing_groupe.get(intent.payload["groupe_label"], 0) + 1
-                continue
-            groupe_label = intent.payload["groupe_label"]
-        if intent.kind in ("label_add", "label_remove") and intent.payload["label_key"] not in live.label_ids:
+        kind = KINDS[intent.kind]
+        payload = kind.usable(intent.payload, live)
+        if payload is None:
+            if kind.name == "groupe":  # the routing table names a groupe DS lacks: the summary says so
+                label = intent.payload["groupe_label"]
+                summary.skipped_missing_groupe[label] = summary.skipped_missing_groupe.get(label, 0) + 1
             continue
-        if intent.kind == "annotations":
-            values = {k: v for k, v in intent.payload["values"].items() if k in live.annotation_ids}
-            if not values:
+        if kind.as_instructeur:
+            members = live.groupes.get(after.groupe_label, {}).get("instructeurs", set())
+            if run.instructeur_id not in members:
+                label = after.groupe_label or "?"
+                summary.skipped_not_member[label] = summary.skipped_not_member.get(label, 0) + 1
                 continue
-            intent = Intent("annotations", {"values": values})
-        if intent.kind in ("annotations", "message", "instruction"):
-            # These take an instructeurId, who must belong to the dossier's groupe (NOTES §13).
-            members = live.groupes.get(groupe_label, {}).get("instructeurs", set())
-            if pusher.instructeur_id not in members:
-                summary.skipped_not_member[groupe_label or "?"] = summary.skipped_not_member.get(groupe_label or "?", 0) + 1
-                continue
-        if intent.kind == "message" and dossier.state != "en_construction":
-            # With the correction flag DS takes an en_instruction dossier back to en_construction
-            # (NOTES §13): once instruction has begun, asking the applicant is the agent's decision.
+        if kind.only_en_construction and dossier.state != "en_construction":
+            # Once instruction has begun, asking the applicant is the agent's decision.
             continue
-        kept.append(intent)
+        kind.overlay(payload, after)
+        kept.append(Intent(intent.kind, payload))
     return kept
-
-
-def _describe(intent: Intent) -> str:
-    if intent.kind == "annotations":
-        return ", ".join(sorted(intent.payload["values"]))
-    if intent.kind == "message":
-        return f"({len(intent.payload['codes'])} finding(s), correction={intent.payload.get('correction')})"
-    return str(next(iter(intent.payload.values()), ""))
