@@ -34,6 +34,7 @@ def build_site(work: Path, dossiers: int, seed: int) -> Path:
                "DS_API_TOKEN": sandbox.token, "DS_DEMARCHE_NUMBER": "1", "DS_PAGE_SIZE": "100",
                "DS_REQUESTS_PER_MINUTE": str(EMBEDDED_RATE_LIMIT)}
         wif = [sys.executable, "-m", "jobs.cli"]
+        subprocess.run([*wif, "procedure", "bind", "--yes"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([*wif, "sync", "--no-push"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([*wif, "stats", "--out", str(work / "site")], cwd=ROOT, env=env, check=True)
     return work / "site" / "index.html"

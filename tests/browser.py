@@ -4,6 +4,10 @@ Playwright drives Debian's /usr/bin/chromium (`executable_path`): no browser
 is downloaded, and `playwright install` is never run. One browser per test
 session; `open_page(url, width, height)` gives a page in a fresh context,
 closed after the test. Both skip the test when /usr/bin/chromium is absent.
+
+`run_axe(page)` runs axe-core from npm (`node_modules/axe-core`, installed by `npm ci` with the
+DSFR): the script is evaluated over the DevTools protocol, which a page's CSP does not restrict,
+so the pages keep forbidding every script of their own.
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE_SCRIPT = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
@@ -44,3 +50,18 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     yield open_
     for context in contexts:
         context.close()
+
+
+def run_axe(page: Page, tags: list[str] = AXE_TAGS) -> dict:
+    """axe-core's results for the page, restricted to `tags`."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} not found: run `npm ci` at the repository's root")
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    return page.evaluate("options => axe.run(document, options)", {"runOnly": {"type": "tag", "values": tags}})
+
+
+def violations(results: dict) -> list[dict]:
+    """The violations, short enough to read in an assertion's message."""
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [" ".join(map(str, n["target"])) for n in v["nodes"]][:3]}
+            for v in results["violations"]]

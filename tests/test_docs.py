@@ -24,6 +24,14 @@ def test_ci_runs_the_readme_test_command():
     assert test_command in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_installs_what_the_readme_installs():
+    ci = (ROOT / ".ci" / "run").read_text()
+    for block in first_code_block():
+        for step in block.split("&&"):
+            if step.strip().startswith(("npm ", ".venv/bin/pip ")):
+                assert step.strip() in ci, step
+
+
 def test_every_command_is_documented():
     for verb in VERBS:
         assert f"`wif {verb}" in README, verb

@@ -3,8 +3,8 @@ violation on a desktop (1280 px) and a phone (390 px), chart text stays readable
 the skip link and the footer are there, and every table that scrolls sideways is reached and
 scrolled from the keyboard.
 
-Debian's Chromium through the session's browser fixture (tests/browser.py); axe-core from the
-axe-core-python wheel. One generated site for the module.
+Debian's Chromium through the session's browser fixture (tests/browser.py); axe-core from npm
+(tests.browser.run_axe). One generated site for the module.
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 from core.db import make_engine, session_factory
 from core.models import Base
 from stats.site import generate
+from tests.browser import run_axe, violations
 from tests.stats_fixtures import insert, synthetic, utc
 
 pytestmark = pytest.mark.browser
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
@@ -41,12 +41,9 @@ def open_stats(open_page, page_url):
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_axe_finds_no_violation(open_stats, viewport):
-    from axe_core_python.sync_playwright import Axe
-
     page = open_stats(viewport)
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
-    assert violations == []
+    results = run_axe(page)
+    assert violations(results) == []
     assert len(results["passes"]) > 20  # axe did run its rules on the page
 
 

@@ -1,9 +1,7 @@
 """Accessibility of the public page in headless Chromium.
 
 The app runs under waitress on a real localhost port, as in production.
-axe-core comes from the `axe-core-python` wheel (a PyPI package that ships
-axe.min.js), injected through its Playwright integration: no browser or
-script is downloaded at test time. Playwright evaluates it over the DevTools
+axe-core comes from npm (tests.browser.run_axe), evaluated over the DevTools
 protocol, which the page's CSP does not restrict, so the page itself keeps
 forbidding every script. Keyboard order and focus visibility, which axe does
 not judge, are checked by pressing Tab.
@@ -15,20 +13,19 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from axe_core_python.sync_playwright import Axe
 
 from core.db import make_engine, session_factory
 from validity.app import create_app
 from core.settings import ValiditySettings
 from validity.derive import birth_date_hash
 from core.models import Base, ValidityRecord
+from tests.browser import AXE_TAGS, run_axe as axe_results, violations
 
 pytestmark = pytest.mark.browser
 
 PEPPER = b"browser-test-pepper-" + b"w" * 32
 NUMBER = 7770001
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +62,9 @@ def server_url(tmp_path_factory):
 
 
 def run_axe(page) -> list[dict]:
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    result = axe_results(page)
     assert result["toolOptions"]["runOnly"]["values"] == AXE_TAGS
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [" ".join(n["target"]) for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
+    return violations(result)
 
 
 def submit(page, number: str, birth_date: str) -> None:
