@@ -1,145 +1,576 @@
 """Settings: one object, read once from the environment, a section per concern.
 
 The same binary runs against the embedded sandbox or the real DS: only
-these variables change. Each field names its variable; `.env.example`
-documents them for a deployment and the README lists them with defaults.
+these variables change. Each field declares its setting once, with
+`setting(...)`: the variable, the parser (which holds the bounds), the
+default as written in the environment, and the description. The README's
+tables and `.env.example` are generated from these declarations
+(`python -m core.settings_docs`) and a test compares them.
+
+Every value is validated when the settings are loaded (two, whose vocabulary
+lives in packages core may not import, right after, by `jobs.runtime.check_settings`):
+a bad one is a `ConfigError` naming the variable, what is wrong and what is
+expected, and `wif` stops with that one line (exit 2) before anything is created.
+See docs/settings.md.
 Secrets (`repr=False`) never appear in logs, `wif status` or errors.
 """
 from __future__ import annotations
 
+import base64
 import os
+import re
 import shlex
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 DEFAULT_DATABASE_URL = "sqlite:///var/wif.db"
 # A shorter secret could be guessed together with the birth date it keys.
 MIN_PEPPER_LENGTH = 32
-DIGEST_STATES = ("en_construction", "en_instruction")
+MIN_WEBHOOK_SECRET_LENGTH = 16
+# DS's GraphQL Int is 32-bit: a larger démarche number cannot exist.
+MAX_DEMARCHE_NUMBER = 2**31 - 1
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
+class Invalid(ValueError):
+    """A parser's refusal: what is wrong and what is expected, without the variable's name."""
+
+
+# --- parsers: text of the environment -> value, or Invalid ------------------------
+
+@dataclass(frozen=True)
+class Parser:
+    parse: Callable[[str], Any]
+    accepts: str  # the values it takes, as the README shows them
+
+    def __call__(self, raw: str) -> Any:
+        return self.parse(raw)
+
+
+def integer(low: int, high: int, unit: str = "") -> Parser:
+    expected = f"a whole number{f' of {unit}' if unit else ''} from {low} to {high}"
+
+    def parse(raw: str) -> int:
+        if not re.fullmatch(r"[+-]?[0-9]+", raw):
+            raise Invalid(f"{raw!r} is not a whole number; expected {expected}")
+        if len(raw.lstrip("+-")) > 18 or not low <= int(raw) <= high:
+            raise Invalid(f"{raw} is out of bounds; expected {expected}")
+        return int(raw)
+
+    return Parser(parse, f"{low}–{high}{f' {unit}' if unit else ''}")
+
+
+def share() -> Parser:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 1:  # also refuses nan and inf
+            raise Invalid(f"{raw!r} is not a share; expected a number from 0 to 1, or a percentage such as 20%")
+        return value
+
+    return Parser(parse, "0–1, or a percentage")
+
+
+def boolean() -> Parser:
+    def parse(raw: str) -> bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise Invalid(f"{raw!r} is not a yes or no; expected true or false")
+
+    return Parser(parse, "true, false")
+
+
+def choice(*choices: str) -> Parser:
+    def parse(raw: str) -> str:
+        if raw not in choices:
+            raise Invalid(f"{raw!r} is not a choice; expected one of {', '.join(choices)}")
+        return raw
+
+    return Parser(parse, ", ".join(f"`{c}`" for c in choices))
+
+
+def time_of_day() -> Parser:
+    def parse(raw: str) -> str:
+        hours, _, minutes = raw.partition(":")
+        if not (re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", raw) and int(hours) < 24 and int(minutes) < 60):
+            raise Invalid(f"{raw!r} is not a time of day; expected HH:MM, such as 07:30")
+        return f"{int(hours):02d}:{minutes}"
+
+    return Parser(parse, "HH:MM")
+
+
+def demarche_numbers() -> Parser:
+    expected = f"one or more démarche numbers from 1 to {MAX_DEMARCHE_NUMBER}, separated by commas"
+
+    def parse(raw: str) -> tuple[int, ...]:
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        if not parts or not all(re.fullmatch(r"[0-9]{1,10}", part) for part in parts):
+            raise Invalid(f"{raw!r} is not a list of numbers; expected {expected}")
+        numbers = tuple(int(part) for part in parts)
+        if not all(1 <= number <= MAX_DEMARCHE_NUMBER for number in numbers):
+            raise Invalid(f"{raw!r} holds a number out of bounds; expected {expected}")
+        return numbers
+
+    return Parser(parse, "numbers, comma separated")
+
+
+def http_url(what: str) -> Parser:
+    """An http(s) URL: these go into requests or into the links of e-mails (never `javascript:`)."""
+    from urllib.parse import urlsplit
+
+    def parse(raw: str) -> str:
+        if not raw:
+            return ""
+        try:
+            parts = urlsplit(raw)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            parts = None
+        if not (parts and parts.scheme in ("http", "https") and parts.hostname and not parts.username
+                and not parts.query and not parts.fragment and not any(c.isspace() for c in raw)):
+            raise Invalid(f"{raw!r} is not an http(s) URL; expected {what}")
+        return raw.rstrip("/")
+
+    return Parser(parse, "http(s) URL")
+
+
+def _one_address(raw: str, display_name: bool) -> str:
+    """One address, parsed as an e-mail header would be; the message never repeats it (personal data)."""
+    from email.policy import default as email_policy
+
+    try:
+        header = email_policy.header_factory("From", raw)
+        addresses = header.addresses
+    except (ValueError, IndexError):
+        addresses, header = (), None
+    if not (header is not None and len(addresses) == 1 and not header.defects and addresses[0].domain
+            and (display_name or raw == addresses[0].addr_spec)):
+        raise Invalid(f"the value is not {'an' if display_name else 'one bare'} e-mail address; expected "
+                      + ("Name <address@domain>, or address@domain" if display_name else "address@domain"))
+    return raw
+
+
+def address(display_name: bool = False) -> Parser:
+    return Parser(lambda raw: _one_address(raw, display_name) if raw else "",
+                  "e-mail address" + (", with a name" if display_name else ""))
+
+
+def address_pairs() -> Parser:
+    def parse(raw: str) -> dict[str, str]:
+        out = {}
+        for pair in (part for part in raw.split(";") if part.strip()):
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise Invalid("a part is not service=address; expected 'service=address;service=address'")
+            try:
+                out[key.strip()] = _one_address(value.strip(), display_name=False)
+            except Invalid:
+                raise Invalid(f"the address of {key.strip()!r} is not one bare e-mail address; expected "
+                              "'service=address;service=address'") from None
+        return out
+
+    return Parser(parse, "service=address;…")
+
+
+def secret(min_length: int, url_safe: bool = False) -> Parser:
+    def parse(raw: str) -> str:
+        if raw and len(raw) < min_length:
+            raise Invalid(f"the secret is {len(raw)} characters long; expected at least {min_length}")
+        if raw and url_safe and not re.fullmatch(r"[A-Za-z0-9._~-]+", raw):
+            raise Invalid("the secret holds a character a URL path cannot carry as is (a comma, a slash, a space…); "
+                          "expected one secret of letters, digits and - . _ ~ (several signed-webhook secrets go "
+                          "in WIF_WEBHOOK_SECRETS)")
+        return raw
+
+    return Parser(parse, f"≥ {min_length} characters" + (", letters, digits, `-._~`" if url_safe else ""))
+
+
+def secret_list(min_length: int) -> Parser:
+    def parse(raw: str) -> tuple[str, ...]:
+        values = tuple(part.strip() for part in raw.split(",") if part.strip())
+        if any(len(value) < min_length for value in values) or any(" " in value for value in values):
+            raise Invalid(f"expected secrets of at least {min_length} characters each, without spaces, "
+                          "separated by commas")
+        return values
+
+    return Parser(parse, f"≥ {min_length} characters each, comma separated")
+
+
+def pepper() -> Parser:
+    def parse(raw: str) -> bytes:
+        if raw and len(raw) < MIN_PEPPER_LENGTH:
+            raise Invalid(f"the secret is {len(raw)} characters long; expected at least {MIN_PEPPER_LENGTH}")
+        return raw.encode()
+
+    return Parser(parse, f"≥ {MIN_PEPPER_LENGTH} characters")
+
+
+def token() -> Parser:
+    def parse(raw: str) -> str:
+        if any(c.isspace() for c in raw):
+            raise Invalid("the token holds a space; expected the token as DS shows it, in one piece")
+        return raw
+
+    return Parser(parse, "DS API token")
+
+
+def instructeur_id() -> Parser:
+    """DS's GraphQL id of an instructeur: base64 of `Instructeur-<number>`."""
+    def parse(raw: str) -> str:
+        if not raw:
+            return ""
+        try:
+            decoded = base64.b64decode(raw, validate=True).decode()
+        except ValueError:  # not base64, not ASCII, not UTF-8
+            decoded = ""
+        if not re.fullmatch(r"Instructeur-\d+", decoded):
+            raise Invalid(f"{raw!r} is not an instructeur's id; expected the base64 id DS gives "
+                          "(Instructeur-<number> encoded, such as SW5zdHJ1Y3RldXItMTIz)")
+        return raw
+
+    return Parser(parse, "base64 id")
+
+
+def label(max_length: int, forbidden: str, what: str) -> Parser:
+    """Free text for another system (Sentry's environment and release names), with its limits."""
+    def parse(raw: str) -> str:
+        if len(raw) > max_length or any(c in forbidden or c.isspace() for c in raw):
+            raise Invalid(f"{raw[:80]!r} is not {what}; expected at most {max_length} characters, "
+                          f"without spaces{' or ' + ' '.join(forbidden) if forbidden else ''}")
+        return raw
+
+    return Parser(parse, f"≤ {max_length} characters, no spaces")
+
+
+def shell_words() -> Parser:
+    def parse(raw: str) -> tuple[str, ...]:
+        try:
+            return tuple(shlex.split(raw))
+        except ValueError as error:
+            raise Invalid(f"{raw!r} cannot be split into arguments ({error}); expected arguments as on a "
+                          "command line, such as --out /srv/stats") from None
+
+    return Parser(parse, "command-line arguments")
+
+
+def timezone() -> Parser:
+    def parse(raw: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise Invalid(f"{raw!r} is not a known time zone; expected a zone of the tz database, "
+                          "such as Europe/Paris") from None
+        return raw
+
+    return Parser(parse, "tz database zone")
+
+
+def directory() -> Parser:
+    return Parser(Path, "folder")
+
+
+def database_url() -> Parser:
+    def parse(raw: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        expected = "a SQLAlchemy URL such as sqlite:///var/wif.db or postgresql+psycopg://user@host/db"
+        try:
+            url = make_url(raw)
+        except (ArgumentError, ValueError):
+            raise Invalid(f"the value is not a database URL; expected {expected}") from None
+        try:
+            url.get_dialect().import_dbapi()
+        except NoSuchModuleError:
+            raise Invalid(f"{url.drivername!r} is not a database this program knows; expected {expected}") from None
+        except ImportError:
+            raise Invalid(f"the driver of {url.drivername!r} is not installed; expected {expected} "
+                          "(pip install '.[postgres]' for PostgreSQL)") from None
+        return raw
+
+    return Parser(parse, "SQLAlchemy URL")
+
+
+def sentry_dsn() -> Parser:
+    def parse(raw: str) -> str:
+        if not raw:
+            return ""
+        from sentry_sdk.utils import BadDsn, Dsn
+
+        try:
+            Dsn(raw)
+        except (BadDsn, ValueError):
+            raise Invalid("the value is not a Sentry DSN; expected https://<key>@<host>/<project> "
+                          "as Sentry shows it") from None
+        return raw
+
+    return Parser(parse, "Sentry DSN")
+
+
+def checked_in_jobs(accepts: str) -> Parser:
+    """Text whose vocabulary lives in a package core may not import (the mailer's URLs, the message
+    names): `jobs.runtime.check_settings` checks it when `wif` starts, before any verb runs."""
+    return Parser(str, accepts)
+
+
+# --- declarations -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setting:
+    variable: str
+    parser: Parser
+    default: str  # as written in the environment; an empty or blank value means this default
+    description: str  # Markdown, for the README and .env.example
+    secret: bool = False
+    # .env.example: a value a deployment sets (shown uncommented); None: the default, commented out.
+    example: str | None = None
+
+    def read(self, environ: Mapping[str, str]) -> Any:
+        raw = environ.get(self.variable, "").strip() or self.default
+        try:
+            if CONTROL_CHARACTERS.search(raw):
+                raise Invalid("the value holds a control character (a line break?); expected one line of text")
+            return self.parser(raw)
+        except Invalid as error:
+            raise ConfigError(f"{self.variable}: {error}") from None
+
+
+def setting(variable: str, parser: Parser, default: str, description: str, *, secret: bool = False,
+            example: str | None = None) -> Any:
+    declared = Setting(variable, parser, default, description, secret, example)
+    metadata = {"setting": declared}
+    value = parser(default)
+    if isinstance(value, dict):
+        return field(default_factory=lambda: parser(default), repr=not secret, metadata=metadata)
+    return field(default=value, repr=not secret, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class DSSettings:
-    api_url: str = ""  # DS_API_URL; empty: start the embedded sandbox
-    api_token: str = field(default="", repr=False)  # DS_API_TOKEN
-    demarche_numbers: tuple[int, ...] = (1,)  # DS_DEMARCHE_NUMBER, comma separated
-    instructeur_id: str = ""  # DS_INSTRUCTEUR_ID: Instructeur-<id>, base64
-    requests_per_minute: int = 400  # DS_REQUESTS_PER_MINUTE: DS's limit per token
-    page_size: int = 50  # DS_PAGE_SIZE: DS caps at 100; smaller pages avoid DS timeouts
-    http_timeout: float = 60.0  # DS_HTTP_TIMEOUT_SECONDS
-    max_retries: int = 6  # DS_MAX_RETRIES: 429, 502–504 and network errors
-    web_url: str = "https://www.demarches-simplifiees.fr"  # WIF_DS_BASE_URL: links to DS pages in e-mails
+    api_url: str = setting(
+        "DS_API_URL", http_url("DS's GraphQL endpoint, such as https://demarche.numerique.gouv.fr/api/v2/graphql"), "",
+        "`https://demarche.numerique.gouv.fr/api/v2/graphql` (the old host "
+        "`https://www.demarches-simplifiees.fr/api/v2/graphql` also answers); empty: the embedded DS sandbox "
+        "with synthetic dossiers",
+        example="https://demarche.numerique.gouv.fr/api/v2/graphql")
+    api_token: str = setting(
+        "DS_API_TOKEN", token(), "",
+        "API token of the démarche's administrateur; read/write for `wif push` and `wif procedure apply`; "
+        "required with `DS_API_URL`. Never logged.", secret=True, example="")
+    demarche_numbers: tuple[int, ...] = setting(
+        "DS_DEMARCHE_NUMBER", demarche_numbers(), "1", "démarche number(s), comma separated", example="")
+    instructeur_id: str = setting(
+        "DS_INSTRUCTEUR_ID", instructeur_id(), "",
+        "profile id (`Instructeur-<id>`, base64) of the connector's instructeur; `wif procedure apply` makes it "
+        "a member of every groupe", example="")
+    requests_per_minute: int = setting(
+        "DS_REQUESTS_PER_MINUTE", integer(1, 100_000), "400",
+        "client-side budget (DS's limit per token), shared by sync and push in a process, sync first: push never "
+        "takes the last 10 % of the window, nor a slot a sync request waits for")
+    page_size: int = setting(
+        "DS_PAGE_SIZE", integer(1, 100), "50",
+        "dossiers per page (DS caps at 100; smaller pages avoid DS timeouts on big forms)")
+    http_timeout: int = setting("DS_HTTP_TIMEOUT_SECONDS", integer(1, 600, "seconds"), "60", "seconds per request")
+    max_retries: int = setting(
+        "DS_MAX_RETRIES", integer(0, 20), "6",
+        "retries of a request (429, 502–504, network) with exponential backoff and jitter")
+    web_url: str = setting(
+        "WIF_DS_BASE_URL", http_url("DS's web address, such as https://www.demarches-simplifiees.fr"),
+        "https://www.demarches-simplifiees.fr", "links to the DS instruction pages in e-mails (http or https only)")
 
 
 @dataclass(frozen=True)
 class SyncSettings:
-    rescan_every_hours: int = 6  # WIF_RESCAN_EVERY_HOURS
-    rescan_overlap_minutes: int = 15  # WIF_RESCAN_OVERLAP_MINUTES
-    # WIF_ROUTING_KEY: the département on the residence permit (what Work in
-    # France used) or the employer's établissement (2021 texts).
-    routing_key: str = "permit"
+    rescan_every_hours: int = setting(
+        "WIF_RESCAN_EVERY_HOURS", integer(0, 8760, "hours"), "6",
+        "how often the overlap re-scan catches changes DS commits late")
+    rescan_overlap_minutes: int = setting(
+        "WIF_RESCAN_OVERLAP_MINUTES", integer(0, 10_080, "minutes"), "15", "how far back the re-scan looks")
+    routing_key: str = setting(
+        "WIF_ROUTING_KEY", choice("permit", "employer"), "permit",
+        "`permit`: the département on the residence permit, as Work in France routed; `employer`: the employer's "
+        "établissement (2021 texts)")
 
 
 @dataclass(frozen=True)
 class PushSettings:
-    enabled: bool = True  # WIF_PUSH_ENABLED: false for a read-only deployment
-    pass_to_instruction: bool = False  # WIF_PASS_TO_INSTRUCTION
-    disable_notification: bool = False  # WIF_DISABLE_NOTIFICATION
-    # WIF_PUSH_BATCH_SIZE: mutations per request at most (halved on a DS timeout);
-    # 50 stays well inside DS's complexity, token and 30 s limits (NOTES §5).
-    batch_size: int = 50
-    # WIF_PUSH_MAX_MESSAGE_SHARE: a run that would message more than this share of the dossiers it
-    # considers holds every mutation until `--force` (a misread form looks like many incomplete dossiers);
-    # WIF_PUSH_HOLD_MIN_MESSAGES: a run sending at most this many messages is never held (a webhook's few dossiers).
-    max_message_share: float = 0.20
-    hold_min_messages: int = 10
+    enabled: bool = setting(
+        "WIF_PUSH_ENABLED", boolean(), "true", "`false` for a read-only deployment: nothing is ever written to DS")
+    pass_to_instruction: bool = setting(
+        "WIF_PASS_TO_INSTRUCTION", boolean(), "false",
+        "pass complete dossiers `en_construction` to `en_instruction` after the push")
+    disable_notification: bool = setting(
+        "WIF_DISABLE_NOTIFICATION", boolean(), "false",
+        "with `WIF_PASS_TO_INSTRUCTION`: DS sends no e-mail to the applicant")
+    batch_size: int = setting(
+        "WIF_PUSH_BATCH_SIZE", integer(1, 100), "50",
+        "mutations per request at most (aliased root fields, well inside DS's complexity, token and 30 s limits); "
+        "halved for the rest of the run on a DS `timeout` or an answer slower than 12 s")
+    max_message_share: float = setting(
+        "WIF_PUSH_MAX_MESSAGE_SHARE", share(), "0.20",
+        "the circuit breaker: a push run that would send a message to more than this share (or `20%`) of the "
+        "dossiers it considers, and to more than `WIF_PUSH_HOLD_MIN_MESSAGES` dossiers, sends nothing at all until "
+        "`--force` (see \"Safety stops\")")
+    hold_min_messages: int = setting(
+        "WIF_PUSH_HOLD_MIN_MESSAGES", integer(0, 1_000_000), "10",
+        "a run sending at most this many messages is never held (a webhook's few dossiers)")
 
 
 @dataclass(frozen=True)
 class MailSettings:
-    smtp_url: str = field(default="", repr=False)  # SMTP_URL; empty: .eml files in outbox_dir
-    outbox_dir: Path = Path("var/outbox")  # WIF_OUTBOX_DIR
-    mail_from: str = "Work in France <ne-pas-repondre@workinfrance.beta.gouv.fr>"  # WIF_MAIL_FROM
-    max_attempts: int = 8  # WIF_NOTIFY_MAX_ATTEMPTS: SMTP 4xx retries
-    retry_base_seconds: int = 300  # WIF_NOTIFY_RETRY_SECONDS: first retry delay, doubled each time
-    # WIF_TEAM_EMAIL: the team running the connector, for operational alerts (the validity check's miss spikes).
-    team_email: str = field(default="", repr=False)
+    smtp_url: str = setting(
+        "SMTP_URL", checked_in_jobs("smtp(s) URL"), "",
+        "`smtp://user:pass@host:587?starttls=1` or `smtps://user:pass@host:465`; empty: `.eml` files in "
+        "`WIF_OUTBOX_DIR`", secret=True, example="")
+    outbox_dir: Path = setting(
+        "WIF_OUTBOX_DIR", directory(), "var/outbox",
+        "folder of the `.eml` files without `SMTP_URL` (created if its parent exists)")
+    mail_from: str = setting(
+        "WIF_MAIL_FROM", address(display_name=True), "Work in France <ne-pas-repondre@workinfrance.beta.gouv.fr>",
+        "sender of every e-mail")
+    max_attempts: int = setting(
+        "WIF_NOTIFY_MAX_ATTEMPTS", integer(1, 12), "8",
+        "attempts of an e-mail the mail server deferred (4xx); a 5xx is recorded as failed at once")
+    retry_base_seconds: int = setting(
+        "WIF_NOTIFY_RETRY_SECONDS", integer(0, 86_400, "seconds"), "300",
+        "delay before the first retry, doubled at each attempt")
+    team_email: str = setting(
+        "WIF_TEAM_EMAIL", address(), "",
+        "the team running the connector: operational alerts (the validity check's miss spikes); unset, a spike is "
+        "only logged", secret=True, example="")
 
 
 @dataclass(frozen=True)
 class NotifySettings:
-    # WIF_NOTIFY_TEMPLATES: which messages are sent (see notifications.messages).
-    templates: str = "default"
-    recent_days: int = 3  # WIF_NOTIFY_RECENT_DAYS: only steps of the last N days are notified
-    # WIF_DIGEST_DAYS_EN_CONSTRUCTION, WIF_DIGEST_DAYS_EN_INSTRUCTION: "waiting too long" thresholds.
-    waiting_days: Mapping[str, int] = field(default_factory=lambda: {"en_construction": 7, "en_instruction": 15})
-    alert_days: int = 30  # WIF_DIGEST_ALERT_DAYS: alerts look at the last N days
-    # WIF_SERVICE_EMAILS: "service=address;…", overrides mappings/services.csv.
-    service_emails: Mapping[str, str] = field(default_factory=dict, repr=False)
-    # WIF_FALLBACK_EMAIL: the agents who orient the dossiers of the fallback groupe (no service,
-    # out of scope, or a service not open yet): they get that groupe's digest and monthly report.
-    fallback_email: str = field(default="", repr=False)
+    templates: str = setting(
+        "WIF_NOTIFY_TEMPLATES", checked_in_jobs("message switches"), "default",
+        "which e-mails are sent, e.g. `all`, or `default,-complet:employer`")
+    recent_days: int = setting(
+        "WIF_NOTIFY_RECENT_DAYS", integer(0, 3650, "days"), "3",
+        "only steps of the last N days are notified, so a first sync of old dossiers e-mails no one")
+    days_en_construction: int = setting(
+        "WIF_DIGEST_DAYS_EN_CONSTRUCTION", integer(0, 3650, "days"), "7",
+        "the digest lists a dossier `en_construction` for longer than this")
+    days_en_instruction: int = setting(
+        "WIF_DIGEST_DAYS_EN_INSTRUCTION", integer(0, 3650, "days"), "15",
+        "the digest lists a dossier `en_instruction` for longer than this")
+    alert_days: int = setting(
+        "WIF_DIGEST_ALERT_DAYS", integer(0, 3650, "days"), "30", "the digest's alerts look at the last N days")
+    service_emails: Mapping[str, str] = setting(
+        "WIF_SERVICE_EMAILS", address_pairs(), "",
+        "`service=address;…`: overrides `mappings/services.csv`; a service not open yet (`open` = non) gets no "
+        "digest and no report, whatever its address", secret=True)
+    fallback_email: str = setting(
+        "WIF_FALLBACK_EMAIL", address(), "",
+        "the agents who orient the fallback groupe « À orienter manuellement » (no département, out of scope, or a "
+        "service not open yet): they get that groupe's digest, with why each dossier is there, and its monthly "
+        "report. Unset: those dossiers reach no one and the digest logs a warning", secret=True, example="")
+
+    @property
+    def waiting_days(self) -> Mapping[str, int]:
+        """The "waiting too long" threshold of each state the digest watches."""
+        return {"en_construction": self.days_en_construction, "en_instruction": self.days_en_instruction}
 
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    sync_every_minutes: int = 15  # WIF_SYNC_EVERY_MINUTES
-    digest_at: str = "07:30"  # WIF_DIGEST_AT, local time HH:MM
-    stats_at: str = "05:00"  # WIF_STATS_AT
-    report_at: str = "06:00"  # WIF_REPORT_AT
-    stats_args: tuple[str, ...] = ()  # WIF_STATS_ARGS: arguments of the scheduled `wif stats`
-    job_lock_ttl_minutes: int = 120  # WIF_JOB_LOCK_TTL_MINUTES: a SQLite lock row expires after this
-    timezone: str = "UTC"  # TZ: the host's local time, used by the Sentry cron monitors
+    sync_every_minutes: int = setting(
+        "WIF_SYNC_EVERY_MINUTES", integer(1, 1440, "minutes"), "15", "`wif schedule`: sync and notify every N minutes")
+    digest_at: str = setting("WIF_DIGEST_AT", time_of_day(), "07:30", "`wif schedule`: the daily digest, local time")
+    stats_at: str = setting("WIF_STATS_AT", time_of_day(), "05:00", "`wif schedule`: the daily statistics, local time")
+    report_at: str = setting(
+        "WIF_REPORT_AT", time_of_day(), "06:00", "`wif schedule`: the monthly report on the 1st, local time")
+    stats_args: tuple[str, ...] = setting(
+        "WIF_STATS_ARGS", shell_words(), "", "arguments of the scheduled `wif stats` (e.g. `--out /srv/stats`)",
+        example="--out var/site")
+    job_lock_ttl_minutes: int = setting(
+        "WIF_JOB_LOCK_TTL_MINUTES", integer(1, 10_080, "minutes"), "120",
+        "a job's lock row on SQLite expires after this (PostgreSQL uses advisory locks)")
+    timezone: str = setting(
+        "TZ", timezone(), "UTC", "the host's local time zone, for the scheduler's times and Sentry's cron monitors",
+        example="Europe/Paris")
 
 
 @dataclass(frozen=True)
 class ValiditySettings:
-    # WIF_VALIDITY_PEPPER: secret of the birth-date hashes; without it no
-    # validity record is kept and `wif serve` refuses to start.
-    pepper: bytes = field(default=b"", repr=False)
-    lookups_per_minute: int = 10  # WIF_VALIDITY_LOOKUPS_PER_MINUTE, per client
-    burst: int = 5  # WIF_VALIDITY_BURST
-    trusted_proxies: int = 0  # WIF_VALIDITY_TRUSTED_PROXIES: client IP from X-Forwarded-For
-    force_hsts: bool = False  # WIF_VALIDITY_FORCE_HSTS: behind a TLS proxy
-    keep_days: int = 90  # WIF_VALIDITY_KEEP_DAYS: an expired or withdrawn record is kept this long
-    # WIF_VALIDITY_GLOBAL_LOOKUPS per WIF_VALIDITY_GLOBAL_WINDOW_MINUTES: the lookups of every client and
-    # every worker together (counted in the database); past it every lookup answers 429 until the next window.
-    global_lookups: int = 300
-    global_window_minutes: int = 5
-    # WIF_VALIDITY_MISS_ALERT: misses (« non valide ») in one window that e-mail the team (WIF_TEAM_EMAIL), once.
-    miss_alert: int = 100
+    pepper: bytes = setting(
+        "WIF_VALIDITY_PEPPER", pepper(), "",
+        f"secret (≥ {MIN_PEPPER_LENGTH} characters) of the birth-date hashes of the validity check; without it the "
+        "sync keeps no validity record and `wif serve` refuses to start", secret=True, example="")
+    lookups_per_minute: int = setting(
+        "WIF_VALIDITY_LOOKUPS_PER_MINUTE", integer(1, 10_000), "10", "per-client rate limit of the validity check")
+    burst: int = setting("WIF_VALIDITY_BURST", integer(1, 10_000), "5", "per-client burst of the validity check")
+    trusted_proxies: int = setting(
+        "WIF_VALIDITY_TRUSTED_PROXIES", integer(0, 10), "0",
+        "number of reverse proxies in front of `wif serve` (client IP from `X-Forwarded-For`)")
+    force_hsts: bool = setting("WIF_VALIDITY_FORCE_HSTS", boolean(), "false", "HSTS behind a TLS proxy")
+    keep_days: int = setting(
+        "WIF_VALIDITY_KEEP_DAYS", integer(0, 3650, "days"), "90", "days an expired or withdrawn record is kept")
+    global_lookups: int = setting(
+        "WIF_VALIDITY_GLOBAL_LOOKUPS", integer(1, 1_000_000), "300",
+        "lookups of every client and every `wif serve` worker together, per window, counted in the database "
+        "(`validity_budget`, one row per window, checked and incremented in one UPDATE); past it every lookup "
+        "answers 429 « Service très sollicité » until the next window")
+    global_window_minutes: int = setting(
+        "WIF_VALIDITY_GLOBAL_WINDOW_MINUTES", integer(1, 1440, "minutes"), "5", "the window of those lookups")
+    miss_alert: int = setting(
+        "WIF_VALIDITY_MISS_ALERT", integer(1, 1_000_000), "100",
+        "misses (« non valide ») in one window that e-mail the team (`WIF_TEAM_EMAIL`), once per window (through "
+        "the notification outbox; an alert the mail server refused is retried by the first lookup of a later "
+        "window); a hit and a miss run the same statements")
 
 
 @dataclass(frozen=True)
 class WebhookSettings:
-    # WIF_WEBHOOK_LEGACY_SECRET: the secret in the legacy per-démarche URL
-    # (…/webhooks/ds/<démarche>/<secret>): DS signs nothing there. Empty: off.
-    legacy_secret: str = field(default="", repr=False)
-    # WIF_WEBHOOK_SECRETS: secrets (whsec_…) of the signed webhooks, comma
-    # separated: the current one, and the previous one during a rotation. Empty: off.
-    secrets: tuple[str, ...] = field(default=(), repr=False)
-    hint_poll_seconds: float = 1.0  # WIF_HINT_POLL_SECONDS: how often the scheduler looks for hints
+    legacy_secret: str = setting(
+        "WIF_WEBHOOK_LEGACY_SECRET", secret(MIN_WEBHOOK_SECRET_LENGTH, url_safe=True), "",
+        f"one secret (≥ {MIN_WEBHOOK_SECRET_LENGTH} characters: letters, digits, `-._~`) of the legacy per-démarche "
+        "webhook URL to set in DS: `https://<host>/webhooks/ds/<démarche>/<secret>` (DS signs nothing there; a "
+        "wrong secret answers 404 and is counted); empty: off", secret=True, example="")
+    secrets: tuple[str, ...] = setting(
+        "WIF_WEBHOOK_SECRETS", secret_list(MIN_WEBHOOK_SECRET_LENGTH), "",
+        "secret(s) `whsec_…` of DS's signed webhooks (`https://<host>/webhooks/ds`), comma separated: the current "
+        "one, plus the previous one while DS rotates it; empty: off", secret=True, example="")
+    hint_poll_seconds: int = setting(
+        "WIF_HINT_POLL_SECONDS", integer(1, 3600, "seconds"), "1",
+        "how often `wif schedule` looks for dossiers a webhook pointed at")
 
     @property
     def enabled(self) -> bool:
         return bool(self.legacy_secret or self.secrets)
 
 
+# Sentry's own limits on these names (https://docs.sentry.io/platforms/python/configuration/options/).
 @dataclass(frozen=True)
 class ObservabilitySettings:
-    sentry_dsn: str = field(default="", repr=False)  # SENTRY_DSN
-    environment: str = "development"  # WIF_ENVIRONMENT
-    release: str = ""  # SENTRY_RELEASE; default: the package version
+    sentry_dsn: str = setting(
+        "SENTRY_DSN", sentry_dsn(), "", "error reporting to Sentry (personal data and the token are scrubbed)",
+        secret=True, example="")
+    environment: str = setting(
+        "WIF_ENVIRONMENT", label(64, "/", "a Sentry environment name"), "development",
+        "the environment of Sentry events", example="production")
+    release: str = setting(
+        "SENTRY_RELEASE", label(200, "/\\", "a Sentry release name"), "",
+        "release tag of Sentry events; empty: the package version")
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL  # DATABASE_URL: SQLAlchemy URL
+    database_url: str = setting(
+        "DATABASE_URL", database_url(), DEFAULT_DATABASE_URL,
+        "PostgreSQL: `postgresql+psycopg://user@host/db`; a SQLite file goes in an existing folder (only the "
+        "default's `var/` is created)", secret=True, example=DEFAULT_DATABASE_URL)
     ds: DSSettings = DSSettings()
     sync: SyncSettings = SyncSettings()
     push: PushSettings = PushSettings()
@@ -163,15 +594,26 @@ class Settings:
     def safe_dict(self) -> dict:
         """Settings without secrets, for `wif status` and logs."""
         out: dict = {"database_url": _without_password(self.database_url)}
-        for section in fields(self):
-            if section.name == "database_url":
-                continue
+        for section in _sections():
             values = getattr(self, section.name)
             out[section.name] = {
                 f.name: (("***" if getattr(values, f.name) else "") if not f.repr else _plain(getattr(values, f.name)))
                 for f in fields(values)
             }
         return out
+
+
+def _sections():
+    return [f for f in fields(Settings) if "setting" not in f.metadata]
+
+
+def declared_settings() -> list[tuple[str, Setting]]:
+    """(section, declaration) of every setting, in the order of the classes: the README and
+    `.env.example` list them so; the section of `DATABASE_URL` is ""."""
+    out = [("", f.metadata["setting"]) for f in fields(Settings) if "setting" in f.metadata]
+    for section in _sections():
+        out.extend((section.name, f.metadata["setting"]) for f in fields(type(section.default)))
+    return out
 
 
 def _plain(value):
@@ -185,181 +627,68 @@ def _without_password(url: str) -> str:
     return url
 
 
-# --- reading the environment ------------------------------------------------------
+# --- what one value cannot tell: the filesystem and settings read together ------------
 
-class _Env:
-    """Typed reads of the environment; every error names the variable."""
+def _unusable_folder(folder: Path, levels_to_create: int) -> str | None:
+    """Why files cannot go in `folder`, or None: it is a writable folder, or can be made by creating
+    at most `levels_to_create` folders inside an existing writable one. Creates nothing."""
+    existing, missing = folder, 0
+    while not existing.exists() and existing != existing.parent:
+        existing, missing = existing.parent, missing + 1
+    if missing > levels_to_create:
+        return f"the folder {folder if levels_to_create == 0 else folder.parents[levels_to_create - 1]} does not exist"
+    if not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        return f"{existing} is not a writable folder"
+    return None
 
-    def __init__(self, environ: Mapping[str, str]):
-        self.environ = environ
 
-    def text(self, name: str, default: str = "") -> str:
-        return self.environ.get(name, "").strip() or default
+def _check_database_place(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
 
-    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
-        raw = self.text(name)
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-        if minimum is not None and value < minimum:
-            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-        return value
+    url = make_url(settings.database_url)
+    name = url.database or ""
+    if url.get_backend_name() != "sqlite" or name in ("", ":memory:") or url.query.get("uri"):
+        return
+    path = Path(name)
+    default = settings.database_url == DEFAULT_DATABASE_URL
+    problem = (f"{path} is a folder" if path.is_dir()
+               else _unusable_folder(path.parent, levels_to_create=len(path.parts) if default else 0))
+    if problem:
+        raise ConfigError(f"DATABASE_URL: {problem}; expected a SQLite file in an existing, writable folder "
+                          "(nothing was created)")
 
-    def share(self, name: str, default: float) -> float:
-        """A share between 0 and 1; `20%` is read as 0.20."""
-        raw = self.text(name)
-        if not raw:
-            return default
-        try:
-            value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a share between 0 and 1 (or a percentage), got {raw!r}") from None
-        if not 0 <= value <= 1:
-            raise ConfigError(f"{name} must be between 0 and 1, got {raw!r}")
-        return value
 
-    def boolean(self, name: str, default: bool) -> bool:
-        raw = self.text(name).lower()
-        if not raw:
-            return default
-        if raw in ("1", "true", "yes", "on"):
-            return True
-        if raw in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+def _check_outbox(settings: Settings) -> None:
+    folder = settings.mail.outbox_dir
+    default = folder == MailSettings.outbox_dir
+    problem = (f"{folder} is a file" if folder.is_file()
+               else _unusable_folder(folder, levels_to_create=len(folder.parts) if default else 1))
+    if problem:
+        raise ConfigError(f"WIF_OUTBOX_DIR: {problem}; expected a writable folder, or a new one inside an existing "
+                          "writable folder (nothing was created)")
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        raw = self.text(name, default)
-        if raw not in choices:
-            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-        return raw
 
-    def time_of_day(self, name: str, default: str) -> str:
-        raw = self.text(name, default)
-        hours, sep, minutes = raw.partition(":")
-        if not (sep and hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
-            raise ConfigError(f"{name} must be a time HH:MM, got {raw!r}")
-        return f"{int(hours):02d}:{int(minutes):02d}"
+def _check_token(settings: Settings) -> None:
+    if settings.ds.api_url and not settings.ds.api_token:
+        raise ConfigError("DS_API_TOKEN: empty while DS_API_URL is set; expected the API token of the démarche's "
+                          "administrateur (or unset DS_API_URL for the embedded sandbox)")
 
-    def numbers(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-        raw = self.text(name)
-        if not raw:
-            return default
-        try:
-            numbers = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
-        except ValueError:
-            raise ConfigError(f"{name} must be one or more numbers separated by commas, got {raw!r}") from None
-        if not numbers:
-            raise ConfigError(f"{name} must name at least one démarche number")
-        return numbers
 
-    def pairs(self, name: str) -> dict[str, str]:
-        out = {}
-        for pair in (part for part in self.text(name).split(";") if part.strip()):
-            key, sep, value = pair.partition("=")
-            if not sep or "@" not in value:
-                raise ConfigError(f"{name} must look like 'service=address;service=address'")
-            out[key.strip()] = value.strip()
-        return out
-
-    def email(self, name: str) -> str:
-        raw = self.text(name)
-        if raw and ("@" not in raw or any(c.isspace() for c in raw)):
-            raise ConfigError(f"{name} must be one e-mail address, got {raw!r}")
-        return raw
-
-    def secret_list(self, name: str) -> tuple[str, ...]:
-        values = tuple(part.strip() for part in self.text(name).split(",") if part.strip())
-        if any(len(value) < 16 for value in values):
-            raise ConfigError(f"{name}: each secret must be at least 16 characters long")
-        return values
-
-    def pepper(self, name: str) -> bytes:
-        raw = self.text(name)
-        if raw and len(raw) < MIN_PEPPER_LENGTH:
-            raise ConfigError(f"{name} must be at least {MIN_PEPPER_LENGTH} characters long")
-        return raw.encode()
+CHECKS = (_check_token, _check_database_place, _check_outbox)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    env = _Env(os.environ if environ is None else environ)
-    ds, mail, notify, schedule, validity = DSSettings(), MailSettings(), NotifySettings(), ScheduleSettings(), ValiditySettings()
-    return Settings(
-        database_url=env.text("DATABASE_URL", DEFAULT_DATABASE_URL),
-        ds=DSSettings(
-            api_url=env.text("DS_API_URL"),
-            api_token=env.text("DS_API_TOKEN"),
-            demarche_numbers=env.numbers("DS_DEMARCHE_NUMBER", ds.demarche_numbers),
-            instructeur_id=env.text("DS_INSTRUCTEUR_ID"),
-            requests_per_minute=env.integer("DS_REQUESTS_PER_MINUTE", ds.requests_per_minute, minimum=1),
-            page_size=env.integer("DS_PAGE_SIZE", ds.page_size, minimum=1),
-            http_timeout=float(env.integer("DS_HTTP_TIMEOUT_SECONDS", int(ds.http_timeout), minimum=1)),
-            max_retries=env.integer("DS_MAX_RETRIES", ds.max_retries, minimum=0),
-            web_url=env.text("WIF_DS_BASE_URL", ds.web_url).rstrip("/"),
-        ),
-        sync=SyncSettings(
-            rescan_every_hours=env.integer("WIF_RESCAN_EVERY_HOURS", SyncSettings.rescan_every_hours, minimum=0),
-            rescan_overlap_minutes=env.integer("WIF_RESCAN_OVERLAP_MINUTES", SyncSettings.rescan_overlap_minutes, minimum=0),
-            routing_key=env.choice("WIF_ROUTING_KEY", SyncSettings.routing_key, ("permit", "employer")),
-        ),
-        push=PushSettings(
-            enabled=env.boolean("WIF_PUSH_ENABLED", PushSettings.enabled),
-            pass_to_instruction=env.boolean("WIF_PASS_TO_INSTRUCTION", PushSettings.pass_to_instruction),
-            disable_notification=env.boolean("WIF_DISABLE_NOTIFICATION", PushSettings.disable_notification),
-            batch_size=env.integer("WIF_PUSH_BATCH_SIZE", PushSettings.batch_size, minimum=1),
-            max_message_share=env.share("WIF_PUSH_MAX_MESSAGE_SHARE", PushSettings.max_message_share),
-            hold_min_messages=env.integer("WIF_PUSH_HOLD_MIN_MESSAGES", PushSettings.hold_min_messages, minimum=0),
-        ),
-        mail=MailSettings(
-            smtp_url=env.text("SMTP_URL"),
-            outbox_dir=Path(env.text("WIF_OUTBOX_DIR") or mail.outbox_dir),
-            mail_from=env.text("WIF_MAIL_FROM", mail.mail_from),
-            max_attempts=env.integer("WIF_NOTIFY_MAX_ATTEMPTS", mail.max_attempts, minimum=1),
-            retry_base_seconds=env.integer("WIF_NOTIFY_RETRY_SECONDS", mail.retry_base_seconds, minimum=0),
-            team_email=env.email("WIF_TEAM_EMAIL"),
-        ),
-        notify=NotifySettings(
-            templates=env.text("WIF_NOTIFY_TEMPLATES", notify.templates),
-            recent_days=env.integer("WIF_NOTIFY_RECENT_DAYS", notify.recent_days, minimum=0),
-            waiting_days={
-                state: env.integer(f"WIF_DIGEST_DAYS_{state.upper()}", days, minimum=0)
-                for state, days in notify.waiting_days.items()
-            },
-            alert_days=env.integer("WIF_DIGEST_ALERT_DAYS", notify.alert_days, minimum=0),
-            service_emails=env.pairs("WIF_SERVICE_EMAILS"),
-            fallback_email=env.email("WIF_FALLBACK_EMAIL"),
-        ),
-        schedule=ScheduleSettings(
-            sync_every_minutes=env.integer("WIF_SYNC_EVERY_MINUTES", schedule.sync_every_minutes, minimum=1),
-            digest_at=env.time_of_day("WIF_DIGEST_AT", schedule.digest_at),
-            stats_at=env.time_of_day("WIF_STATS_AT", schedule.stats_at),
-            report_at=env.time_of_day("WIF_REPORT_AT", schedule.report_at),
-            stats_args=tuple(shlex.split(env.text("WIF_STATS_ARGS"))),
-            job_lock_ttl_minutes=env.integer("WIF_JOB_LOCK_TTL_MINUTES", schedule.job_lock_ttl_minutes, minimum=1),
-            timezone=env.text("TZ", schedule.timezone),
-        ),
-        validity=ValiditySettings(
-            pepper=env.pepper("WIF_VALIDITY_PEPPER"),
-            lookups_per_minute=env.integer("WIF_VALIDITY_LOOKUPS_PER_MINUTE", validity.lookups_per_minute, minimum=1),
-            burst=env.integer("WIF_VALIDITY_BURST", validity.burst, minimum=1),
-            trusted_proxies=env.integer("WIF_VALIDITY_TRUSTED_PROXIES", validity.trusted_proxies, minimum=0),
-            force_hsts=env.boolean("WIF_VALIDITY_FORCE_HSTS", validity.force_hsts),
-            keep_days=env.integer("WIF_VALIDITY_KEEP_DAYS", validity.keep_days, minimum=0),
-            global_lookups=env.integer("WIF_VALIDITY_GLOBAL_LOOKUPS", validity.global_lookups, minimum=1),
-            global_window_minutes=env.integer("WIF_VALIDITY_GLOBAL_WINDOW_MINUTES", validity.global_window_minutes, minimum=1),
-            miss_alert=env.integer("WIF_VALIDITY_MISS_ALERT", validity.miss_alert, minimum=1),
-        ),
-        webhooks=WebhookSettings(
-            legacy_secret=(env.secret_list("WIF_WEBHOOK_LEGACY_SECRET") or ("",))[0],
-            secrets=env.secret_list("WIF_WEBHOOK_SECRETS"),
-            hint_poll_seconds=float(env.integer("WIF_HINT_POLL_SECONDS", 1, minimum=1)),
-        ),
-        observability=ObservabilitySettings(
-            sentry_dsn=env.text("SENTRY_DSN"),
-            environment=env.text("WIF_ENVIRONMENT", ObservabilitySettings.environment),
-            release=env.text("SENTRY_RELEASE"),
-        ),
-    )
+    """Every setting from the environment, validated; the first problem is a `ConfigError`.
+    Reads the filesystem (may the database and outbox go where they are asked to?), writes nothing."""
+    environ = os.environ if environ is None else environ
+    top: dict[str, Any] = {}
+    for section in fields(Settings):
+        if "setting" in section.metadata:
+            top[section.name] = section.metadata["setting"].read(environ)
+        else:
+            values = {f.name: f.metadata["setting"].read(environ) for f in fields(type(section.default))}
+            top[section.name] = type(section.default)(**values)
+    settings = Settings(**top)
+    for check in CHECKS:
+        check(settings)
+    return settings

@@ -10,7 +10,7 @@ import sys
 from core.db import UnversionedDatabase
 from core.jobruns import FAILED, recorded_run
 from core.settings import ConfigError, Settings, load_settings
-from jobs.runtime import open_database
+from jobs.runtime import check_settings, open_database
 from jobs.verbs import digest, notify, procedure, push, report, sandbox, schedule, serve, stats, status, sync
 
 # In the order `wif --help` shows them.
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = load_settings()
+        check_settings(settings)
     except ConfigError as error:
         print(f"wif: configuration error: {error}", file=sys.stderr)
         return 2

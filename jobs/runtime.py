@@ -10,7 +10,7 @@ import threading
 from typing import Iterator
 
 from connector.client import DSClient
-from core.settings import Settings
+from core.settings import ConfigError, Settings
 from core.db import make_engine, session_factory, upgrade
 from connector.ratelimit import SYNC, RequestBudget
 
@@ -37,6 +37,24 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
             instructeur_id=settings.ds.instructeur_id or server.connector_instructeur_id,
             requests_per_minute=max(settings.ds.requests_per_minute, EMBEDDED_RATE_LIMIT),
         ))
+
+
+def check_settings(settings: Settings) -> None:
+    """The checks core/settings.py cannot run itself, their vocabulary living in mail/ and notifications/:
+    run when `wif` starts, so a bad value is one configuration error, not a failure of its job hours later."""
+    from mail.mailer import parse_smtp_url
+    from notifications.messages import parse_message_switches
+
+    try:
+        parse_message_switches(settings.notify.templates)
+    except ConfigError as error:
+        raise ConfigError(f"WIF_NOTIFY_TEMPLATES: {str(error).removeprefix('WIF_NOTIFY_TEMPLATES: ')}") from None
+    try:
+        if settings.mail.smtp_url:
+            parse_smtp_url(settings.mail.smtp_url)
+    except ValueError:  # the value is never repeated: it holds the password
+        raise ConfigError("SMTP_URL: the value is not a mail server URL, or its port or timeout is not a number; "
+                          "expected smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465") from None
 
 
 def routing_groupes() -> list[tuple[str, tuple[str, ...]]]:

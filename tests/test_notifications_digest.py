@@ -15,7 +15,7 @@ from core.settings import DSSettings, NotifySettings, Settings
 from notifications_factories import NOW, add_dossier, days_ago
 
 CONFIG = Settings(ds=DSSettings(web_url="https://ds.example"),
-                  notify=NotifySettings(waiting_days={"en_construction": 7, "en_instruction": 15}))
+                  notify=NotifySettings(days_en_construction=7, days_en_instruction=15))
 EMAILS = {"MOE Paris": "moe75@service.example", "MOE Lyon": "moe69@service.example"}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.settings import ConfigError, Settings
+from core.settings import Settings
 from jobs.runtime import open_database
 from jobs.verbs.notify import utc_now
 from mail.mailer import make_mailer
@@ -17,11 +17,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        mailer = None if args.dry_run else make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
-    except ConfigError as error:
-        print(f"wif digest: configuration error: {error}")
-        return 2
+    # SMTP_URL was checked when the settings were loaded.
+    mailer = None if args.dry_run else make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     sessions = open_database(settings)[1]
     emails = service_emails(settings.notify.service_emails, settings.notify.fallback_email)
     if mailer is None:

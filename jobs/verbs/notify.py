@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
-from core.settings import ConfigError, Settings
+from core.settings import Settings
 from jobs.runtime import open_database
 from mail.mailer import make_mailer
-from notifications.messages import parse_message_switches
 from notifications.notify import print_plan, run_notify
 
 HELP = "E-mail applicants and employers the steps of their request."
@@ -22,12 +21,8 @@ def utc_now() -> datetime:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        parse_message_switches(settings.notify.templates)
-        mailer = None if args.dry_run else make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
-    except ConfigError as error:
-        print(f"wif notify: configuration error: {error}")
-        return 2
+    # WIF_NOTIFY_TEMPLATES and SMTP_URL were checked when the settings were loaded.
+    mailer = None if args.dry_run else make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     sessions = open_database(settings)[1]
     if mailer is None:
         return print_plan(sessions, utc_now(), settings)
