@@ -202,7 +202,7 @@ class Syncer:
                 persisted = self._persisted_state(session, state.demarche_number)
                 if page.short and missed_since is None:
                     # Pages come in (updated_at, id) order: what it left out was modified after the
-                    # pages before it (docs/ds-malformed-answers.md#short-page).
+                    # pages before it (docs/ds-malformed-answers.md#a-short-page).
                     missed_since = persisted.last_seen_updated_at or state.updated_since
                 # An empty page has no endCursor: keep the one we have (NOTES §7.1).
                 if page.end_cursor is not None:
