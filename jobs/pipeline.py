@@ -127,8 +127,9 @@ def run_push(
     checked: dict[int, RunBinding] | None = None,
 ) -> list[PushSummary]:
     """Push every démarche on a client of push priority (sync goes first on the
-    token's budget). `announce`: where to say, before sending, how many
-    mutations are planned and how long the budget makes that take. `checked`:
+    token's budget). `announce`: where to say, before sending, what the run
+    plans (a dry run's mutations; how many it will send and how long the budget
+    makes that take). `checked`:
     the bindings the sync of this run checked; otherwise they are checked here
     first (NotBound: nothing is sent)."""
     if not settings.ds.instructeur_id:
@@ -142,29 +143,17 @@ def run_push(
             checked = {number: require_binding(client, sessions, number) for number in numbers}
         pusher = make_pusher(settings, client, sessions, checked, dry_run=dry_run, pass_to_instruction=pass_to_instruction,
                              disable_notification=disable_notification, force=force)
-        if announce is not None:
-            pusher.announce = _announcer(announce, client.budget)
         for number in numbers:
             pusher.progress = PushBar(number) if on_terminal() and not dry_run else None
-            summaries.append(pusher.push(number, everything))
+            planned = pusher.plan(number, everything)
+            if announce is not None:
+                for line in planned.lines():
+                    print(line, file=announce, flush=True)
+            summaries.append(pusher.send(planned))
     finally:
         client.close()
         engine.dispose()
     return summaries
-
-
-def _announcer(out: TextIO, budget):
-    def announce(summary: PushSummary, due: int, requests: int) -> None:
-        if not due:
-            return
-        per_minute = budget.push_limit * 60 / budget.per_seconds
-        minutes = requests / per_minute
-        took = "under a second" if minutes * 60 < 1 else f"{minutes * 60:.0f} s" if minutes < 2 else f"{minutes:.0f} min"
-        print(f"push démarche {summary.demarche_number}: {due} mutations to send for {summary.dossiers} dossiers, "
-              f"in at most {requests} requests; at {per_minute:.0f} push requests/min the budget makes that "
-              f"{took if took == 'under a second' else 'at least ' + took}", file=out, flush=True)
-
-    return announce
 
 
 def service_delays(sessions, now=None) -> dict:

@@ -221,10 +221,15 @@ def test_an_instructeur_outside_the_groupe_is_detected_before_sending(synced, se
     assert not any("droits" in (e or "") for e in errors)
 
 
-def test_dry_run_sends_nothing(shared, capsys):
-    summary = make_pusher(shared.client, shared.sessions, dry_run=True).push(1)
+def test_dry_run_sends_nothing_and_returns_its_plan_without_printing_it(shared, capsys):
+    pusher = make_pusher(shared.client, shared.sessions, dry_run=True)
+    planned = pusher.plan(1)
+    summary = pusher.send(planned)
     assert summary.planned > 0 and shared.server.store.mutation_log == []
-    assert "dossierModifierAnnotations" not in capsys.readouterr().out  # prints intents, not raw mutations
+    lines = planned.lines()
+    assert len(lines) == summary.planned and all(line.startswith("  dossier ") for line in lines)
+    assert not any("dossierModifierAnnotations" in line for line in lines)  # intents, not raw mutations
+    assert capsys.readouterr().out == ""  # the CLI prints them
 
 
 def test_complete_dossiers_can_be_passed_to_instruction(synced, sessions):
@@ -303,7 +308,7 @@ def _lose_passports(server, share_of_en_construction=1.0):
     return numbers
 
 
-def test_a_run_that_would_message_too_many_dossiers_is_held_whole_until_forced(synced, sessions, capsys):
+def test_a_run_that_would_message_too_many_dossiers_is_held_whole_until_forced(synced, sessions):
     server, client, syncer = synced
     lost = _lose_passports(server)
     syncer.sync(1)
@@ -312,7 +317,7 @@ def test_a_run_that_would_message_too_many_dossiers_is_held_whole_until_forced(s
 
     preview = make_pusher(client, sessions, dry_run=True).push(1)
     assert preview.held and "would HOLD" in preview.line() and server.store.mutation_log == []
-    assert "dossier" in capsys.readouterr().out  # the plan is shown
+    assert len(preview.plan_lines()) == preview.planned  # the plan is told, no announcement of a send
 
     held = make_pusher(client, sessions).push(1)
     assert held.held and held.messages_due >= len(lost)

@@ -28,11 +28,11 @@ from connector.push.intents import Current, Intent, Target, plan
 from connector.push.kinds import KINDS, Kind
 from connector.push.live import LiveDemarche, PushBinding, PushDefinition, read_live
 from connector.push.planning import current_state
-from connector.push.pusher import Pusher
+from connector.push.pusher import Pusher, PushPlan
 from connector.push.run import PushProgress
 from connector.push.summary import PushSummary
 
 __all__ = [
-    "KINDS", "Current", "Intent", "Kind", "LiveDemarche", "PushBinding", "PushDefinition", "PushProgress", "PushStopped", "PushSummary",
+    "KINDS", "Current", "Intent", "Kind", "LiveDemarche", "PushBinding", "PushDefinition", "PushPlan", "PushProgress", "PushStopped", "PushSummary",
     "Pusher", "Target", "current_state", "plan", "read_live",
 ]

@@ -104,7 +104,8 @@ def plan_due(run: PushRun, since: datetime | None, wants: Wants) -> int:
                     summary.planned_by_kind[intent.kind] = summary.planned_by_kind.get(intent.kind, 0) + 1
                     if run.dry_run:
                         summary.messages_due += KINDS[intent.kind].asks_applicant
-                        print(f"  dossier {dossier.number}: {intent.kind} {KINDS[intent.kind].describe(intent.payload)}")
+                        summary.listing.append(
+                            f"  dossier {dossier.number}: {intent.kind} {KINDS[intent.kind].describe(intent.payload)}")
                         continue
                     row = row_for(session, dossier.number, intent, rows, now)
                     wanted.add(id(row))

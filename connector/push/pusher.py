@@ -28,6 +28,22 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class PushPlan:
+    """A run planned and not sent yet: `lines()` tell the operator what it will send (`Pusher.send` sends it)."""
+
+    run: PushRun
+    started: datetime
+    requests_before: int
+
+    @property
+    def summary(self) -> PushSummary:
+        return self.run.summary
+
+    def lines(self) -> list[str]:
+        return self.summary.plan_lines()
+
+
+@dataclass
 class Pusher:
     client: DSClient
     sessions: sessionmaker[Session]
@@ -45,8 +61,6 @@ class Pusher:
     progress: PushProgress | None = None
     # getDemarcheDescriptor's answers the caller already read this run, by démarche (used once).
     demarches: dict[int, dict] = field(default_factory=dict)
-    # Told the plan before anything is sent: (summary, mutations due, requests they need at most).
-    announce: Callable[[PushSummary, int, int], None] | None = None
     # Halved when DS is slow, for the rest of the pusher's runs.
     limits: BatchLimits = field(init=False)
 
@@ -54,9 +68,13 @@ class Pusher:
         self.limits = BatchLimits(max_items=self.policy.batch_size)
 
     def push(self, demarche_number: int, everything: bool = False, only: frozenset[int] | None = None) -> PushSummary:
-        """Plan and send what DS lacks. Without `everything`, only dossiers
-        synced since the last complete push, or still owed a mutation; with
-        `only`, just those dossiers (a webhook's hint), and the checkpoint stays."""
+        """Plan, then send what DS lacks (see `plan`)."""
+        return self.send(self.plan(demarche_number, everything, only))
+
+    def plan(self, demarche_number: int, everything: bool = False, only: frozenset[int] | None = None) -> PushPlan:
+        """Settle what an earlier run left uncertain, then write what each dossier needs to the outbox; nothing
+        new is sent yet. Without `everything`, only dossiers synced since the last complete push, or still owed
+        a mutation; with `only`, just those dossiers (a webhook's hint), and the checkpoint stays."""
         started = self.clock()
         summary = PushSummary(demarche_number, max_message_share=self.policy.max_message_share, dry_run=self.dry_run)
         requests_before = self.client.stats.requests
@@ -68,32 +86,41 @@ class Pusher:
             log.warning("push: %s is missing on the démarche: run `wif procedure check`", missing)
         run = PushRun(demarche_number, self.client, self.sessions, self.clock, self.instructeur_id, live, summary,
                       self.limits, only, self.dry_run, self.progress)
-        try:
-            if not self.dry_run:
-                settle_uncertain(run)
-            since = None if everything or only is not None else self._checkpoint(demarche_number)
-            due = plan_due(run, since, self._wants())
-            if self._breaker_trips(summary):
-                if not self.force:
-                    # The planned rows stay pending, owed: the next run plans them again and holds again until forced.
-                    summary.held = True
-                    summary.requests = self.client.stats.requests - requests_before
-                    log.warning("%s", summary.line())
-                    return summary
+        if not self.dry_run:
+            settle_uncertain(run)
+        since = None if everything or only is not None else self._checkpoint(demarche_number)
+        summary.due = plan_due(run, since, self._wants())
+        summary.max_requests = -(-summary.due // max(1, self.limits.max_items))
+        budget = self.client.budget
+        summary.requests_per_minute = budget.push_limit * 60 / budget.per_seconds
+        if self._breaker_trips(summary):
+            if not self.force:
+                # The planned rows stay pending, owed: the next run plans them again and holds again until forced.
+                summary.held = True
+                log.warning("%s", summary.line())
+            else:
                 summary.forced = True
                 log.warning("push démarche %s: circuit breaker overridden by --force: %d message(s) for %d dossier(s)",
                             demarche_number, summary.messages_due, summary.dossiers)
-            if self.announce:
-                self.announce(summary, due, -(-due // max(1, self.limits.max_items)))
-            if not self.dry_run and due:
-                deliver_due(run, due)
+        summary.requests = self.client.stats.requests - requests_before
+        return PushPlan(run, started, requests_before)
+
+    def send(self, planned: PushPlan) -> PushSummary:
+        """Send what `plan` wrote (nothing when the run is held or dry), then move the checkpoint."""
+        run, summary = planned.run, planned.summary
+        if summary.held:
+            return summary
+        try:
+            if not self.dry_run and summary.due:
+                deliver_due(run, summary.due)
         finally:
             self.limits = run.limits
-        summary.requests = self.client.stats.requests - requests_before
+        summary.requests = self.client.stats.requests - planned.requests_before
         # Dossiers skipped for a cause DS-side (groupe, membership, a missing
         # label or annotation) must be planned again once `procedure apply` ran.
-        if only is None and not (self.dry_run or live.missing or summary.skipped_not_member or summary.skipped_missing_groupe):
-            self._advance_checkpoint(demarche_number, started)
+        if run.only is None and not (self.dry_run or run.live.missing or summary.skipped_not_member
+                                     or summary.skipped_missing_groupe):
+            self._advance_checkpoint(run.demarche_number, planned.started)
         return summary
 
     def _wants(self) -> Wants:

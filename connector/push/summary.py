@@ -1,4 +1,4 @@
-"""What a push run did (or, held or dry, would do), as one line for the operator."""
+"""What a push run is about to send, and what it did (or, held or dry, would do): data, and lines for the operator."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,6 +29,32 @@ class PushSummary:
     forced: bool = False  # the circuit breaker would have tripped, but the run was forced
     max_message_share: float = PushSettings.max_message_share
     dry_run: bool = False
+    # The plan, known before anything is sent: mutations due now, the requests they take at most,
+    # and the push share of the request budget that paces them.
+    due: int = 0
+    max_requests: int = 0
+    requests_per_minute: float = 0.0
+    listing: list[str] = field(default_factory=list)  # a dry run's mutations, one line each
+
+    def announcement(self) -> str | None:
+        """How many mutations the run will send and how long the budget makes that take, at least."""
+        if not self.due or self.held:
+            return None
+        minutes = self.max_requests / self.requests_per_minute if self.requests_per_minute else 0.0
+        took = ("under a second" if minutes * 60 < 1
+                else f"at least {minutes * 60:.0f} s" if minutes < 2 else f"at least {minutes:.0f} min")
+        return (f"push démarche {self.demarche_number}: {self.due} mutations to send for {self.dossiers} dossiers, "
+                f"in at most {self.max_requests} requests; at {self.requests_per_minute:.0f} push requests/min "
+                f"the budget makes that {took}")
+
+    def plan_lines(self) -> list[str]:
+        """Told before anything is sent: a dry run's mutations, or what the run will send."""
+        announcement = self.announcement()
+        return self.listing + ([announcement] if announcement else [])
+
+    def lines(self) -> list[str]:
+        """Told once the run is over."""
+        return [self.line()]
 
     @property
     def mutations_per_request(self) -> float:
