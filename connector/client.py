@@ -150,11 +150,11 @@ class DSClient:
         page (DS issue #12696)."""
         request = GraphQLRequest(self._document(operation_name), variable_values=variables or {}, operation_name=operation_name)
         for attempt in range(self.max_retries + 1):
-            self.budget.acquire(self.priority)
             self.stats.requests += 1
             self.stats.by_operation[operation_name] = self.stats.by_operation.get(operation_name, 0) + 1
-            started = time.monotonic()
-            status, body, headers, network_error = self._send(request)
+            with self.budget.request(self.priority):
+                started = time.monotonic()
+                status, body, headers, network_error = self._send(request)
             log.debug("%s %s -> %s in %.2fs", operation_name, self.url, status or network_error, time.monotonic() - started)
             if network_error is None:
                 outcome = classify(status, body)
@@ -183,12 +183,12 @@ class DSClient:
         batch = assemble(items)
         mutation = batch.operation_name != "wifQueries"
         for attempt in range(self.max_retries + 1):
-            self.budget.acquire(self.priority)
             self.stats.requests += 1
             self.stats.batched_items += len(items)
             self.stats.by_operation[batch.operation_name] = self.stats.by_operation.get(batch.operation_name, 0) + 1
-            started = time.monotonic()
-            status, body, headers, network_error = self._post(batch.text, batch.variables, batch.operation_name)
+            with self.budget.request(self.priority):
+                started = time.monotonic()
+                status, body, headers, network_error = self._post(batch.text, batch.variables, batch.operation_name)
             seconds = time.monotonic() - started
             log.debug("%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds)
             if network_error is None and status == 200 and body is not None:

@@ -5,6 +5,13 @@ on the epoch (NOTES §4). A sliding window of the same size is stricter than
 any fixed window, so staying inside it means never being throttled by our
 own traffic.
 
+DS counts a request when it arrives, somewhere between the moment we send it
+and the moment its answer is back; a thread descheduled after taking its
+slot, or a slow connection, moves that moment. So a request holds its place
+in the window from when it leaves until `per_seconds` after its answer came
+back (docs/ds-rate-limit.md): any `per_seconds` of arrivals at DS then holds
+at most `max_requests`, however the requests were delayed on the way.
+
 Sync comes first: a push may use the window only up to `max_requests`
 minus a reserve, and never while a sync request waits, so a long push never
 delays the next poll (nor the fetch of a dossier a webhook pointed at).
@@ -14,7 +21,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 SYNC, PUSH = "sync", "push"
 PRIORITIES = (SYNC, PUSH)
@@ -38,15 +46,33 @@ class RequestBudget:
         self.push_limit = max(1, max_requests - max(1, round(max_requests * sync_reserve))) if max_requests > 1 else 1
         self._clock = clock
         self._sleep = sleep  # a fake clock's sleep, in unit tests; None: wait on the condition
-        self._sent: deque[float] = deque()
+        self._answered: deque[float] = deque()  # when each answer of the window came back, in order
+        self._in_flight = 0  # sent, answer not back yet: in the window until it is, and a window more
         self._condition = threading.Condition()
         self._sync_waiting = 0
         self.waited_seconds = 0.0
         self.granted = {SYNC: 0, PUSH: 0}
         self.waited = {SYNC: 0.0, PUSH: 0.0}  # seconds spent waiting, by priority
 
+    @contextmanager
+    def request(self, priority: str = SYNC) -> Iterator[None]:
+        """Wait until one more request of this priority fits in the window; it
+        holds its place until `per_seconds` after the block ends (its answer)."""
+        self._take(priority, in_flight=True)
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._in_flight -= 1
+                self._answered.append(self._clock())
+                self._condition.notify_all()
+
     def acquire(self, priority: str = SYNC) -> None:
-        """Block until one more request of this priority fits in the window, then count it."""
+        """Block until one more request of this priority fits in the window, then
+        count it as sent and answered now (`request` when the answer is awaited)."""
+        self._take(priority, in_flight=False)
+
+    def _take(self, priority: str, in_flight: bool) -> None:
         if priority not in PRIORITIES:
             raise ValueError(f"unknown priority {priority!r}")
         asked = self._clock()
@@ -56,19 +82,25 @@ class RequestBudget:
             try:
                 while True:
                     now = self._clock()
-                    while self._sent and now - self._sent[0] >= self.per_seconds:
-                        self._sent.popleft()
+                    while self._answered and now - self._answered[0] >= self.per_seconds:
+                        self._answered.popleft()
+                    held = len(self._answered) + self._in_flight
                     limit = self.max_requests if priority == SYNC else self.push_limit
-                    if len(self._sent) < limit and (priority == SYNC or self._sync_waiting == 0):
-                        self._sent.append(now)
+                    if held < limit and (priority == SYNC or self._sync_waiting == 0):
+                        if in_flight:
+                            self._in_flight += 1
+                        else:
+                            self._answered.append(now)
                         self.granted[priority] += 1
                         self.waited[priority] += now - asked
                         return
-                    if len(self._sent) >= limit:
-                        # The oldest request that must leave the window for one more to fit.
-                        wait = self.per_seconds - (now - self._sent[len(self._sent) - limit])
-                    else:
+                    if held < limit:
                         wait = 0.05  # room, but a sync request goes first
+                    elif held - limit < len(self._answered):
+                        # The answer that must leave the window for one more request to fit.
+                        wait = self.per_seconds - (now - self._answered[held - limit])
+                    else:
+                        wait = self.per_seconds  # only awaited answers fill it: woken when one comes back
                     wait = max(wait, 0.001)
                     self.waited_seconds += wait
                     if self._sleep is not None:

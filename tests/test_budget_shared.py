@@ -60,3 +60,33 @@ def test_push_alone_never_takes_the_sync_reserve():
     assert now[0] == 0.0
     budget.acquire(PUSH)  # the window is full for push: waits for the oldest to leave
     assert now[0] >= 60.0
+
+
+def most_in_any_window(moments: list[float], seconds: float) -> int:
+    """The largest number of `moments` inside one window [t, t + seconds), t anywhere."""
+    moments, most, start = sorted(moments), 0, 0
+    for end, moment in enumerate(moments):
+        while moment - moments[start] >= seconds:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def test_the_budget_holds_in_any_window_of_arrivals_at_ds_however_late_each_request_arrives():
+    """Issue #21 item 7: 401 requests in one sliding minute. DS counts a request when it arrives, anywhere
+    between the moment it leaves and its answer; here each answer takes 0 to 200 ms and arrives at a random
+    moment of it, on a fake clock (2,000 requests, about five minutes at the budget's pace)."""
+    import random
+
+    rng = random.Random(21)
+    now = [0.0]
+    budget = RequestBudget(400, 60, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    arrivals = []
+    for _ in range(2000):
+        with budget.request(SYNC):
+            sent, duration = now[0], rng.uniform(0, 0.2)
+            arrivals.append(sent + rng.uniform(0, duration))
+            now[0] += duration
+    assert most_in_any_window(arrivals, 60) <= 400
+    # And it still uses the budget: 2,000 requests in about five windows, not far more.
+    assert now[0] < 5 * 60.2
