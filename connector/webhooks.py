@@ -9,8 +9,10 @@ Two kinds reach us:
   type, dossier_number, timestamp}]}`, signed with HMAC-SHA256 in
   `X-Webhook-Signature-256: sha256=<hex>`. Either configured secret verifies
   (the previous one stays valid during a rotation). Delivery is at least
-  once and `sequence` only grows: an event at or below the highest sequence
-  seen for that webhook is a replay.
+  once, and not in order: DS delivers batches concurrently and retries a
+  failed one for about three days, so a later `sequence` may come first. An
+  event is a replay when that webhook's event of that sequence was already
+  received (docs/ds-webhook-sequence.md), not when a higher one was.
 
 A hint records the dossier number (`dossier_hints`) and nothing else; the
 scheduler fetches hinted dossiers with `getDossier` within seconds. The
@@ -23,21 +25,29 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Callable, Iterable, Mapping
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
-from core.models import DossierHint, WebhookCounter, WebhookCursor
+from core.models import DossierHint, WebhookCounter, WebhookCursor, WebhookEvent
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Webhook-Signature-256"
 MAX_EVENTS = 100  # DS sends at most 100 events a batch
+# DS's body is an object of a list of flat objects: depth 3. Anything deeper is not DS.
+MAX_DEPTH = 8
+MAX_DIGITS = 19  # a number DS sends fits in 64 bits
+# DS keeps an event 7 days; a day more for clocks and queues. Older, its sequence is forgotten.
+KEEP_EVENTS = timedelta(days=8)
 # Events that can change what the connector computes or must show. Messages,
 # avis and labels do not (and our own label writes would echo back).
 RELEVANT_EVENTS = frozenset({
@@ -90,28 +100,64 @@ def legacy_secret_valid(expected: str, given: str) -> bool:
     return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
 
 
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool):
+_DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)
+
+
+def _positive_int(value, what: str, form: bool = False) -> int:
+    """A JSON integer, or in a form a text of digits: never a float (1.5 is not dossier 1), a bool, a sign."""
+    if form and isinstance(value, str) and _DIGITS.fullmatch(value):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
         raise MalformedWebhook(f"{what} is not a number")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise MalformedWebhook(f"{what} is not a number") from None
-    if number <= 0 or number >= 2**63:
+    if value <= 0 or value >= 2**63:
         raise MalformedWebhook(f"{what} is out of range")
-    return number
+    return value
 
 
 def legacy_dossier_number(form: Mapping[str, str]) -> int:
     """The only field of a legacy webhook we use: `dossier_id` (the dossier number)."""
-    return _positive_int(form.get("dossier_id"), "dossier_id")
+    return _positive_int(form.get("dossier_id"), "dossier_id", form=True)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise MalformedWebhook("a number is too long")
+    return int(text)
+
+
+def _nesting(body: bytes) -> int:
+    """How deep the JSON text nests, read before parsing it (a parser recurses)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return deepest
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def parse_signed(body: bytes) -> SignedBatch:
+    if _nesting(body) > MAX_DEPTH:
+        raise MalformedWebhook("the body nests deeper than DS's")
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise MalformedWebhook("the body is not JSON") from None
+        # Floats as Decimal: exact, and never taken for an integer.
+        data = json.loads(body, parse_int=_bounded_int, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError is a ValueError, as is MalformedWebhook
+        raise error if isinstance(error, MalformedWebhook) else MalformedWebhook("the body is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list) or not isinstance(data.get("webhook_id"), str):
         raise MalformedWebhook("webhook_id and events are required")
     if not data["webhook_id"] or len(data["webhook_id"]) > 100:
@@ -147,18 +193,13 @@ class HintInbox:
             session.commit()
 
     def _count(self, session: Session, name: str, increment: int) -> None:
+        # One statement, so that two requests counting at once never collide on the first row.
         now = self.now()
-        changed = session.execute(
-            update(WebhookCounter).where(WebhookCounter.name == name)
-            .values(count=WebhookCounter.count + increment, last_at=now)
-        ).rowcount
-        if not changed:
-            try:
-                with session.begin_nested():
-                    session.add(WebhookCounter(name=name, count=increment, last_at=now))
-            except IntegrityError:  # another request created it meanwhile
-                session.execute(update(WebhookCounter).where(WebhookCounter.name == name)
-                                .values(count=WebhookCounter.count + increment, last_at=now))
+        session.execute(
+            _insert(session, WebhookCounter).values(name=name, count=increment, last_at=now)
+            .on_conflict_do_update(index_elements=["name"],
+                                   set_={"count": WebhookCounter.count + increment, "last_at": now})
+        )
 
     def counters(self) -> dict[str, int]:
         with self.sessions() as session:
@@ -171,53 +212,57 @@ class HintInbox:
             session.commit()
 
     def record_signed(self, batch: SignedBatch) -> tuple[int, int]:
-        """Hints for the batch's new events; (new events, replayed events)."""
+        """Hints for the batch's events not received before; (new events, replayed events)."""
+        now = self.now()
         with self.sessions() as session:
-            # Lock the cursor row (PostgreSQL) so two deliveries of one batch do not both pass.
-            cursor = session.scalars(
-                select(WebhookCursor).where(WebhookCursor.webhook_id == batch.webhook_id).with_for_update()
-            ).first()
-            last = cursor.last_sequence if cursor else 0
-            fresh = [e for e in batch.events if e.sequence > last]
-            replayed = len(batch.events) - len(fresh)
-            for number in sorted({e.dossier_number for e in fresh if e.type in RELEVANT_EVENTS}):
+            floor = self._forget_old_events(session, batch.webhook_id, now)
+            fresh = []
+            for sequence in sorted({e.sequence for e in batch.events if e.sequence > floor}):
+                # Insert or ignore: of two deliveries of one event at once, exactly one inserts it.
+                inserted = session.execute(
+                    _insert(session, WebhookEvent).values(webhook_id=batch.webhook_id, sequence=sequence,
+                                                          received_at=now)
+                    .on_conflict_do_nothing(index_elements=["webhook_id", "sequence"])
+                    .returning(WebhookEvent.sequence)
+                ).all()
+                fresh += [row[0] for row in inserted]
+            new = [e for e in batch.events if e.sequence in set(fresh)]
+            replayed = len(batch.events) - len(new)
+            for number in sorted({e.dossier_number for e in new if e.type in RELEVANT_EVENTS}):
                 self._hint(session, batch.demarche_number, number, "signed")
-            if fresh:
-                highest = max(e.sequence for e in fresh)
-                if cursor is None:
-                    session.add(WebhookCursor(webhook_id=batch.webhook_id, last_sequence=highest, updated_at=self.now()))
-                else:
-                    cursor.last_sequence, cursor.updated_at = highest, self.now()
-            if fresh or not batch.events:
+            if new or not batch.events:
                 self._count(session, ACCEPTED_SIGNED, 1)
             if replayed:
                 self._count(session, REPLAYED, replayed)
-            try:
-                session.commit()
-            except IntegrityError:  # the same first batch, delivered twice at once: the other one won
-                session.rollback()
-                self.count(REPLAYED, len(batch.events))
-                return 0, len(batch.events)
-        return len(fresh), replayed
+            session.commit()
+        return len(new), replayed
+
+    def _forget_old_events(self, session: Session, webhook_id: str, now: datetime) -> int:
+        """Drop the events received longer ago than DS keeps them, raising the
+        webhook's floor to the highest of them; returns the floor (an event at
+        or below it was created before an event DS no longer keeps: a replay)."""
+        session.execute(_insert(session, WebhookCursor).values(webhook_id=webhook_id, last_sequence=0, updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["webhook_id"]))
+        # Locked (PostgreSQL) so that two deliveries do not both move the floor.
+        cursor = session.scalars(select(WebhookCursor).where(WebhookCursor.webhook_id == webhook_id)
+                                 .with_for_update()).one()
+        old = (WebhookEvent.webhook_id == webhook_id) & (WebhookEvent.received_at < now - KEEP_EVENTS)
+        highest = session.scalar(select(func.max(WebhookEvent.sequence)).where(old))
+        if highest is not None:
+            session.execute(delete(WebhookEvent).where(old))
+            if highest > cursor.last_sequence:
+                cursor.last_sequence, cursor.updated_at = highest, now
+        return cursor.last_sequence
 
     def _hint(self, session: Session, demarche_number: int, dossier_number: int, source: str) -> None:
+        # Insert or update in one statement: two requests hinting the same dossier at once both succeed.
         now = self.now()
-        changed = session.execute(
-            update(DossierHint)
-            .where(DossierHint.demarche_number == demarche_number, DossierHint.dossier_number == dossier_number)
-            .values(received_at=now, source=source)
-        ).rowcount
-        if not changed:
-            try:
-                with session.begin_nested():
-                    session.add(DossierHint(demarche_number=demarche_number, dossier_number=dossier_number,
-                                            source=source, received_at=now))
-            except IntegrityError:
-                session.execute(
-                    update(DossierHint)
-                    .where(DossierHint.demarche_number == demarche_number, DossierHint.dossier_number == dossier_number)
-                    .values(received_at=now, source=source)
-                )
+        session.execute(
+            _insert(session, DossierHint)
+            .values(demarche_number=demarche_number, dossier_number=dossier_number, source=source, received_at=now)
+            .on_conflict_do_update(index_elements=["demarche_number", "dossier_number"],
+                                   set_={"received_at": now, "source": source})
+        )
 
     def pending(self, limit: int = 200) -> list[Hint]:
         """Hints received since they were last handled, oldest first."""
@@ -242,3 +287,8 @@ class HintInbox:
                     .values(handled_at=at)
                 )
             session.commit()
+
+
+def _insert(session: Session, model):
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL alike)."""
+    return (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)

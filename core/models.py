@@ -391,14 +391,26 @@ class QuarantinedDossier(Base):
 
 
 class WebhookCursor(Base):
-    """Highest event `sequence` seen per signed webhook: DS delivers at least
-    once, so an event at or below it is a replay."""
+    """Per signed webhook, the highest `sequence` of the events forgotten (their
+    `webhook_events` rows pruned, DS no longer keeps them): an event at or below
+    it is a replay (docs/ds-webhook-sequence.md)."""
 
     __tablename__ = "webhook_cursors"
 
     webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_sequence: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime]
+
+
+class WebhookEvent(Base):
+    """A signed webhook's event already received: delivered again (at least
+    once), it is a replay. Kept a little longer than DS keeps its events."""
+
+    __tablename__ = "webhook_events"
+
+    webhook_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class WebhookCounter(Base):

@@ -3,6 +3,7 @@ hinted dossier is fetched, checked and pushed within seconds."""
 import json
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -94,7 +95,86 @@ def test_a_replayed_signed_batch_is_ignored(web, inbox, sessions):
     assert inbox.pending() == []
     assert inbox.counters()[webhooks.REPLAYED] == 3
     assert signed_post(web, batch((21, "dossier_modifie", 100005), (24, "dossier_modifie", 100006))).status_code == 200
-    assert [h.dossier_number for h in inbox.pending()] == [100006]  # 21 is below what was already seen
+    # 21 was never received: delivered after 22 and 23, it is not a replay (docs/ds-webhook-sequence.md).
+    assert sorted(h.dossier_number for h in inbox.pending()) == [100005, 100006]
+
+
+def test_concurrent_deliveries_arriving_out_of_order_are_not_replays(web, inbox, sessions):
+    """DS delivers batches concurrently and retries a failed one later: a batch may come after a later one."""
+    later = batch((31, "dossier_modifie", 100011), (32, "dossier_depose", 100012))
+    earlier = batch((29, "dossier_modifie", 100009), (30, "dossier_accepte", 100010))
+    assert signed_post(web, later).status_code == 200
+    assert signed_post(web, earlier).status_code == 200
+    assert hints(sessions) == {(1, 100009), (1, 100010), (1, 100011), (1, 100012)}
+    assert signed_post(web, earlier).status_code == 200  # the same batch again: that one is a replay
+    assert inbox.counters() == {webhooks.ACCEPTED_SIGNED: 2, webhooks.REPLAYED: 2}
+
+
+def test_an_event_older_than_ds_keeps_them_is_a_replay_once_its_sequence_is_forgotten(sessions):
+    now = [datetime(2026, 12, 1, 10, tzinfo=timezone.utc)]
+    inbox = HintInbox(sessions, now=lambda: now[0])
+    web = create_webhook_app(inbox, SETTINGS, (1,)).test_client()
+    assert signed_post(web, batch((40, "dossier_modifie", 100040), (42, "dossier_modifie", 100042))).status_code == 200
+    now[0] += timedelta(days=9)  # DS keeps an event 7 days: 40 and 42 can no longer be delivered
+    assert signed_post(web, batch((50, "dossier_modifie", 100050))).status_code == 200
+    with sessions() as session:  # what is kept stays bounded
+        assert session.scalars(select(models.WebhookEvent.sequence)).all() == [50]
+    assert signed_post(web, batch((40, "dossier_modifie", 100040), (41, "dossier_modifie", 100041))).status_code == 200
+    assert inbox.counters()[webhooks.REPLAYED] == 2  # 40 seen, 41 older than 42: both created before DS's 7 days
+    assert signed_post(web, batch((49, "dossier_modifie", 100049))).status_code == 200  # 49: after 42, never seen
+    assert (1, 100049) in hints(sessions)
+
+
+def test_many_requests_hinting_the_same_dossier_at_once_all_succeed(inbox, sessions):
+    """Issue #21 item 6: two requests recording the same hint died with an IntegrityError."""
+    app = create_webhook_app(inbox, SETTINGS, (1,))
+    start, statuses = threading.Barrier(8), []
+
+    def deliver(index):
+        client = app.test_client()
+        start.wait()
+        for round_ in range(5):
+            if index % 2:
+                answer = client.post(f"/ds/1/{LEGACY_SECRET}", data={"dossier_id": "100077"})
+            else:
+                answer = signed_post(client, batch((1000 + 10 * round_ + index, "dossier_modifie", 100077),
+                                                   webhook_id="V2ViaG9vay0y"))
+            statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(set(statuses)) == [200, 204] and len(statuses) == 40
+    assert hints(sessions) == {(1, 100077)}
+    assert inbox.counters() == {webhooks.ACCEPTED_LEGACY: 20, webhooks.ACCEPTED_SIGNED: 20}
+
+
+@pytest.mark.parametrize("body, why", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested 100,000 deep"),
+    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 1, "type": "dossier_modifie", '
+     b'"dossier_number": ' + b"9" * 5000 + b'}]}', "a 5,000-digit number"),
+    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 1, "type": "dossier_modifie", '
+     b'"dossier_number": 1.5}]}', "dossier 1.5 is not dossier 1"),
+    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 2, "type": "dossier_modifie", '
+     b'"dossier_number": 1e3}]}', "a float, even a round one"),
+    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 3, "type": "dossier_modifie", '
+     b'"dossier_number": "12"}]}', "a text is not DS's number"),
+])
+def test_a_signed_body_that_is_not_what_ds_sends_is_a_400_and_counted(web, inbox, sessions, body, why):
+    answer = web.post("/ds", data=body, content_type="application/json",
+                      headers={webhooks.SIGNATURE_HEADER: sign(NEW, body)})
+    assert answer.status_code == 400, why
+    assert hints(sessions) == set()
+    assert inbox.counters() == {webhooks.MALFORMED_SIGNED: 1}
+
+
+def test_a_legacy_dossier_id_must_be_digits(web, inbox, sessions):
+    for value in ("1.5", "-3", "１２", "12 ", "9" * 5000):
+        assert web.post(f"/ds/1/{LEGACY_SECRET}", data={"dossier_id": value}).status_code == 400, value
+    assert hints(sessions) == set()
+    assert inbox.counters() == {webhooks.MALFORMED_LEGACY: 5}
 
 
 @pytest.fixture
