@@ -1,10 +1,15 @@
 """E-mail delivery: SMTP (STARTTLS or TLS) or .eml files in a folder.
 
-Errors are classified once, by what the outbox must do next:
+Errors are classified once, by what the outbox must do next
+(docs/mail-refusals.md):
 - TransientDeliveryError (SMTP 4xx): retry this message later;
-- PermanentDeliveryError (SMTP 5xx): record it as failed, never retry;
-- MailerUnavailable (connection, TLS or login failure): stop the batch,
-  every message stays pending.
+- PermanentDeliveryError (SMTP 5xx): `about_recipient` when the reply is about
+  that recipient's address or mailbox (enhanced code 5.1.x or 5.2.x, or a
+  plain 5xx to RCPT TO): failed for good; otherwise the server refused the
+  message or us (policy, spam, sender), which the outbox retries and, when
+  the same reply comes for several recipients in a row, takes for a block;
+- MailerUnavailable (connection, TLS or login failure, and 421, the server
+  closing the channel): stop the batch, every message stays pending.
 """
 from __future__ import annotations
 
@@ -34,7 +39,9 @@ class TransientDeliveryError(DeliveryError):
 
 
 class PermanentDeliveryError(DeliveryError):
-    pass
+    def __init__(self, message: str, about_recipient: bool = True):
+        super().__init__(message)
+        self.about_recipient = about_recipient
 
 
 class MailerUnavailable(DeliveryError):
@@ -81,9 +88,28 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     )
 
 
-def _classify_reply(code: int, text: str) -> DeliveryError:
+# RFC 3463 enhanced status code at the start of a reply's text: class.subject.detail.
+_ENHANCED = re.compile(r"^\s*[245]\.(\d{1,3})\.(\d{1,3})\b")
+# Addressing (5.1.x) and mailbox (5.2.x) statuses are about the recipient, except the sender's (5.1.7, 5.1.8).
+_SENDER_ADDRESS = {7, 8}
+
+
+def _about_recipient(text: str, stage: str) -> bool:
+    enhanced = _ENHANCED.match(text)
+    if enhanced is None:
+        return stage == "rcpt"
+    subject, detail = int(enhanced.group(1)), int(enhanced.group(2))
+    return subject == 2 or (subject == 1 and detail not in _SENDER_ADDRESS)
+
+
+def _classify_reply(code: int, text: str, stage: str = "other") -> DeliveryError:
+    """`stage`: the command the server answered (rcpt, mail, data or other)."""
     message = f"SMTP {code}: {redact_addresses(text)}"
-    return TransientDeliveryError(message) if 400 <= code < 500 else PermanentDeliveryError(message)
+    if code == 421:  # "Service not available, closing transmission channel": the server, not this message
+        return MailerUnavailable(message)
+    if 400 <= code < 500:
+        return TransientDeliveryError(message)
+    return PermanentDeliveryError(message, _about_recipient(text, stage))
 
 
 def _reply_text(raw) -> str:
@@ -122,16 +148,25 @@ class SmtpMailer:
             refused = self._connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [(code, _reply_text(text)) for code, text in error.recipients.values()]
-            raise _classify_reply(*min(codes)) from None  # a 4xx among them: worth retrying
+            failure = _classify_reply(*min(codes), "rcpt")  # a 4xx among them: worth retrying
+            if isinstance(failure, MailerUnavailable):
+                self._drop()
+            raise failure from None
         except smtplib.SMTPResponseException as error:
-            self._reset_after_error()
-            raise _classify_reply(error.smtp_code, _reply_text(error.smtp_error)) from None
+            stage = "mail" if isinstance(error, smtplib.SMTPSenderRefused) else \
+                "data" if isinstance(error, smtplib.SMTPDataError) else "other"
+            failure = _classify_reply(error.smtp_code, _reply_text(error.smtp_error), stage)
+            if isinstance(failure, MailerUnavailable):
+                self._drop()  # the server closes the channel after a 421
+            else:
+                self._reset_after_error()
+            raise failure from None
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
             raise MailerUnavailable(f"SMTP connection lost: {type(error).__name__}") from None
         if refused:  # only when some of several recipients were refused; we send to one
             code, text = min(refused.values())
-            raise _classify_reply(code, _reply_text(text))
+            raise _classify_reply(code, _reply_text(text), "rcpt")
 
     def _reset_after_error(self) -> None:
         try:

@@ -6,6 +6,11 @@ by the outcome in another. A crash between the SMTP acceptance and the
 outcome's commit leaves the row `sending`: after STALE_SENDING it is taken
 again, so that edge is at-least-once (one possible duplicate, with the same
 Message-ID), never a lost message.
+
+A mail server that refuses every message is not a batch of bad addresses
+(docs/mail-refusals.md): the same refusal, not about the recipient, for
+SYSTEMIC_REFUSALS different recipients in a row stops the batch, keeps those
+messages due without charging them an attempt, and alerts the team.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -34,6 +39,10 @@ from core.models import BACKLOG_STATUSES, CANCELLED, FAILED, PENDING, SENDING, S
 log = logging.getLogger(__name__)
 
 STALE_SENDING = timedelta(minutes=15)
+# Different recipients refused in a row with the same reply, not about them: the server refuses us.
+SYSTEMIC_REFUSALS = 3
+# The start of `last_error` of the messages kept due by such a stop (mail.alerts reads them).
+KEPT_BY_REFUSAL = "kept due: the mail server refused every message with"
 
 
 def recipient_hash(address: str) -> str:
@@ -94,11 +103,36 @@ class DeliveryReport:
     failed: int = 0
     cancelled: int = 0
     unavailable: bool = False
+    refused_by_server: str | None = None  # the reply of a server refusing every message (batch stopped)
+    kept: int = 0  # messages that reply kept due, not charged an attempt
     sent_by_message: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         text = f"sent={self.sent} retry={self.retried} failed={self.failed} cancelled={self.cancelled}"
+        if self.refused_by_server:
+            text += f" smtp=refusing every message ({self.refused_by_server}; {self.kept} kept due)"
         return text + (" smtp=unavailable" if self.unavailable else "")
+
+
+class RefusalAlert(Protocol):
+    """Tells the team the mail server refuses every message (mail.alerts)."""
+
+    def __call__(self, factory: sessionmaker[Session], mailer: Mailer, now: datetime, reply: str,
+                 kept: int) -> None: ...
+
+    def send_due(self, factory: sessionmaker[Session], mailer: Mailer, now: datetime) -> None: ...
+
+
+@dataclass
+class _Refusals:
+    """The messages refused in a row with the same reply, not about their recipient,
+    held `sending` until it is known whether the server refuses them all."""
+
+    reply: str | None = None
+    rows: list[Notification] = field(default_factory=list)
+
+    def recipients(self) -> int:
+        return len({row.recipient_hash for row in self.rows})
 
 
 def _insert(session: Session):
@@ -158,21 +192,34 @@ def deliver(
     max_attempts: int,
     retry_base_seconds: int,
     scope_prefix: str | None = None,
+    alert: RefusalAlert | None = None,
 ) -> DeliveryReport:
     report = DeliveryReport()
+    refusals = _Refusals()
+    policy = (now, max_attempts, retry_base_seconds)
+    if alert is not None:
+        alert.send_due(factory, mailer, now)
     with factory() as session:
         candidates = due_ids(session, now, scope_prefix)
     for row_id in candidates:
         with transaction(factory) as session:
             if not _claim(session, row_id, now):
                 continue  # another process took it
-        if not _deliver_one(factory, mailer, compose, row_id, now, max_attempts, retry_base_seconds, report):
+        if not _deliver_one(factory, mailer, compose, row_id, policy, report, refusals):
             break
+    else:
+        _settle_refusals(factory, refusals, policy, report)  # too few in a row to be the server's
+    if report.refused_by_server:
+        log.error("mail server refuses every message (%s): batch stopped, %d message(s) kept due, %s",
+                  report.refused_by_server, report.kept, "the team is alerted" if alert else "no alert")
+        if alert is not None:
+            alert(factory, mailer, now, report.refused_by_server, report.kept)
     return report
 
 
-def _deliver_one(factory, mailer, compose, row_id, now, max_attempts, retry_base_seconds, report) -> bool:
+def _deliver_one(factory, mailer, compose, row_id, policy, report, refusals: _Refusals) -> bool:
     """Send one claimed row and record the outcome; False stops the batch."""
+    now, max_attempts, retry_base_seconds = policy
     with factory() as session:
         row = session.get(Notification, row_id)
         try:
@@ -191,6 +238,8 @@ def _deliver_one(factory, mailer, compose, row_id, now, max_attempts, retry_base
         _reschedule(factory, row, now, str(error), max_attempts, retry_base_seconds, report)
         return True
     except PermanentDeliveryError as error:
+        if not error.about_recipient:
+            return _refused(factory, row, str(error), policy, report, refusals)
         log.warning("notification %s (%s, %s) refused permanently: %s", row_id, row.template, row.role, error)
         _record(factory, row_id, status=FAILED, last_error=str(error))
         report.failed += 1
@@ -198,15 +247,45 @@ def _deliver_one(factory, mailer, compose, row_id, now, max_attempts, retry_base
     except MailerUnavailable as error:
         # The server, not the message, is the problem: the attempt does not count.
         log.warning("mail server unavailable, stopping this batch: %s", error)
-        _record(factory, row_id, status=PENDING, last_error=str(error), attempts=row.attempts - 1,
-                next_attempt_at=now + retry_delay(1, retry_base_seconds))
+        for held in [*refusals.rows, row]:
+            _record(factory, held.id, status=PENDING, last_error=str(error), attempts=held.attempts - 1,
+                    next_attempt_at=now + retry_delay(1, retry_base_seconds))
+        refusals.rows.clear()
         report.unavailable = True
         return False
+    _settle_refusals(factory, refusals, policy, report)  # one got through: those were about the message
     _record(factory, row_id, status=SENT, last_error=None, sent_at=now)
     report.sent += 1
     name = f"{row.template}:{row.role}"
     report.sent_by_message[name] = report.sent_by_message.get(name, 0) + 1
     return True
+
+
+def _refused(factory, row, reply: str, policy, report, refusals: _Refusals) -> bool:
+    """A refusal not about the recipient: held until it is known whether it is the server refusing them all."""
+    now, _, retry_base_seconds = policy
+    if refusals.reply != reply:
+        _settle_refusals(factory, refusals, policy, report)
+        refusals.reply = reply
+    refusals.rows.append(row)
+    if refusals.recipients() < SYSTEMIC_REFUSALS:
+        return True
+    for held in refusals.rows:
+        _record(factory, held.id, status=PENDING, last_error=f"{KEPT_BY_REFUSAL} {reply}", attempts=held.attempts - 1,
+                next_attempt_at=now + retry_delay(1, retry_base_seconds))
+    report.refused_by_server, report.kept = reply, len(refusals.rows)
+    refusals.rows.clear()
+    return False
+
+
+def _settle_refusals(factory, refusals: _Refusals, policy, report) -> None:
+    """The refusals held were each about its message: retried later like a 4xx, failed after max_attempts."""
+    now, max_attempts, retry_base_seconds = policy
+    for held in refusals.rows:
+        log.warning("notification %s (%s, %s) refused: %s", held.id, held.template, held.role, refusals.reply)
+        _reschedule(factory, held, now, refusals.reply, max_attempts, retry_base_seconds, report)
+    refusals.rows.clear()
+    refusals.reply = None
 
 
 def _reschedule(factory, row, now, error, max_attempts, retry_base_seconds, report) -> None:

@@ -27,6 +27,7 @@ from notifications.contexts import (
     french_date,
 )
 from core.snapshot import DossierSnapshot, iter_snapshots
+from mail.alerts import TeamRefusalAlert
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
@@ -233,6 +234,7 @@ def run_digest(
     delivery = deliver(
         factory, mailer, compose, now,
         max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds, scope_prefix="service:",
+        alert=TeamRefusalAlert(settings.mail),
     )
     return DigestReport(services=len(contexts), without_address=without_address, delivery=delivery)
 

@@ -13,6 +13,7 @@ from notifications.contexts import dossier_context
 from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
 from core.snapshot import delay_cohort, iter_snapshots
 from mappings.expected_delay import per_service, window_start
+from mail.alerts import TeamRefusalAlert
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.render import render
@@ -94,7 +95,7 @@ def run_notify(factory: sessionmaker[Session], mailer: Mailer, now: datetime, se
     delivery = deliver(
         factory, mailer, dossier_composer(settings, now), now,
         max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds,
-        scope_prefix="dossier:",
+        scope_prefix="dossier:", alert=TeamRefusalAlert(settings.mail),
     )
     return NotifyReport(due=len(due), created=created, delivery=delivery)
 
