@@ -56,6 +56,8 @@ EXPECTED_TYPENAMES = {
     "yes_no": {"YesNoChamp"},
 }
 _POSTAL_CODE_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+_INSEE_CODE = re.compile(r"\d{5}|2[AB]\d{3}")
+_NAF_CODE = re.compile(r"\d{2}\.?\d{2}[A-Z]")  # INSEE's NAF rév. 2: 4711D (DS), 47.11D
 
 
 def _dict(value) -> dict:
@@ -162,13 +164,32 @@ def read_address(champ: dict) -> dict:
         found = _POSTAL_CODE_IN_TEXT.search(label)
         postal_code = found.group(1) if found else None
     departement = _str(address.get("departmentCode")) or _str(_dict(champ.get("departement")).get("code"))
+    insee_code = normalize.blank_to_none(_str(address.get("cityCode")) or _str(commune.get("code")))
+    given_postal_code = normalize.blank_to_none(_str(address.get("postalCode")) or _str(commune.get("postalCode")))
+    unreadable = _unreadable_codes(
+        ("code postal", given_postal_code, normalize.normalize_postal_code(given_postal_code)),
+        ("code INSEE de la commune", insee_code, insee_code if _INSEE_CODE.fullmatch(insee_code or "") else None),
+        ("code de département", departement, normalize.normalize_departement_code(departement)),
+    )
     return {
         "label": label,
         "postal_code": postal_code,
         "city": normalize.clean_text(_str(address.get("cityName")) or _str(commune.get("name"))),
-        "insee_code": normalize.blank_to_none(_str(address.get("cityCode")) or _str(commune.get("code"))),
+        "insee_code": insee_code if _INSEE_CODE.fullmatch(insee_code or "") else None,
         "departement": normalize.normalize_departement_code(departement),
+        "unreadable": unreadable,
     }
+
+
+def _unreadable_codes(*codes: tuple[str, str | None, str | None]) -> list[str]:
+    """What a code was given as but cannot be read as, for the issue: ["code postal « 7501 »", …]."""
+    return [f"{what} illisible « {values.quoted(given)} »" for what, given, read in codes
+            if normalize.blank_to_none(given) is not None and read is None]
+
+
+def _report_codes(context: "_Context", definition: ChampDefinition, unreadable: list[str]) -> None:
+    for reason in unreadable:
+        context.issue(definition.key, "invalid_code", f"« {definition.label} » : {reason}")
 
 
 # --- handlers: where each champ's value goes in the record ---
@@ -229,6 +250,20 @@ def _option(path: str) -> _Option:
     return _Option(path)
 
 
+def _identifier(path: str, convert=normalize.clean_text) -> Handler:
+    """A number or an address read by machines: an invisible character in it (a zero-width space, a byte order
+    mark, a bidi override) is removed and named, so that the value is right and an agent looks at it."""
+    def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
+        text = read_text(champ)
+        hidden = normalize.invisible_characters(text)
+        if hidden:
+            context.issue(definition.key, "invalid_characters",
+                          f"« {definition.label} » : caractères invisibles retirés ({', '.join(hidden)})")
+        context.put(definition, path, convert(normalize.without_invisible(text)))
+
+    return handler
+
+
 def _nationality(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     pays = _dict(champ.get("pays"))
     name = normalize.clean_text(_str(pays.get("name")) or _str(champ.get("stringValue")))
@@ -245,6 +280,7 @@ def _nationality(context: _Context, champ: dict, definition: ChampDefinition) ->
 
 def _student_address(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     parts = read_address(champ)
+    _report_codes(context, definition, parts["unreadable"])
     context.put(definition, "student.address_label", parts["label"])
     context.put(definition, "student.postal_code", parts["postal_code"], code=True)
     context.put(definition, "student.city", parts["city"])
@@ -254,13 +290,17 @@ def _student_address(context: _Context, champ: dict, definition: ChampDefinition
 
 def _workplace(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     parts = read_address(champ)
+    _report_codes(context, definition, parts["unreadable"])
     context.put(definition, "contract.workplace_postal_code", parts["postal_code"], code=True)
     context.put(definition, "contract.workplace_departement", parts["departement"], code=True)
 
 
 def _permit_departement(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     code = _str(_dict(champ.get("departement")).get("code")) or _str(champ.get("stringValue"))
-    context.put(definition, "student.permit_departement", normalize.normalize_departement_code(code), code=True)
+    read = normalize.normalize_departement_code(code)
+    if _dict(champ.get("departement")).get("code") is not None:  # DS's own code: unreadable is malformed
+        _report_codes(context, definition, _unreadable_codes(("code de département", code, read)))
+    context.put(definition, "student.permit_departement", read, code=True)
 
 
 def _employer_siret(context: _Context, champ: dict, definition: ChampDefinition) -> None:
@@ -272,14 +312,25 @@ def _employer_siret(context: _Context, champ: dict, definition: ChampDefinition)
         siret = None
     context.put(definition, "employer.siret", siret, code=True)
     context.put(definition, "employer.company_name", normalize.clean_text(_str(entreprise.get("raisonSociale"))))
-    context.put(definition, "employer.naf", normalize.blank_to_none(_str(etablissement.get("naf"))), code=True)
-    context.put(definition, "employer.postal_code", normalize.normalize_postal_code(_str(address.get("postalCode"))),
-                code=True)
+    naf = normalize.blank_to_none(_str(etablissement.get("naf")))
+    postal_code = normalize.blank_to_none(_str(address.get("postalCode")))
+    insee_code = normalize.blank_to_none(_str(address.get("cityCode")))
+    departement = normalize.blank_to_none(_str(address.get("departmentCode")))
+    readings = {
+        "naf": naf if _NAF_CODE.fullmatch(naf or "") else None,
+        "postal_code": normalize.normalize_postal_code(postal_code),
+        "city_insee_code": insee_code if _INSEE_CODE.fullmatch(insee_code or "") else None,
+        "departement": normalize.normalize_departement_code(departement),
+    }
+    _report_codes(context, definition, _unreadable_codes(
+        ("code NAF", naf, readings["naf"]), ("code postal", postal_code, readings["postal_code"]),
+        ("code INSEE de la commune", insee_code, readings["city_insee_code"]),
+        ("code de département", departement, readings["departement"])))
+    context.put(definition, "employer.naf", readings["naf"], code=True)
+    context.put(definition, "employer.postal_code", readings["postal_code"], code=True)
     context.put(definition, "employer.city", normalize.clean_text(_str(address.get("cityName"))))
-    context.put(definition, "employer.city_insee_code", normalize.blank_to_none(_str(address.get("cityCode"))),
-                code=True)
-    context.put(definition, "employer.departement",
-                normalize.normalize_departement_code(_str(address.get("departmentCode"))), code=True)
+    context.put(definition, "employer.city_insee_code", readings["city_insee_code"], code=True)
+    context.put(definition, "employer.departement", readings["departement"], code=True)
 
 
 def _hours_value(context: _Context, champ: dict, definition: ChampDefinition) -> None:
@@ -296,16 +347,35 @@ def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> 
     if hours_id is None:
         return
     total = Decimal(0)
-    for row in _list(champ.get("rows")):
+    children = {context.binding.id_of(child.key): child for child in definition.champs}
+    for number, row in enumerate(_list(champ.get("rows")), start=1):
+        given = {}
         for child in _list(_dict(row).get("champs")):
             child = _dict(child)
-            if child.get("champDescriptorId") != hours_id:
-                continue
-            try:
-                total += context.judge(hours_child, read_decimal(child)) or Decimal(0)
-            except (ValueError, ArithmeticError) as error:
-                context.issue(hours_child.key, "invalid_number", f"« {hours_child.label} » : {error}")
+            known = children.get(child.get("champDescriptorId"))
+            if known is not None and _answered(child):
+                given[known.key] = child
+        if not given:
+            # DS lets no row of required champs be submitted blank: an empty row is a broken answer.
+            context.issue(definition.key, "empty_row", f"« {definition.label} » : ligne {number} vide.")
+            continue
+        for child in definition.champs:
+            if child.required and child.key not in given:
+                context.issue(definition.key, "empty_champ",
+                              f"« {definition.label} », ligne {number} : « {child.label} » vide.")
+        if hours_child.key not in given:
+            continue
+        try:
+            total += context.judge(hours_child, read_decimal(given[hours_child.key])) or Decimal(0)
+        except (ValueError, ArithmeticError) as error:
+            context.issue(hours_child.key, "invalid_number", f"« {hours_child.label} » : {error}")
     context.put(definition, "contract.other_jobs_hours_per_week", total, judged=False)
+
+
+def _answered(champ: dict) -> bool:
+    """The champ holds something, in its typed alias or its text."""
+    return any(champ.get(alias) is not None for alias in ("decimalNumber", "integerNumber")) or \
+        read_text(champ) is not None
 
 
 def _document(context: _Context, champ: dict, definition: ChampDefinition) -> None:
@@ -334,13 +404,13 @@ HANDLERS: dict[str, Handler] = {
     "date_naissance": _assign("student.birth_date", read_date, error_code="invalid_date"),
     "lieu_naissance": _assign("student.birth_place", read_text, normalize.clean_text),
     "nationalite": _nationality,
-    "email_etudiant": _assign("student.email", read_text, normalize.clean_email),
-    "telephone_etudiant": _assign("student.phone", read_text, normalize.clean_text),
+    "email_etudiant": _identifier("student.email", normalize.clean_email),
+    "telephone_etudiant": _identifier("student.phone"),
     "adresse_etudiant": _student_address,
     "demande_type": _option("student.request_kind"),
-    "apt_precedente_reference": _assign("student.previous_apt_reference", read_text, normalize.clean_text),
+    "apt_precedente_reference": _identifier("student.previous_apt_reference"),
     "titre_type": _option("student.permit_kind"),
-    "titre_numero": _assign("student.permit_number", read_text, normalize.clean_text),
+    "titre_numero": _identifier("student.permit_number"),
     "titre_date_debut": _assign("student.permit_start", read_date, error_code="invalid_date"),
     "titre_date_expiration": _assign("student.permit_expiry", read_date, error_code="invalid_date"),
     "titre_departement": _permit_departement,
@@ -351,8 +421,8 @@ HANDLERS: dict[str, Handler] = {
     "employeur_siret": _employer_siret,
     "employeur_nom": _assign("employer.representative_last_name", read_text, normalize.clean_last_name),
     "employeur_prenom": _assign("employer.representative_first_name", read_text, normalize.clean_first_name),
-    "employeur_email": _assign("employer.email", read_text, normalize.clean_email),
-    "employeur_telephone": _assign("employer.phone", read_text, normalize.clean_text),
+    "employeur_email": _identifier("employer.email", normalize.clean_email),
+    "employeur_telephone": _identifier("employer.phone"),
     "emploi_intitule": _assign("contract.job_title", read_text, normalize.clean_text),
     "lieu_travail": _workplace,
     "contrat_type": _option("contract.contract_type"),
@@ -416,10 +486,17 @@ def _map_champ(champ: dict, definition: ChampDefinition, context: _Context) -> N
 def _map_section(raw_champs, definitions, context: _Context, report_unknown: bool) -> set[str]:
     lookup = context.binding.lookup(definitions)
     seen: set[str] = set()
+    twice: set[str] = set()
     for champ in _list(raw_champs):
         champ = _dict(champ)
         definition = _match(champ, lookup, context, report_unknown)
-        if definition is None or definition.key in seen:
+        if definition is None:
+            continue
+        if definition.key in seen:
+            if report_unknown and definition.key not in twice:  # the applicant's champs: DS sends each once
+                twice.add(definition.key)
+                context.issue(definition.key, "duplicate_champ",
+                              f"« {definition.label} » : champ reçu plusieurs fois, seule la première valeur est lue.")
             continue
         seen.add(definition.key)
         _map_champ(champ, definition, context)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,8 @@ MONTHS_PER_YEAR = Decimal(12)
 LA_POSTE_SIREN = "356000000"
 
 _SPACES = re.compile(r"\s+")
+# No one means a date outside these years: 0001-01-01 and 2999-12-31 are defaults or slips, not dates.
+PLAUSIBLE_YEARS = range(1900, 2101)
 _FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _NUMBER_IN_TEXT = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -52,6 +55,21 @@ def clean_last_name(value) -> str | None:
     return text.upper() if text else None
 
 
+# Invisible format characters (Unicode Cf): zero-width spaces, a byte order mark, bidi overrides, soft hyphens.
+# In a name the zero-width (non-)joiners belong to the spelling (Persian, Indic scripts); in an identifier nothing
+# invisible does: it makes the number another one to a machine and the same one to a reader.
+def invisible_characters(text: str | None) -> list[str]:
+    """The invisible format characters of a text, as U+XXXX, in order of first appearance."""
+    found = dict.fromkeys(f"U+{ord(char):04X}" for char in text or "" if unicodedata.category(char) == "Cf")
+    return list(found)
+
+
+def without_invisible(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return clean_text("".join(char for char in text if unicodedata.category(char) != "Cf"))
+
+
 def clean_email(value) -> str | None:
     text = blank_to_none(value)
     return text.lower() if text else None
@@ -67,11 +85,16 @@ def parse_date(value) -> date | None:
         day, month, year = (int(part) for part in french.groups())
     try:
         if french:
-            return date(year, month, day)
-        # A time after the day must be a real time too: "2026-06-15T25:61:00Z" is not 15 June.
-        return date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+            parsed = date(year, month, day)
+        else:
+            # A time after the day must be a real time too: "2026-06-15T25:61:00Z" is not 15 June.
+            parsed = date.fromisoformat(text) if len(text) <= 10 else \
+                datetime.fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError:
         raise ValueError(f"valeur illisible « {quoted(text)} »") from None
+    if parsed.year not in PLAUSIBLE_YEARS:
+        raise ValueError(f"date invraisemblable « {quoted(text)} »")
+    return parsed
 
 
 def parse_datetime(value) -> datetime | None:
@@ -166,9 +189,11 @@ def normalize_departement_code(value) -> str | None:
     text = blank_to_none(value)
     if text is None:
         return None
-    found = re.match(r"^(\d{2,3}|2[abAB])(?!\d)", text)
+    # The code stands alone: followed by nothing, a space or a dash, never by a letter or a digit
+    # ("2C" is no code, not Aisne's "02"; "9A" not Ariège's "09").
+    found = re.match(r"^(\d{2}|9[78]\d|2[abAB])(?![0-9A-Za-z])", text)
     if not found:
-        found = re.match(r"^(\d)(?!\d)", text)
+        found = re.match(r"^(\d)(?![0-9A-Za-z])", text)
         return f"0{found.group(1)}" if found else None
     return found.group(1).upper()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -37,12 +38,40 @@ LONG_TEXT = "Employée polyvalente " * 500  # 10,500 characters
 class Defect:
     key: str  # procedure key of the champ the issue must name
     apply: Callable[[dict], None]  # changes that champ of a raw DS dossier in place
+    again: dict | None = None  # the champ a second time in the dossier, with these values
 
 
 def values(**aliases) -> Callable[[dict], None]:
     def apply(champ: dict) -> None:
         champ.update(aliases)
     return apply
+
+
+def address(**changes) -> Callable[[dict], None]:
+    def apply(champ: dict) -> None:
+        champ["address"].update(changes)
+    return apply
+
+
+def etablissement(**changes) -> Callable[[dict], None]:
+    def apply(champ: dict) -> None:
+        champ["etablissement"].update(changes)
+    return apply
+
+
+def other_job_row(*, blank: bool = True) -> Callable[[dict], None]:
+    """One more row in « autres emplois »: blank (its champs empty), or without champs at all."""
+    def apply(champ: dict) -> None:
+        row = copy.deepcopy(champ["rows"][0])
+        row["id"] += "2"
+        for child in row["champs"]:
+            child.update(stringValue="", text="", decimalNumber=None)
+        champ["rows"].append(row if blank else {"id": row["id"], "champs": []})
+    return apply
+
+
+def nothing(champ: dict) -> None:
+    pass
 
 
 def first_file(**changes) -> Callable[[dict], None]:
@@ -80,6 +109,28 @@ DEFECTS = {
     "nationality code not two letters": Defect("nationalite", values(pays={"name": "Maroc", "code": "12"})),
     "titre département unreadable": Defect("titre_departement", values(departement=None, stringValue="Planète Mars")),
     "residence answer unreadable": Defect("residence_un_an", values(yesNo=None, stringValue="Peut-être")),
+    # Came out « Complet » in the second campaign (issue #21, item 9).
+    "autres emplois: an empty row": Defect("autres_emplois", other_job_row()),
+    "autres emplois: a row without champs": Defect("autres_emplois", other_job_row(blank=False)),
+    "titre number with zero-width spaces": Defect("titre_numero", values(text="X000\u200b000\u200b000",
+                                                                        stringValue="X000\u200b000\u200b000")),
+    "titre number with a byte order mark": Defect("titre_numero", values(text="\ufeffX000000000",
+                                                                        stringValue="\ufeffX000000000")),
+    "phone with a right-to-left override": Defect("telephone_etudiant", values(text="06 00 \u202e00 00 00",
+                                                                              stringValue="06 00 \u202e00 00 00")),
+    "employer e-mail with a zero-width space": Defect("employeur_email", values(text="rh@entre\u200bprise.example",
+                                                                               stringValue="rh@entre\u200bprise.example")),
+    "contrat_type given twice": Defect("contrat_type", nothing, again={"choice": "CDI", "stringValue": "CDI"}),
+    "contrat_type given twice alike": Defect("contrat_type", nothing, again={}),
+    "salary 0": Defect("salaire_brut_mensuel", values(decimalNumber=0, stringValue="0")),
+    "titre expiring 2999-12-31": Defect("titre_date_expiration", values(date="2999-12-31", stringValue="2999-12-31")),
+    "titre starting 0001-01-01": Defect("titre_date_debut", values(date="0001-01-01", stringValue="0001-01-01")),
+    "contract ending 2999-12-31": Defect("contrat_date_fin", values(date="2999-12-31", stringValue="2999-12-31")),
+    "titre département 2C": Defect("titre_departement", values(departement={"name": "Aisne", "code": "2C"})),
+    "workplace département 9A": Defect("lieu_travail", address(departmentCode="9A")),
+    "workplace postal code of four digits": Defect("lieu_travail", address(postalCode="9210")),
+    "student's INSEE code malformed": Defect("adresse_etudiant", address(cityCode="751A1")),
+    "employer NAF code malformed": Defect("employeur_siret", etablissement(naf="47-11")),
 }
 
 
@@ -94,6 +145,8 @@ def with_defects(*names: str) -> dict:
     for name in names:
         defect = DEFECTS[name]
         defect.apply(champs[defect.key])
+        if defect.again is not None:
+            raw["champs"].append({**copy.deepcopy(champs[defect.key]), **defect.again})
     return raw
 
 
@@ -257,6 +310,55 @@ def test_no_malformed_dossier_is_complete_and_every_defect_is_named(evaluator, n
     for name in names:
         assert issues_naming(evaluation, DEFECTS[name].key), name
     assert misfits(evaluation.rows()) == []
+
+
+def test_an_option_padded_with_spaces_is_that_option(evaluator):
+    """`"CDD "` is the option CDD, not a malformed value (docs/ds-malformed-values.md#padded-option): DS's editor
+    strips each option it saves, so a value that differs from one only by spaces around it can be no other; an
+    invisible character is not a space, and makes an unknown option."""
+    raw = copy.deepcopy(COMPLETE)
+    champs_by_key(raw, PROCEDURE, recorded_binding())["contrat_type"].update(choice="CDD ", stringValue="CDD ")
+    evaluation = evaluator.evaluate(raw)
+    assert (evaluation.status, evaluation.mapped.issues) == (checks.COMPLET, [])
+    assert evaluation.mapped.contract.contract_type.name == "CDD"
+    champs_by_key(raw, PROCEDURE, recorded_binding())["contrat_type"].update(choice="CDD\u200b")
+    assert issues_naming(evaluator.evaluate(raw), "contrat_type") == [
+        "« Type de contrat » : option inconnue « CDD\u200b »."]
+
+
+def test_an_identifier_keeps_its_value_without_the_invisible_characters(evaluator):
+    evaluation = evaluator.evaluate(with_defects("titre number with zero-width spaces",
+                                                 "phone with a right-to-left override"))
+    assert evaluation.mapped.student.permit_number == "X000000000"  # the validity check finds it
+    assert evaluation.mapped.student.phone == "06 00 00 00 00"
+    assert issues_naming(evaluation, "titre_numero") == [
+        "« Numéro du titre de séjour » : caractères invisibles retirés (U+200B)"]
+
+
+def test_a_departement_code_outside_the_list_routes_nowhere(evaluator):
+    """"2C" used to be read as Aisne's 02 and routed to its service; now it is no code, named."""
+    evaluation = evaluator.evaluate(with_defects("titre département 2C"))
+    assert evaluation.mapped.student.permit_departement is None
+    assert issues_naming(evaluation, "titre_departement") == [
+        "« Département qui figure sur le titre de séjour » : code de département illisible « 2C »"]
+
+
+def test_a_campaign_of_1000_fuzzed_dossiers_leaves_none_of_them_complete(evaluator):
+    """The second fault campaign (issue #21, item 9): 1,000 dossiers, each with one to three defects drawn from
+    every kind above on different champs; before, 45 came out « Complet »."""
+    rng = random.Random(21)
+    names = sorted(DEFECTS)
+    complete, unnamed = [], []
+    for _ in range(1000):
+        drawn = []
+        for name in rng.sample(names, rng.randint(1, 3)):
+            if DEFECTS[name].key not in {DEFECTS[d].key for d in drawn}:
+                drawn.append(name)
+        evaluation = evaluator.evaluate(with_defects(*drawn))
+        if evaluation.status == checks.COMPLET:
+            complete.append(drawn)
+        unnamed += [name for name in drawn if not issues_naming(evaluation, DEFECTS[name].key)]
+    assert complete == [] and unnamed == []
 
 
 # --- whatever a champ holds, every value fits its column ---
