@@ -360,17 +360,21 @@ class Syncer:
     def _retry_quarantined(self, demarche_number: int, summary: SyncSummary) -> None:
         """Each dossier set aside, fetched alone: whole (`getDossier`) it leaves
         the quarantine; if DS still fails on it, without the champs' objects
-        (`getDossierReduced`) it is stored « À vérifier » with the champ named."""
+        (`getDossierReduced`) it is stored « À vérifier » with the champ named.
+        One stored so already is only asked whole: its reduced copy stands until
+        DS gives it whole, or it changes (then its page sets it aside again)."""
         with self.sessions() as session:
-            numbers = [row.dossier_number for row in store.quarantined(session, demarche_number)]
-        for number in numbers:
-            node, failure = self._fetch_alone(number)
+            rows = [(row.dossier_number, row.status, row.champ) for row in store.quarantined(session, demarche_number)]
+        for number, status, champ in rows:
+            partial = status == models.Q_PARTIAL
+            node, failure = self._fetch_alone(number, reduced=not partial)
             with self.sessions() as session:
                 if node is None and failure is None:  # DS no longer shows it: the deletions pass says why
                     store.release(session, demarche_number, [number])
                 elif node is None:
-                    store.quarantine(session, demarche_number, number, models.Q_FAILING, failure.message,
-                                     self.now(), failure.path)
+                    # Still broken: one attempt more; a partial dossier keeps its stored copy and status.
+                    store.quarantine(session, demarche_number, number, status if partial else models.Q_FAILING,
+                                     failure.message, self.now(), failure.path, champ if partial else None)
                 else:
                     page = Page([node], None, False, 1, unstorable=True)  # one dossier: clean it to be sure
                     alone = SyncSummary(demarche_number)  # its page counted it as fetched already, or failed
@@ -390,10 +394,10 @@ class Syncer:
         with self.sessions() as session:
             summary.quarantined = len(store.quarantined(session, demarche_number))
 
-    def _fetch_alone(self, number: int) -> tuple[dict | None, FailedNode | None]:
+    def _fetch_alone(self, number: int, reduced: bool = True) -> tuple[dict | None, FailedNode | None]:
         """(dossier, None) when DS gives it whole; (reduced dossier, DS's error)
-        when only without the champs' objects; (None, error) when not at all;
-        (None, None) when DS no longer shows it."""
+        when only without the champs' objects (not asked unless `reduced`);
+        (None, error) when not at all; (None, None) when DS no longer shows it."""
         try:
             node = execute_through_timeouts(self.client, "getDossier", {"dossierNumber": number})["dossier"]
         except (DSNotFound, DSForbidden):
@@ -405,6 +409,8 @@ class Syncer:
             if missing is None:
                 return node, None
             return None, FailedNode(number, schema_break_message(missing), missing)  # DS's fault: wait
+        if not reduced:
+            return None, failure
         try:
             reduced = execute_through_timeouts(self.client, "getDossierReduced", {"dossierNumber": number})["dossier"]
         except (DSNotFound, DSForbidden):

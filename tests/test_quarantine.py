@@ -141,3 +141,29 @@ def test_the_sandbox_node_error_fault_from_the_command_line():
     assert faults.request_faults(None).node_error(12) == "Commune.code"
     faults.configure({"node_error": {"dossier": 12, "field": None}})
     assert faults.request_faults(None).node_error(12) is None
+
+
+def test_a_partial_dossier_costs_one_request_a_sync_and_is_not_updated_until_ds_gives_it_whole(
+        sandbox, ds_client_for, sessions):
+    """Issue #21 item 10: stored from the reduced read, it was read twice more and counted « updated » each sync."""
+    broken = ordered_numbers(sandbox)[7]
+    sandbox.faults.set_node_error(broken, "File.byteSizeBigInt")
+    syncer = make_syncer(ds_client_for(sandbox), sessions, page_size=10)
+    syncer.sync(1)
+    assert quarantine_rows(sessions)[broken].status == models.Q_PARTIAL
+    stored, _, _ = dossier(sessions, broken)
+
+    before = len(sandbox.request_log)
+    again = syncer.sync(1)
+
+    calls = requests_by_operation(sandbox, before)
+    assert calls.get("getDossier") == 1 and "getDossierReduced" not in calls
+    assert (again.created, again.updated, again.quarantined) == (0, 0, 1)
+    row = quarantine_rows(sessions)[broken]
+    assert (row.status, row.attempts) == (models.Q_PARTIAL, 3) and row.champ  # its page, then alone twice
+    assert dossier(sessions, broken)[0].synced_at == stored.synced_at  # its reduced copy stands
+
+    sandbox.faults.set_node_error(broken, None)  # DS fixed its data: stored whole, released
+    fixed = syncer.sync(1)
+    assert fixed.updated == 1 and quarantine_rows(sessions) == {}
+    assert models.UNREADABLE_KEY not in dossier(sessions, broken)[0].raw
