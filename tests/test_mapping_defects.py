@@ -313,7 +313,7 @@ def test_no_malformed_dossier_is_complete_and_every_defect_is_named(evaluator, n
 
 
 def test_an_option_padded_with_spaces_is_that_option(evaluator):
-    """`"CDD "` is the option CDD, not a malformed value (docs/ds-malformed-values.md#padded-option): DS's editor
+    """`"CDD "` is the option CDD, not a malformed value (docs/ds-malformed-values.md#a-padded-option): DS's editor
     strips each option it saves, so a value that differs from one only by spaces around it can be no other; an
     invisible character is not a space, and makes an unknown option."""
     raw = copy.deepcopy(COMPLETE)
