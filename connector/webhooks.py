@@ -216,17 +216,17 @@ class HintInbox:
         now = self.now()
         with self.sessions() as session:
             floor = self._forget_old_events(session, batch.webhook_id, now)
-            fresh = []
-            for sequence in sorted({e.sequence for e in batch.events if e.sequence > floor}):
-                # Insert or ignore: of two deliveries of one event at once, exactly one inserts it.
-                inserted = session.execute(
-                    _insert(session, WebhookEvent).values(webhook_id=batch.webhook_id, sequence=sequence,
-                                                          received_at=now)
+            candidates = sorted({e.sequence for e in batch.events if e.sequence > floor})
+            fresh: set[int] = set()
+            if candidates:
+                # Insert or ignore, in one statement: of two deliveries of one event at once, exactly one inserts it.
+                fresh = set(session.scalars(
+                    _insert(session, WebhookEvent)
+                    .values([{"webhook_id": batch.webhook_id, "sequence": n, "received_at": now} for n in candidates])
                     .on_conflict_do_nothing(index_elements=["webhook_id", "sequence"])
                     .returning(WebhookEvent.sequence)
-                ).all()
-                fresh += [row[0] for row in inserted]
-            new = [e for e in batch.events if e.sequence in set(fresh)]
+                ))
+            new = [e for e in batch.events if e.sequence in fresh]
             replayed = len(batch.events) - len(new)
             for number in sorted({e.dossier_number for e in new if e.type in RELEVANT_EVENTS}):
                 self._hint(session, batch.demarche_number, number, "signed")
@@ -241,17 +241,19 @@ class HintInbox:
         """Drop the events received longer ago than DS keeps them, raising the
         webhook's floor to the highest of them; returns the floor (an event at
         or below it was created before an event DS no longer keeps: a replay)."""
-        session.execute(_insert(session, WebhookCursor).values(webhook_id=webhook_id, last_sequence=0, updated_at=now)
-                        .on_conflict_do_nothing(index_elements=["webhook_id"]))
-        # Locked (PostgreSQL) so that two deliveries do not both move the floor.
-        cursor = session.scalars(select(WebhookCursor).where(WebhookCursor.webhook_id == webhook_id)
-                                 .with_for_update()).one()
+        floor = session.scalar(select(WebhookCursor.last_sequence).where(WebhookCursor.webhook_id == webhook_id))
         old = (WebhookEvent.webhook_id == webhook_id) & (WebhookEvent.received_at < now - KEEP_EVENTS)
         highest = session.scalar(select(func.max(WebhookEvent.sequence)).where(old))
-        if highest is not None:
-            session.execute(delete(WebhookEvent).where(old))
-            if highest > cursor.last_sequence:
-                cursor.last_sequence, cursor.updated_at = highest, now
+        if highest is None:  # nearly always: no lock, deliveries of one webhook run side by side
+            return floor or 0
+        session.execute(_insert(session, WebhookCursor).values(webhook_id=webhook_id, last_sequence=0, updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["webhook_id"]))
+        # Locked (PostgreSQL) so that two deliveries moving the floor at once keep the higher one.
+        cursor = session.scalars(select(WebhookCursor).where(WebhookCursor.webhook_id == webhook_id)
+                                 .with_for_update()).one()
+        session.execute(delete(WebhookEvent).where(old))
+        if highest > cursor.last_sequence:
+            cursor.last_sequence, cursor.updated_at = highest, now
         return cursor.last_sequence
 
     def _hint(self, session: Session, demarche_number: int, dossier_number: int, source: str) -> None:
