@@ -441,14 +441,16 @@ class MailSettings:
         "sender of every e-mail")
     max_attempts: int = setting(
         "WIF_NOTIFY_MAX_ATTEMPTS", integer(1, 12), "8",
-        "attempts of an e-mail the mail server deferred (4xx); a 5xx is recorded as failed at once")
+        "attempts of an e-mail the mail server deferred (4xx) or refused for a reason not about the recipient "
+        "(a 5xx such as a spam filter's); a 5xx about the recipient (5.1.x, 5.2.x) is failed at once "
+        "(docs/mail-refusals.md)")
     retry_base_seconds: int = setting(
         "WIF_NOTIFY_RETRY_SECONDS", integer(0, 86_400, "seconds"), "300",
         "delay before the first retry, doubled at each attempt")
     team_email: str = setting(
         "WIF_TEAM_EMAIL", address(), "",
-        "the team running the connector: operational alerts (the validity check's miss spikes); unset, a spike is "
-        "only logged", secret=True, example="")
+        "the team running the connector: operational alerts (the validity check's miss spikes, a mail server "
+        "refusing every message); unset, they are only logged", secret=True, example="")
 
 
 @dataclass(frozen=True)
