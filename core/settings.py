@@ -362,7 +362,7 @@ class DSSettings:
         "DS_API_URL", http_url("DS's GraphQL endpoint, such as https://demarche.numerique.gouv.fr/api/v2/graphql"), "",
         "`https://demarche.numerique.gouv.fr/api/v2/graphql` (the old host "
         "`https://www.demarches-simplifiees.fr/api/v2/graphql` also answers); empty: the embedded DS sandbox "
-        "with synthetic dossiers",
+        "with synthetic dossiers, into the default database only",
         example="https://demarche.numerique.gouv.fr/api/v2/graphql")
     api_token: str = setting(
         "DS_API_TOKEN", token(), "",
@@ -388,6 +388,10 @@ class DSSettings:
     web_url: str = setting(
         "WIF_DS_BASE_URL", http_url("DS's web address, such as https://www.demarches-simplifiees.fr"),
         "https://www.demarches-simplifiees.fr", "links to the DS instruction pages in e-mails (http or https only)")
+    sandbox_any_database: bool = setting(
+        "WIF_DEMO_ANY_DATABASE", boolean(), "false",
+        "for tests and scripts: without `DS_API_URL`, the embedded sandbox may write into a `DATABASE_URL` other "
+        "than the default (never into one holding the binding of another démarche)")
 
 
 @dataclass(frozen=True)
@@ -587,6 +591,12 @@ class Settings:
     def uses_sandbox(self) -> bool:
         return not self.ds.api_url
 
+    @property
+    def uses_default_database(self) -> bool:
+        """DATABASE_URL is the default's SQLite file, however written (an image may spell out its absolute path)."""
+        return self.database_url == DEFAULT_DATABASE_URL or _sqlite_file(self.database_url) == _sqlite_file(
+            DEFAULT_DATABASE_URL)
+
     def secrets(self) -> tuple[str, ...]:
         """Values that must never leave the process (for log and Sentry scrubbing)."""
         values = (self.ds.api_token, self.observability.sentry_dsn, self.mail.smtp_url, self.validity.pepper.decode(),
@@ -618,6 +628,16 @@ def declared_settings() -> list[tuple[str, Setting]]:
     return out
 
 
+def _sqlite_file(database_url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = url.database or ""
+    if url.get_backend_name() != "sqlite" or name in ("", ":memory:") or url.query.get("uri"):
+        return None
+    return Path(name).resolve()
+
+
 def _plain(value):
     return str(value) if isinstance(value, Path) else dict(value) if isinstance(value, Mapping) else value
 
@@ -645,14 +665,10 @@ def _unusable_folder(folder: Path, levels_to_create: int) -> str | None:
 
 
 def _check_database_place(settings: Settings) -> None:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.database_url)
-    name = url.database or ""
-    if url.get_backend_name() != "sqlite" or name in ("", ":memory:") or url.query.get("uri"):
+    path = _sqlite_file(settings.database_url)
+    if path is None:
         return
-    path = Path(name)
-    default = settings.database_url == DEFAULT_DATABASE_URL
+    default = settings.uses_default_database
     problem = (f"{path} is a folder" if path.is_dir()
                else _unusable_folder(path.parent, levels_to_create=len(path.parts) if default else 0))
     if problem:

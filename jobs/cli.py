@@ -10,7 +10,7 @@ import sys
 from core.db import UnversionedDatabase
 from core.jobruns import FAILED, recorded_run
 from core.settings import ConfigError, Settings, load_settings
-from jobs.runtime import check_settings, open_database
+from jobs.runtime import check_settings, open_database, refuse_foreign_database
 from jobs.verbs import digest, notify, procedure, push, report, sandbox, schedule, serve, stats, status, sync
 
 # In the order `wif --help` shows them.
@@ -29,6 +29,12 @@ VERBS = {
 }
 # Verbs that change data: each run is a job run, by hand or from the scheduler.
 RECORDED = frozenset({"sync", "push", "notify", "digest", "stats", "report"})
+
+
+def starts_embedded_sandbox(args: argparse.Namespace) -> bool:
+    """Without DS_API_URL these start the embedded sandbox: its database is checked before anything is written."""
+    return args.command in ("sync", "push", "schedule") or (
+        args.command == "procedure" and args.action != "prefill-link")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         check_settings(settings)
+        if starts_embedded_sandbox(args):
+            refuse_foreign_database(settings)
     except ConfigError as error:
         print(f"wif: configuration error: {error}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 DS client and, when no DS_API_URL is set, the embedded sandbox."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import hashlib
@@ -10,7 +11,7 @@ import threading
 from typing import Iterator
 
 from connector.client import DSClient
-from core.settings import ConfigError, Settings
+from core.settings import DEFAULT_DATABASE_URL, ConfigError, Settings
 from core.db import make_engine, session_factory, upgrade
 from connector.ratelimit import SYNC, RequestBudget
 
@@ -26,6 +27,7 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
     if not settings.uses_sandbox:
         yield settings
         return
+    refuse_foreign_database(settings, seed)
     from sandbox.embedded import EMBEDDED_RATE_LIMIT, embedded_sandbox
 
     with embedded_sandbox(dossiers=dossiers, seed=seed, groupes=routing_groupes()) as server:
@@ -55,6 +57,61 @@ def check_settings(settings: Settings) -> None:
     except ValueError:  # the value is never repeated: it holds the password
         raise ConfigError("SMTP_URL: the value is not a mail server URL, or its port or timeout is not a number; "
                           "expected smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465") from None
+
+
+def refuse_foreign_database(settings: Settings, seed: int = EMBEDDED_SANDBOX_SEED) -> None:
+    """Without DS_API_URL the embedded demo writes synthetic dossiers and its own binding: never into a
+    database it did not create (docs/embedded-demo.md). Reads, writes nothing; a `ConfigError` says why."""
+    if not settings.uses_sandbox:
+        return
+    if not settings.uses_default_database and not settings.ds.sandbox_any_database:
+        raise ConfigError(
+            "DATABASE_URL: without DS_API_URL wif runs the embedded demo, which writes synthetic dossiers into the "
+            f"default database ({DEFAULT_DATABASE_URL}) only; unset DATABASE_URL to run the demo, or set DS_API_URL "
+            "and DS_API_TOKEN to work on DS")
+    from sandbox.form import load_form
+
+    demo_ids = set(load_form(seed).stable_ids().values())
+    foreign = sorted({number for number, stable_id in _bound_champs(settings.database_url) if stable_id not in demo_ids})
+    if foreign:
+        raise ConfigError(
+            f"DATABASE_URL: the database holds the binding of démarche {', '.join(map(str, foreign))}, not the "
+            "embedded sandbox's: without DS_API_URL the demo would write synthetic dossiers into it; set DS_API_URL "
+            "and DS_API_TOKEN to work on that démarche, or point DATABASE_URL at another database to run the demo")
+
+
+def _bound_champs(database_url: str) -> list[tuple[int, int]]:
+    """(démarche, stable id) of every champ of the stored bindings (labels aside: their ids are not drawn
+    from the form), read without creating or migrating anything."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, inspect, select
+    from sqlalchemy.engine import make_url
+
+    from core.models import ChampBinding
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:" or not Path(url.database).is_file():
+            return []
+        url = url.set(database=f"file:{Path(url.database).resolve()}", query={"mode": "ro", "uri": "true"})
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(ChampBinding.__tablename__):
+                return []
+            rows = connection.execute(
+                select(ChampBinding.demarche_number, ChampBinding.stable_id, ChampBinding.descriptor_id))
+            return [(number, stable_id) for number, stable_id, descriptor in rows if not _is_label(descriptor)]
+    finally:
+        engine.dispose()
+
+
+def _is_label(descriptor_id: str) -> bool:
+    try:
+        return base64.b64decode(descriptor_id + "==").startswith(b"Label-")
+    except ValueError:
+        return False
 
 
 def routing_groupes() -> list[tuple[str, tuple[str, ...]]]:

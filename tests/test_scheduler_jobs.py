@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.jobruns import FAILED, OK
 from core.models import Dossier, JobRun, Notification, PushOutbox
-from core.settings import MailSettings, NotifySettings, ScheduleSettings, Settings
+from core.settings import DSSettings, MailSettings, NotifySettings, ScheduleSettings, Settings
 from jobs.runner import JobRunner
 from jobs.runtime import open_database
 from jobs.scheduler import default_jobs, run_sync_then_notify
@@ -24,6 +24,7 @@ def scheduled(database_url, smtp_server, tmp_path, monkeypatch):
     monkeypatch.setattr("jobs.runtime.EMBEDDED_SANDBOX_DOSSIERS", 80)  # the embedded sandbox, smaller
     settings = Settings(
         database_url=database_url,
+        ds=DSSettings(sandbox_any_database=True),  # the embedded sandbox on the test's database
         mail=MailSettings(smtp_url=smtp_url),
         # Old synthetic dossiers too: the first run must have something to say.
         notify=NotifySettings(templates="all", recent_days=3650),

@@ -41,6 +41,7 @@ NONSENSE = {
     "DS_HTTP_TIMEOUT_SECONDS": NUMBER + ["0"],
     "DS_MAX_RETRIES": NUMBER,
     "WIF_DS_BASE_URL": URL + ["https://ds.example/?q=1", "https://user:pw@ds.example"],
+    "WIF_DEMO_ANY_DATABASE": [TEXT, "2"],
     "WIF_RESCAN_EVERY_HOURS": NUMBER,
     "WIF_RESCAN_OVERLAP_MINUTES": NUMBER,
     "WIF_ROUTING_KEY": [TEXT, "PERMIT"],
