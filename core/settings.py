@@ -498,7 +498,9 @@ class ScheduleSettings:
     report_at: str = setting(
         "WIF_REPORT_AT", time_of_day(), "06:00", "`wif schedule`: the monthly report on the 1st, local time")
     stats_args: tuple[str, ...] = setting(
-        "WIF_STATS_ARGS", shell_words(), "", "arguments of the scheduled `wif stats` (e.g. `--out /srv/stats`)",
+        "WIF_STATS_ARGS", shell_words(), "",
+        "arguments of the scheduled `wif stats` (e.g. `--out /srv/stats`), checked against its options when "
+        "`wif` starts",
         example="--out var/site")
     job_lock_ttl_minutes: int = setting(
         "WIF_JOB_LOCK_TTL_MINUTES", integer(1, 10_080, "minutes"), "120",

@@ -30,7 +30,8 @@ SECTION_TITLES = {
     "notify": "Notifications and digest",
     "schedule": "Scheduler (wif schedule)",
     "validity": "Public validity check (wif serve)",
-    "webhooks": "DS webhooks (served by wif serve under /webhooks: a hint to fetch a dossier now; the poll stays the truth)",
+    "webhooks": "DS webhooks (served by wif serve under /webhooks: a hint to fetch a dossier now; "
+                "the poll stays the truth)",
     "observability": "Error reporting",
 }
 BEGIN = "<!-- settings:{name}: generated from core/settings.py by `python -m core.settings_docs`, do not edit -->"
@@ -43,8 +44,8 @@ def _default_cell(declared: Setting) -> str:
 
 def readme_table(name: str) -> str:
     rows = ["| variable | default | values | meaning |", "|---|---|---|---|"]
-    rows += [f"| `{declared.variable}` | {_default_cell(declared)} | {declared.parser.accepts} | {declared.description} |"
-             for section, declared in declared_settings() if section in TABLES[name]]
+    rows += [f"| `{declared.variable}` | {_default_cell(declared)} | {declared.parser.accepts} | "
+             f"{declared.description} |" for section, declared in declared_settings() if section in TABLES[name]]
     return "\n".join(rows)
 
 

@@ -2,6 +2,7 @@
 DS client and, when no DS_API_URL is set, the embedded sandbox."""
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import dataclasses
@@ -42,7 +43,7 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
 
 
 def check_settings(settings: Settings) -> None:
-    """The checks core/settings.py cannot run itself, their vocabulary living in mail/ and notifications/:
+    """The checks core/settings.py cannot run itself, their vocabulary living in mail/, notifications/ and jobs/:
     run when `wif` starts, so a bad value is one configuration error, not a failure of its job hours later."""
     from mail.mailer import parse_smtp_url
     from notifications.messages import parse_message_switches
@@ -51,12 +52,27 @@ def check_settings(settings: Settings) -> None:
         parse_message_switches(settings.notify.templates)
     except ConfigError as error:
         raise ConfigError(f"WIF_NOTIFY_TEMPLATES: {str(error).removeprefix('WIF_NOTIFY_TEMPLATES: ')}") from None
+    _check_stats_args(settings.schedule.stats_args)
     try:
         if settings.mail.smtp_url:
             parse_smtp_url(settings.mail.smtp_url)
     except ValueError:  # the value is never repeated: it holds the password
         raise ConfigError("SMTP_URL: the value is not a mail server URL, or its port or timeout is not a number; "
                           "expected smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465") from None
+
+
+class _StatsArguments(argparse.ArgumentParser):
+    def error(self, message):
+        raise ConfigError(f"WIF_STATS_ARGS: {message}; expected arguments of `wif stats`, such as --out /srv/stats")
+
+
+def _check_stats_args(arguments: tuple[str, ...]) -> None:
+    """The scheduler passes them to `wif stats` daily: an unknown one would fail every run, hours later."""
+    from jobs.verbs import stats
+
+    parser = _StatsArguments(prog="wif stats", add_help=False)
+    stats.configure(parser)
+    parser.parse_args(list(arguments))
 
 
 def refuse_foreign_database(settings: Settings, seed: int = EMBEDDED_SANDBOX_SEED) -> None:
@@ -72,7 +88,8 @@ def refuse_foreign_database(settings: Settings, seed: int = EMBEDDED_SANDBOX_SEE
     from sandbox.form import load_form
 
     demo_ids = set(load_form(seed).stable_ids().values())
-    foreign = sorted({number for number, stable_id in _bound_champs(settings.database_url) if stable_id not in demo_ids})
+    bound = _bound_champs(settings.database_url)
+    foreign = sorted({number for number, stable_id in bound if stable_id not in demo_ids})
     if foreign:
         raise ConfigError(
             f"DATABASE_URL: the database holds the binding of démarche {', '.join(map(str, foreign))}, not the "

@@ -40,7 +40,8 @@ def bound_production(monkeypatch, make_sandbox, database_url: str) -> None:
 
 @pytest.mark.parametrize("ds_api_url", [None, ""])
 @pytest.mark.parametrize("verb", [["sync"], ["push"], ["procedure", "bind", "--yes"], ["schedule", "--dry-run"]])
-def test_the_demo_refuses_another_database_and_creates_nothing(demo_env, monkeypatch, capsys, tmp_path, verb, ds_api_url):
+def test_the_demo_refuses_another_database_and_creates_nothing(demo_env, monkeypatch, capsys, tmp_path, verb,
+                                                               ds_api_url):
     if ds_api_url is not None:
         monkeypatch.setenv("DS_API_URL", ds_api_url)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")

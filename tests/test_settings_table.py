@@ -69,7 +69,7 @@ NONSENSE = {
     "WIF_DIGEST_AT": [NEGATIVE, TEXT, HUGE, "25:00", "07:60", "7h30", "7:5"],
     "WIF_STATS_AT": [TEXT, "24:00"],
     "WIF_REPORT_AT": [TEXT, "24:00"],
-    "WIF_STATS_ARGS": ['--out "/srv/stats', "--out 'x"],
+    "WIF_STATS_ARGS": ['--out "/srv/stats', "--out 'x", "--bogus", "--help", "--out"],
     "WIF_JOB_LOCK_TTL_MINUTES": NUMBER + ["0"],
     "TZ": ["Mars/Olympus_Mons", "../../etc/passwd", "UTC+99", TEXT],
     "WIF_VALIDITY_PEPPER": ["court"],
@@ -186,6 +186,7 @@ def test_any_text_is_a_value_or_one_configuration_error(variable, value):
     (["digest"], "SMTP_URL", "smtp://mail.example:abc"),
     (["schedule", "--dry-run"], "WIF_SYNC_EVERY_MINUTES", HUGE),
     (["schedule", "--dry-run"], "TZ", "Mars/Olympus_Mons"),
+    (["schedule", "--dry-run"], "WIF_STATS_ARGS", "--outt /srv/stats"),
 ])
 def test_a_real_wif_process_says_it_in_one_line(tmp_path, argv, variable, value):
     env = {name: v for name, v in os.environ.items()
