@@ -454,7 +454,8 @@ class MailSettings:
     team_email: str = setting(
         "WIF_TEAM_EMAIL", address(), "",
         "the team running the connector: operational alerts (the validity check's miss spikes, a mail server "
-        "refusing every message); unset, they are only logged", secret=True, example="")
+        "refusing every message), the fallback groupe's digest and report when `WIF_FALLBACK_EMAIL` is unset, the "
+        "contact the digest gives; unset, alerts are only logged", secret=True, example="")
 
 
 @dataclass(frozen=True)
@@ -481,7 +482,8 @@ class NotifySettings:
         "WIF_FALLBACK_EMAIL", address(), "",
         "the agents who orient the fallback groupe « À orienter manuellement » (no département, out of scope, or a "
         "service not open yet): they get that groupe's digest, with why each dossier is there, and its monthly "
-        "report. Unset: those dossiers reach no one and the digest logs a warning", secret=True, example="")
+        "report. Unset, the team (`WIF_TEAM_EMAIL`) gets them; with neither, those dossiers reach no one, and "
+        "`wif status` and `wif schedule` say how many", secret=True, example="")
 
     @property
     def waiting_days(self) -> Mapping[str, int]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from core.models import ChampBinding, JobRun, QuarantinedDossier, SyncState
+from notifications.digest import unreached, unreached_lines
 
 # "module:function(session)" returning an object with name, pending, failed:
 # one line per outbox in `wif status`; a new outbox adds its provider here.
@@ -90,6 +91,8 @@ class Status:
     quarantined: list[QuarantineLine] = field(default_factory=list)
     uncertain_rows: list[UncertainRow] = field(default_factory=list)
     bindings: list[BindingLine] = field(default_factory=list)
+    # Dossiers waiting for a decision whose groupe no digest nor report reaches (notifications.digest.unreached)
+    unreached: dict[str, int] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
@@ -162,11 +165,13 @@ def bindings(session: Session, demarche_numbers: tuple[int, ...]) -> list[Bindin
     return [stored.get(number, BindingLine(number)) for number in sorted(set(demarche_numbers) | set(stored))]
 
 
-def collect_status(session: Session, demarche_numbers: tuple[int, ...] = ()) -> Status:
+def collect_status(session: Session, demarche_numbers: tuple[int, ...] = (),
+                   settings: Settings | None = None) -> Status:
     counts, pending = webhook_counts(session)
     return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session),
                   webhooks=counts, pending_hints=pending, quarantined=quarantine(session),
-                  uncertain_rows=uncertain_rows(session), bindings=bindings(session, demarche_numbers))
+                  uncertain_rows=uncertain_rows(session), bindings=bindings(session, demarche_numbers),
+                  unreached=unreached(session, settings) if settings is not None else {})
 
 
 QUARANTINE_MEANING = {
@@ -225,6 +230,9 @@ def format_status(status: Status) -> str:
             + (f" at {q.error_path}" if q.error_path else "") + (f", champ « {q.champ} »" if q.champ else "")
             for q in status.quarantined
         ]
+    if status.unreached:
+        lines.append("Digests and reports:")
+        lines += [f"  {line}" for line in unreached_lines(status.unreached)]
     if status.webhooks or status.pending_hints:
         lines.append("Webhooks (received, by outcome):")
         lines.append("  " + ", ".join(f"{name} {count}" for name, count in status.webhooks.items())

@@ -151,9 +151,10 @@ class Service:
     service_id: str
     name: str
     groupe_label: str
-    email: str
+    email: str  # the agents: digest and monthly report
     open: bool
     departements: tuple[str, ...]
+    contact: str = ""  # applicants and employers write here (every e-mail about its dossiers); "" : DS's messagerie
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def _load_services(path: Path, departements: dict[str, DepartementInfo]) -> tupl
     for number, row in _read_csv(path):
         codes = tuple(row["departements"].split())
         service = Service(row["service_id"], row["service"], row["groupe_label"], row["email"],
-                          _flag(path, number, row["open"]), codes)
+                          _flag(path, number, row["open"]), codes, row.get("contact", ""))
         _validate_service(path, number, service, services, owner, departements)
         owner.update({code: service.service_id for code in codes})
         services.append(service)
@@ -250,6 +251,8 @@ def _validate_service(path, number, service, previous, owner, departements) -> N
         raise DefinitionError(f"{where}: service_id, service and groupe_label are required")
     if not _EMAIL.match(service.email):
         raise DefinitionError(f"{where}: {service.email!r} is not an e-mail address")
+    if service.contact and not _EMAIL.match(service.contact):
+        raise DefinitionError(f"{where}: contact {service.contact!r} is not an e-mail address")
     if not service.departements:
         raise DefinitionError(f"{where}: the service covers no département")
     for other in previous:

@@ -6,7 +6,7 @@ mailbox.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -15,6 +15,8 @@ from core.clock import PARIS
 from mappings.checks import default_rules
 from mappings.finding_groups import ANSWER_TO_CORRECT, DOCUMENT_TO_REPLACE, MISSING_DOCUMENT, by_group
 from mappings.expected_delay import ExpectedDelay, applicant_sentence, delay_of
+from mappings.routing import RoutingTable, load_routing_table
+from notifications.french import de, plural
 from notifications.apt_dates import problem_labels
 from core.snapshot import DossierSnapshot, FindingFact
 
@@ -52,6 +54,9 @@ class DossierMessage:
     company_name: str
     occurred_on: str
     dossier_url: str  # the applicant's page on DS; the employer has no DS access
+    signed_by: str  # the service that handles the dossier (signature_for)
+    contact: str  # its address for applicants and employers, or "" (then the dossier's messagerie on DS)
+    footer: tuple[str, ...]  # how to reach the service, why this address gets the message (footer_lines)
 
     def subject(self) -> str:
         return self.SUBJECT.format(number=self.dossier_number)
@@ -60,6 +65,13 @@ class DossierMessage:
 @dataclass(frozen=True)
 class DepotContext(DossierMessage):
     SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : bien reçue"
+
+
+@dataclass(frozen=True)
+class HorsPerimetreContext(DossierMessage):
+    SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : hors du champ de la démarche"
+
+    reasons: tuple[str, ...]  # the rules' own sentences (the out-of-scope findings of mappings/checks.py)
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,7 @@ class WaitingRow:
     groupe_label: str
     url: str
     routing_reason: str = ""  # why the dossier waits in the fallback groupe, for the agents who orient it
+    groupe_note: str = ""  # where DS still has it when that is not this digest's groupe (groupe_note)
 
 
 @dataclass(frozen=True)
@@ -142,11 +155,21 @@ class DigestContext:
     thresholds: tuple[str, ...]
     waiting: tuple[WaitingRow, ...]
     alerts: tuple[AlertRow, ...]
+    summary: str  # the body's first line: how many dossiers, why (notifications.digest.digest_summary)
+    signed_by: str = "Le connecteur Work in France"
+    contact: str = ""  # the team running the connector (WIF_TEAM_EMAIL), or ""
     to_orient: bool = False  # the fallback groupe's digest: dossiers no service instructs yet
+
+    def subject(self) -> str:
+        """Its count first: an agent sees at a glance how much waits, whatever the mail client cuts."""
+        count = len({row.dossier_number for row in self.waiting} | {row.dossier_number for row in self.alerts})
+        what = "à orienter" if self.to_orient else "à traiter"
+        return f"{plural(count, 'dossier')} {what} – {self.service}"
 
 
 CONTEXT_TYPES: dict[str, type] = {
     "depot": DepotContext,
+    "hors_perimetre": HorsPerimetreContext,
     "incomplet": IncompletContext,
     "complet": CompletContext,
     "en_instruction": EnInstructionContext,
@@ -156,6 +179,47 @@ CONTEXT_TYPES: dict[str, type] = {
     "apt_dates_invalid": AptDatesInvalidContext,
     "digest": DigestContext,
 }
+
+
+@dataclass(frozen=True)
+class Signature:
+    signed_by: str
+    contact: str
+
+
+# Dossiers no service handles yet wait in the fallback groupe: no one service signs for them.
+FALLBACK_SIGNATURE = "Work in France, pour les services de la main-d'œuvre étrangère"
+
+
+def signature_for(service: str | None, table: RoutingTable | None = None) -> Signature:
+    """Who signs an e-mail about a dossier: the service that handles it (RoutingTable.in_charge), with its contact
+    from mappings/services.csv."""
+    table = table or load_routing_table()
+    in_charge = table.in_charge(service)
+    found = table.service_by_name(in_charge)
+    if found is None:  # the fallback groupe, or a service the table no longer knows
+        return Signature(FALLBACK_SIGNATURE if in_charge == table.fallback_groupe else in_charge, "")
+    return Signature(found.name, found.contact)
+
+
+def footer_lines(role: str, contact: str, dossier_number: int, student_name: str, company_name: str) -> tuple[str, ...]:
+    """How to reach the service, for every dossier e-mail: its contact, else the dossier's messagerie on DS.
+    « Merci de ne pas répondre » only ever comes with the way to write instead."""
+    if contact:
+        lines = [f"Pour toute question, écrivez à {contact} (ou répondez à ce message) en rappelant le numéro de la "
+                 f"demande, n° {dossier_number}."
+                 + ("" if role == "employer" else " Vous pouvez aussi écrire au service depuis la messagerie de votre "
+                                                  "dossier.")]
+    elif role == "employer":
+        lines = [f"Ce message est envoyé automatiquement, merci de ne pas y répondre : pour toute question, "
+                 f"{student_name} peut écrire au service depuis la messagerie du dossier."]
+    else:
+        lines = ["Ce message est envoyé automatiquement, merci de ne pas y répondre : pour toute question, écrivez au "
+                 "service depuis la messagerie de votre dossier."]
+    if role == "employer":
+        lines.append(f"Vous recevez ce message parce que votre adresse est indiquée comme contact {de(company_name)} "
+                     f"dans la demande n° {dossier_number}.")
+    return tuple(lines)
 
 
 def student_display_name(facts: DossierSnapshot) -> str:
@@ -195,15 +259,21 @@ def incomplet_groups(findings: tuple[FindingFact, ...]) -> dict[str, tuple[str, 
 def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str,
                     delays: dict[str, ExpectedDelay] | None = None) -> DossierMessage:
     """`delays`: the expected decision delay per service, for the « dossier complet » message."""
+    signature = signature_for(facts.service)
+    student_name, company_name = student_display_name(facts), (facts.company_name or "").strip() or "l'employeur"
     common = dict(
         role=role,
         dossier_number=facts.number,
-        student_name=student_display_name(facts),
-        company_name=(facts.company_name or "").strip() or "l'employeur",
+        student_name=student_name,
+        company_name=company_name,
         occurred_on=french_date(occurrence.occurred_at),
         dossier_url=applicant_dossier_url(base_url, facts.number),
+        **asdict(signature),
+        footer=footer_lines(role, signature.contact, facts.number, student_name, company_name),
     )
     context_type = CONTEXT_TYPES[occurrence.template]
+    if context_type is HorsPerimetreContext:
+        return HorsPerimetreContext(**common, reasons=tuple(f.message for f in occurrence.findings))
     if context_type is IncompletContext:
         return IncompletContext(**common, **incomplet_groups(occurrence.findings))
     if context_type is CompletContext:

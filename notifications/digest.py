@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Iterable, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
@@ -30,6 +30,7 @@ from core.snapshot import DossierSnapshot, iter_snapshots
 from mail.alerts import TeamRefusalAlert
 from mail.mailer import Mailer, build_email
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
+from notifications.french import plural
 from notifications.render import render
 from core.settings import Settings
 from core.models import CANCELLED, PENDING, Q_PARTIAL, Q_UNSTORABLE, SENDING, Dossier, Notification, QuarantinedDossier
@@ -120,6 +121,17 @@ def quarantined_dossiers(session: Session) -> list[Quarantined]:
             for q, service in rows]
 
 
+def groupe_note(facts: DossierSnapshot, push_enabled: bool) -> str:
+    """A digest lists the dossiers the routing gives its service, whatever DS's groupe says before the push;
+    when DS still has one elsewhere, its agents cannot open it yet: say where it is and what moves it."""
+    target, current = facts.target_groupe_label, facts.groupe_label
+    if not target or not current or current == target:
+        return ""
+    if push_enabled:
+        return f"encore dans le groupe « {current} » sur DS : le prochain envoi du connecteur le place dans « {target} »"
+    return f"encore dans le groupe « {current} » sur DS, l'envoi vers DS est désactivé : déplacez-le dans « {target} »"
+
+
 def digest_contexts(
     facts_list: Iterable[DossierSnapshot], now: datetime, settings: Settings, table: RoutingTable | None = None,
     quarantined: Iterable[Quarantined] = (),
@@ -140,6 +152,7 @@ def digest_contexts(
             groupe_label=facts.groupe_label or "",
             url=agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number),
             routing_reason=facts.routing_reason or "",
+            groupe_note=groupe_note(facts, settings.push.enabled),
         ))
     alerts_by_service: dict[str, list[AlertRow]] = defaultdict(list)
     for facts in facts_list:
@@ -154,22 +167,69 @@ def digest_contexts(
     thresholds = tuple(
         f"{STATE_LABELS[state]} depuis plus de {days} jours" for state, days in settings.notify.waiting_days.items()
     )
-    return {
-        service: DigestContext(
+    contexts = {}
+    for service in sorted(set(waiting_by_service) | set(alerts_by_service)):
+        waiting, alerts = tuple(waiting_by_service.get(service, ())), tuple(alerts_by_service.get(service, ()))
+        contexts[service] = DigestContext(
             service=service,
             to_orient=service == table.fallback_groupe,
             generated_on=french_date(now),
             thresholds=thresholds,
-            waiting=tuple(waiting_by_service.get(service, ())),
-            alerts=tuple(alerts_by_service.get(service, ())),
+            waiting=waiting,
+            alerts=alerts,
+            summary=digest_summary(waiting, alerts, settings.notify.waiting_days),
+            contact=settings.mail.team_email,
         )
-        for service in sorted(set(waiting_by_service) | set(alerts_by_service))
-    }
+    return contexts
+
+
+def digest_summary(waiting: tuple[WaitingRow, ...], alerts: tuple[AlertRow, ...], thresholds: Mapping[str, int]) -> str:
+    """The digest in one sentence, before its 200 lines: how many alerts, how many waiting and since when."""
+    parts = []
+    if alerts:
+        parts.append(plural(len(alerts), "alerte"))
+    if waiting:
+        by_state = [(state, sum(1 for row in waiting if row.state_label == STATE_LABELS[state])) for state in thresholds]
+        detail = ", ".join(f"{count} {STATE_LABELS[state]} depuis plus de {thresholds[state]} jours"
+                           for state, count in by_state if count)
+        oldest = max(row.days for row in waiting)
+        parts.append(f"{plural(len(waiting), 'dossier')} en attente au-delà des seuils ({detail}), "
+                     f"le plus ancien depuis {plural(oldest, 'jour')}")
+    return "En bref : " + " ; ".join(parts) + "."
+
+
+def recipients(settings: Settings) -> dict[str, str]:
+    """Who gets each digest and monthly report: the open services, and the fallback groupe's agents
+    (WIF_FALLBACK_EMAIL, else the team running the connector, WIF_TEAM_EMAIL)."""
+    return service_emails(settings.notify.service_emails, settings.notify.fallback_email or settings.mail.team_email)
+
+
+def unreached(session: Session, settings: Settings, table: RoutingTable | None = None) -> dict[str, int]:
+    """Dossiers waiting for a decision, per groupe in charge, that no digest nor report reaches: their groupe has
+    no address (the fallback groupe with neither WIF_FALLBACK_EMAIL nor WIF_TEAM_EMAIL)."""
+    table = table or load_routing_table()
+    emails = recipients(settings)
+    rows = session.execute(
+        select(Dossier.service, func.count()).where(
+            Dossier.state.in_(("en_construction", "en_instruction")), Dossier.deleted_at.is_(None),
+            Dossier.hidden_at.is_(None)).group_by(Dossier.service))
+    counts: dict[str, int] = defaultdict(int)
+    for service, count in rows:
+        groupe = table.in_charge(service)
+        if not emails.get(groupe):
+            counts[groupe] += count
+    return dict(sorted(counts.items()))
+
+
+def unreached_lines(counts: Mapping[str, int]) -> list[str]:
+    """What `wif status` and `wif schedule` say about them."""
+    return [f"{count} dossier(s) waiting in « {groupe} » reach no one: no digest, no monthly report "
+            "(set WIF_FALLBACK_EMAIL, or WIF_TEAM_EMAIL)" for groupe, count in counts.items() if count]
 
 
 def service_emails(overrides: Mapping[str, str] | None = None, fallback_email: str = "") -> dict[str, str]:
     """Who gets a digest or a report → address: each open service of mappings/services.csv
-    (a service not open yet gets nothing), and the fallback groupe when WIF_FALLBACK_EMAIL is set.
+    (a service not open yet gets nothing), and the fallback groupe when `fallback_email` is given.
 
     `overrides` (WIF_SERVICE_EMAILS) wins, e.g. to redirect a service's digest.
     """

@@ -15,12 +15,15 @@ from notifications.apt_dates import apt_date_problems
 from core.snapshot import DossierSnapshot, FindingFact
 from notifications.contexts import CONTEXT_TYPES
 
+OUT_OF_SCOPE = "out_of_scope"  # the prefix of the checks' out-of-scope finding codes (mappings/checks.py)
+
 @dataclass(frozen=True)
 class Occurrence:
-    template: str  # depot, incomplet, complet, en_instruction, accepte, refuse, sans_suite, apt_dates_invalid
+    # depot, hors_perimetre, incomplet, complet, en_instruction, accepte, refuse, sans_suite, apt_dates_invalid
+    template: str
     key: str  # outbox event key: the template, plus a variant when the same template may recur
     occurred_at: datetime
-    findings: tuple[FindingFact, ...] = ()  # incomplet: the blocking findings, as the e-mail groups them
+    findings: tuple[FindingFact, ...] = ()  # incomplet: the blocking findings; hors_perimetre: why out of scope
     apt_problems: tuple[str, ...] = ()
 
 
@@ -42,10 +45,21 @@ def _short_hash(parts: Iterable[str]) -> str:
 
 def _depot(facts: DossierSnapshot) -> Occurrence | None:
     deposited = facts.first_entered("en_construction") or facts.date_depot
-    # Once in instruction, that message says more than "received" would.
-    if deposited is None or facts.state != "en_construction":
+    # Once in instruction, that message says more than "received" would; out of scope, « hors_perimetre » says both.
+    if deposited is None or facts.state != "en_construction" or facts.completeness_status == "hors_perimetre":
         return None
     return Occurrence("depot", "depot", deposited)
+
+
+def _hors_perimetre(facts: DossierSnapshot) -> Occurrence | None:
+    """Agents see « Hors périmètre »; the applicant and the employer are told too, with the reason, instead of
+    « bien reçue … le service vérifie qu'elle est complète » and then nothing."""
+    if facts.completeness_status != "hors_perimetre" or facts.state != "en_construction":
+        return None
+    reasons = tuple(f for f in facts.findings if f.code.startswith(OUT_OF_SCOPE))
+    occurred = facts.applicant_activity_at() or facts.date_derniere_modification
+    # Another reason (the applicant corrected the nationality, the hours…) is another message.
+    return Occurrence("hors_perimetre", f"hors_perimetre#{_short_hash(f.code for f in reasons)}", occurred, reasons)
 
 
 def _incomplet(facts: DossierSnapshot) -> Occurrence | None:
@@ -94,7 +108,7 @@ def _apt_dates_invalid(facts: DossierSnapshot) -> Occurrence | None:
     return Occurrence("apt_dates_invalid", "apt_dates_invalid", decided.occurred_at, apt_problems=problems)
 
 
-EVENT_RULES = (_depot, _incomplet, _complet, _en_instruction, _decision, _apt_dates_invalid)
+EVENT_RULES = (_depot, _hors_perimetre, _incomplet, _complet, _en_instruction, _decision, _apt_dates_invalid)
 
 
 def occurrences(facts: DossierSnapshot) -> list[Occurrence]:

@@ -83,6 +83,8 @@ def dossier_composer(settings: Settings, now: datetime):
             text=rendered.text, html=rendered.html, message_id=message_id(row),
         )
         message["X-WIF-Message"] = f"{row.template}:{row.role}"  # for filtering and support, no personal data
+        if context.contact:  # a reply reaches the service that handles the dossier, not ne-pas-repondre@
+            message["Reply-To"] = context.contact
         return message
 
     return compose

@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from notifications.contexts import CONTEXT_TYPES, DigestContext, DossierMessage
+from notifications.french import de
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -20,7 +21,7 @@ class RenderedMessage:
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         # Names, companies and finding texts come from applicants: always escaped in HTML.
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
@@ -29,6 +30,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["de"] = de  # « contact de l'Agence … », « du Service … »: notifications.french
+    return env
 
 
 def _variables(context) -> dict:
@@ -37,10 +40,7 @@ def _variables(context) -> dict:
 
 
 def _subject(template: str, context) -> str:
-    if isinstance(context, DigestContext):
-        count = len(context.waiting) + len(context.alerts)
-        return f"Work in France – {context.service} : {count} dossier(s) {'à orienter' if context.to_orient else 'à traiter'}"
-    assert isinstance(context, DossierMessage)
+    assert isinstance(context, (DossierMessage, DigestContext))
     return context.subject()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,8 @@ from mail.mailer import Mailer
 from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from mail.outbox import recipient_hash
 from core.settings import Settings
+from mappings.routing import load_routing_table
+from notifications.french import de
 from stats.format import month_label
 
 log = logging.getLogger(__name__)
@@ -24,14 +27,17 @@ XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 def report_email(sender: str, to: str, service: str, month: str, filename: str, content: bytes, message_id: str) -> EmailMessage:
     label = month_label(month)
+    # The fallback groupe is a DS groupe, not a service: « du groupe « À orienter manuellement » ».
+    whose = f"du groupe « {service} »" if service == load_routing_table().fallback_groupe else de(service)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = f"Rapport mensuel des autorisations provisoires de travail – {label}"
+    message["Subject"] = f"Rapport mensuel des autorisations provisoires de travail – {label} – {service}"
+    message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(
-        f"Bonjour,\n\nVous trouverez ci-joint le rapport de {label} pour le service « {service} » : "
+        f"Bonjour,\n\nVous trouverez ci-joint le rapport de {label} {whose} : "
         "décisions du mois (acceptées selon la durée de l'autorisation, refusées, classées sans suite), "
         "décisions par nationalité (acceptées, refusées, classées sans suite) et liste des dossiers refusés.\n\n"
         "Les chiffres sont calculés comme ceux de la page publique de statistiques.\n\n"

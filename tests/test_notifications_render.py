@@ -32,6 +32,8 @@ def facts_for(template: str, name: str):
     history = [("en_construction", days_ago(3)), ("en_instruction", days_ago(2))]
     kwargs = {
         "depot": dict(history=history[:1]),
+        "hors_perimetre": dict(history=history[:1], completeness_status="hors_perimetre", blocking=[
+            ("out_of_scope_nationality", f"{name} : ressortissant d'un pays de l'Union européenne", "nationalite")]),
         "incomplet": dict(completeness_status="incomplet", blocking=[
             ("missing_document", "Pièce manquante : passeport", "pj_passeport"), f"SIRET de {name} invalide"]),
         "complet": dict(completeness_status="complet", completed_at=days_ago(1)),
@@ -105,7 +107,7 @@ def test_incomplete_words_each_finding_group_its_own_way(case, role):
     assert "Il manque" not in message.text and "Ajoutez les pièces manquantes" not in message.text
     if role == "employer":
         assert ("transmettez-le-lui" in message.text) == (case != "correct")
-        assert ("vérifiez-la avec lui" in message.text) == (case == "correct")
+        assert ("vérifiez-la ensemble" in message.text) == (case == "correct")
 
 
 def test_incomplete_with_every_group_lists_them_in_order_with_one_sentence():
@@ -137,16 +139,17 @@ def test_digest_renders(service):
         thresholds=("en construction depuis plus de 7 jours",),
         waiting=(WaitingRow(12, "en construction", "01/02/2026", 37, HOSTILE, "https://ds.example/procedures/1/dossiers/12"),),
         alerts=(AlertRow(13, "dossier accepté : dates manquantes", "https://ds.example/procedures/1/dossiers/13"),),
+        summary="En bref : 1 alerte ; 1 dossier en attente au-delà des seuils.",
     )
     message = render("digest", context)
-    assert "2 dossier(s)" in message.subject
-    assert "n° 12" in message.text and "37 jours" in message.text and "Dossier n° 13" in message.text
+    assert message.subject.startswith("2 dossiers à traiter")
+    assert "n° 12" in message.text and "37 jours" in message.text and "n° 13 –" in message.text
     assert "<script>" not in message.html
     assert 'href="https://ds.example/procedures/1/dossiers/12"' in message.html
 
 
 def test_a_template_only_takes_its_own_context():
-    context = DepotContext("applicant", 1, "A", "B", "01/01/2026", "https://ds.example/dossiers/1")
+    context = DepotContext("applicant", 1, "A", "B", "01/01/2026", "https://ds.example/dossiers/1", "S", "", ())
     with pytest.raises(TypeError):
         render("accepte", context)
 

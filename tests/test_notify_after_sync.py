@@ -65,7 +65,10 @@ def _steps(dossier: Dossier) -> list[tuple[str, datetime | None, tuple[str, ...]
     applicant_acted = _latest(dossier.date_depot, max(entered.get("en_construction", []), default=None),
                               _champs_modified_at(dossier.raw))
     steps = []
-    if dossier.state == "en_construction":
+    if dossier.state == "en_construction" and dossier.completeness_status == "hors_perimetre":
+        # Out of scope: told as such (with the reason), not « bien reçue … vérifie qu'elle est complète ».
+        steps.append(("hors_perimetre", applicant_acted or dossier.date_derniere_modification, both))
+    elif dossier.state == "en_construction":
         steps.append(("depot", min(entered.get("en_construction", []), default=dossier.date_depot), both))
         if dossier.completeness_status == "incomplet":
             steps.append(("incomplet", applicant_acted or dossier.date_derniere_modification, both))

@@ -7,7 +7,7 @@ from core.settings import Settings
 from jobs.runtime import open_database
 from jobs.verbs.notify import utc_now
 from mail.mailer import make_mailer
-from notifications.digest import plan_digests, run_digest, service_emails
+from notifications.digest import plan_digests, recipients, run_digest
 
 HELP = "E-mail each service its daily digest of dossiers to handle."
 
@@ -20,7 +20,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # SMTP_URL was checked when the settings were loaded.
     mailer = None if args.dry_run else make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     sessions = open_database(settings)[1]
-    emails = service_emails(settings.notify.service_emails, settings.notify.fallback_email)
+    emails = recipients(settings)
     if mailer is None:
         with sessions() as session:
             contexts = plan_digests(session, utc_now(), settings)

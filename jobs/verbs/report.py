@@ -64,7 +64,7 @@ def run(args, settings: Settings) -> int:
 
 def _send(settings: Settings, reports: dict[str, bytes], month: str) -> int:
     from mail.mailer import make_mailer
-    from notifications.digest import service_emails
+    from notifications.digest import recipients
     from stats.report_mail import send_monthly_reports
 
     engine = make_engine(settings.database_url)
@@ -73,7 +73,7 @@ def _send(settings: Settings, reports: dict[str, bytes], month: str) -> int:
         delivery = send_monthly_reports(
             session_factory(engine), mailer, reports, month,
             {service: file_name(month, service) for service in reports},
-            service_emails(settings.notify.service_emails, settings.notify.fallback_email),
+            recipients(settings),
             datetime.now(timezone.utc), settings,
         )
     finally:

@@ -20,6 +20,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-initial-sync", action="store_true", help="wait for the first interval before syncing")
 
 
+def unreached_now(engine, settings: Settings) -> list[str]:
+    """Dossiers no digest nor report will reach (notifications.digest.unreached); none before the first sync."""
+    from sqlalchemy import inspect
+
+    from core.db import session_factory
+    from notifications.digest import unreached, unreached_lines
+
+    if not inspect(engine).has_table("dossiers"):
+        return []
+    with session_factory(engine)() as session:
+        return unreached_lines(unreached(session, settings))
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.db import make_engine, session_factory, upgrade
     from jobs.observability import init_sentry
@@ -36,6 +49,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     push_lock = threading.Lock()
     push_worker = PushWorker(runner, jobs.push, push_lock, loop.stopping) if jobs.push else None
     install(scheduler, runner, jobs, timing, push_worker)
+    for line in unreached_now(engine, settings):
+        print(line)
     if args.dry_run:
         print(f"sync + notify every {timing.sync_every_minutes} min; digest at {timing.digest_at}; "
               f"stats at {timing.stats_at}; monthly report on the 1st at {timing.report_at} (host local time)")

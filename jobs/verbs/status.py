@@ -22,7 +22,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     _engine, sessions = open_database(settings)
     close_interrupted(sessions)  # a run killed while `running` shows as interrupted, not running for ever
     with sessions() as session:
-        status = collect_status(session, settings.ds.demarche_numbers)
+        status = collect_status(session, settings.ds.demarche_numbers, settings)
     if args.json:
         print(json.dumps(asdict(status), default=str, indent=2))
     else:
