@@ -42,7 +42,7 @@ def former_nine_in_ten(rows, now: datetime) -> int | None:
 
 def delay_table(sessions, now: datetime, top: int) -> list[str]:
     from core.snapshot import delay_cohort
-    from mappings.expected_delay import delay_figures, per_service, window_start
+    from mappings.expected_delay import delay_figures, per_service, too_few, window_start
     from mappings.routing import load_routing_table
 
     table = load_routing_table()
@@ -54,6 +54,9 @@ def delay_table(sessions, now: datetime, top: int) -> list[str]:
              "former statement | actually decided within it |", "|---|---|---|---|---|---|"]
     for group, estimate in sorted(estimates.items(), key=lambda item: -item[1].dossiers)[:top]:
         rows = [f for f in facts if table.in_charge(f.service) == group and f.deposited_at and f.deposited_at >= since]
+        if not estimate.enough:
+            lines.append(f"| {group} | {estimate.dossiers} ({estimate.waiting}) | « {too_few(estimate)} » | – | – | – |")
+            continue
         actual = []
         for days in (estimate.half_within_days, estimate.nine_in_ten_within_days):
             if days is not None:
@@ -63,7 +66,8 @@ def delay_table(sessions, now: datetime, top: int) -> list[str]:
             waited = [r for r in rows if r.deposited_at <= now - timedelta(days=estimate.longest_days)]
             still = [r for r in waited if not (r.state in DECIDED and r.decided_at
                                                and r.decided_at - r.deposited_at <= timedelta(days=estimate.longest_days))]
-            actual.append(f"{len(still)}/{len(waited)} undecided after {estimate.longest_days} d")
+            actual.append(f"{len(still)}/{len(waited)} deposited {estimate.longest_days} d ago or more undecided "
+                          f"after {estimate.longest_days} d")
         former = former_nine_in_ten(rows + [f for f in facts if table.in_charge(f.service) == group
                                             and f.deposited_at and f.deposited_at < since], now)
         if former is None:

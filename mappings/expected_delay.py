@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 import pandas as pd
 
+from core.clock import PARIS
 from core.disclosure import SMALL_COUNT_THRESHOLD
 from mappings.rules import default_rules
 
@@ -42,7 +43,9 @@ class ExpectedDelay:
     older_waiting: int  # deposited before the window and still without a decision
     half_within_days: int | None  # half are decided in fewer days than this; None when the estimate does not reach it
     nine_in_ten_within_days: int | None
-    longest_days: int  # the longest time the cohort was followed: a share not reached is told against it
+    # How far the estimate reads: the longest time `min_dossiers` requests were still followed (decided or not
+    # by then). A share not reached is told against it.
+    longest_days: int
     waiting_share_at_longest: float  # the estimated share still without a decision after `longest_days`
     window_months: int = WINDOW_MONTHS
     min_dossiers: int = SMALL_COUNT_THRESHOLD
@@ -76,9 +79,12 @@ def estimate(days: np.ndarray, decided: np.ndarray, waiting: int, older_waiting:
     fitted = KaplanMeierFitter().fit(days, event_observed=decided)
     times = fitted.survival_function_.index.to_numpy()
     survival = fitted.survival_function_.iloc[:, 0].to_numpy()
+    # A share not reached is told as far as `min_dossiers` requests were still followed: past that the estimate
+    # rests on one or two dossiers (and would publish a single dossier's wait).
+    horizon = np.nonzero(fitted.event_table["at_risk"].to_numpy() >= min_dossiers)[0][-1]
     return ExpectedDelay(dossiers, waiting, older_waiting, within_days(times, survival, HALF),
-                         within_days(times, survival, NINE_IN_TEN), math.floor(days.max()), float(survival[-1]),
-                         window_months, min_dossiers)
+                         within_days(times, survival, NINE_IN_TEN), math.floor(times[horizon]),
+                         float(survival[horizon]), window_months, min_dossiers)
 
 
 def expected_delays(cohort: pd.DataFrame, now: datetime, window_months: int = WINDOW_MONTHS,
@@ -86,16 +92,20 @@ def expected_delays(cohort: pd.DataFrame, now: datetime, window_months: int = WI
     """The expected delay per group. `cohort`: one row per live deposited dossier, columns `group` (who handles
     it), `state`, `date_depot`, `date_traitement` (aware datetimes). Rows outside the cohort (deposited earlier)
     only count when still waiting."""
-    now_ts, since = pd.Timestamp(now), pd.Timestamp(window_start(now, window_months))
+    # One estimate per day: counted at the start of today (Paris), so a text written at 9:00 and at 9:15 is the
+    # same and push does not rewrite every annotation at each run.
+    now_ts = pd.Timestamp(now).tz_convert(PARIS).normalize().tz_convert("UTC")
+    since = pd.Timestamp(window_start(now_ts.to_pydatetime(), window_months))
     frame = cohort.dropna(subset=["group", "date_depot"])
     waiting = frame["state"].isin(sorted(WAITING_STATES))
     older = frame["date_depot"] < since
     older_waiting = frame[older & waiting].groupby("group", observed=True).size()
-    recent = frame[~older & (frame["date_depot"] <= now_ts)]
+    recent = frame[~older & (frame["date_depot"] <= pd.Timestamp(now))]
     decided = recent["state"].isin(sorted(COUNTED_STATES))
     still = recent["state"].isin(sorted(WAITING_STATES))
-    # A dossier classé sans suite is followed until then, as one still waiting is until now (censored).
-    end = recent["date_traitement"].where(~still, now_ts)
+    # A dossier classé sans suite is followed until then, as one still waiting is until today (censored); one
+    # deposited today has waited no time yet.
+    end = recent["date_traitement"].where(~still, recent["date_depot"].clip(lower=now_ts))
     recent = recent.assign(days=(end - recent["date_depot"]).dt.total_seconds() / DAY_SECONDS, decided=decided,
                            waiting=still)
     # A decision dated before its deposit, or a decided dossier without its date, measures nothing.

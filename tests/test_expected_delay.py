@@ -2,16 +2,17 @@
 in the window, decided or not (Kaplan–Meier), against figures computed by hand."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
+from core.clock import PARIS
 from core.disclosure import SMALL_COUNT_THRESHOLD
 from core.snapshot import DelayFact
 from mappings.expected_delay import WINDOW_MONTHS, agent_text, applicant_sentence, delay_of, per_service, public_sentence
 from stats.suppression import THRESHOLD
 
-NOW = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, tzinfo=PARIS)  # the start of a day, when the estimate is counted
 SERVICE = "MOE 75"
 
 
@@ -53,34 +54,47 @@ def test_with_every_dossier_decided_the_estimate_is_the_share_of_known_decision_
 
 
 def test_a_dossier_still_waiting_counts_as_not_decided_so_far():
-    # By hand (Kaplan–Meier): decisions after 1, 2, 4 and 5 days; one classé sans suite after 3 days and one still
-    # waiting after 6 days are followed until then. Survival 5/6 after day 1, × 4/5 after day 2 = 2/3,
-    # × 2/3 after day 4 = 4/9 (< 1/2: half decided within 4 days), × 1/2 after day 5 = 2/9, which stays above 1/10.
-    facts = [decided(1), decided(2), decided(4), decided(5, state="refuse"), decided(3, state="sans_suite"), waiting(6)]
+    # By hand (Kaplan–Meier), five dossiers of each: decisions after 1, 2, 4 and 5 days; classés sans suite after
+    # 3 days and still waiting after 6 days, followed until then. Survival 25/30 = 5/6 after day 1, × 20/25 after
+    # day 2 = 2/3, × 10/15 after day 4 = 4/9 (< 1/2: half decided within 4 days), × 5/10 after day 5 = 2/9, which
+    # stays above 1/10 until day 6, when the last 5 were still followed.
+    facts = 5 * [decided(1), decided(2), decided(4), decided(5, state="refuse"), decided(3, state="sans_suite"),
+                 waiting(6)]
     estimate = delay(facts)
     assert (estimate.dossiers, estimate.waiting, estimate.half_within_days, estimate.nine_in_ten_within_days) == (
-        6, 1, 5, None)
-    assert estimate.waiting_share_at_longest == pytest.approx(2 / 9)
+        30, 5, 5, None)
+    assert (estimate.longest_days, estimate.waiting_share_at_longest) == (6, pytest.approx(2 / 9))
     text = flat(applicant_sentence(estimate))
     assert "la moitié des demandes reçoivent une décision en moins de 5 jours, mais plus d'une demande sur 10 attend " \
            "plus de 6 jours" in text
     assert "9 sur 10" not in text
 
 
+def test_a_share_not_reached_is_told_as_far_as_five_dossiers_were_followed():
+    # One dossier has waited 300 days; the other nine were decided within 10 days or wait for 40 to 60 days.
+    facts = [decided(2 + i) for i in range(5)] + [waiting(40 + 5 * i) for i in range(4)] + [waiting(300)]
+    estimate = delay(facts)
+    # At day 40 the four waiting since 40–55 days and the one of 300 days are the last five followed.
+    assert estimate.longest_days == 40
+    assert "plus d'une demande sur 10 attend plus de 40 jours" in applicant_sentence(estimate)
+    assert "300" not in applicant_sentence(estimate) + agent_text(estimate) + public_sentence(estimate)
+
+
 def test_half_decided_in_days_and_half_waiting_for_months_says_that_some_wait_months():
     facts = [decided(3, deposited_days_ago=100 + i) for i in range(10)] + [waiting(90 + 5 * i) for i in range(10)]
     estimate = delay(facts)
-    assert (estimate.half_within_days, estimate.nine_in_ten_within_days, estimate.longest_days) == (4, None, 135)
+    # Followed as far as the five longest waits: 115, 120, … 135 days.
+    assert (estimate.half_within_days, estimate.nine_in_ten_within_days, estimate.longest_days) == (4, None, 115)
     for text in (applicant_sentence(estimate), agent_text(estimate), public_sentence(estimate)):
         assert "9 sur 10" not in text and "9 demandes sur 10" not in text
-        assert "plus d'une demande sur 10 attend plus de 135 jours" in text
+        assert "plus d'une demande sur 10 attend plus de 115 jours" in text
         assert "dont 10 encore en attente" in text
 
 
 def test_when_most_wait_the_estimate_gives_no_median():
     estimate = delay([decided(3)] * 2 + [waiting(40 + i) for i in range(8)])
     assert estimate.half_within_days is None
-    assert "plus de la moitié des demandes attendent une décision plus de 47 jours" in applicant_sentence(estimate)
+    assert "plus de la moitié des demandes attendent une décision plus de 43 jours" in applicant_sentence(estimate)
 
 
 def test_the_cohort_is_the_window_s_deposits_and_the_older_backlog_is_told():
@@ -119,3 +133,10 @@ def test_a_service_not_open_yet_counts_for_the_groupe_that_handles_its_dossiers(
 def test_employers_read_about_the_service_that_handles_the_request():
     text = applicant_sentence(delay([decided(2) for _ in range(6)]))
     assert "service qui instruit la demande" in text and "département" not in text
+
+
+def test_one_estimate_per_day_whatever_the_hour_it_is_asked():
+    facts = [decided(2)] * 5 + [waiting(30.3), waiting(40.6), waiting(50.2), waiting(60.9), waiting(70.5)]
+    texts = {agent_text(delay_of(per_service(facts, NOW + timedelta(hours=hours), by_itself), SERVICE, by_itself))
+             for hours in (0, 9, 9.25, 23.9)}
+    assert len(texts) == 1, texts
