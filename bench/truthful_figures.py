@@ -98,7 +98,9 @@ def validity_lines(sessions, pepper: bytes, today: date) -> list[str]:
         "running": next((a for a in accepted if a.number in published and a.apt_start <= today <= a.apt_end), None),
         "not started yet": next((a for a in accepted if a.number in published and today < a.apt_start), None),
         "expired": next((a for a in accepted if a.number in published and a.apt_end < today), None),
-        "accepted, no published record": next((a for a in accepted if a.number not in published), None),
+        # The case: accepted, end date ahead or missing, but dates the rules refuse (or none): not published.
+        "accepted, no published record": next((a for a in accepted if a.number not in published
+                                                and (a.apt_end is None or a.apt_end >= today)), None),
     }
     client = create_app(sessions, ValiditySettings(pepper=pepper), today=lambda: today).test_client()
     lines = [f"{sum(1 for a in accepted if a.number in published)} of {len(accepted)} accepted dossiers published; "
@@ -111,6 +113,14 @@ def validity_lines(sessions, pepper: bytes, today: date) -> list[str]:
         body = client.post(API_PATH, json={"numero": case.number, "date_naissance": case.birth_date.isoformat()}).json
         period = f"{case.apt_start} → {case.apt_end}" if case.apt_start and case.apt_end else "dates missing or refused"
         lines.append(f"| {name} | {period} | `{body['resultat']}` | {body['libelle']} | {body['explication'][0]} |")
+    running = cases["running"]
+    if running is not None:
+        wrong = running.birth_date + timedelta(days=1)
+        body = client.post(API_PATH, json={"numero": running.number, "date_naissance": wrong.isoformat()}).json
+        lines.append(f"| running, wrong birth date | – | `{body['resultat']}` | {body['libelle']} | "
+                     f"{body['explication'][0]} |")
+    unpublished = sum(1 for a in accepted if a.number not in published and (a.apt_end is None or a.apt_end >= today))
+    lines.append(f"\n{unpublished} accepted dossiers whose end date is ahead (or missing) have no published record.")
     return lines
 
 
