@@ -1,8 +1,10 @@
-"""Keyset pagination like DS's CursorConnection (NOTES §5, §7.1).
+"""Keyset pagination as DS's CursorConnection does it (docs/ds-pagination.md).
 
-An index is a sorted list of (timestamp, id). A cursor is base64 of
-"<ISO8601 UTC timestamp with µs>;<id>" of the active order column, and
-`after` means (timestamp, id) > cursor. Page size is silently capped at 100.
+An index is a sorted list of (timestamp, id). A cursor is URL-safe base64,
+without padding, of "<UTC timestamp with nanoseconds>Z;<id>" of the active
+order column. DS reads one row more than the page to know whether another
+page follows; `last` or `before` read backwards; the deprecated `order: DESC`
+swaps the cursors and serves newest first (and refuses `last`).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from datetime import datetime, timezone
 
 from graphql import GraphQLError
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 100  # DS's default_max_page_size, also its default_page_size
 
 
 def bad_request(message: str) -> GraphQLError:
@@ -22,16 +24,24 @@ def bad_request(message: str) -> GraphQLError:
 
 
 def encode_cursor(moment: datetime, key: int) -> str:
-    stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return base64.b64encode(f"{stamp};{key}".encode()).decode()
+    stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+    return base64.urlsafe_b64encode(f"{stamp};{key}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    """The (timestamp, id) of a cursor; None when it decodes to something that is no key (matches nothing)."""
     try:
-        stamp, key = base64.b64decode(cursor.encode(), validate=True).decode().split(";")
-        return datetime.fromisoformat(stamp).astimezone(timezone.utc), int(key)
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_request(f"Invalid cursor: {cursor!r}") from None
+        # graphql-ruby's cursor decoder: an ExecutionError without a code.
+        raise GraphQLError(f'Invalid input: "{cursor}"') from None
+    stamp, _, key = text.partition(";")
+    try:
+        # Nanoseconds in DS's cursors; Python keeps microseconds (the sandbox's clock has no finer grain).
+        moment = datetime.fromisoformat(stamp.rstrip("Z")[:26]).replace(tzinfo=timezone.utc)
+        return moment, int(key or 0)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -39,7 +49,7 @@ class Page:
     keys: list[tuple[datetime, int]]
     has_next: bool
     has_previous: bool
-    limit: int
+    limit: int  # the page size asked for, after DS's caps
 
     @property
     def start_cursor(self) -> str | None:
@@ -58,39 +68,61 @@ class Page:
         }
 
 
-def page_size(first: int | None, last: int | None) -> int:
-    requested = first if first is not None else last
-    return MAX_PAGE_SIZE if requested is None else min(requested, MAX_PAGE_SIZE)
+def _clamp(value: int | None) -> int | None:
+    # graphql-ruby clamps first/last into [0, max page size] before DS sees them.
+    return None if value is None else max(0, min(value, MAX_PAGE_SIZE))
 
 
-def paginate(index, *, first=None, last=None, after=None, before=None, since=None, accept=None) -> Page:
-    """One page of `index` (sorted (timestamp, id) keys) with DS's pageInfo rules."""
+def paginate(index, *, first=None, last=None, after=None, before=None, since=None, accept=None,
+             order: str = "ASC") -> Page:
+    """One page of `index` (sorted (timestamp, id) keys) with DS's rules and pageInfo."""
+    after, before = after or None, before or None  # an empty cursor is no cursor
+    last = _clamp(last)
+    first = _clamp(first)
+    if first is None and last is None:
+        first = MAX_PAGE_SIZE
     if first is not None and last is not None:
-        raise bad_request("Passing both `first` and `last` to paginate this connection is not supported.")
-    if after is not None and before is not None:
-        raise bad_request("Passing both `after` and `before` to paginate this connection is not supported.")
-    if (first is not None and first < 0) or (last is not None and last < 0):
-        raise bad_request("`first` and `last` must be positive.")
-    limit = page_size(first, last)
+        raise bad_request('Arguments "first" and "last" are exclusive')
+    if before is not None and after is not None:
+        raise bad_request('Arguments "before" and "after" are exclusive')
+    descending = order == "DESC"
+    if last is not None and descending:
+        raise bad_request('Argument "last" is not supported with order "desc"')
+    limit = min(v for v in (first, last, MAX_PAGE_SIZE) if v is not None) + 1
+    inverted = last is not None or before is not None
+    if descending:
+        if before is None:
+            inverted = not inverted
+        keys = _read(index, limit, before=after, after=before, inverted=inverted, since=since, accept=accept)
+        return Page(keys[:limit - 1], has_next=before is not None or (len(keys) == limit and inverted),
+                    has_previous=after is not None or (len(keys) == limit and not inverted), limit=limit - 1)
+    keys = _read(index, limit, before=before, after=after, inverted=inverted, since=since, accept=accept)
+    trimmed = keys[:limit - 1]
+    if inverted:
+        trimmed.reverse()
+    return Page(trimmed, has_next=before is not None or (len(keys) == limit and not inverted),
+                has_previous=after is not None or (len(keys) == limit and inverted), limit=limit - 1)
+
+
+def _read(index, limit, *, before, after, inverted, since, accept) -> list:
+    """Up to `limit` keys past the cursor, nearest first (backwards when inverted), like DS's SQL."""
     start = bisect.bisect_left(index, (since,)) if since is not None else 0
-    if after is not None:
-        start = max(start, bisect.bisect_right(index, decode_cursor(after)))
-    end = bisect.bisect_left(index, decode_cursor(before)) if before is not None else len(index)
-    inverted = last is not None
+    end = len(index)
+    if before is not None:
+        key = decode_cursor(before)
+        if key is None:
+            return []
+        end = bisect.bisect_left(index, key)
+    elif after is not None:
+        key = decode_cursor(after)
+        if key is None:
+            return []
+        start = max(start, bisect.bisect_right(index, key))
     positions = range(end - 1, start - 1, -1) if inverted else range(start, end)
     keys = []
     for position in positions:
         if len(keys) >= limit:
             break
-        key = index[position]
-        if accept is None or accept(key[1]):
-            keys.append(key)
-    if inverted:
-        keys.reverse()
-    full = limit > 0 and len(keys) == limit
-    return Page(
-        keys=keys,
-        has_next=before is not None or (full and not inverted),
-        has_previous=after is not None or (full and inverted),
-        limit=limit,
-    )
+        if accept is None or accept(index[position][1]):
+            keys.append(index[position])
+    return keys

@@ -16,16 +16,19 @@ import re
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from dataclasses import replace
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse, validate
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse
 
 from sandbox.faults import Faults, malformed_answer
 from sandbox.schema import fragment_types, sandbox_schema
-from sandbox.store import SANDBOX_TOKEN, Store
+from sandbox.persisted import persisted_document
+from sandbox.store import ANONYMOUS, SANDBOX_TOKEN, Store
+from sandbox.validation import depth_error, validation_errors
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,12 @@ GATEWAY_BODIES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway 
 
 def error_body(message: str, code: str) -> dict:
     return {"errors": [{"message": message, "extensions": {"code": code}}], "data": None}
+
+
+def internal_error_body() -> dict:
+    body = error_body("Internal Server Error", "internal_server_error")
+    body["errors"][0]["extensions"]["exception_id"] = str(uuid.uuid4())
+    return body
 
 
 @dataclass
@@ -118,33 +127,44 @@ class SandboxServer:
         return None if allowed else reset
 
     def run_graphql(self, body: dict, authorization: str | None, fault_kind: str | None = None) -> tuple[int, dict]:
+        # In DS's order: the token, then the query (stored or sent), then the variables.
+        token = self.store.tokens.get(_bearer_token(authorization))
+        if token is not None and token.expired:
+            return 401, error_body("Token expired", "unauthorized")
+        query_id = body.get("queryId")
+        if query_id:
+            query = persisted_document(str(query_id))
+            if query is None:  # an exception before execution: DS's generic rescue answers
+                return 500, internal_error_body()
+            token = token or ANONYMOUS
+        elif token is None:
+            return 403, error_body("Without a token, only persisted queries are allowed", "forbidden")
+        else:
+            query = body.get("query")
         variables = body.get("variables")
         if isinstance(variables, str):
             try:
                 variables = json.loads(variables) if variables.strip() else {}
-            except json.JSONDecodeError:
-                return 400, error_body("Variables are not valid JSON", "bad_request")
+            except json.JSONDecodeError as error:
+                return 400, error_body(str(error), "graphql_parse_failed")
         if variables is None:
             variables = {}
         if not isinstance(variables, dict):
             return 400, error_body(f"Unexpected parameter: {variables!r}", "bad_request")
-        token = self.store.tokens.get(_bearer_token(authorization))
-        if token is None:
-            return 403, error_body("Without a token, only persisted queries are allowed", "forbidden")
-        if token.expired:
-            return 401, error_body("Token expired", "unauthorized")
-        query = body.get("query")
         if not isinstance(query, str) or not query.strip():
-            return 400, error_body("No query string was present", "bad_request")
+            return 200, {"errors": [{"message": "No query string was present"}]}
         try:
             document = parse(query)
         except GraphQLError as error:
             return 400, error_body(error.message, "graphql_parse_failed")
         schema = sandbox_schema()
-        errors = validate(schema, document)
+        errors = validation_errors(schema, document)
         if errors:
             return 200, {"errors": [e.formatted for e in errors]}
         operation_name = body.get("operationName") or None
+        too_deep = depth_error(document, operation_name, variables)
+        if too_deep:
+            return 200, {"errors": [{"message": too_deep}]}
         document, cut = self._cut_mutation(document, operation_name)
         context = {
             "store": self.store,
@@ -270,7 +290,7 @@ def _handler_for(server: SandboxServer):
                 self._answer(body, fault.kind if fault else None)
             except Exception:  # a sandbox bug must still answer, like DS's generic rescue
                 log.exception("sandbox request failed")
-                self._send(500, error_body("Internal Server Error", "internal_server_error"))
+                self._send(500, internal_error_body())
 
         def _answer(self, body, fault_kind: str | None) -> int:
             authorization = self.headers.get("Authorization")

@@ -50,6 +50,10 @@ class Token:
         return self.demarches is None or demarche_number in self.demarches
 
 
+# Who runs a persisted query without a token: DS's context with no démarche and no write access.
+ANONYMOUS = Token("", write=False, demarches=frozenset())
+
+
 @dataclass(slots=True)
 class MessageRecord:
     number: int

@@ -152,7 +152,7 @@ class DemarcheView:
         by_updated = updatedSince is not None
         accept = self._dossier_filter(state, archived, revision, minRevision, maxRevision)
         page = paginate(self._store.ordered(self.number, by_updated), first=first, last=last, after=after,
-                        before=before, since=updatedSince if by_updated else createdSince, accept=accept)
+                        before=before, since=updatedSince if by_updated else createdSince, accept=accept, order=order)
         nodes = [DossierView(self._store.dossiers[number], self._store, self._context) for _, number in page.keys]
         if self._context["faults"].dossiers_timeout(page.limit):
             nodes = self._cut_by_timeout(nodes)
@@ -197,7 +197,8 @@ class DemarcheView:
     def deletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None, order=None):
         entries = self._store.deleted[self.number]
         by_key = {(e.deleted_at, e.number): e for e in entries}
-        page = paginate(sorted(by_key), first=first, last=last, after=after, before=before, since=deletedSince)
+        page = paginate(sorted(by_key), first=first, last=last, after=after, before=before, since=deletedSince,
+                        order=order)
         nodes = [
             {"id": gid("DeletedDossier", e.number), "number": e.dossier_number, "state": e.state,
              "reason": e.reason, "dateSupression": e.deleted_at}
@@ -207,7 +208,7 @@ class DemarcheView:
 
     def pendingDeletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None, order=None):
         page = paginate(self._store.trash_index(self.number), first=first, last=last, after=after, before=before,
-                        since=deletedSince)
+                        since=deletedSince, order=order)
         nodes = []
         for _, number in page.keys:
             dossier = self._store.dossiers[number]

@@ -108,21 +108,28 @@ def test_default_order_is_deposit_date_then_number(server, store):
     assert all_numbers(server, first=40) == expected
 
 
+def decoded_cursor(cursor: str) -> tuple[str, int]:
+    """DS's cursors are URL-safe base64 without padding of "<UTC time with nanoseconds>Z;<id>"."""
+    assert "=" not in cursor
+    stamp, number = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(";")
+    return stamp, int(number)
+
+
 def test_cursor_encodes_the_active_order_column(server, store):
     page = dossiers_page(server, first=5)
     last = store.dossier(page["nodes"][-1]["number"])
-    stamp, number = base64.b64decode(page["pageInfo"]["endCursor"]).decode().split(";")
-    assert int(number) == last.number
-    assert stamp == last.depose_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp, number = decoded_cursor(page["pageInfo"]["endCursor"])
+    assert number == last.number
+    assert stamp == last.depose_at.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
 
     since = min(d.updated_at for d in store.visible_dossiers(1)).isoformat()
     page = dossiers_page(server, first=5, updatedSince=since)
     last = store.dossier(page["nodes"][-1]["number"])
-    stamp, _ = base64.b64decode(page["pageInfo"]["endCursor"]).decode().split(";")
-    assert stamp == last.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp, _ = decoded_cursor(page["pageInfo"]["endCursor"])
+    assert stamp == last.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
 
 
-def test_first_is_capped_at_100_and_full_last_page_says_has_next(server, store):
+def test_first_is_capped_at_100_and_has_next_says_whether_more_follow(server, store):
     visible = len(store.visible_dossiers(1))
     first = dossiers_page(server, first=500)
     assert len(first["nodes"]) == 100 and first["pageInfo"]["hasNextPage"] is True
@@ -130,7 +137,10 @@ def test_first_is_capped_at_100_and_full_last_page_says_has_next(server, store):
     assert len(second["nodes"]) == visible - 100 and second["pageInfo"]["hasNextPage"] is False
     rest = visible - 100
     exact = dossiers_page(server, first=rest, after=first["pageInfo"]["endCursor"])
-    assert exact["pageInfo"]["hasNextPage"] is True  # DS: a full page always says there may be more
+    # DS reads one row past the page: a page that takes exactly what is left says nothing follows.
+    assert len(exact["nodes"]) == rest and exact["pageInfo"]["hasNextPage"] is False
+    almost = dossiers_page(server, first=rest - 1, after=first["pageInfo"]["endCursor"])
+    assert almost["pageInfo"]["hasNextPage"] is True
     empty = dossiers_page(server, first=rest, after=exact["pageInfo"]["endCursor"])
     assert empty["nodes"] == [] and empty["pageInfo"] == {"hasNextPage": False, "endCursor": None}
 
