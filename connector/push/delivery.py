@@ -245,6 +245,18 @@ def record_answer(run: PushRun, session: Session, rows: list[models.PushOutbox],
     return uncertain
 
 
+def _keep_labels_read(session: Session, row: models.PushOutbox, label: dict) -> None:
+    """DS does not touch a dossier when a label is added or removed (docs/ds-pagination.md#labels): no
+    incremental read would bring the change back, so the stored copy of the dossier takes it now."""
+    dossier = session.get(models.Dossier, row.dossier_number)
+    if dossier is None or not isinstance(dossier.raw, dict):
+        return
+    labels = [entry for entry in dossier.raw.get("labels") or [] if entry.get("id") != label.get("id")]
+    if row.kind == "label_add":
+        labels.append({"id": label.get("id"), "name": label.get("name")})
+    dossier.raw = {**dossier.raw, "labels": labels}
+
+
 def record(run: PushRun, session: Session, row: models.PushOutbox, operation: str, payload: dict,
            now: datetime) -> None:
     """One mutation's payload: delivered, partly saved, or refused (due again later)."""
@@ -265,6 +277,8 @@ def record(run: PushRun, session: Session, row: models.PushOutbox, operation: st
     if rejection in (None, Rejection.ALREADY_DONE):
         mark(row, OutboxStatus.DELIVERED, None, now)
         summary.delivered += 1
+        if row.kind in ("label_add", "label_remove") and payload.get("label"):
+            _keep_labels_read(session, row, payload["label"])
         return
     for error in errors:
         summary.refusals[error] = summary.refusals.get(error, 0) + 1
