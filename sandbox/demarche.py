@@ -38,6 +38,8 @@ class ChampDefinition:
     description: str | None = None
     options: tuple = ()
     champs: tuple["ChampDefinition", ...] = ()
+    # When the form asks for this pièce (the sandbox's reading; DS shows the champ always): ((champ, value), ...).
+    asked_when: tuple[tuple[str, object], ...] = ()
 
     @property
     def id(self) -> str:

@@ -74,6 +74,7 @@ def _definition(raw: dict, ids: dict[str, int]) -> ChampDefinition:
         description=raw.get("description"),
         options=tuple(raw.get("options", ())),
         champs=tuple(_definition(child, ids) for child in raw.get("champs", ())),
+        asked_when=tuple((raw.get("asked_when") or {}).items()),
     )
 
 

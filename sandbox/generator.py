@@ -77,22 +77,19 @@ ATER_DOCUMENTS = ("arrete_nomination", "attestation_ater", "pv_installation")
 # The sandbox's own reading of the hours rules: 60 % of 1,607 h a year for a non-Algerian student (a
 # threshold), 50 % for an Algerian one (a cap); a 6-month visa counts pro rata.
 STUDENT_THRESHOLD_HOURS, ALGERIAN_CAP_HOURS, SIX_MONTH_VISA_THRESHOLD_HOURS = 964, 804, 482
-# The pièces justificatives of the form: always asked, then asked in one case (champ → value).
-GENERAL_DOCUMENTS = ("pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat")
-CONDITIONAL_CASES = {
-    "pj_mandat": {"depose_par": STUDENT_FILES},
-    "pj_apt_precedente": {"demande_type": RENEWAL},
-    "pj_bulletins_salaire": {"demande_type": RENEWAL},
-    "pj_cifre": {"contrat_type": "Convention CIFRE"},
-    "pj_ater": {"contrat_type": "Contrat d'ATER"},
-    "pj_interne_recrutement": {"contrat_type": INTERNE},
-    "pj_interne_chef_service": {"contrat_type": INTERNE},
-    "pj_interne_dfms": {"contrat_type": INTERNE},
-    "pj_convocation": {"titre_type": RECEPISSE},
-    "pj_ancien_titre": {"titre_type": RECEPISSE},
-    "pj_profession_reglementee": {"profession_reglementee": True},
-    "pj_licence_spectacle": {"mannequin_spectacle": True},
-}
+
+
+def _pieces_of(form: Form) -> tuple[tuple[str, ...], dict[str, dict]]:
+    """The form's pièces justificatives: those always asked (required), and those asked in one case
+    (its `asked_when`: champ → value)."""
+    pieces = [d for d in form.champs if d.type == "piece_justificative"]
+    return (tuple(d.key for d in pieces if d.required),
+            {d.key: dict(d.asked_when) for d in pieces if d.asked_when})
+
+
+# Read from the sandbox's own form (sandbox/demarche.yaml), whatever the ids of the démarche generated.
+GENERAL_DOCUMENTS, CONDITIONAL_CASES = _pieces_of(load_form())
+
 GOOD_FILE_TYPES = (("pdf", "application/pdf"), ("jpg", "image/jpeg"), ("png", "image/png"))
 IN_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement not in OUT_OF_SCOPE_DEPARTEMENTS]
 OUT_OF_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement in OUT_OF_SCOPE_DEPARTEMENTS]

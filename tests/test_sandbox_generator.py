@@ -188,3 +188,16 @@ def test_names_include_markup_and_punctuation(dossiers):
     names = {d.values["nom"] for d in dossiers}
     assert any("'" in n for n in names) and any("-" in n for n in names)
     assert any(c in "".join(names) for c in "éèëïöü")
+
+
+def test_a_piece_is_attached_exactly_when_the_form_asks_for_it(dossiers):
+    """The generator reads when a pièce is asked from the sandbox's own form (`asked_when` in
+    sandbox/demarche.yaml): a complete dossier carries each such pièce in that case, and only then."""
+    from sandbox.form import load_form
+
+    asked = {d.key: dict(d.asked_when) for d in load_form().champs if d.asked_when}
+    assert len(asked) >= 10
+    for dossier in (d for d in dossiers if d.intent == "complete"):
+        v = dossier.values
+        for key, case in asked.items():
+            assert bool(v.get(key)) == all(v.get(champ) == value for champ, value in case.items()), (dossier.number, key)
