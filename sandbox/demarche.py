@@ -1,11 +1,14 @@
 """A sandbox démarche: revisions built from the sandbox's own form
 (`demarche.yaml`, ids from `sandbox.form`), labels, groupes instructeurs and
-their instructeurs.
+their instructeurs, and what DS says of the démarche itself (service, dates).
 
-An administrateur's edits: `publish_revision` publishes a new revision (new
-id, new publication date; dossiers filed before keep theirs). Tests create
-drift (NOTES §12: a champ removed, a label renamed...) with the plain methods
-at the bottom, which change the active revision in place.
+Like DS, a published démarche has a draft revision besides its published ones
+(the next to be published). An administrateur's edits: `publish_revision`
+publishes the draft as a new revision (its id, a new publication date) and
+starts another draft; the store then rebases the dossiers not yet decided
+(docs/ds-revisions.md). Tests create drift (a champ removed, a label
+renamed...) with the plain methods at the bottom, which change the active
+revision in place.
 """
 from __future__ import annotations
 
@@ -22,7 +25,9 @@ if TYPE_CHECKING:
 CONNECTOR_INSTRUCTEUR_NUMBER = 1
 CONNECTOR_INSTRUCTEUR_ID = gid("Instructeur", CONNECTOR_INSTRUCTEUR_NUMBER)
 CONNECTOR_INSTRUCTEUR_EMAIL = "wif-connecteur@example.gouv.fr"
-
+# The administrateur every sandbox token belongs to.
+ADMINISTRATEUR_NUMBER = 1
+ADMINISTRATEUR_EMAIL = "administrateur@example.gouv.fr"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,10 @@ class ChampDefinition:
     description: str | None = None
     options: tuple = ()
     champs: tuple["ChampDefinition", ...] = ()
+    level: int = 1  # a header section's
+    other_option: bool = False  # a drop-down list's "Autre"
+    explanation: str | None = None  # an explication's collapsible text
+    file_template: str | None = None  # a pièce justificative's model file
     # When the form asks for this pièce (the sandbox's reading; DS shows the champ always): ((champ, value), ...).
     asked_when: tuple[tuple[str, object], ...] = ()
 
@@ -52,10 +61,12 @@ class Revision:
     created_at: datetime
     champs: tuple[ChampDefinition, ...]
     annotations: tuple[ChampDefinition, ...]
-    published_at: datetime | None = None  # None: published when created
+    published_at: datetime | None = None  # None: published when created, unless a draft
+    draft: bool = False
 
     def __post_init__(self) -> None:
-        self.published_at = self.published_at or self.created_at
+        if not self.draft:
+            self.published_at = self.published_at or self.created_at
 
     @property
     def id(self) -> str:
@@ -87,6 +98,21 @@ class Groupe:
         return any(i.number == number for i in self.instructeurs)
 
 
+@dataclass(frozen=True)
+class Service:
+    """The administration that runs a démarche."""
+
+    number: int
+    nom: str
+    organisme: str
+    type_organisme: str
+    siret: str | None = None
+
+    @property
+    def id(self) -> str:
+        return gid("Service", self.number)
+
+
 @dataclass
 class Label:
     number: int
@@ -102,21 +128,49 @@ class Label:
 class Demarche:
     number: int
     title: str
-    revisions: list[Revision]
+    revisions: list[Revision]  # published ones, oldest first (a dossier's `revision` indexes this list)
     labels: list[Label]
     groupes: list[Groupe]
     state: str = "publiee"
+    description: str = ""
+    created_at: datetime | None = None
+    published_at: datetime | None = None
+    service: Service | None = None
+    path: str = ""
+    opendata: bool = True
+    duree_conservation: int = 12  # months
+    attestation: bool = True  # an attestation is issued to accepted dossiers
+    for_individual: bool = False  # the demandeur is a person, not a SIRET
+    draft_number: int = 0
+    draft_created_at: datetime | None = None
+    # A brouillon's own form (no revision published yet); a published démarche's draft mirrors its active revision.
+    draft_champs: tuple[tuple[ChampDefinition, ...], tuple[ChampDefinition, ...]] | None = None
 
     @property
     def id(self) -> str:
         return gid("Procedure", self.number)
 
     @property
+    def draft(self) -> Revision:
+        champs, annotations = self.draft_champs or (self.revisions[-1].champs, self.revisions[-1].annotations)
+        return Revision(self.draft_number, self.draft_created_at or self.created_at, champs, annotations, draft=True)
+
+    @property
+    def published(self) -> Revision | None:
+        return self.revisions[-1] if self.revisions else None
+
+    @property
     def active_revision(self) -> Revision:
-        return self.revisions[-1]
+        """What DS calls the active revision: the draft of a brouillon, the published one otherwise."""
+        return self.published if self.state != "brouillon" and self.revisions else self.draft
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return max(filter(None, (self.created_at, self.published_at, *(r.published_at for r in self.revisions))),
+                   default=None)
 
     def revision_by_id(self, revision_id: str) -> Revision | None:
-        return next((r for r in self.revisions if r.id == revision_id), None)
+        return next((r for r in (*self.revisions, self.draft) if r.id == revision_id), None)
 
     def champ(self, key: str) -> ChampDefinition:
         """A champ or annotation of the active revision (repetition children included), by the sandbox's name."""
@@ -136,8 +190,9 @@ class Demarche:
     # --- an administrateur's edits: a new published revision -----------------
     def publish_revision(self, number: int, at: datetime, *, labels: dict[str, str] | None = None,
                          removed: tuple[str, ...] = ()) -> Revision:
-        """Publish a new revision: the active one with `labels` (name → new label) reworded and
-        `removed` champs gone. Dossiers keep the revision they were filed on; the stable ids stay."""
+        """Publish the draft as a new revision: the active one with `labels` (name → new label) reworded and
+        `removed` champs gone, under the draft's id; `number` is the next draft's. The stable ids stay;
+        the store rebases the dossiers not yet decided (Store.publish_revision)."""
         labels = labels or {}
         unknown = sorted((set(labels) | set(removed)) - {d.key for d in _all(self.active_revision)})
         if unknown:
@@ -148,8 +203,9 @@ class Demarche:
             annotations = tuple(d for d in annotations if d.key != key)
         for key, label in labels.items():
             champs, annotations = _replace(champs, key, label=label), _replace(annotations, key, label=label)
-        revision = Revision(number, at, champs, annotations)
+        revision = Revision(self.draft_number, self.draft_created_at or at, champs, annotations, published_at=at)
         self.revisions.append(revision)
+        self.draft_number, self.draft_created_at = number, at
         return revision
 
     # --- drift, for tests -------------------------------------------------

@@ -20,6 +20,8 @@ import yaml
 from sandbox.demarche import ChampDefinition
 
 FORM_FILE = Path(__file__).with_name("demarche.yaml")
+# The démarche of every champ type (sandbox/every_champ.py), served only when asked.
+EVERY_CHAMP_FILE = Path(__file__).with_name("every_champ.yaml")
 # Where a seed's sequence starts: 7-digit ids like the ones DS assigns today.
 FIRST_STABLE_ID, LAST_START = 1_000_000, 8_000_000
 MAX_GAP = 40
@@ -32,6 +34,8 @@ class Form:
     champs: tuple[ChampDefinition, ...]
     annotations: tuple[ChampDefinition, ...]
     labels: tuple[tuple[str, str], ...]  # (name, color)
+    description: str = ""
+    service: dict | None = None  # nom, organisme, type_organisme, siret
     # The revision most dossiers' predecessors were filed on: champs it lacked, labels it worded otherwise.
     old_missing: tuple[str, ...] = ()
     old_labels: dict[str, str] = field(default_factory=dict)
@@ -74,6 +78,10 @@ def _definition(raw: dict, ids: dict[str, int]) -> ChampDefinition:
         description=raw.get("description"),
         options=tuple(raw.get("options", ())),
         champs=tuple(_definition(child, ids) for child in raw.get("champs", ())),
+        level=raw.get("level", 1),
+        other_option=raw.get("other_option", False),
+        explanation=raw.get("explanation"),
+        file_template=raw.get("file_template"),
         asked_when=tuple((raw.get("asked_when") or {}).items()),
     )
 
@@ -103,6 +111,8 @@ def load_form(ids_seed: int | str = 0, path: Path = FORM_FILE) -> Form:
         labels=tuple((label["name"], label["color"]) for label in raw["labels"]),
         old_missing=missing,
         old_labels=dict(old.get("labels", {})),
+        description=raw.get("description", ""),
+        service=raw.get("service"),
     )
 
 

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sandbox.champs import StoredFile
+from sandbox.files import StoredFile
 from sandbox.demarche import Demarche
 from sandbox.form import Form, load_form
 from sandbox.people import (
@@ -447,6 +447,9 @@ def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: i
         groupe = rng.choice(demarche.groupes)
         agent = groupe.instructeurs[-1].email
         timeline = Timeline(rng, depose_at, limit, agent)
+        if revision == 0 and not (timeline.processed_at and timeline.processed_at < new_revision_at):
+            # Not decided when the newer revision was published: DS rebased it (docs/ds-revisions.md).
+            revision = len(demarche.revisions) - 1
         record = DossierRecord(
             number=number, demarche=demarche.number, revision=revision, state=timeline.state, depose_at=depose_at,
             groupe=groupe.number, values=values, intent=plan.intent,
@@ -471,7 +474,8 @@ def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: i
         elif roll < 0.02:
             deleted_at = min(record.updated_at + timedelta(days=rng.uniform(1, 30)), limit)
             reason = rng.choice(("user_request", "expired", "instructeur_request"))
-            deleted.append(DeletedRecord(number, number, demarche.number, record.state, reason, deleted_at))
+            deleted.append(DeletedRecord(number, number, demarche.number, record.state, reason, deleted_at,
+                                         groupe.number))
             continue
         records.append(record)
     return records, deleted

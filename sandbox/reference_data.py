@@ -47,6 +47,41 @@ DEPARTEMENTS = {
     "978": "Saint-Martin", "987": "Polynésie française", "988": "Nouvelle-Calédonie",
 }
 
+# Régions by INSEE code, and the région of each département above (the collectivities overseas have none).
+REGIONS = {
+    "01": "Guadeloupe", "02": "Martinique", "03": "Guyane", "04": "La Réunion", "06": "Mayotte",
+    "11": "Île-de-France", "24": "Centre-Val de Loire", "27": "Bourgogne-Franche-Comté", "28": "Normandie",
+    "32": "Hauts-de-France", "44": "Grand Est", "52": "Pays de la Loire", "53": "Bretagne",
+    "75": "Nouvelle-Aquitaine", "76": "Occitanie", "84": "Auvergne-Rhône-Alpes",
+    "93": "Provence-Alpes-Côte d'Azur", "94": "Corse",
+}
+DEPARTEMENT_REGIONS = {
+    "02": "32", "03": "84", "04": "93", "06": "93", "10": "44", "13": "93", "14": "28", "21": "27", "24": "75",
+    "25": "27", "29": "53", "2A": "94", "2B": "94", "30": "76", "31": "76", "33": "75", "34": "76", "35": "53",
+    "37": "24", "38": "84", "39": "27", "42": "84", "44": "52", "45": "24", "49": "52", "51": "44", "52": "44",
+    "54": "44", "55": "44", "57": "44", "59": "32", "60": "32", "62": "32", "63": "84", "64": "75", "66": "76",
+    "67": "44", "68": "44", "69": "84", "72": "52", "73": "84", "74": "84", "75": "11", "76": "28", "77": "11",
+    "78": "11", "80": "32", "83": "93", "84": "93", "86": "75", "87": "75", "88": "44", "91": "11", "92": "11",
+    "93": "11", "94": "11", "95": "11", "971": "01", "972": "02", "973": "03", "974": "04", "976": "06",
+}
+
+
+class Epci(NamedTuple):
+    """An intercommunalité: its SIREN-like code, its name and its département."""
+
+    code: str
+    name: str
+    departement: str
+
+
+EPCIS = [
+    Epci("200054781", "Métropole du Grand Paris", "75"), Epci("200046977", "Métropole de Lyon", "69"),
+    Epci("200054807", "Métropole d'Aix-Marseille-Provence", "13"),
+    Epci("200093201", "Métropole Européenne de Lille", "59"), Epci("243100518", "Toulouse Métropole", "31"),
+    Epci("243300316", "Bordeaux Métropole", "33"), Epci("244400404", "Nantes Métropole", "44"),
+    Epci("246700488", "Eurométropole de Strasbourg", "67"), Epci("243500139", "Rennes Métropole", "35"),
+]
+
 # Overseas territories outside the procedure (RULES.md: 98x "are out of scope → manual review"); the
 # collectivities 975, 977 and 978 are in it, with their own services.
 OUT_OF_SCOPE_DEPARTEMENTS = frozenset({"987", "988"})
@@ -139,3 +174,7 @@ def departement_name(code: str | None) -> str | None:
 
 def country_name(code: str | None) -> str | None:
     return COUNTRIES.get(code) if code else None
+
+
+def region_of(departement: str | None) -> str | None:
+    return DEPARTEMENT_REGIONS.get(departement) if departement else None

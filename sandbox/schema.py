@@ -19,7 +19,10 @@ from graphql import (
 )
 
 from sandbox import mutations
-from sandbox.views import DemarcheView, DossierView, hidden, not_found
+from sandbox.ids import demarche_number
+from sandbox.views import (
+    DemarcheView, DossierView, GroupeWithDossiersView, can_read, demarche_descriptor, hidden, not_found,
+)
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 PARIS = ZoneInfo("Europe/Paris")
@@ -74,8 +77,20 @@ def resolve_by_typename(value, info, abstract_type):
     return value["__typename"]
 
 
-def checkbox_value(champ, info):
-    return champ.get("__checkbox_value", champ.get("value"))
+# Fields whose meaning depends on the type a champ is served as (its own, or DS's fallback): each
+# reads its own key of the champ object (sandbox.champs).
+CHAMP_FIELDS = {
+    ("TextChamp", "value"): "_text", ("DropDownListChamp", "value"): "_text",
+    ("CheckboxChamp", "value"): "_checked", ("YesNoChamp", "value"): "_yes_no",
+    ("CiviliteChamp", "value"): "_civilite", ("DateChamp", "value"): "_date_time",
+    ("IntegerNumberChamp", "value"): "_integer", ("DecimalNumberChamp", "value"): "_decimal",
+}
+
+
+def _reader(key: str):
+    def read(champ, info):
+        return champ.get(key)
+    return read
 
 
 def resolve_demarche(root, info, number):
@@ -99,6 +114,27 @@ def resolve_dossier(root, info, number):
     return DossierView(dossier, context["store"], context)
 
 
+def resolve_groupe_instructeur(root, info, number):
+    context = info.context
+    found = context["store"].find_groupe(number)
+    if found is None:
+        raise not_found("GroupeInstructeurWithDossiers")
+    demarche, groupe = found
+    if not context["token"].can_read(demarche.number):
+        raise hidden("GroupeInstructeurWithDossiers")
+    return GroupeWithDossiersView(demarche, groupe, context["store"], context)
+
+
+def resolve_demarche_descriptor(root, info, demarche):
+    context = info.context
+    found = context["store"].demarches.get(demarche_number(demarche) or -1)
+    if found is None:
+        raise not_found("DemarcheDescriptor")
+    if not can_read(context, found, opendata=True):
+        raise hidden("DemarcheDescriptor")
+    return demarche_descriptor(found, found.active_revision, context)
+
+
 def _set_scalar(scalar, output, parse=None) -> None:
     # graphql-core 3.2 reads serialize/parse_value; 3.3 reads the coerce_* names.
     scalar.serialize = scalar.coerce_output_value = output
@@ -114,11 +150,15 @@ def sandbox_schema() -> GraphQLSchema:
     _set_scalar(types["ISO8601DateTime"], serialize_datetime, parse_datetime)
     _set_scalar(types["ISO8601Date"], serialize_date, parse_date)
     types["Champ"].resolve_type = resolve_champ_type
-    types["ChampDescriptor"].resolve_type = resolve_by_typename
-    types["Demandeur"].resolve_type = resolve_by_typename
-    types["CheckboxChamp"].fields["value"].resolve = checkbox_value
-    types["Query"].fields["demarche"].resolve = resolve_demarche
-    types["Query"].fields["dossier"].resolve = resolve_dossier
+    for name in ("ChampDescriptor", "Demandeur", "Column", "GeoArea"):
+        types[name].resolve_type = resolve_by_typename
+    for (type_name, field_name), key in CHAMP_FIELDS.items():
+        types[type_name].fields[field_name].resolve = _reader(key)
+    root = types["Query"].fields
+    root["demarche"].resolve = resolve_demarche
+    root["dossier"].resolve = resolve_dossier
+    root["groupeInstructeur"].resolve = resolve_groupe_instructeur
+    root["demarcheDescriptor"].resolve = resolve_demarche_descriptor
     for name, resolver in mutations.RESOLVERS.items():
         types["Mutation"].fields[name].resolve = resolver
     return schema

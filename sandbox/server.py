@@ -1,11 +1,14 @@
-"""HTTP front of the sandbox: `POST /api/v2/graphql` like DS (NOTES §1–§6).
+"""HTTP front of the sandbox: `POST /api/v2/graphql` like DS.
 
 Order of checks, as in DS: injected faults, then the rate limit (Rack::Attack
-runs before Rails), then the JSON body, the token, the GraphQL parse,
-validation and execution. `POST /__sandbox/faults` switches faults from
-outside the process; `POST /__sandbox/demarches/<number>/revisions` does
+runs before Rails), then the JSON body, the token, the query (sent, or stored:
+docs/ds-persisted-queries.md), the variables, the GraphQL parse, validation
+(docs/ds-validation.md) and execution. `POST /__sandbox/faults` switches faults
+from outside the process; `POST /__sandbox/demarches/<number>/revisions` does
 what an administrateur does in DS's editor (reword labels, remove champs,
-publish: not part of DS's API); `GET /files/...` serves placeholder file bodies.
+publish: not part of DS's API). Files (docs/ds-files.md): `GET /files/...` and
+`GET /api/v2/dossiers/(pdf|geojson)/...` serve what signed, unexpired URLs
+name; `PUT /rails/active_storage/disk/...` receives a direct upload.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from dataclasses import replace
@@ -25,6 +29,7 @@ from dataclasses import replace
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse
 
 from sandbox.faults import Faults, malformed_answer
+from sandbox.files import Refused, verify
 from sandbox.schema import fragment_types, sandbox_schema
 from sandbox.persisted import persisted_document
 from sandbox.store import ANONYMOUS, SANDBOX_TOKEN, Store
@@ -35,11 +40,15 @@ log = logging.getLogger(__name__)
 GRAPHQL_PATH = "/api/v2/graphql"
 FAULTS_PATH = "/__sandbox/faults"
 REVISIONS_PATH = re.compile(r"^/__sandbox/demarches/(\d+)/revisions$")
+FILE_PATH = re.compile(r"^/files/([^/]+)/[^/]+$")
+EXPORT_PATH = re.compile(r"^/api/v2/dossiers/(pdf|geojson)/([^/?]+)$")
+UPLOAD_PATH = re.compile(r"^/rails/active_storage/disk/([^/?]+)$")
 THROTTLED_BODY = (
     "Calme toi, cowboy ! Tu as dépassé le nombre de requêtes autorisées, réessaie plus tard.\n"
     "Calm down, cowboy! You have exceeded the number of allowed requests, try again later.\n"
 )
 GATEWAY_BODIES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+PLACEHOLDER_BODY = b"%PDF-1.4\n% fichier factice du bac a sable\n"
 
 
 def error_body(message: str, code: str) -> dict:
@@ -170,11 +179,13 @@ class SandboxServer:
             "store": self.store,
             "token": token,
             "base_url": self.base_url,
+            "now": datetime.now(timezone.utc),
             "fragment_types": None if operation_name == "IntrospectionQuery" else fragment_types(document),
             "faults": self.faults.request_faults(fault_kind),
             "extra_errors": [],
         }
         with self.store.lock:
+            self.store.apply_due_rebases()
             result = execute(schema, document, variable_values=variables, operation_name=operation_name,
                              context_value=context)
         if result.data is None and result.errors and all(_is_variable_error(e) for e in result.errors):
@@ -264,10 +275,42 @@ def _handler_for(server: SandboxServer):
             self._graphql(raw)
 
         def do_GET(self):
-            if self.path.startswith("/files/"):
-                body = b"%PDF-1.4\n% fichier factice du bac a sable\n"
-                return self._send_raw(200, body, "application/octet-stream")
+            found = FILE_PATH.match(self.path)
+            if found:
+                return self._file(found.group(1))
+            found = EXPORT_PATH.match(self.path)
+            if found:
+                return self._export(found.group(1), found.group(2))
             self._send(404, {"error": "not found"})
+
+        def do_PUT(self):
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            found = UPLOAD_PATH.match(self.path)
+            if not found:
+                return self._send(404, {"error": "not found"})
+            with server.store.lock:
+                status = server.store.blobs.receive(found.group(1), raw, self.headers.get("Content-Type"))
+            self._send_raw(status, b"", "text/plain")
+
+        def _file(self, token: str):
+            """A stored file's body (the sandbox keeps uploads; other files get a placeholder body)."""
+            try:
+                key = verify("file", token)
+            except Refused as refused:
+                return self._send_raw(403 if str(refused) == "expired" else 404, b"", "text/plain")
+            data = server.store.blobs.data_of(key) or PLACEHOLDER_BODY
+            self._send_raw(200, data, "application/octet-stream")
+
+        def _export(self, kind: str, token: str):
+            """A dossier's PDF or GeoJSON: no token needed, the signed id is the credential (401 otherwise)."""
+            try:
+                number = int(verify(f"dossier-{kind}", token))
+            except (Refused, ValueError):
+                return self._send_raw(401, b"", "text/plain")
+            if kind == "geojson":
+                body = json.dumps({"type": "FeatureCollection", "id": number, "features": []}).encode()
+                return self._send_raw(200, body, "application/json")
+            self._send_raw(200, PLACEHOLDER_BODY, "application/pdf")
 
         def _graphql(self, raw: bytes):
             try:

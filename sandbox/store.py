@@ -1,9 +1,15 @@
-"""In-memory state of the sandbox: démarches, dossiers, deletions, tokens.
+"""In-memory state of the sandbox: démarches, dossiers, deletions, tokens, uploaded blobs.
 
 One re-entrant lock guards everything; the server holds it while a GraphQL
 request executes, so a request sees a consistent store. Dossiers are kept
 compact (slots, champ values as plain Python values keyed by the sandbox's champ names);
 GraphQL champ objects are built only when a query asks for them.
+
+A state change does what DS's does besides the state: the instructeur who takes a
+dossier follows it, DS writes its own message to the usager, a decision carries its
+justificatif, an accepted dossier gets its attestation. A newly published revision
+reaches the dossiers not yet decided `rebase_delay` seconds later, as DS's rebase job
+does (docs/ds-revisions.md).
 """
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sandbox.demarche import (
+    ADMINISTRATEUR_EMAIL,
+    ADMINISTRATEUR_NUMBER,
     CONNECTOR_INSTRUCTEUR_EMAIL,
     CONNECTOR_INSTRUCTEUR_NUMBER,
     Demarche,
@@ -20,12 +28,26 @@ from sandbox.demarche import (
     Instructeur,
     Label,
     Revision,
+    Service,
     build_revisions,
 )
+from sandbox.files import Blobs, StoredFile
 from sandbox.form import Form, load_form
 from sandbox.ids import gid
 
 ONE_MICROSECOND = timedelta(microseconds=1)
+# DS rebases a dossier onto a newly published revision this long after publishing (DossierRebaseConcern).
+REBASE_DELAY_SECONDS = 30.0
+# The sender of the messages DS writes itself on a state change (CONTACT_EMAIL).
+DS_CONTACT_EMAIL = "contact@demarche.numerique.gouv.fr"
+# The subject of DS's default e-mail for each state, which DS also posts as a message.
+STATE_MESSAGES = {
+    "en_instruction": "Votre dossier nº {number} va être examiné",
+    "accepte": "Votre dossier nº {number} a été accepté ({title})",
+    "refuse": "Votre dossier nº {number} a été refusé ({title})",
+    "sans_suite": "Votre dossier nº {number} a été classé sans suite ({title})",
+    "repasse_en_instruction": "Votre dossier nº {number} est repassé en instruction ({title})",
+}
 # The API token every sandbox accepts (tests add others: read-only, expired, per démarche).
 SANDBOX_TOKEN = "sandbox-token"
 STATES = ("en_construction", "en_instruction", "accepte", "refuse", "sans_suite")
@@ -45,6 +67,7 @@ class Token:
     expired: bool = False
     write: bool = True
     demarches: frozenset[int] | None = None  # None: every démarche
+    administrateur: int = ADMINISTRATEUR_NUMBER
 
     def can_read(self, demarche_number: int) -> bool:
         return self.demarches is None or demarche_number in self.demarches
@@ -60,7 +83,10 @@ class MessageRecord:
     email: str
     body: str
     created_at: datetime
-    correction: str | None = None
+    correction: str | None = None  # the reason of a correction request
+    resolved_at: datetime | None = None  # when the usager answered the correction request
+    discarded_at: datetime | None = None
+    attachments: tuple[StoredFile, ...] = ()
 
     @property
     def id(self) -> str:
@@ -74,6 +100,23 @@ class TraitementRecord:
     at: datetime
     email: str | None = None
     motivation: str | None = None
+    revision: int | None = None  # index of the revision the dossier was on
+
+
+@dataclass(slots=True)
+class AvisRecord:
+    """An expert's opinion an instructeur asked for."""
+
+    number: int
+    question: str
+    claimant_email: str
+    expert_email: str
+    asked_at: datetime
+    answer: str | None = None
+    answered_at: datetime | None = None
+    question_label: str | None = None  # a yes/no question asked alongside
+    question_answer: bool | None = None
+    attachments: tuple[StoredFile, ...] = ()
 
 
 @dataclass(slots=True)
@@ -84,6 +127,7 @@ class DeletedRecord:
     state: str
     reason: str
     deleted_at: datetime
+    groupe: int | None = None
 
 
 @dataclass(slots=True)
@@ -113,6 +157,11 @@ class DossierRecord:
     anomaly: tuple | None = None  # ("missing_champ", key) or ("extra_champ", stable_id)
     intent: str | None = None
     annotation_defect: str | None = None  # "missing" or "inverted" agent APT dates
+    followers: list = field(default_factory=list)  # numbers of the instructeurs who follow the dossier
+    avis: list = field(default_factory=list)
+    justificatif: StoredFile | None = None  # joined to the decision
+    connection: str = "password"  # how the usager signs in: password or france_connect
+    usager_deleted: bool = False
 
     @property
     def id(self) -> str:
@@ -125,8 +174,11 @@ class DossierRecord:
 
 
 class Store:
-    def __init__(self) -> None:
+    def __init__(self, rebase_delay: float = REBASE_DELAY_SECONDS) -> None:
         self.lock = threading.RLock()
+        self.rebase_delay = rebase_delay
+        self.blobs = Blobs()
+        self._rebases: list[tuple[datetime, int]] = []  # (due, dossier number)
         self.demarches: dict[int, Demarche] = {}
         self.dossiers: dict[int, DossierRecord] = {}
         self.deleted: dict[int, list[DeletedRecord]] = {}
@@ -185,23 +237,93 @@ class Store:
             for revision in revisions:
                 revision.number = self.next_id("ProcedureRevision")
             labels = [Label(self.next_id("Label"), name, color) for name, color in form.labels]
-            demarche = Demarche(number, form.title, revisions, labels, [])
-            self.demarches[number] = demarche
-            self.deleted[number] = []
-            self._by_depose[number] = []
-            self._by_updated[number] = []
-            self._trash[number] = []
+            service = Service(self.next_id("Service"), form.service["nom"], form.service["organisme"],
+                              form.service["type_organisme"], form.service.get("siret")) if form.service else None
+            demarche = Demarche(number, form.title, revisions, labels, [], description=form.description,
+                                created_at=created_at, published_at=created_at, service=service, path=form.path,
+                                draft_number=self.next_id("ProcedureRevision"),
+                                draft_created_at=revisions[-1].created_at)
+            self._register(demarche)
             for label in groupe_labels or ["défaut"]:
                 groupe = self.add_groupe(number, label)
                 self.add_instructeur(groupe.number, f"instructeur.{groupe.number}@example.gouv.fr")
             return demarche
 
+    def _register(self, demarche: Demarche) -> None:
+        number = demarche.number
+        self.demarches[number] = demarche
+        self.deleted[number] = []
+        self._by_depose[number] = []
+        self._by_updated[number] = []
+        self._trash[number] = []
+
+    def clone_demarche(self, number: int, title: str | None, same_administrateur: bool) -> Demarche:
+        """DS's demarcheCloner: a brouillon copy with the same champs (same stable ids), labels and,
+        for the démarche's own administrateur, groupes; never its service (docs/ds-mutations.md#demarchecloner)."""
+        with self.lock:
+            source = self.demarches[number]
+            now = self.now()
+            active = source.active_revision
+            clone = Demarche(self.next_id("Procedure"), title or source.title, [],
+                             [Label(self.next_id("Label"), label.name, label.color) for label in source.labels], [],
+                             state="brouillon", description=source.description, created_at=now,
+                             path=f"{source.path}-copie-{now:%Y%m%d%H%M%S}",
+                             duree_conservation=min(source.duree_conservation, 12), attestation=source.attestation,
+                             for_individual=source.for_individual, draft_number=self.next_id("ProcedureRevision"),
+                             draft_created_at=now, draft_champs=(active.champs, active.annotations))
+            self._register(clone)
+            if same_administrateur:
+                for groupe in source.groupes:
+                    copy = Groupe(self.next_id("GroupeInstructeur"), groupe.label, list(groupe.instructeurs),
+                                  closed=groupe.closed)
+                    clone.groupes.append(copy)
+            else:
+                self.add_groupe(clone.number, "défaut")
+            return clone
+
     def publish_revision(self, demarche_number: int, *, labels: dict[str, str] | None = None,
                          removed: tuple[str, ...] = ()) -> Revision:
-        """An administrateur publishes a new revision (labels reworded, champs removed): see Demarche.publish_revision."""
+        """An administrateur publishes a new revision (labels reworded, champs removed): see Demarche.publish_revision.
+        The dossiers not yet decided move onto it `rebase_delay` seconds later."""
         with self.lock:
-            return self.demarches[demarche_number].publish_revision(
-                self.next_id("ProcedureRevision"), self.now(), labels=labels, removed=removed)
+            demarche = self.demarches[demarche_number]
+            now = self.now()
+            revision = demarche.publish_revision(self.next_id("ProcedureRevision"), now, labels=labels,
+                                                 removed=removed)
+            for dossier in self.dossiers.values():
+                if dossier.demarche == demarche_number and dossier.state not in TERMINAL_STATES:
+                    self.rebase_later(dossier, now)
+            return revision
+
+    # --- rebase ----------------------------------------------------------------
+    def rebase_later(self, dossier: DossierRecord, now: datetime | None = None) -> None:
+        due = (now or self.now()) + timedelta(seconds=self.rebase_delay)
+        self._rebases.append((due, dossier.number))
+
+    def apply_due_rebases(self, now: datetime | None = None) -> int:
+        """Move the dossiers whose rebase is due onto the newest published revision; how many moved.
+
+        DS re-checks at that time: a dossier decided meanwhile stays where it is. The move does not
+        touch dateDerniereModification (DS updates the revision column alone)."""
+        with self.lock:
+            now = now or datetime.now(timezone.utc)
+            due = [r for r in self._rebases if r[0] <= now]
+            if not due:
+                return 0
+            self._rebases = [r for r in self._rebases if r[0] > now]
+            moved = 0
+            for _, number in due:
+                dossier = self.dossiers.get(number)
+                if dossier is None or dossier.state in TERMINAL_STATES:
+                    continue
+                demarche = self.demarches[dossier.demarche]
+                target = len(demarche.revisions) - 1
+                if dossier.revision != target:
+                    _add_rows_for_new_repetitions(demarche.revisions[dossier.revision], demarche.revisions[target],
+                                                  dossier)
+                    dossier.revision = target
+                    moved += 1
+            return moved
 
     def add_groupe(self, demarche_number: int, label: str, closed: bool = False) -> Groupe:
         """A groupe with the connector's instructeur in it, as groupeInstructeurCreer does."""
@@ -337,32 +459,95 @@ class Store:
             self.emit("dossier_modifie", dossier)
             return dossier
 
-    def set_state(self, number: int, state: str, email: str | None = None, motivation: str | None = None) -> DossierRecord:
+    def set_state(self, number: int, state: str, email: str | None = None, motivation: str | None = None,
+                  justificatif: StoredFile | None = None, notify: bool = False) -> DossierRecord:
+        """Change a dossier's state as an instructeur (`email`) does. `notify`: also what DS does around
+        a change made through its API (the instructeur follows, DS writes its message, rebase)."""
         if state not in STATES:
             raise ValueError(f"unknown dossier state {state!r}")
         with self.lock:
             dossier = self.dossier(number)
             at = self.now()
             event = _event_for(dossier.state, state)
-            dossier.traitements.append(TraitementRecord(event, state, at, email, motivation))
+            dossier.traitements.append(TraitementRecord(event, state, at, email, motivation, dossier.revision))
             if state == "en_instruction":
                 dossier.en_instruction_at = at
+                if event == "repasse_en_instruction":
+                    # DS forgets the decision: no motivation, justificatif nor attestation, back from "à archiver".
+                    dossier.processed_at = dossier.motivation = dossier.justificatif = None
+                    dossier.archived = False
             if state in TERMINAL_STATES:
                 dossier.processed_at = at
                 dossier.motivation = motivation
+                dossier.justificatif = justificatif
             previous, dossier.state = dossier.state, state
+            if notify:
+                self._after_state_change(dossier, event, email)
             self.bump(dossier)
             self.emit(STATE_EVENTS[event], dossier, previous)
             return dossier
 
-    def add_message(self, number: int, email: str, body: str, correction: str | None = None) -> MessageRecord:
+    def _after_state_change(self, dossier: DossierRecord, event: str, email: str | None) -> None:
+        instructeur = self.instructeur_by_email(email, create=False) if email else None
+        if event == "passe_en_instruction" and instructeur and instructeur.number not in dossier.followers:
+            dossier.followers.append(instructeur.number)
+        subject = STATE_MESSAGES.get("repasse_en_instruction" if event == "repasse_en_instruction" else dossier.state)
+        if subject and event != "repasse_en_construction":
+            text = subject.format(number=dossier.number, title=self.demarches[dossier.demarche].title)
+            body = f"<p>[{text}]</p><p>Bonjour,</p><p>{text}.</p><p>Bonne journée,</p>"
+            dossier.messages.append(MessageRecord(self.next_id("Commentaire"), DS_CONTACT_EMAIL, body, self.now()))
+        if event == "repasse_en_instruction":
+            self.rebase_later(dossier)
+
+    def follow(self, number: int, instructeur_number: int, follow: bool = True) -> None:
+        """An instructeur follows a dossier, or stops: DS touches the dossier either way."""
         with self.lock:
             dossier = self.dossier(number)
-            message = MessageRecord(self.next_id("Commentaire"), email, body, self.now(), correction)
+            if follow and instructeur_number not in dossier.followers:
+                dossier.followers.append(instructeur_number)
+            elif not follow and instructeur_number in dossier.followers:
+                dossier.followers.remove(instructeur_number)
+            else:
+                return
+            self.bump(dossier)
+
+    def add_message(self, number: int, email: str, body: str, correction: str | None = None,
+                    attachments: tuple[StoredFile, ...] = ()) -> MessageRecord:
+        """A message from `email`; with a `correction` reason, a correction request: the dossier goes back
+        en construction if it was en instruction (with one already pending, DS sends the message alone)."""
+        with self.lock:
+            dossier = self.dossier(number)
+            if correction and any(m.correction and m.resolved_at is None for m in dossier.messages):
+                correction = None
+            message = MessageRecord(self.next_id("Commentaire"), email, body, self.now(), correction,
+                                    attachments=tuple(attachments))
             dossier.messages.append(message)
+            if correction and dossier.state == "en_instruction":
+                self.set_state(number, "en_construction", email=email)
             self.bump(dossier)
             self.emit("message_cree", dossier)
             return message
+
+    def discard_message(self, number: int, message: MessageRecord) -> None:
+        """DS's soft delete: the message stays with its discard date, without its attachment; the correction
+        it asked is closed."""
+        with self.lock:
+            message.discarded_at = self.now()
+            message.attachments = ()
+            if message.correction and message.resolved_at is None:
+                message.resolved_at = message.discarded_at
+            self.bump(self.dossier(number))
+
+    def add_avis(self, number: int, question: str, claimant_email: str, expert_email: str,
+                 answer: str | None = None) -> AvisRecord:
+        with self.lock:
+            dossier = self.dossier(number)
+            avis = AvisRecord(self.next_id("Avis"), question, claimant_email, expert_email, self.now())
+            if answer is not None:
+                avis.answer, avis.answered_at = answer, self.now()
+            dossier.avis.append(avis)
+            self.bump(dossier)
+            return avis
 
     def set_archived(self, number: int, archived: bool = True) -> None:
         with self.lock:
@@ -371,9 +556,12 @@ class Store:
             self.bump(dossier)
 
     def move_to_groupe(self, number: int, groupe_number: int) -> None:
+        """DS also stops the followers who are not in the new groupe from following the dossier."""
         with self.lock:
             dossier = self.dossier(number)
             dossier.groupe = groupe_number
+            _, groupe = self.find_groupe(groupe_number)
+            dossier.followers = [n for n in dossier.followers if groupe.has_instructeur(n)]
             self.bump(dossier)
             self.emit("groupe_instructeur_change", dossier)
 
@@ -425,7 +613,8 @@ class Store:
                 self._remove(self._by_depose[dossier.demarche], (dossier.depose_at, dossier.number))
                 self._remove(self._by_updated[dossier.demarche], (dossier.updated_at, dossier.number))
             del self.dossiers[number]
-            entry = DeletedRecord(self.next_id("DeletedDossier"), number, dossier.demarche, dossier.state, reason, self.now())
+            entry = DeletedRecord(self.next_id("DeletedDossier"), number, dossier.demarche, dossier.state, reason,
+                                  self.now(), dossier.groupe)
             self.deleted[dossier.demarche].append(entry)
             self.emit("dossier_supprime", dossier)
             return entry
@@ -443,3 +632,13 @@ def _event_for(old_state: str, new_state: str) -> str:
     if new_state == "en_construction":
         return "repasse_en_construction"
     return DECISION_EVENTS[new_state]
+
+
+def _add_rows_for_new_repetitions(old: Revision, new: Revision, dossier: DossierRecord) -> None:
+    """DS's rebase gives a repetition the dossier never had one empty row when it is required or an annotation."""
+    known = {d.stable_id for d in (*old.champs, *old.annotations)}
+    for values, definitions, private in ((dossier.values, new.champs, False),
+                                         (dossier.annotations, new.annotations, True)):
+        for definition in definitions:
+            if definition.type == "repetition" and definition.stable_id not in known and (definition.required or private):
+                values.setdefault(definition.key, [(f"{dossier.number}{definition.stable_id}", {})])

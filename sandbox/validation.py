@@ -12,21 +12,20 @@ import importlib.util
 from functools import cache
 
 from graphql import (
+    BooleanValueNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLIncludeDirective,
     GraphQLSchema,
-    GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
     OverlappingFieldsCanBeMergedRule,
+    VariableNode,
     specified_rules,
     validate,
 )
-from graphql.execution.values import get_directive_values
 
 MAX_DEPTH = 15
 
@@ -61,19 +60,35 @@ def depth_error(document: DocumentNode, operation_name: str | None, variables: d
     if len(chosen) != 1:
         return None  # the executor reports the missing or ambiguous operation
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    depth = _depth(chosen[0].selection_set, fragments, variables, frozenset())
+    values = {d.variable.name.value: d.default_value.value for d in chosen[0].variable_definitions or ()
+              if isinstance(d.default_value, BooleanValueNode)}
+    values.update(variables)
+    depth = _depth(chosen[0].selection_set, fragments, values, frozenset())
     if depth > MAX_DEPTH:
         return f"Query has depth of {depth}, which exceeds max depth of {MAX_DEPTH}"
     return None
 
 
+def _condition(value_node, variables) -> bool | None:
+    if isinstance(value_node, BooleanValueNode):
+        return value_node.value
+    if isinstance(value_node, VariableNode):
+        value = variables.get(value_node.name.value)
+        return value if isinstance(value, bool) else None
+    return None
+
+
 def _included(node, variables) -> bool:
-    try:
-        skip = get_directive_values(GraphQLSkipDirective, node, variables)
-        include = get_directive_values(GraphQLIncludeDirective, node, variables)
-    except GraphQLError:
-        return True  # a bad variable is the executor's error to report
-    return not (skip and skip["if"]) and not (include and not include["if"])
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        condition = next((_condition(a.value, variables) for a in directive.arguments if a.name.value == "if"), None)
+        if condition is None:
+            continue  # a missing or bad value is the executor's error to report
+        if (name == "skip") == condition:
+            return False
+    return True
 
 
 def _depth(selection_set, fragments, variables, seen: frozenset) -> int:

@@ -1,28 +1,28 @@
 """Objects the GraphQL executor reads: thin views over store records.
 
-graphql-core's default resolver reads attributes and calls methods with
-(info, **args), so each view exposes the DS field names directly and
+graphql-core's default resolver reads attributes and keys and calls what it finds
+with (info, **args), so each view exposes the DS field names directly and
 computes a field only when a query asks for it.
 """
 from __future__ import annotations
 
+import unicodedata
+from datetime import datetime, timezone
+
 from graphql import GraphQLError
 
-from sandbox.champs import UNKNOWN_CHAMP_STABLE_ID, Etablissement, RenderContext, etablissement_view, render_champs
-from sandbox.demarche import Demarche, Groupe, Label, Revision
+from sandbox.champs import (
+    UNKNOWN_CHAMP_STABLE_ID, Etablissement, RenderContext, etablissement_view, file_checksum, render_champs,
+)
+from sandbox.demarche import ADMINISTRATEUR_EMAIL, Demarche, Groupe, Label, Revision
+from sandbox.descriptors import revision_view
+from sandbox.files import StoredFile, dossier_export, file_view
 from sandbox.ids import gid
 from sandbox.pagination import encode_cursor, paginate
-from sandbox.reference_data import COUNTRIES, DEPARTEMENTS
 from sandbox.store import DossierRecord, Store
 
-DESCRIPTOR_TYPES = {
-    "address": "Address", "checkbox": "Checkbox", "civilite": "Civilite", "communes": "Commune",
-    "date": "Date", "datetime": "Datetime", "decimal_number": "DecimalNumber", "email": "Email",
-    "integer_number": "IntegerNumber", "number": "Number", "phone": "Phone", "siret": "Siret",
-    "text": "Text", "textarea": "Textarea", "yes_no": "YesNo", "explication": "Explication",
-    "drop_down_list": "DropDownList", "pays": "Pays", "departements": "Departement",
-    "header_section": "HeaderSection", "piece_justificative": "PieceJustificative", "repetition": "Repetition",
-}
+# Placeholder sizes of the files DS makes itself (an attestation, a form's model file).
+MADE_FILE_SIZE = 48_213
 
 
 def not_found(type_name: str) -> GraphQLError:
@@ -75,36 +75,37 @@ def break_field(champs: list[dict], spec: str) -> list[dict]:
     return champs
 
 
-def descriptor(definition) -> dict:
-    type_name = DESCRIPTOR_TYPES.get(definition.type, "Text") + "ChampDescriptor"
-    out = {
-        "__typename": type_name,
-        "id": definition.id,
-        "label": definition.label,
-        "description": definition.description,
-        "required": definition.required,
-        "type": definition.type if definition.type in DESCRIPTOR_TYPES else "text",
-        "champDescriptors": [descriptor(child) for child in definition.champs] if definition.type == "repetition" else None,
-        "level": 1,
-        "otherOption": False,
-        "fileTemplate": None,
-        "options": list(definition.options),
-    }
-    if definition.type == "pays":
-        out["options"] = [{"code": code, "name": name} for code, name in COUNTRIES.items()]
-    if definition.type == "departements":
-        out["options"] = [{"code": code, "name": name} for code, name in DEPARTEMENTS.items()]
-    return out
+def now_of(context: dict) -> datetime:
+    return context.setdefault("now", datetime.now(timezone.utc))
 
 
-def revision_view(revision: Revision) -> dict:
-    return {
-        "id": revision.id,
-        "dateCreation": revision.created_at,
-        "datePublication": revision.published_at,
-        "champDescriptors": [descriptor(d) for d in revision.champs],
-        "annotationDescriptors": [descriptor(d) for d in revision.annotations],
-    }
+def template_files(context: dict):
+    """A pièce justificative's model file, as a File of the démarche."""
+    def view(definition):
+        stored = StoredFile(definition.file_template, _content_type(definition.file_template), MADE_FILE_SIZE)
+        return file_view(stored, key=f"template/{definition.stable_id}", checksum="", created_at=now_of(context),
+                         base_url=context["base_url"], now=now_of(context))
+    return view
+
+
+def _content_type(filename: str) -> str:
+    if filename.endswith(".xlsx"):
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return "application/pdf" if filename.endswith(".pdf") else "application/octet-stream"
+
+
+def revision_of(revision: Revision, context: dict) -> dict:
+    return revision_view(revision, file_template=template_files(context))
+
+
+def collation_key(text: str) -> str:
+    """Text as PostgreSQL's usual (en_US.UTF-8) collation orders it: accents and case come last."""
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold() + "\0" + text
+
+
+def profile(type_name: str, number: int, email: str) -> dict:
+    return {"id": gid(type_name, number), "email": email}
 
 
 def groupe_view(groupe: Groupe) -> dict:
@@ -113,7 +114,7 @@ def groupe_view(groupe: Groupe) -> dict:
         "number": groupe.number,
         "label": groupe.label,
         "closed": groupe.closed,
-        "instructeurs": [{"id": i.id, "email": i.email} for i in groupe.instructeurs],
+        "instructeurs": [profile("Instructeur", i.number, i.email) for i in groupe.instructeurs],
     }
 
 
@@ -121,37 +122,65 @@ def label_view(label: Label) -> dict:
     return {"id": label.id, "name": label.name, "color": label.color}
 
 
-class DemarcheView:
-    def __init__(self, demarche: Demarche, store: Store, context: dict):
-        self._demarche, self._store, self._context = demarche, store, context
-        self.id, self.number, self.title, self.state = demarche.id, demarche.number, demarche.title, demarche.state
+def service_view(demarche: Demarche) -> dict | None:
+    service = demarche.service
+    if service is None:
+        return None
+    return {"id": service.id, "nom": service.nom, "organisme": service.organisme,
+            "typeOrganisme": service.type_organisme, "siret": service.siret}
 
-    @property
-    def activeRevision(self):
-        return revision_view(self._demarche.active_revision)
 
-    draftRevision = publishedRevision = activeRevision
+def can_read(context: dict, demarche: Demarche, opendata: bool = False) -> bool:
+    """DS's authorized_demarche?: the token's démarches, or any open-data one where DS allows it."""
+    return (opendata and demarche.opendata) or context["token"].can_read(demarche.number)
 
-    @property
-    def revisions(self):
-        return [revision_view(r) for r in self._demarche.revisions]
 
-    @property
-    def labels(self):
-        return [label_view(label) for label in self._demarche.labels]
+# --- démarches ------------------------------------------------------------------------------------------
 
-    def groupeInstructeurs(self, info, closed=None):
-        groupes = self._demarche.groupes
-        if closed is not None:
-            # DS (Jan 2026) inverts this filter: closed: true returns the active groupes (NOTES §8).
-            groupes = [g for g in groupes if g.closed != closed]
-        return [groupe_view(g) for g in groupes]
+def demarche_descriptor(demarche: Demarche, revision: Revision, context: dict) -> dict:
+    """DemarcheDescriptor: the démarche as one of its revisions describes it (a dossier's, or the active one)."""
+    base_url = context["base_url"]
+    url = f"{base_url}/commencer/{demarche.path}" if demarche.path else None
+    return {
+        "id": demarche.id,
+        "number": demarche.number,
+        "title": demarche.title,
+        "description": demarche.description,
+        "state": demarche.state,
+        "declarative": None,
+        "dateCreation": demarche.created_at,
+        "datePublication": demarche.published_at,
+        "dateDerniereModification": demarche.updated_at or demarche.created_at,
+        "dateDepublication": None,
+        "dateFermeture": None,
+        "dureeConservationDossiers": demarche.duree_conservation,
+        "opendata": demarche.opendata,
+        "tags": [],
+        "zones": [],
+        "service": service_view(demarche),
+        "revision": lambda info, **_: revision_of(revision, context),
+        "logo": None,
+        "notice": None,
+        "deliberation": None,
+        "demarcheURL": url, "demarcheUrl": url,
+        "siteWebURL": None, "siteWebUrl": None,
+        "dpoURL": None, "dpoUrl": None,
+        "noticeURL": None, "noticeUrl": None,
+        "cadreJuridiqueURL": None, "cadreJuridiqueUrl": None,
+    }
+
+
+class DossierLists:
+    """The three dossier connections of a démarche, or of one of its groupes."""
+
+    def __init__(self, demarche: Demarche, store: Store, context: dict, groupe: int | None = None):
+        self._demarche, self._store, self._context, self._groupe = demarche, store, context, groupe
 
     def dossiers(self, info, first=None, last=None, after=None, before=None, createdSince=None, updatedSince=None,
-                 state=None, archived=None, revision=None, minRevision=None, maxRevision=None, order=None):
+                 state=None, archived=None, revision=None, minRevision=None, maxRevision=None, order="ASC"):
         by_updated = updatedSince is not None
         accept = self._dossier_filter(state, archived, revision, minRevision, maxRevision)
-        page = paginate(self._store.ordered(self.number, by_updated), first=first, last=last, after=after,
+        page = paginate(self._store.ordered(self._demarche.number, by_updated), first=first, last=last, after=after,
                         before=before, since=updatedSince if by_updated else createdSince, accept=accept, order=order)
         nodes = [DossierView(self._store.dossiers[number], self._store, self._context) for _, number in page.keys]
         if self._context["faults"].dossiers_timeout(page.limit):
@@ -183,7 +212,8 @@ class DemarcheView:
                 i for i, r in enumerate(revisions)
                 if (low is None or r.created_at >= low.created_at) and (high is None or r.created_at <= high.created_at)
             }
-        if state is None and archived is None and allowed is None:
+        groupe = self._groupe
+        if state is None and archived is None and allowed is None and groupe is None:
             return None
         dossiers = self._store.dossiers
 
@@ -191,11 +221,12 @@ class DemarcheView:
             dossier = dossiers[number]
             return ((state is None or dossier.state == state)
                     and (archived is None or dossier.archived == archived)
-                    and (allowed is None or dossier.revision in allowed))
+                    and (allowed is None or dossier.revision in allowed)
+                    and (groupe is None or dossier.groupe == groupe))
         return accept
 
-    def deletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None, order=None):
-        entries = self._store.deleted[self.number]
+    def deletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None, order="ASC"):
+        entries = [e for e in self._store.deleted[self._demarche.number] if self._groupe in (None, e.groupe)]
         by_key = {(e.deleted_at, e.number): e for e in entries}
         page = paginate(sorted(by_key), first=first, last=last, after=after, before=before, since=deletedSince,
                         order=order)
@@ -206,12 +237,16 @@ class DemarcheView:
         ]
         return _connection(page, nodes)
 
-    def pendingDeletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None, order=None):
-        page = paginate(self._store.trash_index(self.number), first=first, last=last, after=after, before=before,
-                        since=deletedSince, order=order)
+    def pendingDeletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None,
+                               order="ASC"):
+        dossiers = self._store.dossiers
+        groupe = self._groupe
+        page = paginate(self._store.trash_index(self._demarche.number), first=first, last=last, after=after,
+                        before=before, since=deletedSince, order=order,
+                        accept=None if groupe is None else lambda number: dossiers[number].groupe == groupe)
         nodes = []
         for _, number in page.keys:
-            dossier = self._store.dossiers[number]
+            dossier = dossiers[number]
             nodes.append({"id": gid("DeletedDossier", number), "number": number, "state": dossier.state,
                           "reason": dossier.hidden_reason, "dateSupression": dossier.hidden_at})
         return _connection(page, nodes)
@@ -225,6 +260,67 @@ def _connection(page, nodes) -> dict:
     }
 
 
+class DemarcheView(DossierLists):
+    def __init__(self, demarche: Demarche, store: Store, context: dict):
+        super().__init__(demarche, store, context)
+        d = demarche
+        self.id, self.number, self.title, self.state = d.id, d.number, d.title, d.state
+        self.description, self.declarative = d.description, None
+        self.dateCreation, self.datePublication = d.created_at, d.published_at
+        self.dateDerniereModification = d.updated_at or d.created_at
+        self.dateDepublication = self.dateFermeture = None
+        self.chorusConfiguration = {"centreDeCout": None, "domaineFonctionnel": None,
+                                    "referentielDeProgrammation": None}
+        self.service = service_view(d)
+        self.administrateurs = [profile("Administrateur", context["token"].administrateur, ADMINISTRATEUR_EMAIL)]
+
+    @property
+    def activeRevision(self):
+        return revision_of(self._demarche.active_revision, self._context)
+
+    @property
+    def draftRevision(self):
+        return revision_of(self._demarche.draft, self._context)
+
+    @property
+    def publishedRevision(self):
+        published = self._demarche.published if self._demarche.state != "brouillon" else None
+        return revision_of(published, self._context) if published else None
+
+    @property
+    def revisions(self):
+        """Every revision, the draft included, oldest first."""
+        return [revision_of(r, self._context) for r in (*self._demarche.revisions, self._demarche.draft)]
+
+    @property
+    def champDescriptors(self):
+        return self.activeRevision["champDescriptors"]
+
+    @property
+    def annotationDescriptors(self):
+        return self.activeRevision["annotationDescriptors"]
+
+    @property
+    def labels(self):
+        return [label_view(label) for label in self._demarche.labels]
+
+    def groupeInstructeurs(self, info, closed=None):
+        groupes = sorted(self._demarche.groupes, key=lambda g: collation_key(g.label))  # DS orders them by label
+        if closed is not None:
+            # DS (Jan 2026) inverts this filter: closed: true returns the active groupes (docs/ds-groupes.md).
+            groupes = [g for g in groupes if g.closed != closed]
+        return [groupe_view(g) for g in groupes]
+
+
+class GroupeWithDossiersView(DossierLists):
+    def __init__(self, demarche: Demarche, groupe: Groupe, store: Store, context: dict):
+        super().__init__(demarche, store, context, groupe=groupe.number)
+        for key, value in groupe_view(groupe).items():
+            setattr(self, key, value)
+
+
+# --- dossiers -------------------------------------------------------------------------------------------
+
 class DossierView:
     def __init__(self, record: DossierRecord, store: Store, context: dict):
         self._record, self._store, self._context = record, store, context
@@ -236,27 +332,59 @@ class DossierView:
         self.dateDerniereModification = r.updated_at
         self.dateDerniereModificationChamps = r.champs_updated_at or r.depose_at
         self.dateDerniereModificationAnnotations = r.annotations_updated_at or r.depose_at
-        self.dateExpiration = None
         self.dateSuppressionParUsager = r.hidden_at if r.hidden_by == "usager" else None
         self.dateSuppressionParAdministration = r.hidden_at if r.hidden_by == "administration" else None
+        self.datePrevisionnelleDecisionSVASVR = self.dateTraitementSVASVR = None
         self.motivation = r.motivation
-        self.instructeurs = []
+        self.connectionUsager = "deleted" if r.usager_deleted else r.connection
+        self.deposeParUnTiers = False
+        self.prenomMandataire = self.nomMandataire = None
 
     @property
     def _revision(self) -> Revision:
         return self._demarche.revisions[self._record.revision]
 
     @property
+    def _now(self) -> datetime:
+        return now_of(self._context)
+
+    @property
+    def dateExpiration(self):
+        """When DS will delete the dossier: none while it is being instructed."""
+        r = self._record
+        if r.state == "en_instruction":
+            return None
+        start = r.processed_at if r.processed_at else r.en_construction_at
+        return _add_months(start, self._demarche.duree_conservation)
+
+    @property
+    def dateDerniereCorrectionEnAttente(self):
+        pending = [m.created_at for m in self._record.messages if m.correction and m.resolved_at is None]
+        return pending[-1] if pending else None
+
+    @property
     def usager(self):
-        return {"id": gid("User", self._record.number), "email": self._record.usager_email}
+        if self._record.usager_deleted:
+            return {"id": "<deleted>", "email": self._record.usager_email}
+        return profile("User", self._record.number, self._record.usager_email)
+
+    @property
+    def instructeurs(self):
+        """The instructeurs who follow the dossier."""
+        found = (self._store.instructeurs.get(n) for n in self._record.followers)
+        return [profile("Instructeur", i.number, i.email) for i in found if i]
 
     @property
     def demandeur(self):
-        etablissement = self._record.values.get("employeur_siret")
-        if isinstance(etablissement, Etablissement):
-            return etablissement_view(etablissement) | {"__typename": "PersonneMorale"}
-        return {"__typename": "PersonneMorale", "id": gid("Etablissement", 0), "siret": "", "siegeSocial": False,
-                "naf": None, "libelleNaf": "", "address": None, "entreprise": None}
+        values = self._record.values
+        if self._demarche.for_individual:
+            return {"__typename": "PersonnePhysique", "id": gid("Individual", self._record.number),
+                    "civilite": values.get("civilite"), "nom": values.get("nom") or "",
+                    "prenom": values.get("prenom") or "", "dateDeNaissance": None, "email": None}
+        etablissement = next((v for v in values.values() if isinstance(v, Etablissement)), None)
+        if etablissement is not None:
+            return etablissement_view(etablissement)
+        return {"__typename": "PersonneMoraleIncomplete", "id": gid("Etablissement", 0), "siret": ""}
 
     @property
     def groupeInstructeur(self):
@@ -265,19 +393,20 @@ class DossierView:
 
     @property
     def demarche(self):
-        d = self._demarche
-        return {"id": d.id, "number": d.number, "title": d.title, "state": d.state,
-                "revision": revision_view(self._revision)}
+        return demarche_descriptor(self._demarche, self._revision, self._context)
 
     @property
     def revision(self):
-        return revision_view(self._revision)
+        return revision_of(self._revision, self._context)
 
     @property
     def traitements(self):
+        revisions = self._demarche.revisions
         return [
             {"id": gid("Traitement", self._record.number * 100 + i), "event": t.event, "state": t.state,
-             "dateTraitement": t.at, "emailAgentTraitant": t.email, "motivation": t.motivation, "revision": None}
+             "dateTraitement": t.at, "emailAgentTraitant": t.email, "motivation": t.motivation,
+             "revision": revision_of(revisions[t.revision], self._context)
+             if t.revision is not None and t.revision < len(revisions) else None}
             for i, t in enumerate(self._record.traitements)
         ]
 
@@ -286,13 +415,57 @@ class DossierView:
         labels = (self._demarche.label(n) for n in self._record.labels)
         return [label_view(label) for label in labels if label]
 
+    def _file(self, stored: StoredFile, key: str, created_at: datetime) -> dict:
+        return file_view(stored, key=key, checksum=file_checksum(self._record.number, 0, 0, stored),
+                         created_at=created_at, base_url=self._context["base_url"], now=self._now)
+
+    @property
+    def motivationAttachment(self):
+        stored = self._record.justificatif
+        return self._file(stored, f"justificatif/{self._record.number}", self._record.processed_at) if stored else None
+
+    @property
+    def attestation(self):
+        if self._record.state != "accepte" or not self._demarche.attestation:
+            return None
+        stored = StoredFile(f"attestation-dossier-{self._record.number}.pdf", "application/pdf", MADE_FILE_SIZE)
+        return self._file(stored, f"attestation/{self._record.number}", self._record.processed_at)
+
+    @property
+    def pdf(self):
+        return dossier_export(self._context["base_url"], self._record.number, "pdf", self._now)
+
+    @property
+    def geojson(self):
+        return dossier_export(self._context["base_url"], self._record.number, "geojson", self._now)
+
     def messages(self, info, id=None):
-        return [
-            {"id": m.id, "email": m.email, "body": m.body, "createdAt": m.created_at, "discardedAt": None,
-             "attachments": [], "correction": {"reason": m.correction, "dateResolution": None} if m.correction else None}
-            for m in self._record.messages
-            if id is None or m.id == id
-        ]
+        return [self._message(m) for m in self._record.messages if id is None or m.id == id]
+
+    def _message(self, m) -> dict:
+        files = [self._file(f, f"message/{m.number}/{i}", m.created_at) for i, f in enumerate(m.attachments)]
+        return {"id": m.id, "email": m.email, "body": m.body, "createdAt": m.created_at, "discardedAt": m.discarded_at,
+                "attachments": files, "attachment": files[0] if files else None,
+                "correction": {"reason": m.correction, "dateResolution": m.resolved_at} if m.correction else None}
+
+    def avis(self, info, id=None):
+        out = []
+        for a in self._record.avis:
+            avis_id = gid("Avis", a.number)
+            if id is not None and id != avis_id:
+                continue
+            claimant = self._store.instructeur_by_email(a.claimant_email, create=False)
+            files = [self._file(f, f"avis/{a.number}/{i}", a.answered_at or a.asked_at)
+                     for i, f in enumerate(a.attachments)]
+            claimant_view = profile("Instructeur", claimant.number if claimant else 0, a.claimant_email)
+            out.append({
+                "id": avis_id, "question": a.question, "reponse": a.answer, "questionLabel": a.question_label,
+                "questionAnswer": a.question_answer, "dateQuestion": a.asked_at, "dateReponse": a.answered_at,
+                "claimant": claimant_view, "instructeur": claimant_view,
+                "expert": profile("Expert", a.number, a.expert_email),
+                "attachments": files, "attachment": files[0] if files else None,
+            })
+        return out
 
     def champs(self, info, id=None):
         record = self._record
@@ -314,4 +487,19 @@ class DossierView:
         return [c for c in champs if id is None or c["id"] == id]
 
     def _render_context(self) -> RenderContext:
-        return RenderContext(self._context["base_url"])
+        return RenderContext(self._context["base_url"], self._now, self._linked_dossier)
+
+    def _linked_dossier(self, number: int):
+        """A linked dossier goes through the same visibility and rights as `Query.dossier`."""
+        record = self._store.dossiers.get(number)
+        if record is None or record.hidden_at is not None:
+            return None
+        if not self._context["token"].can_read(record.demarche):
+            return hidden("Dossier")
+        return DossierView(record, self._store, self._context)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))

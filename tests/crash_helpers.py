@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -159,9 +160,14 @@ def _without_clock(value, since: datetime):
     return value
 
 
+# A file URL carries a signature of its expiry time (DS's expire after an hour): a clock value too.
+SIGNED_URL = re.compile(r"(DS/files|DS/api/v2/dossiers/\w+)/[^/\"]+")
+
+
 def database_contents(database_url: str, ds_base_url: str, since: datetime) -> dict[str, list]:
     """Every table but the job runs, as sorted rows without the run columns,
-    the times after `since` as one placeholder, the sandbox's address (in file URLs) as `DS`."""
+    the times after `since` as one placeholder, the sandbox's address (in file URLs) as `DS`
+    and the signature of a file URL as a placeholder."""
     from core.models import Base
 
     engine = make_engine(database_url)
@@ -173,9 +179,9 @@ def database_contents(database_url: str, ds_base_url: str, since: datetime) -> d
                     continue
                 columns = [c for c in table.columns if c.name not in RUN_COLUMNS | CLOCK_COLUMNS]
                 rows = connection.execute(select(*columns)).all()
-                contents[table.name] = sorted(
-                    json.dumps({c.name: _without_clock(v, since) for c, v in zip(columns, row)}, default=str,
-                               sort_keys=True, ensure_ascii=False).replace(ds_base_url, "DS") for row in rows)
+                contents[table.name] = sorted(SIGNED_URL.sub(r"\1/<signed>", json.dumps(
+                    {c.name: _without_clock(v, since) for c, v in zip(columns, row)}, default=str,
+                    sort_keys=True, ensure_ascii=False).replace(ds_base_url, "DS")) for row in rows)
     finally:
         engine.dispose()
     return contents

@@ -280,7 +280,7 @@ def test_drift_is_visible_in_the_descriptor(server, store):
     labels = {d["label"] for d in body["activeRevision"]["champDescriptors"]}
     assert "Téléphone de l'étudiant" not in labels and "Nom de famille" in labels
     assert "Anomalies (Work in France)" not in {d["label"] for d in body["activeRevision"]["annotationDescriptors"]}
-    assert [g["label"] for g in body["groupeInstructeurs"]] == ["défaut", "Paris"]
+    assert [g["label"] for g in body["groupeInstructeurs"]] == ["défaut", "Paris"]  # DS orders groupes by label
 
 
 def test_variables_of_the_wrong_type_are_a_bad_request(server):

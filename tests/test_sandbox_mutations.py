@@ -63,7 +63,8 @@ def test_modifier_annotations_partial_success(server, store):
     errors = messages(payload)
     assert len(errors) == 2
     assert "n’est pas de type attendu" in errors[0]
-    assert errors[1] == f"{gid('Champ', 4242)} n’existe pas"
+    # DS's wording, its opening quote included (U+2018 in dossierModifierAnnotations).
+    assert errors[1] == f"L‘annotation \"{gid('Champ', 4242)}\" n’existe pas"
     assert dossier.annotations["wif_statut"] == "complet" and "wif_service" not in dossier.annotations
     assert dossier.updated_at > before
     assert store.mutation_log[-1][0] == "dossierModifierAnnotations"
