@@ -11,7 +11,7 @@ from sandbox.faults import parse_fault_spec
 from sandbox.generator import seeded_store
 from sandbox.server import SandboxServer
 
-HELP = "Start the local DS sandbox (GraphQL API v2 subset)."
+HELP = "Start the local DS sandbox (DS's GraphQL API v2, whole public schema)."
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,12 +35,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook-secret", help="secret (whsec_…) of --webhook-url")
     parser.add_argument("--legacy-webhook-url", help="call this legacy webhook (form-encoded, unsigned) on every state change")
     parser.add_argument("--webhook-lag", type=float, default=5.0, help="seconds before each delivery (DS: 5)")
+    parser.add_argument("--every-champ", type=int, default=0, metavar="N",
+                        help="also serve a démarche with a champ of every DS type and N dossiers (default: none)")
+    parser.add_argument("--rebase-delay", type=float, default=None, metavar="SECONDS",
+                        help="delay before the dossiers not yet decided move onto a newly published revision (DS: 30)")
 
 
 def run(args: argparse.Namespace, settings) -> int:
     ids_seed = args.seed if args.ids_seed is None else args.ids_seed
     store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes, ids_seed=ids_seed) if args.groupes \
         else sandbox_store(args.dossiers, args.seed, ids_seed=ids_seed)
+    if args.every_champ:
+        from sandbox.every_champ import add_every_champ_demarche
+
+        add_every_champ_demarche(store, args.every_champ, args.seed)
+    if args.rebase_delay is not None:
+        store.rebase_delay = args.rebase_delay
     server = SandboxServer(store, args.host, args.port, args.rate_limit, args.window_seconds)
     try:
         for spec in args.fault:
@@ -59,6 +69,8 @@ def run(args: argparse.Namespace, settings) -> int:
                                legacy_url=args.legacy_webhook_url, lag=args.webhook_lag).start()
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"DS sandbox: {len(store.visible_dossiers(1))} dossiers on démarche 1 at {server.url}")
+    for number in sorted(store.demarches)[1:]:
+        print(f"  and {len(store.visible_dossiers(number))} on démarche {number} ({store.demarches[number].title})")
     print(f"token: {server.token}")
     print("point the connector at it with:")
     print(f"export DS_API_URL={server.url} DS_API_TOKEN={server.token} DS_DEMARCHE_NUMBER=1 DS_INSTRUCTEUR_ID={CONNECTOR_INSTRUCTEUR_ID}")
