@@ -92,6 +92,23 @@ def make_sandbox():
 
 
 @pytest.fixture
+def store(request):
+    """A sandbox store, fresh for each test, seeded with the test module's `SANDBOX` (seeded_store's arguments)."""
+    from sandbox.generator import seeded_store
+
+    return seeded_store(**getattr(request.module, "SANDBOX", {}))
+
+
+@pytest.fixture
+def server(store, request):
+    """The sandbox over HTTP on the test's `store`, with the test module's `SANDBOX_SERVER` (start_server's options)."""
+    from sandbox.server import start_server
+
+    with start_server(store, **getattr(request.module, "SANDBOX_SERVER", {})) as running:
+        yield running
+
+
+@pytest.fixture
 def ds_client_for():
     """A DS client on a sandbox, with fast backoff so retries do not slow the tests."""
     from connector.client import DSClient

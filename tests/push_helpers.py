@@ -1,8 +1,13 @@
 """What the push tests inject into a Pusher: its collaborators, never hooks into its insides."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
 from connector.batch import MUTATION_BATCH
 from connector.push import Pusher
+from core import models
 from core.settings import PushSettings
 from mappings.procedure import default_procedure
 from mappings.target import target_for
@@ -55,3 +60,73 @@ class DiesOnAnswer:
         if any(item.operation.startswith("dossier") for item in items):
             raise Crash(MUTATION_BATCH)
         return answer
+
+
+# What an agent must see on DS for each completeness status the checks gave a dossier: written here, in the
+# words DS shows, not taken from the code under test (mappings.target).
+LABEL_OF_STATUS = {"complet": "Complet", "incomplet": "Incomplet", "a_verifier": "À vérifier",
+                   "hors_perimetre": "Hors périmètre"}
+COMPLETUDE_OF_STATUS = {"complet": "complet", "incomplet": "incomplet", "a_verifier": "à vérifier",
+                        "hors_perimetre": "hors périmètre"}
+COMPLETUDE = "Complétude (Work in France)"
+SERVICE = "Service compétent (Work in France)"
+NO_SERVICE = "Aucun service : orientation manuelle"
+CORRECTION_REQUEST = "ne peut pas encore être instruite"
+
+
+@dataclass(frozen=True)
+class OnDS:
+    """One dossier as the sandbox holds it: what an agent or the applicant sees on DS."""
+
+    state: str
+    groupe: str
+    labels: frozenset[str]
+    annotations: dict[str, object]  # by label
+    messages: tuple[str, ...]  # bodies
+
+    @property
+    def correction_requests(self) -> int:
+        return sum(CORRECTION_REQUEST in body for body in self.messages)
+
+
+def on_ds(store, number: int) -> OnDS:
+    record = store.dossier(number)
+    demarche = store.demarches[record.demarche]
+    revision = demarche.revisions[record.revision]
+    return OnDS(
+        state=record.state,
+        groupe=demarche.groupe(record.groupe).label,
+        labels=frozenset(demarche.label(n).name for n in record.labels),
+        annotations={d.label: record.annotations.get(d.key) for d in revision.annotations},
+        messages=tuple(m.body for m in record.messages),
+    )
+
+
+def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, list[str]]:
+    """What DS shows against what the connector's checks and routing concluded (its database), per dossier:
+    the one status label, the groupe, the « Complétude » and « Service » annotations, and one correction
+    request for an incomplete dossier still en_construction. Judged on the sandbox's state alone."""
+    with sessions() as session:
+        local = {d.number: d for d in session.scalars(select(models.Dossier).where(
+            models.Dossier.demarche_number == demarche_number, models.Dossier.checked_at.is_not(None)))}
+    groupes = {g.label for g in store.demarches[demarche_number].groupes if not g.closed}
+    differences = {}
+    for record in store.visible_dossiers(demarche_number):
+        dossier = local.get(record.number)
+        if dossier is None:
+            continue
+        shown, status = on_ds(store, record.number), dossier.completeness_status or "a_verifier"
+        wrong = []
+        if shown.labels & set(LABEL_OF_STATUS.values()) != {LABEL_OF_STATUS[status]}:
+            wrong.append(f"labels {sorted(shown.labels)}, status {status}")
+        if dossier.target_groupe_label in groupes and shown.groupe != dossier.target_groupe_label:
+            wrong.append(f"groupe {shown.groupe}, routed to {dossier.target_groupe_label}")
+        if shown.annotations.get(COMPLETUDE) != COMPLETUDE_OF_STATUS[status]:
+            wrong.append(f"Complétude {shown.annotations.get(COMPLETUDE)!r}, status {status}")
+        if shown.annotations.get(SERVICE) != (dossier.service or NO_SERVICE):
+            wrong.append(f"Service {shown.annotations.get(SERVICE)!r}, service {dossier.service}")
+        if status == "incomplet" and shown.state == "en_construction" and shown.correction_requests != 1:
+            wrong.append(f"{shown.correction_requests} correction request(s)")
+        if wrong:
+            differences[record.number] = wrong
+    return differences

@@ -1,4 +1,7 @@
-"""Push back to DS, against the sandbox over HTTP: what agents see, exactly once."""
+"""Push back to DS, against the sandbox over HTTP: what agents see, exactly once.
+
+Judged on what DS received (the sandbox's journal of mutations) and what it shows (labels, annotations,
+groupes, messages of each dossier), never on the push's own reading of DS or its own planner."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -9,37 +12,24 @@ from sqlalchemy.orm import sessionmaker
 from core import models
 from core.db import make_engine, session_factory
 from connector.client import DSClient
-from connector.push import PushStopped, current_state, plan, read_live
+from connector.push import Intent, PushStopped
 from connector.ratelimit import RequestBudget
 from core.settings import PushSettings
-from core.snapshot import snapshot_of
-from mappings.target import target_for
-from mappings.procedure import default_procedure
 from sandbox.champs import StoredFile
 from jobs.runtime import sandbox_store
 from sandbox.server import SandboxServer, start_server
-from tests.push_helpers import Crash, CrashAfter, make_pusher
-from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot, stored_binding
+from tests.crash_helpers import duplicates
+from tests.push_helpers import (
+    COMPLETUDE, Crash, CrashAfter, differences_on_ds, make_pusher, on_ds,
+)
+from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot
 
-PROCEDURE = default_procedure()
-MANAGED = frozenset(label.key for label in PROCEDURE.labels)
+MISSING_DOCUMENTS = "Pièces manquantes (Work in France)"
+HOURS = "Heures annuelles estimées / plafond (Work in France)"
 
 
 def mutations(server, since=0):
     return [name for name, _ in server.store.mutation_log[since:]]
-
-
-def remaining_differences(client, sessions):
-    """Intents still needed, judged from what DS shows alone (no outbox overlay)."""
-    live = read_live(client, 1, PROCEDURE, stored_binding(sessions))
-    differences = {}
-    with sessions() as session:
-        for dossier in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None), models.Dossier.deleted_at.is_(None))):
-            intents = plan(target_for(snapshot_of(dossier)), current_state(dossier, [], live), MANAGED)
-            intents = [i for i in intents if i.kind != "message"]
-            if intents:
-                differences[dossier.number] = [i.kind for i in intents]
-    return differences
 
 
 @dataclass
@@ -89,26 +79,20 @@ def synced(seeded, engine, sessions, ds_client_for):
 
 def test_sync_and_push_leave_ds_as_the_connector_wants_then_nothing_more(synced, sessions):
     server, client, syncer = synced
+    assert differences_on_ds(server.store, sessions)  # the sandbox starts without the connector's results
     summary = make_pusher(client, sessions).push(1)
     assert summary.failed == 0 and summary.delivered == summary.planned > 0
     assert summary.skipped_not_member == {} and summary.skipped_missing_groupe == {}
-    syncer.sync(1)  # read back what DS now shows
-    assert remaining_differences(client, sessions) == {}
-
+    assert differences_on_ds(server.store, sessions) == {}
+    assert duplicates(server.store) == []
     with sessions() as session:
-        dossiers = session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None))).all()
-        for dossier in dossiers:
-            shown = {l["name"] for l in dossier.raw["labels"]}
-            assert len(shown & {l.name for l in PROCEDURE.labels}) == 1, dossier.number
-            assert dossier.raw["groupeInstructeur"]["label"] == dossier.target_groupe_label
-        incomplete = [d for d in dossiers if d.completeness_status == "incomplet" and d.state == "en_construction"]
-        assert incomplete and all(any("ne peut pas encore être instruite" in m["body"] for m in d.raw["messages"]) for d in incomplete)
-        # Once instruction has begun, a correction request is the agent's decision: none is sent.
-        instructed = [d for d in dossiers if d.completeness_status == "incomplet" and d.state == "en_instruction"]
-        assert instructed and not any("ne peut pas encore être instruite" in m["body"] for d in instructed for m in d.raw["messages"])
+        instructed = session.scalars(select(models.Dossier.number).where(
+            models.Dossier.completeness_status == "incomplet", models.Dossier.state == "en_instruction")).all()
+    # Once instruction has begun, a correction request is the agent's decision: none is sent.
+    assert instructed and not any(on_ds(server.store, n).correction_requests for n in instructed)
 
     before = len(server.store.mutation_log)
-    syncer.sync(1)
+    syncer.sync(1)  # reads back what DS now shows, our own changes included
     again = make_pusher(client, sessions).push(1)
     assert again.planned == 0 and mutations(server, before) == []
 
@@ -117,13 +101,10 @@ def test_a_crash_after_k_mutations_then_a_rerun_duplicates_nothing(synced, sessi
     server, client, syncer = synced
     with pytest.raises(Crash):
         make_pusher(client, sessions, policy=PushSettings(batch_size=10), progress=CrashAfter(40)).push(1)
+    assert 40 <= len(server.store.mutation_log) < 50  # the crash came after four requests of ten
     make_pusher(client, sessions).push(1)
-    syncer.sync(1)
-    assert remaining_differences(client, sessions) == {}
-    added = [(payload["dossierId"], payload["labelId"]) for name, payload in server.store.mutation_log if name == "dossierAjouterLabel"]
-    assert added and len(added) == len(set(added))
-    bodies = [(payload["dossierId"], payload["body"]) for name, payload in server.store.mutation_log if name == "dossierEnvoyerMessage"]
-    assert bodies and len(bodies) == len(set(bodies))
+    assert differences_on_ds(server.store, sessions) == {}
+    assert duplicates(server.store) == []
 
 
 def test_a_crash_between_sending_a_message_and_recording_it_is_checked_on_ds(synced, sessions):
@@ -138,6 +119,7 @@ def test_a_crash_between_sending_a_message_and_recording_it_is_checked_on_ds(syn
     before = len(server.store.mutation_log)
     make_pusher(client, sessions).push(1)
     assert "dossierEnvoyerMessage" not in mutations(server, before)
+    assert on_ds(server.store, row.dossier_number).correction_requests == 1
     with sessions() as session:
         assert session.get(models.PushOutbox, row.id).status == "delivered"
 
@@ -167,8 +149,8 @@ def test_corrected_finding_updates_annotations_without_a_new_message_and_a_new_o
     sent = mutations(server, before)
     assert "dossierEnvoyerMessage" not in sent
     assert "dossierModifierAnnotations" in sent
-    syncer.sync(1)
-    assert number not in remaining_differences(client, sessions)
+    assert number not in differences_on_ds(server.store, sessions)
+    assert on_ds(server.store, number).annotations[MISSING_DOCUMENTS] == "Aucune"
 
     # A new problem appears: the contract now ends before it starts.
     start = date.fromisoformat(str(record.values["contrat_date_debut"]))
@@ -177,6 +159,7 @@ def test_corrected_finding_updates_annotations_without_a_new_message_and_a_new_o
     before = len(server.store.mutation_log)
     pusher.push(1)
     assert mutations(server, before).count("dossierEnvoyerMessage") == 1
+    assert on_ds(server.store, number).correction_requests == 2
 
 
 def test_a_partly_refused_annotation_write_is_recorded_and_only_it_is_retried(synced, sessions):
@@ -196,6 +179,7 @@ def test_a_partly_refused_annotation_write_is_recorded_and_only_it_is_retried(sy
     make_pusher(client, sessions, clock=lambda: later).push(1)
     sent = [payload for name, payload in server.store.mutation_log[before:] if name == "dossierModifierAnnotations"]
     assert sent and all(len(p["annotations"]) == 1 for p in sent)
+    assert all(on_ds(server.store, row.dossier_number).annotations[HOURS] for row in pending)
 
 
 def test_a_read_only_token_stops_push_with_one_report(synced, sessions, ds_client_for):
@@ -203,6 +187,7 @@ def test_a_read_only_token_stops_push_with_one_report(synced, sessions, ds_clien
     server.store.add_token("read-only-token", write=False)
     with pytest.raises(PushStopped, match="read-only"):
         make_pusher(ds_client_for(server, token="read-only-token"), sessions).push(1)
+    assert server.store.mutation_log == []
     with sessions() as session:
         failed = session.scalars(select(models.PushOutbox).where(models.PushOutbox.status == "failed")).all()
     assert len(failed) == 1
@@ -216,6 +201,10 @@ def test_an_instructeur_outside_the_groupe_is_detected_before_sending(synced, se
     assert summary.skipped_not_member.get(groupe.label, 0) > 0
     refused = [e for e in server.request_log if e.status != 200]
     assert refused == []
+    # Moved there and labelled (neither needs an instructeur), but no annotation nor message.
+    there = [on_ds(server.store, d.number) for d in server.store.visible_dossiers(1) if d.groupe == groupe.number]
+    assert there and all(shown.labels and shown.annotations[COMPLETUDE] is None for shown in there)
+    assert not any(shown.correction_requests for shown in there)
     with sessions() as session:
         errors = session.scalars(select(models.PushOutbox.last_error).where(models.PushOutbox.last_error.is_not(None))).all()
     assert not any("droits" in (e or "") for e in errors)
@@ -247,6 +236,7 @@ def test_complete_dossiers_can_be_passed_to_instruction(synced, sessions):
 def test_push_reconsiders_only_what_changed_since_the_last_complete_push(synced, sessions):
     server, client, syncer = synced
     make_pusher(client, sessions).push(1)
+    assert differences_on_ds(server.store, sessions) == {}
     syncer.sync(1)  # reads back the dossiers our mutations bumped
     make_pusher(client, sessions).push(1)
     idle = make_pusher(client, sessions).push(1)
@@ -258,26 +248,27 @@ def test_push_reconsiders_only_what_changed_since_the_last_complete_push(synced,
     assert make_pusher(client, sessions).push(1).dossiers == 1
     everything = make_pusher(client, sessions).push(1, everything=True)
     assert everything.dossiers == len(server.store.visible_dossiers(1)) and everything.planned == 0
+    assert differences_on_ds(server.store, sessions) == {} and duplicates(server.store) == []
 
 
 def test_a_push_with_skipped_dossiers_does_not_move_the_checkpoint(synced, sessions):
     server, client, syncer = synced
     groupe = next(g for g in server.store.demarches[1].groupes if g.label.startswith("MOE 75"))
-    server.store.remove_instructeur(groupe.number, 1)
+    connector = server.store.instructeurs[1]
+    server.store.remove_instructeur(groupe.number, connector.number)
     make_pusher(client, sessions).push(1)
     again = make_pusher(client, sessions).push(1)
     assert again.skipped_not_member.get(groupe.label, 0) > 0  # still planned: not forgotten
+    assert differences_on_ds(server.store, sessions)
+
+    server.store.add_instructeur(groupe.number, connector.email)  # what `wif procedure apply` does
+    make_pusher(client, sessions).push(1)  # nothing synced since: only the checkpoint brings them back
+    assert differences_on_ds(server.store, sessions) == {}
 
 
 def _sent_to(server, dossier_number, since=0):
     ds_id = server.store.dossier(dossier_number).id
     return [name for name, payload in server.store.mutation_log[since:] if payload.get("dossierId") == ds_id]
-
-
-def _annotation(sessions, number, label):
-    with sessions() as session:
-        raw = session.get(models.Dossier, number).raw
-    return next(a["stringValue"] for a in raw["annotations"] if a["label"] == label)
 
 
 def test_an_en_instruction_dossier_lacking_documents_gets_its_annotations_but_no_correction_request(synced, sessions):
@@ -295,8 +286,7 @@ def test_an_en_instruction_dossier_lacking_documents_gets_its_annotations_but_no
     assert "dossierModifierAnnotations" in sent and "dossierEnvoyerMessage" not in sent
     assert server.store.dossier(record.number).state == "en_instruction"
     assert len(server.store.dossier(record.number).messages) == messages
-    syncer.sync(1)
-    assert "passeport" in _annotation(sessions, record.number, "Pièces manquantes (Work in France)")
+    assert "passeport" in on_ds(server.store, record.number).annotations[MISSING_DOCUMENTS]
 
 
 def _lose_passports(server, share_of_en_construction=1.0):
@@ -343,6 +333,7 @@ def test_a_run_that_would_message_too_many_dossiers_is_held_whole_until_forced(s
     assert not messaged & {server.store.dossier(n).id for n in instructed}
     assert all(server.store.dossier(n).state == "en_instruction" for n in instructed)
     assert all(server.store.dossier(n).state == "en_construction" for n in lost[2:])
+    assert differences_on_ds(server.store, sessions) == {} and duplicates(server.store) == []
 
 
 def test_a_small_run_is_never_held_by_its_share(synced, sessions):
@@ -353,16 +344,16 @@ def test_a_small_run_is_never_held_by_its_share(synced, sessions):
     strict = make_pusher(client, sessions, policy=PushSettings(hold_min_messages=0), dry_run=True).push(1, only=frozenset(three))
     assert strict.held  # 3 of 3 dossiers: above 20 %, held without the minimum
     before = len(server.store.mutation_log)
+    asked = [on_ds(server.store, n).correction_requests for n in three]
     hint = make_pusher(client, sessions).push(1, only=frozenset(three))
     assert not hint.held and hint.messages_due == 3
     assert mutations(server, before).count("dossierEnvoyerMessage") == 3
+    assert [on_ds(server.store, n).correction_requests for n in three] == [count + 1 for count in asked]
 
 
 def test_a_payload_with_a_lone_surrogate_hashes_and_valid_text_hashes_as_before():
     import hashlib
     import json
-
-    from connector.push import Intent
 
     valid = Intent("annotations", {"wif_anomalies": "Numéro illisible « 12 »"})
     before = hashlib.sha256(json.dumps([valid.kind, valid.payload], sort_keys=True, ensure_ascii=False)

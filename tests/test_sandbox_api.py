@@ -4,25 +4,15 @@ from __future__ import annotations
 import base64
 from datetime import date, timedelta
 
-import pytest
 import requests
 
-from sandbox.generator import seeded_store
-from sandbox.server import start_server
 from tests.sandbox_requests import post, run_document
 
 TODAY = date(2026, 1, 1)
 
 
-@pytest.fixture
-def store():
-    return seeded_store(150, seed=5, today=TODAY)  # a seed whose dossiers include trashed and deleted ones
-
-
-@pytest.fixture
-def server(store):
-    with start_server(store) as running:
-        yield running
+# The shared `store` and `server` fixtures (conftest): a seed whose dossiers include trashed and deleted ones.
+SANDBOX = dict(n=150, seed=5, today=TODAY)
 
 
 def dossiers_page(server, **variables):

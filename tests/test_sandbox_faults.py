@@ -7,20 +7,13 @@ from datetime import date
 import pytest
 import requests
 
-from sandbox.generator import seeded_store
-from sandbox.server import THROTTLED_BODY, start_server
+from sandbox.server import THROTTLED_BODY
 from tests.sandbox_requests import run_document
 
 
-@pytest.fixture(scope="module")
-def store():
-    return seeded_store(60, seed=5, today=date(2026, 1, 1))
-
-
-@pytest.fixture
-def server(store):
-    with start_server(store, rate_limit=5, window_seconds=3600) as running:
-        yield running
+# The shared `store` and `server` fixtures (conftest).
+SANDBOX = dict(n=60, seed=5, today=date(2026, 1, 1))
+SANDBOX_SERVER = dict(rate_limit=5, window_seconds=3600)
 
 
 def page(server, first=10, **kwargs):

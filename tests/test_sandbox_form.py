@@ -15,15 +15,9 @@ from sandbox.server import start_server
 from tests.sandbox_requests import run_document
 
 
-@pytest.fixture(scope="module")
-def store():
-    return seeded_store(60, seed=5, today=date(2026, 6, 1), groupe_labels=["Paris"])
-
-
-@pytest.fixture(scope="module")
-def server(store):
-    with start_server(store, rate_limit=1_000_000) as running:
-        yield running
+# The shared `store` and `server` fixtures (conftest).
+SANDBOX = dict(n=60, seed=5, today=date(2026, 6, 1), groupe_labels=["Paris"])
+SANDBOX_SERVER = dict(rate_limit=1_000_000)
 
 
 def _descriptors(server, number=1):

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from sandbox.form import load_form
-from sandbox.generator import seeded_store
 from sandbox.ids import gid
 from sandbox.mutations import NO_ACCESS, READ_ONLY
-from sandbox.server import start_server
 from tests.sandbox_requests import run_document
 
 SEED = 9
@@ -18,15 +15,8 @@ SEED = 9
 ANNOTATION_IDS = {d.key: d.id for d in load_form(SEED).annotations}
 
 
-@pytest.fixture
-def store():
-    return seeded_store(40, seed=SEED, today=date(2026, 1, 1), groupe_labels=["Paris", "Lyon"])
-
-
-@pytest.fixture
-def server(store):
-    with start_server(store) as running:
-        yield running
+# The shared `store` and `server` fixtures (conftest).
+SANDBOX = dict(n=40, seed=SEED, today=date(2026, 1, 1), groupe_labels=["Paris", "Lyon"])
 
 
 def mutate(server, name, token="sandbox-token", **input_fields):
