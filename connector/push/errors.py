@@ -3,4 +3,4 @@ from __future__ import annotations
 
 
 class PushStopped(RuntimeError):
-    """Push cannot go on at all (read-only token): reported once, nothing retried."""
+    """Push cannot go on at all (a read-only token, an instructeur of no groupe): reported once, nothing retried."""

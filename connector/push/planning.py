@@ -126,11 +126,10 @@ def plan_due(run: PushRun, since: datetime | None, wants: Wants) -> int:
 def intents_for(run: PushRun, dossier: models.Dossier, rows: list[models.PushOutbox], wants: Wants) -> list[Intent]:
     """What the dossier needs of DS now, in the order to send it."""
     current = current_state(dossier, rows, run.live)
-    intents = sendable(run, plan(wants.target_for(snapshot_of(dossier)), current, wants.managed_labels), dossier,
-                       current.groupe_label)
+    intents = plan(wants.target_for(snapshot_of(dossier)), current, wants.managed_labels)
     if wants.instruction is not None and dossier.state == "en_construction" and dossier.completeness_status == "complet":
         intents.append(Intent("instruction", wants.instruction))
-    return intents
+    return sendable(run, intents, dossier, current.groupe_label)
 
 
 def sendable(run: PushRun, intents: list[Intent], dossier: models.Dossier, groupe_label: str | None) -> list[Intent]:

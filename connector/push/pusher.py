@@ -84,6 +84,13 @@ class Pusher:
         live = read_live(self.client, demarche_number, self.procedure, binding, self.demarches.pop(demarche_number, None))
         for missing in live.missing:
             log.warning("push: %s is missing on the démarche: run `wif procedure check`", missing)
+        if not any(self.instructeur_id in groupe["instructeurs"] for groupe in live.groupes.values()):
+            # No annotation or message could ever be written (docs/ds-push.md#wrong-instructeur-id): stop before
+            # anything, groupes and labels included, so no dossier is left half-written.
+            raise PushStopped(
+                f"DS_INSTRUCTEUR_ID is not an instructeur of any groupe of démarche {demarche_number} on DS (a wrong "
+                "id, or one never added): push stopped, nothing sent; check DS_INSTRUCTEUR_ID, then run "
+                "`wif procedure apply --yes` to make it a member of every groupe")
         run = PushRun(demarche_number, self.client, self.sessions, self.clock, self.instructeur_id, live, summary,
                       self.limits, only, self.dry_run, self.progress)
         if not self.dry_run:
