@@ -170,7 +170,8 @@ def test_a_partly_refused_annotation_write_is_recorded_and_only_it_is_retried(sy
     first = pusher.push(1)
     assert first.deferred > 0
     with sessions() as session:
-        pending = session.scalars(select(models.PushOutbox).where(models.PushOutbox.kind == "annotations", models.PushOutbox.status == "pending")).all()
+        pending = session.scalars(select(models.PushOutbox).where(
+            models.PushOutbox.kind == "annotations", models.PushOutbox.status == "pending")).all()
         assert pending and all(set(row.payload["values"]) == {"wif_heures_annuelles"} for row in pending)
         assert all("type attendu" in row.last_error for row in pending)
     demarche.change_champ_type("wif_heures_annuelles", "text")
@@ -206,7 +207,8 @@ def test_an_instructeur_outside_the_groupe_is_detected_before_sending(synced, se
     assert there and all(shown.labels and shown.annotations[COMPLETUDE] is None for shown in there)
     assert not any(shown.correction_requests for shown in there)
     with sessions() as session:
-        errors = session.scalars(select(models.PushOutbox.last_error).where(models.PushOutbox.last_error.is_not(None))).all()
+        errors = session.scalars(select(models.PushOutbox.last_error).where(
+            models.PushOutbox.last_error.is_not(None))).all()
     assert not any("droits" in (e or "") for e in errors)
 
 
@@ -341,7 +343,8 @@ def test_a_small_run_is_never_held_by_its_share(synced, sessions):
     make_pusher(client, sessions).push(1)
     three = _lose_passports(server)[:3]
     syncer.sync(1)
-    strict = make_pusher(client, sessions, policy=PushSettings(hold_min_messages=0), dry_run=True).push(1, only=frozenset(three))
+    strict = make_pusher(client, sessions, policy=PushSettings(hold_min_messages=0), dry_run=True).push(
+        1, only=frozenset(three))
     assert strict.held  # 3 of 3 dossiers: above 20 %, held without the minimum
     before = len(server.store.mutation_log)
     asked = [on_ds(server.store, n).correction_requests for n in three]

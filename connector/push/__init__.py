@@ -33,6 +33,7 @@ from connector.push.run import PushProgress
 from connector.push.summary import PushSummary
 
 __all__ = [
-    "KINDS", "Current", "Intent", "Kind", "LiveDemarche", "PushBinding", "PushDefinition", "PushPlan", "PushProgress", "PushStopped", "PushSummary",
+    "KINDS", "Current", "Intent", "Kind", "LiveDemarche", "PushBinding", "PushDefinition", "PushPlan", "PushProgress",
+    "PushStopped", "PushSummary",
     "Pusher", "Target", "current_state", "plan", "read_live",
 ]

@@ -24,7 +24,8 @@ def row_for(session: Session, dossier_number: int, intent: Intent, rows: list[mo
             now: datetime) -> models.PushOutbox:
     """The dossier's row for this intent: the one already planned (even failed: not planned twice), or a new one."""
     for index, row in enumerate(rows):
-        if row.kind == intent.kind and row.payload_hash == intent.payload_hash and row.status in (*OWED, OutboxStatus.FAILED):
+        same = row.kind == intent.kind and row.payload_hash == intent.payload_hash
+        if same and row.status in (*OWED, OutboxStatus.FAILED):
             merged = session.merge(row, load=True)
             rows[index] = merged
             return merged

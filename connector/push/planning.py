@@ -116,7 +116,8 @@ def plan_due(run: PushRun, since: datetime | None, wants: Wants) -> int:
                         summary.messages_due += KINDS[intent.kind].asks_applicant
                 for row in rows:
                     # Planned once, no longer wanted (the dossier changed): never send it.
-                    if not run.dry_run and row.status == OutboxStatus.PENDING and id(row) not in wanted and row.id is not None:
+                    unwanted = id(row) not in wanted and row.id is not None
+                    if not run.dry_run and row.status == OutboxStatus.PENDING and unwanted:
                         session.merge(row, load=True).status = OutboxStatus.SUPERSEDED
             if not run.dry_run:
                 session.commit()
@@ -127,7 +128,8 @@ def intents_for(run: PushRun, dossier: models.Dossier, rows: list[models.PushOut
     """What the dossier needs of DS now, in the order to send it."""
     current = current_state(dossier, rows, run.live)
     intents = plan(wants.target_for(snapshot_of(dossier)), current, wants.managed_labels)
-    if wants.instruction is not None and dossier.state == "en_construction" and dossier.completeness_status == "complet":
+    complete = dossier.state == "en_construction" and dossier.completeness_status == "complet"
+    if wants.instruction is not None and complete:
         intents.append(Intent("instruction", wants.instruction))
     return sendable(run, intents, dossier, current.groupe_label)
 

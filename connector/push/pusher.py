@@ -81,7 +81,8 @@ class Pusher:
         binding = self.bindings.get(demarche_number)
         if binding is None:
             raise PushStopped(f"démarche {demarche_number} is not bound: nothing pushed; run `wif procedure bind`")
-        live = read_live(self.client, demarche_number, self.procedure, binding, self.demarches.pop(demarche_number, None))
+        descriptor = self.demarches.pop(demarche_number, None)
+        live = read_live(self.client, demarche_number, self.procedure, binding, descriptor)
         for missing in live.missing:
             log.warning("push: %s is missing on the démarche: run `wif procedure check`", missing)
         if not any(self.instructeur_id in groupe["instructeurs"] for groupe in live.groupes.values()):
