@@ -70,8 +70,8 @@ def main() -> None:
             api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
         with DSClient(server.url, server.token) as client:
             bind_demarche(client, sessions, 1, store=True)  # `wif procedure bind --yes`
-        run_sync(settings)  # first sync and push, before any webhook is configured
-        run_push(settings)
+        run_sync(settings, sessions)  # first sync and push, before any webhook is configured
+        run_push(settings, sessions)
 
         inbox = HintInbox(sessions)
         app = create_webhook_app(inbox, hooks, (1,))

@@ -18,13 +18,18 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from core.errors import ExitCode, WifError
 
-class DSError(Exception):
+class DSError(WifError):
     """Base of every error raised by the DS client."""
+
+    exit_code = ExitCode.DS_ERROR
 
 
 class DSAuthenticationError(DSError):
     """The token was refused (HTTP 403 `forbidden`): unknown, malformed or IP-filtered."""
+
+    exit_code = ExitCode.DS_TOKEN
 
 
 class DSTokenExpired(DSAuthenticationError):
@@ -34,9 +39,13 @@ class DSTokenExpired(DSAuthenticationError):
 class DSNotFound(DSError):
     """The démarche, dossier or groupe does not exist (`not_found`)."""
 
+    exit_code = ExitCode.DS_NOT_FOUND
+
 
 class DSForbidden(DSError):
     """The object exists but this token may not read it (`unauthorized`)."""
+
+    exit_code = ExitCode.DS_NOT_FOUND
 
 
 class DSGraphQLError(DSError):
@@ -57,6 +66,8 @@ class DSQueryTimeout(DSGraphQLError):
 
 class DSUnavailable(DSError):
     """DS kept failing (429, 5xx or network) after every retry."""
+
+    exit_code = ExitCode.DS_UNAVAILABLE
 
 
 class DSAnswerLost(DSUnavailable):

@@ -37,6 +37,7 @@ from typing import Iterator, TypeVar
 from connector.client import DSClient
 from connector.datetimes import parse_ds_datetime
 from connector.errors import DSError, DSQueryTimeout, DSUnavailable, NodeError
+from core.errors import ExitCode
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,14 @@ class CursorLoopError(DSError):
     """DS gave back a cursor already seen in this run (coarse cursors, or the
     page's dossiers modified while it was read): the sync would never end."""
 
+    exit_code = ExitCode.CURSOR_LOOP
+
 
 class PageInconsistent(DSError):
     """DS kept answering a page that does not add up (see the module's
     docstring): the pages before it are saved, the cursor did not move."""
+
+    exit_code = ExitCode.PAGE_INCONSISTENT
 
 
 class _DoesNotAddUp(Exception):

@@ -1,12 +1,16 @@
 """Engine, sessions and schema migrations."""
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import DatabaseUnavailable, ExitCode, WifError
 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -15,7 +19,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:///:memory:"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(database_url, future=True)
+    # libpq waits for ever on a server that drops packets: give up after 10 s with one line (exit 2).
+    connect_args = {"connect_timeout": 10} if database_url.startswith("postgresql") else {}
+    engine = create_engine(database_url, future=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -41,8 +47,10 @@ def alembic_config(engine: Engine):
     return config
 
 
-class UnversionedDatabase(RuntimeError):
+class UnversionedDatabase(WifError):
     """Tables of ours holding rows, but no migration version: nothing is touched."""
+
+    exit_code = ExitCode.CONFIG
 
     def __init__(self, tables: list[str]):
         self.tables = tables
@@ -62,6 +70,60 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+
+
+class Database:
+    """The process's one engine on DATABASE_URL, opened and migrated once, on first use.
+
+    Alembic keeps its migration context in module globals: two threads
+    migrating at once break each other (`KeyError: 'config'`). So a command
+    opens its database in the main thread before any job thread starts
+    (`wif schedule` does it first of all), and every job uses this one.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+        self._lock = threading.Lock()
+
+    def open(self) -> "Database":
+        with self._lock:
+            if self._engine is None:
+                engine = make_engine(self.url)
+                try:
+                    upgrade(engine)
+                except OperationalError as error:
+                    engine.dispose()
+                    raise DatabaseUnavailable(
+                        f"the database of DATABASE_URL ({engine.url.render_as_string(hide_password=True)}) "
+                        f"did not answer: {_first_line(error.orig)}") from None
+                self._engine, self._sessions = engine, session_factory(engine)
+        return self
+
+    @property
+    def engine(self) -> Engine:
+        return self.open()._engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.open()._sessions
+
+    def dispose(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = self._sessions = None
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.dispose()
+
+
+def _first_line(error) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from core.errors import ExitCode, WifError
+
 DEFAULT_DATABASE_URL = "sqlite:///var/wif.db"
 # A shorter secret could be guessed together with the birth date it keys.
 MIN_PEPPER_LENGTH = 32
@@ -33,8 +35,10 @@ MAX_DEMARCHE_NUMBER = 2**31 - 1
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class ConfigError(ValueError):
+class ConfigError(WifError, ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
+
+    exit_code = ExitCode.CONFIG
 
 
 class Invalid(ValueError):

@@ -16,26 +16,27 @@ from connector import revision as ds_revision
 from connector.client import DSClient
 from core import models
 from core.clock import utcnow
+from core.errors import ExitCode, WifError
 from mappings import binding as rules
 from mappings.binding import Binding, BindResult, BoundChamp
 from mappings.procedure import Procedure, default_procedure
 
 BIND_COMMAND = "wif procedure bind"
-# Exit code of sync, push and prefill-link on a démarche without a usable binding (README, "Exit codes").
-NOT_BOUND_EXIT = 10
 
 
-class NotBound(RuntimeError):
+class NotBound(WifError):
     """The démarche has no usable binding: nothing may be mapped or pushed."""
 
-    def __init__(self, demarche_number: int, problems: list[str]):
+    exit_code = ExitCode.NOT_BOUND
+
+    def __init__(self, demarche_number: int, problems: list[str], consequence: str = "nothing was mapped or pushed"):
         self.demarche_number, self.problems = demarche_number, problems
         if problems == ["no binding"]:
             why = "its champs are not bound to the definition yet"
         else:
             why = "its binding does not fit the published revision (" + "; ".join(problems[:3]) + \
                   (f"; {len(problems) - 3} more" if len(problems) > 3 else "") + ")"
-        super().__init__(f"démarche {demarche_number}: {why}; nothing was mapped or pushed. Run "
+        super().__init__(f"démarche {demarche_number}: {why}; {consequence}. Run "
                          f"`{BIND_COMMAND} --demarche {demarche_number}` (it shows the binding and its problems), then add --yes to store it.")
 
 
@@ -109,17 +110,15 @@ def require_binding(client: DSClient, sessions: sessionmaker[Session], demarche_
     return RunBinding(binding, demarche)
 
 
-def bind_embedded_sandbox(settings, out) -> None:
-    """The embedded demo binds its own sandbox without asking, and says so in one line."""
-    from jobs.runtime import make_client, open_database
+def bind_embedded_sandbox(settings, sessions: sessionmaker[Session]) -> list[str]:
+    """The embedded demo binds its own sandbox without asking; returns the line per démarche that says so."""
+    from jobs.runtime import make_client
 
-    engine, sessions = open_database(settings)
-    try:
-        with make_client(settings) as client:
-            for number in settings.ds.demarche_numbers:
-                result = bind_demarche(client, sessions, number, store=True)
-                state = "bound" if not result.blocking else f"NOT bound ({len(result.blocking)} problem(s))"
-                print(f"embedded sandbox: démarche {number} {state}, {len(result.bound)} keys to its champs "
-                      f"(what `{BIND_COMMAND} --yes` does on a real démarche)", file=out)
-    finally:
-        engine.dispose()
+    lines = []
+    with make_client(settings) as client:
+        for number in settings.ds.demarche_numbers:
+            result = bind_demarche(client, sessions, number, store=True)
+            state = "bound" if not result.blocking else f"NOT bound ({len(result.blocking)} problem(s))"
+            lines.append(f"embedded sandbox: démarche {number} {state}, {len(result.bound)} keys to its champs "
+                         f"(what `{BIND_COMMAND} --yes` does on a real démarche)")
+    return lines

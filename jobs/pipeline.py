@@ -10,7 +10,9 @@ import sys
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
-from typing import TextIO
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from connector.push import PushSummary, Pusher
 from connector.errors import DSError
@@ -21,7 +23,7 @@ from core.snapshot import delay_cohort
 from core.settings import Settings
 from jobs.binding import RunBinding, require_binding
 from jobs.progress import PushBar, SyncBar, on_terminal
-from jobs.runtime import make_client, open_database
+from jobs.runtime import make_client
 from mappings.pipeline import Evaluator
 from mappings.expected_delay import per_service, window_start
 from mappings.procedure import default_procedure
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 def run_sync(
     settings: Settings,
+    sessions: sessionmaker[Session],
     *,
     demarches: tuple[int, ...] | None = None,
     full: bool = False,
@@ -45,30 +48,33 @@ def run_sync(
     Every démarche's binding is checked against its published revision first:
     one that is unbound, or whose binding no longer fits, raises NotBound
     before anything is fetched, mapped or pushed."""
-    engine, sessions = open_database(settings)
     summaries = []
     numbers = tuple(demarches or settings.ds.demarche_numbers)
-    try:
-        with make_client(settings) as client:
-            checked = {number: require_binding(client, sessions, number) for number in numbers}
-            bar = SyncBar() if on_terminal() else None
-            for number in numbers:
-                syncer = make_syncer(settings, client, sessions, checked[number], dry_run=dry_run, progress=bar)
-                summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
-        if bar:
-            bar.close()
-        if push and settings.push.enabled and not dry_run:
-            pushes = run_push(
-                settings, demarches=numbers,
-                pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
-                announce=sys.stderr if on_terminal() else None, force=force, checked=checked,
-            )
-            for summary, pushed in zip(summaries, pushes):
-                summary.push_line = pushed.line()
-                summary.push_held = pushed.held
-    finally:
-        engine.dispose()
+    with make_client(settings) as client:
+        checked = {number: require_binding(client, sessions, number) for number in numbers}
+        bar = SyncBar() if on_terminal() else None
+        for number in numbers:
+            syncer = make_syncer(settings, client, sessions, checked[number], dry_run=dry_run, progress=bar)
+            summaries.append(syncer.sync(number, full=full, force_rescan=force_rescan))
+    if bar:
+        bar.close()
+    if push and settings.push.enabled and not dry_run:
+        pushes = run_push(
+            settings, sessions, demarches=numbers,
+            pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
+            announce=say_on_terminal if on_terminal() else None, force=force, checked=checked,
+        )
+        for summary, pushed in zip(summaries, pushes):
+            summary.push_line = pushed.line()
+            summary.push_held = pushed.held
     return summaries
+
+
+def say_on_terminal(line: str) -> None:
+    """A line for the person watching (the push's forecast), at once, beside the progress bars."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
 
 
 def make_syncer(settings: Settings, client, sessions, checked: RunBinding, *, dry_run: bool = False, progress=None) -> Syncer:
@@ -116,13 +122,14 @@ def validity_refresher(settings: Settings):
 
 def run_push(
     settings: Settings,
+    sessions: sessionmaker[Session],
     *,
     demarches: tuple[int, ...] | None = None,
     dry_run: bool = False,
     everything: bool = False,
     pass_to_instruction: bool = False,
     disable_notification: bool = False,
-    announce: TextIO | None = None,
+    announce: Callable[[str], None] | None = None,
     force: bool = False,
     checked: dict[int, RunBinding] | None = None,
 ) -> list[PushSummary]:
@@ -134,7 +141,6 @@ def run_push(
     first (NotBound: nothing is sent)."""
     if not settings.ds.instructeur_id:
         raise DSError("DS_INSTRUCTEUR_ID is empty: push needs the connector's instructeur (Instructeur-<id>, base64)")
-    engine, sessions = open_database(settings)
     client = make_client(settings, PUSH)
     summaries = []
     numbers = tuple(demarches or settings.ds.demarche_numbers)
@@ -148,11 +154,10 @@ def run_push(
             planned = pusher.plan(number, everything)
             if announce is not None:
                 for line in planned.lines():
-                    print(line, file=announce, flush=True)
+                    announce(line)
             summaries.append(pusher.send(planned))
     finally:
         client.close()
-        engine.dispose()
     return summaries
 
 

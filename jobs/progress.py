@@ -6,6 +6,7 @@ pipes): we do not draw at all then, so logs stay clean.
 """
 from __future__ import annotations
 
+import logging
 import sys
 
 from connector.sync import SyncSummary
@@ -61,3 +62,26 @@ class PushBar:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class LogAboveBars(logging.StreamHandler):
+    """On a terminal, each log line goes above the progress bars: tqdm clears them, the line is written, the bars
+    are drawn again below it (a plain write would land in the middle of a bar's line)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+            self.flush()
+        except Exception:  # noqa: BLE001 - logging's own rule: a handler never raises
+            self.handleError(record)
+
+
+def configure_logging(verbose: bool, stream=None) -> None:
+    """Like `logging.basicConfig` (nothing changes when the root logger has handlers already), with log lines
+    above the progress bars on a terminal."""
+    stream = stream or sys.stderr
+    handler = LogAboveBars(stream) if stream.isatty() else logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])

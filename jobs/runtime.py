@@ -8,12 +8,14 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import os
 import threading
+from pathlib import Path
 from typing import Iterator
 
 from connector.client import DSClient
+from core.errors import HostRefused
 from core.settings import DEFAULT_DATABASE_URL, ConfigError, Settings
-from core.db import make_engine, session_factory, upgrade
 from connector.ratelimit import SYNC, RequestBudget
 
 log = logging.getLogger(__name__)
@@ -173,8 +175,27 @@ def make_client(settings: Settings, priority: str = SYNC) -> DSClient:
     )
 
 
-def open_database(settings: Settings):
-    """Engine and session factory on an up-to-date schema."""
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    return engine, session_factory(engine)
+def writable_directory(path: Path, option: str = "--out") -> Path:
+    """`path`, once it is sure the directory can be created and written; nothing is created before that.
+    HostRefused (one line, exit 12) otherwise."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    why = None
+    if not existing.is_dir():
+        why = f"{existing} is not a directory"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        why = f"{existing} is not writable"
+    if why:
+        raise HostRefused(f"cannot write {option} {path}: {why}; nothing was written")
+    return path
+
+
+@contextlib.contextmanager
+def writing_into(path: Path, option: str = "--out") -> Iterator[Path]:
+    """Write into `path` (checked first); what the host refuses on the way is one line, exit 12, no traceback."""
+    writable_directory(path, option)
+    try:
+        yield path
+    except OSError as error:
+        raise HostRefused(f"cannot write {option} {path}: {error.strerror or error}") from None

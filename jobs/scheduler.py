@@ -4,35 +4,37 @@ sync every N minutes and notify after each sync; push on a thread of its
 own after each sync (`PushWorker`), so a long push never delays the next
 poll (both draw on the token's one budget, sync first); the dossiers DS's
 webhooks point at fetched and pushed within seconds (`HintWorker`);
-digest and stats daily; the monthly report on the 1st. Times are local
-time of the host (set TZ=Europe/Paris). The `schedule.Scheduler`, the clock
-and the wait function are injected so tests drive it with a fake clock.
+digest and stats daily; the monthly report on the 1st. Daily times are in
+the configured zone (TZ, default Europe/Paris), whatever the host's. The
+`schedule.Scheduler`, the clock and the sync interval are injected so tests
+drive it with a fake clock or cycles of seconds.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import logging
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 import schedule
 
-from core.clock import PARIS, previous_month
+from zoneinfo import ZoneInfo
+
+from core.clock import previous_month
+from core.db import Database
 from core.settings import ScheduleSettings, Settings
+from jobs.result import execute
 from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
 
 log = logging.getLogger(__name__)
 
 
 
-def run_verb(name: str, argv: list[str], settings: Settings) -> str:
-    """Run a `wif` verb in-process, as the scheduler only calls verbs; its
-    printed output is the job's summary."""
+def run_verb(name: str, argv: list[str], settings: Settings, database: Database) -> str:
+    """Run a `wif` verb in-process, as the scheduler only calls verbs; its result's lines are the job's summary."""
     from jobs.cli import VERBS
 
     if name not in VERBS:
@@ -42,13 +44,10 @@ def run_verb(name: str, argv: list[str], settings: Settings) -> str:
     verb.configure(parser)
     args = parser.parse_args(argv)
     args.command = name
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        code = verb.run(args, settings)
-    summary = " | ".join(line.strip() for line in output.getvalue().splitlines() if line.strip())
-    if code != 0:
-        raise JobFailed(f"wif {name} exited with {code}: {summary or 'no message'}")
-    return summary or f"wif {name} ok"
+    result = execute(f"wif {name}", verb, args, settings, database)
+    if result.exit_code != 0:
+        raise JobFailed(f"wif {name} exited with {result.exit_code}: {result.summary or 'no message'}")
+    return result.summary or f"wif {name} ok"
 
 
 @dataclass(frozen=True)
@@ -74,11 +73,11 @@ def _crontab_monitor(at: str, timezone: str, day_of_month: str = "*") -> dict:
     }
 
 
-def _verb(name: str, argv: list[str], settings: Settings) -> Callable[[], str]:
-    return lambda: run_verb(name, argv, settings)
+def _verb(name: str, argv: list[str], settings: Settings, database: Database) -> Callable[[], str]:
+    return lambda: run_verb(name, argv, settings, database)
 
 
-def default_jobs(settings: Settings) -> Jobs:
+def default_jobs(settings: Settings, database: Database) -> Jobs:
     """Each job is a `wif` verb: the scheduler adds locks, job runs and monitoring, nothing else.
     Without DS_API_URL, each sync runs against a fresh embedded sandbox, as `wif sync` does."""
     timing = settings.schedule
@@ -86,14 +85,15 @@ def default_jobs(settings: Settings) -> Jobs:
     # Against the embedded sandbox each verb gets a fresh one: the sync must push it itself.
     separate_push = settings.push.enabled and not settings.uses_sandbox
     return Jobs(
-        sync=JobSpec("sync", _verb("sync", ["--no-push"] if separate_push else [], settings), every),
-        push=JobSpec("push", _verb("push", [], settings), every) if separate_push else None,
-        notify=JobSpec("notify", _verb("notify", [], settings), every),
-        digest=JobSpec("digest", _verb("digest", [], settings), _crontab_monitor(timing.digest_at, timing.timezone)),
-        stats=JobSpec("stats", _verb("stats", list(timing.stats_args), settings),
+        sync=JobSpec("sync", _verb("sync", ["--no-push"] if separate_push else [], settings, database), every),
+        push=JobSpec("push", _verb("push", [], settings, database), every) if separate_push else None,
+        notify=JobSpec("notify", _verb("notify", [], settings, database), every),
+        digest=JobSpec("digest", _verb("digest", [], settings, database),
+                       _crontab_monitor(timing.digest_at, timing.timezone)),
+        stats=JobSpec("stats", _verb("stats", list(timing.stats_args), settings, database),
                       _crontab_monitor(timing.stats_at, timing.timezone)),
         report=lambda today: JobSpec(
-            "report", _verb("report", ["--month", previous_month(today), "--send"], settings),
+            "report", _verb("report", ["--month", previous_month(today), "--send"], settings, database),
             _crontab_monitor(timing.report_at, timing.timezone, "1"),
         ),
     )
@@ -107,18 +107,36 @@ def run_sync_then_notify(runner: JobRunner, jobs: Jobs, push_worker: "PushWorker
         runner.run(jobs.notify)
 
 
-def run_monthly_report(runner: JobRunner, jobs: Jobs, clock: Callable[[], datetime]) -> None:
-    today = clock().astimezone(PARIS).date()
+def run_monthly_report(runner: JobRunner, jobs: Jobs, clock: Callable[[], datetime], zone: str) -> None:
+    today = clock().astimezone(ZoneInfo(zone)).date()
     if today.day == 1:
         runner.run(jobs.report(today))
 
 
 def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing: ScheduleSettings,
-            push_worker: "PushWorker | None" = None) -> None:
-    scheduler.every(timing.sync_every_minutes).minutes.do(run_sync_then_notify, runner, jobs, push_worker).tag("sync")
-    scheduler.every().day.at(timing.digest_at).do(runner.run, jobs.digest).tag("digest")
-    scheduler.every().day.at(timing.stats_at).do(runner.run, jobs.stats).tag("stats")
-    scheduler.every().day.at(timing.report_at).do(run_monthly_report, runner, jobs, runner.clock).tag("report")
+            push_worker: "PushWorker | None" = None, sync_every: timedelta | None = None) -> None:
+    """The jobs on their clock: the daily ones at their time in `timing.timezone`, whatever the host's zone;
+    `sync_every` (default: `timing.sync_every_minutes`) lets a test run cycles of seconds."""
+    every = sync_every or timedelta(minutes=timing.sync_every_minutes)
+    zone = timing.timezone
+    scheduler.every(every.total_seconds()).seconds.do(run_sync_then_notify, runner, jobs, push_worker).tag("sync")
+    scheduler.every().day.at(timing.digest_at, zone).do(runner.run, jobs.digest).tag("digest")
+    scheduler.every().day.at(timing.stats_at, zone).do(runner.run, jobs.stats).tag("stats")
+    scheduler.every().day.at(timing.report_at, zone).do(run_monthly_report, runner, jobs, runner.clock, zone) \
+        .tag("report")
+
+
+def next_runs(scheduler: schedule.Scheduler, zone: str) -> list[tuple[str, datetime]]:
+    """Each job's next run in `zone`; the monthly report's is the next 1st of a month (it checks the day daily)."""
+    tz = ZoneInfo(zone)
+    runs = []
+    for job in scheduler.get_jobs():
+        tag = sorted(job.tags)[0]
+        when = job.next_run.astimezone(tz)  # `schedule` keeps naive host-local times
+        while tag == "report" and when.day != 1:
+            when = (when + timedelta(days=1)).replace(hour=when.hour, minute=when.minute)
+        runs.append((tag, when))
+    return runs
 
 
 class SchedulerLoop:
@@ -239,3 +257,38 @@ class HintWorker:
         wait = self.every
         while not self.stopping.wait(wait):
             wait = self.attempt()
+
+
+def run_scheduler(settings: Settings, database: Database, *, initial_sync: bool = True,
+                  sync_every: timedelta | None = None, loop: SchedulerLoop | None = None,
+                  clock: Callable[[], datetime] | None = None) -> None:
+    """`wif schedule` until stopped. The database is opened and migrated here, in the calling (main) thread,
+    before any job or worker thread starts: no job thread ever touches Alembic."""
+    from jobs.observability import init_sentry
+
+    timing = settings.schedule
+    database.open()
+    loop = loop or SchedulerLoop(schedule.Scheduler())
+    runner = JobRunner(database.engine, database.sessions, lock_ttl=timedelta(minutes=timing.job_lock_ttl_minutes),
+                       should_stop=loop.stopping.is_set, **({"clock": clock} if clock else {}))
+    jobs = default_jobs(settings, database)
+    push_lock = threading.Lock()
+    push_worker = PushWorker(runner, jobs.push, push_lock, loop.stopping) if jobs.push else None
+    install(loop.scheduler, runner, jobs, timing, push_worker, sync_every)
+    init_sentry(settings)
+    if threading.current_thread() is threading.main_thread():
+        loop.install_signal_handlers()
+    workers: list = [push_worker] if push_worker else []
+    if hints_enabled(settings):
+        workers.append(HintWorker(settings, database.engine, database.sessions, push_lock, loop.stopping))
+    for worker in workers:
+        worker.start()
+    if initial_sync:
+        run_sync_then_notify(runner, jobs, push_worker)
+    loop.run_forever()
+    for worker in workers:
+        worker.join(timeout=60)
+
+
+def hints_enabled(settings: Settings) -> bool:
+    return settings.webhooks.enabled and not settings.uses_sandbox

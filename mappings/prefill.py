@@ -10,6 +10,7 @@ import re
 from datetime import date
 from urllib.parse import urlencode
 
+from core.errors import ExitCode, WifError
 from mappings.binding import Binding
 from mappings.normalize import is_valid_siret
 from mappings.procedure import Procedure
@@ -18,8 +19,10 @@ MAX_URL_LENGTH = 2000
 NOT_PREFILLABLE = {"piece_justificative", "repetition", "header_section", "explication", "titre_identite"}
 
 
-class PrefillError(ValueError):
-    pass
+class PrefillError(WifError, ValueError):
+    """A KEY=VALUE the definition does not accept."""
+
+    exit_code = ExitCode.CONFIG
 
 
 def _is_iso_date(value: str) -> bool:

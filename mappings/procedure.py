@@ -14,6 +14,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from core.errors import ExitCode, WifError
+
 MAPPINGS_DIR = Path(__file__).parent
 PROCEDURE_FILE = MAPPINGS_DIR / "procedure.yaml"
 PROCEDURE_SCHEMA = MAPPINGS_DIR / "procedure.schema.json"
@@ -23,8 +25,10 @@ LAYOUT_TYPES = frozenset({"header_section", "explication"})
 CONNECTOR_ANNOTATION_PREFIX = "wif_"
 
 
-class DefinitionError(ValueError):
+class DefinitionError(WifError, ValueError):
     """A mappings file does not match its schema; the message names the place."""
+
+    exit_code = ExitCode.CONFIG
 
 
 @dataclass(frozen=True)

@@ -110,14 +110,13 @@ def _known_keys(session: Session, keys: list[tuple[str, str, str]]) -> set[tuple
     return {tuple(row) for row in rows}
 
 
-def print_plan(factory: sessionmaker[Session], now: datetime, settings: Settings) -> int:
+def plan_lines(factory: sessionmaker[Session], now: datetime, settings: Settings) -> list[str]:
+    """What a dry run says: one line per message not sent yet, then the count."""
     with factory() as session:
         due = plan(session, now, settings)
         keys = [(e.scope, e.event, e.recipient_hash) for e in map(outbox_entry, due)]
         known = _known_keys(session, keys)
     new = [item for item, key in zip(due, keys) if key not in known]
-    for item in new:
-        # Roles, not addresses: this output may end up in logs.
-        print(f"would send: dossier {item.dossier_number} {item.occurrence.key} to {item.role}")
-    print(f"notify (dry run): {len(due)} due, {len(new)} not sent yet")
-    return 0
+    # Roles, not addresses: this output may end up in logs.
+    return [f"would send: dossier {item.dossier_number} {item.occurrence.key} to {item.role}" for item in new] + \
+        [f"notify (dry run): {len(due)} due, {len(new)} not sent yet"]

@@ -135,7 +135,7 @@ def test_a_database_with_our_tables_holding_rows_but_no_version_is_refused_untou
     env_for(NoServer())
     assert main(["status"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("wif: the database of DATABASE_URL holds rows in dossiers but no migration version")
+    assert err.startswith("wif status: the database of DATABASE_URL holds rows in dossiers but no migration version")
     assert "Traceback" not in err
     with engine.connect() as connection:
         assert connection.execute(text("SELECT number FROM dossiers")).scalars().all() == [42]

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from email import message_from_bytes, policy
 
-from core.db import transaction
+from core.db import Database, transaction
 from core.settings import NotifySettings, Settings
 from mail.mailer import FolderMailer
 from notifications.notify import run_notify
@@ -65,15 +65,11 @@ PARIS = "Service de la main-d'œuvre étrangère de Paris"
 
 def bind_sandbox_of(settings) -> None:
     """`wif procedure bind --yes`, the step a deployment takes before its first sync."""
-    from jobs.runtime import make_client, open_database
+    from jobs.runtime import make_client
     from tests.sync_helpers import bind_sandbox
 
-    engine, sessions = open_database(settings)
-    try:
-        with make_client(settings) as client:
-            bind_sandbox(client, sessions)
-    finally:
-        engine.dispose()
+    with Database(settings.database_url) as database, make_client(settings) as client:
+        bind_sandbox(client, database.sessions)
 
 
 def test_push_writes_each_services_expected_delay_for_agents(make_sandbox, database_url):
@@ -83,7 +79,6 @@ def test_push_writes_each_services_expected_delay_for_agents(make_sandbox, datab
     from core.models import Dossier
     from core.settings import DSSettings
     from jobs.pipeline import run_sync, service_delays
-    from jobs.runtime import open_database
     from mappings.expected_delay import agent_text, delay_of
     from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 
@@ -91,22 +86,21 @@ def test_push_writes_each_services_expected_delay_for_agents(make_sandbox, datab
     settings = Settings(database_url=database_url, ds=DSSettings(api_url=server.url, api_token=server.token,
                                                                   instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
     bind_sandbox_of(settings)
-    run_sync(settings)
-    engine, sessions = open_database(settings)
-    try:
-        with transaction(sessions) as session:
-            # Known decision times for one service, on another démarche (push writes to démarche 1 only).
-            seed_decisions(session, service=PARIS, first_number=900_001, demarche_number=2, now=utcnow())
-        delays = service_delays(sessions)
-        with sessions() as session:
-            services = dict(session.execute(select(Dossier.number, Dossier.service)).all())
-    finally:
-        engine.dispose()
+    database = Database(database_url)
+    sessions = database.sessions
+    run_sync(settings, sessions)
+    with transaction(sessions) as session:
+        # Known decision times for one service, on another démarche (push writes to démarche 1 only).
+        seed_decisions(session, service=PARIS, first_number=900_001, demarche_number=2, now=utcnow())
+    delays = service_delays(sessions)
+    with sessions() as session:
+        services = dict(session.execute(select(Dossier.number, Dossier.service)).all())
     assert delays[PARIS].nine_in_ten_within_days is not None
     # The push ran before the known decisions were added: push again, for every dossier.
     from jobs.pipeline import run_push
 
-    run_push(settings, everything=True)
+    run_push(settings, sessions, everything=True)
+    database.dispose()
     written = {d.number: d.annotations.get("wif_delai_attendu") for d in server.store.visible_dossiers(1)}
     assert written and all(text == agent_text(delay_of(delays, services[number])) for number, text in written.items())
     assert any(text.startswith("Dans le service, la moitié des demandes reçoivent une décision en moins de")

@@ -179,21 +179,19 @@ def test_folder_mailer_writes_eml_files(seeded, tmp_path):
 
 
 def test_notify_command_dry_run_then_send(database_url, tmp_path, monkeypatch, capsys):
-    from jobs.runtime import open_database
+    from core.db import Database
 
     settings = Settings(database_url=database_url, mail=MailSettings(outbox_dir=tmp_path / "outbox"))
-    engine, sessions = open_database(settings)  # the command's own path: migrations, not create_all
-    seed(sessions)
+    database = Database(database_url)  # the command's own path: migrations, not create_all
+    seed(database.sessions)
     monkeypatch.setattr(notify_command, "utc_now", lambda: NOW)
-    assert notify_command.run(argparse.Namespace(dry_run=True), settings) == 0
-    out = capsys.readouterr().out
+    out = "\n".join(notify_command.run(argparse.Namespace(dry_run=True), settings, database).lines)
     assert "6 due, 6 not sent yet" in out and "@" not in out
     assert not (tmp_path / "outbox").exists()
-    assert notify_command.run(argparse.Namespace(dry_run=False), settings) == 0
+    assert notify_command.run(argparse.Namespace(dry_run=False), settings, database).exit_code == 0
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 6
-    assert notify_command.run(argparse.Namespace(dry_run=True), settings) == 0
-    assert "6 due, 0 not sent yet" in capsys.readouterr().out
-    engine.dispose()
+    assert "6 due, 0 not sent yet" in notify_command.run(argparse.Namespace(dry_run=True), settings, database).lines[-1]
+    database.dispose()
 
 
 def test_parse_smtp_url():

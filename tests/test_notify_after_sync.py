@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from core.settings import MailSettings, NotifySettings, Settings
 from core.models import Dossier
-from jobs.runtime import open_database
+from core.db import Database
 from jobs.verbs import notify as notify_command
 from tests.sync_helpers import make_syncer
 
@@ -125,19 +125,22 @@ def database(database_url, smtp_server):
     """The commands' own path: the schema from the migrations."""
     settings = Settings(database_url=database_url, mail=MailSettings(smtp_url=smtp_server[1]),
                         notify=NotifySettings(templates=TEMPLATE_SWITCHES, recent_days=RECENT_DAYS))
-    engine, sessions = open_database(settings)
-    yield settings, sessions
-    engine.dispose()
+    with Database(database_url) as database:
+        yield settings, database
 
 
-def wif_notify(settings: Settings, monkeypatch, now: datetime) -> int:
+def wif_notify(settings: Settings, database: Database, monkeypatch, now: datetime) -> str:
+    """`wif notify` at `now`: its one line (it must succeed)."""
     monkeypatch.setattr(notify_command, "utc_now", lambda: now)
-    return notify_command.run(argparse.Namespace(dry_run=False), settings)
+    result = notify_command.run(argparse.Namespace(dry_run=False), settings, database)
+    assert result.exit_code == 0
+    return result.summary
 
 
 def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client_for, database, smtp_server,
                                                          monkeypatch, capsys):
-    settings, sessions = database
+    settings, database = database
+    sessions = database.sessions
     handler, smtp_url = smtp_server
     server = make_sandbox(dossiers=400, seed=5)
     syncer = make_syncer(ds_client_for(server), sessions)
@@ -147,12 +150,12 @@ def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client
     first = expected_messages(sessions, now)
     assert len(first) > 0
     assert len({item.message.split(":")[0] for item in first}) >= 3  # the seeded data reaches several steps
-    assert wif_notify(settings, monkeypatch, now) == 0
+    said = wif_notify(settings, database, monkeypatch, now)
     assert Counter(handler.received) == by_recipient(first)
-    assert f"sent={len(first)} " in capsys.readouterr().out
+    assert f"sent={len(first)} " in said
 
     # Nothing changed: nothing more to send.
-    assert wif_notify(settings, monkeypatch, now + timedelta(minutes=15)) == 0
+    wif_notify(settings, database, monkeypatch, now + timedelta(minutes=15))
     assert Counter(handler.received) == by_recipient(first)
 
     # A decision on DS: the next sync and notify send exactly the new messages.
@@ -164,5 +167,5 @@ def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client
     assert {item.dossier_number for item in new} == {in_instruction}
     assert any(item.message.startswith("accepte:") for item in new)
     received_before = len(handler.received)
-    assert wif_notify(settings, monkeypatch, later) == 0
+    wif_notify(settings, database, monkeypatch, later)
     assert Counter(handler.received[received_before:]) == by_recipient(new)

@@ -347,13 +347,13 @@ def test_cli_check_exits_1_and_lists_each_drift(server, cli_env, capsys):
     assert "connector_not_member" in out and WITHOUT_CONNECTOR.label in out
 
 
-def test_cli_check_on_an_unreachable_ds_exits_3(cli_env, monkeypatch, capsys):
+def test_cli_check_on_an_unreachable_ds_exits_5_as_every_verb(cli_env, monkeypatch, capsys):
     monkeypatch.setenv("DS_API_URL", "http://127.0.0.1:9/api/v2/graphql")
     monkeypatch.setenv("DS_API_TOKEN", "jeton-de-test")
     monkeypatch.setenv("DS_MAX_RETRIES", "0")
 
-    assert main(["procedure", "check"]) == 3
-    assert "wif procedure:" in capsys.readouterr().err
+    assert main(["procedure", "check"]) == 5  # DS unavailable: the code `wif sync` gives too
+    assert capsys.readouterr().err.startswith("wif procedure: DS did not answer")
 
 
 # --- 3. procedure apply -----------------------------------------------------
@@ -579,7 +579,7 @@ def test_cli_prefill_link_prints_the_link(bound_cli, capsys, procedure, ds_clien
 
 def test_cli_prefill_link_of_an_unbound_demarche_names_the_bind_command(cli_env, capsys):
     assert main(["procedure", "prefill-link", "nom=Martin"]) == 10
-    assert "run `wif procedure bind --demarche 1`" in capsys.readouterr().err
+    assert "Run `wif procedure bind --demarche 1`" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argument", "message"), [

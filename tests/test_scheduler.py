@@ -23,6 +23,7 @@ from core.jobruns import FAILED, OK, SKIPPED
 from jobs.runner import LOCKED, STOPPED, JobRunner, JobSpec
 from core.clock import previous_month
 from core.settings import ScheduleSettings
+from jobs.result import Result
 from jobs.scheduler import Jobs, SchedulerLoop, install, run_verb
 
 
@@ -173,13 +174,13 @@ def test_a_verb_that_is_not_installed_is_skipped(engine, sessions, clock, monkey
     fake = types.ModuleType("test_scheduler_fake_verb")
     fake.calls = []
     fake.configure = lambda parser: parser.add_argument("--month")
-    fake.run = lambda args, settings: fake.calls.append(args.month) or 0
+    fake.run = lambda args, settings, database: fake.calls.append(args.month) or Result()
     monkeypatch.setitem(cli.VERBS, "report", fake)
-    assert run_verb("report", ["--month", "2026-02"], settings=None) == "wif report ok"
+    assert run_verb("report", ["--month", "2026-02"], None, None) == "wif report ok"
     assert fake.calls == ["2026-02"]
     monkeypatch.delitem(cli.VERBS, "report")
     runner = make_runner(engine, sessions, clock)
-    assert runner.run(JobSpec("report", lambda: run_verb("report", [], None))) == SKIPPED
+    assert runner.run(JobSpec("report", lambda: run_verb("report", [], None, None))) == SKIPPED
 
 
 def test_previous_month():
@@ -188,11 +189,12 @@ def test_previous_month():
 
 
 def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, capsys):
+    from core.db import Database
     from core.settings import Settings
-    from jobs.runtime import open_database
 
     settings = Settings(database_url=database_url)
-    engine, sessions = open_database(settings)
+    database = Database(database_url)
+    engine, sessions = database.engine, database.sessions
     runner = make_runner(engine, sessions, clock)
     runner.run(JobSpec("sync", lambda: "first"))
     clock.advance(minutes=15)
@@ -212,9 +214,9 @@ def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, cap
 
     from jobs.verbs import status as status_verb
 
-    assert status_verb.run(argparse.Namespace(json=True, fail_on_error=True), settings) == 1
-    assert '"outcome": "failed"' in capsys.readouterr().out
-    engine.dispose()
+    result = status_verb.run(argparse.Namespace(json=True, fail_on_error=True), settings, database)
+    assert result.exit_code == 1 and '"outcome": "failed"' in result.lines[0]
+    database.dispose()
 
 
 def test_against_ds_the_sync_leaves_push_to_its_own_thread(engine, sessions, clock):
@@ -224,9 +226,9 @@ def test_against_ds_the_sync_leaves_push_to_its_own_thread(engine, sessions, clo
     from core.settings import DSSettings, Settings
     from jobs.scheduler import PushWorker, default_jobs
 
-    on_ds = default_jobs(Settings(ds=DSSettings(api_url="https://ds.example.test/api/v2/graphql")))
+    on_ds = default_jobs(Settings(ds=DSSettings(api_url="https://ds.example.test/api/v2/graphql")), None)
     assert on_ds.push is not None and on_ds.push.name == "push"
-    assert default_jobs(Settings()).push is None  # the embedded sandbox: the sync pushes itself
+    assert default_jobs(Settings(), None).push is None  # the embedded sandbox: the sync pushes itself
 
     recorder = Recorder()
     pushed = threading.Event()

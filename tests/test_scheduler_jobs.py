@@ -14,7 +14,7 @@ from core.jobruns import FAILED, OK
 from core.models import Dossier, JobRun, Notification, PushOutbox
 from core.settings import DSSettings, MailSettings, NotifySettings, ScheduleSettings, Settings
 from jobs.runner import JobRunner
-from jobs.runtime import open_database
+from core.db import Database
 from jobs.scheduler import default_jobs, run_sync_then_notify
 
 
@@ -30,9 +30,8 @@ def scheduled(database_url, smtp_server, tmp_path, monkeypatch):
         notify=NotifySettings(templates="all", recent_days=3650),
         schedule=ScheduleSettings(stats_args=("--out", str(tmp_path / "site"))),
     )
-    engine, sessions = open_database(settings)
-    yield settings, JobRunner(engine, sessions), sessions, tmp_path
-    engine.dispose()
+    with Database(database_url) as database:
+        yield settings, JobRunner(database.engine, database.sessions), database, tmp_path
 
 
 def runs(sessions) -> dict[str, tuple[str, str]]:
@@ -41,9 +40,10 @@ def runs(sessions) -> dict[str, tuple[str, str]]:
 
 
 def test_sync_then_notify_runs_the_verbs(scheduled, smtp_server):
-    settings, runner, sessions, _ = scheduled
+    settings, runner, database, _ = scheduled
+    sessions = database.sessions
     handler, _ = smtp_server
-    jobs = default_jobs(settings)
+    jobs = default_jobs(settings, database)
     run_sync_then_notify(runner, jobs)
 
     recorded = runs(sessions)
@@ -59,8 +59,9 @@ def test_sync_then_notify_runs_the_verbs(scheduled, smtp_server):
 
 
 def test_digest_stats_and_report_run_the_verbs(scheduled):
-    settings, runner, sessions, tmp_path = scheduled
-    jobs = default_jobs(settings)
+    settings, runner, database, tmp_path = scheduled
+    sessions = database.sessions
+    jobs = default_jobs(settings, database)
     runner.run(jobs.sync)
     assert runner.run(jobs.stats) == OK
     assert (tmp_path / "site" / "index.html").stat().st_size > 1000
@@ -72,10 +73,11 @@ def test_digest_stats_and_report_run_the_verbs(scheduled):
 
 
 def test_a_verb_that_fails_fails_its_job_with_its_output(scheduled):
-    settings, runner, sessions, _ = scheduled
+    settings, runner, database, _ = scheduled
+    sessions = database.sessions
     # An unreachable DS: `wif sync` exits non-zero after its retries, and says why.
     broken = Settings(database_url=settings.database_url,
                       ds=type(settings.ds)(api_url="http://127.0.0.1:9/api/v2/graphql", api_token="t", max_retries=0))
-    assert runner.run(default_jobs(broken).sync) == FAILED
+    assert runner.run(default_jobs(broken, database).sync) == FAILED
     outcome, summary = runs(sessions)["sync"]
     assert outcome == FAILED and "wif sync exited with 5" in summary and "DS did not answer" in summary

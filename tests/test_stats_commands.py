@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from core.settings import DSSettings, Settings
+from core.db import Database
 from jobs.verbs import stats as stats_command
 from jobs.verbs import report as report_command
 from tests.stats_fixtures import insert, small_fixture
@@ -18,10 +19,24 @@ def parse(module, argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@pytest.fixture
+def sessions(database_url):
+    """The commands' own schema (migrations), filled by the tests."""
+    with Database(database_url) as database:
+        yield database.sessions
+
+
+def run(module, args, settings):
+    with Database(settings.database_url) as database:
+        result = module.run(args, settings, database)
+    print(*result.lines, sep="\n")
+    return result.exit_code
+
+
 def test_wif_stats_writes_the_site(sessions, database_url, tmp_path):
     insert(sessions, small_fixture())
     args = parse(stats_command, ["--out", str(tmp_path / "site")])
-    assert stats_command.run(args, Settings(database_url=database_url)) == 0
+    assert run(stats_command, args, Settings(database_url=database_url)) == 0
     assert (tmp_path / "site" / "index.html").exists() and (tmp_path / "site" / "stats.json").exists()
 
 
@@ -29,7 +44,7 @@ def test_wif_report_writes_one_file_per_service(sessions, database_url, tmp_path
     insert(sessions, small_fixture())
     args = parse(report_command, ["--month", "2026-03", "--out", str(tmp_path)])
     settings = Settings(database_url=database_url, ds=DSSettings(api_url="https://demarche.numerique.gouv.fr/api/v2/graphql"))
-    assert report_command.run(args, settings) == 0
+    assert run(report_command, args, settings) == 0
     assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == ["rapport-2026-03-lyon.xlsx", "rapport-2026-03-paris.xlsx"]
     workbook = openpyxl.load_workbook(tmp_path / "rapport-2026-03-paris.xlsx")
     assert workbook["Refus"]["D2"].value.startswith("https://demarche.numerique.gouv.fr/procedures/1/dossiers/")
@@ -43,8 +58,8 @@ def test_report_month_must_be_year_dash_month():
 def test_dry_runs_write_nothing(sessions, database_url, tmp_path, capsys):
     insert(sessions, small_fixture())
     settings = Settings(database_url=database_url)
-    assert stats_command.run(parse(stats_command, ["--out", str(tmp_path / "site"), "--dry-run"]), settings) == 0
-    assert report_command.run(parse(report_command, ["--month", "2026-03", "--out", str(tmp_path / "r"), "--dry-run"]),
-                              settings) == 0
+    assert run(stats_command, parse(stats_command, ["--out", str(tmp_path / "site"), "--dry-run"]), settings) == 0
+    assert run(report_command, parse(report_command, ["--month", "2026-03", "--out", str(tmp_path / "r"), "--dry-run"]),
+               settings) == 0
     assert not (tmp_path / "site").exists() and not (tmp_path / "r").exists()
     assert "rapport-2026-03-paris.xlsx" in capsys.readouterr().out

@@ -118,5 +118,5 @@ def test_serve_refuses_to_start_without_a_pepper(monkeypatch, capsys):
     parser = argparse.ArgumentParser()
     command.configure(parser)
     args = parser.parse_args(["--host", "127.0.0.1", "--port", "0"])
-    assert command.run(args, Settings(database_url="sqlite:///:memory:")) == 2
-    assert PEPPER_VARIABLE in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=PEPPER_VARIABLE):
+        command.run(args, Settings(database_url="sqlite:///:memory:"), None)

@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timezone
 
+from core.db import Database
+from core.errors import ExitCode
 from core.settings import Settings
-from jobs.runtime import open_database
+from jobs.result import Result
 from mail.mailer import make_mailer
-from notifications.notify import print_plan, run_notify
+from notifications.notify import plan_lines, run_notify
 
 HELP = "E-mail applicants and employers the steps of their request."
 
@@ -20,15 +22,16 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:
     # WIF_NOTIFY_TEMPLATES and SMTP_URL were checked when the settings were loaded.
-    mailer = None if args.dry_run else make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
-    sessions = open_database(settings)[1]
-    if mailer is None:
-        return print_plan(sessions, utc_now(), settings)
+    if args.dry_run:
+        return Result(lines=plan_lines(database.sessions, utc_now(), settings))
+    mailer = make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     try:
-        report = run_notify(sessions, mailer, utc_now(), settings)
+        report = run_notify(database.sessions, mailer, utc_now(), settings)
     finally:
         mailer.close()
-    print(f"notify: {report.summary()}")
-    return 1 if report.delivery.unavailable else 0
+    result = Result(lines=[f"notify: {report.summary()}"])
+    if report.delivery.unavailable:
+        result.exit_code = ExitCode.FAILED
+    return result

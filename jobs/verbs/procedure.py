@@ -5,25 +5,26 @@ labels cannot)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
+from typing import Callable
 
 from connector import revision as ds_revision
 from connector.client import DSClient
-from core.settings import Settings
 from connector.drift import Drift, DriftReport, compare
-from connector.errors import DSError
-from jobs.binding import BIND_COMMAND, NOT_BOUND_EXIT, bind_demarche, load_binding
+from core.db import Database
+from core.errors import ExitCode
+from core.settings import Settings
+from jobs.binding import BIND_COMMAND, NotBound, bind_demarche, load_binding
+from jobs.result import Result
 from mappings.binding import BindResult, bind, load_overrides
 from mappings.prefill import PrefillError, prefill_link
-from jobs.runtime import ds_endpoint, make_client, open_database
-from mappings.procedure import DefinitionError, Procedure, default_procedure
+from jobs.runtime import ds_endpoint, make_client
+from mappings.procedure import Procedure, default_procedure
 from mappings.routing import RoutingTable, expected_groupes, load_routing_table
 
 HELP = "Check, bind or apply the DS démarche against the definition in mappings/."
 
-# Exit codes of `wif procedure` (README, "Exit codes").
-DRIFT, BAD_DEFINITION, DS_FAILED = 1, 2, 3
+Say = Callable[[str], None]
 
 # DS's names of the champ types, as its form editor lists them.
 DS_TYPE_NAMES = {
@@ -176,126 +177,112 @@ def configure(parser: argparse.ArgumentParser) -> None:
     link.add_argument("values", nargs="*", metavar="KEY=VALUE")
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:
     procedure = default_procedure()
-    try:
-        if args.action == "prefill-link":
-            return _prefill(args, procedure, settings)
-        table = load_routing_table()
-        numbers = tuple(args.demarche or settings.ds.demarche_numbers) if args.action != "apply" else \
-            (args.demarche or settings.ds.demarche_numbers[0],)
-        engine, sessions = open_database(settings)
-        try:
-            with ds_endpoint(settings) as settings, make_client(settings) as client:
-                if args.action == "bind":
-                    return max(_bind(client, sessions, number, procedure, args.yes) for number in numbers)
-                if args.action == "check":
-                    return max(_print_check(fetch_report(client, number, settings, procedure, table, sessions), number, procedure)
-                               for number in numbers)
-                report = fetch_report(client, numbers[0], settings, procedure, table, sessions)
-                return _apply(client, report, numbers[0], table, settings, args.yes, procedure)
-        finally:
-            engine.dispose()
-    except DefinitionError as error:
-        print(f"wif procedure: {error}", file=sys.stderr)
-        return BAD_DEFINITION
-    except DSError as error:
-        print(f"wif procedure: {error}", file=sys.stderr)
-        return DS_FAILED
+    result = Result()
+    if args.action == "prefill-link":
+        return _prefill(args, procedure, settings, database, result)
+    table = load_routing_table()
+    numbers = tuple(args.demarche or settings.ds.demarche_numbers) if args.action != "apply" else \
+        (args.demarche or settings.ds.demarche_numbers[0],)
+    sessions = database.sessions
+    with ds_endpoint(settings) as settings, make_client(settings) as client:
+        if args.action == "bind":
+            codes = [_bind(client, sessions, number, procedure, args.yes, result.say) for number in numbers]
+        elif args.action == "check":
+            codes = [_check(fetch_report(client, number, settings, procedure, table, sessions), number, procedure,
+                            result.say) for number in numbers]
+        else:
+            report = fetch_report(client, numbers[0], settings, procedure, table, sessions)
+            codes = [_apply(client, report, numbers[0], table, settings, args.yes, procedure, result.say)]
+    result.exit_code = max(codes)
+    return result
 
 
-def _print_check(report: DriftReport, demarche_number: int, procedure: Procedure) -> int:
+def _check(report: DriftReport, demarche_number: int, procedure: Procedure, say: Say) -> int:
     if not report.stored_binding:
-        print(f"démarche {demarche_number}: no binding stored yet (champs paired by label and type for this check); "
-              f"`{BIND_COMMAND}` shows it, `{BIND_COMMAND} --yes` stores it")
+        say(f"démarche {demarche_number}: no binding stored yet (champs paired by label and type for this check); "
+            f"`{BIND_COMMAND}` shows it, `{BIND_COMMAND} --yes` stores it")
     if not report.has_drift:
-        print(f"démarche {demarche_number} (révision {report.revision_id}): conforme à la définition, aucun écart")
-        return 0
-    print(f"démarche {demarche_number} (révision {report.revision_id}): {len(report.drifts)} écart(s)")
+        say(f"démarche {demarche_number} (révision {report.revision_id}): conforme à la définition, aucun écart")
+        return ExitCode.OK
+    say(f"démarche {demarche_number} (révision {report.revision_id}): {len(report.drifts)} écart(s)")
     for drift in report.drifts:
         fix = fix_of(drift, procedure)
-        print("  " + drift.line() + (f"\n      → {fix}" if fix else "\n      → `wif procedure apply --yes`"))
-    return DRIFT
+        say("  " + drift.line() + (f"\n      → {fix}" if fix else "\n      → `wif procedure apply --yes`"))
+    return ExitCode.FAILED
 
 
-def _bind(client: DSClient, sessions, demarche_number: int, procedure: Procedure, confirmed: bool) -> int:
+def _bind(client: DSClient, sessions, demarche_number: int, procedure: Procedure, confirmed: bool, say: Say) -> int:
     result = bind_demarche(client, sessions, demarche_number, procedure=procedure, store=confirmed)
-    print_binding(result, procedure)
+    for line in binding_lines(result):
+        say(line)
     if result.blocking:
-        print(f"démarche {demarche_number}: NOT bound: {len(result.blocking)} problem(s) above to settle in DS or in "
-              f"mappings/bindings.yaml (`{demarche_number}: {{key: <stable id>}}`), then run `{BIND_COMMAND}` again")
-        return DRIFT
+        say(f"démarche {demarche_number}: NOT bound: {len(result.blocking)} problem(s) above to settle in DS or in "
+            f"mappings/bindings.yaml (`{demarche_number}: {{key: <stable id>}}`), then run `{BIND_COMMAND}` again")
+        return ExitCode.FAILED
     if confirmed:
-        print(f"démarche {demarche_number}: binding stored ({len(result.bound)} keys, revision {result.revision_id})")
+        say(f"démarche {demarche_number}: binding stored ({len(result.bound)} keys, revision {result.revision_id})")
     else:
-        print(f"démarche {demarche_number}: nothing stored; `{BIND_COMMAND} --yes` stores this binding")
-    return 0
+        say(f"démarche {demarche_number}: nothing stored; `{BIND_COMMAND} --yes` stores this binding")
+    return ExitCode.OK
 
 
-def print_binding(result: BindResult, procedure: Procedure) -> None:
-    print(f"démarche {result.demarche_number}, published revision {result.revision_id}")
+def binding_lines(result: BindResult) -> list[str]:
+    lines = [f"démarche {result.demarche_number}, published revision {result.revision_id}"]
     if result.changes is not None:
         # A rebind: the stored ids are kept; only what DS changed since is worth reading.
-        print(f"  changes since the stored binding: {len(result.changes) or 'none'}")
-        for change in result.changes:
-            print("    " + change.line())
+        lines.append(f"  changes since the stored binding: {len(result.changes) or 'none'}")
+        lines += ["    " + change.line() for change in result.changes]
     else:
         width = max((len(key) for key in result.bound), default=10)
-        print(f"  {'key':<{width}}  stable id  label on DS")
-        for key, bound in result.bound.items():
-            print(f"  {key:<{width}}  {bound.stable_id:>9}  « {bound.label} »")
+        lines.append(f"  {'key':<{width}}  stable id  label on DS")
+        lines += [f"  {key:<{width}}  {bound.stable_id:>9}  « {bound.label} »" for key, bound in result.bound.items()]
     for problem in result.problems:
         blocking = " (blocks the binding)" if problem in result.blocking else ""
-        print("  " + problem.line() + blocking)
+        lines.append("  " + problem.line() + blocking)
     # On a rebind the champs no key claims were listed before; the new ones are among the changes.
     for descriptor in result.unclaimed if result.changes is None else ():
-        print(f"  unclaimed        {descriptor.section} n° {descriptor.stable_id} « {descriptor.label} » ({descriptor.type}): no key reads it")
+        lines.append(f"  unclaimed        {descriptor.section} n° {descriptor.stable_id} « {descriptor.label} » "
+                     f"({descriptor.type}): no key reads it")
+    return lines
 
 
-def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: RoutingTable, settings: Settings, confirmed: bool,
-           procedure: Procedure) -> int:
+def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: RoutingTable, settings: Settings,
+           confirmed: bool, procedure: Procedure, say: Say) -> int:
     steps = plan(report, demarche_number, table, settings.ds.instructeur_id or None)
-    print(f"{len(steps)} modification(s) par l'API" + ("" if confirmed else " (plan seulement ; --yes pour appliquer)"))
+    say(f"{len(steps)} modification(s) par l'API" + ("" if confirmed else " (plan seulement ; --yes pour appliquer)"))
     failures = 0
     for step in steps:
         if not confirmed:
-            print(f"  - {step.description}")
+            say(f"  - {step.description}")
             continue
         payload = client.execute(step.operation, step.variables)[step.operation]
         errors = [e["message"] for e in payload.get("errors") or []]
         warnings = [w["message"] for w in payload.get("warnings") or []]
         failures += bool(errors)
-        print(f"  - {step.description}: " + ("ÉCHEC " + "; ".join(errors) if errors else "fait") + (f" (avertissements : {'; '.join(warnings)})" if warnings else ""))
+        say(f"  - {step.description}: " + ("ÉCHEC " + "; ".join(errors) if errors else "fait")
+            + (f" (avertissements : {'; '.join(warnings)})" if warnings else ""))
     manual = manual_steps(report, procedure)
     if manual:
-        print(f"\nÀ faire par un administrateur dans l'interface de DS ({len(manual)} étape(s)) :")
+        say(f"\nÀ faire par un administrateur dans l'interface de DS ({len(manual)} étape(s)) :")
         for number, line in enumerate(manual, 1):
-            print(f"  {number}. {line}")
-    return 1 if failures else 0
+            say(f"  {number}. {line}")
+    return ExitCode.FAILED if failures else ExitCode.OK
 
 
-def _prefill(args: argparse.Namespace, procedure: Procedure, settings: Settings) -> int:
+def _prefill(args: argparse.Namespace, procedure: Procedure, settings: Settings, database: Database,
+             result: Result) -> Result:
     values = {}
     for pair in args.values:
         key, separator, value = pair.partition("=")
         if not separator:
-            print(f"wif procedure prefill-link: expected KEY=VALUE, got {pair!r}", file=sys.stderr)
-            return 2
+            raise PrefillError(f"expected KEY=VALUE, got {pair!r}")
         values[key] = value
     number = args.demarche or settings.ds.demarche_numbers[0]
-    engine, sessions = open_database(settings)
-    try:
-        with sessions() as session:
-            binding = load_binding(session, number)
-    finally:
-        engine.dispose()
+    with database.sessions() as session:
+        binding = load_binding(session, number)
     if binding is None:
-        print(f"wif procedure prefill-link: démarche {number} is not bound: run `{BIND_COMMAND} --demarche {number}`, "
-              f"then `{BIND_COMMAND} --yes`", file=sys.stderr)
-        return NOT_BOUND_EXIT
-    try:
-        print(prefill_link(args.base_url, procedure, values, binding))
-    except PrefillError as error:
-        print(f"wif procedure prefill-link: {error}", file=sys.stderr)
-        return 2
-    return 0
+        raise NotBound(number, ["no binding"], "no link can name its champs")
+    result.say(prefill_link(args.base_url, procedure, values, binding))
+    return result

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from connector.errors import DSError
-from connector.push import PushStopped
+from core.db import Database
+from core.errors import ExitCode
 from core.settings import Settings
-from jobs.binding import NOT_BOUND_EXIT, NotBound, bind_embedded_sandbox
-from jobs.pipeline import run_push
+from jobs.binding import bind_embedded_sandbox
+from jobs.pipeline import run_push, say_on_terminal
+from jobs.progress import on_terminal
+from jobs.result import Result
 from jobs.runtime import ds_endpoint
 
 HELP = "Push routing, annotations, labels and messages back to DS."
-# The circuit breaker held a run: nothing was sent, `--force` sends it.
-HELD_EXIT = 8
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,34 +28,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="with --pass-to-instruction: DS sends no e-mail to the applicant (default: WIF_DISABLE_NOTIFICATION)")
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:
+    result = Result()
     if not settings.push.enabled:
-        print("wif push: disabled (WIF_PUSH_ENABLED=false): nothing is written to DS")
-        return 0
+        result.say("wif push: disabled (WIF_PUSH_ENABLED=false): nothing is written to DS")
+        return result
     embedded = settings.uses_sandbox
-    try:
-        with ds_endpoint(settings) as settings:
-            if embedded:
-                bind_embedded_sandbox(settings, sys.stdout)
-            summaries = run_push(
-                settings,
-                demarches=tuple(args.demarche or settings.ds.demarche_numbers),
-                dry_run=args.dry_run,
-                everything=args.everything,
-                pass_to_instruction=args.pass_to_instruction or settings.push.pass_to_instruction,
-                disable_notification=args.disable_notification or settings.push.disable_notification,
-                announce=sys.stdout,
-                force=args.force,
-            )
-    except NotBound as error:
-        print(f"wif push: {error}", file=sys.stderr)
-        return NOT_BOUND_EXIT
-    except PushStopped as error:
-        print(f"wif push: {error}", file=sys.stderr)
-        return 7
-    except DSError as error:
-        print(f"wif push: {error}", file=sys.stderr)
-        return 6
+    with ds_endpoint(settings) as settings:
+        if embedded:
+            result.lines += bind_embedded_sandbox(settings, database.sessions)
+        summaries = run_push(
+            settings,
+            database.sessions,
+            demarches=tuple(args.demarche or settings.ds.demarche_numbers),
+            dry_run=args.dry_run,
+            everything=args.everything,
+            pass_to_instruction=args.pass_to_instruction or settings.push.pass_to_instruction,
+            disable_notification=args.disable_notification or settings.push.disable_notification,
+            # The forecast is for the person watching: at once on a terminal, else the first line of the result.
+            announce=say_on_terminal if on_terminal() else result.say,
+            force=args.force,
+        )
     for summary in summaries:
-        print(summary.line() + (" (dry run: nothing sent)" if args.dry_run else ""))
-    return HELD_EXIT if any(s.held for s in summaries) and not args.dry_run else 0
+        result.say(summary.line() + (" (dry run: nothing sent)" if args.dry_run else ""))
+    if any(s.held for s in summaries) and not args.dry_run:
+        result.exit_code = ExitCode.HELD
+    return result

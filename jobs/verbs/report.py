@@ -3,20 +3,20 @@ of each service and, with --send, e-mail each one to its service (once)."""
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.settings import Settings
-from core.db import make_engine, session_factory
 from core.clock import paris_today, previous_month
+from core.db import Database
+from core.errors import ExitCode
+from core.settings import Settings
+from jobs.result import Result
+from jobs.runtime import writable_directory, writing_into
 from stats.report import DEFAULT_DS_HOST, build_monthly_reports, file_name
 
 HELP = "Write the monthly xlsx report of each service."
-
-log = logging.getLogger(__name__)
 
 
 def month_argument(text: str) -> str:
@@ -41,43 +41,43 @@ def ds_host(settings: Settings) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def run(args, settings: Settings) -> int:
+def check(args) -> None:
+    """Before the database is opened: an --out that cannot be written is refused, nothing created."""
+    if not args.dry_run:
+        writable_directory(args.out)
+
+
+def run(args, settings: Settings, database: Database) -> Result:
     month = args.month or previous_month(paris_today())
-    engine = make_engine(settings.database_url)
-    try:
-        with session_factory(engine)() as session:
-            reports = build_monthly_reports(session, month, args.ds_host or ds_host(settings))
-    finally:
-        engine.dispose()
+    with database.sessions() as session:
+        reports = build_monthly_reports(session, month, args.ds_host or ds_host(settings))
     if args.dry_run:
-        for service in reports:
-            print(file_name(month, service))
-        return 0
-    args.out.mkdir(parents=True, exist_ok=True)
-    for service, content in reports.items():
-        (args.out / file_name(month, service)).write_bytes(content)
-    log.info("monthly reports for %s: %d services, written to %s", month, len(reports), args.out)
+        return Result(lines=[file_name(month, service) for service in reports])
+    with writing_into(args.out) as out:
+        out.mkdir(parents=True, exist_ok=True)
+        for service, content in reports.items():
+            (out / file_name(month, service)).write_bytes(content)
+    result = Result(lines=[f"monthly reports {month}: {len(reports)} service(s), written to {args.out}"])
     if args.send:
-        return _send(settings, reports, month)
-    return 0
+        _send(settings, database, reports, month, result)
+    return result
 
 
-def _send(settings: Settings, reports: dict[str, bytes], month: str) -> int:
+def _send(settings: Settings, database: Database, reports: dict[str, bytes], month: str, result: Result) -> None:
     from mail.mailer import make_mailer
     from notifications.digest import recipients
     from stats.report_mail import send_monthly_reports
 
-    engine = make_engine(settings.database_url)
     mailer = make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     try:
         delivery = send_monthly_reports(
-            session_factory(engine), mailer, reports, month,
+            database.sessions, mailer, reports, month,
             {service: file_name(month, service) for service in reports},
             recipients(settings),
             datetime.now(timezone.utc), settings,
         )
     finally:
         mailer.close()
-        engine.dispose()
-    print(f"monthly reports {month}: {delivery.summary()}")
-    return 1 if delivery.unavailable else 0
+    result.say(f"monthly reports {month}: {delivery.summary()}")
+    if delivery.unavailable:
+        result.exit_code = ExitCode.FAILED

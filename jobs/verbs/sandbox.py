@@ -5,6 +5,8 @@ import argparse
 import signal
 import sys
 
+from core.errors import ExitCode, HostRefused
+from jobs.result import Result
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from jobs.runtime import sandbox_store
 from sandbox.faults import parse_fault_spec
@@ -41,7 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="delay before the dossiers not yet decided move onto a newly published revision (DS: 30)")
 
 
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings, database) -> Result:
+    """A server: it prints where it listens as it starts (its result comes only when it stops)."""
     ids_seed = args.seed if args.ids_seed is None else args.ids_seed
     store = seeded_store(args.dossiers, args.seed, groupe_labels=args.groupes, ids_seed=ids_seed) if args.groupes \
         else sandbox_store(args.dossiers, args.seed, ids_seed=ids_seed)
@@ -51,16 +54,18 @@ def run(args: argparse.Namespace, settings) -> int:
         add_every_champ_demarche(store, args.every_champ, args.seed)
     if args.rebase_delay is not None:
         store.rebase_delay = args.rebase_delay
-    server = SandboxServer(store, args.host, args.port, args.rate_limit, args.window_seconds)
-    try:
-        for spec in args.fault:
-            server.faults.configure(parse_fault_spec(spec))
-    except ValueError as error:
-        print(f"wif sandbox: bad --fault: {error}", file=sys.stderr)
-        return 2
     if args.webhook_url and not args.webhook_secret:
-        print("wif sandbox: --webhook-url needs --webhook-secret", file=sys.stderr)
-        return 2
+        return Result().fail("wif sandbox: --webhook-url needs --webhook-secret", ExitCode.CONFIG)
+    try:
+        faults = [parse_fault_spec(spec) for spec in args.fault]
+    except ValueError as error:
+        return Result().fail(f"wif sandbox: bad --fault: {error}", ExitCode.CONFIG)
+    try:
+        server = SandboxServer(store, args.host, args.port, args.rate_limit, args.window_seconds)
+    except OSError as error:
+        raise HostRefused(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+    for fault in faults:
+        server.faults.configure(fault)
     sender = None
     if args.webhook_url or args.legacy_webhook_url:
         from sandbox.webhooks import WebhookSender
@@ -83,7 +88,7 @@ def run(args: argparse.Namespace, settings) -> int:
         if sender:
             sender.stop()
         server.close()
-    return 0
+    return Result()
 
 
 def _interrupt(signum, frame):

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
-from core.settings import Settings
-from core.db import make_engine, session_factory
+from core.db import Database
+from core.errors import HostRefused
+from core.settings import ConfigError, Settings
+from jobs.result import Result
 from validity.app import create_app
 
 HELP = "Serve the public APT validity check for employers (HTML page and JSON API) and DS's webhooks."
@@ -60,29 +61,38 @@ def build_app(settings: Settings, sessions):
     return DispatcherMiddleware(root, {"/webhooks": hooks})
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:
     import waitress
 
-    from core.db import upgrade
-
     if not settings.validity.pepper and not settings.webhooks.enabled:
-        print(f"wif serve: configuration error: {PEPPER_MISSING}", file=sys.stderr)
-        return 2
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    app = build_app(settings, session_factory(engine))
-    if settings.validity.pepper:
-        logger.info("validity check listening on http://%s:%d", args.host, args.port)
-    else:
-        logger.warning("WIF_VALIDITY_PEPPER is not set: serving the webhooks only")
-    if settings.webhooks.enabled:
-        logger.info("DS webhooks at http://%s:%d/webhooks/ds", args.host, args.port)
-    waitress.serve(
-        app,
-        host=args.host,
-        port=args.port,
-        threads=args.threads,
-        # No "Server: waitress" header: the software version is nobody's business.
-        ident="",
-    )
-    return 0
+        raise ConfigError(PEPPER_MISSING)
+    app = _Later()
+    try:
+        # The port first: one in use is one line, before the database is opened or created.
+        server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads,
+                                        ident="")  # no "Server: waitress" header: the version is nobody's business
+    except OSError as error:
+        raise HostRefused(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+    try:
+        app.target = build_app(settings, database.sessions)
+        if settings.validity.pepper:
+            logger.info("validity check listening on http://%s:%d", args.host, args.port)
+        else:
+            logger.warning("WIF_VALIDITY_PEPPER is not set: serving the webhooks only")
+        if settings.webhooks.enabled:
+            logger.info("DS webhooks at http://%s:%d/webhooks/ds", args.host, args.port)
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C: a clean stop
+        pass
+    finally:
+        server.close()
+    return Result()
+
+
+class _Later:
+    """The WSGI app, set once the port is ours."""
+
+    target = None
+
+    def __call__(self, environ, start_response):
+        return self.target(environ, start_response)

@@ -4,8 +4,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from core.db import make_engine
+from core.db import Database
 from core.settings import Settings
+from jobs.result import Result
+from jobs.runtime import writable_directory, writing_into
 from stats.site import compute, generate
 
 HELP = "Write the public statistics site (index.html, stats.json, CSV)."
@@ -18,15 +20,18 @@ def configure(parser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="compute the figures and print the totals, write nothing")
 
 
-def run(args, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    try:
-        if args.dry_run:
-            totals = compute(engine).totals.values.iloc[0]
-            print(totals.to_string())
-            return 0
-        written = generate(engine, args.out)
-    finally:
-        engine.dispose()
-    log.info("stats site written: %d files in %s", len(written), args.out)
-    return 0
+def check(args) -> None:
+    """Before the database is opened: an --out that cannot be written is refused, nothing created."""
+    if not args.dry_run:
+        writable_directory(args.out)
+
+
+def run(args, settings: Settings, database: Database) -> Result:
+    if args.dry_run:
+        return Result(lines=[compute(database.engine).totals.values.iloc[0].to_string()])
+    engine = database.engine
+    with writing_into(args.out) as out:
+        written = generate(engine, out)
+    result = Result(lines=[f"stats site: {len(written)} files written to {args.out}"])
+    result.count(files=len(written))
+    return result

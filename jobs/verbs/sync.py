@@ -2,29 +2,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from connector import errors
-from connector.pagination import CursorLoopError, PageInconsistent
 from connector.push import PushStopped
+from core.db import Database
+from core.errors import ExitCode
 from core.settings import Settings
-from jobs.binding import NOT_BOUND_EXIT, NotBound, bind_embedded_sandbox
-from jobs.pipeline import run_sync
-from jobs.verbs.push import HELD_EXIT
 from jobs import runtime
+from jobs.binding import bind_embedded_sandbox
+from jobs.pipeline import run_sync
+from jobs.result import Result
 from jobs.runtime import ds_endpoint
 
 HELP = "Poll DS and update the local copy of every dossier."
-
-EXIT_CODES = (
-    (errors.DSAuthenticationError, 3),
-    (errors.DSNotFound, 4),
-    (errors.DSForbidden, 4),
-    (errors.DSUnavailable, 5),
-    (CursorLoopError, 9),
-    (PageInconsistent, 11),
-    (errors.DSError, 6),
-)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -39,14 +28,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="size of the embedded sandbox (no DS_API_URL)")
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:
+    result = Result()
     embedded = settings.uses_sandbox
     try:
         with ds_endpoint(settings, dossiers=args.sandbox_dossiers) as settings:
             if embedded:
-                bind_embedded_sandbox(settings, sys.stdout)
+                result.lines += bind_embedded_sandbox(settings, database.sessions)
             summaries = run_sync(
                 settings,
+                database.sessions,
                 demarches=tuple(args.demarche or settings.ds.demarche_numbers),
                 full=args.full,
                 force_rescan=args.rescan,
@@ -54,17 +45,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 push=not args.no_push,
                 force=args.force,
             )
-    except NotBound as error:
-        print(f"wif sync: {error}", file=sys.stderr)
-        return NOT_BOUND_EXIT
     except PushStopped as error:
-        print(f"wif sync: synced, but {error}", file=sys.stderr)
-        return 7
-    except errors.DSError as error:
-        print(f"wif sync: {error}", file=sys.stderr)
-        return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+        return result.fail(f"wif sync: synced, but {error}", error.exit_code)
     for summary in summaries:
-        print(summary.line() + (" (dry run: nothing written)" if args.dry_run else ""))
+        result.say(summary.line() + (" (dry run: nothing written)" if args.dry_run else ""))
+        result.count(fetched=summary.fetched, created=summary.created, updated=summary.updated)
         if summary.push_line:
-            print(summary.push_line)
-    return HELD_EXIT if any(s.push_held for s in summaries) else 0
+            result.say(summary.push_line)
+    if any(s.push_held for s in summaries):
+        result.exit_code = ExitCode.HELD
+    return result
