@@ -6,10 +6,13 @@ to run the same tests there (`.ci/run` does both).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -155,3 +158,34 @@ def env_for(monkeypatch, database_url):
             monkeypatch.setenv(name, value)
 
     return set_env
+
+
+class FakeTime:
+    """The tests' one fake clock, on time-machine: `time.time()` and `datetime.now()` (in every module, `schedule`
+    included) stand still until `advance`; `sleep` advances them instead of waiting, and keeps what it was asked.
+    Starts at 2026-03-01 00:00 UTC, a 1st (the monthly report's day), with the host's zone set to UTC."""
+
+    START = datetime(2026, 3, 1, tzinfo=ZoneInfo("UTC"))
+
+    def __init__(self, traveller):
+        self.traveller = traveller
+        self.sleeps: list[float] = []
+        traveller.move_to(self.START, tick=False)
+
+    def time(self) -> float:
+        return time.time()
+
+    def utc(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.traveller.shift(seconds)
+
+    def advance(self, **delta: float) -> None:
+        self.traveller.shift(timedelta(**delta))
+
+
+@pytest.fixture
+def clock(time_machine) -> FakeTime:
+    return FakeTime(time_machine)

@@ -15,27 +15,13 @@ TOKEN = "c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1uZXZlci1sZWFr"
 PAGE = {"data": {"demarche": {"id": "x", "number": 1, "dossiers": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []}}}}
 
 
-class FakeClock:
-    def __init__(self, start=1_000_000.0):
-        self.now = start
-        self.sleeps = []
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def make_client(clock, **kwargs):
     return DSClient(URL, TOKEN, sleep=clock.sleep, now=clock.time, budget=RequestBudget(400, 60, clock.time, clock.sleep), **kwargs)
 
 
 @responses.activate
-def test_retry_after_header_is_preferred_over_ratelimit_reset():
-    clock = FakeClock()
-    responses.post(URL, body="Calm down, cowboy!", status=429, headers={"Retry-After": "7", "RateLimit-Reset": str(int(clock.now) + 50)})
+def test_retry_after_header_is_preferred_over_ratelimit_reset(clock):
+    responses.post(URL, body="Calm down, cowboy!", status=429, headers={"Retry-After": "7", "RateLimit-Reset": str(int(clock.time()) + 50)})
     responses.post(URL, json=PAGE)
     data = make_client(clock).execute("getDemarcheDossiers", {"demarcheNumber": 1})
     assert data["demarche"]["number"] == 1
@@ -43,9 +29,8 @@ def test_retry_after_header_is_preferred_over_ratelimit_reset():
 
 
 @responses.activate
-def test_429_waits_until_ratelimit_reset_and_sends_operation_name():
-    clock = FakeClock()
-    responses.post(URL, body="Calme toi, cowboy !", status=429, headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(clock.now) + 42)})
+def test_429_waits_until_ratelimit_reset_and_sends_operation_name(clock):
+    responses.post(URL, body="Calme toi, cowboy !", status=429, headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(clock.time()) + 42)})
     responses.post(URL, json=PAGE)
     client = make_client(clock)
     client.execute("getDemarcheDossiers", {"demarcheNumber": 1})
@@ -57,8 +42,7 @@ def test_429_waits_until_ratelimit_reset_and_sends_operation_name():
 
 
 @responses.activate
-def test_gives_up_after_max_retries_with_a_clear_error():
-    clock = FakeClock()
+def test_gives_up_after_max_retries_with_a_clear_error(clock):
     responses.post(URL, body="bad gateway", status=502)
     with pytest.raises(DSUnavailable, match="after 3 attempts.*HTTP 502"):
         make_client(clock, max_retries=2).execute("getDemarcheDossiers", {"demarcheNumber": 1})
@@ -77,11 +61,11 @@ def test_gives_up_after_max_retries_with_a_clear_error():
     ],
 )
 @responses.activate
-def test_errors_are_classified_and_never_show_the_token(status, body, exception, caplog):
+def test_errors_are_classified_and_never_show_the_token(status, body, exception, caplog, clock):
     caplog.set_level(logging.DEBUG)
     responses.post(URL, json=body, status=status)
     with pytest.raises(exception) as raised:
-        make_client(FakeClock()).execute("getDemarcheDossiers", {"demarcheNumber": 1})
+        make_client(clock).execute("getDemarcheDossiers", {"demarcheNumber": 1})
     assert len(responses.calls) == 1  # fails fast: no retry
     assert TOKEN not in str(raised.value) and TOKEN not in repr(raised.value)
     assert TOKEN not in caplog.text
@@ -91,14 +75,13 @@ def test_server_wait_reads_http_date_retry_after():
     assert _server_wait_seconds({"Retry-After": "Thu, 01 Jan 1970 00:01:40 GMT"}, now=90) == 10
 
 
-def test_budget_never_allows_more_than_the_limit_in_any_window():
-    clock = FakeClock(0)
+def test_budget_never_allows_more_than_the_limit_in_any_window(clock):
     budget = RequestBudget(5, 60, clock.time, clock.sleep)
     sent = []
     for _ in range(23):
         budget.acquire()
-        sent.append(clock.now)
-        clock.now += 1  # a request takes a second
+        sent.append(clock.time())
+        clock.advance(seconds=1)  # a request takes a second
     for t in sent:
         assert sum(1 for s in sent if t <= s < t + 60) <= 5
     assert budget.waited_seconds > 0

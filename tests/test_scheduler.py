@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import signal
 import sys
+import threading
 import types
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 import schedule
@@ -25,34 +25,6 @@ from core.clock import previous_month
 from core.settings import ScheduleSettings
 from jobs.result import Result
 from jobs.scheduler import Jobs, SchedulerLoop, install, run_verb
-
-
-class FakeClock:
-    """Local time of the host = UTC here; drives both the runner and the `schedule` library."""
-
-    def __init__(self, start: datetime):
-        self.local = start
-
-    def utc(self) -> datetime:
-        return self.local.replace(tzinfo=timezone.utc)
-
-    def advance(self, **delta) -> None:
-        self.local += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    clock = FakeClock(datetime(2026, 3, 1, 0, 0))  # the 1st: the monthly report is due
-
-    class FakeDatetime(dt.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return clock.local if tz is None else clock.utc().astimezone(tz)
-
-    # `schedule` reads datetime.datetime.now() directly: give it the fake clock.
-    shim = types.SimpleNamespace(datetime=FakeDatetime, timedelta=dt.timedelta, time=dt.time, date=dt.date)
-    monkeypatch.setattr(schedule, "datetime", shim)
-    return clock
 
 
 class Recorder:
@@ -76,14 +48,15 @@ class Recorder:
         )
 
 
-TIMING = ScheduleSettings(sync_every_minutes=15, digest_at="07:30", stats_at="05:00", report_at="06:00")
+# The `clock` fixture (tests/conftest.py) starts on 2026-03-01 00:00 UTC, a 1st: the monthly report is due.
+TIMING = ScheduleSettings(sync_every_minutes=15, digest_at="07:30", stats_at="05:00", report_at="06:00", timezone="UTC")
 
 
 def make_runner(engine, sessions, clock, **kwargs) -> JobRunner:
     return JobRunner(engine, sessions, clock=clock.utc, **kwargs)
 
 
-def drive(scheduler: schedule.Scheduler, clock: FakeClock, hours: float, step_minutes: int = 5) -> None:
+def drive(scheduler: schedule.Scheduler, clock, hours: float, step_minutes: int = 5) -> None:
     for _ in range(int(hours * 60 / step_minutes)):
         clock.advance(minutes=step_minutes)
         scheduler.run_pending()
@@ -181,6 +154,37 @@ def test_a_verb_that_is_not_installed_is_skipped(engine, sessions, clock, monkey
     monkeypatch.delitem(cli.VERBS, "report")
     runner = make_runner(engine, sessions, clock)
     assert runner.run(JobSpec("report", lambda: run_verb("report", [], None, None))) == SKIPPED
+
+
+def test_two_overlapping_verbs_on_two_threads_each_get_their_own_result(monkeypatch):
+    """The push thread and the main thread's notify at once: each job's summary is its own, stdout stays put."""
+    from jobs import cli
+
+    both_running = threading.Barrier(2, timeout=10)
+    terminal = sys.stdout
+
+    def verb(name: str) -> types.ModuleType:
+        def run(args, settings, database):
+            result = Result(lines=[f"{name} line 1"])
+            both_running.wait()
+            assert sys.stdout is terminal  # nobody redirected it under the other verb
+            result.say(f"{name} line 2")
+            both_running.wait()
+            return result
+
+        module = types.ModuleType(f"fake_{name}")
+        module.configure, module.run = (lambda parser: None), run
+        return module
+
+    monkeypatch.setitem(cli.VERBS, "push", verb("push"))
+    monkeypatch.setitem(cli.VERBS, "notify", verb("notify"))
+    summaries = {}
+    push = threading.Thread(target=lambda: summaries.update(push=run_verb("push", [], None, None)))
+    push.start()
+    summaries["notify"] = run_verb("notify", [], None, None)
+    push.join(10)
+    assert summaries == {"push": "push line 1 | push line 2", "notify": "notify line 1 | notify line 2"}
+    assert sys.stdout is terminal
 
 
 def test_previous_month():

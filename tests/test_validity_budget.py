@@ -28,17 +28,10 @@ WINDOW = 300
 TEAM = "equipe-wif@example.org"
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1_000_000_000.0  # 2001-09-09 01:46:40 UTC, inside a window that began at 01:45
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock():
-    return Clock()
+def clock(clock):
+    clock.traveller.move_to(1_000_000_000.0, tick=False)  # 2001-09-09 01:46:40 UTC, inside a window begun at 01:45
+    return clock
 
 
 @pytest.fixture
@@ -60,7 +53,7 @@ def workers(database_url):
 def make_app(sessions, clock, *, limit=1000, miss_alert=1000, alerts=None):
     # A generous per-client limit: only the global budget may refuse here.
     limiter = TokenBucketLimiter(per_minute=10_000, burst=10_000)
-    budget = LookupBudget(limit, WINDOW, miss_alert, clock=clock)
+    budget = LookupBudget(limit, WINDOW, miss_alert, clock=clock.time)
     app = create_app(sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter,
                      budget=budget, alerts=alerts)
     return app.test_client()
@@ -88,7 +81,7 @@ def test_the_budget_is_shared_by_two_workers_and_every_address(workers, clock):
     text = page.get_data(as_text=True)
     assert "Service très sollicité" in text and "trop de demandes" in text and "Ka***" not in text
 
-    clock.now += 200  # the next window
+    clock.advance(seconds=200)  # the next window
     assert api(b, VALID).json["resultat"] == "valide"
 
 
@@ -119,7 +112,7 @@ def test_a_spike_of_misses_sends_the_team_one_email_per_window(workers, clock, t
     with sessions_a() as session:
         assert session.scalars(select(Notification.status).where(Notification.template == "validity_miss_spike")).all() == ["sent"]
 
-    clock.now += WINDOW  # a new window: a new spike is a new e-mail
+    clock.advance(seconds=WINDOW)  # a new window: a new spike is a new e-mail
     for index in range(3):
         api((a, b)[index % 2], UNKNOWN)
     assert len(list(folder.glob("*.eml"))) == 2
@@ -185,6 +178,6 @@ def test_an_alert_the_mail_server_refused_is_sent_when_the_next_window_opens(wor
     with sessions_a() as session:
         assert session.scalars(select(Notification.status)).all() == ["pending"]
     down["yes"] = False
-    clock.now += WINDOW
+    clock.advance(seconds=WINDOW)
     assert api(client, VALID).json["resultat"] == "valide"  # the window's first lookup
     assert len(list(folder.glob("*.eml"))) == 1

@@ -48,22 +48,9 @@ def filled_sessions(sessions):
     return sessions
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
 @pytest.fixture
 def app(filled_sessions, clock):
-    limiter = TokenBucketLimiter(per_minute=6, burst=50, clock=clock)
+    limiter = TokenBucketLimiter(per_minute=6, burst=50, clock=clock.time)
     return create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter)
 
 
@@ -287,7 +274,7 @@ class TestPage:
 
 class TestRateLimit:
     def test_limit_then_refill(self, filled_sessions, clock):
-        limiter = TokenBucketLimiter(per_minute=6, burst=2, clock=clock)
+        limiter = TokenBucketLimiter(per_minute=6, burst=2, clock=clock.time)
         client = create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter).test_client()
         assert api(client, VALID).status_code == 200
         assert client.post("/", data={"numero": str(VALID), "date_naissance": "21/03/2001"}).status_code == 200
@@ -299,12 +286,12 @@ class TestRateLimit:
         page = client.post("/", data={"numero": str(VALID), "date_naissance": "21/03/2001"})
         assert page.status_code == 429
         assert "Trop de vérifications" in page_text(page) and "Ka***" not in page_text(page)
-        clock.now += 10  # 6 per minute: one token every 10 s
+        clock.advance(seconds=10)  # 6 per minute: one token every 10 s
         assert api(client, VALID).status_code == 200
         assert api(client, VALID).status_code == 429
 
     def test_limit_is_per_client(self, filled_sessions, clock):
-        limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock)
+        limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock.time)
         client = create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter).test_client()
         first = {"REMOTE_ADDR": "192.0.2.1"}
         other = {"REMOTE_ADDR": "192.0.2.2"}
@@ -316,7 +303,7 @@ class TestRateLimit:
     def test_forwarded_for_counts_only_behind_a_trusted_proxy(self, filled_sessions, clock):
         query = {"numero": str(VALID), "date_naissance": "2001-03-21"}
         for proxies, second_status in ((0, 429), (1, 200)):
-            limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock)
+            limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock.time)
             settings = ValiditySettings(pepper=PEPPER, trusted_proxies=proxies)
             client = create_app(filled_sessions, settings, today=lambda: TODAY, limiter=limiter).test_client()
             client.post(API_PATH, data=query, headers={"X-Forwarded-For": "198.51.100.1"})
@@ -324,7 +311,7 @@ class TestRateLimit:
             assert second.status_code == second_status
 
     def test_page_view_and_health_are_not_limited(self, filled_sessions, clock):
-        limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock)
+        limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock.time)
         client = create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter).test_client()
         assert all(client.get("/").status_code == 200 for _ in range(3))
         assert all(client.get("/healthz").status_code == 200 for _ in range(3))
