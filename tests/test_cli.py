@@ -140,3 +140,36 @@ def test_a_database_with_our_tables_holding_rows_but_no_version_is_refused_untou
     with engine.connect() as connection:
         assert connection.execute(text("SELECT number FROM dossiers")).scalars().all() == [42]
     engine.dispose()
+
+
+@pytest.mark.parametrize("argv", [["sync"], ["push", "--dry-run"], ["notify", "--dry-run"], ["notify"],
+                                  ["digest", "--dry-run"], ["status"]])
+def test_one_engine_and_one_migration_per_command_and_the_engine_disposed(make_sandbox, env_for, tmp_path,
+                                                                          monkeypatch, argv):
+    from alembic import command
+
+    import core.db
+
+    server = make_sandbox(dossiers=5)
+    env_for(server, WIF_OUTBOX_DIR=str(tmp_path / "outbox"))
+    assert main(["procedure", "bind", "--yes"]) == 0
+    engines, migrations = [], []
+    make, upgrade = core.db.create_engine, command.upgrade
+
+    def counted_engine(*args, **kwargs):
+        engine = make(*args, **kwargs)
+        engine.disposed = False
+        dispose = engine.dispose
+
+        def disposing(*a, **k):
+            engine.disposed = True
+            return dispose(*a, **k)
+
+        engine.dispose = disposing
+        engines.append(engine)
+        return engine
+
+    monkeypatch.setattr(core.db, "create_engine", counted_engine)
+    monkeypatch.setattr(command, "upgrade", lambda *a, **k: migrations.append(a) or upgrade(*a, **k))
+    assert main(argv) in (0, 8)
+    assert len(engines) == 1 and len(migrations) == 1 and engines[0].disposed
