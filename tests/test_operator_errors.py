@@ -74,7 +74,9 @@ def test_a_reader_that_goes_away(tmp_path):
     read, write = os.pipe()
     os.close(read)
     try:
-        done = wif("schedule", "--dry-run", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}"}, stdout=write)
+        done = wif("schedule", "--dry-run", stdout=write, env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}", "DS_API_URL": "https://ds.example.test/api/v2/graphql",
+            "DS_API_TOKEN": "dG9rZW4"})
     finally:
         os.close(write)
     assert done.returncode == ExitCode.BROKEN_PIPE
