@@ -21,7 +21,8 @@ from tests.test_expected_delay_flow import bind_sandbox_of
 def mailed(tmp_path_factory, module_database_url):
     from core.clock import utcnow
     from jobs.pipeline import run_sync
-    from jobs.runtime import open_database, sandbox_store
+    from core.db import Database
+    from jobs.runtime import sandbox_store
     from sandbox.server import start_server
 
     server = start_server(sandbox_store(120, 7), rate_limit=1_000_000, window_seconds=60)
@@ -30,10 +31,11 @@ def mailed(tmp_path_factory, module_database_url):
                             ds=DSSettings(api_url=server.url, api_token=server.token,
                                           instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
         bind_sandbox_of(settings)
-        run_sync(settings, push=False)
+        database = Database(module_database_url)
+        sessions = database.sessions
+        run_sync(settings, sessions, push=False)
     finally:
         server.stop()
-    engine, sessions = open_database(settings)
     folder = tmp_path_factory.mktemp("outbox")
     # Every step whatever its age, as if each had just happened.
     run_notify(sessions, FolderMailer(folder), utcnow(), Settings(notify=NotifySettings(recent_days=100_000)))
@@ -46,7 +48,7 @@ def mailed(tmp_path_factory, module_database_url):
         with_employer = set(session.scalars(
             select(Employer.dossier_number).join(Dossier, Dossier.number == Employer.dossier_number)
             .where(Employer.email.is_not(None), func.lower(Employer.email) != func.lower(Dossier.usager_email))))
-    engine.dispose()
+    database.dispose()
     by_dossier: dict[int, dict[str, str]] = {}
     for path in folder.glob("*.eml"):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
