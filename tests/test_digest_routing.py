@@ -75,6 +75,9 @@ def migrated(database_url, monkeypatch):
         seed(session)
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", database_url)
+    # A deployment's environment: without a DS URL, wif runs the embedded demo and refuses another database.
+    monkeypatch.setenv("DS_API_URL", "https://ds.example.test/api/v2/graphql")
+    monkeypatch.setenv("DS_API_TOKEN", "dG9rZW4")
     for name in ("WIF_FALLBACK_EMAIL", "WIF_TEAM_EMAIL"):
         monkeypatch.delenv(name, raising=False)
     return database_url
