@@ -482,7 +482,7 @@ class ValidityBudget(Base):
 
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # epoch seconds
     lookups: Mapped[int] = mapped_column(Integer)
-    misses: Mapped[int] = mapped_column(Integer)  # « non valide » answers: unknown number or wrong birth date
+    misses: Mapped[int] = mapped_column(Integer)  # « aucune autorisation trouvée » answers: unknown number or wrong birth date
     alerted: Mapped[bool] = mapped_column(Boolean)  # the team was told of this window's misses
 
 
@@ -490,7 +490,7 @@ class ValidityRecord(Base):
     """The validity record: everything the public check may ever reveal, and no more.
     
     No foreign key to `dossiers`: when a dossier disappears the record must stay
-    (as withdrawn) so the answer changes to "non valide" instead of vanishing
+    (as withdrawn) so the answer changes to « aucune autorisation trouvée » instead of vanishing
     with the row, until the purge removes it.
     """
 

@@ -540,7 +540,7 @@ class ValiditySettings:
         "WIF_VALIDITY_GLOBAL_WINDOW_MINUTES", integer(1, 1440, "minutes"), "5", "the window of those lookups")
     miss_alert: int = setting(
         "WIF_VALIDITY_MISS_ALERT", integer(1, 1_000_000), "100",
-        "misses (« non valide ») in one window that e-mail the team (`WIF_TEAM_EMAIL`), once per window (through "
+        "misses (« aucune autorisation trouvée ») in one window that e-mail the team (`WIF_TEAM_EMAIL`), once per window (through "
         "the notification outbox; an alert the mail server refused is retried by the first lookup of a later "
         "window); a hit and a miss run the same statements")
 

@@ -7,7 +7,7 @@ window. The UPDATE's own WHERE makes the check and the increment one step
 (PostgreSQL re-reads the row a concurrent UPDATE changed; SQLite runs one
 writer at a time), so the budget holds whatever the number of workers.
 
-It also counts misses (« non valide »: an unknown number or a wrong birth
+It also counts misses (« aucune autorisation trouvée »: an unknown number or a wrong birth
 date), and flips the window's `alerted` flag once when they pass the
 threshold: exactly one lookup, in one worker, learns that it must alert.
 
