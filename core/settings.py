@@ -154,7 +154,7 @@ def _one_address(raw: str, display_name: bool) -> str:
     try:
         header = email_policy.header_factory("From", raw)
         addresses = header.addresses
-    except (ValueError, IndexError):
+    except Exception:  # noqa: BLE001 - the stdlib's header parser also raises AttributeError, TypeError on some junk
         addresses, header = (), None
     if not (header is not None and len(addresses) == 1 and not header.defects and addresses[0].domain
             and (display_name or raw == addresses[0].addr_spec)):
@@ -512,8 +512,9 @@ class ScheduleSettings:
         "WIF_JOB_LOCK_TTL_MINUTES", integer(1, 10_080, "minutes"), "120",
         "a job's lock row on SQLite expires after this (PostgreSQL uses advisory locks)")
     timezone: str = setting(
-        "TZ", timezone(), "UTC", "the host's local time zone, for the scheduler's times and Sentry's cron monitors",
-        example="Europe/Paris")
+        "TZ", timezone(), "Europe/Paris",
+        "the time zone of the scheduler's times (digest, stats, report) and of Sentry's cron monitors: French services'"
+        " hours whatever the host's zone", example="Europe/Paris")
 
 
 @dataclass(frozen=True)
