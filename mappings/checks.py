@@ -19,6 +19,7 @@ from mappings.records import ContractType, DocumentFile, MappedDossier, MappingI
 from mappings.routing import LOW, Routing
 # The rules file is loaded by mappings.rules; its names are re-exported for the rules' readers.
 from mappings.rules import RULES_FILE, RULES_REVISION, RULES_SCHEMA, Rules, default_rules, load_rules, parse_rules  # noqa: F401
+from mappings.rules import contract_types
 
 BLOCKING, WARNING = "blocking", "warning"
 COMPLET, INCOMPLET, A_VERIFIER, HORS_PERIMETRE = "complet", "incomplet", "a_verifier", "hors_perimetre"
@@ -150,20 +151,45 @@ class HoursLimit:
         return f"{name} de {self.hours} h{stay}"
 
 
-def is_algerian(mapped: MappedDossier, rules: Rules) -> bool:
-    return mapped.student.nationality_code in rules.section("hours")["algerian_nationalities"]
+def algerian_accord(mapped: MappedDossier, rules: Rules) -> bool | None:
+    """Whether the 1968 accord's rules apply (docs/apt-hours.md#who-is-algerian): the titre decides; for a titre
+    that names no regime (a récépissé) the nationality does; None when neither tells."""
+    accord, student = rules.section("algerian_accord"), mapped.student
+    if student.permit_kind is not None and student.permit_kind not in accord["permit_kinds_without_regime"]:
+        return student.permit_kind in accord["permit_kinds"]
+    if student.nationality_code is None:
+        return None
+    return student.nationality_code in accord["nationalities"]
+
+
+def nationality_disputes_permit(mapped: MappedDossier, rules: Rules) -> bool:
+    """The nationality and the titre tell different regimes (an Algerian on a titre étudiant, another national on
+    a certificat de résidence algérien)."""
+    accord, student = rules.section("algerian_accord"), mapped.student
+    kind, code = student.permit_kind, student.nationality_code
+    if kind is None or code is None or kind in accord["permit_kinds_without_regime"]:
+        return False
+    return (kind in accord["permit_kinds"]) != (code in accord["nationalities"])
+
+
+def _contract_type_in(mapped: MappedDossier, rows) -> bool:
+    contract_type = mapped.contract.contract_type
+    return contract_type is not None and contract_type.value in contract_types(rows)
 
 
 def hours_limit(mapped: MappedDossier, rules: Rules) -> HoursLimit | None:
-    """The figure the student's hours are judged against; None when the contract is exempt, or when the
-    nationality is unknown (an Algerian student needs an APT from the first hour: no threshold may be assumed)."""
+    """The figure the student's hours are judged against; None when the contract always needs an APT (or none),
+    or when the regime is unknown (under the accord an APT is needed from the first hour: no threshold may be
+    assumed)."""
     hours = rules.section("hours")
-    contract_type = mapped.contract.contract_type
-    if contract_type is not None and contract_type.value in hours["exempt_contract_types"]:
+    if _contract_type_in(mapped, rules.section("out_of_scope_contract_types")):
         return None
-    if mapped.student.nationality_code is None:
+    algerian = algerian_accord(mapped, rules)
+    if algerian is None:
         return None
-    algerian = is_algerian(mapped, rules)
+    exempt = hours["algerian_cap_exempt_contract_types" if algerian else "threshold_exempt_contract_types"]
+    if _contract_type_in(mapped, exempt):
+        return None
     figure = Decimal(str(hours["algerian_cap"] if algerian else hours["student_threshold"]))
     months = hours["pro_rata_permits"].get(mapped.student.permit_kind or "")
     if months:
@@ -196,6 +222,8 @@ def check_hours_threshold(mapped: MappedDossier, rules: Rules) -> Iterator[Findi
     judged = _judged_hours(mapped, rules, THRESHOLD)
     if judged is None or judged[1].hours > judged[0].hours:
         return
+    if nationality_disputes_permit(mapped, rules):
+        return  # an Algerian may need an APT from the first hour: not out of scope before an agent settles it
     limit, year = judged
     yield Finding("out_of_scope_under_threshold", BLOCKING,
                   f"Heures estimées : {year.hours:.0f} h {_year_words(mapped, year)} (autres emplois compris), "
@@ -268,11 +296,11 @@ def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     """RULES.md: "apprenticeship validated by the OPCO (non-Algerian), since 2021 | probably no APT needed: warn, do
-    not reject"."""
+    not reject" — outside the Algerian accord, judged by the titre (docs/apt-hours.md#who-is-algerian)."""
     opco, contract = rules.section("opco"), mapped.contract
     if contract.contract_type is None or contract.contract_type.value not in opco["contract_types"]:
         return
-    if contract.opco_validated and mapped.student.nationality_code not in opco["exempt_nationalities"]:
+    if contract.opco_validated and algerian_accord(mapped, rules) is False:
         yield Finding("apt_probably_not_needed", WARNING,
                       "APT probablement non nécessaire : contrat d'apprentissage validé par l'OPCO.", "contrat_type")
 
@@ -337,11 +365,40 @@ def check_nationality_in_scope(mapped: MappedDossier, rules: Rules) -> Iterator[
                       "nationalite")
 
 
+def check_internship(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """ANEF: a student who « souhaite faire un stage, n'a pas à solliciter une autorisation de travail »
+    (docs/apt-scope.md#internships)."""
+    if _contract_type_in(mapped, rules.section("out_of_scope_contract_types")):
+        yield Finding("out_of_scope_internship", BLOCKING,
+                      "Stage sous convention de stage : un étudiant étranger n'a pas à demander d'autorisation de "
+                      "travail pour un stage, demande hors périmètre.", "contrat_type")
+
+
+def check_nationality_matches_permit(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
+    """ANEF: the accord's rule is for « étudiants algériens titulaires d'un certificat de résidence » — the titre and
+    the nationality must agree (docs/apt-hours.md#who-is-algerian)."""
+    if not nationality_disputes_permit(mapped, rules):
+        return
+    student = mapped.student
+    kind, nationality = student.permit_kind, student.nationality_name or student.nationality_code
+    by_titre = kind in rules.section("algerian_accord")["permit_kinds"]
+    applied = ("de l'accord franco-algérien (autorisation dès la première heure, plafond annuel)" if by_titre
+               else "du titre étudiant (seuil de 964 h, emploi en lien avec la formation au-delà)")
+    why = ("le certificat de résidence algérien n'est délivré qu'aux ressortissants algériens" if by_titre
+           else "un étudiant algérien détient en principe un certificat de résidence algérien")
+    yield Finding("nationality_permit_mismatch", WARNING,
+                  f"Nationalité « {nationality} » et titre « {kind} » : {why}. L'une des deux réponses est à vérifier ; "
+                  f"en attendant, les règles {applied} sont appliquées d'après le titre, sans conclure qu'aucune "
+                  "autorisation n'est nécessaire.", "titre_type")
+
+
 Rule = Callable[[MappedDossier, Rules], Iterable[Finding]]
 
 RULES: tuple[Rule, ...] = (
     check_nationality_in_scope,
+    check_internship,
     check_aphp_interne,
+    check_nationality_matches_permit,
     check_required_documents,
     check_files,
     check_siret,

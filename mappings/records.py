@@ -22,6 +22,7 @@ class ContractType(str, enum.Enum):
     CIFRE = "cifre"
     ATER = "ater"
     INTERNE = "interne"
+    STAGE = "stage"  # a convention de stage: out of scope
 
 
 class HoursUnit(str, enum.Enum):

@@ -40,8 +40,22 @@ class Rules:
 
 
 # Where rules.yaml names contract types (codes of procedure.yaml's contrat_type options).
-CONTRACT_TYPE_LISTS = (("hours", "exempt_contract_types"), ("residence", "one_year_required"),
+CONTRACT_TYPE_LISTS = (("hours", "threshold_exempt_contract_types"), ("hours", "algerian_cap_exempt_contract_types"),
+                       ("out_of_scope_contract_types",), ("residence", "one_year_required"),
                        ("residence", "master_cge_exempt"), ("opco", "contract_types"))
+# Where rules.yaml names options of titre_type.
+PERMIT_KIND_LISTS = (("algerian_accord", "permit_kinds"), ("algerian_accord", "permit_kinds_without_regime"))
+
+
+def _at(raw: dict, path: tuple[str, ...]):
+    for name in path:
+        raw = raw[name]
+    return raw
+
+
+def contract_types(rows) -> list[str]:
+    """The codes of a list of contract types: plain codes, or rows `{type, source}`."""
+    return [row["type"] if isinstance(row, dict) else row for row in rows]
 
 
 def _check_contract_types(raw: dict, procedure: Procedure) -> None:
@@ -50,11 +64,17 @@ def _check_contract_types(raw: dict, procedure: Procedure) -> None:
     if unknown:
         raise DefinitionError(f"procedure.yaml: champs/contrat_type: {sorted(unknown)} are not contract types the "
                               "connector stores (mappings.records.ContractType)")
-    for section, name in CONTRACT_TYPE_LISTS:
-        for code in raw[section][name]:
+    for path in CONTRACT_TYPE_LISTS:
+        for code in contract_types(_at(raw, path)):
             if code not in codes:
-                raise DefinitionError(f"rules.yaml: {section}.{name}: {code!r} is not the value of an option of "
+                raise DefinitionError(f"rules.yaml: {'.'.join(path)}: {code!r} is not the value of an option of "
                                       f"contrat_type in procedure.yaml ({', '.join(sorted(codes))})")
+    kinds = procedure.champ("titre_type").options
+    for path in (*PERMIT_KIND_LISTS, ("hours", "pro_rata_permits")):
+        for kind in _at(raw, path):
+            if kind not in kinds:
+                raise DefinitionError(f"rules.yaml: {'.'.join(path)}: {kind!r} is not an option of titre_type in "
+                                      "procedure.yaml")
 
 
 def _check_against_procedure(raw: dict, procedure: Procedure) -> None:

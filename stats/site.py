@@ -29,6 +29,7 @@ from stats.figures import (
 from stats.load import PAGE_COLUMNS, load_dossiers
 from stats.suppression import THRESHOLD
 from stats.charts import BLUE_FRANCE, BLUE_LIGHT, OLIVE, RED_MARIANNE, Series, bar_chart
+from mappings.procedure import default_procedure
 from mappings.routing import load_routing_table
 
 SCHEMA_PATH = Path(__file__).with_name("stats.schema.json")
@@ -65,10 +66,10 @@ STATE_LABELS = {"en_construction": "En construction", "en_instruction": "En inst
 BAND_LABELS = {"moins_15_jours": "moins de 15 jours", "15_59_jours": "15 à 59 jours", "60_jours_et_plus": "60 jours ou plus"}
 BACKLOG_LABELS = {f"{state}_{band}": f"{STATE_LABELS[state]}, {BAND_LABELS[band]}"
                   for state in BACKLOG_STATES for _, _, band in AGE_BANDS}
-CONTRACT_LABELS = {
-    "cdd": "CDD", "cdi": "CDI", "apprentissage": "Apprentissage", "professionnalisation": "Professionnalisation",
-    "doctoral": "Contrat doctoral", "cifre": "CIFRE", "ater": "ATER", "interne": "Interne",
-}
+def contract_label(code: str) -> str:
+    """The label applicants chose, from the one table of contract types (procedure.yaml's contrat_type)."""
+    labels = {value: label for label, value in default_procedure().champ("contrat_type").option_values.items()}
+    return labels.get(code, code)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def group_label(kind: str):
             return departement_label(key)
         if kind == "service":
             return service_label(key)
-        return CONTRACT_LABELS.get(key, key) if kind == "contract_type" else key
+        return contract_label(key) if kind == "contract_type" else key
 
     return label
 

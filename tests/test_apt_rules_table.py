@@ -129,7 +129,9 @@ def test_contract_longer_than_12_months(evaluator):
 def test_opco_validated_apprenticeship(evaluator, nationality, validated, expected):
     """RULES.md: "apprenticeship validated by the OPCO (non-Algerian), since 2021 | probably no APT needed: warn,
     do not reject"; the new champ apprentissage_valide_opco feeds it."""
-    raw = dossier(contrat_type="Contrat d'apprentissage", nationalite=nationality, apprentissage_valide_opco=validated)
+    permit = {"titre_type": "Certificat de résidence algérien étudiant"} if nationality == "DZ" else {}
+    raw = dossier(contrat_type="Contrat d'apprentissage", nationalite=nationality, apprentissage_valide_opco=validated,
+                  **permit)
     assert outcome(evaluator, raw) == expected
 
 
@@ -164,15 +166,18 @@ def test_public_validity(apt_start, apt_end):
 
 def test_interne_en_medecine(evaluator):
     """RULES.md: "interne (outside AP-HP) | attestation de recrutement (duration, salary); attestation of the head
-    of department; certificat de scolarité showing DFMS or DFMSA enrolment" — plus the passport (general)."""
+    of department; certificat de scolarité showing DFMS or DFMSA enrolment"; the FAQ adds « Copie passeport avec nom
+    et prénom, ou titre de séjour », and its four documents stand for the general ones."""
     one_piece = dossier(contrat_type=INTERNE, pj_interne_recrutement=["recrutement.pdf"])
     assert outcome(evaluator, one_piece) == ("incomplet", ["missing_document:pj_interne_chef_service",
-                                                           "missing_document:pj_interne_dfms"])
-    three = dict(contrat_type=INTERNE, pj_interne_recrutement=["recrutement.pdf"],
-                 pj_interne_chef_service=["chef_service.pdf"], pj_interne_dfms=["dfms.pdf"])
-    assert outcome(evaluator, dossier(**three)) == ("complet", [])
-    assert outcome(evaluator, dossier(**three, pj_passeport=[]))[1] == ["missing_document:pj_passeport"]
-    aphp = dossier(**three, employeur_siret="26750045200011")  # an AP-HP hospital (SIREN 267 500 452)
+                                                           "missing_document:pj_interne_dfms",
+                                                           "missing_document:pj_interne_identite"])
+    four = dict(contrat_type=INTERNE, pj_interne_recrutement=["recrutement.pdf"],
+                pj_interne_chef_service=["chef_service.pdf"], pj_interne_dfms=["dfms.pdf"],
+                pj_interne_identite=["passeport.pdf"])
+    assert outcome(evaluator, dossier(**four)) == ("complet", [])
+    assert outcome(evaluator, dossier(**four, pj_passeport=[], pj_contrat=[], pj_inscription=[])) == ("complet", [])
+    aphp = dossier(**four, employeur_siret="26750045200011")  # an AP-HP hospital (SIREN 267 500 452)
     assert outcome(evaluator, aphp) == ("hors_perimetre", ["out_of_scope_aphp_interne:employeur_siret"])
 
 

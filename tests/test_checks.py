@@ -89,24 +89,29 @@ def test_revision_comes_from_the_rules_file(rules):
 
 # --- documents ---
 
-@pytest.mark.parametrize("change, extra", [
-    (lambda m: setattr(m.employer, "filed_by_student", True), ["pj_mandat"]),
-    (lambda m: setattr(m.student, "request_kind", "renewal"), ["pj_apt_precedente", "pj_bulletins_salaire"]),
-    (lambda m: setattr(m.contract, "contract_type", ContractType.CIFRE), ["pj_cifre"]),
-    (lambda m: setattr(m.contract, "contract_type", ContractType.ATER), ["pj_ater"]),
+GENERAL = ["pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat"]
+
+
+@pytest.mark.parametrize("change, extra, instead_of", [
+    (lambda m: setattr(m.employer, "filed_by_student", True), ["pj_mandat"], []),
+    (lambda m: setattr(m.student, "request_kind", "renewal"), ["pj_apt_precedente", "pj_bulletins_salaire"], []),
+    # FAQ: « une copie du contrat CIFRE »: the CIFRE's contract is its own pièce.
+    (lambda m: setattr(m.contract, "contract_type", ContractType.CIFRE), ["pj_cifre"], ["pj_contrat"]),
+    (lambda m: setattr(m.contract, "contract_type", ContractType.ATER), ["pj_ater"], []),
+    # FAQ: the interne's four documents stand for the general ones.
     (lambda m: setattr(m.contract, "contract_type", ContractType.INTERNE),
-     ["pj_interne_recrutement", "pj_interne_chef_service", "pj_interne_dfms"]),
+     ["pj_interne_recrutement", "pj_interne_chef_service", "pj_interne_dfms", "pj_interne_identite"], GENERAL),
     (lambda m: setattr(m.student, "permit_kind", "Récépissé de demande de renouvellement"),
-     ["pj_convocation", "pj_ancien_titre"]),
-    (lambda m: setattr(m.contract, "regulated_profession", True), ["pj_profession_reglementee"]),
-    (lambda m: setattr(m.contract, "model_or_live_show", True), ["pj_licence_spectacle"]),
-    (lambda m: None, []),
+     ["pj_convocation", "pj_ancien_titre"], []),
+    (lambda m: setattr(m.contract, "regulated_profession", True), ["pj_profession_reglementee"], []),
+    (lambda m: setattr(m.contract, "model_or_live_show", True), ["pj_licence_spectacle"], []),
+    (lambda m: None, [], []),
 ])
-def test_required_documents_by_case(rules, change, extra):
+def test_required_documents_by_case(rules, change, extra, instead_of):
     mapped = complete()
     change(mapped)
-    general = ["pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat"]
-    assert sorted(required_documents(mapped, rules)) == sorted(general + extra)
+    expected = [key for key in GENERAL if key not in instead_of] + extra
+    assert sorted(required_documents(mapped, rules)) == sorted(expected)
     findings = list(checks.check_required_documents(mapped, rules))
     assert [f.field for f in findings] == extra
     for key in extra:
@@ -128,18 +133,23 @@ def interne(**documents) -> MappedDossier:
     return mapped
 
 
-def test_an_interne_sends_three_separate_documents(rules):
-    """RULES.md: "interne (outside AP-HP) | attestation de recrutement (duration, salary); attestation of the head
-    of department; certificat de scolarité showing DFMS or DFMSA enrolment" — three documents, not one."""
-    three = interne(pj_interne_recrutement=1, pj_interne_chef_service=1, pj_interne_dfms=1)
-    assert check_dossier(three, rules) == []
-    one_of_three = interne(pj_interne_recrutement=1)
-    assert [f.field for f in check_dossier(one_of_three, rules)] == ["pj_interne_chef_service", "pj_interne_dfms"]
+def test_an_interne_sends_the_four_documents_of_the_faq(rules):
+    """FAQ, internes: « Attestation de recrutement avec durée et salaire », « Attestation du chef de service »,
+    « Certificat de scolarité précisant inscription en DFMS ou DFMSA », « Copie passeport … ou titre de séjour »:
+    separate documents, standing for the general ones (docs/apt-documents.md#internes)."""
+    four = interne(pj_interne_recrutement=1, pj_interne_chef_service=1, pj_interne_dfms=1, pj_interne_identite=1)
+    assert check_dossier(four, rules) == []
+    for general in ("pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat"):
+        del four.documents[general]
+    assert check_dossier(four, rules) == []
+    one_of_four = interne(pj_interne_recrutement=1)
+    assert [f.field for f in check_dossier(one_of_four, rules)] == [
+        "pj_interne_chef_service", "pj_interne_dfms", "pj_interne_identite"]
 
 
 def test_an_aphp_interne_is_outside_the_procedure(rules):
     """RULES.md: "interne (outside AP-HP)"; the AP-HP's SIREN is 267 500 452."""
-    aphp = interne(pj_interne_recrutement=1, pj_interne_chef_service=1, pj_interne_dfms=1)
+    aphp = interne(pj_interne_recrutement=1, pj_interne_chef_service=1, pj_interne_dfms=1, pj_interne_identite=1)
     aphp.employer.siret = "26750045200012"
     assert run(checks.check_aphp_interne, aphp, rules) == ["out_of_scope_aphp_interne"]
     assert completeness_status(check_dossier(aphp, rules)) == "hors_perimetre"
@@ -306,10 +316,18 @@ def test_a_non_algerian_student_under_the_threshold_needs_no_apt(rules, weekly, 
         assert completeness_status(check_dossier(mapped, rules)) == "hors_perimetre"
 
 
+ALGERIAN_PERMIT = "Certificat de résidence algérien étudiant"
+
+
+def algerian(mapped: MappedDossier) -> MappedDossier:
+    """An Algerian student holding the certificat de résidence: the accord's rules apply."""
+    mapped.student.nationality_code, mapped.student.permit_kind = "DZ", ALGERIAN_PERMIT
+    return mapped
+
+
 def test_the_threshold_is_not_applied_to_algerian_students(rules):
     """RULES.md: an Algerian student needs an APT "from the first hour"."""
-    mapped = complete(hours_per_week=Decimal(5))
-    mapped.student.nationality_code = "DZ"
+    mapped = algerian(complete(hours_per_week=Decimal(5)))
     assert run(checks.check_hours_threshold, mapped, rules) == []
     assert completeness_status(check_dossier(mapped, rules)) == "complet"
 
@@ -344,11 +362,51 @@ def test_hours_are_counted_over_the_years_of_the_titre(rules):
 
 def test_algerian_hours_over_the_cap_are_a_warning(rules):
     """RULES.md: Algerian students, "cap 50 % of the branch's annual duration (≈ 804 h on 1,607 h)"."""
-    mapped = complete(hours_per_week=Decimal(20))  # 785.71 h over 275 days
-    mapped.student.nationality_code = "DZ"
+    mapped = algerian(complete(hours_per_week=Decimal(20)))  # 785.71 h over 275 days
     assert run(checks.check_hours_cap, mapped, rules) == []
     mapped.contract.hours_per_week = Decimal(21)  # 825 h
     assert run(checks.check_hours_cap, mapped, rules) == ["hours_over_cap"]
+
+
+@pytest.mark.parametrize("contract_type, capped", [
+    (ContractType.ATER, True),  # no text exempts it (docs/apt-hours.md#the-algerian-cap-and-its-exceptions)
+    (ContractType.CIFRE, False), (ContractType.DOCTORAL, False), (ContractType.APPRENTISSAGE, False),
+    (ContractType.PROFESSIONNALISATION, False), (ContractType.INTERNE, False), (ContractType.CDD, True),
+])
+def test_the_algerian_cap_and_its_exceptions(rules, contract_type, capped):
+    """ANEF: « jusqu'à 50 % de la durée annuelle de travail », no exception; a secondary summary exempts
+    « alternance, doctorate, interne » (rules.yaml algerian_cap_exempt_contract_types, one row each)."""
+    full_time = algerian(complete(contract_type=contract_type, hours_per_week=Decimal(35)))
+    assert run(checks.check_hours_cap, full_time, rules) == (["hours_over_cap"] if capped else [])
+
+
+def test_an_internship_is_out_of_scope(rules):
+    """ANEF: a student who « souhaite faire un stage, n'a pas à solliciter une autorisation de travail »."""
+    internship = complete(contract_type=ContractType.STAGE)
+    assert run(checks.check_internship, internship, rules) == ["out_of_scope_internship"]
+    assert hours_limit(internship, rules) is None  # no threshold is judged besides
+    assert completeness_status(check_dossier(internship, rules)) == "hors_perimetre"
+    assert run(checks.check_internship, complete(), rules) == []
+
+
+@pytest.mark.parametrize("nationality, name, permit, regime", [
+    ("DZ", "Algérie", "Carte de séjour étudiant", "threshold"),
+    ("MA", "Maroc", ALGERIAN_PERMIT, "ceiling"),
+])
+def test_a_nationality_that_disagrees_with_the_titre_is_named_with_it(rules, nationality, name, permit, regime):
+    """ANEF: the accord is for « étudiants algériens titulaires d'un certificat de résidence »: the titre decides,
+    and a mismatch is « À vérifier » with both values named."""
+    mapped = complete(hours_per_week=Decimal(35))
+    mapped.student.nationality_code, mapped.student.nationality_name, mapped.student.permit_kind = nationality, name, permit
+    [finding] = checks.check_nationality_matches_permit(mapped, rules)
+    assert (finding.code, finding.severity, finding.field) == ("nationality_permit_mismatch", "warning", "titre_type")
+    assert f"Nationalité « {name} »" in finding.message and f"titre « {permit} »" in finding.message
+    assert hours_limit(mapped, rules).kind == regime
+    assert completeness_status(check_dossier(mapped, rules)) == "a_verifier"
+    agree = algerian(complete())
+    assert run(checks.check_nationality_matches_permit, agree, rules) == []
+    agree.student.permit_kind = "Récépissé de demande de renouvellement"  # names no regime: nothing to compare
+    assert run(checks.check_nationality_matches_permit, agree, rules) == []
 
 
 def test_other_jobs_count_towards_the_hours(rules):
@@ -403,6 +461,8 @@ def test_residence_of_one_year_for_alternance(rules, contract_type, resident, ma
 def test_opco_validated_apprenticeship(rules, nationality, validated, expected):
     mapped = complete(contract_type=ContractType.APPRENTISSAGE, opco_validated=validated)
     mapped.student.nationality_code = nationality
+    if nationality == "DZ":
+        algerian(mapped)
     assert run(checks.check_opco_apprenticeship, mapped, rules) == expected
 
 
@@ -633,12 +693,18 @@ def test_checks_never_raise(mapped):
     assert all(f.severity in ("blocking", "warning") for f in findings + check_decision(mapped))
 
 
-def test_no_threshold_is_assumed_when_the_nationality_is_unknown(rules):
-    # An unknown nationality may be Algerian, who needs an APT from the first hour.
+def test_no_threshold_is_assumed_when_neither_titre_nor_nationality_tells_the_regime(rules):
+    # A récépissé names no regime and an unknown nationality may be Algerian, who needs an APT from the first hour.
     mapped = complete(hours_per_week=Decimal(5))
-    mapped.student.nationality_code = None
+    mapped.student.nationality_code, mapped.student.permit_kind = None, "Récépissé de demande de renouvellement"
     assert hours_limit(mapped, rules) is None
     assert run(checks.check_hours_threshold, mapped, rules) == []
+    # A titre « étudiant » tells it: the threshold applies whatever the nationality.
+    mapped.student.permit_kind = "Carte de séjour étudiant"
+    assert hours_limit(mapped, rules).hours == 964
+    # On a récépissé, the nationality tells it.
+    mapped.student.permit_kind, mapped.student.nationality_code = "Récépissé de demande de renouvellement", "DZ"
+    assert hours_limit(mapped, rules).kind == "ceiling"
 
 
 # --- what the routing leaves to agents ---
