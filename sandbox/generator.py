@@ -89,6 +89,11 @@ def _pieces_of(form: Form) -> tuple[tuple[str, ...], dict[str, dict]]:
 
 # Read from the sandbox's own form (sandbox/demarche.yaml), whatever the ids of the démarche generated.
 GENERAL_DOCUMENTS, CONDITIONAL_CASES = _pieces_of(load_form())
+# The pièce that stands for a general document in a contract's case (a CIFRE's contract, an interne's four
+# documents): a dossier left without a general document goes without this one too.
+STANDS_FOR = {("Convention CIFRE", "pj_contrat"): "pj_cifre", (INTERNE, "pj_contrat"): "pj_interne_recrutement",
+              (INTERNE, "pj_inscription"): "pj_interne_dfms", (INTERNE, "pj_passeport"): "pj_interne_identite",
+              (INTERNE, "pj_titre_sejour"): "pj_interne_identite"}
 
 GOOD_FILE_TYPES = (("pdf", "application/pdf"), ("jpg", "image/jpeg"), ("png", "image/png"))
 IN_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement not in OUT_OF_SCOPE_DEPARTEMENTS]
@@ -286,6 +291,8 @@ class DossierBuilder:
 
     def _weekly_hours(self, contract_type, nationality) -> int:
         intent = self.plan.intent
+        if nationality == ALGERIAN and contract_type == ATER:
+            return 14  # the Algerian cap applies to an ATER too (728 h at most); no draw, the seeds stay as they were
         if contract_type not in CAPPED_CONTRACTS:
             return 35
         if intent == "hours_over_cap":
@@ -363,6 +370,9 @@ class DossierBuilder:
             v["pj_ater"] = (_good_file(rng, "pj_ater", 0, name=name),)
         if self.plan.intent == "missing_document":
             v[self.plan.defect] = ()
+            stand_in = STANDS_FOR.get((v["contrat_type"], self.plan.defect))
+            if stand_in:
+                v[stand_in] = ()
         elif self.plan.intent == "bad_file":
             key = rng.choice(required)
             v[key] = _bad_files(rng, key, self.plan.defect, v[key])

@@ -40,7 +40,10 @@ def synced(make_sandbox, ds_client_for, sessions):
     syncer = make_syncer(client, sessions)
     syncer.sync(1)
     with sessions() as session:
-        number = session.scalars(select(models.Dossier.number).where(models.Dossier.state == "en_construction")
+        # A CDD or CDI: the general documents are asked of it (an interne's own documents stand for them).
+        number = session.scalars(select(models.Dossier.number).join(models.Contract)
+                                 .where(models.Dossier.state == "en_construction",
+                                        models.Contract.contract_type.in_(("cdd", "cdi")))
                                  .order_by(models.Dossier.number)).first()
     # Several missing documents and several anomalies: lists whose order shows.
     server.store.modify(number, **{key: () for key in MISSING}, telephone_etudiant="0" * 100, nom="Exemple\x00Dupont")

@@ -275,7 +275,7 @@ def _sent_to(server, dossier_number, since=0):
 
 def test_an_en_instruction_dossier_lacking_documents_gets_its_annotations_but_no_correction_request(synced, sessions):
     server, client, syncer = synced
-    record = next(d for d in server.store.visible_dossiers(1) if d.state == "en_instruction")
+    record = next(d for d in server.store.visible_dossiers(1) if d.state == "en_instruction" and asks_passport(d))
     server.store.modify(record.number, pj_passeport=())  # the passport was never attached
     syncer.sync(1)
     with sessions() as session:
@@ -291,9 +291,14 @@ def test_an_en_instruction_dossier_lacking_documents_gets_its_annotations_but_no
     assert "passeport" in on_ds(server.store, record.number).annotations[MISSING_DOCUMENTS]
 
 
+def asks_passport(record) -> bool:
+    """An interne sends a passport or a titre instead (docs/apt-documents.md#internes)."""
+    return record.values.get("contrat_type") != "Interne en médecine, pharmacie ou odontologie"
+
+
 def _lose_passports(server, share_of_en_construction=1.0):
     """Many applicants 'forgot' their passport: what a misread form looks like to the checks."""
-    numbers = [d.number for d in server.store.visible_dossiers(1) if d.state == "en_construction"]
+    numbers = [d.number for d in server.store.visible_dossiers(1) if d.state == "en_construction" and asks_passport(d)]
     numbers = numbers[:max(1, int(len(numbers) * share_of_en_construction))]
     for number in numbers:
         server.store.modify(number, pj_passeport=())
