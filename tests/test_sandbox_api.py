@@ -12,7 +12,7 @@ TODAY = date(2026, 1, 1)
 
 
 # The shared `store` and `server` fixtures (conftest): a seed whose dossiers include trashed and deleted ones.
-SANDBOX = dict(n=150, seed=5, today=TODAY)
+SANDBOX = dict(n=150, seed=6, today=TODAY)
 
 
 def dossiers_page(server, **variables):
