@@ -25,8 +25,8 @@ from core import models
 from connector.batch import BatchItem, BatchLimits, split
 from connector.client import DSClient
 from connector.errors import DSForbidden, DSGraphQLError, DSNotFound
-from connector.pagination import (DOSSIER_REQUIRED, FailedNode, Page, execute_through_timeouts, iter_pages,
-                                  prefetched, schema_break, schema_break_message)
+from connector.pagination import (DOSSIER_REQUIRED, FailedNode, Page, PageInconsistent, execute_through_timeouts,
+                                  iter_pages, prefetched, schema_break, schema_break_message)
 from connector.datetimes import format_ds_datetime, parse_ds_datetime
 from connector.storable import replace_unstorable
 from core.clock import utcnow
@@ -121,11 +121,11 @@ class Syncer:
         # and covers what a re-scan would.
         # A run that starts without a cursor reads every dossier: no re-scan needed.
         first_pass = full or state.end_cursor is None
-        missed_since = self._sync_updates(state, summary, dedupe=not full)
+        self._sync_updates(state, summary, dedupe=not full)
         rescan_due = not first_pass and (force_rescan or self._rescan_due(state, run_started_at))
-        if rescan_due or missed_since is not None:
+        if rescan_due or state.rescan_from is not None:
             starts = [state.last_rescan_at or state.updated_since] if rescan_due else []
-            self._rescan(state, summary, min(starts + ([missed_since] if missed_since else [])))
+            self._rescan(state, summary, min(starts + ([state.rescan_from] if state.rescan_from else [])))
         if first_pass or rescan_due:
             # Only once the whole re-scan is done: a crash means doing it again.
             self._mark_rescanned(demarche_number, run_started_at)
@@ -150,7 +150,7 @@ class Syncer:
                 session.add(state)
             if reset:
                 state.end_cursor = state.deleted_cursor = state.pending_deleted_cursor = None
-                state.last_rescan_at = None
+                state.last_rescan_at = state.rescan_from = None
             if self.dry_run:
                 session.rollback()
                 session.expunge_all()
@@ -183,9 +183,7 @@ class Syncer:
 
     # -- dossiers ------------------------------------------------------------
 
-    def _sync_updates(self, state: models.SyncState, summary: SyncSummary, dedupe: bool) -> datetime | None:
-        """Returns where a re-scan must start to read what a short page left out, or None."""
-        missed_since = None
+    def _sync_updates(self, state: models.SyncState, summary: SyncSummary, dedupe: bool) -> None:
         pages = prefetched(iter_pages(
             self.client,
             "getDemarcheDossiers",
@@ -200,10 +198,10 @@ class Syncer:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=dedupe)
                 persisted = self._persisted_state(session, state.demarche_number)
-                if page.short and missed_since is None:
-                    # Pages come in (updated_at, id) order: what it left out was modified after the
-                    # pages before it (docs/ds-malformed-answers.md#a-short-page).
-                    missed_since = persisted.last_seen_updated_at or state.updated_since
+                if page.short:
+                    # Pages come in (updated_at, id) order: what it left out was modified after the pages
+                    # before it. Stored with the cursor that passes it (docs/ds-malformed-answers.md#a-short-page).
+                    self._rescan_from(persisted, state, persisted.last_seen_updated_at or state.updated_since)
                 # An empty page has no endCursor: keep the one we have (NOTES §7.1).
                 if page.end_cursor is not None:
                     persisted.end_cursor = page.end_cursor
@@ -213,11 +211,38 @@ class Syncer:
                     persisted.last_seen_updated_at = latest
                 self._commit(session)
             self._report(summary)
-        return missed_since
+
+    @staticmethod
+    def _rescan_from(persisted: models.SyncState, state: models.SyncState, moment: datetime | None) -> None:
+        """Where the next re-scan must start (None: nothing left out); only ever earlier until cleared."""
+        if moment is not None and persisted.rescan_from is not None:
+            moment = min(moment, persisted.rescan_from)
+        persisted.rescan_from = state.rescan_from = moment
 
     def _rescan(self, state: models.SyncState, summary: SyncSummary, start: datetime) -> None:
+        """Re-scan from `start`; a short page in it means another re-scan from before that page, up to
+        the client's `max_retries`, then `PageInconsistent` (the next run starts again from there)."""
+        for attempt in range(self.client.max_retries + 1):
+            missed = self._rescan_once(state, summary, start)
+            if missed is None:
+                if state.rescan_from is not None:
+                    with self.sessions() as session:  # all it left out is read: cleared
+                        self._rescan_from(self._persisted_state(session, state.demarche_number), state, None)
+                        self._commit(session)
+                summary.rescanned = True
+                return
+            start = missed
+            self.client.backoff(attempt)
+        raise PageInconsistent(
+            f"getDemarcheDossiers: DS answered pages holding fewer dossiers than asked for in "
+            f"{self.client.max_retries + 1} re-scans in a row; what they left out is read by the next run's re-scan"
+        )
+
+    def _rescan_once(self, state: models.SyncState, summary: SyncSummary, start: datetime) -> datetime | None:
+        """One re-scan from `start`; returns where what a short page left out begins, or None."""
         since = start - self.rescan_overlap
         log.info("démarche %s: re-scan of dossiers updated since %s", state.demarche_number, format_ds_datetime(since))
+        seen_until, missed = since, None
         pages = prefetched(iter_pages(
             self.client,
             "getDemarcheDossiers",
@@ -230,9 +255,13 @@ class Syncer:
         for page in pages:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=True)
+                if page.short and missed is None:
+                    missed = seen_until
+                    self._rescan_from(self._persisted_state(session, state.demarche_number), state, missed)
                 self._commit(session)
+            seen_until = max([seen_until, *(parse_ds_datetime(n["dateDerniereModification"]) for n in page.nodes)])
             self._report(summary)
-        summary.rescanned = True
+        return missed
 
     def _mark_rescanned(self, demarche_number: int, run_started_at: datetime) -> None:
         with self.sessions() as session:

@@ -55,8 +55,9 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.NOT_BOUND: "the démarche is not bound, or its binding does not fit the published revision: nothing mapped, "
                         "nothing written; run `wif procedure bind`",
     ExitCode.PAGE_INCONSISTENT: "DS kept answering a page that does not add up (no `pageInfo`; no dossier, or no "
-                                "`endCursor`, while more pages are announced), asked again `DS_MAX_RETRIES` times: the "
-                                "pages before are saved, the cursor did not move past it, run again",
+                                "`endCursor`, while more pages are announced), asked again `DS_MAX_RETRIES` times, or "
+                                "pages shorter than asked for in every re-scan: the pages before are saved, the cursor "
+                                "did not move past a page it could not trust, the next run re-reads what was left out",
     ExitCode.HOST_REFUSED: "the host refused what the command needs: `serve`'s port is in use or may not be used, an "
                            "`--out` directory cannot be created or written (nothing is written)",
     ExitCode.BROKEN_PIPE: "the reader of the output went away (a `head -1` after a pipe): nothing more is printed, "

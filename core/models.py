@@ -91,6 +91,9 @@ class SyncState(Base):
     end_cursor: Mapped[str | None] = mapped_column(String(200))
     last_seen_updated_at: Mapped[datetime | None]
     last_rescan_at: Mapped[datetime | None]
+    # A page came back shorter than asked for and its cursor was stored past it: the dossiers it left out
+    # were modified after this moment, and a re-scan from here reads them (docs/ds-malformed-answers.md).
+    rescan_from: Mapped[datetime | None]
     deleted_cursor: Mapped[str | None] = mapped_column(String(200))
     pending_deleted_cursor: Mapped[str | None] = mapped_column(String(200))
     last_success_at: Mapped[datetime | None]

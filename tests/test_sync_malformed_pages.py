@@ -77,6 +77,29 @@ def test_a_page_that_leaves_dossiers_out_is_re_scanned_in_the_same_run(sandbox, 
     assert requests_by_operation(sandbox, before)["getDemarcheDossiers"] <= 6
 
 
+def test_short_pages_in_the_re_scan_too_end_the_run_with_exit_11_and_the_next_run_reads_what_they_left_out(
+        sandbox, env_for, sessions, capsys):
+    env_for(sandbox, DS_MAX_RETRIES="1", DS_PAGE_SIZE="10")
+    assert main(["procedure", "bind", "--yes"]) == 0
+    assert main(["sync", "--no-push"]) == 0
+    for dossier in sandbox.store.visible_dossiers(1)[:20]:
+        sandbox.store.bump(dossier)
+    capsys.readouterr()
+    sandbox.faults.add("short_page", count=50, operation="getDemarcheDossiers")
+
+    assert main(["sync", "--no-push"]) == 11
+    captured = capsys.readouterr()
+    assert captured.err.startswith("wif sync: getDemarcheDossiers: DS answered pages holding fewer dossiers than "
+                                   "asked for in 2 re-scans in a row")
+    assert local_snapshot(sessions) != sandbox_snapshot(sandbox.store)  # what the pages left out is not read yet
+
+    sandbox.faults.clear()  # DS sane again: the next run re-scans from before the first short page
+    assert main(["sync", "--no-push"]) == 0
+    assert local_snapshot(sessions) == sandbox_snapshot(sandbox.store)
+    with sessions() as session:
+        assert session.get(models.SyncState, 1).rescan_from is None
+
+
 @pytest.mark.parametrize("kind", PAGE_SHAPES)
 def test_a_page_that_does_not_add_up_once_is_asked_again(sandbox, ds_client_for, sessions, kind):
     sandbox.faults.add(kind, operation="getDemarcheDossiers")
