@@ -1,6 +1,6 @@
 """Push figures: the first push of N sandbox dossiers with DS's real budget.
 
-The sandbox throttles at 400 requests a minute per token like DS (NOTES §4),
+The sandbox throttles at 400 requests a minute per token like DS (docs/ds-rate-limit.md),
 the client keeps its own budget of 400 (push may use 90 % of it, the rest is
 the sync's reserve). First a sync (same token, same budget), then the first
 push, timed. Targets (issue 13): at least 25 mutations per request, and the

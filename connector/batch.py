@@ -2,13 +2,13 @@
 
 GraphQL executes the root fields of a mutation one after the other, each
 with its own result (and DS reports a mutation's refusal in its own payload,
-NOTES §13), so N outbox mutations can travel in one request instead of N.
+docs/ds-push.md#the-mutations), so N outbox mutations can travel in one request instead of N.
 The batch is assembled from the project's own documents (one `.graphql`
 file per operation, `connector.documents`): item i becomes the root field
 `a<i>: <field>(…)` and each of its variables `$v` becomes `$a<i>_v`. The
 fragments the items share are sent once.
 
-DS bounds a request (NOTES §5): 30 s, a complexity of 60,000 and 20,000
+DS bounds a request (docs/ds-push.md#request-limits): 30 s, a complexity of 60,000 and 20,000
 query tokens. `BatchLimits` keeps each batch well inside the last two by
 measuring the assembled document; the time is the caller's to watch (it
 halves the batch on a `timeout`).

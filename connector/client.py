@@ -283,7 +283,7 @@ class DSClient:
         except TransportConnectionFailed as error:
             return None, None, {}, _network_error_name(error)
         except TransportServerError as error:
-            # Not JSON and HTTP >= 400: DS's 429 is plain text (NOTES §4).
+            # Not JSON and HTTP >= 400: DS's 429 is plain text (docs/ds-errors.md#http-codes).
             return error.code, None, dict(transport.response_headers or {}), None
         except TransportProtocolError:
             return transport.last_status or 0, None, dict(transport.response_headers or {}), None

@@ -157,7 +157,7 @@ def _compare_labels(procedure: Procedure, live: list[dict], binding: Binding) ->
 
 
 def _compare_groupes(live: list[dict], expected: list[ExpectedGroupe], connector_instructeur_id: str | None):
-    # Filter closed groupes ourselves: the `closed` argument is inverted in DS (NOTES §8).
+    # Filter closed groupes ourselves: the `closed` argument is inverted in DS (docs/ds-groupes.md).
     active = {g["label"]: g for g in live if not g.get("closed")}
     closed = {g["label"] for g in live if g.get("closed")}
     drifts = []
@@ -184,7 +184,7 @@ def _compare_groupes(live: list[dict], expected: list[ExpectedGroupe], connector
 
 
 def _default_groupe(live: list[dict]) -> str | None:
-    """DS's default groupe cannot be closed nor deleted (NOTES §16): it is never drift.
+    """DS's default groupe cannot be closed nor deleted (docs/ds-groupes.md#the-default-groupe): it is never drift.
     The API does not say which it is: the one labelled « défaut », else the oldest."""
     labels = [g["label"] for g in live]
     if DEFAULT_GROUPE_LABEL in labels:

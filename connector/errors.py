@@ -5,9 +5,9 @@
 - fail: bad or expired token, unknown or forbidden démarche, other errors;
 - quarantine: errors that are each about one node of a list (`nodes:
   [Dossier]`: DS nulls that node, or a field inside it, and keeps the others,
-  NOTES §6 `invalid_null`), see `node_errors`: the caller keeps the good
+  docs/ds-errors.md#errors-beside-data, `invalid_null`), see `node_errors`: the caller keeps the good
   nodes and sets the failed ones aside;
-- reject: a mutation payload's `errors` (errors as data, NOTES §6), see
+- reject: a mutation payload's `errors` (docs/ds-errors.md#errors-as-data-in-mutations), see
   `classify_rejection`.
 
 Messages never contain the token: only the HTTP status, the DS error code,

@@ -3,7 +3,7 @@
 It yields each page before asking for the next, so the caller can commit
 the page and its cursor first.
 
-- A `timeout` from DS retries the same cursor with half the page (NOTES §5);
+- A `timeout` from DS retries the same cursor with half the page (docs/ds-errors.md#query-limits);
   at the smallest page a timeout is one more transient fault, retried with
   backoff up to the client's `max_retries`, then `DSUnavailable`. After a
   few pages in a row without a timeout the page doubles again, up to the

@@ -1,7 +1,7 @@
 """Client-side request budget, one per token, shared by sync and push.
 
 DS throttles at 400 requests per minute per token, in fixed windows aligned
-on the epoch (NOTES §4). A sliding window of the same size is stricter than
+on the epoch (docs/ds-rate-limit.md). A sliding window of the same size is stricter than
 any fixed window, so staying inside it means never being throttled by our
 own traffic.
 

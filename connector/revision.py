@@ -14,7 +14,7 @@ import re
 
 from connector.client import DSClient
 
-# DS type_champ → the ChampDescriptor type the API gives for it (NOTES §12).
+# DS type_champ → the ChampDescriptor type the API gives for it (docs/ds-champs.md#descriptor-types).
 DESCRIPTOR_TYPENAMES = {
     "address": "AddressChampDescriptor",
     "checkbox": "CheckboxChampDescriptor",

@@ -16,7 +16,7 @@ from core import models
 from connector.datetimes import parse_ds_datetime
 from connector.storable import UNSTORABLE_CHARACTERS, storable_text
 
-# DS traitement events → the state the dossier is in after them (NOTES §9).
+# DS traitement events → the state the dossier is in after them (docs/ds-sync.md#what-a-state-change-leaves-behind).
 EVENT_STATES = {
     "depose": "en_construction",
     "depose_correction_usager": "en_construction",

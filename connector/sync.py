@@ -1,4 +1,4 @@
-"""Incremental sync of a démarche, the way DS recommends (NOTES §7).
+"""Incremental sync of a démarche, the way DS recommends (docs/ds-sync.md#a-fixed-updatedsince-and-a-stored-cursor).
 
 1. `dossiers(updatedSince: <fixed date>, after: <stored endCursor>)` until
    `hasNextPage` is false. Each page and the new cursor are committed in one
@@ -202,7 +202,7 @@ class Syncer:
                     # Pages come in (updated_at, id) order: what it left out was modified after the pages
                     # before it. Stored with the cursor that passes it (docs/ds-malformed-answers.md#a-short-page).
                     self._rescan_from(persisted, state, persisted.last_seen_updated_at or state.updated_since)
-                # An empty page has no endCursor: keep the one we have (NOTES §7.1).
+                # An empty page has no endCursor: keep the one we have (docs/ds-sync.md#an-empty-page-carries-no-cursor).
                 if page.end_cursor is not None:
                     persisted.end_cursor = page.end_cursor
                     state.end_cursor = page.end_cursor

@@ -1,4 +1,4 @@
-"""DS webhooks, as a hint to look now (NOTES §17).
+"""DS webhooks, as a hint to look now (docs/ds-webhooks.md#a-hint-never-data).
 
 Two kinds reach us:
 

@@ -86,7 +86,7 @@ class SyncState(Base):
     __tablename__ = "sync_state"
 
     demarche_number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Fixed once and replayed on every poll, as DS recommends (NOTES §7.1).
+    # Fixed once and replayed on every poll, as DS recommends (docs/ds-sync.md#a-fixed-updatedsince-and-a-stored-cursor).
     updated_since: Mapped[datetime]
     end_cursor: Mapped[str | None] = mapped_column(String(200))
     last_seen_updated_at: Mapped[datetime | None]

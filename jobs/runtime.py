@@ -154,7 +154,7 @@ _BUDGETS_LOCK = threading.Lock()
 
 def shared_budget(settings: Settings) -> RequestBudget:
     """The one request budget of this process for a token: DS counts per
-    token (NOTES §4), so sync, push and webhook fetches draw from it together."""
+    token (docs/ds-rate-limit.md), so sync, push and webhook fetches draw from it together."""
     token_key = hashlib.sha256(settings.ds.api_token.encode()).hexdigest()
     key = (settings.ds.api_url, token_key, settings.ds.requests_per_minute)
     with _BUDGETS_LOCK:

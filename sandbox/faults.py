@@ -1,4 +1,4 @@
-"""Fault injection: the next k requests fail in a chosen way (NOTES §4–§6).
+"""Fault injection: the next k requests fail in a chosen way (docs/ds-errors.md, docs/ds-rate-limit.md).
 
 Kinds: 429, 500, 502, 503, 504 (HTTP errors), slow (answer after N
 seconds), reset (close the connection without an answer), drop (execute the

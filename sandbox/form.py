@@ -3,7 +3,7 @@
 DS numbers every type de champ from one platform-wide sequence when an
 administrateur adds it in the editor: ids are large (a few millions), rise in
 the order champs were created, with gaps (other démarches create champs
-meanwhile), and the champ id is base64("Champ-<stable id>") (NOTES §10).
+meanwhile), and the champ id is base64("Champ-<stable id>") (docs/ds-ids.md#champ-stable-ids).
 The sandbox draws them the same way from a seed, so two seeds give two
 démarches with the same form and different ids, and nothing the connector
 assumes about ids can hold by chance.

@@ -1,4 +1,4 @@
-"""DS global ids: base64 of "<Type>-<id>" (NOTES §10)."""
+"""DS global ids: base64 of "<Type>-<id>" (docs/ds-ids.md#global-ids)."""
 from __future__ import annotations
 
 import base64

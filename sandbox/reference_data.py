@@ -82,8 +82,8 @@ EPCIS = [
     Epci("246700488", "Eurométropole de Strasbourg", "67"), Epci("243500139", "Rennes Métropole", "35"),
 ]
 
-# Overseas territories outside the procedure (RULES.md: 98x "are out of scope → manual review"); the
-# collectivities 975, 977 and 978 are in it, with their own services.
+# Overseas territories outside the APT procedure (French Polynesia and New Caledonia have their own labour
+# law; their requests go to manual review); the collectivities 975, 977 and 978 are in it, with their own services.
 OUT_OF_SCOPE_DEPARTEMENTS = frozenset({"987", "988"})
 COLLECTIVITIES = frozenset({"975", "977", "978"})
 

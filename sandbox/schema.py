@@ -52,7 +52,7 @@ def parse_date(value) -> str:
 
 
 def fragment_types(document: DocumentNode) -> frozenset[str]:
-    """Type names named by a fragment (inline or named) in the document (NOTES §11.2)."""
+    """Type names named by a fragment (inline or named) in the document (docs/ds-champs.md#specific-type-or-fallback)."""
     names: set[str] = set()
 
     class Collect(Visitor):

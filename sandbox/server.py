@@ -241,7 +241,7 @@ def _variables_in(nodes):
 
 
 def _is_variable_error(error: GraphQLError) -> bool:
-    # DS rejects variables of the wrong type before executing: HTTP 400 bad_request (NOTES §6).
+    # DS rejects variables of the wrong type before executing: HTTP 400 bad_request (docs/ds-errors.md#http-codes).
     return error.path is None and error.message.startswith("Variable '$")
 
 

@@ -53,7 +53,7 @@ SANDBOX_TOKEN = "sandbox-token"
 STATES = ("en_construction", "en_instruction", "accepte", "refuse", "sans_suite")
 TERMINAL_STATES = ("accepte", "refuse", "sans_suite")
 DECISION_EVENTS = {"accepte": "accepte", "refuse": "refuse", "sans_suite": "classe_sans_suite"}
-# Traitement event → webhook event type (NOTES §17.2).
+# Traitement event → webhook event type (docs/ds-webhooks.md#events).
 STATE_EVENTS = {
     "passe_en_instruction": "dossier_en_instruction", "repasse_en_instruction": "dossier_repasse_en_instruction",
     "repasse_en_construction": "dossier_repasse_en_construction", "accepte": "dossier_accepte",
@@ -566,7 +566,7 @@ class Store:
             self.emit("groupe_instructeur_change", dossier)
 
     def add_label(self, number: int, label_number: int) -> None:
-        """Labels do not touch the dossier in DS (NOTES §7.2): no bump."""
+        """Labels do not touch the dossier in DS (docs/ds-pagination.md#labels): no bump."""
         with self.lock:
             self.dossier(number).labels.append(label_number)
             self.emit("dossier_label_ajoute", self.dossier(number))

@@ -1,4 +1,4 @@
-"""The sandbox calls webhooks the way DS does (NOTES §17), when configured.
+"""The sandbox calls webhooks the way DS does (docs/ds-webhooks.md), when configured.
 
 - legacy: on each state change, `POST <legacy_url>` form-encoded with
   `procedure_id, dossier_id, state, updated_at`, unsigned;
