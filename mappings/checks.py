@@ -77,8 +77,7 @@ def _megabytes(byte_count: int) -> str:
 
 
 def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md (ANEF, configurable): "at most 3 files per document, PDF / JPEG / PNG, at most 10 MB each. Archives
-    (zip) are refused"."""
+    """At most 3 files per document, PDF / JPEG / PNG, at most 10 Mo each, no archive (docs/apt-documents.md#file-rules)."""
     limits = rules.section("files")
     for key, document in mapped.documents.items():
         name = rules.document_names.get(key, key)
@@ -94,7 +93,7 @@ def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 # --- dates ---
 
 def check_contract_dates(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "contract end after start"."""
+    """A contract ends after it starts (docs/apt-consistency.md#contract-dates)."""
     contract = mapped.contract
     if contract.start and contract.end and contract.end < contract.start:
         yield Finding("contract_dates_inverted", BLOCKING,
@@ -102,7 +101,7 @@ def check_contract_dates(mapped: MappedDossier, rules: Rules) -> Iterator[Findin
 
 
 def check_contract_start_not_past(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "start not in the past by more than a tolerance (warning)"."""
+    """A start far in the past is a warning (docs/apt-consistency.md#contract-dates)."""
     start, today = mapped.contract.start, mapped.mapped_on
     tolerance = rules.section("tolerances")["contract_start_past_days"]
     if start and today and start < today - timedelta(days=tolerance):
@@ -112,7 +111,7 @@ def check_contract_start_not_past(mapped: MappedDossier, rules: Rules) -> Iterat
 
 
 def check_permit_valid_at_start(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "titre de séjour valid at the contract start (blocking)"."""
+    """The titre is valid on the contract's first day (docs/apt-consistency.md#the-titre-at-the-start-of-the-contract)."""
     student, start = mapped.student, mapped.contract.start
     if start is None:
         return
@@ -125,7 +124,7 @@ def check_permit_valid_at_start(mapped: MappedDossier, rules: Rules) -> Iterator
 
 
 def check_permit_covers_contract(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "… and warning when it ends before the contract"."""
+    """A titre ending during the contract is a warning (docs/apt-consistency.md#the-titre-at-the-start-of-the-contract)."""
     # A CDI has no end: the APT then ends with the titre, which is normal.
     expiry, contract = mapped.student.permit_expiry, mapped.contract
     if expiry and contract.end and (contract.start is None or expiry >= contract.start) and expiry < contract.end:
@@ -218,7 +217,7 @@ def _judged_hours(mapped: MappedDossier, rules: Rules, kind: str) -> tuple[Hours
 
 
 def check_hours_threshold(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: a non-Algerian student "may work 964 h per year (60 % of 1,607 h) without APT"."""
+    """A non-Algerian student works up to 964 h a titre year without an APT (docs/apt-hours.md#two-regimes)."""
     judged = _judged_hours(mapped, rules, THRESHOLD)
     if judged is None or judged[1].hours > judged[0].hours:
         return
@@ -251,7 +250,8 @@ def check_course_link(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 
 def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: an Algerian student needs an APT "from the first hour; cap 50 %" of the annual duration."""
+    """An Algerian student needs an APT from the first hour, capped at 50 % of the annual duration
+    (docs/apt-hours.md#the-algerian-cap-and-its-exceptions)."""
     judged = _judged_hours(mapped, rules, CEILING)
     if judged is None or judged[1].hours <= judged[0].hours:
         return
@@ -262,7 +262,7 @@ def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 
 def check_contract_longer_than_apt(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: an APT "lasts at most 12 months" — a warning for the contract (a renewal will be needed)."""
+    """An APT lasts at most 12 months: a warning for a longer contract (docs/apt-consistency.md#the-apt-period)."""
     contract, months = mapped.contract, apt_period.max_months(rules)
     if contract.start is None:
         return
@@ -281,8 +281,7 @@ def check_contract_longer_than_apt(mapped: MappedDossier, rules: Rules) -> Itera
 
 
 def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "professionnalisation | needs ≥ 1 year of residence in France"; "apprenticeship | needs ≥ 1 year of
-    residence, except master's or CGE course"."""
+    """One year of residence before an alternance contract (docs/apt-consistency.md#residence-before-an-alternance-contract)."""
     residence, contract_type = rules.section("residence"), mapped.contract.contract_type
     if contract_type is None or contract_type.value not in residence["one_year_required"]:
         return
@@ -295,8 +294,8 @@ def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 
 def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "apprenticeship validated by the OPCO (non-Algerian), since 2021 | probably no APT needed: warn, do
-    not reject" — outside the Algerian accord, judged by the titre (docs/apt-hours.md#who-is-algerian)."""
+    """An OPCO-validated apprenticeship probably needs no APT: warn, never reject
+    (docs/apt-consistency.md#apprenticeships-validated-by-the-opco)."""
     opco, contract = rules.section("opco"), mapped.contract
     if contract.contract_type is None or contract.contract_type.value not in opco["contract_types"]:
         return
@@ -306,8 +305,7 @@ def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[F
 
 
 def check_regulated_profession_by_title(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "regulated profession (expert-comptable, avocat, commissaire aux comptes, security agent…) |
-    attestation of the professional order or qualification certificate" — read from the job title too."""
+    """A regulated profession needs its attestation, read from the job title too (docs/apt-consistency.md#regulated-professions)."""
     contract = mapped.contract
     if contract.regulated_profession is True:
         return  # the applicant said so: the attestation is required (documents.conditional)
@@ -324,7 +322,7 @@ def check_regulated_profession_by_title(mapped: MappedDossier, rules: Rules) -> 
 # --- identity ---
 
 def check_siret(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "one SIRET, valid (14 digits, Luhn; La Poste establishments are the known exception to Luhn)"."""
+    """One valid SIRET (docs/apt-consistency.md#the-siret)."""
     siret = mapped.employer.siret
     if siret is not None and not is_valid_siret(siret):
         yield Finding("invalid_siret", BLOCKING,
@@ -345,7 +343,7 @@ def check_age(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 
 def check_aphp_interne(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "interne (outside AP-HP)" — the AP-HP's internes are outside the procedure."""
+    """The AP-HP's internes are outside the procedure (docs/apt-consistency.md#internes-of-the-ap-hp)."""
     siret = mapped.employer.siret or ""
     if mapped.contract.contract_type != ContractType.INTERNE or len(siret) != 14:
         return
@@ -356,8 +354,7 @@ def check_aphp_interne(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]
 
 
 def check_nationality_in_scope(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """RULES.md: "EU / EEA / Swiss / Monaco / Andorra / San Marino national | no work authorisation at all → the
-    request is out of scope"."""
+    """Nationals who need no authorisation are out of scope (docs/apt-scope.md#nationals-who-need-no-authorisation)."""
     if mapped.student.nationality_code in rules.section("out_of_scope_nationalities"):
         yield Finding("out_of_scope_nationality", BLOCKING,
                       "Les ressortissants de l'Union européenne, de l'EEE, de Suisse, de Monaco, d'Andorre et de "
@@ -421,8 +418,8 @@ ROUTING_FIELDS = {"student_postal_code": "adresse_etudiant", "employer": "employ
 
 
 def check_routing(routing: Routing) -> Iterator[Finding]:
-    """What the routing leaves to an agent. RULES.md: 98x and Monaco "are out of scope → manual review";
-    "CEDEX codes … are low-confidence" (issue #12: "low confidence → « À vérifier »")."""
+    """What the routing leaves to an agent: the 98x collectivities and Monaco, uncertain codes
+    (docs/apt-routing.md#département-codes, docs/apt-routing.md#shared-postal-codes)."""
     if routing.out_of_scope:
         yield Finding("out_of_scope_territory", BLOCKING, routing.reason or "Territoire hors périmètre.", "titre_departement")
     if routing.confidence == LOW:
@@ -449,8 +446,7 @@ def completeness_status(findings: Iterable[Finding], mapping_issues: Iterable[Ma
 # --- decision (accepted dossiers), not part of completeness ---
 
 def check_decision(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:
-    """RULES.md: "accepted dossiers: agent-entered APT start and end present, end ≥ start, ≤ 12 months" and the APT
-    "ends no later than the titre de séjour" (mappings.apt_period)."""
+    """The period agents enter on an accepted dossier (docs/apt-consistency.md#accepted-dossiers, mappings.apt_period)."""
     rules = rules or default_rules()
     start, end, expiry = mapped.agent.apt_start, mapped.agent.apt_end, mapped.student.permit_expiry
     months = apt_period.max_months(rules)

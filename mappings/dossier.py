@@ -33,7 +33,7 @@ from mappings.rules import Rules, default_rules
 OPTION_CONVERSIONS: dict[str, Callable] = {"contrat_type": ContractType, "heures_unite": HoursUnit}
 
 # What DS sends for each procedure type when the query names the fragment
-# (fragments.graphql does); anything else is a degraded typing (NOTES §11.2).
+# (fragments.graphql does); anything else is a degraded typing (docs/ds-champs.md#specific-type-or-fallback).
 EXPECTED_TYPENAMES = {
     "address": {"AddressChamp"},
     "checkbox": {"CheckboxChamp"},

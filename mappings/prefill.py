@@ -1,4 +1,4 @@
-"""DS prefill links (NOTES §18): `/commencer/<path>?champ_<id>=<value>`.
+"""DS prefill links (docs/ds-champs.md#prefill-links): `/commencer/<path>?champ_<id>=<value>`.
 
 An employer who already knows the student's data sends the link; the
 student signs in and finds the form half filled. DS silently drops a value

@@ -1,7 +1,7 @@
 """Regulated professions recognised by the job title (`regulated_professions.yaml`).
 
-RULES.md: a regulated profession needs "the attestation of the professional order or qualification
-certificate"; the applicant's yes/no alone misses the cases where the job title says so. The table is
+A regulated profession needs the attestation of its professional order or a qualification certificate
+(docs/apt-consistency.md#regulated-professions); the applicant's yes/no alone misses the cases where the job title says so. The table is
 data, validated at load with an error naming the file and the line of the entry.
 """
 from __future__ import annotations

@@ -73,9 +73,8 @@ def departement_from_postal_code(code, insee_code: str | None = None, city: str 
 
     Confidence is "high", "low" (a CEDEX code, or a code shared by communes of
     two départements whose commune is not named) or "none" (nothing usable).
-    RULES.md: "About twenty postal codes span two départements …: prefer the
-    INSEE commune code when DS gives one. CEDEX codes keep the département
-    prefix but are low-confidence."
+    A shared code is settled by the INSEE code, else the commune's name; a CEDEX
+    code is uncertain (docs/apt-routing.md#shared-postal-codes).
     """
     from_insee = departement_from_insee_code(insee_code)
     if from_insee is not None:
@@ -105,8 +104,8 @@ def shared_postal_code_departements(code) -> list[str]:
 
 
 def _departement_of_five_digits(code: str) -> str | None:
-    """RULES.md: "200xx/201xx → 2A, 202xx/206xx → 2B, other 20xxx invalid; … other 97xxx/98xxx → first three
-    digits; otherwise the first two" (97133 and 97150 are in postal_codes.csv)."""
+    """Corsica, the overseas codes, otherwise the first two digits (docs/apt-routing.md#postal-codes);
+    97133 and 97150 are in postal_codes.csv."""
     if code.startswith("20"):
         if code[:3] in ("200", "201"):
             return "2A"

@@ -44,3 +44,11 @@ def test_every_cited_document_exists():
                if not (ROOT / "docs" / name).exists()}
     assert sorted(missing) == []
 
+
+
+def test_nothing_cites_files_a_clone_does_not_have():
+    """The shared notes and rules are not in the repository: the code cites docs/, which a clone has."""
+    citing = [f"{path.relative_to(ROOT)}:{number}" for path in sources()
+              for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+              if OUTSIDE.search(line)]
+    assert citing == []
