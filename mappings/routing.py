@@ -144,6 +144,11 @@ class DepartementInfo:
     def in_scope(self) -> bool:
         return self.kind != "hors_perimetre"
 
+    @property
+    def label(self) -> str:
+        """« 02 – Aisne »: the code the agents know, with the name everyone else reads."""
+        return f"{self.code} – {self.name}"
+
 
 @dataclass(frozen=True)
 class Service:

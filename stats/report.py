@@ -6,22 +6,44 @@ with its monthly table. No personal data: dossier numbers and links only.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from slugify import slugify
 from sqlalchemy.orm import Session
 
 from mappings.routing import RoutingTable, load_routing_table
-from stats.figures import DECISIONS, prepare
+from notifications.french import de
+from stats.collation import french_key
+from stats.figures import DECISIONS, PARIS, prepare
 from stats.format import month_label
 from stats.load import load_dossiers
+from stats.workbook import DEFINITIONS_SHEET, Heading, xlsx
 
 DEFAULT_DS_HOST = "https://www.demarches-simplifiees.fr"
 TOP_NATIONALITIES = 10
 OUTCOME_HEADERS = {"accepted": "Acceptés", "refused": "Refusés", "closed": "Classés sans suite"}
 SHORT_APT_MONTHS = 3
+# What each figure counts, printed with the report (its « Définitions » sheet).
+DEFINITIONS = (
+    ("Décision", "Dossier accepté, refusé ou classé sans suite sur Démarches simplifiées. Le rapport d'un mois compte "
+                 "les décisions prises du premier au dernier jour du mois, à l'heure de Paris, quelle que soit "
+                 "la date de dépôt."),
+    ("Date de dépôt", "Jour où l'usager a déposé le dossier sur Démarches simplifiées (heure de Paris)."),
+    ("Date de décision", "Jour où le service a accepté, refusé ou classé le dossier (heure de Paris)."),
+    ("APT de moins de 3 mois", "Autorisation acceptée dont la date de fin, saisie par le service dans les annotations, "
+                               "précède la date de début plus 3 mois."),
+    ("APT de 3 mois ou plus", "Autorisation acceptée qui se termine 3 mois ou plus après sa date de début."),
+    ("Durée de l'APT non renseignée", "Autorisation acceptée dont la date de début ou de fin manque dans les "
+                                      "annotations du dossier."),
+    ("Classé sans suite", "Dossier clos sans décision sur le fond (demande retirée, sans objet ou hors périmètre)."),
+    ("Nationalité", f"Nationalité déclarée dans le formulaire ; les {TOP_NATIONALITIES} nationalités qui comptent le "
+                    "plus de décisions, puis les autres regroupées. À nombre égal, ordre alphabétique."),
+    ("Département", "Département qui rend le service compétent pour le dossier."),
+    ("Source", "Les dossiers copiés de Démarches simplifiées par le connecteur, comptés comme sur la page publique "
+               "de statistiques ; ce rapport interne au service ne masque aucun chiffre."),
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +88,10 @@ def nationalities_by_outcome(decisions: pd.DataFrame, count: int = TOP_NATIONALI
     names = decisions["nationality_name"].astype("string").fillna("Non renseignée")
     table = pd.crosstab(names, decisions["outcome"].astype("string")).reindex(columns=list(DECISIONS), fill_value=0)
     table["total"] = table.sum(axis=1)
-    table = table.reset_index(names="name").sort_values(["total", "name"], ascending=[False, True])
+    table = table.reset_index(names="name")
+    # Most decisions first; equal counts in French alphabetical order (« États-Unis » before « Viêt Nam »).
+    table = table.sort_values("name", key=lambda names: names.map(french_key)).sort_values(
+        "total", ascending=False, kind="stable")
     top, rest = table.head(count), table.iloc[count:]
     rows = [top]
     if not rest.empty:
@@ -81,17 +106,31 @@ def dossier_url(host: str, demarche: int, number: int) -> str:
     return f"{host.rstrip('/')}/procedures/{demarche}/dossiers/{number}"
 
 
-def refused_list(decisions: pd.DataFrame, host: str) -> pd.DataFrame:
+def departement_label(code: str | None, table: RoutingTable) -> str:
+    """« 02 – Aisne » from the routing table's départements; a code it does not know stays as it is."""
+    if not isinstance(code, str) or not code:
+        return "Non renseigné"
+    info = table.departements.get(code)
+    return info.label if info else code
+
+
+def refused_list(decisions: pd.DataFrame, host: str, table: RoutingTable) -> pd.DataFrame:
     refused = decisions[decisions["outcome"] == "refused"].sort_values("number")
-    decided_on = refused["date_traitement"].dt.tz_convert("Europe/Paris").dt.strftime("%d/%m/%Y")
     return pd.DataFrame(
         {
             "Dossier": refused["number"].to_numpy(),
-            "Département": refused["departement"].astype("string").fillna("").to_numpy(),
-            "Date de décision": decided_on.to_numpy(),
+            "Département": [departement_label(code, table) for code in refused["departement"]],
+            "Date de dépôt": paris_dates(refused["date_depot"]),
+            "Date de décision": paris_dates(refused["date_traitement"]),
             "Lien": [dossier_url(host, d, n) for d, n in zip(refused["demarche_number"], refused["number"])],
         }
     )
+
+
+def paris_dates(moments: pd.Series) -> list[date | None]:
+    """The calendar day in Paris of each moment, as a date (the workbook stores it as a date, not text)."""
+    days = moments.dt.tz_convert(PARIS).dt.date
+    return [None if pd.isna(day) else day for day in days]
 
 
 def summary_frame(summary: MonthSummary, month: str) -> pd.DataFrame:
@@ -104,24 +143,25 @@ def summary_frame(summary: MonthSummary, month: str) -> pd.DataFrame:
         ("Classés sans suite", summary.closed),
         ("Total des décisions", summary.accepted + summary.refused + summary.closed),
     ]
-    return pd.DataFrame(rows, columns=[f"Décisions de {month_label(month)}", "Dossiers"])
+    return pd.DataFrame(rows, columns=[f"Décisions {de(month_label(month))}", "Dossiers"])
 
 
-def workbook(decisions: pd.DataFrame, month: str, host: str) -> bytes:
-    buffer = io.BytesIO()
-    refused = refused_list(decisions, host)
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        summary_frame(summarise(decisions), month).to_excel(writer, sheet_name="Synthèse", index=False)
-        nationalities_by_outcome(decisions).to_excel(writer, sheet_name="Nationalités", index=False)
-        refused.to_excel(writer, sheet_name="Refus", index=False)
-        sheet = writer.sheets["Refus"]
-        for row, url in enumerate(refused["Lien"], start=2):
-            sheet.cell(row=row, column=4).hyperlink = url
-            sheet.cell(row=row, column=4).style = "Hyperlink"
-        for name in writer.sheets:
-            writer.sheets[name].column_dimensions["A"].width = 42
-            writer.sheets[name].column_dimensions["D"].width = 70
-    return buffer.getvalue()
+def definitions_frame(table: RoutingTable) -> pd.DataFrame:
+    fallback = ("Service", "Un service qui n'instruit pas encore sur Démarches simplifiées voit ses dossiers, et "
+                f"leurs décisions, dans le groupe « {table.fallback_groupe} », dont les agents reçoivent ce rapport.")
+    return pd.DataFrame([*DEFINITIONS, fallback], columns=["Terme", "Définition"])
+
+
+def workbook(decisions: pd.DataFrame, month: str, host: str, service: str, table: RoutingTable) -> bytes:
+    """The report an agent prints: each sheet says whose report it is and for which month."""
+    heading = Heading(service, month)
+    sheets = [
+        ("Synthèse", summary_frame(summarise(decisions), month)),
+        ("Nationalités", nationalities_by_outcome(decisions)),
+        ("Refus", refused_list(decisions, host, table)),
+        (DEFINITIONS_SHEET, definitions_frame(table)),
+    ]
+    return xlsx(sheets, heading, links={"Lien"}, wrapped={"Définition"})
 
 
 def build_monthly_reports(session: Session, month: str, ds_host: str = DEFAULT_DS_HOST,
@@ -134,7 +174,7 @@ def build_monthly_reports(session: Session, month: str, ds_host: str = DEFAULT_D
     decisions = decisions_of_month(prepare(load_dossiers(session)), month)
     services = pd.Series([table.in_charge(s if isinstance(s, str) else None) for s in decisions["service"]],
                          index=decisions.index, dtype="object")
-    return {service: workbook(group, month, ds_host) for service, group in decisions.groupby(services)}
+    return {service: workbook(group, month, ds_host, service, table) for service, group in decisions.groupby(services)}
 
 
 def file_name(month: str, service: str) -> str:
