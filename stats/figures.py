@@ -7,11 +7,19 @@ Definitions (the page says the same in French):
 - in progress: en construction or en instruction today;
 - acceptance rate: accepted / (accepted + refused); closed without
   follow-up are mostly withdrawals, not an answer on the merits;
+- département: an in-scope département of the routing table; a missing,
+  unknown or out-of-scope one (987, 988…) counts under « Autre ou non
+  renseigné », so no out-of-scope territory is shown as a figure;
 - service: who handles the dossier, the fallback groupe when it has no
   service or its service is not open yet (`RoutingTable.in_charge`);
 - backlog: dossiers in progress today, by state and by days since they
   entered it (the last passage, as DS dates it);
-- processing time: deposit → decision, in days; median and 90th percentile.
+- decision delay, the one definition of the page: deposit → decision
+  (accepted or refused; a « classé sans suite » is no answer), in whole
+  days as the expected delay reads them: « la moitié en moins de N jours »
+  is the least whole N with half of the delays under N days (likewise nine
+  in ten), `mappings.expected_delay.within_days` over the decisions.
+- a figure derived from counts (rate, delays) is hidden with any of them.
 
 No "deposit → complete" delay: DS keeps no history of a dossier's content,
 only its current values and the date of the last edit, so the moment a
@@ -27,6 +35,7 @@ from core.clock import PARIS
 import numpy as np
 import pandas as pd
 
+from mappings.expected_delay import HALF, NINE_IN_TEN, within_days
 from stats.suppression import THRESHOLD, suppress
 
 OUTCOME_BY_STATE = {
@@ -37,12 +46,17 @@ OUTCOME_BY_STATE = {
     "en_instruction": "in_progress",
 }
 DECISIONS = ("accepted", "refused", "closed")
+ANSWERS = ("accepted", "refused")  # the decisions the rate and the delay count
 COUNTS = ("deposited", *DECISIONS, "in_progress")
 RATE = "acceptance_rate"
-DELAYS = ("decision_days_median", "decision_days_p90")
+DELAY_SHARES = {"decision_days_half": HALF, "decision_days_nine_in_ten": NINE_IN_TEN}
+DELAYS = tuple(DELAY_SHARES)
 MEASURES = (*COUNTS, RATE, *DELAYS)
-# Base counts of the delays: needed to suppress them, never published.
-BASES = {"decision_days": "decision_base"}
+# The counts each derived figure is computed from: hidden with any of them (docs/stats-disclosure.md).
+DERIVED_FROM = {RATE: ANSWERS, **{delay: ANSWERS for delay in DELAYS}}
+DELAY_BASE = "decision_base"  # accepted + refused with their date: needed to suppress the delays, never published
+# Which cell of a relation readers miss least, to hide it first when a complement is needed (lower: first).
+MEASURE_COST = {"closed": 0, "in_progress": 1, "refused": 2, "accepted": 3, "deposited": 4}
 NOT_GIVEN = ""  # key of the dossiers whose département / service / type is unknown
 TOTAL = "total"
 MARGIN = object()  # key of the national totals closing a table's columns
@@ -108,17 +122,26 @@ def month_of(moment: datetime) -> pd.Period:
 
 
 def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    """Outcome, Paris months and delays of each dossier; unknown states are left out."""
+    """Outcome, Paris months and decision delay of each dossier; unknown states are left out."""
     outcome = frame["state"].map(OUTCOME_BY_STATE).astype("category")
     prepared = frame.assign(outcome=outcome)
     prepared = prepared[prepared["outcome"].notna()]
     decided = prepared["outcome"].isin(DECISIONS) & prepared["date_traitement"].notna()
     decision_at = prepared["date_traitement"].where(decided)
+    answered = decision_at.where(prepared["outcome"].isin(ANSWERS))
     return prepared.assign(
         deposit_month=paris_month(prepared["date_depot"]),
         decision_month=paris_month(decision_at),
-        decision_days=(decision_at - prepared["date_depot"]) / DAY,
+        decision_days=(answered - prepared["date_depot"]) / DAY,
     )
+
+
+def in_scope_departements(prepared: pd.DataFrame, in_scope: Callable[[str], bool]) -> pd.DataFrame:
+    """The `departement` column with every code that is not an in-scope département of the routing table
+    made unknown: those dossiers count under « Autre ou non renseigné »."""
+    codes = prepared["departement"].astype("category")
+    kept = [code for code in codes.cat.categories if in_scope(code)]
+    return prepared.assign(departement=codes.cat.set_categories(kept))
 
 
 def group_keys(prepared: pd.DataFrame, column: str) -> pd.Series:
@@ -133,25 +156,29 @@ def outcome_counts(keys: pd.Series, outcomes: pd.Series, measures=(*DECISIONS, "
     return counts.reindex(columns=list(measures), fill_value=0)
 
 
-def delay_stats(days: pd.Series, keys: pd.Series, prefix: str) -> pd.DataFrame:
+def decided_within(days: pd.Series, share: float) -> int | None:
+    """The least whole number of days N with `share` of these decisions taken in fewer than N days: the
+    expected delay's reading (`within_days`) of a distribution where every dossier is decided."""
+    times = np.sort(days.to_numpy(dtype=float))
+    survival = 1 - np.arange(1, len(times) + 1) / len(times)
+    return within_days(times, survival, share)
+
+
+def delay_stats(days: pd.Series, keys: pd.Series) -> pd.DataFrame:
     present = days.notna()
     grouped = days[present].groupby(keys[present], observed=True)
-    return pd.DataFrame(
-        {
-            f"{prefix}_median": grouped.median(),
-            f"{prefix}_p90": grouped.quantile(0.9),
-            BASES[prefix]: grouped.size(),
-        }
-    )
+    figures = {delay: grouped.agg(decided_within, share=share).astype("float64")
+               for delay, share in DELAY_SHARES.items()}
+    return pd.DataFrame({**figures, DELAY_BASE: grouped.size()})
 
 
 def raw_breakdown(prepared: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     """Counts by current state and delays per group, before suppression."""
     counts = outcome_counts(keys, prepared["outcome"])
     counts.insert(0, "deposited", counts.sum(axis=1))
-    table = counts.join(delay_stats(prepared["decision_days"], keys, "decision_days"), how="left")
+    table = counts.join(delay_stats(prepared["decision_days"], keys), how="left")
     table.index = table.index.astype(str)
-    return table.fillna({base: 0 for base in BASES.values()})
+    return table.fillna({DELAY_BASE: 0})
 
 
 def raw_totals(prepared: pd.DataFrame) -> pd.DataFrame:
@@ -179,45 +206,90 @@ def raw_by_month(prepared: pd.DataFrame, as_of_month: pd.Period) -> pd.DataFrame
             deposited,
             decisions,
             in_progress,
-            delay_stats(prepared["decision_days"], prepared["decision_month"], "decision_days"),
+            delay_stats(prepared["decision_days"], prepared["decision_month"]),
         ],
         axis=1,
     ).reindex(months)
-    table = table.fillna({m: 0 for m in (*COUNTS, *BASES.values())})
+    table = table.fillna({m: 0 for m in (*COUNTS, DELAY_BASE)})
     table.index = table.index.astype(str)
     return table
 
 
-def publish(raw: pd.DataFrame, key: str, margin: Table | None, row_relations: bool) -> Table:
-    """Suppress the cells of `raw`, its additive relations closed by the published `margin` totals."""
-    counts = {(row, m): int(raw.at[row, m]) for row in raw.index for m in COUNTS}
+@dataclass(frozen=True)
+class Link:
+    """A row of one table that is exactly the sum of rows of another (a service and the départements all of
+    whose dossiers it handles): a reader can subtract across the two tables, so they are suppressed together."""
+
+    total: tuple[str, str]  # (table key, row)
+    parts: tuple[tuple[str, str], ...]
+
+
+def publish(raw: pd.DataFrame, key: str, margin: Table | None, row_relations: bool,
+            row_cost: Callable[[str], int] = lambda row: 1) -> Table:
+    """Suppress the cells of `raw`, its additive relations closed by the published `margin` totals.
+    `row_cost`: how much readers miss a row's cells (0: least), for the choice of complements."""
+    return publish_together({key: raw}, margin, row_relations, {key: row_cost})[key]
+
+
+def publish_together(raws: dict[str, pd.DataFrame], margin: Table | None, row_relations: bool,
+                     row_costs: dict[str, Callable[[str], int]], links: list[Link] = ()) -> dict[str, Table]:
+    """Suppress several tables closed by the same `margin` totals at once, with the `links` between them."""
+    counts = {(key, row, m): int(raw.at[row, m]) for key, raw in raws.items() for row in raw.index for m in COUNTS}
     relations, fixed_hidden = [], set()
+    margin_cells = frozenset((MARGIN, MARGIN, m) for m in COUNTS)
     if margin is not None:
         margin_row = margin.values.index[0]
         for m in COUNTS:
-            relations.append([(row, m) for row in raw.index] + [(MARGIN, m)])
             if margin.hidden.at[margin_row, m]:
-                fixed_hidden.add((MARGIN, m))
+                fixed_hidden.add((MARGIN, MARGIN, m))
             else:
-                counts[(MARGIN, m)] = int(margin.values.at[margin_row, m])
+                counts[(MARGIN, MARGIN, m)] = int(margin.values.at[margin_row, m])
+            relations += [[(key, row, m) for row in raw.index] + [(MARGIN, MARGIN, m)] for key, raw in raws.items()]
     if row_relations:
-        relations += [[(row, m) for m in COUNTS] for row in raw.index]
-    margin_cells = frozenset((MARGIN, m) for m in COUNTS)
-    hidden_cells = suppress(counts, relations, fixed_hidden=fixed_hidden, fixed=margin_cells)
-    hidden = pd.DataFrame(False, index=raw.index, columns=list(MEASURES))
-    for row, m in hidden_cells - margin_cells:
-        hidden.at[row, m] = True
+        relations += [[(key, row, m) for m in COUNTS] for key, raw in raws.items() for row in raw.index]
+    for link in links:
+        relations += [[(*link.total, m), *((*part, m) for part in link.parts)] for m in COUNTS]
+
+    def cost(cell) -> int:
+        key, row, measure = cell
+        return 10 * (2 if key is MARGIN else row_costs[key](row)) + MEASURE_COST[measure]
+
+    hidden_cells = suppress(counts, relations, fixed_hidden=fixed_hidden, fixed=margin_cells, cost=cost)
+    tables = {}
+    for key, raw in raws.items():
+        hidden = pd.DataFrame(False, index=raw.index, columns=list(MEASURES))
+        for table, row, m in hidden_cells - margin_cells:
+            if table == key:
+                hidden.at[row, m] = True
+        tables[key] = derive(raw, key, hidden)
+    return tables
+
+
+def derive(raw: pd.DataFrame, key: str, hidden: pd.DataFrame) -> Table:
+    """The rate and the delays of each row, hidden with any count they are computed from."""
     values = raw.reindex(columns=list(MEASURES)).astype("float64")
     values[RATE] = acceptance_rate(raw)
-    hidden[RATE] = hidden["accepted"] | hidden["refused"] | values[RATE].isna()
-    for prefix, base in BASES.items():
-        too_few = raw[base] < THRESHOLD
-        for stat in ("median", "p90"):
-            hidden[f"{prefix}_{stat}"] = too_few | values[f"{prefix}_{stat}"].isna()
+    too_few = raw[DELAY_BASE] < THRESHOLD
+    for derived, sources in DERIVED_FROM.items():
+        hidden[derived] = hidden[list(sources)].any(axis=1) | values[derived].isna()
+        if derived in DELAYS:
+            hidden[derived] |= too_few
     values = values.mask(hidden)
     values[RATE] = values[RATE].round(1)
-    values[list(DELAYS)] = values[list(DELAYS)].round(1)
     return Table(key=key, values=values, hidden=hidden)
+
+
+def exact_links(prepared: pd.DataFrame, total_column: str, part_column: str) -> list[Link]:
+    """Each group of `total_column` whose dossiers are exactly those of some groups of `part_column`."""
+    totals, parts = group_keys(prepared, total_column).astype(str), group_keys(prepared, part_column).astype(str)
+    pairs = pd.crosstab(parts, totals)
+    single = (pairs > 0).sum(axis=1) == 1  # a part whose dossiers all go to one total
+    links = []
+    for total in pairs.columns:
+        members = pairs.index[pairs[total] > 0]
+        if len(members) and single[members].all():
+            links.append(Link((total_column, total), tuple((part_column, member) for member in members)))
+    return links
 
 
 def acceptance_rate(raw: pd.DataFrame) -> pd.Series:
@@ -253,7 +325,13 @@ def publish_grid(raw: pd.DataFrame, key: str, fixed: dict[tuple, tuple[float, bo
     relations = [[(r, c) for c in [*columns, TOTAL]] for r in [*rows, TOTAL]]
     relations += [[(r, c) for r in [*rows, TOTAL]] for c in [*columns, TOTAL]]
     fixed_hidden = {cell for cell, (_, hidden) in fixed.items() if hidden}
-    hidden_cells = suppress(counts, relations, fixed_hidden=fixed_hidden, fixed=frozenset(fixed))
+
+    def cost(cell) -> int:
+        # A total (the « Ensemble » row, a service's total) last; of the others, the oldest month first.
+        r, c = cell
+        return 100 * (r == TOTAL or c == TOTAL) + (columns.index(c) if c != TOTAL else 0)
+
+    hidden_cells = suppress(counts, relations, fixed_hidden=fixed_hidden, fixed=frozenset(fixed), cost=cost)
     hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
     for r, c in hidden_cells:
         hidden.at[r, c] = True
@@ -309,33 +387,53 @@ def decisions_grid(prepared: pd.DataFrame, keys: pd.Series, as_of_month: pd.Peri
     return publish_grid(raw, "service", fixed)
 
 
-def build_figures(frame: pd.DataFrame, as_of: datetime, in_charge: Callable[[str | None], str] | None = None) -> Figures:
+def _in_scope() -> Callable[[str], bool]:
+    from mappings.routing import load_routing_table
+
+    departements = load_routing_table().departements
+    return lambda code: code in departements and departements[code].in_scope
+
+
+def build_figures(frame: pd.DataFrame, as_of: datetime, in_charge: Callable[[str | None], str] | None = None,
+                  in_scope: Callable[[str], bool] | None = None) -> Figures:
     """Every published table, suppression applied, from the `stats.load` frame.
 
-    `in_charge` names who handles a dossier of a service (default: the routing table's)."""
+    `in_charge` names who handles a dossier of a service, `in_scope` tells a département of the procedure
+    (default: the routing table's)."""
     if in_charge is None:
         from mappings.routing import load_routing_table
 
         in_charge = load_routing_table().in_charge
     prepared = prepare(frame)
     prepared["service"] = responsible_service(prepared, in_charge)
+    prepared = in_scope_departements(prepared, in_scope or _in_scope())
     as_of_month = month_of(as_of)
     totals = publish(raw_totals(prepared), "total", margin=None, row_relations=True)
-    by_month = publish(raw_by_month(prepared, as_of_month), "month", totals, row_relations=False)
+    trend_months = {str(m) for m in pd.period_range(end=as_of_month, periods=TREND_MONTHS, freq="M")}
+    # A month the 12-month table does not show is missed least.
+    by_month = publish(raw_by_month(prepared, as_of_month), "month", totals, row_relations=False,
+                       row_cost=lambda month: int(month in trend_months))
 
-    def breakdown(column: str) -> Table:
-        return publish(raw_breakdown(prepared, group_keys(prepared, column)), column, totals, row_relations=True)
+    def raw(column: str) -> pd.DataFrame:
+        return raw_breakdown(prepared, group_keys(prepared, column))
 
-    by_service = breakdown("service")
+    def named(key: str) -> int:
+        return int(key != NOT_GIVEN)
+
+    # A service handling exactly the dossiers of some départements repeats their sum: suppressed together.
+    linked = publish_together({"service": raw("service"), "departement": raw("departement")}, totals, True,
+                              {"service": named, "departement": named},
+                              exact_links(prepared, "service", "departement"))
+    by_service = linked["service"]
     service_keys = group_keys(prepared, "service")
     return Figures(
         as_of=as_of,
         totals=totals,
         by_month=by_month,
         trend=last_months(by_month, as_of_month),
-        by_departement=breakdown("departement"),
+        by_departement=linked["departement"],
         by_service=by_service,
-        by_contract_type=breakdown("contract_type"),
+        by_contract_type=publish(raw("contract_type"), "contract_type", totals, True, named),
         decisions_by_service=decisions_grid(prepared, service_keys, as_of_month, by_service, by_month),
         backlog_by_service=backlog_grid(prepared, service_keys, as_of, by_service, totals),
     )

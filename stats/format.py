@@ -40,17 +40,23 @@ def month_label(month: str | pd.Period) -> str:
 
 
 def short_month_label(month: str | pd.Period) -> str:
+    """« janv. 2026 »: the abbreviation of the French typographic rules, and the whole year."""
     period = pd.Period(month, freq="M")
-    return f"{SHORT_MONTHS[period.month - 1]} {str(period.year)[2:]}"
+    return f"{SHORT_MONTHS[period.month - 1]} {period.year}"
+
+
+def days(value) -> str:
+    return f"{integer(value)} jour{'s' if value > 1 else ''}"
 
 
 def cell(value, kind: str, hidden: bool) -> str:
-    """Text of a table cell: "masqué" when suppressed, "–" when not computable."""
-    if hidden and kind == "count":
+    """Text of a table cell: "masqué" when suppressed (a count, or a figure computed from one), "–" when there is
+    nothing to compute."""
+    if hidden:
         return HIDDEN
     if is_missing(value):
-        return "n.d." if hidden else "–"
-    if kind == "count":
+        return "–"
+    if kind in ("count", "days"):
         return integer(value)
     if kind == "percent":
         return percent(value)

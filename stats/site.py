@@ -40,8 +40,8 @@ MEASURE_LABELS = {
     "closed": "Classés sans suite",
     "in_progress": "En cours",
     "acceptance_rate": "Taux d'acceptation",
-    "decision_days_median": "Délai de décision médian (jours)",
-    "decision_days_p90": "Délai de décision, 9 dossiers sur 10 (jours)",
+    "decision_days_half": "Délai : la moitié en moins de (jours)",
+    "decision_days_nine_in_ten": "Délai : 9 sur 10 en moins de (jours)",
 }
 CSV_NAMES = {
     "deposited": "deposes",
@@ -50,8 +50,8 @@ CSV_NAMES = {
     "closed": "classes_sans_suite",
     "in_progress": "en_cours",
     "acceptance_rate": "taux_acceptation_pct",
-    "decision_days_median": "delai_decision_median_jours",
-    "decision_days_p90": "delai_decision_p90_jours",
+    "decision_days_half": "delai_decision_moitie_moins_de_jours",
+    "decision_days_nine_in_ten": "delai_decision_9_sur_10_moins_de_jours",
 }
 CSV_FILES = {
     "totals": ("totaux.csv", "total"),
@@ -132,7 +132,7 @@ def grid_view(name: str, grid: Grid, table_id: str, caption: str) -> TableView:
 def measure_kind(measure: str) -> str:
     if measure in COUNTS:
         return "count"
-    return "percent" if measure == RATE else "decimal"
+    return "percent" if measure == RATE else "days"
 
 
 def table_view(table: Table, table_id: str, caption: str, key_header: str, label_key, measures=MEASURES,
@@ -187,8 +187,8 @@ def delay_chart(figures: Figures) -> str:
     values = figures.trend.values
     labels = [fr.short_month_label(month) for month in values.index]
     series = [
-        Series("Médiane", values["decision_days_median"].tolist(), BLUE_FRANCE),
-        Series("9 sur 10", values["decision_days_p90"].tolist(), OLIVE),
+        Series("La moitié", values["decision_days_half"].tolist(), BLUE_FRANCE),
+        Series("9 sur 10", values["decision_days_nine_in_ten"].tolist(), OLIVE),
     ]
     return bar_chart("graphique-delais", "Délai de décision en jours, 12 derniers mois", labels, series,
                      fr.decimal, "n.d.")
@@ -212,10 +212,10 @@ def page_context(figures: Figures, expected_delays: list[DelayRow] = ()) -> Page
     row = totals.values.index[0]
     key_figures = [
         KeyFigure(MEASURE_LABELS[m], fr.cell(totals.values.at[row, m], measure_kind(m), bool(totals.hidden.at[row, m])))
-        for m in ("deposited", "accepted", "acceptance_rate", "decision_days_median")
+        for m in ("deposited", "accepted", "acceptance_rate", "decision_days_half")
     ]
     month = fr.month_label
-    delay_measures = ("decision_days_median", "decision_days_p90")
+    delay_measures = ("decision_days_half", "decision_days_nine_in_ten")
     sections = [
         Section("tendance", "Évolution sur 12 mois", "Dossiers déposés dans le mois et décisions prises dans le mois.",
                 table_view(figures.trend, "tableau-tendance", "Dossiers et décisions par mois, 12 derniers mois", "Mois", month,

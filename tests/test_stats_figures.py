@@ -38,15 +38,14 @@ def test_months_are_counted_in_paris_time(prepared):
     assert by_month.loc["2026-04", list(COUNTS)].tolist() == [1, 2, 0, 0, 1]
 
 
-def test_processing_times_by_decision_month(prepared):
+def test_decision_delays_by_decision_month_in_whole_days(prepared):
     by_month = raw_by_month(prepared, pd.Period("2026-04", freq="M"))
-    # March decisions: 10 days (dossier 2) and 2 days (dossier 4).
-    assert by_month.at["2026-03", "decision_days_median"] == pytest.approx(6.0)
-    assert by_month.at["2026-03", "decision_days_p90"] == pytest.approx(9.2)
-    # April: 30 d 23 h (dossier 1) and 16 d (dossier 8).
-    first, second = 31 - 1 / 24, 16.0
-    assert by_month.at["2026-04", "decision_days_median"] == pytest.approx((first + second) / 2)
-    assert by_month.at["2026-04", "decision_days_p90"] == pytest.approx(second + 0.9 * (first - second))
+    # March: dossier 2 refused after exactly 10 days; dossier 4 « classé sans suite » is no answer, not counted.
+    # Half (and 9 in 10) of one 10-day delay are under 11 days, not under 10.
+    assert by_month.loc["2026-03", ["decision_days_half", "decision_days_nine_in_ten", "decision_base"]].tolist() == [
+        11, 11, 1]
+    # April: 16 days (dossier 8) and 30 d 23 h (dossier 1): half under 17 days, 9 in 10 under 31.
+    assert by_month.loc["2026-04", ["decision_days_half", "decision_days_nine_in_ten"]].tolist() == [17, 31]
     assert not any(column.startswith("completion") for column in by_month.columns)
 
 
@@ -76,7 +75,7 @@ def test_small_fixture_is_entirely_suppressed(prepared, sessions):
     # April has 1 deposit, so March (5) is hidden too, or 6 - 1 would give it away.
     assert figures.by_month.values["deposited"].isna().all()
     # Rates and delays built on fewer than 5 dossiers are not shown either.
-    assert figures.totals.values[["acceptance_rate", "decision_days_median"]].isna().all(axis=None)
+    assert figures.totals.values[["acceptance_rate", "decision_days_half"]].isna().all(axis=None)
 
 
 def relation_hidden_counts(table, totals, row_relations: bool) -> list[int]:

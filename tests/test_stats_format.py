@@ -15,10 +15,13 @@ def test_french_months():
 
 def test_cells():
     assert fr.cell(3.0, "count", hidden=True) == "masqué"
-    assert fr.cell(float("nan"), "decimal", hidden=True) == "n.d."
+    assert fr.cell(float("nan"), "percent", hidden=True) == "masqué"  # a rate from a hidden count is hidden too
+    assert fr.cell(12.0, "days", hidden=False) == "12"
+    assert fr.cell(float("nan"), "days", hidden=False) == "–"
     assert fr.cell(4321.0, "count", hidden=False) == "4\u202f321"
 
 
 def test_short_month_labels_for_chart_axes():
-    assert fr.short_month_label("2025-12") == "déc. 25"
-    assert fr.short_month_label("2026-06") == "juin 26"
+    assert fr.short_month_label("2025-12") == "déc. 2025"
+    assert fr.short_month_label("2026-01") == "janv. 2026"
+    assert fr.short_month_label("2026-06") == "juin 2026"
