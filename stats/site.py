@@ -191,7 +191,7 @@ def delay_chart(figures: Figures) -> str:
         Series("9 sur 10", values["decision_days_nine_in_ten"].tolist(), OLIVE),
     ]
     return bar_chart("graphique-delais", "Délai de décision en jours, 12 derniers mois", labels, series,
-                     fr.decimal, "n.d.")
+                     fr.integer, fr.HIDDEN)
 
 
 def breakdown_chart(table: Table, chart_id: str, title: str, kind: str) -> str:
