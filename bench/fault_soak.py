@@ -14,6 +14,7 @@ every dossier DS shows is stored or quarantined.
 
 Not a test: the figures go to the README's benchmark table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,27 +64,30 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # each retry logs a warning: thousands here
 
+    from sqlalchemy import func, select
+
     from connector.client import DSClient
     from connector.ratelimit import RequestBudget
     from connector.store import quarantined
     from connector.sync import Syncer
     from core.db import make_engine, session_factory, upgrade
     from core.models import Dossier
-    from mappings.pipeline import Evaluator
     from jobs.runtime import sandbox_store
+    from mappings.pipeline import Evaluator
     from sandbox.server import start_server
-    from sqlalchemy import func, select
 
     store = sandbox_store(args.n, args.seed)
     server = start_server(store, rate_limit=100_000_000, window_seconds=1)
     visible = [d.number for d in store.visible_dossiers(1)]
-    broken = visible[::args.broken_every]
+    broken = visible[:: args.broken_every]
     for index, number in enumerate(broken):
         server.faults.set_node_error(number, NODE_ERRORS[index % len(NODE_ERRORS)])
     injected = random_faults(server, args.rate, args.seed)
     rng = random.Random(args.seed)
-    print(f"fault soak: {len(visible)} dossiers, {args.rate:.0%} of requests failing ({', '.join(KINDS)}), "
-          f"{len(broken)} dossiers with a node error, {args.runs} runs, pages of {args.page_size}")
+    print(
+        f"fault soak: {len(visible)} dossiers, {args.rate:.0%} of requests failing ({', '.join(KINDS)}), "
+        f"{len(broken)} dossiers with a node error, {args.runs} runs, pages of {args.page_size}"
+    )
 
     with tempfile.TemporaryDirectory() as directory:
         engine = make_engine(f"sqlite:///{directory}/soak.db")
@@ -101,8 +105,10 @@ def main() -> None:
             try:
                 summary = syncer.sync(1)
             except Exception as error:  # noqa: BLE001 — a soak reports what stopped a run
-                print(f"  run {run + 1}: FAILED after {time.monotonic() - run_started:.1f} s: "
-                      f"{type(error).__name__}: {error}")
+                print(
+                    f"  run {run + 1}: FAILED after {time.monotonic() - run_started:.1f} s: "
+                    f"{type(error).__name__}: {error}"
+                )
                 continue
             completed += 1
             print(f"  run {run + 1}: {summary.line()}")
@@ -110,8 +116,9 @@ def main() -> None:
         stats = client.stats
         with sessions() as session:
             set_aside = quarantined(session, 1)
-            stored = set(session.scalars(select(Dossier.number).where(Dossier.hidden_at.is_(None),
-                                                                        Dossier.deleted_at.is_(None))))
+            stored = set(
+                session.scalars(select(Dossier.number).where(Dossier.hidden_at.is_(None), Dossier.deleted_at.is_(None)))
+            )
             count = session.scalar(select(func.count()).select_from(Dossier))
         client.close()
         engine.dispose()
@@ -122,10 +129,15 @@ def main() -> None:
     print(f"runs completed {completed}/{args.runs}")
     print(f"requests {stats.requests} ({', '.join(f'{k} {v}' for k, v in sorted(stats.by_operation.items()))})")
     print(f"faults injected {sum(injected.values())} ({', '.join(f'{k} {v}' for k, v in sorted(injected.items()))})")
-    print(f"retries {sum(stats.retries_by_cause.values())} by cause: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(stats.retries_by_cause.items())))
-    print(f"quarantined {len(set_aside)} of {len(broken)} broken ("
-          + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) + ")")
+    print(
+        f"retries {sum(stats.retries_by_cause.values())} by cause: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(stats.retries_by_cause.items()))
+    )
+    print(
+        f"quarantined {len(set_aside)} of {len(broken)} broken ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
+        + ")"
+    )
     print(f"stored {count} dossiers; DS's dossiers neither stored nor quarantined: {len(missing)}")
     print(f"wall time {wall:.1f} s, waited in backoff {stats.waited_seconds:.1f} s")
 

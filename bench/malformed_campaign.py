@@ -5,6 +5,7 @@ defects not seen), by defect kind, and how many defects no issue named.
 
     python bench/malformed_campaign.py --n 1000 --seed 21
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,10 @@ def main() -> None:
             complete.update(drawn)
         unnamed.update(name for name in drawn if not issues_naming(evaluation, DEFECTS[name].key))
     seconds = time.process_time() - started
-    print(f"{args.n} dossiers, {len(DEFECTS)} defect kinds, {sum(drawn_kinds.values())} defects, "
-          f"{seconds / args.n * 1000:.1f} ms CPU per dossier")
+    print(
+        f"{args.n} dossiers, {len(DEFECTS)} defect kinds, {sum(drawn_kinds.values())} defects, "
+        f"{seconds / args.n * 1000:.1f} ms CPU per dossier"
+    )
     print("statuses: " + ", ".join(f"{status} {count}" for status, count in statuses.most_common()))
     print(f"« Complet » despite a defect: {statuses[checks.COMPLET]}")
     for name, count in complete.most_common():

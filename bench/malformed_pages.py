@@ -9,6 +9,7 @@ prints how each run ended (ok, or the error that ended it: PageInconsistent is e
 
     python bench/malformed_pages.py [--n 187] [--rate 0.3] [--runs 3] [--page-size 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,10 @@ def main() -> None:
     from sandbox.server import start_server
     from tests.sync_helpers import make_syncer
 
-    print(f"malformed pages: {args.n} dossiers, pages of {args.page_size}, {args.rate:.0%} of page answers "
-          f"malformed during {args.runs} syncs, then one sync with DS sane")
+    print(
+        f"malformed pages: {args.n} dossiers, pages of {args.page_size}, {args.rate:.0%} of page answers "
+        f"malformed during {args.runs} syncs, then one sync with DS sane"
+    )
     worst = 0
     for kind in MALFORMED:
         store = sandbox_store(args.n, args.seed)
@@ -67,8 +70,14 @@ def main() -> None:
             engine = make_engine(f"sqlite:///{directory}/pages.db")
             upgrade(engine)
             sessions = session_factory(engine)
-            client = DSClient(server.url, server.token, timeout=60, max_retries=2, backoff_base=0.01,
-                              budget=RequestBudget(100_000_000, 60))
+            client = DSClient(
+                server.url,
+                server.token,
+                timeout=60,
+                max_retries=2,
+                backoff_base=0.01,
+                budget=RequestBudget(100_000_000, 60),
+            )
             syncer = make_syncer(client, sessions, page_size=args.page_size)
             for run in range(args.runs + 1):
                 faulty["on"] = run < args.runs
@@ -88,9 +97,11 @@ def main() -> None:
             engine.dispose()
         server.stop()
         worst = max([worst, *unread_after_ok])
-        print(f"  {kind:18s} {injected[kind]:3d} malformed answers; runs: {', '.join(outcomes)}; unread after a "
-              f"successful run: {max(unread_after_ok, default=0)}; stored at the end {len(stored & visible)} "
-              f"of {len(visible)}")
+        print(
+            f"  {kind:18s} {injected[kind]:3d} malformed answers; runs: {', '.join(outcomes)}; unread after a "
+            f"successful run: {max(unread_after_ok, default=0)}; stored at the end {len(stored & visible)} "
+            f"of {len(visible)}"
+        )
     print(f"dossiers unread after a run that reported success, worst case: {worst}")
 
 

@@ -12,6 +12,7 @@ push sent one request per mutation: 15,221 mutations took 2,281 s.
 The sandbox runs in its own process (spawned), so its work does not share
 the client's interpreter.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +59,9 @@ def main() -> None:
 
     context = multiprocessing.get_context("spawn")
     ready, stop, counts = context.Queue(), context.Event(), context.Queue()
-    sandbox = context.Process(target=serve_sandbox, args=(args.n, args.seed, args.rate, ready, stop, counts), daemon=True)
+    sandbox = context.Process(
+        target=serve_sandbox, args=(args.n, args.seed, args.rate, ready, stop, counts), daemon=True
+    )
     sandbox.start()
     try:
         url, token, visible = ready.get(timeout=1800)
@@ -69,11 +72,19 @@ def main() -> None:
             sessions = session_factory(engine)
             with DSClient(url, token, timeout=120, budget=budget) as reader:
                 binding = bind_demarche(reader, sessions, 1, store=True).binding()  # `wif procedure bind --yes`
-                synced = Syncer(client=reader, sessions=sessions, evaluate=Evaluator.default(binding).rows, page_size=100).sync(1)
+                synced = Syncer(
+                    client=reader, sessions=sessions, evaluate=Evaluator.default(binding).rows, page_size=100
+                ).sync(1)
             with DSClient(url, token, timeout=120, budget=budget, priority=PUSH) as writer:
-                pusher = Pusher(client=writer, sessions=sessions, procedure=default_procedure(), bindings={1: binding},
-                                target_for=target_for,
-                                instructeur_id=CONNECTOR_INSTRUCTEUR_ID, policy=PushSettings(batch_size=args.batch))
+                pusher = Pusher(
+                    client=writer,
+                    sessions=sessions,
+                    procedure=default_procedure(),
+                    bindings={1: binding},
+                    target_for=target_for,
+                    instructeur_id=CONNECTOR_INSTRUCTEUR_ID,
+                    policy=PushSettings(batch_size=args.batch),
+                )
                 started, cpu = time.perf_counter(), time.process_time()
                 if args.profile:
                     import cProfile
@@ -91,16 +102,26 @@ def main() -> None:
         applied, throttled = counts.get(timeout=60)
         sandbox.join(timeout=30)
 
-    print(f"N = {args.n} ({visible} visible), sandbox and client at {args.rate} requests/min, batches of ≤ {args.batch}")
+    print(
+        f"N = {args.n} ({visible} visible), sandbox and client at {args.rate} requests/min, batches of ≤ {args.batch}"
+    )
     print(f"  sync   {synced.fetched} dossiers in {synced.requests} requests, {synced.seconds:.1f} s")
-    print(f"  push   {summary.dossiers} dossiers, {summary.planned} mutations planned, {summary.delivered} delivered, "
-          f"{summary.failed} failed; DS applied {applied}")
-    print(f"         {batches} mutation requests + {summary.requests - batches} reads = {summary.requests} requests; "
-          f"{summary.mutations_per_request:.1f} mutations per request (target ≥ 25)")
-    print(f"         wall time {seconds:.1f} s (target < 180 s for 5,000 dossiers), client CPU {cpu:.1f} s; "
-          f"429s from the sandbox: {throttled}")
-    print(f"         one request per mutation would need {summary.planned} requests: "
-          f"≥ {summary.planned / (budget.push_limit):.1f} min at this budget")
+    print(
+        f"  push   {summary.dossiers} dossiers, {summary.planned} mutations planned, {summary.delivered} delivered, "
+        f"{summary.failed} failed; DS applied {applied}"
+    )
+    print(
+        f"         {batches} mutation requests + {summary.requests - batches} reads = {summary.requests} requests; "
+        f"{summary.mutations_per_request:.1f} mutations per request (target ≥ 25)"
+    )
+    print(
+        f"         wall time {seconds:.1f} s (target < 180 s for 5,000 dossiers), client CPU {cpu:.1f} s; "
+        f"429s from the sandbox: {throttled}"
+    )
+    print(
+        f"         one request per mutation would need {summary.planned} requests: "
+        f"≥ {summary.planned / (budget.push_limit):.1f} min at this budget"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Sandbox figures: seeding time and memory for N dossiers, and page latency.
 
-    python bench/sandbox_bench.py [N]      (default 100000)
+python bench/sandbox_bench.py [N]      (default 100000)
 """
+
 from __future__ import annotations
 
 import resource
@@ -25,9 +26,15 @@ def main(n: int) -> None:
     with start_server(store, rate_limit=10**9) as server:
         for first in (10, 50, 100):
             started = time.perf_counter()
-            response = requests.post(server.url, headers={"Authorization": f"Bearer {server.token}"}, json={
-                "query": documents.load("getDemarcheDossiers"), "operationName": "getDemarcheDossiers",
-                "variables": {"demarcheNumber": 1, "first": first, "updatedSince": "2020-01-01T00:00:00Z"}})
+            response = requests.post(
+                server.url,
+                headers={"Authorization": f"Bearer {server.token}"},
+                json={
+                    "query": documents.load("getDemarcheDossiers"),
+                    "operationName": "getDemarcheDossiers",
+                    "variables": {"demarcheNumber": 1, "first": first, "updatedSince": "2020-01-01T00:00:00Z"},
+                },
+            )
             elapsed = time.perf_counter() - started
             print(f"getDemarcheDossiers first={first}: {elapsed * 1000:.0f} ms, {len(response.content) / 1024:.0f} KiB")
 

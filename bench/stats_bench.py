@@ -5,6 +5,7 @@
 Target: ≤ 10 s for 1M dossiers on 2 cores. The insertion runs in a child
 process so the peak RSS printed is the stats generation's own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -65,33 +66,51 @@ def chunk_rows(first: int, size: int, rng: np.random.Generator):
     states = rng.choice(STATES, size, p=STATE_WEIGHTS)
     depot = START + rng.integers(0, SPAN_SECONDS, size).astype("timedelta64[s]")
     decided = np.isin(states, ["accepte", "refuse", "sans_suite"])
-    traitement = np.where(decided, depot + rng.integers(3600, 40 * 86400, size).astype("timedelta64[s]"), np.datetime64("NaT"))
-    completed = np.where(rng.random(size) < 0.8, depot + rng.integers(600, 10 * 86400, size).astype("timedelta64[s]"),
-                         np.datetime64("NaT"))
+    traitement = np.where(
+        decided, depot + rng.integers(3600, 40 * 86400, size).astype("timedelta64[s]"), np.datetime64("NaT")
+    )
+    completed = np.where(
+        rng.random(size) < 0.8,
+        depot + rng.integers(600, 10 * 86400, size).astype("timedelta64[s]"),
+        np.datetime64("NaT"),
+    )
     apt_start = np.where(states == "accepte", traitement.astype("datetime64[D]"), np.datetime64("NaT"))
     apt_end = apt_start + rng.integers(30, 365, size).astype("timedelta64[D]")
     departements = rng.choice(DEPARTEMENTS, size)
     columns = {
-        "date_depot": sqlite_text(depot), "date_traitement": sqlite_text(traitement),
+        "date_depot": sqlite_text(depot),
+        "date_traitement": sqlite_text(traitement),
         "completed_at": sqlite_text(completed),
         "apt_start": [None if v == "NaT" else str(v) for v in np.datetime_as_string(apt_start)],
         "apt_end": [None if v == "NaT" else str(v) for v in np.datetime_as_string(apt_end)],
     }
     dossiers = [
         {
-            "number": int(n), "ds_id": f"D{n}", "demarche_number": 1, "state": str(states[i]), "archived": False,
-            "date_depot": columns["date_depot"][i], "date_traitement": columns["date_traitement"][i],
-            "date_derniere_modification": columns["date_depot"][i], "completed_at": columns["completed_at"][i],
-            "departement": str(departements[i]), "service": f"Service {departements[i]}",
-            "apt_start": columns["apt_start"][i], "apt_end": columns["apt_end"][i], "raw": {},
+            "number": int(n),
+            "ds_id": f"D{n}",
+            "demarche_number": 1,
+            "state": str(states[i]),
+            "archived": False,
+            "date_depot": columns["date_depot"][i],
+            "date_traitement": columns["date_traitement"][i],
+            "date_derniere_modification": columns["date_depot"][i],
+            "completed_at": columns["completed_at"][i],
+            "departement": str(departements[i]),
+            "service": f"Service {departements[i]}",
+            "apt_start": columns["apt_start"][i],
+            "apt_end": columns["apt_end"][i],
+            "raw": {},
             "synced_at": columns["date_depot"][i],
         }
         for i, n in enumerate(numbers)
     ]
-    contracts = [{"dossier_number": int(n), "contract_type": str(t)} for n, t in zip(numbers, rng.choice(CONTRACTS, size))]
+    contracts = [
+        {"dossier_number": int(n), "contract_type": str(t)}
+        for n, t in zip(numbers, rng.choice(CONTRACTS, size), strict=True)
+    ]
     students = [
         {"dossier_number": int(n), "nationality_code": str(c), "nationality_name": f"Pays {c}"}
-        for n, c in zip(numbers, rng.choice(NATIONALITIES, size))
+        for n, c in zip(numbers, rng.choice(NATIONALITIES, size), strict=True)
     ]
     return dossiers, contracts, students
 
@@ -142,7 +161,7 @@ def main() -> int:
     engine = make_engine(database_url)
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        generate(engine, Path(out), datetime.now(timezone.utc))
+        generate(engine, Path(out), datetime.now(UTC))
         elapsed = time.perf_counter() - started
     engine.dispose()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,6 +10,7 @@ sync/raw ≤ 1.2 at 10,000 dossiers.
 The sandbox, the raw fetch and the sync each run in their own process
 (spawned, not forked), so each peak RSS is that of one job alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,6 +62,7 @@ def peak_rss_mb() -> float:
 
 # -- child processes -----------------------------------------------------------
 
+
 def serve_sandbox(n: int, seed: int, ready, stop) -> None:
     """The embedded sandbox (routing-table groupes), until `stop` is set."""
     from jobs.runtime import sandbox_store
@@ -81,9 +83,9 @@ def _client(url: str, token: str):
 
 def fetch_raw(url: str, token: str, page_size: int, results) -> None:
     """The floor: the sync's own page query and iterator, nothing done with the pages."""
+    from connector.datetimes import format_ds_datetime
     from connector.pagination import iter_pages
     from connector.sync import FIXED_SINCE
-    from connector.datetimes import format_ds_datetime
 
     with _client(url, token) as client:
         started, cpu = time.perf_counter(), time.process_time()
@@ -93,13 +95,14 @@ def fetch_raw(url: str, token: str, page_size: int, results) -> None:
             dossiers += len(page.nodes)
             pages += 1
         seconds = time.perf_counter() - started
-        results.put(Figures("raw", dossiers, pages, client.stats.requests, seconds, peak_rss_mb(),
-                            time.process_time() - cpu))
+        results.put(
+            Figures("raw", dossiers, pages, client.stats.requests, seconds, peak_rss_mb(), time.process_time() - cpu)
+        )
 
 
 def run_sync(url: str, token: str, page_size: int, database: str, profile: str | None, results) -> None:
-    from core.db import make_engine, session_factory, upgrade
     from connector.sync import Syncer
+    from core.db import make_engine, session_factory, upgrade
     from jobs.binding import bind_demarche
     from mappings.pipeline import Evaluator
 
@@ -125,6 +128,7 @@ def run_sync(url: str, token: str, page_size: int, database: str, profile: str |
 
 
 # -- orchestration -------------------------------------------------------------
+
 
 def _in_child(context, target, *args):
     results = context.Queue()
@@ -164,8 +168,10 @@ def report(n: int, raw: Figures, synced: Figures, visible: int) -> None:
     print(raw.line())
     print(synced.line())
     print(f"  sync/raw = {ratio:.2f} (target ≤ 1.2 at 10k)  sync peak RSS {synced.peak_rss_mb:.0f} MB (target ≤ 250)")
-    print(f"  client CPU {synced.cpu_ms_per_dossier:.2f} ms/dossier for the sync, "
-          f"{raw.cpu_ms_per_dossier:.2f} ms/dossier for the raw fetch")
+    print(
+        f"  client CPU {synced.cpu_ms_per_dossier:.2f} ms/dossier for the sync, "
+        f"{raw.cpu_ms_per_dossier:.2f} ms/dossier for the raw fetch"
+    )
 
 
 def main() -> None:

@@ -9,13 +9,14 @@
     WIF_VALIDITY_PEPPER=… wif sync --no-push   # on `wif sandbox --dossiers 2000`
     python bench/truthful_figures.py --database-url sqlite:///var/wif.db [--top 8]
 """
+
 from __future__ import annotations
 
 import argparse
 import math
 import os
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,15 +27,21 @@ DECIDED = ("accepte", "refuse")
 def share_decided_within(rows, days: int, now: datetime) -> tuple[int, int]:
     """(decided within `days` of their deposit, deposited at least `days` ago) among the cohort's rows."""
     old_enough = [r for r in rows if r.deposited_at <= now - timedelta(days=days)]
-    within = [r for r in old_enough if r.state in DECIDED and r.decided_at is not None
-              and r.decided_at - r.deposited_at < timedelta(days=days)]
+    within = [
+        r
+        for r in old_enough
+        if r.state in DECIDED and r.decided_at is not None and r.decided_at - r.deposited_at < timedelta(days=days)
+    ]
     return len(within), len(old_enough)
 
 
 def former_nine_in_ten(rows, now: datetime) -> int | None:
     """The former figure: nearest-rank 90th percentile of the decisions of the last 90 days."""
-    delays = sorted((r.decided_at - r.deposited_at).total_seconds() / 86400 for r in rows
-                    if r.state in DECIDED and r.decided_at and now - timedelta(days=90) < r.decided_at <= now)
+    delays = sorted(
+        (r.decided_at - r.deposited_at).total_seconds() / 86400
+        for r in rows
+        if r.state in DECIDED and r.decided_at and now - timedelta(days=90) < r.decided_at <= now
+    )
     if len(delays) < 5:
         return None
     return math.floor(delays[max(1, math.ceil(0.9 * len(delays))) - 1]) + 1
@@ -50,12 +57,17 @@ def delay_table(sessions, now: datetime, top: int) -> list[str]:
         facts = delay_cohort(session, window_start(now))
     estimates = per_service(facts, now)
     since = window_start(now)
-    lines = ["| service in charge | dossiers (waiting) | what the e-mail states | actually decided within it | "
-             "former statement | actually decided within it |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| service in charge | dossiers (waiting) | what the e-mail states | actually decided within it | "
+        "former statement | actually decided within it |",
+        "|---|---|---|---|---|---|",
+    ]
     for group, estimate in sorted(estimates.items(), key=lambda item: -item[1].dossiers)[:top]:
         rows = [f for f in facts if table.in_charge(f.service) == group and f.deposited_at and f.deposited_at >= since]
         if not estimate.enough:
-            lines.append(f"| {group} | {estimate.dossiers} ({estimate.waiting}) | « {too_few(estimate)} » | – | – | – |")
+            lines.append(
+                f"| {group} | {estimate.dossiers} ({estimate.waiting}) | « {too_few(estimate)} » | – | – | – |"
+            )
             continue
         actual = []
         for days in (estimate.half_within_days, estimate.nine_in_ten_within_days):
@@ -64,20 +76,34 @@ def delay_table(sessions, now: datetime, top: int) -> list[str]:
                 actual.append(f"{done}/{total} ({done / total:.0%}) within {days} d" if total else "–")
         if estimate.nine_in_ten_within_days is None:
             waited = [r for r in rows if r.deposited_at <= now - timedelta(days=estimate.longest_days)]
-            still = [r for r in waited if not (r.state in DECIDED and r.decided_at
-                                               and r.decided_at - r.deposited_at <= timedelta(days=estimate.longest_days))]
-            actual.append(f"{len(still)}/{len(waited)} deposited {estimate.longest_days} d ago or more undecided "
-                          f"after {estimate.longest_days} d")
-        former = former_nine_in_ten(rows + [f for f in facts if table.in_charge(f.service) == group
-                                            and f.deposited_at and f.deposited_at < since], now)
+            still = [
+                r
+                for r in waited
+                if not (
+                    r.state in DECIDED
+                    and r.decided_at
+                    and r.decided_at - r.deposited_at <= timedelta(days=estimate.longest_days)
+                )
+            ]
+            actual.append(
+                f"{len(still)}/{len(waited)} deposited {estimate.longest_days} d ago or more undecided "
+                f"after {estimate.longest_days} d"
+            )
+        former = former_nine_in_ten(
+            rows
+            + [f for f in facts if table.in_charge(f.service) == group and f.deposited_at and f.deposited_at < since],
+            now,
+        )
         if former is None:
             former_text, former_actual = "too few decisions", "–"
         else:
             done, total = share_decided_within(rows, former, now)
             former_text = f"« 9 sur 10 en moins de {former} jours »"
             former_actual = f"{done}/{total} ({done / total:.0%})" if total else "–"
-        lines.append(f"| {group} | {estimate.dossiers} ({estimate.waiting}) | « {delay_figures(estimate)} » | "
-                     f"{'; '.join(actual)} | {former_text} | {former_actual} |")
+        lines.append(
+            f"| {group} | {estimate.dossiers} ({estimate.waiting}) | « {delay_figures(estimate)} » | "
+            f"{'; '.join(actual)} | {former_text} | {former_actual} |"
+        )
     return lines
 
 
@@ -92,20 +118,27 @@ def validity_lines(sessions, pepper: bytes, today: date) -> list[str]:
         accepted = session.execute(
             select(Dossier.number, Dossier.apt_start, Dossier.apt_end, Student.birth_date)
             .join(Student, Student.dossier_number == Dossier.number)
-            .where(Dossier.state == "accepte", Student.birth_date.is_not(None)).order_by(Dossier.number)).all()
+            .where(Dossier.state == "accepte", Student.birth_date.is_not(None))
+            .order_by(Dossier.number)
+        ).all()
         published = set(session.scalars(select(ValidityRecord.dossier_number)))
     cases = {
         "running": next((a for a in accepted if a.number in published and a.apt_start <= today <= a.apt_end), None),
         "not started yet": next((a for a in accepted if a.number in published and today < a.apt_start), None),
         "expired": next((a for a in accepted if a.number in published and a.apt_end < today), None),
         # The issue's case: accepted, end date ahead or missing, but dates the rules refuse (or none): not published.
-        "accepted, no published record": next((a for a in accepted if a.number not in published
-                                                and (a.apt_end is None or a.apt_end >= today)), None),
+        "accepted, no published record": next(
+            (a for a in accepted if a.number not in published and (a.apt_end is None or a.apt_end >= today)), None
+        ),
     }
     client = create_app(sessions, ValiditySettings(pepper=pepper), today=lambda: today).test_client()
-    lines = [f"{sum(1 for a in accepted if a.number in published)} of {len(accepted)} accepted dossiers published; "
-             f"answers on {today.isoformat()}:", "",
-             "| state | dossier's APT | `resultat` | `libelle` | first sentence |", "|---|---|---|---|---|"]
+    lines = [
+        f"{sum(1 for a in accepted if a.number in published)} of {len(accepted)} accepted dossiers published; "
+        f"answers on {today.isoformat()}:",
+        "",
+        "| state | dossier's APT | `resultat` | `libelle` | first sentence |",
+        "|---|---|---|---|---|",
+    ]
     for name, case in cases.items():
         if case is None:
             lines.append(f"| {name} | – | (none on this database) | | |")
@@ -117,8 +150,9 @@ def validity_lines(sessions, pepper: bytes, today: date) -> list[str]:
     if running is not None:
         wrong = running.birth_date + timedelta(days=1)
         body = client.post(API_PATH, json={"numero": running.number, "date_naissance": wrong.isoformat()}).json
-        lines.append(f"| running, wrong birth date | – | `{body['resultat']}` | {body['libelle']} | "
-                     f"{body['explication'][0]} |")
+        lines.append(
+            f"| running, wrong birth date | – | `{body['resultat']}` | {body['libelle']} | {body['explication'][0]} |"
+        )
     unpublished = sum(1 for a in accepted if a.number not in published and (a.apt_end is None or a.apt_end >= today))
     lines.append(f"\n{unpublished} accepted dossiers whose end date is ahead (or missing) have no published record.")
     return lines
@@ -133,12 +167,15 @@ def main() -> int:
 
     engine = make_engine(args.database_url)
     sessions = session_factory(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     print("\n".join(delay_table(sessions, now, args.top)))
     pepper = os.environ.get("WIF_VALIDITY_PEPPER", "").encode()
     print()
-    print("\n".join(validity_lines(sessions, pepper, now.date())) if pepper else
-          "validity: set WIF_VALIDITY_PEPPER (the one the sync used) to look the records up")
+    print(
+        "\n".join(validity_lines(sessions, pepper, now.date()))
+        if pepper
+        else "validity: set WIF_VALIDITY_PEPPER (the one the sync used) to look the records up"
+    )
     engine.dispose()
     return 0
 

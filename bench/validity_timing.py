@@ -10,6 +10,7 @@ machine are noisy.
 
     python bench/validity_timing.py [--n 450] [--records 2000] [--seed 15]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,7 +43,7 @@ def mann_whitney_z(a: list[float], b: list[float]) -> float:
         for k in range(index, end + 1):
             ranks[k] = (index + end) / 2 + 1
         index = end + 1
-    rank_a = sum(rank for rank, (_, group) in zip(ranks, pooled) if group == 0)
+    rank_a = sum(rank for rank, (_, group) in zip(ranks, pooled, strict=True) if group == 0)
     n1, n2 = len(a), len(b)
     u = rank_a - n1 * (n1 + 1) / 2
     mean, sd = n1 * n2 / 2, math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
@@ -61,10 +62,19 @@ def build_client(folder: Path, records: int):
     upgrade(engine)
     sessions = session_factory(engine)
     with sessions() as session, session.begin():
-        session.add_all(ValidityRecord(
-            dossier_number=FIRST + i, birth_date_hash=birth_date_hash(PEPPER, FIRST + i, BIRTH),
-            masked_name="Ka*** Be***", siret="73282932000074", apt_start=date(2026, 1, 5), apt_end=date(2026, 12, 31),
-            state="valid", updated_at=datetime(2026, 5, 1, tzinfo=timezone.utc)) for i in range(records))
+        session.add_all(
+            ValidityRecord(
+                dossier_number=FIRST + i,
+                birth_date_hash=birth_date_hash(PEPPER, FIRST + i, BIRTH),
+                masked_name="Ka*** Be***",
+                siret="73282932000074",
+                apt_start=date(2026, 1, 5),
+                apt_end=date(2026, 12, 31),
+                state="valid",
+                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+            for i in range(records)
+        )
     try:  # the global budget must not refuse the bench's own lookups
         settings = ValiditySettings(pepper=PEPPER, global_lookups=10**9)
     except TypeError:  # a version without the global budget
@@ -100,9 +110,15 @@ def main() -> None:
             assert response.status_code == 200, response.status_code
         engine.dispose()
     for kind, values in timings.items():
-        print(f"{kind:<17} n={len(values)}  median {statistics.median(values) * 1e3:.3f} ms  "
-              f"p90 {sorted(values)[int(len(values) * 0.9)] * 1e3:.3f} ms")
-    for first, second in (("wrong birth date", "unknown number"), ("hit", "wrong birth date"), ("hit", "unknown number")):
+        print(
+            f"{kind:<17} n={len(values)}  median {statistics.median(values) * 1e3:.3f} ms  "
+            f"p90 {sorted(values)[int(len(values) * 0.9)] * 1e3:.3f} ms"
+        )
+    for first, second in (
+        ("wrong birth date", "unknown number"),
+        ("hit", "wrong birth date"),
+        ("hit", "unknown number"),
+    ):
         print(f"Mann-Whitney z, {first} vs {second}: {mann_whitney_z(timings[first], timings[second]):+.2f}")
 
 

@@ -14,6 +14,7 @@ less than 10 s after the webhook.
 `--lag 5` reproduces DS's 5-second safety lag before each delivery (it
 adds to the time from the change, not from the webhook).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,18 +45,18 @@ def main() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per webhook otherwise
 
+    from connector.client import DSClient
     from connector.webhooks import HintInbox
     from core import models
     from core.db import make_engine, session_factory, upgrade
     from core.settings import DSSettings, Settings, WebhookSettings
-    from connector.client import DSClient
     from jobs.binding import bind_demarche
     from jobs.pipeline import run_push, run_sync
+    from jobs.runtime import sandbox_store
     from jobs.scheduler import HintWorker
     from jobs.webhook_app import create_webhook_app
     from sandbox.champs import StoredFile
     from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
-    from jobs.runtime import sandbox_store
     from sandbox.server import start_server
     from sandbox.webhooks import WebhookSender
 
@@ -66,8 +67,16 @@ def main() -> None:
         upgrade(engine)
         sessions = session_factory(engine)
         hooks = WebhookSettings(secrets=(SECRET,))
-        settings = Settings(database_url=database_url, webhooks=hooks, ds=DSSettings(
-            api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+        settings = Settings(
+            database_url=database_url,
+            webhooks=hooks,
+            ds=DSSettings(
+                api_url=server.url,
+                api_token=server.token,
+                demarche_numbers=(1,),
+                instructeur_id=CONNECTOR_INSTRUCTEUR_ID,
+            ),
+        )
         with DSClient(server.url, server.token) as client:
             bind_demarche(client, sessions, 1, store=True)  # `wif procedure bind --yes`
         run_sync(settings, sessions)  # first sync and push, before any webhook is configured
@@ -77,18 +86,27 @@ def main() -> None:
         app = create_webhook_app(inbox, hooks, (1,))
         http = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=http.serve_forever, daemon=True).start()
-        sender = WebhookSender(store, url=f"http://127.0.0.1:{http.server_port}/ds", secret=SECRET, lag=args.lag).start()
+        sender = WebhookSender(
+            store, url=f"http://127.0.0.1:{http.server_port}/ds", secret=SECRET, lag=args.lag
+        ).start()
         stopping = threading.Event()
         worker = HintWorker(settings, engine, sessions, threading.Lock(), stopping).start()
 
         with sessions() as session:
             candidates = [
-                d.number for d in session.scalars(select(models.Dossier).where(models.Dossier.state == "en_construction"))
+                d.number
+                for d in session.scalars(select(models.Dossier).where(models.Dossier.state == "en_construction"))
                 if {f.code for f in d.findings if f.severity == "blocking"} == {"missing_document"}
             ][: args.k]
             missing = {
-                d: [f.field for f in session.scalars(select(models.Finding).where(
-                    models.Finding.dossier_number == d, models.Finding.code == "missing_document"))]
+                d: [
+                    f.field
+                    for f in session.scalars(
+                        select(models.Finding).where(
+                            models.Finding.dossier_number == d, models.Finding.code == "missing_document"
+                        )
+                    )
+                ]
                 for d in candidates
             }
         from_webhook, from_change = [], []
@@ -97,7 +115,9 @@ def main() -> None:
             before = dict(record.annotations)
             deliveries = len(sender.delivered)
             changed_at = time.time()
-            store.modify(number, **{key: (StoredFile(f"{key}.pdf", "application/pdf", 120_000),) for key in missing[number]})
+            store.modify(
+                number, **{key: (StoredFile(f"{key}.pdf", "application/pdf", 120_000),) for key in missing[number]}
+            )
             deadline = changed_at + 60
             while time.time() < deadline and record.annotations == before:
                 time.sleep(0.02)
@@ -115,12 +135,19 @@ def main() -> None:
         http.shutdown()
         engine.dispose()
 
-    print(f"N = {args.n}, {len(from_webhook)} of {len(candidates)} corrections timed, sandbox lag {args.lag:g} s, "
-          f"hint poll {hooks.hint_poll_seconds:g} s")
+    print(
+        f"N = {args.n}, {len(from_webhook)} of {len(candidates)} corrections timed, sandbox lag {args.lag:g} s, "
+        f"hint poll {hooks.hint_poll_seconds:g} s"
+    )
     if from_webhook:
-        print(f"  webhook → annotations on DS: median {statistics.median(from_webhook):.2f} s, "
-              f"max {max(from_webhook):.2f} s (target < 10 s)")
-        print(f"  change → annotations on DS:  median {statistics.median(from_change):.2f} s, max {max(from_change):.2f} s")
+        print(
+            f"  webhook → annotations on DS: median {statistics.median(from_webhook):.2f} s, "
+            f"max {max(from_webhook):.2f} s (target < 10 s)"
+        )
+        print(
+            f"  change → annotations on DS:  median {statistics.median(from_change):.2f} s,"
+            f" max {max(from_change):.2f} s"
+        )
 
 
 if __name__ == "__main__":

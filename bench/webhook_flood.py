@@ -8,6 +8,7 @@ legitimate event named is hinted and no malformed one is.
 
     python bench/webhook_flood.py [--n 2000] [--threads 16] [--database-url postgresql+psycopg://…]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,14 @@ def main() -> None:
         for _ in range(rng.randint(1, 20)):
             sequence += rng.randint(1, 3)
             number = rng.randint(100_000, 100_150)
-            events.append({"sequence": sequence, "type": "dossier_modifie", "dossier_number": number,
-                           "timestamp": "2026-12-01T10:00:00+01:00"})
+            events.append(
+                {
+                    "sequence": sequence,
+                    "type": "dossier_modifie",
+                    "dossier_number": number,
+                    "timestamp": "2026-12-01T10:00:00+01:00",
+                }
+            )
             expected.add(number)
         batches.append(json.dumps({"webhook_id": "V2ViaG9vay1mbG9vZA", "demarche_number": 1, "events": events}))
     requests_to_send += [("signed", "/ds", body.encode()) for body in batches]
@@ -76,14 +83,16 @@ def main() -> None:
         number = rng.randint(100_000, 100_150)
         expected.add(number)
         requests_to_send.append(("legacy", f"/ds/1/{LEGACY}", {"dossier_id": str(number), "state": "x"}))
-    requests_to_send += [("forged", f"/ds/1/not-the-secret-{i}", {"dossier_id": "999999"})
-                         for i in range(args.n // 20)]
+    requests_to_send += [("forged", f"/ds/1/not-the-secret-{i}", {"dossier_id": "999999"}) for i in range(args.n // 20)]
     requests_to_send += [("bad signature", "/ds", batches[0].encode()) for _ in range(args.n // 20)]
-    malformed = [b"[" * 100_000 + b"]" * 100_000, b"not json",
-                 b'{"webhook_id": "V2ViaG9vay1mbG9vZA", "demarche_number": 1, "events": [{"sequence": 1, '
-                 b'"type": "dossier_modifie", "dossier_number": ' + b"9" * 5000 + b"}]}",
-                 b'{"webhook_id": "V2ViaG9vay1mbG9vZA", "demarche_number": 1, "events": [{"sequence": 2, '
-                 b'"type": "dossier_modifie", "dossier_number": 999998.5}]}']
+    malformed = [
+        b"[" * 100_000 + b"]" * 100_000,
+        b"not json",
+        b'{"webhook_id": "V2ViaG9vay1mbG9vZA", "demarche_number": 1, "events": [{"sequence": 1, '
+        b'"type": "dossier_modifie", "dossier_number": ' + b"9" * 5000 + b"}]}",
+        b'{"webhook_id": "V2ViaG9vay1mbG9vZA", "demarche_number": 1, "events": [{"sequence": 2, '
+        b'"type": "dossier_modifie", "dossier_number": 999998.5}]}',
+    ]
     while len(requests_to_send) < args.n:
         requests_to_send.append(("malformed", "/ds", rng.choice(malformed)))
     rng.shuffle(requests_to_send)  # concurrent and out of order
@@ -103,8 +112,12 @@ def main() -> None:
                 answer = session.post(url + path, data=body, timeout=60)
             else:
                 signature = sign("whsec_c29tZW9uZS1lbHNl" if kind == "bad signature" else SECRET, body)
-                answer = session.post(url + path, data=body, timeout=60, headers={
-                    "Content-Type": "application/json", "X-Webhook-Signature-256": signature})
+                answer = session.post(
+                    url + path,
+                    data=body,
+                    timeout=60,
+                    headers={"Content-Type": "application/json", "X-Webhook-Signature-256": signature},
+                )
             with lock:
                 answers[(kind, answer.status_code)] += 1
 
@@ -121,14 +134,15 @@ def main() -> None:
         hinted = set(session.scalars(select(models.DossierHint.dossier_number)))
         counters = dict(session.execute(select(models.WebhookCounter.name, models.WebhookCounter.count)).all())
     engine.dispose()
-    print(f"{len(requests_to_send)} requests from {args.threads} threads in {seconds:.1f} s "
-          f"({engine.dialect.name})")
+    print(f"{len(requests_to_send)} requests from {args.threads} threads in {seconds:.1f} s ({engine.dialect.name})")
     for (kind, status), count in sorted(answers.items()):
         print(f"  {kind:14s} HTTP {status}: {count}")
     errors = sum(count for (_, status), count in answers.items() if status >= 500)
     print(f"server errors (5xx): {errors}")
-    print(f"dossiers a legitimate event named: {len(expected)}, hinted: {len(expected & hinted)}, "
-          f"missed: {len(expected - hinted)}; hinted but never named: {len(hinted - expected)}")
+    print(
+        f"dossiers a legitimate event named: {len(expected)}, hinted: {len(expected & hinted)}, "
+        f"missed: {len(expected - hinted)}; hinted but never named: {len(hinted - expected)}"
+    )
     print("counters: " + ", ".join(f"{name} {count}" for name, count in sorted(counters.items())))
 
 

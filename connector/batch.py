@@ -13,12 +13,13 @@ query tokens. `BatchLimits` keeps each batch well inside the last two by
 measuring the assembled document; the time is the caller's to watch (it
 halves the batch on a `timeout`).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterable, Sequence
 
 from graphql import (
     DocumentNode,
@@ -139,7 +140,7 @@ def assemble(items: Sequence[BatchItem]) -> Batch:
         raise ValueError("a batch mixes queries and mutations")
     kind = kinds.pop()
     definitions, fields, variables, fragments, aliases = [], [], {}, {}, []
-    for index, (item, part) in enumerate(zip(items, parts)):
+    for index, (item, part) in enumerate(zip(items, parts, strict=False)):
         name = alias(index)
         aliases.append(name)
         declared = {variable for variable, _ in part.variables}
@@ -147,7 +148,10 @@ def assemble(items: Sequence[BatchItem]) -> Batch:
         if unknown:
             raise ValueError(f"{item.operation} has no variable {', '.join(sorted(unknown))}")
         definitions.extend(f"${name}_{variable}: {type_text}" for variable, type_text in part.variables)
-        fields.append(f"  {name}: " + _VARIABLE.sub(lambda m: f"${name}_{m.group(1)}", part.field_text).replace("\n", "\n  "))
+        fields.append(
+            f"  {name}: "
+            + _VARIABLE.sub(lambda m, name=name: f"${name}_{m.group(1)}", part.field_text).replace("\n", "\n  ")
+        )
         variables.update({f"{name}_{key}": value for key, value in item.variables.items()})
         for fragment_name, fragment_text in part.fragments:
             fragments.setdefault(fragment_name, fragment_text)

@@ -3,14 +3,16 @@
 It knows nothing of APT rules. Documents are loaded by operation name from
 `connector/graphql/`, and `operationName` is always sent.
 """
+
 from __future__ import annotations
 
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from gql import GraphQLRequest, gql
@@ -19,8 +21,17 @@ from gql.transport.requests import RequestsHTTPTransport
 
 from connector import documents
 from connector.batch import BatchItem, assemble
-from connector.errors import (Action, DSAnswerLost, DSError, DSQueryTimeout, DSUnavailable, NodeError, classify,
-                              graphql_error, node_errors)
+from connector.errors import (
+    Action,
+    DSAnswerLost,
+    DSError,
+    DSQueryTimeout,
+    DSUnavailable,
+    NodeError,
+    classify,
+    graphql_error,
+    node_errors,
+)
 from connector.ratelimit import SYNC, RequestBudget
 from connector.storable import may_hold_unstorable
 
@@ -142,27 +153,35 @@ class DSClient:
         """
         return self.execute_partial(operation_name, variables)[0]
 
-    def execute_partial(self, operation_name: str, variables: dict | None = None,
-                        nodes_at: tuple[str, ...] = ()) -> tuple[dict, list[NodeError]]:
+    def execute_partial(
+        self, operation_name: str, variables: dict | None = None, nodes_at: tuple[str, ...] = ()
+    ) -> tuple[dict, list[NodeError]]:
         """Like `execute`, but errors that are each about one node of the list
         at `nodes_at` (e.g. ("demarche", "dossiers", "nodes")) come back with
         the data instead of being raised: one broken dossier must not hide its
         page (DS issue #12696)."""
-        request = GraphQLRequest(self._document(operation_name), variable_values=variables or {}, operation_name=operation_name)
+        request = GraphQLRequest(
+            self._document(operation_name), variable_values=variables or {}, operation_name=operation_name
+        )
         for attempt in range(self.max_retries + 1):
             self.stats.requests += 1
             self.stats.by_operation[operation_name] = self.stats.by_operation.get(operation_name, 0) + 1
             with self.budget.request(self.priority):
                 started = time.monotonic()
                 status, body, headers, network_error = self._send(request)
-            log.debug("%s %s -> %s in %.2fs", operation_name, self.url, status or network_error, time.monotonic() - started)
+            log.debug(
+                "%s %s -> %s in %.2fs", operation_name, self.url, status or network_error, time.monotonic() - started
+            )
             if network_error is None:
                 outcome = classify(status, body)
                 if outcome.action is Action.OK:
                     return body["data"], []
                 if outcome.action is Action.FAIL:
-                    broken = node_errors(body["errors"], nodes_at) if nodes_at and status == 200 and body and \
-                        body.get("data") else None
+                    broken = (
+                        node_errors(body["errors"], nodes_at)
+                        if nodes_at and status == 200 and body and body.get("data")
+                        else None
+                    )
                     if broken:
                         return body["data"], broken
                     raise outcome.error
@@ -190,12 +209,15 @@ class DSClient:
                 started = time.monotonic()
                 status, body, headers, network_error = self._post(batch.text, batch.variables, batch.operation_name)
             seconds = time.monotonic() - started
-            log.debug("%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds)
+            log.debug(
+                "%s (%d items) -> %s in %.2fs", batch.operation_name, len(items), status or network_error, seconds
+            )
             if network_error is None and status == 200 and body is not None:
                 return self._split_answer(batch.aliases, body, seconds)
             # 429 (Rack::Attack, before Rails), 400, 401, 403 and a refused connection: nothing ran.
             ambiguous = (network_error is not None and network_error not in _NOT_SENT) or (
-                network_error is None and (status >= 500 or status == 200))
+                network_error is None and (status >= 500 or status == 200)
+            )
             if mutation and ambiguous:
                 raise DSAnswerLost(
                     f"{batch.operation_name}: no usable answer from DS for {len(items)} mutation(s) "
@@ -217,7 +239,11 @@ class DSClient:
         wait = self._wait_before_retry(attempt, status, headers)
         log.warning(
             "%s: %s, retry %d/%d in %.1fs",
-            operation_name, f"HTTP {status}" if status else network_error, attempt + 1, self.max_retries, wait,
+            operation_name,
+            f"HTTP {status}" if status else network_error,
+            attempt + 1,
+            self.max_retries,
+            wait,
         )
         self.stats.waited_seconds += wait
         self._sleep(wait)

@@ -5,6 +5,7 @@ live in `fragments.graphql` and are appended when the document is loaded.
 Only the fragments it reaches are added, since GraphQL rejects a document
 that carries an unused fragment.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -15,10 +16,10 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     OperationDefinitionNode,
+    Visitor,
     parse,
     print_ast,
     visit,
-    Visitor,
 )
 
 DOCUMENTS_DIR = Path(__file__).parent / "graphql"

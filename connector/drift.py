@@ -7,6 +7,7 @@ adapter knows no APT rule. Champs are paired with the definition through the
 démarche's binding (key → DS id), never by label: a label that differs is a
 rename to make in DS, not a different champ.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class Binding(Protocol):
 # The label DS gives the groupe every démarche starts with (GroupeInstructeur::DEFAUT_LABEL).
 DEFAULT_GROUPE_LABEL = "défaut"
 
+
 @dataclass(frozen=True)
 class Drift:
     kind: str  # missing_champ, extra_champ, renamed_champ, retyped_champ, ...
@@ -92,14 +94,20 @@ def compare(
     revision = live.get("publishedRevision") or live.get("activeRevision") or {}
     report = DriftReport(revision_id=revision.get("id"))
     report.drifts += _compare_descriptors("champ", procedure.champs, revision.get("champDescriptors") or [], binding)
-    report.drifts += _compare_descriptors("annotation", procedure.annotations, revision.get("annotationDescriptors") or [], binding)
+    report.drifts += _compare_descriptors(
+        "annotation", procedure.annotations, revision.get("annotationDescriptors") or [], binding
+    )
     report.drifts += _compare_labels(procedure, live.get("labels") or [], binding)
-    groupe_drifts, report.live_groupes = _compare_groupes(live.get("groupeInstructeurs") or [], expected_groupes, connector_instructeur_id)
+    groupe_drifts, report.live_groupes = _compare_groupes(
+        live.get("groupeInstructeurs") or [], expected_groupes, connector_instructeur_id
+    )
     report.drifts += groupe_drifts
     return report
 
 
-def _compare_descriptors(kind: str, expected: tuple[ChampDefinition, ...], live: list[dict], binding: Binding) -> list[Drift]:
+def _compare_descriptors(
+    kind: str, expected: tuple[ChampDefinition, ...], live: list[dict], binding: Binding
+) -> list[Drift]:
     drifts = []
     live_by_id = {d["id"]: d for d in live}
     matched: set[str] = set()
@@ -107,7 +115,13 @@ def _compare_descriptors(kind: str, expected: tuple[ChampDefinition, ...], live:
         ds_id = binding.id_of(definition.key)
         descriptor = live_by_id.get(ds_id) if ds_id else None
         if descriptor is None:
-            drifts.append(Drift(f"missing_{kind}", definition.key, f"« {definition.label} » ({definition.type}) is not on the démarche"))
+            drifts.append(
+                Drift(
+                    f"missing_{kind}",
+                    definition.key,
+                    f"« {definition.label} » ({definition.type}) is not on the démarche",
+                )
+            )
             continue
         matched.add(descriptor["id"])
         drifts += _compare_one(kind, definition, descriptor)
@@ -115,9 +129,14 @@ def _compare_descriptors(kind: str, expected: tuple[ChampDefinition, ...], live:
             drifts += _compare_descriptors(kind, definition.champs, descriptor.get("champDescriptors") or [], binding)
     for descriptor in live:
         if descriptor["id"] not in matched and type_of(descriptor.get("__typename")) not in LAYOUT_TYPES:
-            drifts.append(Drift(f"extra_{kind}", f"n° {stable_id_of(descriptor['id'])}",
-                                f"« {descriptor['label']} » ({type_of(descriptor.get('__typename'))}) is not in the definition",
-                                stable_id=stable_id_of(descriptor["id"])))
+            drifts.append(
+                Drift(
+                    f"extra_{kind}",
+                    f"n° {stable_id_of(descriptor['id'])}",
+                    f"« {descriptor['label']} » ({type_of(descriptor.get('__typename'))}) is not in the definition",
+                    stable_id=stable_id_of(descriptor["id"]),
+                )
+            )
     return drifts
 
 
@@ -125,18 +144,46 @@ def _compare_one(kind: str, definition: ChampDefinition, descriptor: dict) -> li
     drifts = []
     number = stable_id_of(descriptor["id"])
     if descriptor.get("label") != definition.label:
-        drifts.append(Drift(f"renamed_{kind}", definition.key, f"« {descriptor.get('label')} » on DS, « {definition.label} » expected",
-                            value=definition.label, stable_id=number))
+        drifts.append(
+            Drift(
+                f"renamed_{kind}",
+                definition.key,
+                f"« {descriptor.get('label')} » on DS, « {definition.label} » expected",
+                value=definition.label,
+                stable_id=number,
+            )
+        )
     expected_type = DESCRIPTOR_TYPENAMES[definition.type]
     if descriptor.get("__typename") != expected_type:
-        drifts.append(Drift(f"retyped_{kind}", definition.key, f"{type_of(descriptor.get('__typename'))} on DS, {definition.type} expected",
-                            value=definition.type, stable_id=number))
+        drifts.append(
+            Drift(
+                f"retyped_{kind}",
+                definition.key,
+                f"{type_of(descriptor.get('__typename'))} on DS, {definition.type} expected",
+                value=definition.type,
+                stable_id=number,
+            )
+        )
     if bool(descriptor.get("required")) != definition.required:
-        drifts.append(Drift(f"required_{kind}", definition.key, f"required={descriptor.get('required')} on DS, {definition.required} expected",
-                            value="oui" if definition.required else "non", stable_id=number))
+        drifts.append(
+            Drift(
+                f"required_{kind}",
+                definition.key,
+                f"required={descriptor.get('required')} on DS, {definition.required} expected",
+                value="oui" if definition.required else "non",
+                stable_id=number,
+            )
+        )
     if definition.options and "options" in descriptor and list(descriptor["options"] or []) != list(definition.options):
-        drifts.append(Drift(f"options_{kind}", definition.key, f"options {descriptor['options']} on DS, {list(definition.options)} expected",
-                            value=" ; ".join(definition.options), stable_id=number))
+        drifts.append(
+            Drift(
+                f"options_{kind}",
+                definition.key,
+                f"options {descriptor['options']} on DS, {list(definition.options)} expected",
+                value=" ; ".join(definition.options),
+                stable_id=number,
+            )
+        )
     return drifts
 
 
@@ -150,9 +197,20 @@ def _compare_labels(procedure: Procedure, live: list[dict], binding: Binding) ->
             continue
         matched.add(found["id"])
         if found.get("name") != label.name:
-            drifts.append(Drift("renamed_label", label.name, f"« {found.get('name')} » on DS", value=label.name,
-                                stable_id=stable_id_of(found["id"], "Label")))
-    drifts += [Drift("extra_label", label["name"], "label not in the definition") for label in live if label["id"] not in matched]
+            drifts.append(
+                Drift(
+                    "renamed_label",
+                    label.name,
+                    f"« {found.get('name')} » on DS",
+                    value=label.name,
+                    stable_id=stable_id_of(found["id"], "Label"),
+                )
+            )
+    drifts += [
+        Drift("extra_label", label["name"], "label not in the definition")
+        for label in live
+        if label["id"] not in matched
+    ]
     return drifts
 
 
@@ -174,9 +232,21 @@ def _compare_groupes(live: list[dict], expected: list[ExpectedGroupe], connector
         emails = {i["email"].lower() for i in found.get("instructeurs") or []}
         for email in groupe.instructeur_emails:
             if email.lower() not in emails:
-                drifts.append(Drift("missing_instructeur", groupe.label, f"{email} is not an instructeur of the groupe", value=email))
-        if connector_instructeur_id and connector_instructeur_id not in {i["id"] for i in found.get("instructeurs") or []}:
-            drifts.append(Drift("connector_not_member", groupe.label, "the connector's instructeur (DS_INSTRUCTEUR_ID) is not in the groupe"))
+                drifts.append(
+                    Drift(
+                        "missing_instructeur", groupe.label, f"{email} is not an instructeur of the groupe", value=email
+                    )
+                )
+        if connector_instructeur_id and connector_instructeur_id not in {
+            i["id"] for i in found.get("instructeurs") or []
+        }:
+            drifts.append(
+                Drift(
+                    "connector_not_member",
+                    groupe.label,
+                    "the connector's instructeur (DS_INSTRUCTEUR_ID) is not in the groupe",
+                )
+            )
     default = _default_groupe(live)
     for label in sorted(set(active) - expected_labels - {default}):
         drifts.append(Drift("extra_groupe", label, "groupe instructeur not in the routing table"))

@@ -13,12 +13,14 @@
 Messages never contain the token: only the HTTP status, the DS error code,
 message and path.
 """
+
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
 from core.errors import ExitCode, WifError
+
 
 class DSError(WifError):
     """Base of every error raised by the DS client."""
@@ -99,10 +101,13 @@ def node_errors(errors: list[dict], prefix: tuple[str, ...]) -> list[NodeError] 
         code = (error.get("extensions") or {}).get("code")
         if code in ("timeout", "not_found", "unauthorized") or len(path) <= len(prefix):
             return None
-        if tuple(path[:len(prefix)]) != prefix or not isinstance(path[len(prefix)], int):
+        if tuple(path[: len(prefix)]) != prefix or not isinstance(path[len(prefix)], int):
             return None
-        found.append(NodeError(path[len(prefix)], str(error.get("message", ""))[:500],
-                               ".".join(str(p) for p in path)[:500], code))
+        found.append(
+            NodeError(
+                path[len(prefix)], str(error.get("message", ""))[:500], ".".join(str(p) for p in path)[:500], code
+            )
+        )
     return found or None
 
 
@@ -126,7 +131,10 @@ def classify(status: int, body: dict | None) -> Outcome:
     if status in RETRYABLE_STATUSES:
         return Outcome(Action.RETRY)
     if status == 401:
-        return Outcome(Action.FAIL, DSTokenExpired("DS refused the token: it has expired (HTTP 401). Create a new API token in DS."))
+        return Outcome(
+            Action.FAIL,
+            DSTokenExpired("DS refused the token: it has expired (HTTP 401). Create a new API token in DS."),
+        )
     if status == 403:
         return Outcome(
             Action.FAIL,

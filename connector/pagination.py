@@ -25,14 +25,16 @@ the page and its cursor first.
   than asked for while more pages are announced is yielded `short`: the
   caller re-scans from before it (docs/ds-malformed-answers.md).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from queue import Empty, Queue
-from typing import Iterator, TypeVar
+from typing import TypeVar
 
 from connector.client import DSClient
 from connector.datetimes import parse_ds_datetime
@@ -142,14 +144,21 @@ def iter_pages(
                 ) from error
             wait = client.backoff(timeouts_at_floor)
             timeouts_at_floor += 1
-            log.warning("%s: DS timed out on a page of %d, retry %d/%d in %.1fs", operation_name, first,
-                        timeouts_at_floor, client.max_retries, wait)
+            log.warning(
+                "%s: DS timed out on a page of %d, retry %d/%d in %.1fs",
+                operation_name,
+                first,
+                timeouts_at_floor,
+                client.max_retries,
+                wait,
+            )
             continue
         timeouts_at_floor = timeouts_in_a_row = 0
         unstorable = client.last_answer_unstorable
         try:
-            page = _read_page(client, data, broken, connection_path, first, identify_operation, page_variables,
-                              required, unstorable)
+            page = _read_page(
+                client, data, broken, connection_path, first, identify_operation, page_variables, required, unstorable
+            )
         except _DoesNotAddUp as problem:
             if refetches >= client.max_retries:
                 raise PageInconsistent(
@@ -160,13 +169,24 @@ def iter_pages(
             client.stats.count_retry("inconsistent page")
             wait = client.backoff(refetches)
             refetches += 1
-            log.warning("%s: DS answered a page that does not add up (%s), asking again (%d/%d) in %.1fs",
-                        operation_name, problem, refetches, client.max_retries, wait)
+            log.warning(
+                "%s: DS answered a page that does not add up (%s), asking again (%d/%d) in %.1fs",
+                operation_name,
+                problem,
+                refetches,
+                client.max_retries,
+                wait,
+            )
             continue
         refetches = 0
         if page.short:
-            log.warning("%s: DS answered %d dossier(s) for a page of %d and announced more: what it left out "
-                        "is read by a re-scan", operation_name, len(page.nodes) + len(page.failed), first)
+            log.warning(
+                "%s: DS answered %d dossier(s) for a page of %d and announced more: what it left out "
+                "is read by a re-scan",
+                operation_name,
+                len(page.nodes) + len(page.failed),
+                first,
+            )
         yield page
         if not page.has_next_page or page.end_cursor is None:
             return
@@ -184,9 +204,17 @@ def iter_pages(
             clean_pages = 0
 
 
-def _read_page(client: DSClient, data: dict, broken: list[NodeError], connection_path: tuple[str, ...], first: int,
-               identify_operation: str | None, variables: dict, required: tuple[str, ...],
-               unstorable: bool) -> Page:
+def _read_page(
+    client: DSClient,
+    data: dict,
+    broken: list[NodeError],
+    connection_path: tuple[str, ...],
+    first: int,
+    identify_operation: str | None,
+    variables: dict,
+    required: tuple[str, ...],
+    unstorable: bool,
+) -> Page:
     """The page of this answer; `_DoesNotAddUp` when it cannot be trusted."""
     connection = _connection(data, connection_path)
     page_info = connection.get("pageInfo") if isinstance(connection, dict) else None
@@ -226,11 +254,17 @@ def _read_page(client: DSClient, data: dict, broken: list[NodeError], connection
 
 
 def _modified(node: dict):
-    return parse_ds_datetime(node.get("dateDerniereModification")) or datetime.min.replace(tzinfo=timezone.utc)
+    return parse_ds_datetime(node.get("dateDerniereModification")) or datetime.min.replace(tzinfo=UTC)
 
 
-def _failed_nodes(client: DSClient, identify_operation: str | None, variables: dict,
-                  connection_path: tuple[str, ...], nodes: list, broken: list[NodeError]) -> list[FailedNode]:
+def _failed_nodes(
+    client: DSClient,
+    identify_operation: str | None,
+    variables: dict,
+    connection_path: tuple[str, ...],
+    nodes: list,
+    broken: list[NodeError],
+) -> list[FailedNode]:
     """The dossiers of the page that DS's node errors are about, by number."""
     if not broken:
         return []
@@ -246,18 +280,26 @@ def _failed_nodes(client: DSClient, identify_operation: str | None, variables: d
     extra: list[int] = []
     if missing:
         if identify_operation is None:
-            raise DSError(f"DS could not give dossier(s) at {', '.join(by_index[i].path for i in missing)} "
-                          "and nothing names them")
-        light = _connection(execute_through_timeouts(client, identify_operation, variables),
-                            connection_path)["nodes"] or []
+            raise DSError(
+                f"DS could not give dossier(s) at {', '.join(by_index[i].path for i in missing)} and nothing names them"
+            )
+        light = (
+            _connection(execute_through_timeouts(client, identify_operation, variables), connection_path)["nodes"] or []
+        )
         for index in missing:
             if index < len(light) and isinstance(light[index], dict) and light[index].get("number") is not None:
                 numbers[index] = light[index]["number"]
         # Should the page have moved between the two reads, a dossier the light page has and the
         # good nodes lack is set aside too: retried alone, it costs a request, never a dossier.
         good = {n.get("number") for n in nodes if isinstance(n, dict)}
-        extra = [n["number"] for n in light if isinstance(n, dict) and n.get("number") is not None
-                 and n["number"] not in good and n["number"] not in numbers.values()]
+        extra = [
+            n["number"]
+            for n in light
+            if isinstance(n, dict)
+            and n.get("number") is not None
+            and n["number"] not in good
+            and n["number"] not in numbers.values()
+        ]
     unnamed = [index for index in by_index if index not in numbers]
     if unnamed and not extra:
         raise _DoesNotAddUp(f"a dossier it could not give, at {by_index[unnamed[0]].path}, that nothing names")
@@ -279,15 +321,17 @@ def execute_through_timeouts(client: DSClient, operation_name: str, variables: d
         except DSQueryTimeout as error:
             client.stats.count_retry("timeout")
             if attempt == client.max_retries:
-                raise DSUnavailable(f"DS kept timing out on {operation_name}: {attempt + 1} timeouts in a row; "
-                                    "the pages read before are saved, run the sync again later") from error
+                raise DSUnavailable(
+                    f"DS kept timing out on {operation_name}: {attempt + 1} timeouts in a row; "
+                    "the pages read before are saved, run the sync again later"
+                ) from error
             client.backoff(attempt)
     raise AssertionError("unreachable")
 
 
 def _inside_node(path: str, connection_path: tuple[str, ...], index: int) -> str:
     prefix = ".".join([*connection_path, "nodes", str(index)])
-    return path[len(prefix) + 1:] if path.startswith(prefix) else path
+    return path[len(prefix) + 1 :] if path.startswith(prefix) else path
 
 
 T = TypeVar("T")

@@ -16,13 +16,14 @@ Sync comes first: a push may use the window only up to `max_requests`
 minus a reserve, and never while a sync request waits, so a long push never
 delays the next poll (nor the fetch of a dossier a webhook pointed at).
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 SYNC, PUSH = "sync", "push"
 PRIORITIES = (SYNC, PUSH)

@@ -8,6 +8,7 @@ mapping reads the values as DS sent them and names the champ that held one
 (mappings.values). Most answers have none: the client scans the response
 bytes once, and only a page it flags is cleaned.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@ records, routing, findings) to the local SQL model. Upserts are keyed by the
 dossier number, so a page written twice leaves the database as it was after
 the first time.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,9 +13,9 @@ from sqlalchemy import BigInteger, Integer, Numeric, String, delete, select, upd
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
-from core import models
 from connector.datetimes import parse_ds_datetime
 from connector.storable import UNSTORABLE_CHARACTERS, storable_text
+from core import models
 
 # DS traitement events → the state the dossier is in after them (docs/ds-sync.md#what-a-state-change-leaves-behind).
 EVENT_STATES = {
@@ -53,8 +54,11 @@ def is_unstorable(error: BaseException) -> bool:
 def lock_for_writing(session: Session, demarche_number: int) -> None:
     """Open the transaction with a write (a no-op UPDATE), so that on SQLite it
     holds the write lock before the savepoints that follow read anything."""
-    session.execute(update(models.SyncState).where(models.SyncState.demarche_number == demarche_number)
-                    .values(demarche_number=models.SyncState.demarche_number))
+    session.execute(
+        update(models.SyncState)
+        .where(models.SyncState.demarche_number == demarche_number)
+        .values(demarche_number=models.SyncState.demarche_number)
+    )
 
 
 def _ds_text(value, length: int | None = None):
@@ -180,7 +184,9 @@ def _completed_at(raw: dict, values: dict, now: datetime) -> datetime:
     return parse_ds_datetime(raw.get("dateDerniereModificationChamps")) or values["date_depot"] or now
 
 
-def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: int, rows: models.DossierRows, now: datetime):
+def _set_dossier_columns(
+    dossier: models.Dossier, raw: dict, demarche_number: int, rows: models.DossierRows, now: datetime
+):
     values = _dossier_values(raw, demarche_number, rows, now)
     for column, value in values.items():
         setattr(dossier, column, value)
@@ -188,14 +194,25 @@ def _set_dossier_columns(dossier: models.Dossier, raw: dict, demarche_number: in
         dossier.completed_at = _completed_at(raw, values, now)
 
 
-def insert_new_dossiers(session: Session, new: list[tuple[dict, models.DossierRows]], demarche_number: int,
-                        now: datetime) -> None:
+def insert_new_dossiers(
+    session: Session, new: list[tuple[dict, models.DossierRows]], demarche_number: int, now: datetime
+) -> None:
     """Dossiers never seen before, a page at a time, in a few multi-row
     INSERTs: what `save_dossier` would write, without building ORM objects
     (most of a first sync's client CPU went there)."""
-    tables: dict[type, list[dict]] = {model: [] for model in (
-        models.Dossier, models.Student, models.Employer, models.Contract,
-        models.DocumentFile, models.MappingIssue, models.Finding, models.StateChange)}
+    tables: dict[type, list[dict]] = {
+        model: []
+        for model in (
+            models.Dossier,
+            models.Student,
+            models.Employer,
+            models.Contract,
+            models.DocumentFile,
+            models.MappingIssue,
+            models.Finding,
+            models.StateChange,
+        )
+    }
     for raw, rows in new:
         number = raw["number"]
         values = {"number": number, **_dossier_values(raw, demarche_number, rows, now)}
@@ -208,12 +225,19 @@ def insert_new_dossiers(session: Session, new: list[tuple[dict, models.DossierRo
         tables[models.DocumentFile].extend({"dossier_number": number, **v} for v in rows.documents)
         tables[models.MappingIssue].extend({"dossier_number": number, **v} for v in rows.issues)
         tables[models.Finding].extend({"dossier_number": number, **v} for v in rows.findings)
-        for from_state, to_state, event, occurred_at in _new_transitions(raw, None, values["state"],
-                                                                         values["date_derniere_modification"], set()):
-            tables[models.StateChange].append({
-                "dossier_number": number, "from_state": from_state, "to_state": to_state, "event": event,
-                "occurred_at": occurred_at, "observed_at": now,
-            })
+        for from_state, to_state, event, occurred_at in _new_transitions(
+            raw, None, values["state"], values["date_derniere_modification"], set()
+        ):
+            tables[models.StateChange].append(
+                {
+                    "dossier_number": number,
+                    "from_state": from_state,
+                    "to_state": to_state,
+                    "event": event,
+                    "occurred_at": occurred_at,
+                    "observed_at": now,
+                }
+            )
     for model, rows_of_table in tables.items():
         # One INSERT per set of keys: a key left out keeps its column default.
         by_keys: dict[tuple, list[dict]] = {}
@@ -300,8 +324,9 @@ def _record_history(
         known.add((to_state, occurred_at))
 
 
-def _new_transitions(raw: dict, previous_state: str | None, state: str, modified_at: datetime,
-                     known: set[tuple[str, datetime]]) -> list[tuple[str | None, str, str, datetime]]:
+def _new_transitions(
+    raw: dict, previous_state: str | None, state: str, modified_at: datetime, known: set[tuple[str, datetime]]
+) -> list[tuple[str | None, str, str, datetime]]:
     """The state history DS shows that is not recorded yet."""
     transitions = transitions_from_traitements(raw)
     last_state = transitions[-1][1] if transitions else previous_state
@@ -338,15 +363,25 @@ def mark_deleted(session: Session, dossier: models.Dossier, node: dict) -> None:
 
 # -- quarantine -------------------------------------------------------------
 
-def quarantine(session: Session, demarche_number: int, number: int, status: str, error: str, now: datetime,
-               path: str | None = None, champ: str | None = None) -> None:
+
+def quarantine(
+    session: Session,
+    demarche_number: int,
+    number: int,
+    status: str,
+    error: str,
+    now: datetime,
+    path: str | None = None,
+    champ: str | None = None,
+) -> None:
     """Set a dossier aside (or record one more failed attempt), in the caller's
     transaction: a page's cursor never passes a dossier that is neither saved
     nor quarantined."""
     row = session.get(models.QuarantinedDossier, (demarche_number, number))
     if row is None:
-        row = models.QuarantinedDossier(demarche_number=demarche_number, dossier_number=number, attempts=0,
-                                        first_seen_at=now)
+        row = models.QuarantinedDossier(
+            demarche_number=demarche_number, dossier_number=number, attempts=0, first_seen_at=now
+        )
         session.add(row)
     row.status, row.error, row.last_attempt_at = status, error[:2000], now
     row.error_path = (path or None) and path[:500]
@@ -358,15 +393,19 @@ def release(session: Session, demarche_number: int, numbers: list[int]) -> int:
     """These dossiers were just stored whole: out of quarantine."""
     if not numbers:
         return 0
-    result = session.execute(delete(models.QuarantinedDossier).where(
-        models.QuarantinedDossier.demarche_number == demarche_number,
-        models.QuarantinedDossier.dossier_number.in_(numbers)))
+    result = session.execute(
+        delete(models.QuarantinedDossier).where(
+            models.QuarantinedDossier.demarche_number == demarche_number,
+            models.QuarantinedDossier.dossier_number.in_(numbers),
+        )
+    )
     return result.rowcount or 0
 
 
 def quarantined(session: Session, demarche_number: int | None = None) -> list[models.QuarantinedDossier]:
-    query = select(models.QuarantinedDossier).order_by(models.QuarantinedDossier.demarche_number,
-                                                      models.QuarantinedDossier.dossier_number)
+    query = select(models.QuarantinedDossier).order_by(
+        models.QuarantinedDossier.demarche_number, models.QuarantinedDossier.dossier_number
+    )
     if demarche_number is not None:
         query = query.where(models.QuarantinedDossier.demarche_number == demarche_number)
     return list(session.scalars(query))

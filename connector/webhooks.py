@@ -19,6 +19,7 @@ scheduler fetches hinted dossiers with `getDossier` within seconds. The
 periodic poll stays the source of truth: a lost or forged hint changes
 nothing the next poll would not.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,10 +27,10 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Callable, Iterable, Mapping
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -50,15 +51,30 @@ MAX_DIGITS = 19  # a number DS sends fits in 64 bits
 KEEP_EVENTS = timedelta(days=8)
 # Events that can change what the connector computes or must show. Messages,
 # avis and labels do not (and our own label writes would echo back).
-RELEVANT_EVENTS = frozenset({
-    "dossier_depose", "dossier_en_instruction", "dossier_accepte", "dossier_refuse", "dossier_sans_suite",
-    "dossier_repasse_en_construction", "dossier_repasse_en_instruction", "dossier_modifie",
-    "groupe_instructeur_change", "dossier_supprime", "dossier_restaure",
-})
+RELEVANT_EVENTS = frozenset(
+    {
+        "dossier_depose",
+        "dossier_en_instruction",
+        "dossier_accepte",
+        "dossier_refuse",
+        "dossier_sans_suite",
+        "dossier_repasse_en_construction",
+        "dossier_repasse_en_instruction",
+        "dossier_modifie",
+        "groupe_instructeur_change",
+        "dossier_supprime",
+        "dossier_restaure",
+    }
+)
 
 # Counter names, shown by `wif status`.
 ACCEPTED_LEGACY, FORGED_LEGACY, MALFORMED_LEGACY = "legacy_accepted", "legacy_forged", "legacy_malformed"
-ACCEPTED_SIGNED, BAD_SIGNATURE, REPLAYED, MALFORMED_SIGNED = "signed_accepted", "signed_bad_signature", "signed_replayed", "signed_malformed"
+ACCEPTED_SIGNED, BAD_SIGNATURE, REPLAYED, MALFORMED_SIGNED = (
+    "signed_accepted",
+    "signed_bad_signature",
+    "signed_replayed",
+    "signed_malformed",
+)
 
 
 class MalformedWebhook(ValueError):
@@ -100,7 +116,7 @@ def legacy_secret_valid(expected: str, given: str) -> bool:
     return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
 
 
-_DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)
+_DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 
 
 def _positive_int(value, what: str, form: bool = False) -> int:
@@ -158,7 +174,11 @@ def parse_signed(body: bytes) -> SignedBatch:
         data = json.loads(body, parse_int=_bounded_int, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError is a ValueError, as is MalformedWebhook
         raise error if isinstance(error, MalformedWebhook) else MalformedWebhook("the body is not JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("events"), list) or not isinstance(data.get("webhook_id"), str):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("events"), list)
+        or not isinstance(data.get("webhook_id"), str)
+    ):
         raise MalformedWebhook("webhook_id and events are required")
     if not data["webhook_id"] or len(data["webhook_id"]) > 100:
         raise MalformedWebhook("webhook_id is empty or too long")
@@ -168,8 +188,13 @@ def parse_signed(body: bytes) -> SignedBatch:
     for event in data["events"]:
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             raise MalformedWebhook("an event has no type")
-        events.append(Event(_positive_int(event.get("sequence"), "sequence"), event["type"][:60],
-                            _positive_int(event.get("dossier_number"), "dossier_number")))
+        events.append(
+            Event(
+                _positive_int(event.get("sequence"), "sequence"),
+                event["type"][:60],
+                _positive_int(event.get("dossier_number"), "dossier_number"),
+            )
+        )
     return SignedBatch(data["webhook_id"], _positive_int(data.get("demarche_number"), "demarche_number"), tuple(events))
 
 
@@ -196,9 +221,11 @@ class HintInbox:
         # One statement, so that two requests counting at once never collide on the first row.
         now = self.now()
         session.execute(
-            _insert(session, WebhookCounter).values(name=name, count=increment, last_at=now)
-            .on_conflict_do_update(index_elements=["name"],
-                                   set_={"count": WebhookCounter.count + increment, "last_at": now})
+            _insert(session, WebhookCounter)
+            .values(name=name, count=increment, last_at=now)
+            .on_conflict_do_update(
+                index_elements=["name"], set_={"count": WebhookCounter.count + increment, "last_at": now}
+            )
         )
 
     def counters(self) -> dict[str, int]:
@@ -220,12 +247,16 @@ class HintInbox:
             fresh: set[int] = set()
             if candidates:
                 # Insert or ignore, in one statement: of two deliveries of one event at once, exactly one inserts it.
-                fresh = set(session.scalars(
-                    _insert(session, WebhookEvent)
-                    .values([{"webhook_id": batch.webhook_id, "sequence": n, "received_at": now} for n in candidates])
-                    .on_conflict_do_nothing(index_elements=["webhook_id", "sequence"])
-                    .returning(WebhookEvent.sequence)
-                ))
+                fresh = set(
+                    session.scalars(
+                        _insert(session, WebhookEvent)
+                        .values(
+                            [{"webhook_id": batch.webhook_id, "sequence": n, "received_at": now} for n in candidates]
+                        )
+                        .on_conflict_do_nothing(index_elements=["webhook_id", "sequence"])
+                        .returning(WebhookEvent.sequence)
+                    )
+                )
             new = [e for e in batch.events if e.sequence in fresh]
             replayed = len(batch.events) - len(new)
             for number in sorted({e.dossier_number for e in new if e.type in RELEVANT_EVENTS}):
@@ -246,11 +277,15 @@ class HintInbox:
         highest = session.scalar(select(func.max(WebhookEvent.sequence)).where(old))
         if highest is None:  # nearly always: no lock, deliveries of one webhook run side by side
             return floor or 0
-        session.execute(_insert(session, WebhookCursor).values(webhook_id=webhook_id, last_sequence=0, updated_at=now)
-                        .on_conflict_do_nothing(index_elements=["webhook_id"]))
+        session.execute(
+            _insert(session, WebhookCursor)
+            .values(webhook_id=webhook_id, last_sequence=0, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["webhook_id"])
+        )
         # Locked (PostgreSQL) so that two deliveries moving the floor at once keep the higher one.
-        cursor = session.scalars(select(WebhookCursor).where(WebhookCursor.webhook_id == webhook_id)
-                                 .with_for_update()).one()
+        cursor = session.scalars(
+            select(WebhookCursor).where(WebhookCursor.webhook_id == webhook_id).with_for_update()
+        ).one()
         session.execute(delete(WebhookEvent).where(old))
         if highest > cursor.last_sequence:
             cursor.last_sequence, cursor.updated_at = highest, now
@@ -262,8 +297,9 @@ class HintInbox:
         session.execute(
             _insert(session, DossierHint)
             .values(demarche_number=demarche_number, dossier_number=dossier_number, source=source, received_at=now)
-            .on_conflict_do_update(index_elements=["demarche_number", "dossier_number"],
-                                   set_={"received_at": now, "source": source})
+            .on_conflict_do_update(
+                index_elements=["demarche_number", "dossier_number"], set_={"received_at": now, "source": source}
+            )
         )
 
     def pending(self, limit: int = 200) -> list[Hint]:
@@ -283,9 +319,11 @@ class HintInbox:
             for hint in hints:
                 session.execute(
                     update(DossierHint)
-                    .where(DossierHint.demarche_number == hint.demarche_number,
-                           DossierHint.dossier_number == hint.dossier_number,
-                           DossierHint.received_at <= at)
+                    .where(
+                        DossierHint.demarche_number == hint.demarche_number,
+                        DossierHint.dossier_number == hint.dossier_number,
+                        DossierHint.received_at <= at,
+                    )
                     .values(handled_at=at)
                 )
             session.commit()

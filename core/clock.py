@@ -1,12 +1,13 @@
 """The clock: aware UTC for what is stored, Paris time for what people read."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # Months, days and delays that people read are counted in Paris time.

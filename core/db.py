@@ -1,17 +1,17 @@
 """Engine, sessions and schema migrations."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DatabaseUnavailable, ExitCode, WifError
-
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -23,6 +23,7 @@ def make_engine(database_url: str) -> Engine:
     connect_args = {"connect_timeout": 10} if database_url.startswith("postgresql") else {}
     engine = create_engine(database_url, future=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
@@ -35,6 +36,7 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+
     return engine
 
 
@@ -58,7 +60,8 @@ class UnversionedDatabase(WifError):
             f"the database of DATABASE_URL holds rows in {', '.join(sorted(tables)[:5])}"
             f"{' …' if len(tables) > 5 else ''} but no migration version (table alembic_version): it was not "
             "created by wif, or its version row was lost. Nothing was changed. Point DATABASE_URL at another "
-            "database, or restore the version row (`alembic stamp <revision>`) if you know which one it is at.")
+            "database, or restore the version row (`alembic stamp <revision>`) if you know which one it is at."
+        )
 
 
 def upgrade(engine: Engine) -> None:
@@ -87,7 +90,7 @@ class Database:
         self._sessions: sessionmaker[Session] | None = None
         self._lock = threading.Lock()
 
-    def open(self) -> "Database":
+    def open(self) -> Database:
         with self._lock:
             if self._engine is None:
                 engine = make_engine(self.url)
@@ -97,7 +100,8 @@ class Database:
                     engine.dispose()
                     raise DatabaseUnavailable(
                         f"the database of DATABASE_URL ({engine.url.render_as_string(hide_password=True)}) "
-                        f"did not answer: {_first_line(error.orig)}") from None
+                        f"did not answer: {_first_line(error.orig)}"
+                    ) from None
                 self._engine, self._sessions = engine, session_factory(engine)
         return self
 
@@ -115,7 +119,7 @@ class Database:
                 self._engine.dispose()
                 self._engine = self._sessions = None
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *_exc) -> None:

@@ -6,6 +6,7 @@ process and beats every minute while the job runs, so that the next start
 finds a run that was killed (`kill -9`, a crash, a lost machine) and marks
 it `interrupted` instead of letting it look `running` for ever.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,9 +15,9 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterator
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,21 +95,27 @@ class _Heartbeat(threading.Thread):
         while not self.stopped.wait(HEARTBEAT_SECONDS):
             try:
                 with self.sessions() as session, session.begin():
-                    session.execute(update(JobRun).where(JobRun.id == self.run_id, JobRun.outcome == RUNNING)
-                                    .values(heartbeat_at=self.clock()))
+                    session.execute(
+                        update(JobRun)
+                        .where(JobRun.id == self.run_id, JobRun.outcome == RUNNING)
+                        .values(heartbeat_at=self.clock())
+                    )
             except Exception as error:  # a busy database must not stop the job; the next beat tries again
                 log.warning("job run %s: heartbeat not written: %s", self.run_id, error)
 
 
 @contextlib.contextmanager
-def recorded_run(sessions: sessionmaker[Session], job: str, clock: Callable[[], datetime] = utcnow) -> Iterator[RunNote]:
+def recorded_run(
+    sessions: sessionmaker[Session], job: str, clock: Callable[[], datetime] = utcnow
+) -> Iterator[RunNote]:
     note = RunNote()
     close_interrupted(sessions, clock)
     host, pid = this_process()
     with sessions() as session, session.begin():
         started = clock()
-        run = JobRun(job=job, started_at=started, outcome=RUNNING, host=host, pid=pid, instance=INSTANCE,
-                     heartbeat_at=started)
+        run = JobRun(
+            job=job, started_at=started, outcome=RUNNING, host=host, pid=pid, instance=INSTANCE, heartbeat_at=started
+        )
         session.add(run)
     heartbeat = _Heartbeat(sessions, run.id, clock)
     heartbeat.start()

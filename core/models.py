@@ -3,11 +3,12 @@
 Dossiers are keyed by the DS dossier **number**: it is what deletedDossiers
 and pendingDeletedDossiers give back, and it is stable.
 """
+
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -44,14 +45,14 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: the model stores aware UTC datetimes only")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 # A decision was taken: DS sends no more corrections, only new requests.
@@ -86,7 +87,8 @@ class SyncState(Base):
     __tablename__ = "sync_state"
 
     demarche_number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Fixed once and replayed on every poll, as DS recommends (docs/ds-sync.md#a-fixed-updatedsince-and-a-stored-cursor).
+    # Fixed once and replayed on every poll, as DS recommends
+    # (docs/ds-sync.md#a-fixed-updatedsince-and-a-stored-cursor).
     updated_since: Mapped[datetime]
     end_cursor: Mapped[str | None] = mapped_column(String(200))
     last_seen_updated_at: Mapped[datetime | None]
@@ -153,9 +155,7 @@ class Dossier(Base):
     documents: Mapped[list[DocumentFile]] = relationship(cascade="all, delete-orphan", order_by="DocumentFile.id")
     mapping_issues: Mapped[list[MappingIssue]] = relationship(cascade="all, delete-orphan", order_by="MappingIssue.id")
     findings: Mapped[list[Finding]] = relationship(cascade="all, delete-orphan", order_by="Finding.id")
-    history: Mapped[list[StateChange]] = relationship(
-        cascade="all, delete-orphan", order_by="StateChange.id"
-    )
+    history: Mapped[list[StateChange]] = relationship(cascade="all, delete-orphan", order_by="StateChange.id")
 
 
 class Student(Base):
@@ -300,7 +300,9 @@ class JobRun(Base):
     # Who runs it, and its last sign of life: a killed run is found `interrupted` by the next start.
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
-    instance: Mapped[str | None] = mapped_column(String(32))  # random per process: a pid is reused (pid 1 in a container)
+    instance: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # random per process: a pid is reused (pid 1 in a container)
     heartbeat_at: Mapped[datetime | None]
 
 
@@ -428,6 +430,7 @@ class WebhookCounter(Base):
 
 class JobLock(Base):
     """A job's lock row on SQLite (PostgreSQL uses advisory locks, see jobs.locks)."""
+
     __tablename__ = "job_locks"
 
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -440,6 +443,7 @@ class JobLock(Base):
 # crash is taken again after STALE_SENDING (at-least-once, see mailer docs).
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 BACKLOG_STATUSES = (PENDING, SENDING)
+
 
 class Notification(Base):
     """Notification outbox: one row per (scope, event, recipient), sent exactly once.
@@ -472,7 +476,7 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
 
 
-class ValidityState(str, enum.Enum):
+class ValidityState(enum.StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
@@ -485,13 +489,15 @@ class ValidityBudget(Base):
 
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # epoch seconds
     lookups: Mapped[int] = mapped_column(Integer)
-    misses: Mapped[int] = mapped_column(Integer)  # « aucune autorisation trouvée » answers: unknown number or wrong birth date
+    misses: Mapped[int] = mapped_column(
+        Integer
+    )  # « aucune autorisation trouvée » answers: unknown number or wrong birth date
     alerted: Mapped[bool] = mapped_column(Boolean)  # the team was told of this window's misses
 
 
 class ValidityRecord(Base):
     """The validity record: everything the public check may ever reveal, and no more.
-    
+
     No foreign key to `dossiers`: when a dossier disappears the record must stay
     (as withdrawn) so the answer changes to « aucune autorisation trouvée » instead of vanishing
     with the row, until the purge removes it.

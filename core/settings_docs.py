@@ -3,6 +3,7 @@
 `python -m core.settings_docs` rewrites both after a declaration changed;
 tests/test_settings_docs.py fails while they differ from what it would write.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,7 @@ SECTION_TITLES = {
     "schedule": "Scheduler (wif schedule)",
     "validity": "Public validity check (wif serve)",
     "webhooks": "DS webhooks (served by wif serve under /webhooks: a hint to fetch a dossier now; "
-                "the poll stays the truth)",
+    "the poll stays the truth)",
     "observability": "Error reporting",
 }
 BEGIN = "<!-- settings:{name}: generated from core/settings.py by `python -m core.settings_docs`, do not edit -->"
@@ -44,8 +45,11 @@ def _default_cell(declared: Setting) -> str:
 
 def readme_table(name: str) -> str:
     rows = ["| variable | default | values | meaning |", "|---|---|---|---|"]
-    rows += [f"| `{declared.variable}` | {_default_cell(declared)} | {declared.parser.accepts} | "
-             f"{declared.description} |" for section, declared in declared_settings() if section in TABLES[name]]
+    rows += [
+        f"| `{declared.variable}` | {_default_cell(declared)} | {declared.parser.accepts} | {declared.description} |"
+        for section, declared in declared_settings()
+        if section in TABLES[name]
+    ]
     return "\n".join(rows)
 
 
@@ -55,7 +59,7 @@ def readme_with_tables(text: str) -> str:
         block = f"{BEGIN.format(name=name)}\n{readme_table(name)}\n{END.format(name=name)}"
         if not pattern.search(text):
             raise ValueError(f"README.md has no settings:{name} block")
-        text = pattern.sub(lambda _: block, text)
+        text = pattern.sub(lambda _, block=block: block, text)
     return text
 
 
@@ -71,8 +75,9 @@ def env_example() -> str:
             lines += ["", f"# --- {SECTION_TITLES[section]}"]
             current = section
         text = f"{declared.description} [{declared.parser.accepts}]".replace("`", "")
-        lines += textwrap.wrap(text, width=110, initial_indent="# ", subsequent_indent="# ",
-                               break_on_hyphens=False, break_long_words=False)
+        lines += textwrap.wrap(
+            text, width=110, initial_indent="# ", subsequent_indent="# ", break_on_hyphens=False, break_long_words=False
+        )
         if declared.example is None:
             lines.append(f"# {declared.variable}={declared.default}")
         else:

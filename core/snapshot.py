@@ -2,12 +2,13 @@
 notifications and the validity check read, so that their rules stay pure
 functions over plain values. This is the only mapper from the dossier rows.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable, Iterator
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -181,7 +182,9 @@ SNAPSHOT_LOADS = (
 )
 
 
-def iter_snapshots(session: Session, numbers: Iterable[int] | None = None, batch: int = 500) -> Iterator[DossierSnapshot]:
+def iter_snapshots(
+    session: Session, numbers: Iterable[int] | None = None, batch: int = 500
+) -> Iterator[DossierSnapshot]:
     """Snapshots of every live dossier (not trashed, not deleted), in batches to bound memory."""
     query = (
         select(Dossier)
@@ -217,8 +220,11 @@ def delay_cohort(session: Session, since: datetime) -> list[DelayFact]:
     """Live dossiers (not trashed, not deleted) deposited since `since`, and those deposited earlier that still
     wait for a decision, in a single query."""
     rows = session.execute(
-        select(Dossier.service, Dossier.state, Dossier.date_depot, Dossier.date_traitement)
-        .where(Dossier.date_depot.is_not(None), Dossier.deleted_at.is_(None), Dossier.hidden_at.is_(None),
-               or_(Dossier.date_depot >= since, Dossier.state.not_in(sorted(DECIDED_STATES))))
+        select(Dossier.service, Dossier.state, Dossier.date_depot, Dossier.date_traitement).where(
+            Dossier.date_depot.is_not(None),
+            Dossier.deleted_at.is_(None),
+            Dossier.hidden_at.is_(None),
+            or_(Dossier.date_depot >= since, Dossier.state.not_in(sorted(DECIDED_STATES))),
+        )
     )
     return [DelayFact(*row) for row in rows]

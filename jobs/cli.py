@@ -1,5 +1,6 @@
 """`wif`: one verb per job. Each verb is a module of `jobs.verbs`; this file lists them, runs one and prints its
 result: its lines on stdout, its errors on stderr, one line each, and exits with the code of `core.errors`."""
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,8 @@ RECORDED = frozenset({"sync", "push", "notify", "digest", "stats", "report"})
 def starts_embedded_sandbox(args: argparse.Namespace) -> bool:
     """Without DS_API_URL these start the embedded sandbox: its database is checked before anything is written."""
     return args.command in ("sync", "push", "schedule") or (
-        args.command == "procedure" and args.action != "prefill-link")
+        args.command == "procedure" and args.action != "prefill-link"
+    )
 
 
 def package_version() -> str:
@@ -49,9 +51,11 @@ def package_version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="wif", description="Work in France connector for demarches-simplifiees.fr",
+        prog="wif",
+        description="Work in France connector for demarches-simplifiees.fr",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="exit codes:\n" + "\n".join(f"  {int(code):>3}  {MEANINGS[code].split(':')[0]}" for code in ExitCode))
+        epilog="exit codes:\n" + "\n".join(f"  {int(code):>3}  {MEANINGS[code].split(':')[0]}" for code in ExitCode),
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details (never secrets)")
     parser.add_argument("--version", action="version", version=f"wif {package_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -5,23 +5,22 @@ job's duration and released by the server if the process dies. SQLite: a
 row in `job_locks` with an expiry, so a crashed holder blocks the job for at
 most the TTL.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import socket
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.models import JobLock
-
-
 
 
 def advisory_key(job: str, schema: str = "public") -> int:
@@ -52,7 +51,7 @@ def _advisory_lock(engine: Engine, job: str) -> Iterator[bool]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @contextmanager

@@ -4,15 +4,16 @@ Nothing is sent unless SENTRY_DSN is set. Every event goes through
 `scrub_event`, which removes e-mail addresses, personal values (by key),
 the DS token and Authorization headers wherever they appear.
 """
+
 from __future__ import annotations
 
 import logging
-import os
 import re
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
-from typing import Any, Iterator
+from typing import Any
 
 import sentry_sdk
 from sentry_sdk.crons import capture_checkin
@@ -29,12 +30,45 @@ PROJECT_DISTRIBUTION = "work-in-france-connector"
 PERSONAL_KEYS = frozenset(
     key.replace("_", "")
     for key in (
-        "email", "usager_email", "employer_email", "sender_email", "address", "to", "from", "cc", "bcc",
-        "first_name", "last_name", "firstname", "lastname", "full_name", "name_student", "student_name",
-        "prenom", "nom", "nom_naissance", "civilite", "representative_first_name", "representative_last_name",
-        "prenom_mandataire", "nom_mandataire", "birth_date", "date_naissance", "date_de_naissance",
-        "birth_place", "lieu_naissance", "phone", "telephone", "address_label", "adresse",
-        "permit_number", "titre_numero", "body", "ip_address", "username", "user",
+        "email",
+        "usager_email",
+        "employer_email",
+        "sender_email",
+        "address",
+        "to",
+        "from",
+        "cc",
+        "bcc",
+        "first_name",
+        "last_name",
+        "firstname",
+        "lastname",
+        "full_name",
+        "name_student",
+        "student_name",
+        "prenom",
+        "nom",
+        "nom_naissance",
+        "civilite",
+        "representative_first_name",
+        "representative_last_name",
+        "prenom_mandataire",
+        "nom_mandataire",
+        "birth_date",
+        "date_naissance",
+        "date_de_naissance",
+        "birth_place",
+        "lieu_naissance",
+        "phone",
+        "telephone",
+        "address_label",
+        "adresse",
+        "permit_number",
+        "titre_numero",
+        "body",
+        "ip_address",
+        "username",
+        "user",
     )
 )
 SECRET_KEY_PARTS = ("token", "password", "passwd", "secret", "authorization", "cookie", "dsn", "apikey", "smtpurl")
@@ -107,7 +141,9 @@ def init_sentry(settings: Settings, *, transport=None) -> bool:
     with warnings.catch_warnings():
         # Recent SDKs deprecate send_default_pii for `data_collection`; False is still honoured and is the
         # explicit guarantee we want on every 2.x version.
-        warnings.filterwarnings("ignore", message="The send_default_pii option is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message="The send_default_pii option is deprecated", category=DeprecationWarning
+        )
         _init(settings, before_send, transport)
     return True
 

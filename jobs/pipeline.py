@@ -3,29 +3,30 @@
 It only wires the packages: the DS adapter (connector) fetches and writes,
 the APT domain (mappings) evaluates, validity keeps its records in step.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
-from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.push import PushSummary, Pusher
 from connector.errors import DSError
+from connector.push import Pusher, PushSummary
 from connector.ratelimit import PUSH
-from connector.sync import SyncSummary, Syncer
+from connector.sync import Syncer, SyncSummary
 from core.clock import paris_today, utcnow
-from core.snapshot import delay_cohort
 from core.settings import Settings
+from core.snapshot import delay_cohort
 from jobs.binding import RunBinding, require_binding
 from jobs.progress import PushBar, SyncBar, on_terminal
 from jobs.runtime import make_client
-from mappings.pipeline import Evaluator
 from mappings.expected_delay import per_service, window_start
+from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
 from mappings.target import target_for
 
@@ -60,11 +61,16 @@ def run_sync(
         bar.close()
     if push and settings.push.enabled and not dry_run:
         pushes = run_push(
-            settings, sessions, demarches=numbers,
-            pass_to_instruction=settings.push.pass_to_instruction, disable_notification=settings.push.disable_notification,
-            announce=say_on_terminal if on_terminal() else None, force=force, checked=checked,
+            settings,
+            sessions,
+            demarches=numbers,
+            pass_to_instruction=settings.push.pass_to_instruction,
+            disable_notification=settings.push.disable_notification,
+            announce=say_on_terminal if on_terminal() else None,
+            force=force,
+            checked=checked,
         )
-        for summary, pushed in zip(summaries, pushes):
+        for summary, pushed in zip(summaries, pushes, strict=False):
             summary.push_line = pushed.line()
             summary.push_held = pushed.held
     return summaries
@@ -77,7 +83,9 @@ def say_on_terminal(line: str) -> None:
     tqdm.write(line, file=sys.stderr)
 
 
-def make_syncer(settings: Settings, client, sessions, checked: RunBinding, *, dry_run: bool = False, progress=None) -> Syncer:
+def make_syncer(
+    settings: Settings, client, sessions, checked: RunBinding, *, dry_run: bool = False, progress=None
+) -> Syncer:
     """A syncer for one démarche: its dossiers are read through that démarche's binding."""
     return Syncer(
         client=client,
@@ -92,8 +100,17 @@ def make_syncer(settings: Settings, client, sessions, checked: RunBinding, *, dr
     )
 
 
-def make_pusher(settings: Settings, client, sessions, checked: dict[int, RunBinding], *, dry_run: bool = False,
-                pass_to_instruction: bool = False, disable_notification: bool = False, force: bool = False) -> Pusher:
+def make_pusher(
+    settings: Settings,
+    client,
+    sessions,
+    checked: dict[int, RunBinding],
+    *,
+    dry_run: bool = False,
+    pass_to_instruction: bool = False,
+    disable_notification: bool = False,
+    force: bool = False,
+) -> Pusher:
     return Pusher(
         client=client,
         sessions=sessions,
@@ -102,7 +119,9 @@ def make_pusher(settings: Settings, client, sessions, checked: dict[int, RunBind
         demarches={number: c.demarche for number, c in checked.items()},
         target_for=partial(target_for, delays=service_delays(sessions)),
         instructeur_id=settings.ds.instructeur_id,
-        policy=replace(settings.push, pass_to_instruction=pass_to_instruction, disable_notification=disable_notification),
+        policy=replace(
+            settings.push, pass_to_instruction=pass_to_instruction, disable_notification=disable_notification
+        ),
         dry_run=dry_run,
         force=force,
     )
@@ -117,7 +136,9 @@ def validity_refresher(settings: Settings):
     if not pepper:
         log.info("WIF_VALIDITY_PEPPER is not set: the public validity records are not maintained")
         return None
-    return lambda session, numbers: refresh_validity(session, numbers, paris_today(), pepper=pepper, keep_days=keep_days)
+    return lambda session, numbers: refresh_validity(
+        session, numbers, paris_today(), pepper=pepper, keep_days=keep_days
+    )
 
 
 def run_push(
@@ -147,8 +168,16 @@ def run_push(
     try:
         if checked is None:
             checked = {number: require_binding(client, sessions, number) for number in numbers}
-        pusher = make_pusher(settings, client, sessions, checked, dry_run=dry_run, pass_to_instruction=pass_to_instruction,
-                             disable_notification=disable_notification, force=force)
+        pusher = make_pusher(
+            settings,
+            client,
+            sessions,
+            checked,
+            dry_run=dry_run,
+            pass_to_instruction=pass_to_instruction,
+            disable_notification=disable_notification,
+            force=force,
+        )
         for number in numbers:
             pusher.progress = PushBar(number) if on_terminal() and not dry_run else None
             planned = pusher.plan(number, everything)
@@ -183,12 +212,20 @@ def run_hints(settings: Settings, sessions, hints, *, push: bool = True) -> list
         for demarche, numbers in by_demarche.items():
             syncer = make_syncer(settings, reader, sessions, checked[demarche])
             fetched = syncer.refresh(demarche, sorted(set(numbers)))
-            lines.append(f"hints démarche {demarche}: {len(numbers)} dossier(s), {fetched.created + fetched.updated} changed, "
-                         f"{fetched.requests} request(s)")
+            lines.append(
+                f"hints démarche {demarche}: {len(numbers)} dossier(s), {fetched.created + fetched.updated} changed, "
+                f"{fetched.requests} request(s)"
+            )
     if push and settings.push.enabled and settings.ds.instructeur_id:
         with make_client(settings, PUSH) as writer:
-            pusher = make_pusher(settings, writer, sessions, checked, pass_to_instruction=settings.push.pass_to_instruction,
-                                 disable_notification=settings.push.disable_notification)
+            pusher = make_pusher(
+                settings,
+                writer,
+                sessions,
+                checked,
+                pass_to_instruction=settings.push.pass_to_instruction,
+                disable_notification=settings.push.disable_notification,
+            )
             for demarche, numbers in by_demarche.items():
                 lines.append(pusher.push(demarche, only=frozenset(numbers)).line())
     return lines

@@ -4,6 +4,7 @@ tqdm draws the bar with its rate and time left, redraws in place, and knows
 to stay out of the way when stderr is not a terminal (the scheduler, CI,
 pipes): we do not draw at all then, so logs stay clean.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,10 @@ class SyncBar:
         bar = self._bars.get(summary.demarche_number)
         if bar is None:
             bar = self._bars[summary.demarche_number] = tqdm(
-                desc=f"sync démarche {summary.demarche_number}", unit=" dossiers", file=sys.stderr, leave=True,
+                desc=f"sync démarche {summary.demarche_number}",
+                unit=" dossiers",
+                file=sys.stderr,
+                leave=True,
                 dynamic_ncols=True,
             )
         bar.update(summary.fetched - self._seen.get(summary.demarche_number, 0))
@@ -51,8 +55,13 @@ class PushBar:
     def start(self, total: int) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=total, desc=f"push démarche {self.demarche_number}", unit=" mutations",
-                         file=sys.stderr, dynamic_ncols=True)
+        self._bar = tqdm(
+            total=total,
+            desc=f"push démarche {self.demarche_number}",
+            unit=" mutations",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
 
     def advance(self, mutations: int) -> None:
         if self._bar is not None:

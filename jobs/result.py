@@ -3,6 +3,7 @@
 Nothing reads a verb's output by capturing stdout: two jobs running at once on two threads each get their own
 result, and `sys.stdout` stays the terminal's.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ class Result:
     def say(self, line: str) -> None:
         self.lines.append(line)
 
-    def fail(self, line: str, exit_code: int) -> "Result":
+    def fail(self, line: str, exit_code: int) -> Result:
         self.errors.append(line)
         self.exit_code = exit_code
         return self
@@ -32,11 +33,12 @@ class Result:
     @property
     def summary(self) -> str:
         """One line for the job run: what it said, then what went wrong."""
-        return " | ".join(line.strip() for text in self.lines + self.errors for line in text.splitlines()
-                          if line.strip())
+        return " | ".join(
+            line.strip() for text in self.lines + self.errors for line in text.splitlines() if line.strip()
+        )
 
     @classmethod
-    def of_error(cls, prefix: str, error: WifError) -> "Result":
+    def of_error(cls, prefix: str, error: WifError) -> Result:
         return cls().fail(f"{prefix}: {error}", error.exit_code)
 
 

@@ -1,5 +1,6 @@
 """Builds the objects a command needs from the settings: the database, the
 DS client and, when no DS_API_URL is set, the embedded sandbox."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,13 +11,13 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from connector.client import DSClient
+from connector.ratelimit import SYNC, RequestBudget
 from core.errors import HostRefused
 from core.settings import DEFAULT_DATABASE_URL, ConfigError, Settings
-from connector.ratelimit import SYNC, RequestBudget
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,9 @@ EMBEDDED_SANDBOX_SEED = 1
 
 
 @contextlib.contextmanager
-def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, seed: int = EMBEDDED_SANDBOX_SEED) -> Iterator[Settings]:
+def ds_endpoint(
+    settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, seed: int = EMBEDDED_SANDBOX_SEED
+) -> Iterator[Settings]:
     """The settings to reach DS: as given, or pointing to a fresh embedded sandbox."""
     if not settings.uses_sandbox:
         yield settings
@@ -35,13 +38,16 @@ def ds_endpoint(settings: Settings, dossiers: int = EMBEDDED_SANDBOX_DOSSIERS, s
 
     with embedded_sandbox(dossiers=dossiers, seed=seed, groupes=routing_groupes()) as server:
         log.info("no DS_API_URL: using the embedded DS sandbox (%d synthetic dossiers) at %s", dossiers, server.url)
-        yield dataclasses.replace(settings, ds=dataclasses.replace(
-            settings.ds,
-            api_url=server.url,
-            api_token=server.token,
-            instructeur_id=settings.ds.instructeur_id or server.connector_instructeur_id,
-            requests_per_minute=max(settings.ds.requests_per_minute, EMBEDDED_RATE_LIMIT),
-        ))
+        yield dataclasses.replace(
+            settings,
+            ds=dataclasses.replace(
+                settings.ds,
+                api_url=server.url,
+                api_token=server.token,
+                instructeur_id=settings.ds.instructeur_id or server.connector_instructeur_id,
+                requests_per_minute=max(settings.ds.requests_per_minute, EMBEDDED_RATE_LIMIT),
+            ),
+        )
 
 
 def check_settings(settings: Settings) -> None:
@@ -59,8 +65,10 @@ def check_settings(settings: Settings) -> None:
         if settings.mail.smtp_url:
             parse_smtp_url(settings.mail.smtp_url)
     except ValueError:  # the value is never repeated: it holds the password
-        raise ConfigError("SMTP_URL: the value is not a mail server URL, or its port or timeout is not a number; "
-                          "expected smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465") from None
+        raise ConfigError(
+            "SMTP_URL: the value is not a mail server URL, or its port or timeout is not a number; "
+            "expected smtp://user:pass@host:587?starttls=1 or smtps://user:pass@host:465"
+        ) from None
 
 
 class _StatsArguments(argparse.ArgumentParser):
@@ -86,7 +94,8 @@ def refuse_foreign_database(settings: Settings, seed: int = EMBEDDED_SANDBOX_SEE
         raise ConfigError(
             "DATABASE_URL: without DS_API_URL wif runs the embedded demo, which writes synthetic dossiers into the "
             f"default database ({DEFAULT_DATABASE_URL}) only; unset DATABASE_URL to run the demo, or set DS_API_URL "
-            "and DS_API_TOKEN to work on DS")
+            "and DS_API_TOKEN to work on DS"
+        )
     from sandbox.form import load_form
 
     demo_ids = set(load_form(seed).stable_ids().values())
@@ -96,7 +105,8 @@ def refuse_foreign_database(settings: Settings, seed: int = EMBEDDED_SANDBOX_SEE
         raise ConfigError(
             f"DATABASE_URL: the database holds the binding of démarche {', '.join(map(str, foreign))}, not the "
             "embedded sandbox's: without DS_API_URL the demo would write synthetic dossiers into it; set DS_API_URL "
-            "and DS_API_TOKEN to work on that démarche, or point DATABASE_URL at another database to run the demo")
+            "and DS_API_TOKEN to work on that démarche, or point DATABASE_URL at another database to run the demo"
+        )
 
 
 def _bound_champs(database_url: str) -> list[tuple[int, int]]:
@@ -120,7 +130,8 @@ def _bound_champs(database_url: str) -> list[tuple[int, int]]:
             if not inspect(connection).has_table(ChampBinding.__tablename__):
                 return []
             rows = connection.execute(
-                select(ChampBinding.demarche_number, ChampBinding.stable_id, ChampBinding.descriptor_id))
+                select(ChampBinding.demarche_number, ChampBinding.stable_id, ChampBinding.descriptor_id)
+            )
             return [(number, stable_id) for number, stable_id, descriptor in rows if not _is_label(descriptor)]
     finally:
         engine.dispose()

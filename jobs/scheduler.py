@@ -9,19 +9,19 @@ the configured zone (TZ, default Europe/Paris), whatever the host's. The
 `schedule.Scheduler`, the clock and the sync interval are injected so tests
 drive it with a fake clock or cycles of seconds.
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable
+from zoneinfo import ZoneInfo
 
 import schedule
-
-from zoneinfo import ZoneInfo
 
 from core.clock import previous_month
 from core.db import Database
@@ -30,7 +30,6 @@ from jobs.result import execute
 from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
 
 log = logging.getLogger(__name__)
-
 
 
 def run_verb(name: str, argv: list[str], settings: Settings, database: Database) -> str:
@@ -88,18 +87,23 @@ def default_jobs(settings: Settings, database: Database) -> Jobs:
         sync=JobSpec("sync", _verb("sync", ["--no-push"] if separate_push else [], settings, database), every),
         push=JobSpec("push", _verb("push", [], settings, database), every) if separate_push else None,
         notify=JobSpec("notify", _verb("notify", [], settings, database), every),
-        digest=JobSpec("digest", _verb("digest", [], settings, database),
-                       _crontab_monitor(timing.digest_at, timing.timezone)),
-        stats=JobSpec("stats", _verb("stats", list(timing.stats_args), settings, database),
-                      _crontab_monitor(timing.stats_at, timing.timezone)),
+        digest=JobSpec(
+            "digest", _verb("digest", [], settings, database), _crontab_monitor(timing.digest_at, timing.timezone)
+        ),
+        stats=JobSpec(
+            "stats",
+            _verb("stats", list(timing.stats_args), settings, database),
+            _crontab_monitor(timing.stats_at, timing.timezone),
+        ),
         report=lambda today: JobSpec(
-            "report", _verb("report", ["--month", previous_month(today), "--send"], settings, database),
+            "report",
+            _verb("report", ["--month", previous_month(today), "--send"], settings, database),
             _crontab_monitor(timing.report_at, timing.timezone, "1"),
         ),
     )
 
 
-def run_sync_then_notify(runner: JobRunner, jobs: Jobs, push_worker: "PushWorker | None" = None) -> None:
+def run_sync_then_notify(runner: JobRunner, jobs: Jobs, push_worker: PushWorker | None = None) -> None:
     # Notify even after a failed sync: retries of the outbox do not need DS.
     if runner.run(jobs.sync) != LOCKED:
         if push_worker is not None:
@@ -113,8 +117,14 @@ def run_monthly_report(runner: JobRunner, jobs: Jobs, clock: Callable[[], dateti
         runner.run(jobs.report(today))
 
 
-def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing: ScheduleSettings,
-            push_worker: "PushWorker | None" = None, sync_every: timedelta | None = None) -> None:
+def install(
+    scheduler: schedule.Scheduler,
+    runner: JobRunner,
+    jobs: Jobs,
+    timing: ScheduleSettings,
+    push_worker: PushWorker | None = None,
+    sync_every: timedelta | None = None,
+) -> None:
     """The jobs on their clock: the daily ones at their time in `timing.timezone`, whatever the host's zone;
     `sync_every` (default: `timing.sync_every_minutes`) lets a test run cycles of seconds."""
     every = sync_every or timedelta(minutes=timing.sync_every_minutes)
@@ -122,8 +132,9 @@ def install(scheduler: schedule.Scheduler, runner: JobRunner, jobs: Jobs, timing
     scheduler.every(every.total_seconds()).seconds.do(run_sync_then_notify, runner, jobs, push_worker).tag("sync")
     scheduler.every().day.at(timing.digest_at, zone).do(runner.run, jobs.digest).tag("digest")
     scheduler.every().day.at(timing.stats_at, zone).do(runner.run, jobs.stats).tag("stats")
-    scheduler.every().day.at(timing.report_at, zone).do(run_monthly_report, runner, jobs, runner.clock, zone) \
-        .tag("report")
+    scheduler.every().day.at(timing.report_at, zone).do(run_monthly_report, runner, jobs, runner.clock, zone).tag(
+        "report"
+    )
 
 
 def next_runs(scheduler: schedule.Scheduler, zone: str) -> list[tuple[str, datetime]]:
@@ -176,7 +187,7 @@ class PushWorker:
     def request(self) -> None:
         self._wanted.set()
 
-    def start(self) -> "PushWorker":
+    def start(self) -> PushWorker:
         self._thread.start()
         return self
 
@@ -202,8 +213,15 @@ class HintWorker:
     process (`lock`, shared with the push job) and across processes (the
     push job's database lock)."""
 
-    def __init__(self, settings: Settings, engine, sessions, lock: threading.Lock, stopping: threading.Event,
-                 clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        engine,
+        sessions,
+        lock: threading.Lock,
+        stopping: threading.Event,
+        clock: Callable[[], datetime] | None = None,
+    ):
         from connector.webhooks import HintInbox
 
         self.settings, self.engine, self.sessions, self.lock, self.stopping = settings, engine, sessions, lock, stopping
@@ -214,7 +232,7 @@ class HintWorker:
         self.every = settings.webhooks.hint_poll_seconds
         self._thread = threading.Thread(target=self._run, name="wif-hints", daemon=True)
 
-    def start(self) -> "HintWorker":
+    def start(self) -> HintWorker:
         self._thread.start()
         return self
 
@@ -259,9 +277,15 @@ class HintWorker:
             wait = self.attempt()
 
 
-def run_scheduler(settings: Settings, database: Database, *, initial_sync: bool = True,
-                  sync_every: timedelta | None = None, loop: SchedulerLoop | None = None,
-                  clock: Callable[[], datetime] | None = None) -> None:
+def run_scheduler(
+    settings: Settings,
+    database: Database,
+    *,
+    initial_sync: bool = True,
+    sync_every: timedelta | None = None,
+    loop: SchedulerLoop | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
     """`wif schedule` until stopped. The database is opened and migrated here, in the calling (main) thread,
     before any job or worker thread starts: no job thread ever touches Alembic."""
     from jobs.observability import init_sentry
@@ -269,8 +293,13 @@ def run_scheduler(settings: Settings, database: Database, *, initial_sync: bool 
     timing = settings.schedule
     database.open()
     loop = loop or SchedulerLoop(schedule.Scheduler())
-    runner = JobRunner(database.engine, database.sessions, lock_ttl=timedelta(minutes=timing.job_lock_ttl_minutes),
-                       should_stop=loop.stopping.is_set, **({"clock": clock} if clock else {}))
+    runner = JobRunner(
+        database.engine,
+        database.sessions,
+        lock_ttl=timedelta(minutes=timing.job_lock_ttl_minutes),
+        should_stop=loop.stopping.is_set,
+        **({"clock": clock} if clock else {}),
+    )
     jobs = default_jobs(settings, database)
     push_lock = threading.Lock()
     push_worker = PushWorker(runner, jobs.push, push_lock, loop.stopping) if jobs.push else None

@@ -1,17 +1,16 @@
 """`wif status`: last run of each job, watermark per démarche, outbox backlogs."""
+
 from __future__ import annotations
 
-import argparse
 import importlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.settings import Settings
 from core.models import ChampBinding, JobRun, QuarantinedDossier, SyncState
+from core.settings import Settings
 from notifications.digest import unreached, unreached_lines
 
 # "module:function(session)" returning an object with name, pending, failed:
@@ -100,9 +99,7 @@ class Status:
 
 
 def last_runs(session: Session) -> list[LastRun]:
-    latest = (
-        select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-    )
+    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
     rows = session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id).order_by(JobRun.job))
     return [LastRun(r.job, r.started_at, r.finished_at, r.outcome, r.summary) for r in rows]
 
@@ -136,42 +133,79 @@ def webhook_counts(session: Session) -> tuple[dict[str, int], int]:
 
     from core.models import DossierHint, WebhookCounter
 
-    counts = dict(session.execute(select(WebhookCounter.name, WebhookCounter.count).order_by(WebhookCounter.name)).all())
-    pending = session.scalar(select(func.count()).select_from(DossierHint).where(
-        or_(DossierHint.handled_at.is_(None), DossierHint.handled_at < DossierHint.received_at)))
+    counts = dict(
+        session.execute(select(WebhookCounter.name, WebhookCounter.count).order_by(WebhookCounter.name)).all()
+    )
+    pending = session.scalar(
+        select(func.count())
+        .select_from(DossierHint)
+        .where(or_(DossierHint.handled_at.is_(None), DossierHint.handled_at < DossierHint.received_at))
+    )
     return counts, pending or 0
 
 
 def quarantine(session: Session) -> list[QuarantineLine]:
-    rows = session.scalars(select(QuarantinedDossier).order_by(QuarantinedDossier.demarche_number,
-                                                              QuarantinedDossier.dossier_number))
-    return [QuarantineLine(r.demarche_number, r.dossier_number, r.status, r.error, r.error_path, r.champ, r.attempts,
-                           r.first_seen_at, r.last_attempt_at) for r in rows]
+    rows = session.scalars(
+        select(QuarantinedDossier).order_by(QuarantinedDossier.demarche_number, QuarantinedDossier.dossier_number)
+    )
+    return [
+        QuarantineLine(
+            r.demarche_number,
+            r.dossier_number,
+            r.status,
+            r.error,
+            r.error_path,
+            r.champ,
+            r.attempts,
+            r.first_seen_at,
+            r.last_attempt_at,
+        )
+        for r in rows
+    ]
 
 
 def uncertain_rows(session: Session) -> list[UncertainRow]:
     from core.models import PushOutbox
 
-    rows = session.execute(select(PushOutbox.dossier_number, PushOutbox.kind, PushOutbox.attempts, PushOutbox.created_at)
-                           .where(PushOutbox.status == "sending")
-                           .order_by(PushOutbox.dossier_number, PushOutbox.id).limit(UNCERTAIN_SHOWN))
+    rows = session.execute(
+        select(PushOutbox.dossier_number, PushOutbox.kind, PushOutbox.attempts, PushOutbox.created_at)
+        .where(PushOutbox.status == "sending")
+        .order_by(PushOutbox.dossier_number, PushOutbox.id)
+        .limit(UNCERTAIN_SHOWN)
+    )
     return [UncertainRow(*row) for row in rows]
 
 
 def bindings(session: Session, demarche_numbers: tuple[int, ...]) -> list[BindingLine]:
-    stored = {number: BindingLine(number, keys, revision_id, bound_at) for number, keys, revision_id, bound_at in
-              session.execute(select(ChampBinding.demarche_number, func.count(), func.max(ChampBinding.revision_id),
-                                     func.max(ChampBinding.bound_at)).group_by(ChampBinding.demarche_number))}
+    stored = {
+        number: BindingLine(number, keys, revision_id, bound_at)
+        for number, keys, revision_id, bound_at in session.execute(
+            select(
+                ChampBinding.demarche_number,
+                func.count(),
+                func.max(ChampBinding.revision_id),
+                func.max(ChampBinding.bound_at),
+            ).group_by(ChampBinding.demarche_number)
+        )
+    }
     return [stored.get(number, BindingLine(number)) for number in sorted(set(demarche_numbers) | set(stored))]
 
 
-def collect_status(session: Session, demarche_numbers: tuple[int, ...] = (),
-                   settings: Settings | None = None) -> Status:
+def collect_status(
+    session: Session, demarche_numbers: tuple[int, ...] = (), settings: Settings | None = None
+) -> Status:
     counts, pending = webhook_counts(session)
-    return Status(jobs=last_runs(session), watermarks=watermarks(session), backlogs=backlogs(session),
-                  webhooks=counts, pending_hints=pending, quarantined=quarantine(session),
-                  uncertain_rows=uncertain_rows(session), bindings=bindings(session, demarche_numbers),
-                  unreached=unreached(session, settings) if settings is not None else {})
+    return Status(
+        jobs=last_runs(session),
+        watermarks=watermarks(session),
+        backlogs=backlogs(session),
+        webhooks=counts,
+        pending_hints=pending,
+        quarantined=quarantine(session),
+        uncertain_rows=uncertain_rows(session),
+        bindings=bindings(session, demarche_numbers),
+        unreached=unreached(session, settings) if settings is not None else {},
+    )
 
 
 QUARANTINE_MEANING = {
@@ -201,33 +235,43 @@ def format_status(status: Status) -> str:
     if status.bindings:
         lines.append("Bindings (per démarche):")
         lines += [
-            f"  démarche {line.demarche_number}: {line.keys} keys bound to revision {line.revision_id}, {_when(line.bound_at)}"
-            if line.keys else
-            f"  démarche {line.demarche_number}: not bound: sync and push refuse it; run `wif procedure bind --demarche "
-            f"{line.demarche_number}`"
+            f"  démarche {line.demarche_number}: {line.keys} keys bound to revision {line.revision_id},"
+            f" {_when(line.bound_at)}"
+            if line.keys
+            else f"  démarche {line.demarche_number}: not bound: sync and push refuse it;"
+            f" run `wif procedure bind --demarche {line.demarche_number}`"
             for line in status.bindings
         ]
     lines.append("Outbox backlogs:")
     lines += [
         f"  {line.name:<14} pending {line.pending}, failed {line.failed}"
-        + (f", uncertain {line.uncertain} (sent, outcome not recorded: read back from DS on the next run)"
-           if line.uncertain else "")
+        + (
+            f", uncertain {line.uncertain} (sent, outcome not recorded: read back from DS on the next run)"
+            if line.uncertain
+            else ""
+        )
         for line in status.backlogs
     ]
     if status.uncertain_rows:
         total = sum(line.uncertain for line in status.backlogs if line.name == "push")
-        lines.append(f"Uncertain push mutations ({total}; the next push reads each dossier on DS, then marks "
-                     "the mutation delivered or sends it again):")
-        lines += [f"  dossier {row.dossier_number}: {row.kind}, {row.attempts} attempt(s), planned {_when(row.created_at)}"
-                  for row in status.uncertain_rows]
+        lines.append(
+            f"Uncertain push mutations ({total}; the next push reads each dossier on DS, then marks "
+            "the mutation delivered or sends it again):"
+        )
+        lines += [
+            f"  dossier {row.dossier_number}: {row.kind}, {row.attempts} attempt(s), planned {_when(row.created_at)}"
+            for row in status.uncertain_rows
+        ]
         if total > len(status.uncertain_rows):
             lines.append(f"  … and {total - len(status.uncertain_rows)} more")
     if status.quarantined:
         lines.append(f"Quarantined dossiers ({len(status.quarantined)}):")
         lines += [
-            f"  démarche {q.demarche_number} dossier {q.dossier_number}: {q.status} ({QUARANTINE_MEANING.get(q.status, '')})"
+            f"  démarche {q.demarche_number} dossier {q.dossier_number}:"
+            f" {q.status} ({QUARANTINE_MEANING.get(q.status, '')})"
             f", {q.attempts} attempt(s) since {_when(q.first_seen_at)}: {q.error}"
-            + (f" at {q.error_path}" if q.error_path else "") + (f", champ « {q.champ} »" if q.champ else "")
+            + (f" at {q.error_path}" if q.error_path else "")
+            + (f", champ « {q.champ} »" if q.champ else "")
             for q in status.quarantined
         ]
     if status.unreached:
@@ -235,6 +279,9 @@ def format_status(status: Status) -> str:
         lines += [f"  {line}" for line in unreached_lines(status.unreached)]
     if status.webhooks or status.pending_hints:
         lines.append("Webhooks (received, by outcome):")
-        lines.append("  " + ", ".join(f"{name} {count}" for name, count in status.webhooks.items())
-                     + f"; dossiers waiting to be fetched: {status.pending_hints}")
+        lines.append(
+            "  "
+            + ", ".join(f"{name} {count}" for name, count in status.webhooks.items())
+            + f"; dossiers waiting to be fetched: {status.pending_hints}"
+        )
     return "\n".join(lines)

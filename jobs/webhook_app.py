@@ -10,6 +10,7 @@ Each request only records a hint and returns at once; verification and
 parsing are DS-generic and live in `connector.webhooks`. Nothing from the
 body or the URL is logged (dossier numbers are personal data).
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ alerts, so it is sent once, and again later if the server refuses it too.
 
 It carries the server's reply (addresses removed) and counts: no personal data.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,37 +36,62 @@ class TeamRefusalAlert:
 
     mail: MailSettings = field(repr=False)
 
-    def __call__(self, factory: sessionmaker[Session], mailer: Mailer, now: datetime, reply: str,
-                 kept: int) -> None:
+    def __call__(self, factory: sessionmaker[Session], mailer: Mailer, now: datetime, reply: str, kept: int) -> None:
         team = self.mail.team_email
         if not team:
             log.warning("mail server refuses every message; WIF_TEAM_EMAIL is not set, nobody is told")
             return
         key = hashlib.sha256(reply.encode()).hexdigest()[:12]
         with transaction(factory) as session:
-            enqueue(session, [OutboxEntry(SCOPE, None, f"refused:{now:%Y-%m-%d}:{key}", TEMPLATE, "team",
-                                          recipient_hash(team))], now)
+            enqueue(
+                session,
+                [OutboxEntry(SCOPE, None, f"refused:{now:%Y-%m-%d}:{key}", TEMPLATE, "team", recipient_hash(team))],
+                now,
+            )
         # At once: a server that refuses the notifications' content may take this one; else it waits its turn.
-        deliver(factory, mailer, self._compose, now, max_attempts=self.mail.max_attempts,
-                retry_base_seconds=self.mail.retry_base_seconds, scope_prefix=SCOPE)
+        deliver(
+            factory,
+            mailer,
+            self._compose,
+            now,
+            max_attempts=self.mail.max_attempts,
+            retry_base_seconds=self.mail.retry_base_seconds,
+            scope_prefix=SCOPE,
+        )
 
     def send_due(self, factory: sessionmaker[Session], mailer: Mailer, now: datetime) -> None:
         """An alert the server refused earlier, tried before the next batch."""
         if self.mail.team_email:
-            deliver(factory, mailer, self._compose, now, max_attempts=self.mail.max_attempts,
-                    retry_base_seconds=self.mail.retry_base_seconds, scope_prefix=SCOPE)
+            deliver(
+                factory,
+                mailer,
+                self._compose,
+                now,
+                max_attempts=self.mail.max_attempts,
+                retry_base_seconds=self.mail.retry_base_seconds,
+                scope_prefix=SCOPE,
+            )
 
     def _compose(self, session: Session, row: Notification) -> EmailMessage:
         if recipient_hash(self.mail.team_email) != row.recipient_hash:
             raise Cancel("the team address changed")
-        reply = session.scalar(select(func.min(Notification.last_error)).where(
-            Notification.status == PENDING, Notification.last_error.startswith(KEPT_BY_REFUSAL)))
+        reply = session.scalar(
+            select(func.min(Notification.last_error)).where(
+                Notification.status == PENDING, Notification.last_error.startswith(KEPT_BY_REFUSAL)
+            )
+        )
         if reply is None:
             raise Cancel("the messages it kept have all been sent since")
         waiting = session.scalar(select(func.count()).where(Notification.status == PENDING))
         reply = reply.removeprefix(KEPT_BY_REFUSAL).strip()
-        return refusal_email(self.mail.mail_from, self.mail.team_email, reply, waiting, row.created_at,
-                             message_id=f"<wif.mail.{row.event.replace(':', '.')}.{row.recipient_hash[:16]}@wif.local>")
+        return refusal_email(
+            self.mail.mail_from,
+            self.mail.team_email,
+            reply,
+            waiting,
+            row.created_at,
+            message_id=f"<wif.mail.{row.event.replace(':', '.')}.{row.recipient_hash[:16]}@wif.local>",
+        )
 
 
 def refusal_email(sender: str, to: str, reply: str, waiting: int, since: datetime, message_id: str) -> EmailMessage:
@@ -89,5 +115,11 @@ def refusal_email(sender: str, to: str, reply: str, waiting: int, since: datetim
     ]
     text = "\n".join(lines) + "\n"
     html = "".join(f"<p>{line}</p>" for line in lines if line)
-    return build_email(sender=sender, to=to, subject="Courriels : le serveur refuse tous les messages",
-                       text=text, html=html, message_id=message_id)
+    return build_email(
+        sender=sender,
+        to=to,
+        subject="Courriels : le serveur refuse tous les messages",
+        text=text,
+        html=html,
+        message_id=message_id,
+    )

@@ -11,6 +11,7 @@ Errors are classified once, by what the outbox must do next
 - MailerUnavailable (connection, TLS or login failure, and 421, the server
   closing the channel): stop the batch, every message stays pending.
 """
+
 from __future__ import annotations
 
 import os
@@ -128,7 +129,9 @@ class SmtpMailer:
         config = self.config
         try:
             if config.use_tls:
-                connection = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=self.ssl_context)
+                connection = smtplib.SMTP_SSL(
+                    config.host, config.port, timeout=config.timeout, context=self.ssl_context
+                )
             else:
                 connection = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
             if config.starttls:
@@ -136,9 +139,13 @@ class SmtpMailer:
             if config.username:
                 connection.login(config.username, config.password or "")
         except smtplib.SMTPException as error:
-            raise MailerUnavailable(f"SMTP connection to {config.host}:{config.port} failed: {type(error).__name__}") from None
+            raise MailerUnavailable(
+                f"SMTP connection to {config.host}:{config.port} failed: {type(error).__name__}"
+            ) from None
         except (OSError, ssl.SSLError) as error:
-            raise MailerUnavailable(f"SMTP server {config.host}:{config.port} unreachable: {type(error).__name__}") from None
+            raise MailerUnavailable(
+                f"SMTP server {config.host}:{config.port} unreachable: {type(error).__name__}"
+            ) from None
         return connection
 
     def send(self, message: EmailMessage) -> None:
@@ -153,8 +160,13 @@ class SmtpMailer:
                 self._drop()
             raise failure from None
         except smtplib.SMTPResponseException as error:
-            stage = "mail" if isinstance(error, smtplib.SMTPSenderRefused) else \
-                "data" if isinstance(error, smtplib.SMTPDataError) else "other"
+            stage = (
+                "mail"
+                if isinstance(error, smtplib.SMTPSenderRefused)
+                else "data"
+                if isinstance(error, smtplib.SMTPDataError)
+                else "other"
+            )
             failure = _classify_reply(error.smtp_code, _reply_text(error.smtp_error), stage)
             if isinstance(failure, MailerUnavailable):
                 self._drop()  # the server closes the channel after a 421

@@ -12,14 +12,16 @@ A mail server that refuses every message is not a batch of bad addresses
 SYSTEMIC_REFUSALS different recipients in a row stops the batch, keeps those
 messages due without charging them an attempt, and alerts the team.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -27,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
+from core.models import BACKLOG_STATUSES, CANCELLED, FAILED, PENDING, SENDING, SENT, Notification
 from mail.mailer import (
     Mailer,
     MailerUnavailable,
@@ -34,7 +37,6 @@ from mail.mailer import (
     TransientDeliveryError,
     redact_addresses,
 )
-from core.models import BACKLOG_STATUSES, CANCELLED, FAILED, PENDING, SENDING, SENT, Notification
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,6 @@ def service_scope(service: str) -> str:
     return f"service:{service}"
 
 
-
-
 @dataclass(frozen=True)
 class Backlog:
     name: str
@@ -68,9 +68,7 @@ class Backlog:
 
 def backlog(session: Session) -> Backlog:
     """Counts for `wif status`."""
-    counts = dict(
-        session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all()
-    )
+    counts = dict(session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all())
     return Backlog(
         name="notifications",
         pending=sum(counts.get(status, 0) for status in BACKLOG_STATUSES),
@@ -117,8 +115,9 @@ class DeliveryReport:
 class RefusalAlert(Protocol):
     """Tells the team the mail server refuses every message (mail.alerts)."""
 
-    def __call__(self, factory: sessionmaker[Session], mailer: Mailer, now: datetime, reply: str,
-                 kept: int) -> None: ...
+    def __call__(
+        self, factory: sessionmaker[Session], mailer: Mailer, now: datetime, reply: str, kept: int
+    ) -> None: ...
 
     def send_due(self, factory: sessionmaker[Session], mailer: Mailer, now: datetime) -> None: ...
 
@@ -145,9 +144,7 @@ def enqueue(session: Session, entries: Iterable[OutboxEntry], now: datetime) -> 
     for entry in entries:
         statement = (
             _insert(session)
-            .values(
-                **asdict(entry), status=PENDING, attempts=0, created_at=now, next_attempt_at=now
-            )
+            .values(**asdict(entry), status=PENDING, attempts=0, created_at=now, next_attempt_at=now)
             .on_conflict_do_nothing(index_elements=["scope", "event", "recipient_hash"])
             .returning(Notification.id)
         )
@@ -210,8 +207,12 @@ def deliver(
     else:
         _settle_refusals(factory, refusals, policy, report)  # too few in a row to be the server's
     if report.refused_by_server:
-        log.error("mail server refuses every message (%s): batch stopped, %d message(s) kept due, %s",
-                  report.refused_by_server, report.kept, "the team is alerted" if alert else "no alert")
+        log.error(
+            "mail server refuses every message (%s): batch stopped, %d message(s) kept due, %s",
+            report.refused_by_server,
+            report.kept,
+            "the team is alerted" if alert else "no alert",
+        )
         if alert is not None:
             alert(factory, mailer, now, report.refused_by_server, report.kept)
     return report
@@ -248,8 +249,14 @@ def _deliver_one(factory, mailer, compose, row_id, policy, report, refusals: _Re
         # The server, not the message, is the problem: the attempt does not count.
         log.warning("mail server unavailable, stopping this batch: %s", error)
         for held in [*refusals.rows, row]:
-            _record(factory, held.id, status=PENDING, last_error=str(error), attempts=held.attempts - 1,
-                    next_attempt_at=now + retry_delay(1, retry_base_seconds))
+            _record(
+                factory,
+                held.id,
+                status=PENDING,
+                last_error=str(error),
+                attempts=held.attempts - 1,
+                next_attempt_at=now + retry_delay(1, retry_base_seconds),
+            )
         refusals.rows.clear()
         report.unavailable = True
         return False
@@ -271,8 +278,14 @@ def _refused(factory, row, reply: str, policy, report, refusals: _Refusals) -> b
     if refusals.recipients() < SYSTEMIC_REFUSALS:
         return True
     for held in refusals.rows:
-        _record(factory, held.id, status=PENDING, last_error=f"{KEPT_BY_REFUSAL} {reply}", attempts=held.attempts - 1,
-                next_attempt_at=now + retry_delay(1, retry_base_seconds))
+        _record(
+            factory,
+            held.id,
+            status=PENDING,
+            last_error=f"{KEPT_BY_REFUSAL} {reply}",
+            attempts=held.attempts - 1,
+            next_attempt_at=now + retry_delay(1, retry_base_seconds),
+        )
     report.refused_by_server, report.kept = reply, len(refusals.rows)
     refusals.rows.clear()
     return False
@@ -294,8 +307,13 @@ def _reschedule(factory, row, now, error, max_attempts, retry_base_seconds, repo
         _record(factory, row.id, status=FAILED, last_error=f"gave up after {row.attempts} attempts: {error}")
         report.failed += 1
         return
-    _record(factory, row.id, status=PENDING, last_error=error,
-            next_attempt_at=now + retry_delay(row.attempts, retry_base_seconds))
+    _record(
+        factory,
+        row.id,
+        status=PENDING,
+        last_error=error,
+        next_attempt_at=now + retry_delay(row.attempts, retry_base_seconds),
+    )
     report.retried += 1
 
 

@@ -11,12 +11,14 @@ Each object carries its specific GraphQL type and the one DS falls back on when 
 fragment for it; the schema's resolve_type picks one. The fields whose meaning differs between the
 two (`value` above all) are kept under private keys that sandbox.schema wires per type.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sandbox.columns import columns_of
@@ -24,7 +26,13 @@ from sandbox.demarche import ChampDefinition
 from sandbox.files import StoredFile, file_view
 from sandbox.ids import gid
 from sandbox.reference_data import (
-    REGIONS, Commune, Epci, Place, country_name, departement_name, region_of,
+    REGIONS,
+    Commune,
+    Epci,
+    Place,
+    country_name,
+    departement_name,
+    region_of,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -61,8 +69,20 @@ CHAMP_TYPES = {
 }
 TEXT_TYPES = ("TextChamp", "TextChamp")
 UNKNOWN_CHAMP_STABLE_ID = 99999
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 class Etablissement(NamedTuple):
@@ -114,10 +134,10 @@ class RenderContext(NamedTuple):
     linked_dossier: Callable[[int], object] | None = None
 
 
-def render_champs(definitions, values: dict, updated_at: datetime, owner: int, ctx: RenderContext,
-                  skip_keys=(), extra=()) -> list[dict]:
-    champs = [render_champ(d, values.get(d.key), updated_at, owner, ctx) for d in definitions
-              if d.key not in skip_keys]
+def render_champs(
+    definitions, values: dict, updated_at: datetime, owner: int, ctx: RenderContext, skip_keys=(), extra=()
+) -> list[dict]:
+    champs = [render_champ(d, values.get(d.key), updated_at, owner, ctx) for d in definitions if d.key not in skip_keys]
     for stable_id, label, value in extra:
         champ = _base(gid("Champ", stable_id), gid("Champ", stable_id), label, value, updated_at, TEXT_TYPES)
         champ.update(_text=value, columns=[])
@@ -131,11 +151,18 @@ def champ_id(definition: ChampDefinition, row_id: str | None = None) -> str:
     return base64.b64encode(f"Champ-{definition.stable_id}|{row_id}".encode()).decode()
 
 
-def render_champ(definition: ChampDefinition, value, updated_at: datetime, owner: int, ctx: RenderContext,
-                 row_id: str | None = None) -> dict:
+def render_champ(
+    definition: ChampDefinition, value, updated_at: datetime, owner: int, ctx: RenderContext, row_id: str | None = None
+) -> dict:
     kind = definition.type
-    champ = _base(champ_id(definition, row_id), definition.id, definition.label, string_value(kind, value),
-                  updated_at, CHAMP_TYPES.get(kind, TEXT_TYPES))
+    champ = _base(
+        champ_id(definition, row_id),
+        definition.id,
+        definition.label,
+        string_value(kind, value),
+        updated_at,
+        CHAMP_TYPES.get(kind, TEXT_TYPES),
+    )
     champ.update(RENDERERS.get(kind, _text)(definition, value, updated_at, owner, ctx))
     if "columns" not in champ:
         champ["columns"] = lambda info, **_: columns_of(definition, value, champ, _files_of(champ))
@@ -159,6 +186,7 @@ def _files_of(champ: dict) -> list:
 
 
 # --- stringValue: DS's champ_value_for_api ----------------------------------------------------------
+
 
 def french_date(value) -> str:
     day = value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -222,6 +250,7 @@ def _as_datetime(value) -> datetime:
 
 
 # --- typed fields, one renderer per type de champ --------------------------------------------------
+
 
 def _text(definition, value, updated_at, owner, ctx) -> dict:
     return {"_text": None if value is None else str(value)}
@@ -312,15 +341,22 @@ def _communes(definition, value, updated_at, owner, ctx) -> dict:
 def _address(definition, value, updated_at, owner, ctx) -> dict:
     if not isinstance(value, Place):
         return {"address": None, "commune": None, "departement": None, "_text": None}
-    return {"address": address_view(value), "commune": commune_view(value.commune),
-            "departement": departement_view(value.commune.departement), "_text": value.label}
+    return {
+        "address": address_view(value),
+        "commune": commune_view(value.commune),
+        "departement": departement_view(value.commune.departement),
+        "_text": value.label,
+    }
 
 
 def _epci(definition, value, updated_at, owner, ctx) -> dict:
     if not isinstance(value, Epci):
         return {"epci": None, "departement": None, "_text": None}
-    return {"epci": {"code": value.code, "name": value.name}, "departement": departement_view(value.departement),
-            "_text": value.name}
+    return {
+        "epci": {"code": value.code, "name": value.name},
+        "departement": departement_view(value.departement),
+        "_text": value.name,
+    }
 
 
 def _siret(definition, value, updated_at, owner, ctx) -> dict:
@@ -345,8 +381,12 @@ def _where(place: Place) -> dict:
 
 def _engagement(definition, value, updated_at, owner, ctx) -> dict:
     # DS has not implemented the amounts yet: it answers this placeholder for both.
-    return {"engagementJuridique": {"montantEngage": "NotYetImplemented", "montantPaye": "NotYetImplemented"}
-            if value else None, "_text": value}
+    return {
+        "engagementJuridique": {"montantEngage": "NotYetImplemented", "montantPaye": "NotYetImplemented"}
+        if value
+        else None,
+        "_text": value,
+    }
 
 
 def _pieces(definition, value, updated_at, owner, ctx) -> dict:
@@ -373,9 +413,12 @@ def _dossier_link(definition, value, updated_at, owner, ctx) -> dict:
 
 def _repetition(definition, value, updated_at, owner, ctx) -> dict:
     rows = [
-        {"id": row_gid(row_id),
-         "champs": [render_champ(child, row.get(child.key), updated_at, owner, ctx, row_id)
-                    for child in definition.champs]}
+        {
+            "id": row_gid(row_id),
+            "champs": [
+                render_champ(child, row.get(child.key), updated_at, owner, ctx, row_id) for child in definition.champs
+            ],
+        }
         for row_id, row in (value or ())
     ]
     return {"rows": rows, "champs": [c for row in rows for c in row["champs"]], "columns": []}
@@ -386,18 +429,39 @@ def row_gid(row_id: str) -> str:
 
 
 RENDERERS = {
-    "header_section": _header, "explication": _explication, "date": _date, "datetime": _datetime,
-    "yes_no": _boolean, "checkbox": _boolean, "civilite": _civilite, "integer_number": _integer,
-    "number": _integer, "decimal_number": _decimal, "drop_down_list": _drop_down,
-    "multiple_drop_down_list": _multiple, "linked_drop_down_list": _linked, "pays": _pays,
-    "departements": _departements, "regions": _regions, "communes": _communes, "address": _address,
-    "epci": _epci, "siret": _siret, "rna": _rna, "rnf": _rnf, "engagement_juridique": _engagement,
-    "piece_justificative": _pieces, "titre_identite": _titre_identite, "carte": _carte,
-    "dossier_link": _dossier_link, "repetition": _repetition,
+    "header_section": _header,
+    "explication": _explication,
+    "date": _date,
+    "datetime": _datetime,
+    "yes_no": _boolean,
+    "checkbox": _boolean,
+    "civilite": _civilite,
+    "integer_number": _integer,
+    "number": _integer,
+    "decimal_number": _decimal,
+    "drop_down_list": _drop_down,
+    "multiple_drop_down_list": _multiple,
+    "linked_drop_down_list": _linked,
+    "pays": _pays,
+    "departements": _departements,
+    "regions": _regions,
+    "communes": _communes,
+    "address": _address,
+    "epci": _epci,
+    "siret": _siret,
+    "rna": _rna,
+    "rnf": _rnf,
+    "engagement_juridique": _engagement,
+    "piece_justificative": _pieces,
+    "titre_identite": _titre_identite,
+    "carte": _carte,
+    "dossier_link": _dossier_link,
+    "repetition": _repetition,
 }
 
 
 # --- shared objects -----------------------------------------------------------------------------------
+
 
 def departement_view(code):
     return {"code": code, "name": departement_name(code) or code} if code else None
@@ -488,11 +552,17 @@ def file_checksum(owner: int, stable_id: int, index: int, stored: StoredFile) ->
     return base64.b64encode(hashlib.md5(seed).digest()).decode()
 
 
-def stored_file_view(stored: StoredFile, owner: int, stable_id: int, index: int, created_at,
-                     ctx: RenderContext) -> dict:
-    return file_view(stored, key=f"{owner}/{stable_id}/{index}",
-                     checksum=file_checksum(owner, stable_id, index, stored),
-                     created_at=created_at, base_url=ctx.base_url, now=ctx.now)
+def stored_file_view(
+    stored: StoredFile, owner: int, stable_id: int, index: int, created_at, ctx: RenderContext
+) -> dict:
+    return file_view(
+        stored,
+        key=f"{owner}/{stable_id}/{index}",
+        checksum=file_checksum(owner, stable_id, index, stored),
+        created_at=created_at,
+        base_url=ctx.base_url,
+        now=ctx.now,
+    )
 
 
 def geo_area_view(area: GeoAreaRecord) -> dict:
@@ -505,7 +575,18 @@ def geo_area_view(area: GeoAreaRecord) -> dict:
     }
     if area.parcel:
         commune, prefixe, section, numero, surface = area.parcel
-        view.update(commune=commune, prefixe=prefixe, section=section, numero=numero, surface=surface,
-                    codeDep=commune[:2], codeCom=commune[2:], nomCom="", codeArr=prefixe, feuille=1,
-                    surfaceParcelle=float(surface), surfaceIntersection=float(surface))
+        view.update(
+            commune=commune,
+            prefixe=prefixe,
+            section=section,
+            numero=numero,
+            surface=surface,
+            codeDep=commune[:2],
+            codeCom=commune[2:],
+            nomCom="",
+            codeArr=prefixe,
+            feuille=1,
+            surfaceParcelle=float(surface),
+            surfaceIntersection=float(surface),
+        )
     return view

@@ -10,6 +10,7 @@ starts another draft; the store then rebases the dossiers not yet decided
 renamed...) with the plain methods at the bottom, which change the active
 revision in place.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,7 +43,7 @@ class ChampDefinition:
     required: bool = False
     description: str | None = None
     options: tuple = ()
-    champs: tuple["ChampDefinition", ...] = ()
+    champs: tuple[ChampDefinition, ...] = ()
     level: int = 1  # a header section's
     other_option: bool = False  # a drop-down list's "Autre"
     explanation: str | None = None  # an explication's collapsible text
@@ -166,8 +167,9 @@ class Demarche:
 
     @property
     def updated_at(self) -> datetime | None:
-        return max(filter(None, (self.created_at, self.published_at, *(r.published_at for r in self.revisions))),
-                   default=None)
+        return max(
+            filter(None, (self.created_at, self.published_at, *(r.published_at for r in self.revisions))), default=None
+        )
 
     def revision_by_id(self, revision_id: str) -> Revision | None:
         return next((r for r in (*self.revisions, self.draft) if r.id == revision_id), None)
@@ -188,8 +190,9 @@ class Demarche:
         return next((label for label in self.labels if label.number == number), None)
 
     # --- an administrateur's edits: a new published revision -----------------
-    def publish_revision(self, number: int, at: datetime, *, labels: dict[str, str] | None = None,
-                         removed: tuple[str, ...] = ()) -> Revision:
+    def publish_revision(
+        self, number: int, at: datetime, *, labels: dict[str, str] | None = None, removed: tuple[str, ...] = ()
+    ) -> Revision:
         """Publish the draft as a new revision: the active one with `labels` (name → new label) reworded and
         `removed` champs gone, under the draft's id; `number` is the next draft's. The stable ids stay;
         the store rebases the dossiers not yet decided (Store.publish_revision)."""
@@ -213,12 +216,16 @@ class Demarche:
         self._edit_active(champs=_without(self.active_revision.champs, key))
 
     def rename_champ(self, key: str, label: str) -> None:
-        self._edit_active(champs=_replace(self.active_revision.champs, key, label=label),
-                          annotations=_replace(self.active_revision.annotations, key, label=label))
+        self._edit_active(
+            champs=_replace(self.active_revision.champs, key, label=label),
+            annotations=_replace(self.active_revision.annotations, key, label=label),
+        )
 
     def change_champ_type(self, key: str, type_champ: str) -> None:
-        self._edit_active(champs=_replace(self.active_revision.champs, key, type=type_champ),
-                          annotations=_replace(self.active_revision.annotations, key, type=type_champ))
+        self._edit_active(
+            champs=_replace(self.active_revision.champs, key, type=type_champ),
+            annotations=_replace(self.active_revision.annotations, key, type=type_champ),
+        )
 
     def remove_annotation(self, key: str) -> None:
         self._edit_active(annotations=_without(self.active_revision.annotations, key))
@@ -250,7 +257,7 @@ def _all(revision: Revision):
         yield from definition.champs
 
 
-def build_revisions(form: "Form", old_created_at: datetime, active_created_at: datetime) -> list[Revision]:
+def build_revisions(form: Form, old_created_at: datetime, active_created_at: datetime) -> list[Revision]:
     """The form's older revision (without the champs added since, one label worded otherwise) and its current one:
     ~10 % of dossiers exercise revision-aware mapping."""
     old_champs = tuple(

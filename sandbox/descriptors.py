@@ -1,4 +1,5 @@
 """Revisions and their champ descriptors as DS describes a form (docs/ds-revisions.md)."""
+
 from __future__ import annotations
 
 from sandbox.demarche import ChampDefinition, Revision
@@ -6,17 +7,47 @@ from sandbox.reference_data import COUNTRIES, DEPARTEMENTS, REGIONS
 
 # type_champ -> its descriptor type (DS has one per type de champ).
 DESCRIPTOR_TYPES = {
-    "text": "Text", "textarea": "Textarea", "email": "Email", "phone": "Phone", "iban": "Iban",
-    "formatted": "Formatted", "number": "Number", "integer_number": "IntegerNumber",
-    "decimal_number": "DecimalNumber", "date": "Date", "datetime": "Datetime", "checkbox": "Checkbox",
-    "yes_no": "YesNo", "civilite": "Civilite", "drop_down_list": "DropDownList",
-    "multiple_drop_down_list": "MultipleDropDownList", "linked_drop_down_list": "LinkedDropDownList",
-    "address": "Address", "communes": "Commune", "departements": "Departement", "regions": "Region",
-    "pays": "Pays", "epci": "Epci", "siret": "Siret", "rna": "RNA", "rnf": "RNF", "titre_identite": "TitreIdentite",
-    "piece_justificative": "PieceJustificative", "carte": "Carte", "dossier_link": "DossierLink",
-    "repetition": "Repetition", "header_section": "HeaderSection", "explication": "Explication",
-    "engagement_juridique": "EngagementJuridique", "annuaire_education": "AnnuaireEducation", "cnaf": "Cnaf",
-    "dgfip": "Dgfip", "pole_emploi": "PoleEmploi", "mesri": "Mesri", "cojo": "COJO", "referentiel": "Referentiel",
+    "text": "Text",
+    "textarea": "Textarea",
+    "email": "Email",
+    "phone": "Phone",
+    "iban": "Iban",
+    "formatted": "Formatted",
+    "number": "Number",
+    "integer_number": "IntegerNumber",
+    "decimal_number": "DecimalNumber",
+    "date": "Date",
+    "datetime": "Datetime",
+    "checkbox": "Checkbox",
+    "yes_no": "YesNo",
+    "civilite": "Civilite",
+    "drop_down_list": "DropDownList",
+    "multiple_drop_down_list": "MultipleDropDownList",
+    "linked_drop_down_list": "LinkedDropDownList",
+    "address": "Address",
+    "communes": "Commune",
+    "departements": "Departement",
+    "regions": "Region",
+    "pays": "Pays",
+    "epci": "Epci",
+    "siret": "Siret",
+    "rna": "RNA",
+    "rnf": "RNF",
+    "titre_identite": "TitreIdentite",
+    "piece_justificative": "PieceJustificative",
+    "carte": "Carte",
+    "dossier_link": "DossierLink",
+    "repetition": "Repetition",
+    "header_section": "HeaderSection",
+    "explication": "Explication",
+    "engagement_juridique": "EngagementJuridique",
+    "annuaire_education": "AnnuaireEducation",
+    "cnaf": "Cnaf",
+    "dgfip": "Dgfip",
+    "pole_emploi": "PoleEmploi",
+    "mesri": "Mesri",
+    "cojo": "COJO",
+    "referentiel": "Referentiel",
 }
 
 
@@ -54,5 +85,6 @@ def revision_view(revision: Revision, annotations_visible: bool = True, file_tem
         "datePublication": revision.published_at,
         "champDescriptors": [descriptor(d, file_template) for d in revision.champs],
         "annotationDescriptors": [descriptor(d, file_template) for d in revision.annotations]
-        if annotations_visible else [],
+        if annotations_visible
+        else [],
     }

@@ -2,11 +2,12 @@
 the groupes instructeurs it is given (the caller reads them from the routing
 table: the sandbox knows nothing of it), so that a fresh clone shows the
 whole flow (sync, routing, push) without any account on DS."""
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from sandbox.form import Form
@@ -36,20 +37,23 @@ class EmbeddedSandbox:
         return self.server.token
 
 
-def build_store(dossiers: int, seed: int, groupes: Groupes = (), *, ids_seed: int | str | None = None,
-                form: Form | None = None) -> Store:
-    store = seeded_store(dossiers, seed, groupe_labels=[label for label, _ in groupes] or None, ids_seed=ids_seed,
-                         form=form)
+def build_store(
+    dossiers: int, seed: int, groupes: Groupes = (), *, ids_seed: int | str | None = None, form: Form | None = None
+) -> Store:
+    store = seeded_store(
+        dossiers, seed, groupe_labels=[label for label, _ in groupes] or None, ids_seed=ids_seed, form=form
+    )
     demarche = store.demarches[1]
-    for groupe, (_, emails) in zip(demarche.groupes, groupes):
+    for groupe, (_, emails) in zip(demarche.groupes, groupes, strict=False):
         for email in emails:
             store.add_instructeur(groupe.number, email)
     return store
 
 
 @contextlib.contextmanager
-def embedded_sandbox(dossiers: int, seed: int, rate_limit: int = EMBEDDED_RATE_LIMIT, groupes: Groupes = ()
-                     ) -> Iterator[EmbeddedSandbox]:
+def embedded_sandbox(
+    dossiers: int, seed: int, rate_limit: int = EMBEDDED_RATE_LIMIT, groupes: Groupes = ()
+) -> Iterator[EmbeddedSandbox]:
     store = build_store(dossiers, seed, groupes)
     with start_server(store, rate_limit=rate_limit) as server:
         yield EmbeddedSandbox(server, store)

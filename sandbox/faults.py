@@ -36,16 +36,28 @@ endCursor kept: those dossiers are skipped), and null_number, null_id,
 null_state, null_date (the first dossier's `number`, `id`, `state` or
 `dateDerniereModification` null, with no error: the schema says non-null).
 """
+
 from __future__ import annotations
 
 import copy
 import threading
 from dataclasses import dataclass
 
-MALFORMED_NULL_FIELDS = {"null_number": "number", "null_id": "id", "null_state": "state",
-                         "null_date": "dateDerniereModification"}
-MALFORMED_PAGES = ("empty_nodes", "null_nodes", "null_end_cursor", "absent_end_cursor", "null_page_info",
-                   "duplicate_node", "short_page")
+MALFORMED_NULL_FIELDS = {
+    "null_number": "number",
+    "null_id": "id",
+    "null_state": "state",
+    "null_date": "dateDerniereModification",
+}
+MALFORMED_PAGES = (
+    "empty_nodes",
+    "null_nodes",
+    "null_end_cursor",
+    "absent_end_cursor",
+    "null_page_info",
+    "duplicate_node",
+    "short_page",
+)
 MALFORMED = MALFORMED_PAGES + tuple(MALFORMED_NULL_FIELDS)
 KINDS = ("429", "500", "502", "503", "504", "slow", "reset", "drop", "timeout", "stuck_cursor") + MALFORMED
 
@@ -110,8 +122,12 @@ class Faults:
 
     def request_faults(self, fault_kind: str | None) -> RequestFaults:
         with self._lock:
-            return RequestFaults(fault_kind == "timeout", self.timeout_when_first_above,
-                                 tuple(self.node_errors.items()), fault_kind == "stuck_cursor")
+            return RequestFaults(
+                fault_kind == "timeout",
+                self.timeout_when_first_above,
+                tuple(self.node_errors.items()),
+                fault_kind == "stuck_cursor",
+            )
 
     def take(self, operation_name: str | None) -> Fault | None:
         """The fault the current request must suffer, if any (consumes one use)."""
@@ -189,7 +205,7 @@ def malformed_answer(kind: str | None, response: dict) -> dict:
     elif kind == "duplicate_node" and len(page["nodes"] or []) >= 2:
         page["nodes"][1] = copy.deepcopy(page["nodes"][0])
     elif kind == "short_page" and page["nodes"]:
-        page["nodes"] = page["nodes"][:max(1, len(page["nodes"]) // 2)]
+        page["nodes"] = page["nodes"][: max(1, len(page["nodes"]) // 2)]
     return response
 
 

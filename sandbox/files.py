@@ -6,6 +6,7 @@ lifetime fails is refused. Uploads follow ActiveStorage's direct upload: `create
 a `PUT /rails/active_storage/disk/<signed key>` URL and the headers to send; the blob's signed id is
 then named as a message attachment or a decision's justificatif.
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
 
@@ -59,7 +60,7 @@ def verify(purpose: str, token: str, now: datetime | None = None) -> str:
         raise Refused("bad payload") from None
     if made_for != purpose:
         raise Refused("other purpose")
-    if expiry and int(expiry) < (now or datetime.now(timezone.utc)).timestamp():
+    if expiry and int(expiry) < (now or datetime.now(UTC)).timestamp():
         raise Refused("expired")
     return value
 
@@ -68,8 +69,16 @@ def file_url(base_url: str, key: str, filename: str, now: datetime) -> str:
     return f"{base_url}/files/{sign('file', key, now + URL_LIFETIME)}/{quote(filename)}"
 
 
-def file_view(stored: StoredFile, *, key: str, checksum: str, created_at: datetime, base_url: str,
-              now: datetime, scan: str = "safe") -> dict:
+def file_view(
+    stored: StoredFile,
+    *,
+    key: str,
+    checksum: str,
+    created_at: datetime,
+    base_url: str,
+    now: datetime,
+    scan: str = "safe",
+) -> dict:
     """A `File` object: `byteSize` is the deprecated 32-bit twin of `byteSizeBigInt`."""
     return {
         "filename": stored.filename,
@@ -114,7 +123,7 @@ class Blob:
     byte_size: int
     checksum: str
     data: bytes | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def signed_id(self) -> str:

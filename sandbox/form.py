@@ -8,6 +8,7 @@ The sandbox draws them the same way from a seed, so two seeds give two
 démarches with the same form and different ids, and nothing the connector
 assumes about ids can hold by chance.
 """
+
 from __future__ import annotations
 
 import random
@@ -96,8 +97,11 @@ def load_form(ids_seed: int | str = 0, path: Path = FORM_FILE) -> Form:
     ids: dict[str, int] = {}
     added_later = set(_names(c for c in raw["champs"] if c["name"] in missing))
     # Created in this order: the first revision's champs, its annotations, then what a later revision added.
-    order = [n for n in _names(raw["champs"]) if n not in added_later] + _names(raw["annotations"]) + \
-        [n for n in _names(raw["champs"]) if n in added_later]
+    order = (
+        [n for n in _names(raw["champs"]) if n not in added_later]
+        + _names(raw["annotations"])
+        + [n for n in _names(raw["champs"]) if n in added_later]
+    )
     for name in order:
         if name in ids:
             raise ValueError(f"{Path(path).name}: champ name {name!r} is used twice")
@@ -138,8 +142,12 @@ def different_form(like: Form) -> Form:
         for d in definitions:
             if d.key in DIFFERENT_MISSING:
                 continue
-            d = replace(d, stable_id=shifted.get(d.key, d.stable_id), label=DIFFERENT_LABELS.get(d.key, d.label),
-                        champs=rework(d.champs))
+            d = replace(
+                d,
+                stable_id=shifted.get(d.key, d.stable_id),
+                label=DIFFERENT_LABELS.get(d.key, d.label),
+                champs=rework(d.champs),
+            )
             out.append(d)
         return tuple(out)
 

@@ -1,4 +1,5 @@
 """DS global ids: base64 of "<Type>-<id>" (docs/ds-ids.md#global-ids)."""
+
 from __future__ import annotations
 
 import base64

@@ -6,13 +6,14 @@ order column. DS reads one row more than the page to know whether another
 page follows; `last` or `before` read backwards; the deprecated `order: DESC`
 swaps the cursors and serves newest first (and refuses `last`).
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import bisect
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from graphql import GraphQLError
 
@@ -24,7 +25,7 @@ def bad_request(message: str) -> GraphQLError:
 
 
 def encode_cursor(moment: datetime, key: int) -> str:
-    stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+    stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
     return base64.urlsafe_b64encode(f"{stamp};{key}".encode()).decode().rstrip("=")
 
 
@@ -38,7 +39,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
     stamp, _, key = text.partition(";")
     try:
         # Nanoseconds in DS's cursors; Python keeps microseconds (the sandbox's clock has no finer grain).
-        moment = datetime.fromisoformat(stamp.rstrip("Z")[:26]).replace(tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(stamp.rstrip("Z")[:26]).replace(tzinfo=UTC)
         return moment, int(key or 0)
     except ValueError:
         return None
@@ -73,8 +74,9 @@ def _clamp(value: int | None) -> int | None:
     return None if value is None else max(0, min(value, MAX_PAGE_SIZE))
 
 
-def paginate(index, *, first=None, last=None, after=None, before=None, since=None, accept=None,
-             order: str = "ASC") -> Page:
+def paginate(
+    index, *, first=None, last=None, after=None, before=None, since=None, accept=None, order: str = "ASC"
+) -> Page:
     """One page of `index` (sorted (timestamp, id) keys) with DS's rules and pageInfo."""
     after, before = after or None, before or None  # an empty cursor is no cursor
     last = _clamp(last)
@@ -94,14 +96,22 @@ def paginate(index, *, first=None, last=None, after=None, before=None, since=Non
         if before is None:
             inverted = not inverted
         keys = _read(index, limit, before=after, after=before, inverted=inverted, since=since, accept=accept)
-        return Page(keys[:limit - 1], has_next=before is not None or (len(keys) == limit and inverted),
-                    has_previous=after is not None or (len(keys) == limit and not inverted), limit=limit - 1)
+        return Page(
+            keys[: limit - 1],
+            has_next=before is not None or (len(keys) == limit and inverted),
+            has_previous=after is not None or (len(keys) == limit and not inverted),
+            limit=limit - 1,
+        )
     keys = _read(index, limit, before=before, after=after, inverted=inverted, since=since, accept=accept)
-    trimmed = keys[:limit - 1]
+    trimmed = keys[: limit - 1]
     if inverted:
         trimmed.reverse()
-    return Page(trimmed, has_next=before is not None or (len(keys) == limit and not inverted),
-                has_previous=after is not None or (len(keys) == limit and inverted), limit=limit - 1)
+    return Page(
+        trimmed,
+        has_next=before is not None or (len(keys) == limit and not inverted),
+        has_previous=after is not None or (len(keys) == limit and inverted),
+        limit=limit - 1,
+    )
 
 
 def _read(index, limit, *, before, after, inverted, since, accept) -> list:

@@ -1,4 +1,5 @@
-"""Persisted queries: `{queryId, operationName, variables}` as DS's own clients send them (docs/ds-persisted-queries.md).
+"""Persisted queries: `{queryId, operationName, variables}` as DS's own clients send them
+(docs/ds-persisted-queries.md).
 
 DS stores three documents under fixed ids: `ds-query-v2` (getDemarche, getGroupeInstructeur,
 getDossier, getDemarcheDescriptor), `ds-mutation-v2` (one operation per mutation) and
@@ -6,6 +7,7 @@ getDossier, getDemarcheDescriptor), `ds-mutation-v2` (one operation per mutation
 the documents in `sandbox/persisted/` are the sandbox's own writing. Without a token, DS
 runs a persisted query as an anonymous caller (no démarche readable, no write).
 """
+
 from __future__ import annotations
 
 from functools import cache

@@ -1,9 +1,10 @@
 """The executable sandbox schema: the SDL of `schema.graphql` plus scalars,
 abstract type resolution and root resolvers.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +22,13 @@ from graphql import (
 from sandbox import mutations
 from sandbox.ids import demarche_number
 from sandbox.views import (
-    DemarcheView, DossierView, GroupeWithDossiersView, can_read, demarche_descriptor, hidden, not_found,
+    DemarcheView,
+    DossierView,
+    GroupeWithDossiersView,
+    can_read,
+    demarche_descriptor,
+    hidden,
+    not_found,
 )
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
@@ -37,7 +44,7 @@ def parse_datetime(value) -> datetime:
     if not isinstance(value, str):
         raise ValueError("ISO8601DateTime must be a string")
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def serialize_date(value) -> str:
@@ -52,7 +59,8 @@ def parse_date(value) -> str:
 
 
 def fragment_types(document: DocumentNode) -> frozenset[str]:
-    """Type names named by a fragment (inline or named) in the document (docs/ds-champs.md#specific-type-or-fallback)."""
+    """Type names named by a fragment (inline or named) in the document
+    (docs/ds-champs.md#specific-type-or-fallback)."""
     names: set[str] = set()
 
     class Collect(Visitor):
@@ -80,16 +88,21 @@ def resolve_by_typename(value, info, abstract_type):
 # Fields whose meaning depends on the type a champ is served as (its own, or DS's fallback): each
 # reads its own key of the champ object (sandbox.champs).
 CHAMP_FIELDS = {
-    ("TextChamp", "value"): "_text", ("DropDownListChamp", "value"): "_text",
-    ("CheckboxChamp", "value"): "_checked", ("YesNoChamp", "value"): "_yes_no",
-    ("CiviliteChamp", "value"): "_civilite", ("DateChamp", "value"): "_date_time",
-    ("IntegerNumberChamp", "value"): "_integer", ("DecimalNumberChamp", "value"): "_decimal",
+    ("TextChamp", "value"): "_text",
+    ("DropDownListChamp", "value"): "_text",
+    ("CheckboxChamp", "value"): "_checked",
+    ("YesNoChamp", "value"): "_yes_no",
+    ("CiviliteChamp", "value"): "_civilite",
+    ("DateChamp", "value"): "_date_time",
+    ("IntegerNumberChamp", "value"): "_integer",
+    ("DecimalNumberChamp", "value"): "_decimal",
 }
 
 
 def _reader(key: str):
     def read(champ, info):
         return champ.get(key)
+
     return read
 
 

@@ -10,6 +10,7 @@ publish: not part of DS's API). Files (docs/ds-files.md): `GET /files/...` and
 `GET /api/v2/dossiers/(pdf|geojson)/...` serve what signed, unexpired URLs
 name; `PUT /rails/active_storage/disk/...` receives a direct upload.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,18 +21,16 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from dataclasses import replace
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse
 
 from sandbox.faults import Faults, malformed_answer
 from sandbox.files import Refused, verify
-from sandbox.schema import fragment_types, sandbox_schema
 from sandbox.persisted import persisted_document
+from sandbox.schema import fragment_types, sandbox_schema
 from sandbox.store import ANONYMOUS, SANDBOX_TOKEN, Store
 from sandbox.validation import depth_error, validation_errors
 
@@ -86,8 +85,9 @@ class RateLimiter:
 
 
 class SandboxServer:
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 400,
-                 window_seconds: float = 60):
+    def __init__(
+        self, store: Store, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 400, window_seconds: float = 60
+    ):
         self.store = store
         self.rate_limit = rate_limit
         self.window_seconds = window_seconds
@@ -102,10 +102,11 @@ class SandboxServer:
         self.url = self.base_url + GRAPHQL_PATH
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         # A short poll interval keeps stop() quick (tests start and stop many servers).
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="ds-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="ds-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -121,7 +122,7 @@ class SandboxServer:
     def serve_forever(self) -> None:
         self._httpd.serve_forever()
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -179,15 +180,16 @@ class SandboxServer:
             "store": self.store,
             "token": token,
             "base_url": self.base_url,
-            "now": datetime.now(timezone.utc),
+            "now": datetime.now(UTC),
             "fragment_types": None if operation_name == "IntrospectionQuery" else fragment_types(document),
             "faults": self.faults.request_faults(fault_kind),
             "extra_errors": [],
         }
         with self.store.lock:
             self.store.apply_due_rebases()
-            result = execute(schema, document, variable_values=variables, operation_name=operation_name,
-                             context_value=context)
+            result = execute(
+                schema, document, variable_values=variables, operation_name=operation_name, context_value=context
+            )
         if result.data is None and result.errors and all(_is_variable_error(e) for e in result.errors):
             return 400, error_body(result.errors[0].message, "bad_request")
         errors = [e.formatted for e in (result.errors or [])] + [e.formatted for e in context["extra_errors"]]
@@ -205,13 +207,16 @@ class SandboxServer:
             response["errors"] = errors
         return 200, response
 
-
     def _cut_mutation(self, document, operation_name):
         """With `timeout_when_fields_above = N`, a mutation runs only its first N root fields."""
         limit = self.faults.timeout_when_fields_above
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)
-                      and d.operation is OperationType.MUTATION
-                      and (operation_name is None or (d.name and d.name.value == operation_name))]
+        operations = [
+            d
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            and d.operation is OperationType.MUTATION
+            and (operation_name is None or (d.name and d.name.value == operation_name))
+        ]
         if limit is None or len(operations) != 1 or len(operations[0].selection_set.selections) <= limit:
             return document, []
         operation = operations[0]
@@ -248,9 +253,9 @@ def _is_variable_error(error: GraphQLError) -> bool:
 def _bearer_token(authorization: str | None) -> str | None:
     if not authorization or not authorization.startswith("Bearer "):
         return None
-    value = authorization[len("Bearer "):].strip()
+    value = authorization[len("Bearer ") :].strip()
     if value.startswith("token="):
-        value = value[len("token="):].strip('"')
+        value = value[len("token=") :].strip('"')
     return value
 
 
@@ -357,9 +362,14 @@ def _handler_for(server: SandboxServer):
                 server.faults.configure(json.loads(raw or b"{}"))
             except (ValueError, TypeError, KeyError) as error:
                 return self._send(400, {"error": str(error)})
-            self._send(200, {"pending": [f.__dict__ for f in server.faults.pending],
-                             "timeout_when_first_above": server.faults.timeout_when_first_above,
-                             "node_errors": {str(k): v for k, v in server.faults.node_errors.items()}})
+            self._send(
+                200,
+                {
+                    "pending": [f.__dict__ for f in server.faults.pending],
+                    "timeout_when_first_above": server.faults.timeout_when_first_above,
+                    "node_errors": {str(k): v for k, v in server.faults.node_errors.items()},
+                },
+            )
 
         def _publish_revision(self, demarche_number: int, raw: bytes):
             """{"labels": {"<stable id or champ name>": "new label"}, "removed": [...]}: publish a new revision."""
@@ -368,8 +378,12 @@ def _handler_for(server: SandboxServer):
             demarche = server.store.demarches[demarche_number]
             try:
                 body = json.loads(raw or b"{}")
-                names = {str(d.stable_id): d.key for r in demarche.revisions for top in (*r.champs, *r.annotations)
-                         for d in (top, *top.champs)}
+                names = {
+                    str(d.stable_id): d.key
+                    for r in demarche.revisions
+                    for top in (*r.champs, *r.annotations)
+                    for d in (top, *top.champs)
+                }
                 labels = {names.get(str(k), str(k)): str(v) for k, v in (body.get("labels") or {}).items()}
                 removed = tuple(names.get(str(k), str(k)) for k in body.get("removed") or ())
                 revision = server.store.publish_revision(demarche_number, labels=labels, removed=removed)
@@ -423,7 +437,8 @@ def _handler_for(server: SandboxServer):
     return Handler
 
 
-def start_server(store: Store, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 400,
-                 window_seconds: float = 60) -> SandboxServer:
+def start_server(
+    store: Store, host: str = "127.0.0.1", port: int = 0, rate_limit: int = 400, window_seconds: float = 60
+) -> SandboxServer:
     """A running sandbox in a background thread; use it as a context manager to stop it."""
     return SandboxServer(store, host, port, rate_limit, window_seconds).start()

@@ -11,15 +11,15 @@ justificatif, an accepted dossier gets its attestation. A newly published revisi
 reaches the dossiers not yet decided `rebase_delay` seconds later, as DS's rebase job
 does (docs/ds-revisions.md).
 """
+
 from __future__ import annotations
 
 import bisect
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sandbox.demarche import (
-    ADMINISTRATEUR_EMAIL,
     ADMINISTRATEUR_NUMBER,
     CONNECTOR_INSTRUCTEUR_EMAIL,
     CONNECTOR_INSTRUCTEUR_NUMBER,
@@ -55,9 +55,12 @@ TERMINAL_STATES = ("accepte", "refuse", "sans_suite")
 DECISION_EVENTS = {"accepte": "accepte", "refuse": "refuse", "sans_suite": "classe_sans_suite"}
 # Traitement event → webhook event type (docs/ds-webhooks.md#events).
 STATE_EVENTS = {
-    "passe_en_instruction": "dossier_en_instruction", "repasse_en_instruction": "dossier_repasse_en_instruction",
-    "repasse_en_construction": "dossier_repasse_en_construction", "accepte": "dossier_accepte",
-    "refuse": "dossier_refuse", "classe_sans_suite": "dossier_sans_suite",
+    "passe_en_instruction": "dossier_en_instruction",
+    "repasse_en_instruction": "dossier_repasse_en_instruction",
+    "repasse_en_construction": "dossier_repasse_en_construction",
+    "accepte": "dossier_accepte",
+    "refuse": "dossier_refuse",
+    "classe_sans_suite": "dossier_sans_suite",
 }
 
 
@@ -191,9 +194,11 @@ class Store:
         self._by_depose: dict[int, list[tuple[datetime, int]]] = {}
         self._by_updated: dict[int, list[tuple[datetime, int]]] = {}
         self._trash: dict[int, list[tuple[datetime, int]]] = {}
-        self._last_time = datetime(2000, 1, 1, tzinfo=timezone.utc)
+        self._last_time = datetime(2000, 1, 1, tzinfo=UTC)
         self._counters: dict[str, int] = {}
-        self.instructeurs[CONNECTOR_INSTRUCTEUR_NUMBER] = Instructeur(CONNECTOR_INSTRUCTEUR_NUMBER, CONNECTOR_INSTRUCTEUR_EMAIL)
+        self.instructeurs[CONNECTOR_INSTRUCTEUR_NUMBER] = Instructeur(
+            CONNECTOR_INSTRUCTEUR_NUMBER, CONNECTOR_INSTRUCTEUR_EMAIL
+        )
         self._counters["Instructeur"] = CONNECTOR_INSTRUCTEUR_NUMBER
         self.add_token(SANDBOX_TOKEN)
 
@@ -201,7 +206,7 @@ class Store:
     def now(self) -> datetime:
         """Strictly increasing UTC clock: two bumps never share an updated_at."""
         with self.lock:
-            self._last_time = max(datetime.now(timezone.utc), self._last_time + ONE_MICROSECOND)
+            self._last_time = max(datetime.now(UTC), self._last_time + ONE_MICROSECOND)
             return self._last_time
 
     def observe_time(self, moment: datetime) -> None:
@@ -237,12 +242,31 @@ class Store:
             for revision in revisions:
                 revision.number = self.next_id("ProcedureRevision")
             labels = [Label(self.next_id("Label"), name, color) for name, color in form.labels]
-            service = Service(self.next_id("Service"), form.service["nom"], form.service["organisme"],
-                              form.service["type_organisme"], form.service.get("siret")) if form.service else None
-            demarche = Demarche(number, form.title, revisions, labels, [], description=form.description,
-                                created_at=created_at, published_at=created_at, service=service, path=form.path,
-                                draft_number=self.next_id("ProcedureRevision"),
-                                draft_created_at=revisions[-1].created_at)
+            service = (
+                Service(
+                    self.next_id("Service"),
+                    form.service["nom"],
+                    form.service["organisme"],
+                    form.service["type_organisme"],
+                    form.service.get("siret"),
+                )
+                if form.service
+                else None
+            )
+            demarche = Demarche(
+                number,
+                form.title,
+                revisions,
+                labels,
+                [],
+                description=form.description,
+                created_at=created_at,
+                published_at=created_at,
+                service=service,
+                path=form.path,
+                draft_number=self.next_id("ProcedureRevision"),
+                draft_created_at=revisions[-1].created_at,
+            )
             self._register(demarche)
             for label in groupe_labels or ["défaut"]:
                 groupe = self.add_groupe(number, label)
@@ -264,32 +288,43 @@ class Store:
             source = self.demarches[number]
             now = self.now()
             active = source.active_revision
-            clone = Demarche(self.next_id("Procedure"), title or source.title, [],
-                             [Label(self.next_id("Label"), label.name, label.color) for label in source.labels], [],
-                             state="brouillon", description=source.description, created_at=now,
-                             path=f"{source.path}-copie-{now:%Y%m%d%H%M%S}",
-                             duree_conservation=min(source.duree_conservation, 12), attestation=source.attestation,
-                             for_individual=source.for_individual, draft_number=self.next_id("ProcedureRevision"),
-                             draft_created_at=now, draft_champs=(active.champs, active.annotations))
+            clone = Demarche(
+                self.next_id("Procedure"),
+                title or source.title,
+                [],
+                [Label(self.next_id("Label"), label.name, label.color) for label in source.labels],
+                [],
+                state="brouillon",
+                description=source.description,
+                created_at=now,
+                path=f"{source.path}-copie-{now:%Y%m%d%H%M%S}",
+                duree_conservation=min(source.duree_conservation, 12),
+                attestation=source.attestation,
+                for_individual=source.for_individual,
+                draft_number=self.next_id("ProcedureRevision"),
+                draft_created_at=now,
+                draft_champs=(active.champs, active.annotations),
+            )
             self._register(clone)
             if same_administrateur:
                 for groupe in source.groupes:
-                    copy = Groupe(self.next_id("GroupeInstructeur"), groupe.label, list(groupe.instructeurs),
-                                  closed=groupe.closed)
+                    copy = Groupe(
+                        self.next_id("GroupeInstructeur"), groupe.label, list(groupe.instructeurs), closed=groupe.closed
+                    )
                     clone.groupes.append(copy)
             else:
                 self.add_groupe(clone.number, "défaut")
             return clone
 
-    def publish_revision(self, demarche_number: int, *, labels: dict[str, str] | None = None,
-                         removed: tuple[str, ...] = ()) -> Revision:
+    def publish_revision(
+        self, demarche_number: int, *, labels: dict[str, str] | None = None, removed: tuple[str, ...] = ()
+    ) -> Revision:
         """An administrateur publishes a new revision (labels reworded, champs removed): see Demarche.publish_revision.
         The dossiers not yet decided move onto it `rebase_delay` seconds later."""
         with self.lock:
             demarche = self.demarches[demarche_number]
             now = self.now()
-            revision = demarche.publish_revision(self.next_id("ProcedureRevision"), now, labels=labels,
-                                                 removed=removed)
+            revision = demarche.publish_revision(self.next_id("ProcedureRevision"), now, labels=labels, removed=removed)
             for dossier in self.dossiers.values():
                 if dossier.demarche == demarche_number and dossier.state not in TERMINAL_STATES:
                     self.rebase_later(dossier, now)
@@ -306,7 +341,7 @@ class Store:
         DS re-checks at that time: a dossier decided meanwhile stays where it is. The move does not
         touch dateDerniereModification (DS updates the revision column alone)."""
         with self.lock:
-            now = now or datetime.now(timezone.utc)
+            now = now or datetime.now(UTC)
             due = [r for r in self._rebases if r[0] <= now]
             if not due:
                 return 0
@@ -319,8 +354,9 @@ class Store:
                 demarche = self.demarches[dossier.demarche]
                 target = len(demarche.revisions) - 1
                 if dossier.revision != target:
-                    _add_rows_for_new_repetitions(demarche.revisions[dossier.revision], demarche.revisions[target],
-                                                  dossier)
+                    _add_rows_for_new_repetitions(
+                        demarche.revisions[dossier.revision], demarche.revisions[target], dossier
+                    )
                     dossier.revision = target
                     moved += 1
             return moved
@@ -422,9 +458,11 @@ class Store:
 
     def intents(self, demarche_number: int = 1, visible_only: bool = True) -> dict[int, str]:
         with self.lock:
-            records = self.visible_dossiers(demarche_number) if visible_only else [
-                d for d in self.dossiers.values() if d.demarche == demarche_number
-            ]
+            records = (
+                self.visible_dossiers(demarche_number)
+                if visible_only
+                else [d for d in self.dossiers.values() if d.demarche == demarche_number]
+            )
             return {d.number: d.intent for d in records}
 
     def emit(self, event: str, dossier: DossierRecord, previous_state: str | None = None) -> None:
@@ -459,8 +497,15 @@ class Store:
             self.emit("dossier_modifie", dossier)
             return dossier
 
-    def set_state(self, number: int, state: str, email: str | None = None, motivation: str | None = None,
-                  justificatif: StoredFile | None = None, notify: bool = False) -> DossierRecord:
+    def set_state(
+        self,
+        number: int,
+        state: str,
+        email: str | None = None,
+        motivation: str | None = None,
+        justificatif: StoredFile | None = None,
+        notify: bool = False,
+    ) -> DossierRecord:
         """Change a dossier's state as an instructeur (`email`) does. `notify`: also what DS does around
         a change made through its API (the instructeur follows, DS writes its message, rebase)."""
         if state not in STATES:
@@ -511,16 +556,23 @@ class Store:
                 return
             self.bump(dossier)
 
-    def add_message(self, number: int, email: str, body: str, correction: str | None = None,
-                    attachments: tuple[StoredFile, ...] = ()) -> MessageRecord:
+    def add_message(
+        self,
+        number: int,
+        email: str,
+        body: str,
+        correction: str | None = None,
+        attachments: tuple[StoredFile, ...] = (),
+    ) -> MessageRecord:
         """A message from `email`; with a `correction` reason, a correction request: the dossier goes back
         en construction if it was en instruction (with one already pending, DS sends the message alone)."""
         with self.lock:
             dossier = self.dossier(number)
             if correction and any(m.correction and m.resolved_at is None for m in dossier.messages):
                 correction = None
-            message = MessageRecord(self.next_id("Commentaire"), email, body, self.now(), correction,
-                                    attachments=tuple(attachments))
+            message = MessageRecord(
+                self.next_id("Commentaire"), email, body, self.now(), correction, attachments=tuple(attachments)
+            )
             dossier.messages.append(message)
             if correction and dossier.state == "en_instruction":
                 self.set_state(number, "en_construction", email=email)
@@ -538,8 +590,9 @@ class Store:
                 message.resolved_at = message.discarded_at
             self.bump(self.dossier(number))
 
-    def add_avis(self, number: int, question: str, claimant_email: str, expert_email: str,
-                 answer: str | None = None) -> AvisRecord:
+    def add_avis(
+        self, number: int, question: str, claimant_email: str, expert_email: str, answer: str | None = None
+    ) -> AvisRecord:
         with self.lock:
             dossier = self.dossier(number)
             avis = AvisRecord(self.next_id("Avis"), question, claimant_email, expert_email, self.now())
@@ -613,8 +666,15 @@ class Store:
                 self._remove(self._by_depose[dossier.demarche], (dossier.depose_at, dossier.number))
                 self._remove(self._by_updated[dossier.demarche], (dossier.updated_at, dossier.number))
             del self.dossiers[number]
-            entry = DeletedRecord(self.next_id("DeletedDossier"), number, dossier.demarche, dossier.state, reason,
-                                  self.now(), dossier.groupe)
+            entry = DeletedRecord(
+                self.next_id("DeletedDossier"),
+                number,
+                dossier.demarche,
+                dossier.state,
+                reason,
+                self.now(),
+                dossier.groupe,
+            )
             self.deleted[dossier.demarche].append(entry)
             self.emit("dossier_supprime", dossier)
             return entry
@@ -637,8 +697,14 @@ def _event_for(old_state: str, new_state: str) -> str:
 def _add_rows_for_new_repetitions(old: Revision, new: Revision, dossier: DossierRecord) -> None:
     """DS's rebase gives a repetition the dossier never had one empty row when it is required or an annotation."""
     known = {d.stable_id for d in (*old.champs, *old.annotations)}
-    for values, definitions, private in ((dossier.values, new.champs, False),
-                                         (dossier.annotations, new.annotations, True)):
+    for values, definitions, private in (
+        (dossier.values, new.champs, False),
+        (dossier.annotations, new.annotations, True),
+    ):
         for definition in definitions:
-            if definition.type == "repetition" and definition.stable_id not in known and (definition.required or private):
+            if (
+                definition.type == "repetition"
+                and definition.stable_id not in known
+                and (definition.required or private)
+            ):
                 values.setdefault(definition.key, [(f"{dossier.number}{definition.stable_id}", {})])

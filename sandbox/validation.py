@@ -6,6 +6,7 @@ Two differences from graphql-core's defaults (docs/ds-validation.md):
   graphql-ruby only logs it unless a schema opts in to the spec's error, and DS does not;
 - a query deeper than 15 fields is refused before it runs ("Query has depth of …").
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -60,8 +61,11 @@ def depth_error(document: DocumentNode, operation_name: str | None, variables: d
     if len(chosen) != 1:
         return None  # the executor reports the missing or ambiguous operation
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    values = {d.variable.name.value: d.default_value.value for d in chosen[0].variable_definitions or ()
-              if isinstance(d.default_value, BooleanValueNode)}
+    values = {
+        d.variable.name.value: d.default_value.value
+        for d in chosen[0].variable_definitions or ()
+        if isinstance(d.default_value, BooleanValueNode)
+    }
     values.update(variables)
     depth = _depth(chosen[0].selection_set, fragments, values, frozenset())
     if depth > MAX_DEPTH:

@@ -4,15 +4,21 @@ graphql-core's default resolver reads attributes and keys and calls what it find
 with (info, **args), so each view exposes the DS field names directly and
 computes a field only when a query asks for it.
 """
+
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from graphql import GraphQLError
 
 from sandbox.champs import (
-    UNKNOWN_CHAMP_STABLE_ID, Etablissement, RenderContext, etablissement_view, file_checksum, render_champs,
+    UNKNOWN_CHAMP_STABLE_ID,
+    Etablissement,
+    RenderContext,
+    etablissement_view,
+    file_checksum,
+    render_champs,
 )
 from sandbox.demarche import ADMINISTRATEUR_EMAIL, Demarche, Groupe, Label, Revision
 from sandbox.descriptors import revision_view
@@ -30,8 +36,9 @@ def not_found(type_name: str) -> GraphQLError:
 
 
 def hidden(type_name: str) -> GraphQLError:
-    return GraphQLError(f"An object of type {type_name} was hidden due to permissions",
-                        extensions={"code": "unauthorized"})
+    return GraphQLError(
+        f"An object of type {type_name} was hidden due to permissions", extensions={"code": "unauthorized"}
+    )
 
 
 def timeout_error(field: str) -> GraphQLError:
@@ -39,8 +46,14 @@ def timeout_error(field: str) -> GraphQLError:
 
 
 # Type of a node error (sandbox.faults) -> the key of the champ object holding it.
-NODE_ERROR_KEYS = {"Commune": "commune", "Departement": "departement", "Address": "address", "Pays": "pays",
-                   "PersonneMorale": "etablissement", "File": "files"}
+NODE_ERROR_KEYS = {
+    "Commune": "commune",
+    "Departement": "departement",
+    "Address": "address",
+    "Pays": "pays",
+    "PersonneMorale": "etablissement",
+    "File": "files",
+}
 
 
 def break_field(champs: list[dict], spec: str) -> list[dict]:
@@ -64,27 +77,35 @@ def break_field(champs: list[dict], spec: str) -> list[dict]:
             for position, child in enumerate(row["champs"]):
                 changed = broken(child)
                 if changed is not None:
-                    row = {**row, "champs": [*row["champs"][:position], changed, *row["champs"][position + 1:]]}
-                    return {**champ, "rows": [*champ["rows"][:index], row, *champ["rows"][index + 1:]]}
+                    row = {**row, "champs": [*row["champs"][:position], changed, *row["champs"][position + 1 :]]}
+                    return {**champ, "rows": [*champ["rows"][:index], row, *champ["rows"][index + 1 :]]}
         return None
 
     for position, champ in enumerate(champs):
         changed = broken(champ)
         if changed is not None:
-            return [*champs[:position], changed, *champs[position + 1:]]
+            return [*champs[:position], changed, *champs[position + 1 :]]
     return champs
 
 
 def now_of(context: dict) -> datetime:
-    return context.setdefault("now", datetime.now(timezone.utc))
+    return context.setdefault("now", datetime.now(UTC))
 
 
 def template_files(context: dict):
     """A pièce justificative's model file, as a File of the démarche."""
+
     def view(definition):
         stored = StoredFile(definition.file_template, _content_type(definition.file_template), MADE_FILE_SIZE)
-        return file_view(stored, key=f"template/{definition.stable_id}", checksum="", created_at=now_of(context),
-                         base_url=context["base_url"], now=now_of(context))
+        return file_view(
+            stored,
+            key=f"template/{definition.stable_id}",
+            checksum="",
+            created_at=now_of(context),
+            base_url=context["base_url"],
+            now=now_of(context),
+        )
+
     return view
 
 
@@ -126,8 +147,13 @@ def service_view(demarche: Demarche) -> dict | None:
     service = demarche.service
     if service is None:
         return None
-    return {"id": service.id, "nom": service.nom, "organisme": service.organisme,
-            "typeOrganisme": service.type_organisme, "siret": service.siret}
+    return {
+        "id": service.id,
+        "nom": service.nom,
+        "organisme": service.organisme,
+        "typeOrganisme": service.type_organisme,
+        "siret": service.siret,
+    }
 
 
 def can_read(context: dict, demarche: Demarche, opendata: bool = False) -> bool:
@@ -136,6 +162,7 @@ def can_read(context: dict, demarche: Demarche, opendata: bool = False) -> bool:
 
 
 # --- démarches ------------------------------------------------------------------------------------------
+
 
 def demarche_descriptor(demarche: Demarche, revision: Revision, context: dict) -> dict:
     """DemarcheDescriptor: the démarche as one of its revisions describes it (a dossier's, or the active one)."""
@@ -162,11 +189,16 @@ def demarche_descriptor(demarche: Demarche, revision: Revision, context: dict) -
         "logo": None,
         "notice": None,
         "deliberation": None,
-        "demarcheURL": url, "demarcheUrl": url,
-        "siteWebURL": None, "siteWebUrl": None,
-        "dpoURL": None, "dpoUrl": None,
-        "noticeURL": None, "noticeUrl": None,
-        "cadreJuridiqueURL": None, "cadreJuridiqueUrl": None,
+        "demarcheURL": url,
+        "demarcheUrl": url,
+        "siteWebURL": None,
+        "siteWebUrl": None,
+        "dpoURL": None,
+        "dpoUrl": None,
+        "noticeURL": None,
+        "noticeUrl": None,
+        "cadreJuridiqueURL": None,
+        "cadreJuridiqueUrl": None,
     }
 
 
@@ -176,12 +208,34 @@ class DossierLists:
     def __init__(self, demarche: Demarche, store: Store, context: dict, groupe: int | None = None):
         self._demarche, self._store, self._context, self._groupe = demarche, store, context, groupe
 
-    def dossiers(self, info, first=None, last=None, after=None, before=None, createdSince=None, updatedSince=None,
-                 state=None, archived=None, revision=None, minRevision=None, maxRevision=None, order="ASC"):
+    def dossiers(
+        self,
+        info,
+        first=None,
+        last=None,
+        after=None,
+        before=None,
+        createdSince=None,
+        updatedSince=None,
+        state=None,
+        archived=None,
+        revision=None,
+        minRevision=None,
+        maxRevision=None,
+        order="ASC",
+    ):
         by_updated = updatedSince is not None
         accept = self._dossier_filter(state, archived, revision, minRevision, maxRevision)
-        page = paginate(self._store.ordered(self._demarche.number, by_updated), first=first, last=last, after=after,
-                        before=before, since=updatedSince if by_updated else createdSince, accept=accept, order=order)
+        page = paginate(
+            self._store.ordered(self._demarche.number, by_updated),
+            first=first,
+            last=last,
+            after=after,
+            before=before,
+            since=updatedSince if by_updated else createdSince,
+            accept=accept,
+            order=order,
+        )
         nodes = [DossierView(self._store.dossiers[number], self._store, self._context) for _, number in page.keys]
         if self._context["faults"].dossiers_timeout(page.limit):
             nodes = self._cut_by_timeout(nodes)
@@ -209,7 +263,8 @@ class DossierLists:
             low = self._demarche.revision_by_id(min_revision) if min_revision else None
             high = self._demarche.revision_by_id(max_revision) if max_revision else None
             allowed = {
-                i for i, r in enumerate(revisions)
+                i
+                for i, r in enumerate(revisions)
                 if (low is None or r.created_at >= low.created_at) and (high is None or r.created_at <= high.created_at)
             }
         groupe = self._groupe
@@ -219,43 +274,67 @@ class DossierLists:
 
         def accept(number: int) -> bool:
             dossier = dossiers[number]
-            return ((state is None or dossier.state == state)
-                    and (archived is None or dossier.archived == archived)
-                    and (allowed is None or dossier.revision in allowed)
-                    and (groupe is None or dossier.groupe == groupe))
+            return (
+                (state is None or dossier.state == state)
+                and (archived is None or dossier.archived == archived)
+                and (allowed is None or dossier.revision in allowed)
+                and (groupe is None or dossier.groupe == groupe)
+            )
+
         return accept
 
     def deletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None, order="ASC"):
         entries = [e for e in self._store.deleted[self._demarche.number] if self._groupe in (None, e.groupe)]
         by_key = {(e.deleted_at, e.number): e for e in entries}
-        page = paginate(sorted(by_key), first=first, last=last, after=after, before=before, since=deletedSince,
-                        order=order)
+        page = paginate(
+            sorted(by_key), first=first, last=last, after=after, before=before, since=deletedSince, order=order
+        )
         nodes = [
-            {"id": gid("DeletedDossier", e.number), "number": e.dossier_number, "state": e.state,
-             "reason": e.reason, "dateSupression": e.deleted_at}
+            {
+                "id": gid("DeletedDossier", e.number),
+                "number": e.dossier_number,
+                "state": e.state,
+                "reason": e.reason,
+                "dateSupression": e.deleted_at,
+            }
             for e in (by_key[k] for k in page.keys)
         ]
         return _connection(page, nodes)
 
-    def pendingDeletedDossiers(self, info, first=None, last=None, after=None, before=None, deletedSince=None,
-                               order="ASC"):
+    def pendingDeletedDossiers(
+        self, info, first=None, last=None, after=None, before=None, deletedSince=None, order="ASC"
+    ):
         dossiers = self._store.dossiers
         groupe = self._groupe
-        page = paginate(self._store.trash_index(self._demarche.number), first=first, last=last, after=after,
-                        before=before, since=deletedSince, order=order,
-                        accept=None if groupe is None else lambda number: dossiers[number].groupe == groupe)
+        page = paginate(
+            self._store.trash_index(self._demarche.number),
+            first=first,
+            last=last,
+            after=after,
+            before=before,
+            since=deletedSince,
+            order=order,
+            accept=None if groupe is None else lambda number: dossiers[number].groupe == groupe,
+        )
         nodes = []
         for _, number in page.keys:
             dossier = dossiers[number]
-            nodes.append({"id": gid("DeletedDossier", number), "number": number, "state": dossier.state,
-                          "reason": dossier.hidden_reason, "dateSupression": dossier.hidden_at})
+            nodes.append(
+                {
+                    "id": gid("DeletedDossier", number),
+                    "number": number,
+                    "state": dossier.state,
+                    "reason": dossier.hidden_reason,
+                    "dateSupression": dossier.hidden_at,
+                }
+            )
         return _connection(page, nodes)
 
 
 def _connection(page, nodes) -> dict:
     return {
         "nodes": nodes,
-        "edges": [{"cursor": encode_cursor(*key), "node": node} for key, node in zip(page.keys, nodes)],
+        "edges": [{"cursor": encode_cursor(*key), "node": node} for key, node in zip(page.keys, nodes, strict=False)],
         "pageInfo": page.page_info(),
     }
 
@@ -269,8 +348,11 @@ class DemarcheView(DossierLists):
         self.dateCreation, self.datePublication = d.created_at, d.published_at
         self.dateDerniereModification = d.updated_at or d.created_at
         self.dateDepublication = self.dateFermeture = None
-        self.chorusConfiguration = {"centreDeCout": None, "domaineFonctionnel": None,
-                                    "referentielDeProgrammation": None}
+        self.chorusConfiguration = {
+            "centreDeCout": None,
+            "domaineFonctionnel": None,
+            "referentielDeProgrammation": None,
+        }
         self.service = service_view(d)
         self.administrateurs = [profile("Administrateur", context["token"].administrateur, ADMINISTRATEUR_EMAIL)]
 
@@ -320,6 +402,7 @@ class GroupeWithDossiersView(DossierLists):
 
 
 # --- dossiers -------------------------------------------------------------------------------------------
+
 
 class DossierView:
     def __init__(self, record: DossierRecord, store: Store, context: dict):
@@ -378,9 +461,15 @@ class DossierView:
     def demandeur(self):
         values = self._record.values
         if self._demarche.for_individual:
-            return {"__typename": "PersonnePhysique", "id": gid("Individual", self._record.number),
-                    "civilite": values.get("civilite"), "nom": values.get("nom") or "",
-                    "prenom": values.get("prenom") or "", "dateDeNaissance": None, "email": None}
+            return {
+                "__typename": "PersonnePhysique",
+                "id": gid("Individual", self._record.number),
+                "civilite": values.get("civilite"),
+                "nom": values.get("nom") or "",
+                "prenom": values.get("prenom") or "",
+                "dateDeNaissance": None,
+                "email": None,
+            }
         etablissement = next((v for v in values.values() if isinstance(v, Etablissement)), None)
         if etablissement is not None:
             return etablissement_view(etablissement)
@@ -403,10 +492,17 @@ class DossierView:
     def traitements(self):
         revisions = self._demarche.revisions
         return [
-            {"id": gid("Traitement", self._record.number * 100 + i), "event": t.event, "state": t.state,
-             "dateTraitement": t.at, "emailAgentTraitant": t.email, "motivation": t.motivation,
-             "revision": revision_of(revisions[t.revision], self._context)
-             if t.revision is not None and t.revision < len(revisions) else None}
+            {
+                "id": gid("Traitement", self._record.number * 100 + i),
+                "event": t.event,
+                "state": t.state,
+                "dateTraitement": t.at,
+                "emailAgentTraitant": t.email,
+                "motivation": t.motivation,
+                "revision": revision_of(revisions[t.revision], self._context)
+                if t.revision is not None and t.revision < len(revisions)
+                else None,
+            }
             for i, t in enumerate(self._record.traitements)
         ]
 
@@ -416,8 +512,14 @@ class DossierView:
         return [label_view(label) for label in labels if label]
 
     def _file(self, stored: StoredFile, key: str, created_at: datetime) -> dict:
-        return file_view(stored, key=key, checksum=file_checksum(self._record.number, 0, 0, stored),
-                         created_at=created_at, base_url=self._context["base_url"], now=self._now)
+        return file_view(
+            stored,
+            key=key,
+            checksum=file_checksum(self._record.number, 0, 0, stored),
+            created_at=created_at,
+            base_url=self._context["base_url"],
+            now=self._now,
+        )
 
     @property
     def motivationAttachment(self):
@@ -444,9 +546,16 @@ class DossierView:
 
     def _message(self, m) -> dict:
         files = [self._file(f, f"message/{m.number}/{i}", m.created_at) for i, f in enumerate(m.attachments)]
-        return {"id": m.id, "email": m.email, "body": m.body, "createdAt": m.created_at, "discardedAt": m.discarded_at,
-                "attachments": files, "attachment": files[0] if files else None,
-                "correction": {"reason": m.correction, "dateResolution": m.resolved_at} if m.correction else None}
+        return {
+            "id": m.id,
+            "email": m.email,
+            "body": m.body,
+            "createdAt": m.created_at,
+            "discardedAt": m.discarded_at,
+            "attachments": files,
+            "attachment": files[0] if files else None,
+            "correction": {"reason": m.correction, "dateResolution": m.resolved_at} if m.correction else None,
+        }
 
     def avis(self, info, id=None):
         out = []
@@ -455,16 +564,26 @@ class DossierView:
             if id is not None and id != avis_id:
                 continue
             claimant = self._store.instructeur_by_email(a.claimant_email, create=False)
-            files = [self._file(f, f"avis/{a.number}/{i}", a.answered_at or a.asked_at)
-                     for i, f in enumerate(a.attachments)]
+            files = [
+                self._file(f, f"avis/{a.number}/{i}", a.answered_at or a.asked_at) for i, f in enumerate(a.attachments)
+            ]
             claimant_view = profile("Instructeur", claimant.number if claimant else 0, a.claimant_email)
-            out.append({
-                "id": avis_id, "question": a.question, "reponse": a.answer, "questionLabel": a.question_label,
-                "questionAnswer": a.question_answer, "dateQuestion": a.asked_at, "dateReponse": a.answered_at,
-                "claimant": claimant_view, "instructeur": claimant_view,
-                "expert": profile("Expert", a.number, a.expert_email),
-                "attachments": files, "attachment": files[0] if files else None,
-            })
+            out.append(
+                {
+                    "id": avis_id,
+                    "question": a.question,
+                    "reponse": a.answer,
+                    "questionLabel": a.question_label,
+                    "questionAnswer": a.question_answer,
+                    "dateQuestion": a.asked_at,
+                    "dateReponse": a.answered_at,
+                    "claimant": claimant_view,
+                    "instructeur": claimant_view,
+                    "expert": profile("Expert", a.number, a.expert_email),
+                    "attachments": files,
+                    "attachment": files[0] if files else None,
+                }
+            )
         return out
 
     def champs(self, info, id=None):
@@ -474,16 +593,28 @@ class DossierView:
             skip = (record.anomaly[1],)
         if record.anomaly and record.anomaly[0] == "extra_champ":
             extra = ((UNKNOWN_CHAMP_STABLE_ID, "Champ ajouté hors procédure", "valeur inattendue"),)
-        champs = render_champs(self._revision.champs, record.values, self.dateDerniereModificationChamps,
-                               record.number, self._render_context(), skip, extra)
+        champs = render_champs(
+            self._revision.champs,
+            record.values,
+            self.dateDerniereModificationChamps,
+            record.number,
+            self._render_context(),
+            skip,
+            extra,
+        )
         broken = self._context["faults"].node_error(record.number)
         if broken:
             champs = break_field(champs, broken)
         return [c for c in champs if id is None or c["id"] == id]
 
     def annotations(self, info, id=None):
-        champs = render_champs(self._revision.annotations, self._record.annotations,
-                               self.dateDerniereModificationAnnotations, self._record.number, self._render_context())
+        champs = render_champs(
+            self._revision.annotations,
+            self._record.annotations,
+            self.dateDerniereModificationAnnotations,
+            self._record.number,
+            self._render_context(),
+        )
         return [c for c in champs if id is None or c["id"] == id]
 
     def _render_context(self) -> RenderContext:

@@ -11,6 +11,7 @@ Delivery runs on a thread of its own, so a change never waits for it; a
 failed delivery is retried a few times, then dropped (DS would go on for a
 day, then disable the webhook).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,10 +30,16 @@ from sandbox.ids import gid
 log = logging.getLogger(__name__)
 
 MAX_EVENTS = 100
-LEGACY_EVENTS = frozenset({
-    "dossier_en_instruction", "dossier_repasse_en_instruction", "dossier_repasse_en_construction",
-    "dossier_accepte", "dossier_refuse", "dossier_sans_suite",
-})
+LEGACY_EVENTS = frozenset(
+    {
+        "dossier_en_instruction",
+        "dossier_repasse_en_instruction",
+        "dossier_repasse_en_construction",
+        "dossier_accepte",
+        "dossier_refuse",
+        "dossier_sans_suite",
+    }
+)
 
 
 @dataclass
@@ -61,7 +68,7 @@ class WebhookSender:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
 
-    def start(self) -> "WebhookSender":
+    def start(self) -> WebhookSender:
         self.store.listeners.append(self._on_change)
         self._thread.start()
         return self
@@ -79,12 +86,32 @@ class WebhookSender:
         items = []
         if self.url:
             self._sequence += 1 + (self._sequence % 3 == 2)  # strictly increasing, with gaps, like DS
-            items.append(("signed", {"sequence": self._sequence, "type": event, "dossier_number": dossier.number,
-                                     "timestamp": dossier.updated_at.isoformat() if dossier.updated_at else None,
-                                     "_demarche": dossier.demarche, "_at": now}))
+            items.append(
+                (
+                    "signed",
+                    {
+                        "sequence": self._sequence,
+                        "type": event,
+                        "dossier_number": dossier.number,
+                        "timestamp": dossier.updated_at.isoformat() if dossier.updated_at else None,
+                        "_demarche": dossier.demarche,
+                        "_at": now,
+                    },
+                )
+            )
         if self.legacy_url and event in LEGACY_EVENTS:
-            items.append(("legacy", {"procedure_id": dossier.demarche, "dossier_id": dossier.number, "state": dossier.state,
-                                     "updated_at": dossier.updated_at.isoformat(), "_at": now}))
+            items.append(
+                (
+                    "legacy",
+                    {
+                        "procedure_id": dossier.demarche,
+                        "dossier_id": dossier.number,
+                        "state": dossier.state,
+                        "updated_at": dossier.updated_at.isoformat(),
+                        "_at": now,
+                    },
+                )
+            )
         if items:
             with self._condition:
                 self._queue.extend(items)
@@ -108,26 +135,38 @@ class WebhookSender:
                 self._deliver_legacy(item[1])
             signed = [i[1] for i in batch if i[0] == "signed"]
             for start in range(0, len(signed), MAX_EVENTS):
-                self._deliver_signed(signed[start:start + MAX_EVENTS])
+                self._deliver_signed(signed[start : start + MAX_EVENTS])
 
     def _deliver_legacy(self, item: dict) -> None:
         form = {k: str(v) for k, v in item.items() if not k.startswith("_")}
         body = urllib.parse.urlencode(form).encode()
-        self._post("legacy", self.legacy_url, body, {"Content-Type": "application/x-www-form-urlencoded"},
-                   (item["dossier_id"],))
+        self._post(
+            "legacy",
+            self.legacy_url,
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            (item["dossier_id"],),
+        )
 
     def _deliver_signed(self, events: list[dict]) -> None:
         by_demarche: dict[int, list[dict]] = {}
         for event in events:
             by_demarche.setdefault(event["_demarche"], []).append(event)
         for demarche, items in by_demarche.items():
-            payload = {"webhook_id": self.webhook_id, "demarche_number": demarche,
-                       "events": [{k: v for k, v in e.items() if not k.startswith("_")} for e in items]}
+            payload = {
+                "webhook_id": self.webhook_id,
+                "demarche_number": demarche,
+                "events": [{k: v for k, v in e.items() if not k.startswith("_")} for e in items],
+            }
             body = json.dumps(payload).encode()
             signature = "sha256=" + hmac.new((self.secret or "").encode(), body, hashlib.sha256).hexdigest()
-            self._post("signed", self.url, body,
-                       {"Content-Type": "application/json", "X-Webhook-Signature-256": signature},
-                       tuple(e["dossier_number"] for e in items))
+            self._post(
+                "signed",
+                self.url,
+                body,
+                {"Content-Type": "application/json", "X-Webhook-Signature-256": signature},
+                tuple(e["dossier_number"] for e in items),
+            )
 
     def _post(self, kind: str, url: str, body: bytes, headers: dict, numbers: tuple[int, ...]) -> None:
         status = 0

@@ -9,6 +9,7 @@ page in headless Chromium (Debian's `/usr/bin/chromium`, through
 Playwright). More dossiers than the embedded sandbox's 300, so that fewer
 cells are hidden by the small-count rule and the bars show.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout: `python scripts/screenshot_stats.py`
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def build_site(work: Path, dossiers: int, seed: int) -> Path:
@@ -30,9 +37,15 @@ def build_site(work: Path, dossiers: int, seed: int) -> Path:
     from sandbox.embedded import EMBEDDED_RATE_LIMIT, embedded_sandbox
 
     with embedded_sandbox(dossiers=dossiers, seed=seed, groupes=routing_groupes()) as sandbox:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'wif.db'}", "DS_API_URL": sandbox.url,
-               "DS_API_TOKEN": sandbox.token, "DS_DEMARCHE_NUMBER": "1", "DS_PAGE_SIZE": "100",
-               "DS_REQUESTS_PER_MINUTE": str(EMBEDDED_RATE_LIMIT)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{work / 'wif.db'}",
+            "DS_API_URL": sandbox.url,
+            "DS_API_TOKEN": sandbox.token,
+            "DS_DEMARCHE_NUMBER": "1",
+            "DS_PAGE_SIZE": "100",
+            "DS_REQUESTS_PER_MINUTE": str(EMBEDDED_RATE_LIMIT),
+        }
         wif = [sys.executable, "-m", "jobs.cli"]
         subprocess.run([*wif, "procedure", "bind", "--yes"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([*wif, "sync", "--no-push"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)

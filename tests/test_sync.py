@@ -191,7 +191,8 @@ def test_the_request_budget_keeps_under_the_server_throttle(make_sandbox, ds_cli
 
 
 def test_throttled_client_waits_for_ratelimit_reset(make_sandbox, ds_client_for, sessions):
-    server = make_sandbox(dossiers=60, rate_limit=3, window_seconds=2)
+    # Two requests per 4-second window: throttled even when a loaded machine takes a second per request.
+    server = make_sandbox(dossiers=60, rate_limit=2, window_seconds=4)
     client = ds_client_for(server)  # no client budget: the server throttles
     make_syncer(client, sessions, page_size=10).sync(1)
     assert local_snapshot(sessions) == sandbox_snapshot(server.store)

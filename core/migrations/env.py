@@ -2,7 +2,7 @@ import contextlib
 import logging
 
 from alembic import context
-from sqlalchemy import Connection, inspect, select, func, text
+from sqlalchemy import Connection, func, inspect, select, text
 
 from core.db import UnversionedDatabase, make_engine
 from core.models import Base

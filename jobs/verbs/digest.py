@@ -1,4 +1,5 @@
 """`wif digest [--dry-run]`: the daily e-mail to each service's agents."""
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,9 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
             contexts = plan_digests(session, utc_now(), settings)
         for service, context in contexts.items():
             destination = "address known" if emails.get(service) else "NO ADDRESS"
-            result.say(f"would send: {service}: {len(context.waiting)} waiting, {len(context.alerts)} alerts "
-                       f"({destination})")
+            result.say(
+                f"would send: {service}: {len(context.waiting)} waiting, {len(context.alerts)} alerts ({destination})"
+            )
         result.say(f"digest (dry run): {len(contexts)} service(s)")
         return result
     try:

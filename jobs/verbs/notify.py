@@ -1,8 +1,9 @@
 """`wif notify [--dry-run]`: e-mail applicants and employers what is due."""
+
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.db import Database
 from core.errors import ExitCode
@@ -19,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:

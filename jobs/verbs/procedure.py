@@ -2,11 +2,12 @@
 step with the definition in mappings/ (procedure.yaml, services.csv), and bind
 the definition's keys to the champs DS created (bindings.yaml settles what
 labels cannot)."""
+
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from connector import revision as ds_revision
 from connector.client import DSClient
@@ -16,9 +17,9 @@ from core.errors import ExitCode
 from core.settings import Settings
 from jobs.binding import BIND_COMMAND, NotBound, bind_demarche, load_binding
 from jobs.result import Result
+from jobs.runtime import ds_endpoint, make_client
 from mappings.binding import BindResult, bind, load_overrides
 from mappings.prefill import PrefillError, prefill_link
-from jobs.runtime import ds_endpoint, make_client
 from mappings.procedure import Procedure, default_procedure
 from mappings.routing import RoutingTable, expected_groupes, load_routing_table
 
@@ -28,15 +29,33 @@ Say = Callable[[str], None]
 
 # DS's names of the champ types, as its form editor lists them.
 DS_TYPE_NAMES = {
-    "address": "Adresse", "checkbox": "Case à cocher seule", "civilite": "Civilité", "communes": "Communes",
-    "date": "Date", "datetime": "Date et heure", "decimal_number": "Nombre décimal", "departements": "Départements",
-    "drop_down_list": "Choix simple", "email": "Adresse électronique", "explication": "Explication",
-    "header_section": "Titre de section", "integer_number": "Nombre entier", "pays": "Pays", "phone": "Téléphone",
-    "piece_justificative": "Pièce justificative", "repetition": "Bloc répétable", "siret": "Numéro SIRET",
-    "text": "Texte court", "textarea": "Texte long", "yes_no": "Oui/Non", "label": "label",
+    "address": "Adresse",
+    "checkbox": "Case à cocher seule",
+    "civilite": "Civilité",
+    "communes": "Communes",
+    "date": "Date",
+    "datetime": "Date et heure",
+    "decimal_number": "Nombre décimal",
+    "departements": "Départements",
+    "drop_down_list": "Choix simple",
+    "email": "Adresse électronique",
+    "explication": "Explication",
+    "header_section": "Titre de section",
+    "integer_number": "Nombre entier",
+    "pays": "Pays",
+    "phone": "Téléphone",
+    "piece_justificative": "Pièce justificative",
+    "repetition": "Bloc répétable",
+    "siret": "Numéro SIRET",
+    "text": "Texte court",
+    "textarea": "Texte long",
+    "yes_no": "Oui/Non",
+    "label": "label",
 }
-EDITORS = {"champ": "Dans l'éditeur de formulaire (« Champs du formulaire »)",
-           "annotation": "Dans l'éditeur des « Annotations privées »"}
+EDITORS = {
+    "champ": "Dans l'éditeur de formulaire (« Champs du formulaire »)",
+    "annotation": "Dans l'éditeur des « Annotations privées »",
+}
 WHAT = {"champ": "le champ", "annotation": "l'annotation"}
 
 
@@ -52,14 +71,19 @@ def fix_of(drift: Drift, procedure: Procedure) -> str | None:
         if kind == "missing":
             definition = procedure.champ(drift.subject)
             required = ", obligatoire" if definition.required else ""
-            return (f"{editor}, ajoutez {what} « {definition.label} » de type {ds_type(definition.type)}{required} ; "
-                    f"s'il existe sous un autre libellé, renommez-le, ou liez-le dans mappings/bindings.yaml")
+            return (
+                f"{editor}, ajoutez {what} « {definition.label} » de type {ds_type(definition.type)}{required} ; "
+                f"s'il existe sous un autre libellé, renommez-le, ou liez-le dans mappings/bindings.yaml"
+            )
         if kind == "extra":
             return f"{editor}, supprimez {what}{number} s'il ne sert pas (ou ajoutez-le à mappings/procedure.yaml)"
         if kind == "renamed":
             return f"{editor}, renommez {what}{number} en « {drift.value} »"
         if kind == "retyped":
-            return f"{editor}, remplacez {what}{number} par un champ de type {ds_type(drift.value)} (DS ne change pas le type d'un champ rempli)"
+            return (
+                f"{editor}, remplacez {what}{number} par un champ de type {ds_type(drift.value)}"
+                " (DS ne change pas le type d'un champ rempli)"
+            )
         if kind == "required":
             verb = "cochez" if drift.value == "oui" else "décochez"
             return f"{editor}, {verb} « Champ obligatoire » pour {what}{number}"
@@ -74,15 +98,18 @@ def fix_of(drift: Drift, procedure: Procedure) -> str | None:
     if drift.kind == "extra_label":
         return f"Dans la page « Labels » de la démarche, supprimez le label « {drift.subject} » s'il ne sert pas"
     if drift.kind == "extra_groupe":
-        return (f"Dans « Groupes d'instructeurs », fermez le groupe « {drift.subject} » s'il ne sert plus "
-                f"(ou ajoutez son service à mappings/services.csv)")
+        return (
+            f"Dans « Groupes d'instructeurs », fermez le groupe « {drift.subject} » s'il ne sert plus "
+            f"(ou ajoutez son service à mappings/services.csv)"
+        )
     if drift.kind == "closed_groupe":
         return f"Dans « Groupes d'instructeurs », rouvrez le groupe « {drift.subject} »"
     return None  # groupes and instructeurs: `wif procedure apply --yes` creates them through the API
 
 
-def fetch_report(client: DSClient, demarche_number: int, settings: Settings, procedure: Procedure, table: RoutingTable,
-                 sessions=None) -> DriftReport:
+def fetch_report(
+    client: DSClient, demarche_number: int, settings: Settings, procedure: Procedure, table: RoutingTable, sessions=None
+) -> DriftReport:
     """The drift of one démarche, its champs paired through the binding: the stored one
     kept (ids first), what it lacks bound in memory like `wif procedure bind` would."""
     live = ds_revision.read_demarche(client, demarche_number)
@@ -92,8 +119,14 @@ def fetch_report(client: DSClient, demarche_number: int, settings: Settings, pro
         with sessions() as session:
             previous = load_binding(session, demarche_number)
     overrides = load_overrides(procedure=procedure).get(demarche_number, {})
-    result = bind(procedure, demarche_number, published.get("id"),
-                  ds_revision.descriptors(published, live.get("labels")), overrides, previous)
+    result = bind(
+        procedure,
+        demarche_number,
+        published.get("id"),
+        ds_revision.descriptors(published, live.get("labels")),
+        overrides,
+        previous,
+    )
     report = compare(procedure, live, expected_groupes(table), settings.ds.instructeur_id or None, result.pairing())
     report.drifts += _stale_binding(previous, result)
     report.stored_binding = previous is not None
@@ -108,11 +141,23 @@ def _stale_binding(previous, result: BindResult) -> list[Drift]:
     for key, now in result.bound.items():
         old = previous.champs.get(key)
         if old is None:
-            drifts.append(Drift("rebind_needed", key, f"DS's n° {now.stable_id} « {now.label} » is not in the stored binding",
-                                stable_id=now.stable_id))
+            drifts.append(
+                Drift(
+                    "rebind_needed",
+                    key,
+                    f"DS's n° {now.stable_id} « {now.label} » is not in the stored binding",
+                    stable_id=now.stable_id,
+                )
+            )
         elif old.stable_id != now.stable_id:
-            drifts.append(Drift("rebind_needed", key, f"stored n° {old.stable_id} is gone; n° {now.stable_id} « {now.label} » "
-                                f"has its label and type", stable_id=now.stable_id))
+            drifts.append(
+                Drift(
+                    "rebind_needed",
+                    key,
+                    f"stored n° {old.stable_id} is gone; n° {now.stable_id} « {now.label} » has its label and type",
+                    stable_id=now.stable_id,
+                )
+            )
     return drifts
 
 
@@ -123,18 +168,27 @@ class ApiStep:
     description: str
 
 
-def plan(report: DriftReport, demarche_number: int, table: RoutingTable, connector_instructeur_id: str | None) -> list[ApiStep]:
+def plan(
+    report: DriftReport, demarche_number: int, table: RoutingTable, connector_instructeur_id: str | None
+) -> list[ApiStep]:
     steps = []
     wanted = {g.label: g for g in expected_groupes(table)}
     connector = [{"id": connector_instructeur_id}] if connector_instructeur_id else []
     for drift in report.of_kind("missing_groupe"):
         groupe = wanted[drift.subject]
         instructeurs = [{"email": e} for e in groupe.instructeur_emails] + connector
-        steps.append(ApiStep(
-            "groupeInstructeurCreer",
-            {"input": {"demarche": {"number": demarche_number}, "groupeInstructeur": {"label": groupe.label, "instructeurs": instructeurs}}},
-            f"créer le groupe « {groupe.label} » avec {len(instructeurs)} instructeur(s)",
-        ))
+        steps.append(
+            ApiStep(
+                "groupeInstructeurCreer",
+                {
+                    "input": {
+                        "demarche": {"number": demarche_number},
+                        "groupeInstructeur": {"label": groupe.label, "instructeurs": instructeurs},
+                    }
+                },
+                f"créer le groupe « {groupe.label} » avec {len(instructeurs)} instructeur(s)",
+            )
+        )
     additions: dict[str, list[dict]] = {}
     for drift in report.of_kind("missing_instructeur", "connector_not_member"):
         if drift.kind == "missing_instructeur":
@@ -143,11 +197,13 @@ def plan(report: DriftReport, demarche_number: int, table: RoutingTable, connect
             additions.setdefault(drift.subject, []).extend(connector)
     for label, instructeurs in additions.items():
         groupe_id = report.live_groupes[label]["id"]
-        steps.append(ApiStep(
-            "groupeInstructeurAjouterInstructeurs",
-            {"input": {"groupeInstructeurId": groupe_id, "instructeurs": instructeurs}},
-            f"ajouter {len(instructeurs)} instructeur(s) au groupe « {label} »",
-        ))
+        steps.append(
+            ApiStep(
+                "groupeInstructeurAjouterInstructeurs",
+                {"input": {"groupeInstructeurId": groupe_id, "instructeurs": instructeurs}},
+                f"ajouter {len(instructeurs)} instructeur(s) au groupe « {label} »",
+            )
+        )
     return steps
 
 
@@ -163,17 +219,29 @@ def manual_steps(report: DriftReport, procedure: Procedure) -> list[str]:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    check = sub.add_parser("check", help="print the drift between each live démarche and the definition (exit 1 on drift)")
-    check.add_argument("--demarche", type=int, action="append", help="démarche number (default: every one of DS_DEMARCHE_NUMBER)")
-    bind_ = sub.add_parser("bind", help="match the definition's keys to the champs of each published revision; --yes stores it")
-    bind_.add_argument("--demarche", type=int, action="append", help="démarche number (default: every one of DS_DEMARCHE_NUMBER)")
+    check = sub.add_parser(
+        "check", help="print the drift between each live démarche and the definition (exit 1 on drift)"
+    )
+    check.add_argument(
+        "--demarche", type=int, action="append", help="démarche number (default: every one of DS_DEMARCHE_NUMBER)"
+    )
+    bind_ = sub.add_parser(
+        "bind", help="match the definition's keys to the champs of each published revision; --yes stores it"
+    )
+    bind_.add_argument(
+        "--demarche", type=int, action="append", help="démarche number (default: every one of DS_DEMARCHE_NUMBER)"
+    )
     bind_.add_argument("--yes", action="store_true", help="store the binding (default: show it)")
-    apply_ = sub.add_parser("apply", help="create missing groupes and instructeurs; list what an administrateur must do")
+    apply_ = sub.add_parser(
+        "apply", help="create missing groupes and instructeurs; list what an administrateur must do"
+    )
     apply_.add_argument("--demarche", type=int)
     apply_.add_argument("--yes", action="store_true", help="really send the mutations (default: show the plan)")
     link = sub.add_parser("prefill-link", help="build a DS prefill link from KEY=VALUE pairs of the definition")
     link.add_argument("--base-url", default="https://demarche.numerique.gouv.fr", help="DS host of the démarche")
-    link.add_argument("--demarche", type=int, help="démarche number whose binding names the champs (default: the first)")
+    link.add_argument(
+        "--demarche", type=int, help="démarche number whose binding names the champs (default: the first)"
+    )
     link.add_argument("values", nargs="*", metavar="KEY=VALUE")
 
 
@@ -183,15 +251,22 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
     if args.action == "prefill-link":
         return _prefill(args, procedure, settings, database, result)
     table = load_routing_table()
-    numbers = tuple(args.demarche or settings.ds.demarche_numbers) if args.action != "apply" else \
-        (args.demarche or settings.ds.demarche_numbers[0],)
+    numbers = (
+        tuple(args.demarche or settings.ds.demarche_numbers)
+        if args.action != "apply"
+        else (args.demarche or settings.ds.demarche_numbers[0],)
+    )
     sessions = database.sessions
     with ds_endpoint(settings) as settings, make_client(settings) as client:
         if args.action == "bind":
             codes = [_bind(client, sessions, number, procedure, args.yes, result.say) for number in numbers]
         elif args.action == "check":
-            codes = [_check(fetch_report(client, number, settings, procedure, table, sessions), number, procedure,
-                            result.say) for number in numbers]
+            codes = [
+                _check(
+                    fetch_report(client, number, settings, procedure, table, sessions), number, procedure, result.say
+                )
+                for number in numbers
+            ]
         else:
             report = fetch_report(client, numbers[0], settings, procedure, table, sessions)
             codes = [_apply(client, report, numbers[0], table, settings, args.yes, procedure, result.say)]
@@ -201,8 +276,10 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
 
 def _check(report: DriftReport, demarche_number: int, procedure: Procedure, say: Say) -> int:
     if not report.stored_binding:
-        say(f"démarche {demarche_number}: no binding stored yet (champs paired by label and type for this check); "
-            f"`{BIND_COMMAND}` shows it, `{BIND_COMMAND} --yes` stores it")
+        say(
+            f"démarche {demarche_number}: no binding stored yet (champs paired by label and type for this check); "
+            f"`{BIND_COMMAND}` shows it, `{BIND_COMMAND} --yes` stores it"
+        )
     if not report.has_drift:
         say(f"démarche {demarche_number} (révision {report.revision_id}): conforme à la définition, aucun écart")
         return ExitCode.OK
@@ -218,8 +295,10 @@ def _bind(client: DSClient, sessions, demarche_number: int, procedure: Procedure
     for line in binding_lines(result):
         say(line)
     if result.blocking:
-        say(f"démarche {demarche_number}: NOT bound: {len(result.blocking)} problem(s) above to settle in DS or in "
-            f"mappings/bindings.yaml (`{demarche_number}: {{key: <stable id>}}`), then run `{BIND_COMMAND}` again")
+        say(
+            f"démarche {demarche_number}: NOT bound: {len(result.blocking)} problem(s) above to settle in DS or in "
+            f"mappings/bindings.yaml (`{demarche_number}: {{key: <stable id>}}`), then run `{BIND_COMMAND}` again"
+        )
         return ExitCode.FAILED
     if confirmed:
         say(f"démarche {demarche_number}: binding stored ({len(result.bound)} keys, revision {result.revision_id})")
@@ -243,13 +322,23 @@ def binding_lines(result: BindResult) -> list[str]:
         lines.append("  " + problem.line() + blocking)
     # On a rebind the champs no key claims were listed before; the new ones are among the changes.
     for descriptor in result.unclaimed if result.changes is None else ():
-        lines.append(f"  unclaimed        {descriptor.section} n° {descriptor.stable_id} « {descriptor.label} » "
-                     f"({descriptor.type}): no key reads it")
+        lines.append(
+            f"  unclaimed        {descriptor.section} n° {descriptor.stable_id} « {descriptor.label} » "
+            f"({descriptor.type}): no key reads it"
+        )
     return lines
 
 
-def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: RoutingTable, settings: Settings,
-           confirmed: bool, procedure: Procedure, say: Say) -> int:
+def _apply(
+    client: DSClient,
+    report: DriftReport,
+    demarche_number: int,
+    table: RoutingTable,
+    settings: Settings,
+    confirmed: bool,
+    procedure: Procedure,
+    say: Say,
+) -> int:
     steps = plan(report, demarche_number, table, settings.ds.instructeur_id or None)
     say(f"{len(steps)} modification(s) par l'API" + ("" if confirmed else " (plan seulement ; --yes pour appliquer)"))
     failures = 0
@@ -261,8 +350,11 @@ def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: R
         errors = [e["message"] for e in payload.get("errors") or []]
         warnings = [w["message"] for w in payload.get("warnings") or []]
         failures += bool(errors)
-        say(f"  - {step.description}: " + ("ÉCHEC " + "; ".join(errors) if errors else "fait")
-            + (f" (avertissements : {'; '.join(warnings)})" if warnings else ""))
+        say(
+            f"  - {step.description}: "
+            + ("ÉCHEC " + "; ".join(errors) if errors else "fait")
+            + (f" (avertissements : {'; '.join(warnings)})" if warnings else "")
+        )
     manual = manual_steps(report, procedure)
     if manual:
         say(f"\nÀ faire par un administrateur dans l'interface de DS ({len(manual)} étape(s)) :")
@@ -271,8 +363,9 @@ def _apply(client: DSClient, report: DriftReport, demarche_number: int, table: R
     return ExitCode.FAILED if failures else ExitCode.OK
 
 
-def _prefill(args: argparse.Namespace, procedure: Procedure, settings: Settings, database: Database,
-             result: Result) -> Result:
+def _prefill(
+    args: argparse.Namespace, procedure: Procedure, settings: Settings, database: Database, result: Result
+) -> Result:
     values = {}
     for pair in args.values:
         key, separator, value = pair.partition("=")

@@ -1,4 +1,5 @@
 """`wif push`: write routing, annotations, labels and messages back to DS."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,14 +19,27 @@ HELP = "Push routing, annotations, labels and messages back to DS."
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demarche", type=int, action="append", help="démarche number (default: DS_DEMARCHE_NUMBER)")
     parser.add_argument("--dry-run", action="store_true", help="print the planned mutations, send nothing")
-    parser.add_argument("--all", action="store_true", dest="everything",
-                        help="reconsider every dossier, not only those synced since the last complete push")
-    parser.add_argument("--pass-to-instruction", action="store_true",
-                        help="also pass complete dossiers en_construction to en_instruction (default: WIF_PASS_TO_INSTRUCTION)")
-    parser.add_argument("--force", action="store_true",
-                        help="send even when the circuit breaker holds the run (more messages than WIF_PUSH_MAX_MESSAGE_SHARE)")
-    parser.add_argument("--disable-notification", action="store_true",
-                        help="with --pass-to-instruction: DS sends no e-mail to the applicant (default: WIF_DISABLE_NOTIFICATION)")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="everything",
+        help="reconsider every dossier, not only those synced since the last complete push",
+    )
+    parser.add_argument(
+        "--pass-to-instruction",
+        action="store_true",
+        help="also pass complete dossiers en_construction to en_instruction (default: WIF_PASS_TO_INSTRUCTION)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="send even when the circuit breaker holds the run (more messages than WIF_PUSH_MAX_MESSAGE_SHARE)",
+    )
+    parser.add_argument(
+        "--disable-notification",
+        action="store_true",
+        help="with --pass-to-instruction: DS sends no e-mail to the applicant (default: WIF_DISABLE_NOTIFICATION)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:

@@ -1,10 +1,11 @@
 """`wif report --month YYYY-MM [--out DIR] [--send]`: write the monthly xlsx
 of each service and, with --send, e-mail each one to its service (once)."""
+
 from __future__ import annotations
 
 import argparse
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,7 +31,9 @@ def configure(parser) -> None:
     parser.add_argument("--out", type=Path, default=Path("var/reports"), help="directory for the xlsx files")
     parser.add_argument("--ds-host", default=None, help="host of the DS instruction links (default: from DS_API_URL)")
     parser.add_argument("--dry-run", action="store_true", help="list the reports that would be written, write nothing")
-    parser.add_argument("--send", action="store_true", help="also e-mail each report to its service (SMTP_URL, or .eml files)")
+    parser.add_argument(
+        "--send", action="store_true", help="also e-mail each report to its service (SMTP_URL, or .eml files)"
+    )
 
 
 def ds_host(settings: Settings) -> str:
@@ -71,10 +74,14 @@ def _send(settings: Settings, database: Database, reports: dict[str, bytes], mon
     mailer = make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     try:
         delivery = send_monthly_reports(
-            database.sessions, mailer, reports, month,
+            database.sessions,
+            mailer,
+            reports,
+            month,
             {service: file_name(month, service) for service in reports},
             recipients(settings),
-            datetime.now(timezone.utc), settings,
+            datetime.now(UTC),
+            settings,
         )
     finally:
         mailer.close()

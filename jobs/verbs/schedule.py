@@ -1,4 +1,5 @@
 """`wif schedule`: the long-running scheduler (see jobs.scheduler)."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,8 +10,8 @@ import schedule
 from core.db import Database
 from core.settings import Settings
 from jobs.result import Result
-from notifications.digest import unreached, unreached_lines
 from jobs.scheduler import Jobs, hints_enabled, install, next_runs, run_scheduler
+from notifications.digest import unreached, unreached_lines
 
 HELP = "Run every job on its schedule until stopped (SIGTERM)."
 
@@ -56,8 +57,10 @@ def plan(settings: Settings) -> list[str]:
     scheduler = schedule.Scheduler()
     nothing = Jobs(*([None] * 4), report=lambda today: None)
     install(scheduler, _NoRunner(), nothing, timing)
-    lines = [f"sync + notify every {timing.sync_every_minutes} min; digest at {timing.digest_at}; "
-             f"stats at {timing.stats_at}; monthly report on the 1st at {timing.report_at} ({timing.timezone})"]
+    lines = [
+        f"sync + notify every {timing.sync_every_minutes} min; digest at {timing.digest_at}; "
+        f"stats at {timing.stats_at}; monthly report on the 1st at {timing.report_at} ({timing.timezone})"
+    ]
     lines += [f"  {tag:<7} next run {when:%Y-%m-%d %H:%M %Z}" for tag, when in next_runs(scheduler, timing.timezone)]
     if settings.push.enabled and not settings.uses_sandbox:
         lines.append("  push    after each sync, on its own thread")

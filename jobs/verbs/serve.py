@@ -8,6 +8,7 @@ waitress is a production WSGI server in pure Python (no C build, runs the
 same on every platform), maintained by the Pylons project, with bounded
 threads and request size limits of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,10 +40,14 @@ def spike_alerts(settings: Settings, sessions):
     from mail.mailer import make_mailer
     from validity.alerts import SpikeAlerts
 
-    return SpikeAlerts(sessions, settings.mail, settings.mail.team_email,
-                       lambda: make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir),
-                       window_seconds=settings.validity.global_window_minutes * 60,
-                       threshold=settings.validity.miss_alert)
+    return SpikeAlerts(
+        sessions,
+        settings.mail,
+        settings.mail.team_email,
+        lambda: make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir),
+        window_seconds=settings.validity.global_window_minutes * 60,
+        threshold=settings.validity.miss_alert,
+    )
 
 
 def build_app(settings: Settings, sessions):
@@ -53,8 +58,11 @@ def build_app(settings: Settings, sessions):
     from connector.webhooks import HintInbox
     from jobs.webhook_app import create_webhook_app
 
-    root = create_app(sessions, settings.validity, alerts=spike_alerts(settings, sessions)) \
-        if settings.validity.pepper else NotFound()
+    root = (
+        create_app(sessions, settings.validity, alerts=spike_alerts(settings, sessions))
+        if settings.validity.pepper
+        else NotFound()
+    )
     if not settings.webhooks.enabled:
         return root
     hooks = create_webhook_app(HintInbox(sessions), settings.webhooks, settings.ds.demarche_numbers)
@@ -69,8 +77,9 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
     app = _Later()
     try:
         # The port first: one in use is one line, before the database is opened or created.
-        server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads,
-                                        ident="")  # no "Server: waitress" header: the version is nobody's business
+        server = waitress.create_server(
+            app, host=args.host, port=args.port, threads=args.threads, ident=""
+        )  # no "Server: waitress" header: the version is nobody's business
     except OSError as error:
         raise HostRefused(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
     try:

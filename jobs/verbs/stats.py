@@ -1,4 +1,5 @@
 """`wif stats --out DIR [--dry-run]`: write the public statistics site."""
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,9 @@ log = logging.getLogger(__name__)
 
 def configure(parser) -> None:
     parser.add_argument("--out", type=Path, default=Path("site"), help="directory of the static site (default: site/)")
-    parser.add_argument("--dry-run", action="store_true", help="compute the figures and print the totals, write nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="compute the figures and print the totals, write nothing"
+    )
 
 
 def check(args) -> None:

@@ -1,4 +1,5 @@
 """`wif status`: last run of each job, watermark per démarche, outbox backlogs."""
+
 from __future__ import annotations
 
 import argparse

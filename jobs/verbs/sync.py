@@ -1,4 +1,5 @@
 """`wif sync`: poll DS and update the local copy of every dossier, then push back."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,14 +19,23 @@ HELP = "Poll DS and update the local copy of every dossier."
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demarche", type=int, action="append", help="démarche number (default: DS_DEMARCHE_NUMBER)")
-    parser.add_argument("--full", action="store_true", help="rebuild from scratch: re-read and re-evaluate every dossier")
+    parser.add_argument(
+        "--full", action="store_true", help="rebuild from scratch: re-read and re-evaluate every dossier"
+    )
     parser.add_argument("--rescan", action="store_true", help="force the overlap re-scan now")
     parser.add_argument("--dry-run", action="store_true", help="fetch and evaluate, write nothing")
     parser.add_argument("--no-push", action="store_true", help="do not push results back to DS after the sync")
-    parser.add_argument("--force", action="store_true",
-                        help="push even when the circuit breaker holds the run (more messages than WIF_PUSH_MAX_MESSAGE_SHARE)")
-    parser.add_argument("--sandbox-dossiers", type=int, default=runtime.EMBEDDED_SANDBOX_DOSSIERS,
-                        help="size of the embedded sandbox (no DS_API_URL)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="push even when the circuit breaker holds the run (more messages than WIF_PUSH_MAX_MESSAGE_SHARE)",
+    )
+    parser.add_argument(
+        "--sandbox-dossiers",
+        type=int,
+        default=runtime.EMBEDDED_SANDBOX_DOSSIERS,
+        help="size of the embedded sandbox (no DS_API_URL)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:

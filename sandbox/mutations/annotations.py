@@ -1,5 +1,6 @@
 """Private annotations: `dossierModifierAnnotations` (several at once, each saved or refused on its own)
 and the deprecated one-type mutations (docs/ds-mutations.md#annotations)."""
+
 from __future__ import annotations
 
 import base64
@@ -12,14 +13,28 @@ from sandbox.mutations.base import Rejected, check_instructeur, dossier_view, mu
 
 # AnnotationValueInput key expected for each annotation type de champ (the types DS accepts).
 VALUE_KEYS = {
-    "text": "text", "textarea": "textarea", "email": "email", "checkbox": "checkbox", "yes_no": "yesNo",
-    "date": "date", "datetime": "datetime", "integer_number": "integerNumber", "decimal_number": "decimalNumber",
-    "drop_down_list": "dropDownList", "multiple_drop_down_list": "multipleDropDownList", "repetition": "repetition",
+    "text": "text",
+    "textarea": "textarea",
+    "email": "email",
+    "checkbox": "checkbox",
+    "yes_no": "yesNo",
+    "date": "date",
+    "datetime": "datetime",
+    "integer_number": "integerNumber",
+    "decimal_number": "decimalNumber",
+    "drop_down_list": "dropDownList",
+    "multiple_drop_down_list": "multipleDropDownList",
+    "repetition": "repetition",
 }
 # The types each deprecated mutation may write.
 SINGLE_TYPES = {
-    "text": ("text", "textarea"), "checkbox": ("checkbox", "yes_no"), "date": ("date",), "datetime": ("datetime",),
-    "integer_number": ("integer_number",), "decimal_number": ("decimal_number",), "drop_down_list": ("drop_down_list",),
+    "text": ("text", "textarea"),
+    "checkbox": ("checkbox", "yes_no"),
+    "date": ("date",),
+    "datetime": ("datetime",),
+    "integer_number": ("integer_number",),
+    "decimal_number": ("decimal_number",),
+    "drop_down_list": ("drop_down_list",),
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -89,10 +104,17 @@ class Annotations:
             value = dossier.annotations.get(definition.key)
         else:
             parent = self.parents[definition.stable_id]
-            value = next((cells.get(definition.key) for row_id, cells in dossier.annotations.get(parent.key) or []
-                          if row_id == row), None)
-        return render_champ(definition, value, dossier.annotations_updated_at or dossier.depose_at, dossier.number, ctx,
-                            row)
+            value = next(
+                (
+                    cells.get(definition.key)
+                    for row_id, cells in dossier.annotations.get(parent.key) or []
+                    if row_id == row
+                ),
+                None,
+            )
+        return render_champ(
+            definition, value, dossier.annotations_updated_at or dossier.depose_at, dossier.number, ctx, row
+        )
 
     def saved(self) -> None:
         store = self.context["store"]
@@ -102,8 +124,12 @@ class Annotations:
 
 def _validated(definition, value):
     """The value as stored, or DS's validation error (champs_private_value)."""
-    if definition.type == "drop_down_list" and definition.options and not definition.other_option \
-            and value not in definition.options:
+    if (
+        definition.type == "drop_down_list"
+        and definition.options
+        and not definition.other_option
+        and value not in definition.options
+    ):
         raise Rejected(f"« {value} » n’est pas une option de l’annotation « {definition.label} »")
     if definition.type == "multiple_drop_down_list":
         unknown = [v for v in value if definition.options and v not in definition.options]
@@ -129,12 +155,12 @@ def dossierModifierAnnotations(context, input, load):
     for wanted in input["annotations"]:
         found = annotations.find(wanted["id"], VALUE_KEYS)
         if found is None:
-            errors.append(f"L‘annotation \"{wanted['id']}\" n’existe pas")
+            errors.append(f'L‘annotation "{wanted["id"]}" n’existe pas')
             continue
         definition, row = found
         value = (wanted["value"] or {}).get(VALUE_KEYS[definition.type])
         if value is None:
-            errors.append(f"L‘annotation \"{wanted['id']}\" n’est pas de type attendu")
+            errors.append(f'L‘annotation "{wanted["id"]}" n’est pas de type attendu')
             continue
         if definition.type == "repetition":
             annotations.add_rows(definition, value)
@@ -161,7 +187,7 @@ def _modify_one(context, input, load, input_type: str, convert=lambda value: val
     annotations = Annotations(context, dossier)
     found = annotations.find(input["annotationId"], SINGLE_TYPES[input_type])
     if found is None:
-        raise Rejected(f"L’annotation \"{input['annotationId']}\" n’existe pas")
+        raise Rejected(f'L’annotation "{input["annotationId"]}" n’existe pas')
     definition, row = found
     annotations.set(definition, row, _validated(definition, convert(input["value"])))
     annotations.saved()
@@ -211,7 +237,7 @@ def dossierModifierAnnotationAjouterLigne(context, input, load):
     annotations = Annotations(context, dossier)
     found = annotations.find(input["annotationId"], ("repetition",))
     if found is None:
-        raise Rejected(f"L’annotation \"{input['annotationId']}\" n’existe pas")
+        raise Rejected(f'L’annotation "{input["annotationId"]}" n’existe pas')
     definition, _ = found
     annotations.add_rows(definition, 1)
     annotations.saved()

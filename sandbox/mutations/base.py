@@ -6,9 +6,10 @@ checked; the objects named by id are loaded (an unknown id is a top-level `not_f
 payload type, an object of a démarche the token may not read is hidden); the mutation's own
 rules are checked (errors as data); then it runs.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sandbox.ids import parse_gid
 from sandbox.views import DossierView, hidden, not_found
@@ -16,8 +17,13 @@ from sandbox.views import DossierView, hidden, not_found
 READ_ONLY = "Le jeton utilisé est configuré seulement en lecture"
 NO_ACCESS = "L’instructeur n’a pas les droits d’accès à ce dossier"
 # DS's names of the states, as its "Le dossier est déjà …" errors write them.
-STATE_WORDS = {"en_instruction": "en instruction", "accepte": "accepté", "refuse": "refusé",
-               "sans_suite": "classé sans suite", "en_construction": "en construction"}
+STATE_WORDS = {
+    "en_instruction": "en instruction",
+    "accepte": "accepté",
+    "refuse": "refusé",
+    "sans_suite": "classé sans suite",
+    "en_construction": "en construction",
+}
 
 RESOLVERS = {}
 
@@ -108,6 +114,7 @@ def dossier_view(context: dict, dossier) -> DossierView:
 def mutation(payload_type: str):
     """Register a resolver of the mutation named like the function, whose payload type DS names in its
     not-found errors."""
+
     def register(function):
         name = function.__name__
 
@@ -128,8 +135,9 @@ def mutation(payload_type: str):
 
         RESOLVERS[name] = resolve
         return function
+
     return register
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

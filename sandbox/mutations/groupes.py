@@ -1,4 +1,5 @@
 """Labels on a dossier, its groupe instructeur, and the groupes and their instructeurs."""
+
 from __future__ import annotations
 
 import re

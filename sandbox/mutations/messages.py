@@ -1,4 +1,5 @@
 """Messages to the usager, correction requests included, and their deletion."""
+
 from __future__ import annotations
 
 from sandbox.mutations.base import Rejected, check_instructeur, checked_blob, dossier_view, mutation
@@ -17,8 +18,13 @@ def dossierEnvoyerMessage(context, input, load):
     check_instructeur(context, dossier, instructeur)
     if not input["body"].strip() and attachment is None:
         raise Rejected("Votre message ne peut être vide")
-    message = context["store"].add_message(dossier.number, instructeur.email, input["body"], input.get("correction"),
-                                           attachments=(attachment,) if attachment else ())
+    message = context["store"].add_message(
+        dossier.number,
+        instructeur.email,
+        input["body"],
+        input.get("correction"),
+        attachments=(attachment,) if attachment else (),
+    )
     return {"message": message_view(context, dossier, message)}
 
 

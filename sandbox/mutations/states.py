@@ -1,4 +1,5 @@
 """A dossier's state, archiving and following, as DS's instructeurs change them through the API."""
+
 from __future__ import annotations
 
 from sandbox.mutations.base import STATE_WORDS, Rejected, check_instructeur, checked_blob, dossier_view, mutation
@@ -10,8 +11,9 @@ def _already(dossier) -> Rejected:
 
 
 def _change(context, dossier, instructeur, state, motivation=None, justificatif=None) -> dict:
-    context["store"].set_state(dossier.number, state, email=instructeur.email, motivation=motivation,
-                               justificatif=justificatif, notify=True)
+    context["store"].set_state(
+        dossier.number, state, email=instructeur.email, motivation=motivation, justificatif=justificatif, notify=True
+    )
     return {"dossier": dossier_view(context, dossier)}
 
 
@@ -105,5 +107,8 @@ def dossierBasculeSuivi(context, input, load):
     instructeur = load.profile(input["instructeurId"])
     check_instructeur(context, dossier, instructeur)
     context["store"].follow(dossier.number, instructeur.number, input.get("follow", True))
-    return {"dossier": dossier_view(context, dossier), "errors": None,
-            "instructeur": {"id": instructeur.id, "email": instructeur.email}}
+    return {
+        "dossier": dossier_view(context, dossier),
+        "errors": None,
+        "instructeur": {"id": instructeur.id, "email": instructeur.email},
+    }
