@@ -25,6 +25,15 @@ class FindingFact:
 
 
 @dataclass(frozen=True)
+class IssueFact:
+    """What the mapping could not read as the procedure says (mapping_issues)."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
 class StateChangeFact:
     to_state: str
     occurred_at: datetime
@@ -55,7 +64,7 @@ class DossierSnapshot:
     completed_at: datetime | None
     rules_revision: str | None
     findings: tuple[FindingFact, ...]
-    mapping_issues: tuple[str, ...]
+    mapping_issues: tuple[IssueFact, ...]
     # Dates on DS.
     date_depot: datetime | None
     date_traitement: datetime | None
@@ -145,7 +154,7 @@ def snapshot_of(dossier: Dossier) -> DossierSnapshot:
         completed_at=dossier.completed_at,
         rules_revision=dossier.rules_revision,
         findings=tuple(FindingFact(f.code, f.severity, f.message, f.field) for f in dossier.findings),
-        mapping_issues=tuple(issue.message for issue in dossier.mapping_issues),
+        mapping_issues=tuple(IssueFact(issue.code, issue.message, issue.field) for issue in dossier.mapping_issues),
         date_depot=dossier.date_depot,
         date_traitement=dossier.date_traitement,
         date_derniere_modification=dossier.date_derniere_modification,

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import ChampBinding, JobRun, QuarantinedDossier, SyncState
+from core.models import ChampBinding, Dossier, JobRun, MappingIssue, QuarantinedDossier, SyncState
 from core.settings import Settings
+from mappings.dossier import UNKNOWN_CHAMP
 from notifications.digest import unreached, unreached_lines
 
 # "module:function(session)" returning an object with name, pending, failed:
@@ -67,6 +68,52 @@ class BindingLine:
 
 
 @dataclass(frozen=True)
+class UnknownChamp:
+    """A champ DS sends on some dossiers that the procedure does not know: a form change on DS, the operators'
+    to settle (the dossiers' status ignores it)."""
+
+    demarche_number: int
+    label: str
+    dossiers: int
+    examples: tuple[int, ...]  # a few dossier numbers, to look one up on DS
+
+
+UNKNOWN_CHAMP_EXAMPLES = 3
+
+
+def unknown_champs(session: Session, demarche_number: int | None = None) -> list[UnknownChamp]:
+    """The champs unknown to the procedure on the live dossiers, the most widespread first."""
+    query = (
+        select(Dossier.demarche_number, MappingIssue.field, Dossier.number)
+        .join(Dossier, Dossier.number == MappingIssue.dossier_number)
+        .where(MappingIssue.code == UNKNOWN_CHAMP, Dossier.deleted_at.is_(None), Dossier.hidden_at.is_(None))
+        .distinct()
+        .order_by(Dossier.number)
+    )
+    if demarche_number is not None:
+        query = query.where(Dossier.demarche_number == demarche_number)
+    found: dict[tuple[int, str], list[int]] = {}
+    for demarche, label, number in session.execute(query):
+        found.setdefault((demarche, label), []).append(number)
+    return sorted(
+        (
+            UnknownChamp(demarche, label, len(numbers), tuple(numbers[:UNKNOWN_CHAMP_EXAMPLES]))
+            for (demarche, label), numbers in found.items()
+        ),
+        key=lambda u: (u.demarche_number, -u.dossiers),
+    )
+
+
+def unknown_champ_lines(champs: list[UnknownChamp]) -> list[str]:
+    return [
+        f"démarche {u.demarche_number}: champ « {u.label} » unknown to mappings/procedure.yaml on {u.dossiers} "
+        f"dossier(s) (e.g. {', '.join(map(str, u.examples))}): a form change on DS; add the champ to the "
+        "procedure and bind it, or remove it from the form (the dossiers' status ignores it)"
+        for u in champs
+    ]
+
+
+@dataclass(frozen=True)
 class UncertainRow:
     """A push mutation sent whose outcome was never recorded (a kill, a lost answer)."""
 
@@ -92,6 +139,7 @@ class Status:
     bindings: list[BindingLine] = field(default_factory=list)
     # Dossiers waiting for a decision whose groupe no digest nor report reaches (notifications.digest.unreached)
     unreached: dict[str, int] = field(default_factory=dict)
+    unknown_champs: list[UnknownChamp] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -205,6 +253,7 @@ def collect_status(
         uncertain_rows=uncertain_rows(session),
         bindings=bindings(session, demarche_numbers),
         unreached=unreached(session, settings) if settings is not None else {},
+        unknown_champs=unknown_champs(session),
     )
 
 
@@ -274,6 +323,9 @@ def format_status(status: Status) -> str:
             + (f", champ « {q.champ} »" if q.champ else "")
             for q in status.quarantined
         ]
+    if status.unknown_champs:
+        lines.append(f"Champs unknown to the procedure ({len(status.unknown_champs)}):")
+        lines += [f"  {line}" for line in unknown_champ_lines(status.unknown_champs)]
     if status.unreached:
         lines.append("Digests and reports:")
         lines += [f"  {line}" for line in unreached_lines(status.unreached)]

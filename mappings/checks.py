@@ -245,8 +245,8 @@ def check_course_link(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
                       "emploi_lien_formation")
     elif mapped.contract.course_related is None:
         yield Finding("course_link_unanswered", BLOCKING,
-                      f"Avec {over}, l'emploi doit être en lien avec la formation suivie : répondez à la question "
-                      "« L'emploi est-il en lien avec la formation suivie ? ».", "emploi_lien_formation")
+                      f"Avec {over}, l'emploi doit être en lien avec la formation suivie : la question « L'emploi "
+                      "est-il en lien avec la formation suivie ? » est restée sans réponse.", "emploi_lien_formation")
 
 
 def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -314,8 +314,9 @@ def check_regulated_profession_by_title(mapped: MappedDossier, rules: Rules) -> 
         return
     yield Finding("regulated_profession_by_title", rules.section("regulated_professions")["title_match_severity"],
                   f"L'emploi « {contract.job_title} » semble relever d'une profession réglementée ({profession.label}) : "
-                  "si c'est le cas, répondez « oui » à « L'emploi relève-t-il d'une profession réglementée ? » et "
-                  "joignez l'attestation de l'ordre professionnel ou le certificat de qualification.",
+                  "si c'est le cas, la réponse « non » à « L'emploi relève-t-il d'une profession réglementée ? » "
+                  "est à corriger, et l'attestation de l'ordre professionnel ou le certificat de qualification est "
+                  "à demander.",
                   "profession_reglementee")
 
 

@@ -458,11 +458,17 @@ def condition_field(definition: ChampDefinition) -> tuple[str, Callable] | None:
 
 # --- matching champs to the procedure ---
 
+# A champ DS sends that the procedure does not know is a form change (a champ an administrateur added in DS):
+# nothing an agent can act on in the dossier, so it is the operators' alert (`wif status`, `wif procedure check`),
+# never what makes a dossier « À vérifier ».
+UNKNOWN_CHAMP = "unknown_champ"
+OPERATOR_ISSUES = frozenset({UNKNOWN_CHAMP})
+
 def _match(champ: dict, lookup: dict, context: _Context, report_unknown: bool) -> ChampDefinition | None:
     definition = lookup.get(_str(champ.get("champDescriptorId")) or "")
     if definition is None and report_unknown:
         label = _str(champ.get("label"))
-        context.issue(label or _str(champ.get("champDescriptorId")) or "?", "unknown_champ",
+        context.issue(label or _str(champ.get("champDescriptorId")) or "?", UNKNOWN_CHAMP,
                       f"Champ inconnu de la procédure : « {values.quoted(label or champ.get('champDescriptorId'))} ».")
     return definition
 

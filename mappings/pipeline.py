@@ -9,12 +9,15 @@ from dataclasses import dataclass, field, fields, replace
 from core.models import UNREADABLE_KEY, DossierRows
 from mappings import checks, routing
 from mappings.binding import Binding
-from mappings.dossier import map_dossier
+from mappings.dossier import OPERATOR_ISSUES, map_dossier
 from mappings.normalize import YearHours
 from mappings.procedure import Procedure, default_procedure
 from mappings.records import MappedDossier, MappingIssue
 
 log = logging.getLogger(__name__)
+
+# A dossier DS could give only without its champs' objects (the quarantine's reduced read).
+DS_UNREADABLE = "ds_unreadable"
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def _read_without_objects(mapped: MappedDossier, findings: list, unreadable: lis
         entry = entry if isinstance(entry, dict) else {}
         label = entry.get("label") or "inconnu"
         mapped.issues.append(MappingIssue(
-            keys.get(entry.get("champDescriptorId"), "dossier"), "ds_unreadable",
+            keys.get(entry.get("champDescriptorId"), "dossier"), DS_UNREADABLE,
             f"Champ « {label} » illisible sur Démarche Numérique ({entry.get('message') or 'erreur'}) : "
             "dossier lu sans le détail des champs (pièces, communes, adresses, établissement), à vérifier par un agent."))
     softened = [f if f.severity != checks.BLOCKING else replace(f, severity=checks.WARNING) for f in findings]
@@ -118,7 +121,7 @@ class Evaluator:
         mapped = map_dossier(raw, self.procedure, self.binding, rules=self.rules)
         route = routing.route(mapped, self.routing_table, key=self.routing_key)
         findings = checks.check_dossier(mapped, self.rules) + list(checks.check_routing(route))
-        status = checks.completeness_status(findings, mapped.issues)
+        status = checks.completeness_status(findings, [i for i in mapped.issues if i.code not in OPERATOR_ISSUES])
         unreadable = raw.get(UNREADABLE_KEY) if isinstance(raw, dict) else None
         if unreadable:
             findings, status = _read_without_objects(mapped, findings, unreadable, self.binding)

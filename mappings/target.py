@@ -17,15 +17,24 @@ from typing import Mapping
 from core.clock import PARIS
 from core.snapshot import DossierSnapshot, FindingFact
 from mappings import checks
+from mappings.applicant_wording import applicant_groups, correction_reason, ds_message_body
 from mappings.expected_delay import ExpectedDelay, agent_text, delay_of
-from mappings.finding_groups import DOCUMENT_GROUPS, finding_groups, is_document_code
+from mappings.dossier import OPERATOR_ISSUES
+from mappings.finding_groups import (
+    DOCUMENT_GROUPS, DOCUMENT_TO_REPLACE, MISSING_DOCUMENT, finding_groups, group_of, is_document_code,
+)
+from mappings.pipeline import DS_UNREADABLE
 from mappings.routing import load_routing_table
 
-# The document groups of mappings/finding_groups.csv: what the annotation « pièces manquantes » lists.
+# The document groups of mappings/finding_groups.csv: what the annotation « pièces manquantes » lists, a pièce to add
+# apart from a file sent that cannot be accepted (to replace).
 DOCUMENT_CODES = frozenset(code for code, group in finding_groups().items() if group in DOCUMENT_GROUPS)
-OUTDATED_CODES = frozenset({"permit_expired_at_start"})
-
-
+NO_MISSING_PIECE = "Aucune pièce manquante"
+TO_REPLACE_HEADING = "À remplacer (fichier envoyé qui ne peut pas être accepté) :"
+UNVERIFIABLE_PIECES = ("Non vérifiable : Démarche Numérique n'a transmis le dossier que sans ses pièces "
+                       "(voir « Anomalies ») ; à vérifier dans le dossier")
+BLOCKING_HEADING = "Bloque la demande :"
+OTHERS_HEADING = "Autres points :"
 
 @dataclass(frozen=True)
 class StatusDisplay:
@@ -105,43 +114,60 @@ def applicant_findings(view: DossierSnapshot) -> list[FindingFact]:
 
 def _message(view: DossierSnapshot) -> Message | None:
     findings = applicant_findings(view)
+    if read_without_objects(view):
+        return None  # what DS failed to send is not the applicant's to send again
     # Only while the dossier is en construction: once instruction has begun, asking the applicant
     # for a correction is the agent's decision (it would take the dossier back to en construction).
     if not findings or view.state != "en_construction":
         return None
-    codes = {f.code for f in findings}
-    if any(is_document_code(code) for code in codes):
-        correction = "incomplete"
-    elif codes & OUTDATED_CODES:
-        correction = "outdated"
-    else:
-        correction = "incorrect"
-    body = (
-        "Bonjour,\n\n"
-        f"Votre demande d'autorisation provisoire de travail (dossier n° {view.number}) ne peut pas encore être instruite :\n"
-        f"{_lines(f.message for f in findings)}\n\n"
-        "Merci de compléter ou de corriger votre dossier. Dès qu'il sera complet, le service l'instruira.\n\n"
-        "Ce message est envoyé automatiquement par Work in France."
-    )
-    return Message(tuple(sorted(finding_identity(f) for f in findings)), body, correction)
+    groups = applicant_groups(findings, checks.default_rules().document_names)
+    return Message(tuple(sorted(finding_identity(f) for f in findings)), ds_message_body(view.number, groups),
+                   correction_reason(groups))
+
+
+def _pieces(view: DossierSnapshot) -> str:
+    """The pièces to add, then, under their own heading, the files sent that cannot be accepted: a pièce to
+    replace is not a missing one. A dossier read without its files claims nothing about them."""
+    if read_without_objects(view):
+        return UNVERIFIABLE_PIECES
+    missing = [f.message for f in view.findings if group_of(f.code) == MISSING_DOCUMENT]
+    to_replace = [f.message for f in view.findings if group_of(f.code) == DOCUMENT_TO_REPLACE]
+    if not to_replace:
+        return _lines(missing)
+    return f"{_lines(missing) if missing else NO_MISSING_PIECE}\n{TO_REPLACE_HEADING}\n{_lines(to_replace)}"
+
+
+def read_without_objects(view: DossierSnapshot) -> bool:
+    """DS gave the dossier only without its champs' objects (the quarantine's reduced read): its files are unknown."""
+    return any(issue.code == DS_UNREADABLE for issue in view.mapping_issues)
+
+
+def _anomalies(view: DossierSnapshot) -> str:
+    """What is not a pièce: what blocks the request first, under its own heading when other points follow, so that
+    « Incomplet » always names its reason; an operators' alert (a champ unknown to the procedure) is not the
+    agents' to act on."""
+    others = [f for f in view.findings if not is_document_code(f.code)]
+    blocking = [f.message for f in others if f.severity == checks.BLOCKING]
+    rest = [f.message for f in others if f.severity != checks.BLOCKING]
+    rest += [issue.message for issue in view.mapping_issues if issue.code not in OPERATOR_ISSUES]
+    if view.routing_reason and view.routing_reason not in blocking + rest:
+        rest.append(f"Orientation : {view.routing_reason}")
+    if not (blocking and rest):
+        return _lines(blocking + rest)
+    return f"{BLOCKING_HEADING}\n{_lines(blocking)}\n{OTHERS_HEADING}\n{_lines(rest)}"
 
 
 def target_for(view: DossierSnapshot, delays: Mapping[str, ExpectedDelay] | None = None) -> Target:
     """`delays`: the expected decision delay per service (mappings.expected_delay), gathered by the caller;
     without them the « délai attendu » annotation is left as it is."""
-    documents = [f.message for f in view.findings if is_document_code(f.code)]
-    anomalies = [f.message for f in view.findings if not is_document_code(f.code)]
-    anomalies += list(view.mapping_issues)
-    if view.routing_reason and view.routing_reason not in anomalies:
-        anomalies.append(f"Orientation : {view.routing_reason}")
     name = _departement_names().get(view.departement or "")
     departement = f"{view.departement} – {name}" if view.departement and name else (view.departement or "Non déterminé")
     annotations = {
         "wif_service": view.service or "Aucun service : orientation manuelle",
         "wif_departement": departement,
         "wif_statut": status_display(view.completeness_status).option,
-        "wif_pieces_manquantes": _lines(documents),
-        "wif_anomalies": _lines(anomalies),
+        "wif_pieces_manquantes": _pieces(view),
+        "wif_anomalies": _anomalies(view),
         "wif_heures_annuelles": _hours_text(view),
         "wif_derniere_verification": _version_text(view),
     }

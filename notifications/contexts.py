@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from core.clock import PARIS
 
 from mappings.checks import default_rules
-from mappings.finding_groups import ANSWER_TO_CORRECT, DOCUMENT_TO_REPLACE, MISSING_DOCUMENT, by_group
+from mappings.applicant_wording import GroupText, actions, applicant_groups, subject_words
 from mappings.expected_delay import ExpectedDelay, applicant_sentence, delay_of
 from mappings.routing import RoutingTable, load_routing_table
 from notifications.french import de, plural
@@ -78,16 +78,14 @@ class HorsPerimetreContext(DossierMessage):
 class IncompletContext(DossierMessage):
     SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : {what}"
 
-    # The blocking findings as mappings/finding_groups.csv groups them; each group has its own wording.
-    missing_documents: tuple[str, ...]  # names of the pièces to add
-    documents_to_replace: tuple[str, ...]  # what is wrong with a file that was sent
-    answers_to_correct: tuple[str, ...]  # what is wrong with an answer in the form
+    # The blocking findings as mappings/finding_groups.csv groups them, worded by mappings/applicant_wording.py
+    # like the DS message: each group its heading, items (with what to do) and note.
+    groups: tuple[GroupText, ...]
+    actions: str  # « ajouter les pièces manquantes … et corriger les réponses indiquées »; "" for conditions only
 
     def subject(self) -> str:
         """Led by the first group the applicant must act on: a wrong SIRET is not « pièces manquantes »."""
-        what = ("pièces manquantes" if self.missing_documents else "pièces à remplacer" if self.documents_to_replace
-                else "réponses à corriger" if self.answers_to_correct else "dossier incomplet")
-        return self.SUBJECT.format(number=self.dossier_number, what=what)
+        return self.SUBJECT.format(number=self.dossier_number, what=subject_words(self.groups))
 
 
 @dataclass(frozen=True)
@@ -241,19 +239,9 @@ def new_request_url(base_url: str) -> str:
     return f"{base_url}/commencer/{default_procedure().path}"
 
 
-def _document_name(finding: FindingFact) -> str:
-    # The pièce's own name reads better under « Pièces à ajouter » than the agents' « Pièce manquante : … ».
-    name = default_rules().document_names.get(finding.field or "")
-    return name[:1].upper() + name[1:] if name else finding.message
-
-
-def incomplet_groups(findings: tuple[FindingFact, ...]) -> dict[str, tuple[str, ...]]:
-    grouped = by_group(findings)
-    return {
-        "missing_documents": tuple(_document_name(f) for f in grouped[MISSING_DOCUMENT]),
-        "documents_to_replace": tuple(f.message for f in grouped[DOCUMENT_TO_REPLACE]),
-        "answers_to_correct": tuple(f.message for f in grouped[ANSWER_TO_CORRECT]),
-    }
+def incomplet_groups(findings: tuple[FindingFact, ...]) -> dict:
+    groups = applicant_groups(findings, default_rules().document_names)
+    return {"groups": groups, "actions": actions(groups)}
 
 
 def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str,

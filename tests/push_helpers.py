@@ -71,7 +71,8 @@ COMPLETUDE_OF_STATUS = {"complet": "complet", "incomplet": "incomplet", "a_verif
 COMPLETUDE = "Complétude (Work in France)"
 SERVICE = "Service compétent (Work in France)"
 NO_SERVICE = "Aucun service : orientation manuelle"
-CORRECTION_REQUEST = "ne peut pas encore être instruite"
+# Every message the connector sends the applicant about its findings ends with this line.
+CONNECTOR_MESSAGE = "Ce message est envoyé automatiquement par Work in France."
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,12 @@ class OnDS:
     labels: frozenset[str]
     annotations: dict[str, object]  # by label
     messages: tuple[str, ...]  # bodies
+    corrections: tuple[str | None, ...] = ()  # each message's DS correction reason, or None
 
     @property
-    def correction_requests(self) -> int:
-        return sum(CORRECTION_REQUEST in body for body in self.messages)
+    def connector_messages(self) -> int:
+        """Messages the connector sent about the dossier's findings (with or without the correction flag)."""
+        return sum(CONNECTOR_MESSAGE in body for body in self.messages)
 
 
 def on_ds(store, number: int) -> OnDS:
@@ -99,13 +102,14 @@ def on_ds(store, number: int) -> OnDS:
         labels=frozenset(demarche.label(n).name for n in record.labels),
         annotations={d.label: record.annotations.get(d.key) for d in revision.annotations},
         messages=tuple(m.body for m in record.messages),
+        corrections=tuple(m.correction for m in record.messages),
     )
 
 
 def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, list[str]]:
     """What DS shows against what the connector's checks and routing concluded (its database), per dossier:
-    the one status label, the groupe, the « Complétude » and « Service » annotations, and one correction
-    request for an incomplete dossier still en_construction. Judged on the sandbox's state alone."""
+    the one status label, the groupe, the « Complétude » and « Service » annotations, and one message about
+    its findings for an incomplete dossier still en_construction. Judged on the sandbox's state alone."""
     with sessions() as session:
         local = {d.number: d for d in session.scalars(select(models.Dossier).where(
             models.Dossier.demarche_number == demarche_number, models.Dossier.checked_at.is_not(None)))}
@@ -125,8 +129,8 @@ def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, li
             wrong.append(f"Complétude {shown.annotations.get(COMPLETUDE)!r}, status {status}")
         if shown.annotations.get(SERVICE) != (dossier.service or NO_SERVICE):
             wrong.append(f"Service {shown.annotations.get(SERVICE)!r}, service {dossier.service}")
-        if status == "incomplet" and shown.state == "en_construction" and shown.correction_requests != 1:
-            wrong.append(f"{shown.correction_requests} correction request(s)")
+        if status == "incomplet" and shown.state == "en_construction" and shown.connector_messages != 1:
+            wrong.append(f"{shown.connector_messages} message(s) about its findings")
         if wrong:
             differences[record.number] = wrong
     return differences

@@ -80,6 +80,7 @@ def test_a_file_of_10_mo(desk, size, accepted):
     else:
         assert shown.label == "Incomplet"
         assert lines(shown.annotations["wif_pieces_manquantes"]) == [
+            "Aucune pièce manquante", "À remplacer (fichier envoyé qui ne peut pas être accepté) :",
             "Le fichier « contrat.pdf » (contrat de travail ou promesse d'embauche) dépasse 10 Mo."]
         assert any("dépasse 10 Mo" in body for body in shown.messages)
 

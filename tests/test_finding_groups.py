@@ -48,22 +48,27 @@ def test_document_problems_are_document_groups_and_the_rest_answers():
     assert groups.group_of("file_too_large") == groups.DOCUMENT_TO_REPLACE
     assert groups.group_of("invalid_siret") == groups.ANSWER_TO_CORRECT
     assert groups.group_of("a_code_no_one_placed") == groups.ANSWER_TO_CORRECT
+    # A condition of the APT is not something to correct (issue 19 item 3).
+    assert {code for code, group in groups.finding_groups().items() if group == groups.CONDITION_NOT_MET} == {
+        "job_outside_course", "permit_expired_at_start", "permit_not_yet_valid"}
     assert DOCUMENT_CODES == {"missing_document", "too_many_files", "file_type_not_allowed", "file_too_large",
                               "empty_file"}
 
 
 def test_by_group_keeps_the_groups_order_and_the_findings_order():
-    grouped = groups.by_group(["invalid_siret", "empty_file", "missing_document", "file_too_large"], code=str)
+    grouped = groups.by_group(["job_outside_course", "invalid_siret", "empty_file", "missing_document",
+                               "file_too_large"], code=str)
     assert list(grouped) == list(groups.GROUPS)
     assert grouped == {"missing_document": ["missing_document"], "document_to_replace": ["empty_file", "file_too_large"],
-                       "answer_to_correct": ["invalid_siret"]}
+                       "answer_to_correct": ["invalid_siret"], "condition_not_met": ["job_outside_course"]}
 
 
 @pytest.mark.parametrize("lines, message", [
-    (["code,group", "missing_document,lost"], "line 2: group must be one of"),
-    (["code,group", "empty_file,document_to_replace", "empty_file,answer_to_correct"], "line 3: code 'empty_file' is listed twice"),
-    (["# comment", "code,group", "empty_file"], "line 3: expected 2 columns"),
-    (["group,code"], "header"),
+    (["code,group,advice", "missing_document,lost,"], "line 2: group must be one of"),
+    (["code,group,advice", "empty_file,document_to_replace,", "empty_file,answer_to_correct,"],
+     "line 3: code 'empty_file' is listed twice"),
+    (["# comment", "code,group,advice", "empty_file"], "line 3: expected 3 columns"),
+    (["code,group"], "header"),
 ])
 def test_a_wrong_table_fails_at_load_naming_the_line(lines, message):
     with pytest.raises(DefinitionError, match=message):

@@ -88,8 +88,8 @@ def test_sync_and_push_leave_ds_as_the_connector_wants_then_nothing_more(synced,
     with sessions() as session:
         instructed = session.scalars(select(models.Dossier.number).where(
             models.Dossier.completeness_status == "incomplet", models.Dossier.state == "en_instruction")).all()
-    # Once instruction has begun, a correction request is the agent's decision: none is sent.
-    assert instructed and not any(on_ds(server.store, n).correction_requests for n in instructed)
+    # Once instruction has begun, asking the applicant is the agent's decision: no message is sent.
+    assert instructed and not any(on_ds(server.store, n).connector_messages for n in instructed)
 
     before = len(server.store.mutation_log)
     syncer.sync(1)  # reads back what DS now shows, our own changes included
@@ -119,7 +119,7 @@ def test_a_crash_between_sending_a_message_and_recording_it_is_checked_on_ds(syn
     before = len(server.store.mutation_log)
     make_pusher(client, sessions).push(1)
     assert "dossierEnvoyerMessage" not in mutations(server, before)
-    assert on_ds(server.store, row.dossier_number).correction_requests == 1
+    assert on_ds(server.store, row.dossier_number).connector_messages == 1
     with sessions() as session:
         assert session.get(models.PushOutbox, row.id).status == "delivered"
 
@@ -159,7 +159,7 @@ def test_corrected_finding_updates_annotations_without_a_new_message_and_a_new_o
     before = len(server.store.mutation_log)
     pusher.push(1)
     assert mutations(server, before).count("dossierEnvoyerMessage") == 1
-    assert on_ds(server.store, number).correction_requests == 2
+    assert on_ds(server.store, number).connector_messages == 2
 
 
 def test_a_partly_refused_annotation_write_is_recorded_and_only_it_is_retried(synced, sessions):
@@ -205,7 +205,7 @@ def test_an_instructeur_outside_the_groupe_is_detected_before_sending(synced, se
     # Moved there and labelled (neither needs an instructeur), but no annotation nor message.
     there = [on_ds(server.store, d.number) for d in server.store.visible_dossiers(1) if d.groupe == groupe.number]
     assert there and all(shown.labels and shown.annotations[COMPLETUDE] is None for shown in there)
-    assert not any(shown.correction_requests for shown in there)
+    assert not any(shown.connector_messages for shown in there)
     with sessions() as session:
         errors = session.scalars(select(models.PushOutbox.last_error).where(
             models.PushOutbox.last_error.is_not(None))).all()
@@ -352,11 +352,11 @@ def test_a_small_run_is_never_held_by_its_share(synced, sessions):
         1, only=frozenset(three))
     assert strict.held  # 3 of 3 dossiers: above 20 %, held without the minimum
     before = len(server.store.mutation_log)
-    asked = [on_ds(server.store, n).correction_requests for n in three]
+    asked = [on_ds(server.store, n).connector_messages for n in three]
     hint = make_pusher(client, sessions).push(1, only=frozenset(three))
     assert not hint.held and hint.messages_due == 3
     assert mutations(server, before).count("dossierEnvoyerMessage") == 3
-    assert [on_ds(server.store, n).correction_requests for n in three] == [count + 1 for count in asked]
+    assert [on_ds(server.store, n).connector_messages for n in three] == [count + 1 for count in asked]
 
 
 def test_a_payload_with_a_lone_surrogate_hashes_and_valid_text_hashes_as_before():

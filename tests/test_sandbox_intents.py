@@ -73,8 +73,10 @@ def outcomes():
 
 def test_every_dossier_gets_the_status_of_its_intent_for_its_one_reason(outcomes):
     wrong = Counter()
-    for _, intent, evaluation in outcomes:
+    for record, intent, evaluation in outcomes:
         status, codes = EXPECTED[intent]
+        if record.anomaly == ("extra_champ",):
+            status = "complet"  # a champ unknown to the procedure is the operators' alert, not the dossier's status
         found = {f.code for f in evaluation.findings}
         one_reason = found == set(codes) if intent != "bad_file" else len(found) == 1 and found <= set(codes)
         if evaluation.status != status or not one_reason:

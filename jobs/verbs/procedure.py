@@ -18,6 +18,7 @@ from core.settings import Settings
 from jobs.binding import BIND_COMMAND, NotBound, bind_demarche, load_binding
 from jobs.result import Result
 from jobs.runtime import ds_endpoint, make_client
+from jobs.status import unknown_champ_lines, unknown_champs
 from mappings.binding import BindResult, bind, load_overrides
 from mappings.prefill import PrefillError, prefill_link
 from mappings.procedure import Procedure, default_procedure
@@ -267,6 +268,7 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
                 )
                 for number in numbers
             ]
+            _unknown_champs(sessions, numbers, result.say)
         else:
             report = fetch_report(client, numbers[0], settings, procedure, table, sessions)
             codes = [_apply(client, report, numbers[0], table, settings, args.yes, procedure, result.say)]
@@ -288,6 +290,15 @@ def _check(report: DriftReport, demarche_number: int, procedure: Procedure, say:
         fix = fix_of(drift, procedure)
         say("  " + drift.line() + (f"\n      → {fix}" if fix else "\n      → `wif procedure apply --yes`"))
     return ExitCode.FAILED
+
+
+def _unknown_champs(sessions, numbers: tuple[int, ...], say: Say) -> None:
+    """What the dossiers already synced carry that the procedure does not know (a champ of an older or newer
+    revision): the operators' alert, not a drift of the published form."""
+    with sessions() as session:
+        champs = [u for number in numbers for u in unknown_champs(session, number)]
+    for line in unknown_champ_lines(champs):
+        say(line)
 
 
 def _bind(client: DSClient, sessions, demarche_number: int, procedure: Procedure, confirmed: bool, say: Say) -> int:
