@@ -10,10 +10,12 @@ from email import message_from_bytes, policy
 import pytest
 
 from core.settings import DSSettings, NotifySettings, Settings
+from jobs.cli import main
 from jobs.status import collect_status, format_status
 from mail.mailer import FolderMailer
 from notifications.notify import run_notify
 from sandbox.champs import StoredFile
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from tests.rows_helpers import Desk, deposit_of, lines
 
 FILE_OVER_THE_LIMIT = (StoredFile("contrat.pdf", "application/pdf", 10_485_761),)
@@ -171,3 +173,28 @@ def test_annotations_speak_to_agents(desk):
     anomalies = desk.shown(number).annotations["wif_anomalies"]
     assert "profession réglementée" in anomalies
     assert "répondez" not in anomalies and "joignez" not in anomalies
+
+
+def test_wif_procedure_check_and_wif_status_name_the_champs_unknown_to_the_procedure(
+        make_sandbox, monkeypatch, tmp_path, capsys):
+    server = make_sandbox(dossiers=30, seed=5)
+    for record in server.store.visible_dossiers(1)[:2]:
+        record.anomaly = ("extra_champ",)  # a champ an administrateur added to the form on DS
+    carrying = [r.number for r in server.store.visible_dossiers(1) if r.anomaly == ("extra_champ",)]
+    for name, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}", "DS_API_URL": server.url,
+                        "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
+                        "DS_INSTRUCTEUR_ID": CONNECTOR_INSTRUCTEUR_ID, "WIF_NOTIFY_RECENT_DAYS": "0"}.items():
+        monkeypatch.setenv(name, value)
+
+    def wif(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        return code, capsys.readouterr().out
+
+    assert wif("procedure", "bind", "--yes")[0] == 0
+    assert wif("sync", "--no-push")[0] == 0
+    for argv, code in ((("procedure", "check"), 0), (("status",), 0)):
+        exit_code, out = wif(*argv)
+        assert exit_code == code, out
+        [line] = [line for line in out.splitlines() if "« Champ ajouté hors procédure »" in line]
+        assert f"on {len(carrying)} dossier(s)" in line and str(carrying[0]) in line, line
