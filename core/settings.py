@@ -284,6 +284,20 @@ def directory() -> Parser:
     return Parser(Path, "folder")
 
 
+def optional_directory() -> Parser:
+    return Parser(lambda raw: Path(raw) if raw else None, "folder")
+
+
+def text(max_length: int) -> Parser:
+    """One line of French text shown on a public page (a name, an address, a date)."""
+    def parse(raw: str) -> str:
+        if len(raw) > max_length:
+            raise Invalid(f"the text is {len(raw)} characters long; expected at most {max_length}")
+        return raw
+
+    return Parser(parse, f"text, ≤ {max_length} characters")
+
+
 def database_url() -> Parser:
     def parse(raw: str) -> str:
         from sqlalchemy.engine import make_url
@@ -546,6 +560,55 @@ class ValiditySettings:
         "window); a hit and a miss run the same statements")
 
 
+# What the public pages (statistics site, validity check) say of themselves: the mandatory pages of a public website
+# (accessibility statement, mentions légales, personal data, contact) and the links between the pages.
+@dataclass(frozen=True)
+class PagesSettings:
+    dsfr_dir: Path | None = setting(
+        "WIF_DSFR_DIR", optional_directory(), "",
+        "the `dist` folder of the DSFR (`@gouvfr/dsfr`, from npm) whose CSS, icons and Marianne font `wif stats` "
+        "copies beside the pages and `wif serve` serves; empty: `node_modules/@gouvfr/dsfr/dist` of the checkout "
+        "(`npm ci`). Without it both commands stop with one line")
+    validity_url: str = setting(
+        "WIF_VALIDITY_URL", http_url("the public address of `wif serve`, such as https://apt.example.gouv.fr"), "",
+        "public address of the validity check (`wif serve`), linked from the statistics site; empty: not linked")
+    stats_url: str = setting(
+        "WIF_STATS_URL", http_url("the public address of the statistics site"), "",
+        "public address of the statistics site (`wif stats --out`), linked from the validity check; empty: not linked")
+    contact_email: str = setting(
+        "WIF_CONTACT_EMAIL", address(), "",
+        "the public pages' contact (accessibility, personal data, the site); empty: `WIF_TEAM_EMAIL`; with neither, "
+        "the pages name only the dossier's messagerie on DS")
+    publisher: str = setting(
+        "WIF_PUBLISHER", text(200), "Ministère de l'Intérieur, direction générale des étrangers en France (DGEF)",
+        "mentions légales: the éditeur of the pages")
+    publisher_address: str = setting(
+        "WIF_PUBLISHER_ADDRESS", text(200), "Place Beauvau, 75800 Paris Cedex 08",
+        "mentions légales: the éditeur's postal address")
+    publication_director: str = setting(
+        "WIF_PUBLICATION_DIRECTOR", text(200), "Le directeur général des étrangers en France",
+        "mentions légales: the directeur de la publication (a function is enough)")
+    hosting: str = setting(
+        "WIF_HOSTING", text(300), "À compléter par l'exploitant du service : nom, adresse et téléphone de l'hébergeur",
+        "mentions légales: the hébergeur's name, address and telephone (required by law: set it)")
+    data_protection_contact: str = setting(
+        "WIF_DATA_PROTECTION_CONTACT", text(300),
+        "Délégué à la protection des données du ministère de l'Intérieur, place Beauvau, 75800 Paris Cedex 08",
+        "données personnelles: whom to write to exercise one's rights")
+    accessibility_status: str = setting(
+        "WIF_ACCESSIBILITY_STATUS", choice("non conforme", "partiellement conforme", "totalement conforme"),
+        "non conforme",
+        "the RGAA conformity the footer and the accessibility statement declare: without an RGAA audit a site is "
+        "« non conforme », whatever its automated tests say")
+    accessibility_date: str = setting(
+        "WIF_ACCESSIBILITY_DATE", text(40), "6 décembre 2026",
+        "the date the accessibility statement was established (« 6 décembre 2026 »)")
+    accessibility_audit: str = setting(
+        "WIF_ACCESSIBILITY_AUDIT", text(300), "",
+        "the RGAA audit the status rests on (who, when, share of criteria met); empty: the statement says none was "
+        "made and what the project's own tests check")
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
     legacy_secret: str = setting(
@@ -593,6 +656,7 @@ class Settings:
     notify: NotifySettings = NotifySettings()
     schedule: ScheduleSettings = ScheduleSettings()
     validity: ValiditySettings = ValiditySettings()
+    pages: PagesSettings = PagesSettings()
     webhooks: WebhookSettings = WebhookSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
 
@@ -701,7 +765,18 @@ def _check_token(settings: Settings) -> None:
                           "administrateur (or unset DS_API_URL for the embedded sandbox)")
 
 
-CHECKS = (_check_token, _check_database_place, _check_outbox)
+def _check_dsfr_dir(settings: Settings) -> None:
+    # Only a folder the deployment names: without one, only `wif stats` and `wif serve` need the checkout's.
+    folder = settings.pages.dsfr_dir
+    if folder is not None:
+        from core.web.dsfr import STYLESHEET
+
+        if not (folder / STYLESHEET).is_file():
+            raise ConfigError(f"WIF_DSFR_DIR: {folder} holds no {STYLESHEET}; expected the dist folder of the "
+                              "DSFR (node_modules/@gouvfr/dsfr/dist after `npm ci`)")
+
+
+CHECKS = (_check_token, _check_database_place, _check_outbox, _check_dsfr_dir)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -20,7 +20,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 # The README's two tables: the sections each lists.
 TABLES = {
     "connection": ("", "ds", "sync", "push"),
-    "beyond": ("mail", "notify", "schedule", "validity", "webhooks", "observability"),
+    "beyond": ("mail", "notify", "schedule", "validity", "pages", "webhooks", "observability"),
 }
 SECTION_TITLES = {
     "": "Database",
@@ -31,6 +31,7 @@ SECTION_TITLES = {
     "notify": "Notifications and digest",
     "schedule": "Scheduler (wif schedule)",
     "validity": "Public validity check (wif serve)",
+    "pages": "Public pages (statistics site and validity check): DSFR, mandatory pages, links",
     "webhooks": "DS webhooks (served by wif serve under /webhooks: a hint to fetch a dossier now; "
     "the poll stays the truth)",
     "observability": "Error reporting",

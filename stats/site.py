@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import PackageLoader
 
 from mappings.expected_delay import WINDOW_MONTHS
 from stats import format as fr
@@ -31,6 +31,7 @@ from stats.suppression import THRESHOLD
 from stats.charts import BLUE_FRANCE, BLUE_LIGHT, OLIVE, RED_MARIANNE, Series, bar_chart
 from mappings.procedure import default_procedure
 from mappings.routing import load_routing_table
+from core.web.layout import SiteContext, default_site, environment, write_static_pages
 
 SCHEMA_PATH = Path(__file__).with_name("stats.schema.json")
 MEASURE_LABELS = {
@@ -256,9 +257,14 @@ def page_context(figures: Figures, expected_delays: list[DelayRow] = ()) -> Page
     return PageContext(as_of_label(figures.as_of), key_figures, sections, expected_delays=list(expected_delays))
 
 
-def render_page(figures: Figures, expected_delays: list[DelayRow] = ()) -> str:
-    environment = Environment(loader=PackageLoader("stats", "templates"), autoescape=select_autoescape(["html"]))
-    return environment.get_template("index.html").render(page=page_context(figures, expected_delays))
+def static_site() -> SiteContext:
+    """The layout's context of the default settings (`wif stats` passes the deployment's)."""
+    return default_site(static=True, demarche_path=default_procedure().path)
+
+
+def render_page(figures: Figures, expected_delays: list[DelayRow] = (), site: SiteContext | None = None) -> str:
+    templates = environment(PackageLoader("stats", "templates"), site or static_site())
+    return templates.get_template("index.html").render(page=page_context(figures, expected_delays))
 
 
 def json_value(value):
@@ -342,12 +348,16 @@ def grid_csv_frame(grid: Grid, key_column: str) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def write_site(figures: Figures, out_dir: Path, expected_delays: list[DelayRow] = ()) -> list[Path]:
-    """Write every file of the site into `out_dir`; returns their paths."""
+def write_site(figures: Figures, out_dir: Path, expected_delays: list[DelayRow] = (),
+               site: SiteContext | None = None) -> list[Path]:
+    """Write every file of the site into `out_dir` (the page, the mandatory pages, the DSFR's files beside them,
+    the open data); returns their paths."""
+    site = site or static_site()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "index.html", out_dir / "stats.json"]
-    written[0].write_text(render_page(figures, expected_delays), encoding="utf-8")
+    written[0].write_text(render_page(figures, expected_delays, site), encoding="utf-8")
+    written += write_static_pages(out_dir, site)
     document = stats_document(figures, expected_delays)
     written[1].write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
     tables, grids = figures.tables(), figures.grids()
@@ -365,9 +375,9 @@ def compute(engine, as_of: datetime | None = None) -> Figures:
     return build_figures(frame, as_of or datetime.now(timezone.utc))
 
 
-def generate(engine, out_dir: Path, as_of: datetime | None = None) -> list[Path]:
+def generate(engine, out_dir: Path, as_of: datetime | None = None, site: SiteContext | None = None) -> list[Path]:
     """Compute the figures from the database and write the site; returns the files written."""
     as_of = as_of or datetime.now(timezone.utc)
     with engine.connect() as connection:
         frame = load_dossiers(connection, PAGE_COLUMNS)
-    return write_site(build_figures(frame, as_of), out_dir, departement_delays(frame, as_of))
+    return write_site(build_figures(frame, as_of), out_dir, departement_delays(frame, as_of), site)

@@ -16,7 +16,8 @@ import secrets
 from datetime import date
 from typing import Callable
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, abort, g, jsonify, render_template, request, send_from_directory
+from jinja2 import ChoiceLoader
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +33,8 @@ from validity.results import date_fr, result_text
 from validity.budget import LookupBudget
 from validity.ratelimit import TokenBucketLimiter
 from core.models import ValidityRecord
+from core.web import dsfr
+from core.web.layout import MANDATORY_PAGES, SiteContext, default_site, loader as layout_loader
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +69,9 @@ INTERNAL_ERROR = ("erreur_interne", "Service indisponible", "Une erreur est surv
 
 
 def content_security_policy(nonce: str) -> str:
+    # The DSFR's stylesheet, fonts and icons come from this app (/dsfr/); no script at all.
     return (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+        f"default-src 'none'; style-src 'self' 'nonce-{nonce}'; font-src 'self'; img-src 'self' data:; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
 
@@ -95,12 +99,23 @@ def create_app(
     limiter: TokenBucketLimiter | None = None,
     budget: LookupBudget | None = None,
     alerts=None,
+    site: SiteContext | None = None,
 ) -> Flask:
     """`budget`: the lookups of all workers together (default from the settings);
-    `alerts`: told when misses spike (validity.alerts.SpikeAlerts), or None to log it only."""
+    `alerts`: told when misses spike (validity.alerts.SpikeAlerts), or None to log it only;
+    `site`: the public pages' layout, links and mandatory pages (core.web.layout.site_context; default: the defaults).
+    The DSFR must be installed (core.web.dsfr.DsfrMissing otherwise)."""
     if not settings.pepper:
         raise ValueError("the validity check needs WIF_VALIDITY_PEPPER: without it no birth date can be verified")
+    if site is None:
+        from mappings.procedure import default_procedure
+
+        site = default_site(static=False, demarche_path=default_procedure().path)
+    dist = dsfr.dist_dir(site.dsfr_dir)
+    assets = frozenset(dsfr.asset_names(dist))
     app = Flask(__name__)
+    app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, layout_loader()])
+    app.jinja_env.globals["site"] = site
     app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TRAP_BAD_REQUEST_ERRORS=False)
     app.json.ensure_ascii = False
     app.jinja_env.filters["date_fr"] = date_fr
@@ -168,8 +183,9 @@ def create_app(
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["X-Robots-Tag"] = "noindex"
-        # Answers carry personal data: no cache may keep them.
-        headers["Cache-Control"] = "no-store"
+        # Answers carry personal data: no cache may keep them. The DSFR's files carry none.
+        headers["Cache-Control"] = "public, max-age=86400" if request.path.startswith(f"/{dsfr.FOLDER}/") \
+            and response.status_code == 200 else "no-store"
         if request.is_secure or settings.force_hsts:
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         return response
@@ -200,6 +216,18 @@ def create_app(
         if not isinstance(answer, Answer):
             return too_many(answer, render_page("index.html", LookupPage(notice=BUSY, **page_values), 429))
         return render_page("index.html", LookupPage(answer=answer, **page_values), 200)
+
+    @app.get(f"/{dsfr.FOLDER}/<path:name>")
+    def dsfr_asset(name: str):
+        if name not in assets:  # only the files the stylesheet names: nothing else of node_modules is reachable
+            abort(404)
+        return send_from_directory(dist, name)
+
+    def mandatory_page(page):
+        return lambda: render_page(f"{page.slug}.html", page, 200)
+
+    for page in MANDATORY_PAGES:
+        app.add_url_rule(f"/{page.slug}", page.slug, mandatory_page(page), methods=["GET"])
 
     @app.get(API_PATH)
     def api_refuses_get():

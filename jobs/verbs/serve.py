@@ -56,10 +56,13 @@ def build_app(settings: Settings, sessions):
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
     from connector.webhooks import HintInbox
+    from core.web.layout import site_context
     from jobs.webhook_app import create_webhook_app
+    from mappings.procedure import default_procedure
 
+    site = site_context(settings, static=False, demarche_path=default_procedure().path)
     root = (
-        create_app(sessions, settings.validity, alerts=spike_alerts(settings, sessions))
+        create_app(sessions, settings.validity, alerts=spike_alerts(settings, sessions), site=site)
         if settings.validity.pepper
         else NotFound()
     )
@@ -74,6 +77,10 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
 
     if not settings.validity.pepper and not settings.webhooks.enabled:
         raise ConfigError(PEPPER_MISSING)
+    if settings.validity.pepper:
+        from core.web.dsfr import dist_dir
+
+        dist_dir(settings.pages.dsfr_dir)  # the page needs the DSFR: without it, one line before the port is taken
     app = _Later()
     try:
         # The port first: one in use is one line, before the database is opened or created.

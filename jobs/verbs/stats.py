@@ -7,8 +7,10 @@ from pathlib import Path
 
 from core.db import Database
 from core.settings import Settings
+from core.web.layout import site_context
 from jobs.result import Result
 from jobs.runtime import writable_directory, writing_into
+from mappings.procedure import default_procedure
 from stats.site import compute, generate
 
 HELP = "Write the public statistics site (index.html, stats.json, CSV)."
@@ -33,8 +35,10 @@ def run(args, settings: Settings, database: Database) -> Result:
     if args.dry_run:
         return Result(lines=[compute(database.engine).totals.values.iloc[0].to_string()])
     engine = database.engine
+    # The DSFR first: without it, one line and nothing written.
+    site = site_context(settings, static=True, demarche_path=default_procedure().path)
     with writing_into(args.out) as out:
-        written = generate(engine, out)
+        written = generate(engine, out, site=site)
     result = Result(lines=[f"stats site: {len(written)} files written to {args.out}"])
     result.count(files=len(written))
     return result
