@@ -143,6 +143,9 @@ class Dossier(Base):
     completed_at: Mapped[datetime | None]
     rules_revision: Mapped[str | None] = mapped_column(String(40))
     checked_at: Mapped[datetime | None]
+    # The agents' annotation « Dossier de l'étudiant »: the same student's other dossiers, by number, with their
+    # hours (mappings.student_file); written after each page, as it depends on the other dossiers.
+    student_file: Mapped[str | None] = mapped_column(Text)
     # The last DS version as received, for audit.
     raw: Mapped[dict] = mapped_column(JSON)
     synced_at: Mapped[datetime]
@@ -165,7 +168,8 @@ class Student(Base):
     civilite: Mapped[str | None] = mapped_column(String(5))
     last_name: Mapped[str | None] = mapped_column(String(200))
     first_name: Mapped[str | None] = mapped_column(String(200))
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    # Indexed: the student's file gathers a page's students by birth date, then matches the titre number.
+    birth_date: Mapped[date | None] = mapped_column(Date, index=True)
     birth_place: Mapped[str | None] = mapped_column(String(200))
     nationality_code: Mapped[str | None] = mapped_column(String(2), index=True)
     nationality_name: Mapped[str | None] = mapped_column(String(100))

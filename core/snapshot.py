@@ -92,6 +92,8 @@ class DossierSnapshot:
     # The agents' APT period, from the private annotations.
     apt_start: date | None
     apt_end: date | None
+    # The annotation « Dossier de l'étudiant », as the last sync left it (None: never computed).
+    student_file: str | None = None
 
     @property
     def is_decided(self) -> bool:
@@ -177,6 +179,7 @@ def snapshot_of(dossier: Dossier) -> DossierSnapshot:
         hours_limit_kind=contract.hours_limit_kind if contract else None,
         apt_start=dossier.apt_start,
         apt_end=dossier.apt_end,
+        student_file=dossier.student_file,
     )
 
 

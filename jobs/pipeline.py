@@ -25,6 +25,7 @@ from core.snapshot import delay_cohort
 from jobs.binding import RunBinding, require_binding
 from jobs.progress import PushBar, SyncBar, on_terminal
 from jobs.runtime import make_client
+from jobs.student_files import student_file_refresher
 from mappings.expected_delay import per_service, window_start
 from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
@@ -86,17 +87,19 @@ def say_on_terminal(line: str) -> None:
 def make_syncer(
     settings: Settings, client, sessions, checked: RunBinding, *, dry_run: bool = False, progress=None
 ) -> Syncer:
-    """A syncer for one démarche: its dossiers are read through that démarche's binding."""
+    """A syncer for one démarche: its dossiers are read through that démarche's binding; after each page, the
+    students' files across dossiers, then the validity records."""
+    evaluator = Evaluator.default(checked.binding, settings.sync.routing_key)
     return Syncer(
         client=client,
         sessions=sessions,
-        evaluate=Evaluator.default(checked.binding, settings.sync.routing_key).rows,
+        evaluate=evaluator.rows,
         page_size=settings.ds.page_size,
         rescan_every=timedelta(hours=settings.sync.rescan_every_hours),
         rescan_overlap=timedelta(minutes=settings.sync.rescan_overlap_minutes),
         dry_run=dry_run,
         progress=progress,
-        after_page=validity_refresher(settings),
+        after_page=student_file_refresher(evaluator.rules, then=validity_refresher(settings)),
     )
 
 

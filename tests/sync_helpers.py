@@ -14,6 +14,7 @@ from core import models
 from connector import revision as ds_revision
 from connector.sync import Syncer
 from jobs.binding import bind_demarche, load_binding, read_descriptors
+from jobs.student_files import student_file_refresher
 from mappings.binding import Binding, bind
 from mappings.pipeline import Evaluator
 from mappings.procedure import default_procedure
@@ -62,10 +63,13 @@ def evaluator(binding: Binding | None = None, routing_key: str = "permit") -> Ev
 
 
 def make_syncer(client, sessions, demarche_number: int = 1, **kwargs) -> Syncer:
-    """A syncer of one sandbox démarche, bound first as a deployment binds it."""
+    """A syncer of one sandbox démarche, bound first as a deployment binds it, the students' files kept after
+    each page as a deployment keeps them (unless `after_page` says otherwise)."""
     kwargs.setdefault("page_size", 100)
     binding = bind_sandbox(client, sessions, demarche_number)
-    kwargs.setdefault("evaluate", evaluator(binding).rows)
+    domain = evaluator(binding)
+    kwargs.setdefault("evaluate", domain.rows)
+    kwargs.setdefault("after_page", student_file_refresher(domain.rules))
     return Syncer(client=client, sessions=sessions, **kwargs)
 
 
