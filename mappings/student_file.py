@@ -193,8 +193,8 @@ def hours_finding(request: Request, concurrent: list[tuple[Request, Decimal]], r
 
 
 def duplicates(request: Request, others: list[Request], rules: Rules) -> list[Request]:
-    """RULES.md: an APT covers one employer: two pending requests of one student for one SIRET over days in common
-    ask for the same authorisation twice."""
+    """An APT covers one employer (docs/apt-hours.md#the-students-other-requests): two pending requests of one
+    student for one SIRET over days in common ask for the same authorisation twice."""
     if not _pending(request, rules) or not request.siret:
         return []
     period = _period(request, rules)
@@ -228,8 +228,8 @@ def _differs(first: str | None, second: str | None) -> bool:
 
 
 def renewal_changes(request: Request, previous: Request, rules: Rules) -> list[str]:
-    """RULES.md: « A new request is needed for a new employer, a new contract type or job, a longer end date, more
-    hours or a lower salary » — those of them this request has, in the words of rules.yaml."""
+    """A new request is needed for a new employer, a new contract type or job, a later end, more hours or a lower
+    salary (docs/apt-hours.md#the-students-other-requests): those of them this request has, in rules.yaml's words."""
     previous_end = (_period(previous, rules) or (None, None))[1]
     this_end = (_period(request, rules) or (None, None))[1]
     found = {

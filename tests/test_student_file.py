@@ -118,8 +118,8 @@ def test_the_applicant_is_told_nothing_of_the_other_dossier(desk):
 
 
 def test_a_duplicate_pending_request_names_the_other(desk):
-    """RULES.md: an APT covers one employer: two pending requests of one student for one SIRET over common days
-    (rules.yaml student_file.duplicate_request)."""
+    """An APT covers one employer (docs/apt-hours.md#the-students-other-requests): two pending requests of one
+    student for one SIRET over common days (rules.yaml student_file.duplicate_request)."""
     first, second = desk.take(), desk.take()
     start = max(deposit_of(desk, first), deposit_of(desk, second)) + timedelta(days=14)
     same = student("1996-05-30", "EF11223344", start - timedelta(days=30), contrat_date_debut=start.isoformat(),
@@ -138,8 +138,8 @@ def test_a_duplicate_pending_request_names_the_other(desk):
 
 
 def test_a_renewal_names_the_changes_that_need_a_new_request(desk):
-    """RULES.md: « A new request is needed for a new employer, a new contract type or job, a longer end date, more
-    hours or a lower salary » (rules.yaml student_file.renewal): named for agents, against the accepted APT."""
+    """A new request is needed for a new employer, a new contract type or job, a later end, more hours or a lower
+    salary (rules.yaml student_file.renewal, docs/apt-hours.md#the-students-other-requests): named for agents."""
     previous, renewal = two_employers(desk)
     start = max(deposit_of(desk, previous), deposit_of(desk, renewal)) - timedelta(days=200)
     titre_start = start - timedelta(days=30)
