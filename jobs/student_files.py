@@ -25,6 +25,7 @@ def _request(dossier: models.Dossier) -> Request:
     return Request(
         number=dossier.number,
         state=dossier.state,
+        demarche_number=dossier.demarche_number,
         permit_number=student.permit_number if student else None,
         birth_date=student.birth_date if student else None,
         siret=employer.siret if employer else None,

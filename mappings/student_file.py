@@ -36,6 +36,7 @@ class Request:
     state: str
     permit_number: str | None
     birth_date: date | None
+    demarche_number: int = 0
     siret: str | None = None
     contract_type: str | None = None
     job_title: str | None = None
@@ -67,10 +68,11 @@ def permit_key(permit_number: str | None) -> str | None:
     return kept.casefold() or None
 
 
-def student_key(request: Request) -> tuple[str, date] | None:
-    """Both the titre number and the birth date, or no match at all: a namesake is another student."""
+def student_key(request: Request) -> tuple[int, str, date] | None:
+    """Both the titre number and the birth date, or no match at all: a namesake is another student. Within one
+    démarche: another one (a clone, a regional copy) is another procedure, with its own services."""
     key = permit_key(request.permit_number)
-    return (key, request.birth_date) if key and request.birth_date else None
+    return (request.demarche_number, key, request.birth_date) if key and request.birth_date else None
 
 
 def same_student(request: Request, others: Iterable[Request]) -> list[Request]:
