@@ -6,9 +6,10 @@ pure functions match them on the titre number too, and each dossier of a student
 file again. A dossier outside the page whose file changed (its student's new request adds hours) is marked
 synced now, so that the next push takes its new annotation and label to DS.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -46,26 +47,32 @@ def _request(dossier: models.Dossier) -> Request:
 
 def _gather(session: Session, numbers: list[int]) -> list[models.Dossier]:
     """Every dossier born on the day of one of these dossiers' students: one query (and its loads)."""
-    births = select(models.Student.birth_date).where(models.Student.dossier_number.in_(numbers),
-                                                      models.Student.birth_date.is_not(None))
-    return list(session.scalars(
-        select(models.Dossier)
-        .join(models.Dossier.student)
-        .outerjoin(models.Dossier.employer)
-        .outerjoin(models.Dossier.contract)
-        .where(models.Student.birth_date.in_(births))
-        .options(contains_eager(models.Dossier.student), contains_eager(models.Dossier.employer),
-                 contains_eager(models.Dossier.contract), selectinload(models.Dossier.findings),
-                 selectinload(models.Dossier.mapping_issues))
-    ).unique())
+    births = select(models.Student.birth_date).where(
+        models.Student.dossier_number.in_(numbers), models.Student.birth_date.is_not(None)
+    )
+    return list(
+        session.scalars(
+            select(models.Dossier)
+            .join(models.Dossier.student)
+            .outerjoin(models.Dossier.employer)
+            .outerjoin(models.Dossier.contract)
+            .where(models.Student.birth_date.in_(births))
+            .options(
+                contains_eager(models.Dossier.student),
+                contains_eager(models.Dossier.employer),
+                contains_eager(models.Dossier.contract),
+                selectinload(models.Dossier.findings),
+                selectinload(models.Dossier.mapping_issues),
+            )
+        ).unique()
+    )
 
 
 def _facts(findings) -> list[tuple]:
     return [(f.code, f.severity, f.field, f.message) for f in findings]
 
 
-def refresh_student_files(session: Session, numbers: list[int], rules: Rules,
-                          now: Callable = utcnow) -> list[int]:
+def refresh_student_files(session: Session, numbers: list[int], rules: Rules, now: Callable = utcnow) -> list[int]:
     """The files of these dossiers and of their students' other dossiers; returns the dossiers outside `numbers`
     whose file changed."""
     if not numbers:
@@ -85,8 +92,11 @@ def refresh_student_files(session: Session, numbers: list[int], rules: Rules,
         found = student_file.student_file(request, stored, rules)
         own = [Finding(f.code, f.severity, f.message, f.field) for f in dossier.findings]
         status = student_file.status_with_file(own, found.findings, [issue.code for issue in dossier.mapping_issues])
-        before = (_facts(f for f in own if f.code in student_file.CODES), dossier.student_file,
-                  dossier.completeness_status)
+        before = (
+            _facts(f for f in own if f.code in student_file.CODES),
+            dossier.student_file,
+            dossier.completeness_status,
+        )
         if before == (_facts(found.findings), found.text, status):
             continue
         if dossier.number not in page:
@@ -94,13 +104,24 @@ def refresh_student_files(session: Session, numbers: list[int], rules: Rules,
             changed.append(dossier.number)
         writes.append((dossier, found, status))
     if writes:
-        session.execute(delete(models.Finding).where(
-            models.Finding.dossier_number.in_([dossier.number for dossier, _, _ in writes]),
-            models.Finding.code.in_(student_file.CODES)))
+        session.execute(
+            delete(models.Finding).where(
+                models.Finding.dossier_number.in_([dossier.number for dossier, _, _ in writes]),
+                models.Finding.code.in_(student_file.CODES),
+            )
+        )
     for dossier, found, status in writes:
-        session.add_all(models.Finding(dossier_number=dossier.number, code=f.code, severity=f.severity,
-                                       field=f.field, message=f.message, rules_revision=dossier.rules_revision)
-                        for f in found.findings)
+        session.add_all(
+            models.Finding(
+                dossier_number=dossier.number,
+                code=f.code,
+                severity=f.severity,
+                field=f.field,
+                message=f.message,
+                rules_revision=dossier.rules_revision,
+            )
+            for f in found.findings
+        )
         session.expire(dossier, ["findings"])
         dossier.completeness_status = status
         dossier.student_file = found.text
@@ -108,11 +129,14 @@ def refresh_student_files(session: Session, numbers: list[int], rules: Rules,
     return changed
 
 
-def student_file_refresher(rules: Rules, then: Callable[[Session, list[int]], None] | None = None
-                           ) -> Callable[[Session, list[int]], None]:
+def student_file_refresher(
+    rules: Rules, then: Callable[[Session, list[int]], None] | None = None
+) -> Callable[[Session, list[int]], None]:
     """The sync's `after_page`: the students' files first, then `then` (e.g. the validity records)."""
+
     def after_page(session: Session, numbers: list[int]) -> None:
         refresh_student_files(session, numbers, rules)
         if then is not None:
             then(session, numbers)
+
     return after_page

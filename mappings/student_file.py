@@ -10,10 +10,10 @@ requests reaches anyone but the agents (the applicant's message reads blocking f
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from typing import Iterable
 
 from mappings.checks import A_VERIFIER, CEILING, WARNING, Finding, completeness_status, french_list
 from mappings.normalize import last_day_of_months
