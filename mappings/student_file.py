@@ -16,7 +16,9 @@ from datetime import date
 from decimal import Decimal
 
 from mappings.checks import A_VERIFIER, CEILING, WARNING, Finding, completeness_status, french_list
+from mappings.dossier import OPERATOR_ISSUES
 from mappings.normalize import last_day_of_months
+from mappings.pipeline import DS_UNREADABLE
 from mappings.rules import Rules, contract_types
 
 OVER_LIMIT, DUPLICATE = "student_hours_over_limit", "duplicate_request"
@@ -283,7 +285,9 @@ def status_with_file(own: Iterable[Finding], file_findings: Iterable[Finding], i
     file_findings = list(file_findings)
     over = any(f.code == OVER_LIMIT for f in file_findings)
     kept = [f for f in own if f.code not in CODES and not (over and f.code == UNDER_THRESHOLD)]
-    issue_codes = list(issue_codes)
-    if "ds_unreadable" in issue_codes:
-        return A_VERIFIER  # as mappings.pipeline leaves a dossier DS gave without its champs' objects
+    # As mappings.pipeline judges the dossier: an operator's issue is no applicant's; a dossier DS gave without its
+    # champs' objects is for an agent.
+    issue_codes = [code for code in issue_codes if code not in OPERATOR_ISSUES]
+    if DS_UNREADABLE in issue_codes:
+        return A_VERIFIER
     return completeness_status(kept + file_findings, issue_codes)
