@@ -113,7 +113,7 @@ def test_the_applicant_is_told_nothing_of_the_other_dossier(desk):
     assert shown.label == "Incomplet"
     assert f"n° {first}" in shown.annotations[FILE]
     [message] = [body for body in shown.messages if "ne peut pas encore être instruite" in body]
-    assert "passeport" in message
+    assert "Passeport" in message
     assert str(first) not in message and "autre" not in message and "Heures de l'étudiant" not in message
 
 
