@@ -571,7 +571,8 @@ class PagesSettings:
         "(`npm ci`). Without it both commands stop with one line")
     validity_url: str = setting(
         "WIF_VALIDITY_URL", http_url("the public address of `wif serve`, such as https://apt.example.gouv.fr"), "",
-        "public address of the validity check (`wif serve`), linked from the statistics site; empty: not linked")
+        "public address of the validity check (`wif serve`), linked from the statistics site and from the employer's "
+        "« acceptée » e-mail (with what the check asks for); empty: not linked")
     stats_url: str = setting(
         "WIF_STATS_URL", http_url("the public address of the statistics site"), "",
         "public address of the statistics site (`wif stats --out`), linked from the validity check; empty: not linked")

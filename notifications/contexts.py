@@ -105,6 +105,8 @@ class EnInstructionContext(DossierMessage):
 class AccepteContext(DossierMessage):
     SUBJECT: ClassVar[str] = "Demande d'autorisation provisoire de travail n° {number} : acceptée"
 
+    validity_url: str  # where the employer checks the authorisation (WIF_VALIDITY_URL), "" when not published
+
 
 @dataclass(frozen=True)
 class RefuseContext(DossierMessage):
@@ -245,8 +247,9 @@ def incomplet_groups(findings: tuple[FindingFact, ...]) -> dict:
 
 
 def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str,
-                    delays: dict[str, ExpectedDelay] | None = None) -> DossierMessage:
-    """`delays`: the expected decision delay per service, for the « dossier complet » message."""
+                    delays: dict[str, ExpectedDelay] | None = None, validity_url: str = "") -> DossierMessage:
+    """`delays`: the expected decision delay per service, for the « dossier complet » message;
+    `validity_url`: the public validity check, for the « acceptée » message (WIF_VALIDITY_URL)."""
     signature = signature_for(facts.service)
     student_name, company_name = student_display_name(facts), (facts.company_name or "").strip() or "l'employeur"
     common = dict(
@@ -266,6 +269,8 @@ def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, b
         return IncompletContext(**common, **incomplet_groups(occurrence.findings))
     if context_type is CompletContext:
         return CompletContext(**common, expected_delay=applicant_sentence(delay_of(delays or {}, facts.service)))
+    if context_type is AccepteContext:
+        return AccepteContext(**common, validity_url=f"{validity_url}/" if validity_url else "")
     if context_type is AptDatesInvalidContext:
         return AptDatesInvalidContext(
             **common,

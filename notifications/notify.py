@@ -76,7 +76,8 @@ def dossier_composer(settings: Settings, now: datetime):
         if not address or recipient_hash(address) != row.recipient_hash:
             raise Cancel("recipient address changed")
         context = dossier_context(facts, occurrence, row.role, settings.ds.web_url,
-                                  service_delays(session) if occurrence.template == "complet" else None)
+                                  service_delays(session) if occurrence.template == "complet" else None,
+                                  validity_url=settings.pages.validity_url)
         rendered = render(occurrence.template, context)
         message = build_email(
             sender=settings.mail.mail_from, to=address, subject=rendered.subject,

@@ -163,3 +163,21 @@ def test_undeclared_fields_fail_loudly():
 def test_every_template_has_text_and_html():
     files = {path.name for path in TEMPLATES_DIR.glob("[!_]*")}
     assert files == {f"{name}.{ext}" for name in CONTEXT_TYPES for ext in ("txt", "html")}
+
+
+def test_the_accepte_mail_tells_the_employer_where_to_check_the_authorisation_and_with_what():
+    facts = facts_for("accepte", "Amina")
+    occurrence = next(o for o in occurrences(facts) if o.template == "accepte")
+    message = render("accepte", dossier_context(facts, occurrence, "employer", "https://ds.example",
+                                                validity_url="https://apt.example.gouv.fr"))
+    sentence = ("Avant le début du contrat, vérifiez qu'elle est en vigueur sur https://apt.example.gouv.fr/ : il vous "
+                "faut le numéro de dossier (4242) et la date de naissance d'Amina O'Brien.")
+    assert sentence in " ".join(message.text.split())
+    assert '<a href="https://apt.example.gouv.fr/">vérifiez qu\'elle est en vigueur</a>' in message.html
+    # Without a published validity check, no link, and the advice that stands without it.
+    unlinked = render("accepte", dossier_context(facts, occurrence, "employer", "https://ds.example"))
+    assert "Vérifiez ses dates de validité avant le début du contrat." in unlinked.text
+    assert "vérifiez qu'elle est en vigueur" not in unlinked.text
+    applicant = render("accepte", dossier_context(facts, occurrence, "applicant", "https://ds.example",
+                                                  validity_url="https://apt.example.gouv.fr"))
+    assert "apt.example.gouv.fr" not in applicant.text  # the student has nothing to check
