@@ -472,8 +472,9 @@ class MailSettings:
     team_email: str = setting(
         "WIF_TEAM_EMAIL", address(), "",
         "the team running the connector: operational alerts (the validity check's miss spikes, a mail server "
-        "refusing every message), the fallback groupe's digest and report when `WIF_FALLBACK_EMAIL` is unset, the "
-        "contact the digest gives; unset, alerts are only logged", secret=True, example="")
+        "refusing every message, champs unknown to the procedure on synced dossiers), the fallback groupe's digest "
+        "and report when `WIF_FALLBACK_EMAIL` is unset, the contact the digest gives; unset, alerts are only logged",
+        secret=True, example="")
 
 
 @dataclass(frozen=True)

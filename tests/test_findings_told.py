@@ -19,6 +19,7 @@ from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from tests.rows_helpers import Desk, deposit_of, lines
 
 FILE_OVER_THE_LIMIT = (StoredFile("contrat.pdf", "application/pdf", 10_485_761),)
+TEAM = "equipe-wif@example.gouv.fr"
 INVALID_SIRET = "12345678900016"  # 14 digits, wrong key
 
 
@@ -175,7 +176,7 @@ def test_annotations_speak_to_agents(desk):
     assert "répondez" not in anomalies and "joignez" not in anomalies
 
 
-def test_wif_procedure_check_and_wif_status_name_the_champs_unknown_to_the_procedure(
+def test_wif_procedure_check_wif_status_and_the_team_name_the_champs_unknown_to_the_procedure(
         make_sandbox, monkeypatch, tmp_path, capsys):
     server = make_sandbox(dossiers=30, seed=5)
     for record in server.store.visible_dossiers(1)[:2]:
@@ -183,7 +184,8 @@ def test_wif_procedure_check_and_wif_status_name_the_champs_unknown_to_the_proce
     carrying = [r.number for r in server.store.visible_dossiers(1) if r.anomaly == ("extra_champ",)]
     for name, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}", "DS_API_URL": server.url,
                         "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
-                        "DS_INSTRUCTEUR_ID": CONNECTOR_INSTRUCTEUR_ID, "WIF_NOTIFY_RECENT_DAYS": "0"}.items():
+                        "DS_INSTRUCTEUR_ID": CONNECTOR_INSTRUCTEUR_ID, "WIF_NOTIFY_RECENT_DAYS": "0",
+                        "WIF_TEAM_EMAIL": TEAM, "WIF_OUTBOX_DIR": str(tmp_path / "outbox")}.items():
         monkeypatch.setenv(name, value)
 
     def wif(*argv: str) -> tuple[int, str]:
@@ -198,3 +200,12 @@ def test_wif_procedure_check_and_wif_status_name_the_champs_unknown_to_the_proce
         assert exit_code == code, out
         [line] = [line for line in out.splitlines() if "« Champ ajouté hors procédure »" in line]
         assert f"on {len(carrying)} dossier(s)" in line and str(carrying[0]) in line, line
+
+    # The team is told once a day, by the notify job the scheduler runs after each sync.
+    for _ in range(2):
+        assert wif("notify")[0] == 0
+    to_team = [m for m in (message_from_bytes(p.read_bytes(), policy=policy.default)
+                           for p in sorted((tmp_path / "outbox").glob("*.eml"))) if m["To"] == TEAM]
+    assert len(to_team) == 1
+    text = to_team[0].get_body(("plain",)).get_content()
+    assert f"- démarche 1 : « Champ ajouté hors procédure », sur {len(carrying)} dossier(s)" in text

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from core.db import Database
 from core.errors import ExitCode
 from core.settings import Settings
+from jobs.alerts import send_unknown_champs_alert
 from jobs.result import Result
 from mail.mailer import make_mailer
 from notifications.notify import plan_lines, run_notify
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
     mailer = make_mailer(settings.mail.smtp_url, settings.mail.outbox_dir)
     try:
         report = run_notify(database.sessions, mailer, utc_now(), settings)
+        send_unknown_champs_alert(database.sessions, mailer, utc_now(), settings)
     finally:
         mailer.close()
     result = Result(lines=[f"notify: {report.summary()}"])
