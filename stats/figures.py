@@ -27,14 +27,14 @@ dossier became complete is not in DS's data (see README, "Statistics").
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
-from core.clock import PARIS
 
 import numpy as np
 import pandas as pd
 
+from core.clock import PARIS
 from mappings.expected_delay import HALF, NINE_IN_TEN, within_days
 from stats.suppression import THRESHOLD, suppress
 

@@ -2,20 +2,25 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import PackageLoader
 
+from core.web.layout import SiteContext, default_site, environment, write_static_pages
 from mappings.expected_delay import WINDOW_MONTHS
+from mappings.procedure import default_procedure
+from mappings.routing import load_routing_table
 from stats import format as fr
-from stats.expected_delay import DelayRow, departement_delays
+from stats.charts import BLUE_FRANCE, BLUE_LIGHT, RED_MARIANNE, Series, bar_chart
+from stats.expected_delay import DelayGroup, DelayRow, delay_groups, departement_delays
 from stats.figures import (
     AGE_BANDS,
     BACKLOG_STATES,
     COUNTS,
+    DELAYS,
     MEASURES,
     NOT_GIVEN,
     PARIS,
@@ -28,10 +33,6 @@ from stats.figures import (
 )
 from stats.load import PAGE_COLUMNS, load_dossiers
 from stats.suppression import THRESHOLD
-from stats.charts import BLUE_FRANCE, BLUE_LIGHT, OLIVE, RED_MARIANNE, Series, bar_chart
-from mappings.procedure import default_procedure
-from mappings.routing import load_routing_table
-from core.web.layout import SiteContext, default_site, environment, write_static_pages
 
 SCHEMA_PATH = Path(__file__).with_name("stats.schema.json")
 MEASURE_LABELS = {
@@ -64,7 +65,8 @@ CSV_FILES = {
     "backlog_by_service": ("en-attente-par-service.csv", "service"),
 }
 STATE_LABELS = {"en_construction": "En construction", "en_instruction": "En instruction"}
-BAND_LABELS = {"moins_15_jours": "moins de 15 jours", "15_59_jours": "15 à 59 jours", "60_jours_et_plus": "60 jours ou plus"}
+BAND_LABELS = {"moins_15_jours": "moins de 15 jours", "15_59_jours": "15 à 59 jours",
+               "60_jours_et_plus": "60 jours ou plus"}
 BACKLOG_LABELS = {f"{state}_{band}": f"{STATE_LABELS[state]}, {BAND_LABELS[band]}"
                   for state in BACKLOG_STATES for _, _, band in AGE_BANDS}
 def contract_label(code: str) -> str:
@@ -89,12 +91,13 @@ class Section:
     intro: str
     table: TableView
     chart: str | None = None
+    folded: bool = False  # a long breakdown: behind a <details> the reader opens
 
 
 @dataclass(frozen=True)
 class KeyFigure:
-    label: str
     value: str
+    label: str  # what is counted, with its period
 
 
 @dataclass(frozen=True)
@@ -102,11 +105,12 @@ class PageContext:
     """Everything index.html may use, and nothing else."""
 
     as_of_label: str
+    period_label: str  # « depuis juin 2025 »: the period of the key figures and the breakdowns
     key_figures: list[KeyFigure]
     sections: list[Section]
     threshold: int = THRESHOLD
     csv_files: list[str] = field(default_factory=lambda: [name for name, _ in CSV_FILES.values()])
-    expected_delays: list[DelayRow] = field(default_factory=list)  # stats.expected_delay, per département
+    delay_groups: list[DelayGroup] = field(default_factory=list)  # stats.expected_delay, every département
     delay_window_months: int = WINDOW_MONTHS
 
 
@@ -116,7 +120,7 @@ def grid_labels(name: str, grid: Grid) -> dict[str, str]:
     if name == "backlog_by_service":
         labels = {c: BACKLOG_LABELS[c] for c in columns}
         return {**labels, TOTAL: "Total en attente"}
-    return {**{c: fr.month_label(c) for c in columns}, TOTAL: f"Total sur {len(columns)} mois"}
+    return {**{c: fr.short_month_label(c) for c in columns}, TOTAL: f"Total sur {len(columns)} mois"}
 
 
 def grid_view(name: str, grid: Grid, table_id: str, caption: str) -> TableView:
@@ -162,7 +166,7 @@ def service_label(name: str) -> str:
 def group_label(kind: str):
     def label(key: str) -> str:
         if key == NOT_GIVEN:
-            return "Non renseigné"
+            return "Autre ou non renseigné" if kind == "departement" else "Non renseigné"
         if kind == "departement":
             return departement_label(key)
         if kind == "service":
@@ -184,77 +188,70 @@ def trend_chart(figures: Figures) -> str:
                      fr.integer, fr.HIDDEN)
 
 
-def delay_chart(figures: Figures) -> str:
-    values = figures.trend.values
-    labels = [fr.short_month_label(month) for month in values.index]
-    series = [
-        Series("La moitié", values["decision_days_half"].tolist(), BLUE_FRANCE),
-        Series("9 sur 10", values["decision_days_nine_in_ten"].tolist(), OLIVE),
-    ]
-    return bar_chart("graphique-delais", "Délai de décision en jours, 12 derniers mois", labels, series,
-                     fr.integer, fr.HIDDEN)
-
-
-def breakdown_chart(table: Table, chart_id: str, title: str, kind: str) -> str:
-    top = table.values.sort_values("deposited", ascending=False).head(12)
-    labels = [group_label(kind)(key) for key in top.index]
-    series = [Series("Déposés", top["deposited"].tolist()), Series("Acceptés", top["accepted"].tolist(), BLUE_LIGHT)]
-    return bar_chart(chart_id, title, labels, series, fr.integer, fr.HIDDEN)
-
-
 def as_of_label(moment: datetime) -> str:
     """« 1er décembre 2026 », « 15 novembre 2026 » (Paris date)."""
     day = moment.astimezone(PARIS)
     return f"{'1er' if day.day == 1 else day.day} {fr.MONTHS[day.month - 1]} {day.year}"
 
 
-def page_context(figures: Figures, expected_delays: list[DelayRow] = ()) -> PageContext:
+def key_figures(figures: Figures, period: str) -> list[KeyFigure]:
     totals = figures.totals
     row = totals.values.index[0]
-    key_figures = [
-        KeyFigure(MEASURE_LABELS[m], fr.cell(totals.values.at[row, m], measure_kind(m), bool(totals.hidden.at[row, m])))
-        for m in ("deposited", "accepted", "acceptance_rate", "decision_days_half")
+
+    def value(measure: str) -> str:
+        return fr.cell(totals.values.at[row, measure], measure_kind(measure), bool(totals.hidden.at[row, measure]))
+
+    half = value("decision_days_half")
+    return [
+        KeyFigure(value("deposited"), f"demandes déposées {period}"),
+        KeyFigure(value("accepted"), f"demandes acceptées {period}"),
+        KeyFigure(value("acceptance_rate"), f"d'acceptation, sur les demandes acceptées ou refusées {period}"),
+        KeyFigure(f"moins de {half} jours" if half[:1].isdigit() else half,
+                  f"entre le dépôt et la décision, pour la moitié des demandes acceptées ou refusées {period}"),
+        KeyFigure(value("in_progress"), f"demandes en attente d'une décision au {as_of_label(figures.as_of)}"),
     ]
-    month = fr.month_label
-    delay_measures = ("decision_days_half", "decision_days_nine_in_ten")
+
+
+def page_context(figures: Figures, expected_delays: list[DelayRow] = ()) -> PageContext:
+    month = fr.short_month_label
+    first_month = figures.by_month.values.index[0]
+    period = f"depuis {fr.month_label(first_month)}"
+    trend_measures = ("deposited", "accepted", "refused", "closed", "acceptance_rate", *DELAYS)
     sections = [
-        Section("tendance", "Évolution sur 12 mois", "Dossiers déposés dans le mois et décisions prises dans le mois.",
-                table_view(figures.trend, "tableau-tendance", "Dossiers et décisions par mois, 12 derniers mois", "Mois", month,
-                           ("deposited", "accepted", "refused", "closed", "acceptance_rate")), trend_chart(figures)),
-        Section("delais", "Délais de traitement", "Délai entre le dépôt et la décision, pour les décisions prises dans le mois.",
-                table_view(figures.trend, "tableau-delais", "Délais de décision par mois, 12 derniers mois", "Mois", month,
-                           delay_measures), delay_chart(figures)),
-        Section("par-mois", "Tous les mois", "Depuis le premier dossier déposé.",
-                table_view(figures.by_month, "tableau-mois", "Chiffres par mois", "Mois", month)),
-        Section("par-departement", "Par département", "Département qui instruit la demande, état actuel des dossiers.",
-                table_view(figures.by_departement, "tableau-departement", "Chiffres par département", "Département",
-                           group_label("departement")),
-                breakdown_chart(figures.by_departement, "graphique-departement",
-                                "Dossiers par département (les 12 plus nombreux)", "departement")),
-        # Issue #12 adds here the expected decision delay per département (its own Section and Table).
+        Section("tendance", "Évolution sur 12 mois",
+                "Demandes déposées dans le mois, décisions prises dans le mois, et le délai de ces décisions.",
+                table_view(figures.trend, "tableau-tendance", "Demandes et décisions par mois, 12 derniers mois",
+                           "Mois", month, trend_measures), trend_chart(figures)),
+        Section("par-contrat", "Par type de contrat",
+                f"Type du contrat de travail déclaré dans la demande, état actuel des demandes déposées {period}.",
+                table_view(figures.by_contract_type, "tableau-contrat", "Chiffres par type de contrat",
+                           "Type de contrat", group_label("contract_type"))),
         Section("par-service", "Par service instructeur",
-                "Service de la main-d'œuvre étrangère (MOE) chargé du dossier. Les dossiers sans service, ou d'un "
-                "service qui n'instruit pas encore sur la démarche, attendent dans le groupe « À orienter "
-                "manuellement ».",
-                table_view(figures.by_service, "tableau-service", "Chiffres par service", "Service", group_label("service"),
-                           by_label=True)),
+                "Service de la main-d'œuvre étrangère (MOE) chargé de la demande. Les demandes sans service, ou "
+                "d'un service qui n'instruit pas encore sur la démarche, sont orientées à la main (« À orienter "
+                f"manuellement »). État actuel des demandes déposées {period}.",
+                table_view(figures.by_service, "tableau-service", "Chiffres par service", "Service",
+                           group_label("service"), by_label=True), folded=True),
+        Section("par-departement", "Par département",
+                f"Département de la demande, état actuel des demandes déposées {period}. Les territoires où l'APT "
+                "ne s'applique pas comptent dans « Autre ou non renseigné ».",
+                table_view(figures.by_departement, "tableau-departement", "Chiffres par département", "Département",
+                           group_label("departement")), folded=True),
         Section("decisions-par-service", "Décisions par service",
                 "Décisions prises par chaque service (acceptations, refus, classements sans suite), par mois de "
-                "décision, sur les derniers mois.",
+                "décision, sur les 6 derniers mois.",
                 grid_view("decisions_by_service", figures.decisions_by_service, "tableau-decisions-service",
-                          "Décisions par service et par mois")),
-        Section("attente-par-service", "Dossiers en attente par service",
-                "Dossiers qui attendent une décision aujourd'hui, selon leur état et le nombre de jours depuis "
-                "qu'ils y sont entrés.",
+                          "Décisions par service et par mois"), folded=True),
+        Section("attente-par-service", "Demandes en attente par service",
+                "Demandes qui attendent une décision aujourd'hui, selon leur état et le nombre de jours depuis "
+                "qu'elles y sont entrées.",
                 grid_view("backlog_by_service", figures.backlog_by_service, "tableau-attente-service",
-                          "Dossiers en attente par service, selon l'état et l'ancienneté")),
-        Section("par-contrat", "Par type de contrat", "Type du contrat de travail déclaré dans la demande.",
-                table_view(figures.by_contract_type, "tableau-contrat", "Chiffres par type de contrat", "Type de contrat",
-                           group_label("contract_type")),
-                breakdown_chart(figures.by_contract_type, "graphique-contrat",
-                                "Dossiers par type de contrat", "contract_type")),
+                          "Demandes en attente par service, selon l'état et l'ancienneté"), folded=True),
+        Section("par-mois", "Tous les mois", f"Chaque mois {period}.",
+                table_view(figures.by_month, "tableau-mois", "Chiffres par mois", "Mois", month), folded=True),
     ]
-    return PageContext(as_of_label(figures.as_of), key_figures, sections, expected_delays=list(expected_delays))
+    return PageContext(as_of_label(figures.as_of), period, key_figures(figures, period), sections,
+                       delay_groups=delay_groups(list(expected_delays)))
 
 
 def static_site() -> SiteContext:
@@ -305,7 +302,8 @@ def delay_rows(expected_delays: list[DelayRow]) -> list[dict]:
     return [{"departement": row.departement, "service": row.service, "window_months": row.delay.window_months,
              "dossiers": count(row.delay.dossiers), "waiting": count(row.delay.waiting),
              "older_waiting": count(row.delay.older_waiting),
-             "half_within_days": row.delay.half_within_days, "nine_in_ten_within_days": row.delay.nine_in_ten_within_days,
+             "half_within_days": row.delay.half_within_days,
+             "nine_in_ten_within_days": row.delay.nine_in_ten_within_days,
              "text": row.text} for row in expected_delays]
 
 
@@ -372,12 +370,12 @@ def write_site(figures: Figures, out_dir: Path, expected_delays: list[DelayRow] 
 def compute(engine, as_of: datetime | None = None) -> Figures:
     with engine.connect() as connection:
         frame = load_dossiers(connection, PAGE_COLUMNS)
-    return build_figures(frame, as_of or datetime.now(timezone.utc))
+    return build_figures(frame, as_of or datetime.now(UTC))
 
 
 def generate(engine, out_dir: Path, as_of: datetime | None = None, site: SiteContext | None = None) -> list[Path]:
     """Compute the figures from the database and write the site; returns the files written."""
-    as_of = as_of or datetime.now(timezone.utc)
+    as_of = as_of or datetime.now(UTC)
     with engine.connect() as connection:
         frame = load_dossiers(connection, PAGE_COLUMNS)
     return write_site(build_figures(frame, as_of), out_dir, departement_delays(frame, as_of), site)

@@ -147,4 +147,6 @@ def test_half_decided_in_days_half_waiting_months_no_text_claims_nine_in_ten_wit
         text = " ".join(texts[where].split())
         assert "la moitié des demandes reçoivent une décision en moins de 5 jours, mais plus d'une demande sur 10 " \
                "attend plus de 144 jours" in text, where
-    assert "plus d'une demande sur 10 attend plus de 144 jours" in page
+    # The page's row for Paris: half within 5 days, the tenth not reached: some wait more than 144 days.
+    assert '75 – Paris</th><td>moins de 5 jours</td><td>plus de 144 jours</td>' in page
+    assert "plus d'une demande sur 10 attend plus de 144 jours" in document

@@ -23,8 +23,8 @@ def test_charts_and_tables_are_visible(open_page, sessions, engine, tmp_path):
     url = (tmp_path / "site" / "index.html").as_uri()
 
     page = open_page(url, width=1280, height=900)
-    assert page.evaluate(VISIBLE, ".graphique") >= 3
-    assert page.evaluate(VISIBLE, "table") >= 6
+    assert page.evaluate(VISIBLE, ".graphique") >= 1
+    assert page.evaluate(VISIBLE, "table") >= 2  # the long breakdowns wait behind a <details>
     assert page.evaluate(VISIBLE, ".graphique .remplissage") > 20
     assert page.evaluate("document.querySelector('h1').textContent").startswith("Statistiques")
     page.screenshot(path=ARTIFACTS / "stats-index.png", full_page=True)
@@ -32,7 +32,7 @@ def test_charts_and_tables_are_visible(open_page, sessions, engine, tmp_path):
     phone = open_page(url, width=375, height=800)
     # Wide tables scroll inside their box: the page itself does not overflow a phone screen.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 376
-    assert phone.evaluate(VISIBLE, ".graphique") >= 3
+    assert phone.evaluate(VISIBLE, ".graphique") >= 1
     phone.screenshot(path=ARTIFACTS / "stats-index-phone.png", full_page=True)
 
 
@@ -52,8 +52,8 @@ def test_page_from_the_seeded_sandbox(open_page, make_sandbox, ds_client_for, se
     jsonschema.validate(figures, schema)
 
     page = open_page((tmp_path / "site" / "index.html").as_uri(), width=1280, height=900)
-    assert page.evaluate(VISIBLE, ".graphique") >= 3
-    assert page.evaluate(VISIBLE, "table") >= 6
+    assert page.evaluate(VISIBLE, ".graphique") >= 1
+    assert page.evaluate(VISIBLE, "table") >= 2
     (totals,) = figures["tables"]["totals"]
     assert totals["values"]["deposited"] == len(server.store.visible_dossiers(1))
     assert "completion_days_median" not in totals["values"]

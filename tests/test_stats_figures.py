@@ -7,11 +7,11 @@ import pytest
 from stats.figures import (
     COUNTS,
     build_figures,
+    group_keys,
     prepare,
     raw_breakdown,
     raw_by_month,
     raw_totals,
-    group_keys,
 )
 from stats.load import load_dossiers
 from tests.stats_fixtures import insert, small_fixture, synthetic, utc
