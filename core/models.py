@@ -190,6 +190,9 @@ class Student(Base):
     permit_prefecture: Mapped[str | None] = mapped_column(String(200))
     resident_one_year: Mapped[bool | None] = mapped_column(Boolean)
     master_or_cge: Mapped[bool | None] = mapped_column(Boolean)
+    school: Mapped[str | None] = mapped_column(String(200))
+    diploma: Mapped[str | None] = mapped_column(String(200))
+    study_year: Mapped[str | None] = mapped_column(String(30))
 
 
 class Employer(Base):

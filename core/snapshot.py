@@ -80,6 +80,11 @@ class DossierSnapshot:
     student_last_name: str | None
     birth_date: date | None
     permit_expiry: date | None
+    # The cursus, and the applicant's answer on the job's link with it.
+    school: str | None
+    diploma: str | None
+    study_year: str | None
+    course_related: bool | None
     employer_email: str | None
     company_name: str | None
     siret: str | None
@@ -168,6 +173,10 @@ def snapshot_of(dossier: Dossier) -> DossierSnapshot:
         student_last_name=student.last_name if student else None,
         birth_date=student.birth_date if student else None,
         permit_expiry=student.permit_expiry if student else None,
+        school=student.school if student else None,
+        diploma=student.diploma if student else None,
+        study_year=student.study_year if student else None,
+        course_related=contract.course_related if contract else None,
         employer_email=employer.email if employer else None,
         company_name=employer.company_name if employer else None,
         siret=employer.siret if employer else None,

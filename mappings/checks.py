@@ -247,6 +247,13 @@ def check_course_link(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
         yield Finding("course_link_unanswered", BLOCKING,
                       f"Avec {over}, l'emploi doit être en lien avec la formation suivie : la question « L'emploi "
                       "est-il en lien avec la formation suivie ? » est restée sans réponse.", "emploi_lien_formation")
+    missing = mapped.student.cursus_missing
+    if missing:
+        # A dossier filed before the form asked the cursus (procedure.yaml absent_from_older_dossiers): only here,
+        # where the link is judged, is its absence something an agent must know (docs/apt-hours.md#the-cursus).
+        yield Finding("cursus_missing", WARNING,
+                      f"Cursus non renseigné dans le dossier ({', '.join(missing)}) : avec {over}, le lien entre "
+                      "l'emploi et la formation ne peut pas être jugé sans lui.", "cursus_etablissement")
 
 
 def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:

@@ -417,6 +417,9 @@ HANDLERS: dict[str, Handler] = {
     "titre_prefecture": _assign("student.permit_prefecture", read_text, normalize.clean_text),
     "residence_un_an": _assign("student.resident_one_year", read_bool),
     "formation_master_cge": _assign("student.master_or_cge", read_bool),
+    "cursus_etablissement": _assign("student.school", read_text, normalize.clean_text),
+    "cursus_diplome": _assign("student.diploma", read_text, normalize.clean_text),
+    "cursus_annee": _option("student.study_year"),
     "depose_par": _option("employer.filed_by_student"),
     "employeur_siret": _employer_siret,
     "employeur_nom": _assign("employer.representative_last_name", read_text, normalize.clean_last_name),
@@ -516,7 +519,7 @@ _NOT_VALUES = LAYOUT_TYPES | {"piece_justificative", "repetition"}
 def _report_missing(procedure: Procedure, seen: set[str], context: _Context) -> None:
     reported = {issue.field for issue in context.mapped.issues}
     for definition in procedure.champs:
-        if not definition.required or definition.type in LAYOUT_TYPES:
+        if not definition.required or definition.type in LAYOUT_TYPES or definition.absent_from_older_dossiers:
             continue
         if definition.key not in seen:
             context.issue(definition.key, "missing_champ", f"Champ obligatoire absent du dossier : « {definition.label} ».")

@@ -45,6 +45,9 @@ class ChampDefinition:
     when: dict = field(default_factory=dict)  # asked only in this case (a pièce)
     unless: dict = field(default_factory=dict)  # not asked in this case (a pièce)
     source: str | None = None  # the public text the rule comes from
+    # Added to the form after dossiers were filed: its absence is judged by the rules that need it, not
+    # reported as a broken dossier (mappings.dossier._report_missing).
+    absent_from_older_dossiers: bool = False
     champs: tuple["ChampDefinition", ...] = ()
 
     @property
@@ -110,6 +113,7 @@ def _champ(raw: dict) -> ChampDefinition:
         when=dict(raw.get("when", {})),
         unless=dict(raw.get("unless", {})),
         source=raw.get("source"),
+        absent_from_older_dossiers=raw.get("absent_from_older_dossiers", False),
         champs=tuple(_champ(child) for child in raw.get("champs", ())),
     )
 

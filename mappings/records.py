@@ -63,6 +63,16 @@ class Student:
     permit_prefecture: str | None = None
     resident_one_year: bool | None = None
     master_or_cge: bool | None = None
+    # The cursus (procedure.yaml cursus_*): what agents judge the job's link with the course against.
+    school: str | None = None
+    diploma: str | None = None
+    study_year: str | None = None  # option label of cursus_annee, e.g. "2e année"
+
+    @property
+    def cursus_missing(self) -> tuple[str, ...]:
+        """Which parts of the cursus the dossier does not give, in form order."""
+        parts = (("établissement", self.school), ("diplôme préparé", self.diploma), ("année d'études", self.study_year))
+        return tuple(name for name, value in parts if not value)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Mapping
 
 from core.clock import PARIS
 from core.snapshot import DossierSnapshot, FindingFact
-from mappings import checks, student_file
+from mappings import checks, cursus, student_file
 from mappings.applicant_wording import applicant_groups, correction_reason, ds_message_body
 from mappings.expected_delay import ExpectedDelay, agent_text, delay_of
 from mappings.dossier import OPERATOR_ISSUES
@@ -169,6 +169,7 @@ def target_for(view: DossierSnapshot, delays: Mapping[str, ExpectedDelay] | None
         "wif_pieces_manquantes": _pieces(view),
         "wif_anomalies": _anomalies(view),
         "wif_heures_annuelles": _hours_text(view),
+        "wif_cursus": cursus.agent_text(view),
         "wif_derniere_verification": _version_text(view),
         # The other dossiers by number and their hours only: this annotation is the one place they are named.
         "wif_dossier_etudiant": view.student_file or student_file.NO_OTHER_REQUEST,

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from sandbox.cursus import cursus_for
 from sandbox.files import StoredFile
 from sandbox.demarche import Demarche
 from sandbox.form import Form, load_form
@@ -189,6 +190,7 @@ class DossierBuilder:
         self._contract(contract_type, nationality)
         self._permit(nationality)
         self._answers(contract_type, nationality)
+        self.values.update(cursus_for(self.values["titre_numero"], contract_type, self.values["formation_master_cge"]))
         self._documents()
         self._apply_value_defect()
         return self.values

@@ -12,7 +12,7 @@ DEFAULTS = dict(
     findings=(), mapping_issues=(), date_depot=None, date_traitement=None,
     date_derniere_modification=datetime(2026, 1, 1, tzinfo=timezone.utc), champs_modified_at=None,
     history=(), messages=(), usager_email=None, student_first_name=None, student_last_name=None, birth_date=None,
-    permit_expiry=None, employer_email=None, company_name=None, siret=None, contract_start=None, contract_end=None,
+    permit_expiry=None, school=None, diploma=None, study_year=None, course_related=None, employer_email=None, company_name=None, siret=None, contract_start=None, contract_end=None,
     annual_hours=None, hours_year_start=None, hours_cap=None, hours_limit_kind=None, apt_start=None, apt_end=None,
 )
 

@@ -48,6 +48,8 @@ def test_complete_dossier_maps_every_field(procedure):
     assert (student.permit_start, student.permit_expiry) == (date(2024, 9, 1), date(2025, 8, 31))
     assert student.permit_departement == "75"
     assert (student.resident_one_year, student.master_or_cge) == (True, False)
+    assert (student.school, student.diploma, student.study_year) == ("Université de Lyon", "Licence informatique",
+                                                                      "3e année")
     employer = mapped.employer
     assert employer.siret == "12345678900015"
     assert (employer.company_name, employer.departement, employer.postal_code) == ("EXEMPLE DISTRIBUTION SAS", "92", "92100")
@@ -77,6 +79,8 @@ def test_documents_keep_file_metadata(procedure):
 def test_older_revision_is_matched_by_id_despite_a_reworded_label(procedure):
     mapped = map_dossier(load("old_revision"), procedure, BINDING)
 
+    # Filed before the form asked the cursus: not a broken dossier (procedure.yaml absent_from_older_dossiers).
+    assert mapped.student.school is None
     assert mapped.issues == []
     assert mapped.student.permit_expiry == date(2025, 8, 31)
     assert mapped.contract.other_jobs_hours_per_week == Decimal(0)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from mappings.procedure import default_procedure
+from sandbox.form import load_form
 from sandbox.generator import CONTRACT_WEIGHTS, INTENT_WEIGHTS, INTENTS, required_documents, seeded_store
 from sandbox.people import luhn_valid
 from sandbox.reference_data import EXEMPT_NATIONALITIES, OUT_OF_SCOPE_DEPARTEMENTS
@@ -204,3 +205,17 @@ def test_a_piece_is_attached_exactly_when_the_form_asks_for_it(dossiers):
         v = dossier.values
         for key, case in asked.items():
             assert bool(v.get(key)) == all(v.get(champ) == value for champ, value in case.items()), (dossier.number, key)
+
+
+def test_every_dossier_has_a_cursus_that_fits_its_contract(dossiers):
+    years = load_form().champ("cursus_annee").options
+    for dossier in dossiers:
+        v = dossier.values
+        assert v["cursus_etablissement"] and v["cursus_diplome"] and v["cursus_annee"] in years
+        if v["contrat_type"] in ("Contrat doctoral", "Convention CIFRE", "Contrat d'ATER"):
+            assert v["cursus_diplome"].startswith("Doctorat")
+        elif v["contrat_type"] == "Interne en médecine, pharmacie ou odontologie":
+            assert v["cursus_diplome"].startswith("Diplôme d'études spécialisées")
+        elif not v["formation_master_cge"]:  # no master's, no grande école
+            assert not v["cursus_diplome"].startswith(("Master", "Diplôme d'ingénieur", "Programme Grande École"))
+    assert len({d.values["cursus_etablissement"] for d in dossiers}) > 30
