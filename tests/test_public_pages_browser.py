@@ -9,7 +9,7 @@ One statistics site and one validity app (waitress on a real port) for the modul
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -17,17 +17,19 @@ import pytest
 import requests
 
 from core.db import make_engine, session_factory
-from core.models import Base
+from core.models import Base, ValidityRecord
 from core.settings import PagesSettings, Settings, ValiditySettings
 from core.web.layout import site_context
 from stats.site import generate
 from tests.browser import run_axe, violations
 from tests.stats_fixtures import insert, synthetic, utc
 from validity.app import create_app
+from validity.derive import birth_date_hash
 
 pytestmark = pytest.mark.browser
 
 PEPPER = b"public-pages-pepper-" + b"p" * 32
+NUMBER = 7770002
 VIEWPORTS = {"390px": {"width": 390, "height": 844}, "1280px": {"width": 1280, "height": 900}}
 MANDATORY = ["Accessibilité : non conforme", "Mentions légales", "Données personnelles", "Contact"]
 DEMARCHE = "https://www.demarches-simplifiees.fr/commencer/apt-etudiant-etranger"
@@ -41,6 +43,19 @@ def validity_url(tmp_path_factory):
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('public-validity') / 'v.db'}")
     Base.metadata.create_all(engine)
+    with session_factory(engine)() as session, session.begin():
+        session.add(
+            ValidityRecord(
+                dossier_number=NUMBER,
+                birth_date_hash=birth_date_hash(PEPPER, NUMBER, date(2001, 3, 21)),
+                masked_name="Ka*** Be***",
+                siret="73282932000074",
+                apt_start=date(2026, 1, 5),
+                apt_end=date(2026, 12, 31),
+                state="valid",
+                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+        )
     settings = Settings(validity=ValiditySettings(pepper=PEPPER))
     site = site_context(settings, static=False, demarche_path="apt-etudiant-etranger")
     app = create_app(session_factory(engine), settings.validity, today=lambda: date(2026, 6, 1), site=site)
@@ -139,6 +154,19 @@ def test_each_mandatory_page_passes_axe_on_a_phone_and_says_what_it_must(open_pa
     privacy = said["Données personnelles"]
     assert "ne sont ni enregistrés, ni écrits dans les journaux" in privacy and "90 jours" in privacy
     assert "CNIL" in privacy
+
+
+def test_the_answer_fits_its_box_on_a_phone(open_page, urls):
+    page = open_page(urls["validity"], **VIEWPORTS["390px"])
+    page.fill("#numero", str(NUMBER))
+    page.fill("#date_naissance", "21/03/2001")
+    with page.expect_navigation():
+        page.click("form button")
+    assert page.locator("#resultat h2").inner_text() == "Autorisation en cours de validité"
+    outside = page.evaluate("""() => { const box = document.querySelector('#resultat').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('#resultat *'))
+            .filter(e => e.getBoundingClientRect().right > box.right).map(e => e.textContent.trim()); }""")
+    assert outside == []
 
 
 def test_the_validity_check_works_without_javascript(browser, urls):
