@@ -18,7 +18,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sandbox.columns import columns_of
@@ -566,7 +566,7 @@ def stored_file_view(
 
 
 def geo_area_view(area: GeoAreaRecord) -> dict:
-    view = {
+    view: dict[str, Any] = {
         "__typename": "ParcelleCadastrale" if area.source == "cadastre" else "SelectionUtilisateur",
         "id": gid("GeoArea", area.number),
         "source": area.source,

@@ -134,7 +134,7 @@ class Demarche:
     groupes: list[Groupe]
     state: str = "publiee"
     description: str = ""
-    created_at: datetime | None = None
+    created_at: datetime = field(kw_only=True)
     published_at: datetime | None = None
     service: Service | None = None
     path: str = ""
@@ -163,7 +163,7 @@ class Demarche:
     @property
     def active_revision(self) -> Revision:
         """What DS calls the active revision: the draft of a brouillon, the published one otherwise."""
-        return self.published if self.state != "brouillon" and self.revisions else self.draft
+        return self.revisions[-1] if self.state != "brouillon" and self.revisions else self.draft
 
     @property
     def updated_at(self) -> datetime | None:

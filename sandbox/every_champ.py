@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sandbox.champs import PARIS, GeoAreaRecord, Rna, Rnf
 from sandbox.demarche import Demarche
@@ -65,7 +66,7 @@ def add_every_champ_demarche(store: Store, n: int, seed: int = 1, *, today: date
     rng = random.Random(f"every-champ:{seed}")
     limit = datetime.combine(today, time(0), tzinfo=UTC) - timedelta(hours=1)
     first = max([FIRST_NUMBER - 1, *store.dossiers]) + 1
-    records = []
+    records: list[DossierRecord] = []
     for index in range(n):
         records.append(_dossier(rng, store, demarche, first + index, limit, records))
     store.load_dossiers(records)
@@ -261,7 +262,7 @@ def _areas(rng: random.Random, commune) -> tuple:
 
 
 def _annotations(rng: random.Random, record: DossierRecord) -> dict:
-    annotations = {
+    annotations: dict[str, Any] = {
         "agent_referent": rng.choice(("M. Durand", "Mme Petit", "Mme Roux")),
         "eligible": rng.random() < 0.8,
         "priorite": rng.choice(("Haute", "Moyenne", "Basse")),
@@ -269,15 +270,18 @@ def _annotations(rng: random.Random, record: DossierRecord) -> dict:
             rng.sample(["Utilité sociale", "Ancrage local", "Budget équilibré", "Partenariats"], rng.randint(1, 3))
         ),
     }
-    if record.state in TERMINAL_STATES:
-        annotations.update(
-            avis_service="Dossier complet, projet cohérent avec les priorités du service.",
-            contact_service="vie-associative@example.gouv.fr",
-            visite_faite=rng.random() < 0.5,
-            date_commission=record.processed_at.date().isoformat(),
-            visite_le=record.en_instruction_at + timedelta(days=3),
-            rang=rng.randint(1, 30),
-        )
+    if record.state not in TERMINAL_STATES:
+        return annotations
+    # The Timeline dated both steps of a decided dossier.
+    assert record.processed_at is not None and record.en_instruction_at is not None
+    annotations.update(
+        avis_service="Dossier complet, projet cohérent avec les priorités du service.",
+        contact_service="vie-associative@example.gouv.fr",
+        visite_faite=rng.random() < 0.5,
+        date_commission=record.processed_at.date().isoformat(),
+        visite_le=record.en_instruction_at + timedelta(days=3),
+        rang=rng.randint(1, 30),
+    )
     if record.state == "accepte":
         granted = round(record.values["montant_demande"] * rng.choice((1, 0.8, 0.5)), 2)
         annotations["montant_accorde"] = granted
@@ -320,6 +324,7 @@ def _messages(rng, store: Store, record: DossierRecord, timeline: Timeline, agen
 def _avis(rng, store: Store, record: DossierRecord, agent_email: str) -> None:
     if record.state == "en_construction" or rng.random() > 0.4:
         return
+    assert record.en_instruction_at is not None  # the Timeline dated the instruction of a dossier past it
     asked = record.en_instruction_at + timedelta(hours=rng.uniform(1, 48))
     answered = asked + timedelta(days=rng.uniform(1, 10))
     index = rng.randrange(len(QUESTIONS))

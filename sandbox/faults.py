@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 MALFORMED_NULL_FIELDS = {
@@ -159,6 +160,7 @@ class Faults:
 
 def _page_in(value) -> dict | None:
     """The first connection (a dict with `nodes` and `pageInfo`) inside an answer's data."""
+    children: Iterable
     if isinstance(value, dict):
         if "nodes" in value and "pageInfo" in value:
             return value

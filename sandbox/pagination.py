@@ -129,7 +129,7 @@ def _read(index, limit, *, before, after, inverted, since, accept) -> list:
             return []
         start = max(start, bisect.bisect_right(index, key))
     positions = range(end - 1, start - 1, -1) if inverted else range(start, end)
-    keys = []
+    keys: list[tuple[datetime, int]] = []
     for position in positions:
         if len(keys) >= limit:
             break

@@ -12,7 +12,11 @@ from zoneinfo import ZoneInfo
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
+    GraphQLFieldMap,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     Visitor,
     build_schema,
@@ -162,16 +166,30 @@ def sandbox_schema() -> GraphQLSchema:
     _set_scalar(types["BigInt"], str)
     _set_scalar(types["ISO8601DateTime"], serialize_datetime, parse_datetime)
     _set_scalar(types["ISO8601Date"], serialize_date, parse_date)
-    types["Champ"].resolve_type = resolve_champ_type
+    _abstract(schema, "Champ").resolve_type = resolve_champ_type
     for name in ("ChampDescriptor", "Demandeur", "Column", "GeoArea"):
-        types[name].resolve_type = resolve_by_typename
+        _abstract(schema, name).resolve_type = resolve_by_typename
     for (type_name, field_name), key in CHAMP_FIELDS.items():
-        types[type_name].fields[field_name].resolve = _reader(key)
-    root = types["Query"].fields
+        _fields(schema, type_name)[field_name].resolve = _reader(key)
+    root = _fields(schema, "Query")
     root["demarche"].resolve = resolve_demarche
     root["dossier"].resolve = resolve_dossier
     root["groupeInstructeur"].resolve = resolve_groupe_instructeur
     root["demarcheDescriptor"].resolve = resolve_demarche_descriptor
     for name, resolver in mutations.RESOLVERS.items():
-        types["Mutation"].fields[name].resolve = resolver
+        _fields(schema, "Mutation")[name].resolve = resolver
     return schema
+
+
+def _abstract(schema: GraphQLSchema, name: str) -> GraphQLInterfaceType | GraphQLUnionType:
+    found = schema.type_map[name]
+    if not isinstance(found, (GraphQLInterfaceType, GraphQLUnionType)):
+        raise TypeError(f"{name} is neither an interface nor a union in the sandbox's schema")
+    return found
+
+
+def _fields(schema: GraphQLSchema, name: str) -> GraphQLFieldMap:
+    found = schema.type_map[name]
+    if not isinstance(found, (GraphQLObjectType, GraphQLInterfaceType)):
+        raise TypeError(f"{name} has no fields in the sandbox's schema")
+    return found.fields

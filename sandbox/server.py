@@ -24,8 +24,9 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, execute_sync, parse
 
 from sandbox.faults import Faults, malformed_answer
 from sandbox.files import Refused, verify
@@ -97,7 +98,8 @@ class SandboxServer:
         self._limiter = RateLimiter()
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
-        self.host, self.port = self._httpd.server_address[:2]
+        # An AF_INET server's address is (host, port); the stub also allows the bytes of other families.
+        self.host, self.port = cast(tuple[str, int], self._httpd.server_address[:2])
         self.base_url = f"http://{self.host}:{self.port}"
         self.url = self.base_url + GRAPHQL_PATH
         self._thread: threading.Thread | None = None
@@ -138,7 +140,8 @@ class SandboxServer:
 
     def run_graphql(self, body: dict, authorization: str | None, fault_kind: str | None = None) -> tuple[int, dict]:
         # In DS's order: the token, then the query (stored or sent), then the variables.
-        token = self.store.tokens.get(_bearer_token(authorization))
+        bearer = _bearer_token(authorization)
+        token = self.store.tokens.get(bearer) if bearer is not None else None
         if token is not None and token.expired:
             return 401, error_body("Token expired", "unauthorized")
         query_id = body.get("queryId")
@@ -168,15 +171,15 @@ class SandboxServer:
         except GraphQLError as error:
             return 400, error_body(error.message, "graphql_parse_failed")
         schema = sandbox_schema()
-        errors = validation_errors(schema, document)
-        if errors:
-            return 200, {"errors": [e.formatted for e in errors]}
+        invalid = validation_errors(schema, document)
+        if invalid:
+            return 200, {"errors": [e.formatted for e in invalid]}
         operation_name = body.get("operationName") or None
         too_deep = depth_error(document, operation_name, variables)
         if too_deep:
             return 200, {"errors": [{"message": too_deep}]}
         document, cut = self._cut_mutation(document, operation_name)
-        context = {
+        context: dict[str, Any] = {
             "store": self.store,
             "token": token,
             "base_url": self.base_url,
@@ -187,7 +190,7 @@ class SandboxServer:
         }
         with self.store.lock:
             self.store.apply_due_rebases()
-            result = execute(
+            result = execute_sync(
                 schema, document, variable_values=variables, operation_name=operation_name, context_value=context
             )
         if result.data is None and result.errors and all(_is_variable_error(e) for e in result.errors):
@@ -202,7 +205,7 @@ class SandboxServer:
         if fault_kind == "timeout" and not errors:
             errors.append(error_body("Timeout on Query", "timeout")["errors"][0])
             return 200, {"data": None, "errors": errors}
-        response = {"data": result.data}
+        response: dict[str, Any] = {"data": result.data}
         if errors:
             response["errors"] = errors
         return 200, response
@@ -265,6 +268,8 @@ def _handler_for(server: SandboxServer):
         # Headers and body leave in separate writes: with Nagle's algorithm and
         # delayed ACKs each keep-alive answer would wait ~40 ms.
         disable_nagle_algorithm = True
+        # The request being answered, logged when its answer leaves (_send_raw).
+        _log_entry: LoggedRequest | None = None
 
         def log_message(self, format, *args):  # noqa: A002 - signature of the base class
             log.debug("sandbox %s", format % args)
@@ -389,9 +394,10 @@ def _handler_for(server: SandboxServer):
                 revision = server.store.publish_revision(demarche_number, labels=labels, removed=removed)
             except (ValueError, TypeError, KeyError, AttributeError) as error:
                 return self._send(400, {"error": str(error)})
+            assert revision.published_at is not None  # publish_revision dates what it publishes
             self._send(200, {"revision": {"id": revision.id, "datePublication": revision.published_at.isoformat()}})
 
-        def _throttled(self, reset: int) -> int:
+        def _throttled(self, reset: float) -> int:
             headers = {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(reset))}
             return self._send_raw(429, THROTTLED_BODY.encode(), "text/plain; charset=utf-8", headers)
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal, overload
 
 from sandbox.demarche import (
     ADMINISTRATEUR_NUMBER,
@@ -387,6 +389,17 @@ class Store:
                 return demarche, groupe
         return None
 
+    def groupe(self, groupe_number: int) -> Groupe:
+        found = self.find_groupe(groupe_number)
+        if found is None:
+            raise KeyError(f"no groupe instructeur {groupe_number} in the sandbox")
+        return found[1]
+
+    @overload
+    def instructeur_by_email(self, email: str, create: Literal[True] = True) -> Instructeur: ...
+    @overload
+    def instructeur_by_email(self, email: str, create: bool) -> Instructeur | None: ...
+
     def instructeur_by_email(self, email: str, create: bool = True) -> Instructeur | None:
         with self.lock:
             for instructeur in self.instructeurs.values():
@@ -400,7 +413,7 @@ class Store:
 
     def add_instructeur(self, groupe_number: int, email: str) -> Instructeur:
         with self.lock:
-            _, groupe = self.find_groupe(groupe_number)
+            groupe = self.groupe(groupe_number)
             instructeur = self.instructeur_by_email(email)
             if not groupe.has_instructeur(instructeur.number):
                 groupe.instructeurs.append(instructeur)
@@ -408,14 +421,16 @@ class Store:
 
     def remove_instructeur(self, groupe_number: int, instructeur_number: int) -> None:
         with self.lock:
-            _, groupe = self.find_groupe(groupe_number)
+            groupe = self.groupe(groupe_number)
             groupe.instructeurs = [i for i in groupe.instructeurs if i.number != instructeur_number]
 
     # --- dossiers: loading ------------------------------------------------
-    def load_dossiers(self, records: list[DossierRecord], deleted: list[DeletedRecord] = ()) -> None:
+    def load_dossiers(self, records: list[DossierRecord], deleted: Sequence[DeletedRecord] = ()) -> None:
         """Bulk insert of generated dossiers (indexes sorted once at the end)."""
         with self.lock:
             for record in records:
+                if record.updated_at is None:
+                    raise ValueError(f"dossier {record.number} is loaded without the date of its last change")
                 self.dossiers[record.number] = record
                 self.observe_time(record.updated_at)
                 if record.hidden_at:
@@ -456,7 +471,7 @@ class Store:
     def intent(self, number: int) -> str | None:
         return self.dossier(number).intent
 
-    def intents(self, demarche_number: int = 1, visible_only: bool = True) -> dict[int, str]:
+    def intents(self, demarche_number: int = 1, visible_only: bool = True) -> dict[int, str | None]:
         with self.lock:
             records = (
                 self.visible_dossiers(demarche_number)
@@ -613,7 +628,7 @@ class Store:
         with self.lock:
             dossier = self.dossier(number)
             dossier.groupe = groupe_number
-            _, groupe = self.find_groupe(groupe_number)
+            groupe = self.groupe(groupe_number)
             dossier.followers = [n for n in dossier.followers if groupe.has_instructeur(n)]
             self.bump(dossier)
             self.emit("groupe_instructeur_change", dossier)

@@ -24,8 +24,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sandbox.ids import gid
+
+if TYPE_CHECKING:
+    from sandbox.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ class Delivered:
 
 @dataclass
 class WebhookSender:
-    store: object
+    store: Store
     url: str | None = None  # signed batches
     secret: str | None = None
     legacy_url: str | None = None
@@ -61,7 +65,7 @@ class WebhookSender:
     retries: int = 3
     delivered: list[Delivered] = field(default_factory=list)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._queue: list[tuple[str, dict]] = []
         self._condition = threading.Condition()
         self._sequence = 0
@@ -138,6 +142,8 @@ class WebhookSender:
                 self._deliver_signed(signed[start : start + MAX_EVENTS])
 
     def _deliver_legacy(self, item: dict) -> None:
+        if self.legacy_url is None:  # unset since the change was queued: nowhere to deliver it
+            return
         form = {k: str(v) for k, v in item.items() if not k.startswith("_")}
         body = urllib.parse.urlencode(form).encode()
         self._post(
@@ -149,6 +155,8 @@ class WebhookSender:
         )
 
     def _deliver_signed(self, events: list[dict]) -> None:
+        if self.url is None:  # unset since the change was queued: nowhere to deliver it
+            return
         by_demarche: dict[int, list[dict]] = {}
         for event in events:
             by_demarche.setdefault(event["_demarche"], []).append(event)

@@ -9,6 +9,7 @@ rules are checked (errors as data); then it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sandbox.ids import parse_gid
@@ -25,7 +26,7 @@ STATE_WORDS = {
     "en_construction": "en construction",
 }
 
-RESOLVERS = {}
+RESOLVERS: dict[str, Callable] = {}
 
 
 class Rejected(Exception):
