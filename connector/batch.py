@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -100,7 +101,7 @@ def _parsed(operation_name: str) -> _Parsed:
     return _Parsed(
         operation.operation,
         field_text,
-        tuple((d.variable.name.value, print_ast(d.type)) for d in operation.variable_definitions),
+        tuple((d.variable.name.value, print_ast(d.type)) for d in operation.variable_definitions or ()),
         tuple((f.name.value, print_ast(f)) for f in fragments),
         _field_count(operation, {f.name.value: f for f in fragments}),
     )
@@ -126,6 +127,11 @@ def _field_count(node, fragments: dict[str, FragmentDefinitionNode]) -> int:
     return count
 
 
+def _prefixed(text: str, name: str) -> str:
+    """`text` with each of its variables prefixed by the item's alias."""
+    return _VARIABLE.sub(lambda m: f"${name}_{m.group(1)}", text)
+
+
 def assemble(items: Sequence[BatchItem]) -> Batch:
     """One document for all `items`, which must all be queries or all mutations.
 
@@ -139,7 +145,11 @@ def assemble(items: Sequence[BatchItem]) -> Batch:
     if len(kinds) != 1:
         raise ValueError("a batch mixes queries and mutations")
     kind = kinds.pop()
-    definitions, fields, variables, fragments, aliases = [], [], {}, {}, []
+    definitions: list[str] = []
+    fields: list[str] = []
+    variables: dict[str, Any] = {}
+    fragments: dict[str, str] = {}
+    aliases: list[str] = []
     for index, (item, part) in enumerate(zip(items, parts, strict=False)):
         name = alias(index)
         aliases.append(name)
@@ -148,10 +158,7 @@ def assemble(items: Sequence[BatchItem]) -> Batch:
         if unknown:
             raise ValueError(f"{item.operation} has no variable {', '.join(sorted(unknown))}")
         definitions.extend(f"${name}_{variable}: {type_text}" for variable, type_text in part.variables)
-        fields.append(
-            f"  {name}: "
-            + _VARIABLE.sub(lambda m, name=name: f"${name}_{m.group(1)}", part.field_text).replace("\n", "\n  ")
-        )
+        fields.append(f"  {name}: " + _prefixed(part.field_text, name).replace("\n", "\n  "))
         variables.update({f"{name}_{key}": value for key, value in item.variables.items()})
         for fragment_name, fragment_text in part.fragments:
             fragments.setdefault(fragment_name, fragment_text)

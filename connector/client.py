@@ -16,7 +16,12 @@ from typing import Any
 
 import requests
 from gql import GraphQLRequest, gql
-from gql.transport.exceptions import TransportConnectionFailed, TransportProtocolError, TransportServerError
+from gql.transport.exceptions import (
+    TransportClosed,
+    TransportConnectionFailed,
+    TransportProtocolError,
+    TransportServerError,
+)
 from gql.transport.requests import RequestsHTTPTransport
 
 from connector import documents
@@ -120,7 +125,7 @@ class DSClient:
         self._transport = _Transport(
             url=url,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            timeout=timeout,
+            timeout=timeout,  # type: ignore[arg-type]  # gql annotates int; requests takes seconds as a float
             retries=0,  # retries are ours: they must respect the budget and RateLimit-Reset
             verify=True,
         )
@@ -176,7 +181,7 @@ class DSClient:
                 outcome = classify(status, body)
                 if outcome.action is Action.OK:
                     return body["data"], []
-                if outcome.action is Action.FAIL:
+                if outcome.error is not None:
                     broken = (
                         node_errors(body["errors"], nodes_at)
                         if nodes_at and status == 200 and body and body.get("data")
@@ -225,7 +230,7 @@ class DSClient:
                 )
             if network_error is None:
                 outcome = classify(status, body)
-                if outcome.action is Action.FAIL:
+                if outcome.error is not None:
                     raise outcome.error
             if attempt == self.max_retries:
                 break
@@ -282,6 +287,8 @@ class DSClient:
         """One HTTP exchange for a batch, on the transport's session: the text is
         ours already (`connector.batch`), so gql need not parse and print it again."""
         transport = self._transport
+        if transport.session is None:  # as gql's own execute says once the client is closed
+            raise TransportClosed("Transport is not connected")
         try:
             response = transport.session.post(
                 self.url,
@@ -351,8 +358,8 @@ _NOT_SENT = frozenset({"NewConnectionError", "ConnectTimeout", "ConnectTimeoutEr
 def _network_error_name(error: BaseException) -> str:
     """The most telling name in the exception chain (a refused connection is
     wrapped by urllib3, requests and gql)."""
-    names = []
-    seen = error
+    names: list[str] = []
+    seen: BaseException | None = error
     while seen is not None and len(names) < 8:
         names.append(type(seen).__name__)
         reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError

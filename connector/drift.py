@@ -10,6 +10,7 @@ rename to make in DS, not a different champ.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,31 +19,45 @@ from connector.revision import DESCRIPTOR_TYPENAMES, stable_id_of, type_of
 LAYOUT_TYPES = frozenset({"header_section", "explication"})
 
 
+# Read-only members (properties): the definitions are frozen dataclasses.
 class ChampDefinition(Protocol):
     """A champ or annotation as the definition kept as code describes it."""
 
-    key: str
-    type: str  # DS type_champ
-    label: str
-    required: bool
-    options: tuple
-    champs: tuple  # repetition children
+    @property
+    def key(self) -> str: ...
+    @property
+    def type(self) -> str: ...  # DS type_champ
+    @property
+    def label(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def options(self) -> tuple: ...
+    @property
+    def champs(self) -> tuple: ...  # repetition children
 
 
 class LabelDefinition(Protocol):
-    key: str
-    name: str
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
 
 
 class Procedure(Protocol):
-    champs: tuple[ChampDefinition, ...]
-    annotations: tuple[ChampDefinition, ...]
-    labels: tuple[LabelDefinition, ...]
+    @property
+    def champs(self) -> tuple[ChampDefinition, ...]: ...
+    @property
+    def annotations(self) -> tuple[ChampDefinition, ...]: ...
+    @property
+    def labels(self) -> tuple[LabelDefinition, ...]: ...
 
 
 class ExpectedGroupe(Protocol):
-    label: str
-    instructeur_emails: tuple[str, ...]
+    @property
+    def label(self) -> str: ...
+    @property
+    def instructeur_emails(self) -> tuple[str, ...]: ...
 
 
 class Binding(Protocol):
@@ -86,7 +101,7 @@ class DriftReport:
 def compare(
     procedure: Procedure,
     live: dict,
-    expected_groupes: list[ExpectedGroupe],
+    expected_groupes: Sequence[ExpectedGroupe],
     connector_instructeur_id: str | None,
     binding: Binding,
 ) -> DriftReport:
@@ -214,7 +229,7 @@ def _compare_labels(procedure: Procedure, live: list[dict], binding: Binding) ->
     return drifts
 
 
-def _compare_groupes(live: list[dict], expected: list[ExpectedGroupe], connector_instructeur_id: str | None):
+def _compare_groupes(live: list[dict], expected: Sequence[ExpectedGroupe], connector_instructeur_id: str | None):
     # Filter closed groupes ourselves: the `closed` argument is inverted in DS (docs/ds-groupes.md).
     active = {g["label"]: g for g in live if not g.get("closed")}
     closed = {g["label"] for g in live if g.get("closed")}

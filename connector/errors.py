@@ -123,7 +123,7 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 @dataclass(frozen=True)
 class Outcome:
     action: Action
-    error: DSError | None = None
+    error: DSError | None = None  # what failed: set exactly when action is FAIL
 
 
 def classify(status: int, body: dict | None) -> Outcome:

@@ -25,7 +25,7 @@ def storable_text(value: str) -> str:
 
 
 def may_hold_unstorable(body: bytes | None) -> bool:
-    return bool(body) and UNSTORABLE_ESCAPES.search(body) is not None
+    return body is not None and UNSTORABLE_ESCAPES.search(body) is not None
 
 
 def replace_unstorable(value):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import BigInteger, Integer, Numeric, String, delete, select, update
+from sqlalchemy import BigInteger, CursorResult, Integer, Numeric, String, Table, delete, select, update
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
-from connector.datetimes import parse_ds_datetime
+from connector.datetimes import ds_datetime, parse_ds_datetime
 from connector.storable import UNSTORABLE_CHARACTERS, storable_text
 from core import models
 
@@ -70,7 +71,11 @@ def _ds_text(value, length: int | None = None):
 
 
 INT64, INT32 = (-(2**63), 2**63 - 1), (-(2**31), 2**31 - 1)
-_ROW_TABLES = (("student", models.Student), ("employer", models.Employer), ("contract", models.Contract))
+_ROW_TABLES: tuple[tuple[str, type[models.Base]], ...] = (
+    ("student", models.Student),
+    ("employer", models.Employer),
+    ("contract", models.Contract),
+)
 
 
 def unstorable_values(rows: models.DossierRows) -> list[str]:
@@ -110,10 +115,10 @@ def unstorable_values(rows: models.DossierRows) -> list[str]:
         key = document.get("document_key")
         for name, value in document.items():
             check(models.DocumentFile, name, value, f"document_files.{name} ({key})")
-    for kind, model in (("issues", models.MappingIssue), ("findings", models.Finding)):
+    for kind, table in (("issues", models.MappingIssue), ("findings", models.Finding)):
         for row in getattr(rows, kind):
             for name, value in row.items():
-                check(model, name, value, f"{model.__tablename__}.{name}")
+                check(table, name, value, f"{table.__tablename__}.{name}")
     return found
 
 
@@ -138,7 +143,7 @@ def save_dossier(
     """`known_history`: the dossier's recorded (to_state, occurred_at), when the
     caller loaded them for a whole page (see `recorded_history`); else queried here."""
     created = dossier is None
-    if created:
+    if dossier is None:
         dossier = models.Dossier(number=raw["number"])
         session.add(dossier)
     previous_state = None if created else dossier.state
@@ -200,7 +205,7 @@ def insert_new_dossiers(
     """Dossiers never seen before, a page at a time, in a few multi-row
     INSERTs: what `save_dossier` would write, without building ORM objects
     (most of a first sync's client CPU went there)."""
-    tables: dict[type, list[dict]] = {
+    tables: dict[type[models.Base], list[dict]] = {
         model: []
         for model in (
             models.Dossier,
@@ -244,8 +249,9 @@ def insert_new_dossiers(
         for row in rows_of_table:
             by_keys.setdefault(tuple(row), []).append(row)
         for group in by_keys.values():
-            # The table's INSERT (Core executemany), not the ORM bulk path, which plans row by row.
-            session.execute(model.__table__.insert(), group)
+            # The table's INSERT (Core executemany), not the ORM bulk path, which plans row by row. A mapped
+            # class's __table__ is a Table, which DeclarativeBase types as any FromClause.
+            session.execute(cast(Table, model.__table__).insert(), group)
 
 
 def _replace_children(session: Session, dossier: models.Dossier, rows: models.DossierRows, created: bool):
@@ -278,12 +284,12 @@ def transitions_from_traitements(raw: dict) -> list[tuple[str | None, str, str, 
         (t for t in raw.get("traitements") or [] if t.get("event") in EVENT_STATES and t.get("dateTraitement")),
         key=lambda t: t["dateTraitement"],
     )
-    transitions = []
-    state = None
+    transitions: list[tuple[str | None, str, str, datetime]] = []
+    state: str | None = None
     for traitement in traitements:
         target = EVENT_STATES[traitement["event"]]
         if target != state:
-            transitions.append((state, target, traitement["event"], parse_ds_datetime(traitement["dateTraitement"])))
+            transitions.append((state, target, traitement["event"], ds_datetime(traitement["dateTraitement"])))
             state = target
     return transitions
 
@@ -393,11 +399,15 @@ def release(session: Session, demarche_number: int, numbers: list[int]) -> int:
     """These dossiers were just stored whole: out of quarantine."""
     if not numbers:
         return 0
-    result = session.execute(
-        delete(models.QuarantinedDossier).where(
-            models.QuarantinedDossier.demarche_number == demarche_number,
-            models.QuarantinedDossier.dossier_number.in_(numbers),
-        )
+    # A DELETE's result is a CursorResult; Session.execute is typed for the general case.
+    result = cast(
+        CursorResult,
+        session.execute(
+            delete(models.QuarantinedDossier).where(
+                models.QuarantinedDossier.demarche_number == demarche_number,
+                models.QuarantinedDossier.dossier_number.in_(numbers),
+            )
+        ),
     )
     return result.rowcount or 0
 

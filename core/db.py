@@ -86,13 +86,16 @@ class Database:
 
     def __init__(self, url: str):
         self.url = url
-        self._engine: Engine | None = None
-        self._sessions: sessionmaker[Session] | None = None
+        self._opened: tuple[Engine, sessionmaker[Session]] | None = None
         self._lock = threading.Lock()
 
     def open(self) -> Database:
+        self._open()
+        return self
+
+    def _open(self) -> tuple[Engine, sessionmaker[Session]]:
         with self._lock:
-            if self._engine is None:
+            if self._opened is None:
                 engine = make_engine(self.url)
                 try:
                     upgrade(engine)
@@ -102,22 +105,22 @@ class Database:
                         f"the database of DATABASE_URL ({engine.url.render_as_string(hide_password=True)}) "
                         f"did not answer: {_first_line(error.orig)}"
                     ) from None
-                self._engine, self._sessions = engine, session_factory(engine)
-        return self
+                self._opened = engine, session_factory(engine)
+            return self._opened
 
     @property
     def engine(self) -> Engine:
-        return self.open()._engine
+        return self._open()[0]
 
     @property
     def sessions(self) -> sessionmaker[Session]:
-        return self.open()._sessions
+        return self._open()[1]
 
     def dispose(self) -> None:
         with self._lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = self._sessions = None
+            if self._opened is not None:
+                self._opened[0].dispose()
+                self._opened = None
 
     def __enter__(self) -> Database:
         return self

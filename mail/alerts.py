@@ -82,7 +82,7 @@ class TeamRefusalAlert:
         )
         if reply is None:
             raise Cancel("the messages it kept have all been sent since")
-        waiting = session.scalar(select(func.count()).where(Notification.status == PENDING))
+        waiting = session.execute(select(func.count()).where(Notification.status == PENDING)).scalar_one()
         reply = reply.removeprefix(KEPT_BY_REFUSAL).strip()
         return refusal_email(
             self.mail.mail_from,

@@ -127,6 +127,7 @@ class SmtpMailer:
 
     def _connect(self) -> smtplib.SMTP:
         config = self.config
+        connection: smtplib.SMTP
         try:
             if config.use_tls:
                 connection = smtplib.SMTP_SSL(
@@ -181,6 +182,8 @@ class SmtpMailer:
             raise _classify_reply(code, _reply_text(text), "rcpt")
 
     def _reset_after_error(self) -> None:
+        if self._connection is None:
+            return
         try:
             self._connection.rset()
         except (smtplib.SMTPException, OSError):

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -168,10 +168,14 @@ def due_ids(session: Session, now: datetime, scope_prefix: str | None = None, li
 
 
 def _claim(session: Session, row_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(Notification)
-        .where(Notification.id == row_id, _claimable(now))
-        .values(status=SENDING, claimed_at=now, attempts=Notification.attempts + 1)
+    # An UPDATE's result is a CursorResult; Session.execute is typed for the general case.
+    result = cast(
+        CursorResult,
+        session.execute(
+            update(Notification)
+            .where(Notification.id == row_id, _claimable(now))
+            .values(status=SENDING, claimed_at=now, attempts=Notification.attempts + 1)
+        ),
     )
     return result.rowcount == 1
 

@@ -28,6 +28,7 @@ def one_transaction(connection: Connection):
             yield
         return
     driver = connection.connection.driver_connection
+    assert driver is not None  # None only once the connection is invalidated; this one was just opened
     previous = driver.isolation_level
     driver.isolation_level = None
     try:
