@@ -135,7 +135,7 @@ def require_binding(
     with sessions() as session:
         binding = load_binding(session, demarche_number)
     problems = rules.check(procedure, binding, found)
-    if problems:
+    if binding is None or problems:  # check() says "no binding" when there is none
         raise NotBound(demarche_number, problems)
     return RunBinding(binding, demarche)
 

@@ -13,13 +13,16 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sentry_sdk
 from sentry_sdk.crons import capture_checkin
 from sentry_sdk.crons.consts import MonitorStatus
 
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import MonitorConfig
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +186,7 @@ def capture_job_failure(job: str, error: BaseException) -> None:
 
 
 @contextmanager
-def cron_checkin(job: str, monitor_config: dict | None = None) -> Iterator[None]:
+def cron_checkin(job: str, monitor_config: MonitorConfig | None = None) -> Iterator[None]:
     """Report a scheduled run to Sentry cron monitoring: in progress, then ok or error."""
     if not sentry_enabled():
         yield

@@ -207,7 +207,7 @@ def run_hints(settings: Settings, sessions, hints, *, push: bool = True) -> list
     for hint in hints:
         if hint.demarche_number in settings.ds.demarche_numbers:
             by_demarche.setdefault(hint.demarche_number, []).append(hint.dossier_number)
-    lines = []
+    lines: list[str] = []
     if not by_demarche:
         return lines
     with make_client(settings) as reader:

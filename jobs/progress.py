@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING, Any
 
 from connector.sync import SyncSummary
+
+if TYPE_CHECKING:  # tqdm itself is imported when a bar is drawn, on a terminal only
+    from tqdm import tqdm
 
 
 def on_terminal() -> bool:
@@ -20,8 +24,8 @@ def on_terminal() -> bool:
 class SyncBar:
     """Pages and dossiers of a sync; DS does not say how many pages there are."""
 
-    def __init__(self):
-        self._bars: dict[int, object] = {}
+    def __init__(self) -> None:
+        self._bars: dict[int, tqdm[Any]] = {}
         self._seen: dict[int, int] = {}
 
     def __call__(self, summary: SyncSummary) -> None:
@@ -50,7 +54,7 @@ class PushBar:
 
     def __init__(self, demarche_number: int):
         self.demarche_number = demarche_number
-        self._bar = None
+        self._bar: tqdm[Any] | None = None
 
     def start(self, total: int) -> None:
         from tqdm import tqdm

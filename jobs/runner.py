@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.jobruns import FAILED, SKIPPED, RunNote, recorded_run
 from jobs.locks import default_holder, job_lock
 from jobs.observability import capture_job_failure, cron_checkin, job_scope, scrub_text
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import MonitorConfig
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ class JobFailed(Exception):
 class JobSpec:
     name: str
     action: Callable[[], str | None]  # returns a one-line summary
-    monitor_config: dict | None = None  # Sentry cron monitor (schedule, margins)
+    monitor_config: MonitorConfig | None = None  # Sentry cron monitor (schedule, margins)
 
 
 def utc_now() -> datetime:

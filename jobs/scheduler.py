@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 import schedule
@@ -27,7 +28,10 @@ from core.clock import previous_month
 from core.db import Database
 from core.settings import ScheduleSettings, Settings
 from jobs.result import execute
-from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec
+from jobs.runner import LOCKED, JobFailed, JobRunner, JobSkipped, JobSpec, utc_now
+
+if TYPE_CHECKING:
+    from sentry_sdk._types import MonitorConfig
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +63,11 @@ class Jobs:
     push: JobSpec | None = None  # None: the sync pushes itself (embedded sandbox, or push disabled)
 
 
-def _interval_monitor(minutes: int) -> dict:
+def _interval_monitor(minutes: int) -> MonitorConfig:
     return {"schedule": {"type": "interval", "value": minutes, "unit": "minute"}, "checkin_margin": minutes}
 
 
-def _crontab_monitor(at: str, timezone: str, day_of_month: str = "*") -> dict:
+def _crontab_monitor(at: str, timezone: str, day_of_month: str = "*") -> MonitorConfig:
     hours, minutes = at.split(":")
     return {
         "schedule": {"type": "crontab", "value": f"{int(minutes)} {int(hours)} {day_of_month} * *"},
@@ -117,9 +121,18 @@ def run_monthly_report(runner: JobRunner, jobs: Jobs, clock: Callable[[], dateti
         runner.run(jobs.report(today))
 
 
+class Runner(Protocol):
+    """What `install` puts the jobs on: a JobRunner, or the stand-in of a dry run."""
+
+    def run(self, spec: JobSpec) -> str: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
 def install(
     scheduler: schedule.Scheduler,
-    runner: JobRunner,
+    runner: Runner,
     jobs: Jobs,
     timing: ScheduleSettings,
     push_worker: PushWorker | None = None,
@@ -129,7 +142,9 @@ def install(
     `sync_every` (default: `timing.sync_every_minutes`) lets a test run cycles of seconds."""
     every = sync_every or timedelta(minutes=timing.sync_every_minutes)
     zone = timing.timezone
-    scheduler.every(every.total_seconds()).seconds.do(run_sync_then_notify, runner, jobs, push_worker).tag("sync")
+    # `schedule` annotates an int, yet counts in a timedelta: a test's cycle of seconds may be a fraction.
+    sync = scheduler.every(every.total_seconds())  # type: ignore[arg-type]
+    sync.seconds.do(run_sync_then_notify, runner, jobs, push_worker).tag("sync")
     scheduler.every().day.at(timing.digest_at, zone).do(runner.run, jobs.digest).tag("digest")
     scheduler.every().day.at(timing.stats_at, zone).do(runner.run, jobs.stats).tag("stats")
     scheduler.every().day.at(timing.report_at, zone).do(run_monthly_report, runner, jobs, runner.clock, zone).tag(
@@ -142,7 +157,9 @@ def next_runs(scheduler: schedule.Scheduler, zone: str) -> list[tuple[str, datet
     tz = ZoneInfo(zone)
     runs = []
     for job in scheduler.get_jobs():
-        tag = sorted(job.tags)[0]
+        if job.next_run is None:  # not scheduled yet: no run to tell
+            continue
+        tag = sorted(str(t) for t in job.tags)[0]
         when = job.next_run.astimezone(tz)  # `schedule` keeps naive host-local times
         while tag == "report" and when.day != 1:
             when = (when + timedelta(days=1)).replace(hour=when.hour, minute=when.minute)
@@ -272,7 +289,7 @@ class HintWorker:
             return 30.0
 
     def _run(self) -> None:
-        wait = self.every
+        wait: float = self.every
         while not self.stopping.wait(wait):
             wait = self.attempt()
 
@@ -298,7 +315,7 @@ def run_scheduler(
         database.sessions,
         lock_ttl=timedelta(minutes=timing.job_lock_ttl_minutes),
         should_stop=loop.stopping.is_set,
-        **({"clock": clock} if clock else {}),
+        clock=clock or utc_now,
     )
     jobs = default_jobs(settings, database)
     push_lock = threading.Lock()

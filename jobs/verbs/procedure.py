@@ -82,7 +82,7 @@ def fix_of(drift: Drift, procedure: Procedure) -> str | None:
             return f"{editor}, renommez {what}{number} en « {drift.value} »"
         if kind == "retyped":
             return (
-                f"{editor}, remplacez {what}{number} par un champ de type {ds_type(drift.value)}"
+                f"{editor}, remplacez {what}{number} par un champ de type {ds_type(str(drift.value))}"
                 " (DS ne change pas le type d'un champ rempli)"
             )
         if kind == "required":

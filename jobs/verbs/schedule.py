@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from datetime import datetime
 
 import schedule
 
 from core.db import Database
 from core.settings import Settings
 from jobs.result import Result
+from jobs.runner import JobSpec
 from jobs.scheduler import Jobs, hints_enabled, install, next_runs, run_scheduler
 from notifications.digest import unreached, unreached_lines
 
@@ -55,7 +57,8 @@ def plan(settings: Settings) -> list[str]:
     """The jobs and their next run, in the configured zone; nothing runs, the database is not opened."""
     timing = settings.schedule
     scheduler = schedule.Scheduler()
-    nothing = Jobs(*([None] * 4), report=lambda today: None)
+    idle = JobSpec("dry-run", lambda: None)
+    nothing = Jobs(idle, idle, idle, idle, report=lambda today: idle)
     install(scheduler, _NoRunner(), nothing, timing)
     lines = [
         f"sync + notify every {timing.sync_every_minutes} min; digest at {timing.digest_at}; "
@@ -72,7 +75,9 @@ def plan(settings: Settings) -> list[str]:
 class _NoRunner:
     """The dry run's runner: it lists the jobs, runs none."""
 
-    clock = None
+    @staticmethod
+    def clock() -> datetime:  # pragma: no cover - never called by a dry run
+        raise AssertionError("a dry run reads no clock")
 
-    def run(self, spec):  # pragma: no cover - never called by a dry run
+    def run(self, spec: JobSpec) -> str:  # pragma: no cover - never called by a dry run
         raise AssertionError("a dry run runs no job")

@@ -73,7 +73,7 @@ def build_app(settings: Settings, sessions):
 
 
 def run(args: argparse.Namespace, settings: Settings, database: Database) -> Result:
-    import waitress
+    from waitress.server import create_server
 
     if not settings.validity.pepper and not settings.webhooks.enabled:
         raise ConfigError(PEPPER_MISSING)
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, settings: Settings, database: Database) -> Res
     app = _Later()
     try:
         # The port first: one in use is one line, before the database is opened or created.
-        server = waitress.create_server(
+        server = create_server(
             app, host=args.host, port=args.port, threads=args.threads, ident=""
         )  # no "Server: waitress" header: the version is nobody's business
     except OSError as error:
