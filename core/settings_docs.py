@@ -60,8 +60,13 @@ def readme_with_tables(text: str) -> str:
         block = f"{BEGIN.format(name=name)}\n{readme_table(name)}\n{END.format(name=name)}"
         if not pattern.search(text):
             raise ValueError(f"README.md has no settings:{name} block")
-        text = pattern.sub(lambda _, block=block: block, text)
+        text = _replace_literally(pattern, block, text)
     return text
+
+
+def _replace_literally(pattern: re.Pattern[str], replacement: str, text: str) -> str:
+    """Each match replaced by `replacement` as it is (a backslash in it is no group reference)."""
+    return pattern.sub(lambda _match: replacement, text)
 
 
 def env_example() -> str:
