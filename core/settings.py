@@ -447,6 +447,11 @@ class PushSettings:
     hold_min_messages: int = setting(
         "WIF_PUSH_HOLD_MIN_MESSAGES", integer(0, 1_000_000), "10",
         "a run sending at most this many messages is never held (a webhook's few dossiers)")
+    message_recent_days: int = setting(
+        "WIF_PUSH_MESSAGE_RECENT_DAYS", integer(1, 3650, "days"), "60",
+        "a message to the applicant only about a dossier deposited, changed by the applicant or sent back to them "
+        "in the last N days, so a first push on old dossiers messages no one; labels and annotations are still "
+        "written (docs/ds-push.md#recent-dossiers-only)")
 
 
 @dataclass(frozen=True)

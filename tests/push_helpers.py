@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -106,10 +107,23 @@ def on_ds(store, number: int) -> OnDS:
     )
 
 
+DECIDED = ("accepte", "refuse", "sans_suite")
+# WIF_PUSH_MESSAGE_RECENT_DAYS's default, written here: no message about a dossier the applicant left alone longer.
+MESSAGE_RECENT = timedelta(days=60)
+
+
+def applicant_recent(record, now: datetime | None = None) -> bool:
+    """The applicant deposited, edited or was sent back their dossier within MESSAGE_RECENT (the sandbox's record)."""
+    acted = [record.depose_at, record.champs_updated_at,
+             *(t.at for t in record.traitements if t.state == "en_construction")]
+    return (now or datetime.now(timezone.utc)) - max(t for t in acted if t) <= MESSAGE_RECENT
+
+
 def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, list[str]]:
-    """What DS shows against what the connector's checks and routing concluded (its database), per dossier:
-    the one status label, the groupe, the « Complétude » and « Service » annotations, and one message about
-    its findings for an incomplete dossier still en_construction. Judged on the sandbox's state alone."""
+    """What DS shows against what the connector's checks and routing concluded (its database), per dossier
+    not yet decided (a decided one is the agents'): the one status label, the groupe, the « Complétude » and
+    « Service » annotations, and one message about its findings for an incomplete dossier still
+    en_construction that its applicant acted on within MESSAGE_RECENT. Judged on the sandbox's state alone."""
     with sessions() as session:
         local = {d.number: d for d in session.scalars(select(models.Dossier).where(
             models.Dossier.demarche_number == demarche_number, models.Dossier.checked_at.is_not(None)))}
@@ -117,7 +131,7 @@ def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, li
     differences = {}
     for record in store.visible_dossiers(demarche_number):
         dossier = local.get(record.number)
-        if dossier is None:
+        if dossier is None or record.state in DECIDED:
             continue
         shown, status = on_ds(store, record.number), dossier.completeness_status or "a_verifier"
         wrong = []
@@ -129,7 +143,9 @@ def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, li
             wrong.append(f"Complétude {shown.annotations.get(COMPLETUDE)!r}, status {status}")
         if shown.annotations.get(SERVICE) != (dossier.service or NO_SERVICE):
             wrong.append(f"Service {shown.annotations.get(SERVICE)!r}, service {dossier.service}")
-        if status == "incomplet" and shown.state == "en_construction" and shown.connector_messages != 1:
+        # A dossier left alone longer may or may not have been asked (WIF_PUSH_MESSAGE_RECENT_DAYS is a setting).
+        asked = status == "incomplet" and shown.state == "en_construction" and applicant_recent(record)
+        if asked and shown.connector_messages != 1:
             wrong.append(f"{shown.connector_messages} message(s) about its findings")
         if wrong:
             differences[record.number] = wrong

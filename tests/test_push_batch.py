@@ -14,7 +14,9 @@ from core import models
 from jobs.status import push_backlog
 from tests.sync_helpers import make_syncer
 from tests.crash_helpers import duplicates
-from tests.push_helpers import Crash, DiesOnAnswer, differences_on_ds, make_pusher
+from core.settings import PushSettings
+from tests import push_helpers
+from tests.push_helpers import DECIDED, Crash, DiesOnAnswer, differences_on_ds
 
 REAL_SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "ds-api" / "schema.graphql"
 MUTATIONS = ("dossierChangerGroupeInstructeur", "dossierModifierAnnotations", "dossierAjouterLabel",
@@ -61,6 +63,11 @@ def test_batches_stay_inside_the_limits():
     assert all(batch.complexity(c) <= BatchLimits().max_complexity for c in heavy) and len(heavy) > 1
 
 
+def make_pusher(client, sessions, **kwargs):
+    """These tests are about batches: every dossier counts as recent, so old ones are messaged too."""
+    return push_helpers.make_pusher(client, sessions, policy=PushSettings(message_recent_days=3650), **kwargs)
+
+
 @pytest.fixture
 def synced(make_sandbox, ds_client_for, sessions):
     server = make_sandbox(dossiers=60, seed=21)
@@ -81,19 +88,19 @@ def batch_requests(server):
 def test_a_first_push_sends_many_mutations_per_request_and_ds_logs_each(synced, sessions):
     server, client, syncer = synced
     summary = make_pusher(client, sessions).push(1)
-    assert summary.failed == 0 and summary.delivered == summary.planned > 100
+    assert summary.failed == 0 and summary.delivered == summary.planned > 50
     requests = batch_requests(server)
     assert len(server.store.mutation_log) == summary.delivered  # each alias ran as its own mutation
     state_reads = [e for e in server.request_log if e.operation_name == batch.QUERY_BATCH]
     assert len(state_reads) == 1  # the states of the dossiers to message, read just before, in one request
     assert summary.requests == len(requests) + 1 + 1  # + the démarche read
-    assert summary.mutations_per_request >= 25
+    assert summary.delivered / len(requests) >= 25  # per batch request
     assert differences_on_ds(server.store, sessions) == {}
 
 
 def test_a_refused_item_settles_only_its_own_row(synced, sessions):
     server, client, syncer = synced
-    gone = server.store.visible_dossiers(1)[5].number
+    gone = next(d.number for d in server.store.visible_dossiers(1)[5:] if d.state not in DECIDED)
     server.store.delete(gone)  # DS answers not_found for its mutations, inside the batch
     summary = make_pusher(client, sessions).push(1)
     with sessions() as session:

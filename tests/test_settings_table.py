@@ -51,6 +51,7 @@ NONSENSE = {
     "WIF_PUSH_BATCH_SIZE": NUMBER + ["0"],
     "WIF_PUSH_MAX_MESSAGE_SHARE": [NEGATIVE, TEXT, HUGE, "1e308", "nan", "inf", "150%", "%"],
     "WIF_PUSH_HOLD_MIN_MESSAGES": NUMBER,
+    "WIF_PUSH_MESSAGE_RECENT_DAYS": NUMBER + ["0", "3651"],
     "SMTP_URL": ["smtp://mail.example:abc", "smtp://mail.example:99999", "http://mail.example", "smtp://", TEXT,
                  "smtp://mail.example?timeout=jamais"],
     "WIF_OUTBOX_DIR": [A_FILE, UNDER_A_FILE, "{dir}/absent/outbox"],

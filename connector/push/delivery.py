@@ -22,7 +22,7 @@ from connector.push.outbox import mark, retry_later, split_parts, unsend
 from connector.push.run import PushRun
 from connector.push.settling import chunks, settle
 from core import models
-from core.models import OutboxStatus
+from core.models import DECIDED_STATES, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,13 @@ def deliver_due(run: PushRun, total: int) -> None:
 
 def next_due(run: PushRun) -> tuple[list[Delivery], bool]:
     """The next due rows, and whether some were withdrawn: rows only for dossiers en_construction, planned
-    while the dossier was, whose dossier has moved since (they are never sent)."""
+    while the dossier was, whose dossier has moved since, and rows of a dossier decided since they were planned
+    (docs/ds-push.md#decided-dossiers): they are never sent."""
     with run.sessions() as session:
         deliveries = due(session, run, run.clock())
         session.expunge_all()
-        stale = [d.row.id for d in deliveries
-                 if d.row.kind in EN_CONSTRUCTION_ONLY and d.state != "en_construction"]
+        stale = [d.row.id for d in deliveries if d.state in DECIDED_STATES
+                 or (d.row.kind in EN_CONSTRUCTION_ONLY and d.state != "en_construction")]
         if stale:
             for row in session.scalars(select(models.PushOutbox).where(models.PushOutbox.id.in_(stale))):
                 row.status = OutboxStatus.SUPERSEDED

@@ -4,7 +4,7 @@ needs is `superseded`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
 from sqlalchemy import or_, select, true
@@ -29,6 +29,9 @@ class Wants:
     managed_labels: frozenset[str]  # the labels push adds and removes; any other is left alone
     # The payload of passing a complete dossier en_construction to instruction; None: never.
     instruction: dict | None = None
+    # A message to the applicant only about a dossier they acted on this recently
+    # (WIF_PUSH_MESSAGE_RECENT_DAYS, docs/ds-push.md#recent-dossiers-only).
+    message_recent: timedelta = timedelta(days=60)
 
 
 def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], live: LiveDemarche) -> Current:
@@ -126,12 +129,28 @@ def plan_due(run: PushRun, since: datetime | None, wants: Wants) -> int:
 
 def intents_for(run: PushRun, dossier: models.Dossier, rows: list[models.PushOutbox], wants: Wants) -> list[Intent]:
     """What the dossier needs of DS now, in the order to send it."""
+    snapshot = snapshot_of(dossier)
+    if snapshot.is_decided:
+        # Decided dossiers are the agents': no label, annotation, groupe or message of ours rewrites what they
+        # decided on (docs/ds-push.md#decided-dossiers); a row still pending for one is superseded, never sent.
+        return []
     current = current_state(dossier, rows, run.live)
-    intents = plan(wants.target_for(snapshot_of(dossier)), current, wants.managed_labels)
+    intents = plan(wants.target_for(snapshot), current, wants.managed_labels)
     complete = dossier.state == "en_construction" and dossier.completeness_status == "complet"
     if wants.instruction is not None and complete:
         intents.append(Intent("instruction", wants.instruction))
-    return sendable(run, intents, dossier, current.groupe_label)
+    return recent_enough(run, sendable(run, intents, dossier, current.groupe_label), snapshot, wants)
+
+
+def recent_enough(run: PushRun, intents: list[Intent], snapshot: DossierSnapshot, wants: Wants) -> list[Intent]:
+    """Drop the message to the applicant when they have not acted on the dossier for longer than
+    `wants.message_recent`: a first push on a back catalogue asks no one about a request filed long ago."""
+    acted = snapshot.applicant_activity_at()
+    if acted is None or run.clock() - acted <= wants.message_recent:
+        return intents
+    kept = [intent for intent in intents if not KINDS[intent.kind].asks_applicant]
+    run.summary.messages_held_back += len(intents) - len(kept)
+    return kept
 
 
 def sendable(run: PushRun, intents: list[Intent], dossier: models.Dossier, groupe_label: str | None) -> list[Intent]:

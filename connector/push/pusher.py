@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,7 +76,8 @@ class Pusher:
         new is sent yet. Without `everything`, only dossiers synced since the last complete push, or still owed
         a mutation; with `only`, just those dossiers (a webhook's hint), and the checkpoint stays."""
         started = self.clock()
-        summary = PushSummary(demarche_number, max_message_share=self.policy.max_message_share, dry_run=self.dry_run)
+        summary = PushSummary(demarche_number, max_message_share=self.policy.max_message_share, dry_run=self.dry_run,
+                              message_recent_days=self.policy.message_recent_days)
         requests_before = self.client.stats.requests
         binding = self.bindings.get(demarche_number)
         if binding is None:
@@ -134,14 +135,16 @@ class Pusher:
     def _wants(self) -> Wants:
         instruction = {"disable_notification": self.policy.disable_notification}
         return Wants(self.target_for, frozenset(label.key for label in self.procedure.labels),
-                     instruction if self.policy.pass_to_instruction else None)
+                     instruction if self.policy.pass_to_instruction else None,
+                     timedelta(days=self.policy.message_recent_days))
 
     def _breaker_trips(self, summary: PushSummary) -> bool:
         """Would this run message too many of the dossiers it considers? Many applicants asked to
         correct at once is what a misread form (other ids, renamed champs) looks like; the whole run
-        is held, annotations and labels too, because they come from the same reading of the form."""
-        return (summary.messages_due > self.policy.hold_min_messages
-                and summary.messages_due > self.policy.max_message_share * summary.dossiers)
+        is held, annotations and labels too, because they come from the same reading of the form. Messages
+        withheld about old dossiers count: they tell of that reading as much as the others."""
+        asked = summary.messages_due + summary.messages_held_back
+        return asked > self.policy.hold_min_messages and asked > self.policy.max_message_share * summary.dossiers
 
     def _checkpoint(self, demarche_number: int) -> datetime | None:
         with self.sessions() as session:

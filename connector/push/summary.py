@@ -25,6 +25,9 @@ class PushSummary:
     refusals: dict[str, int] = field(default_factory=dict)  # DS error message → dossiers
     messages_due: int = 0  # dossiers this run would send a message to the applicant (one message each at most)
     withdrawn: int = 0  # messages not sent: DS showed the dossier no longer en_construction just before
+    # Messages not planned: the applicant has not acted on the dossier for longer than WIF_PUSH_MESSAGE_RECENT_DAYS.
+    messages_held_back: int = 0
+    message_recent_days: int = PushSettings.message_recent_days
     held: bool = False  # the circuit breaker tripped: nothing was sent (dry run: nothing would be)
     forced: bool = False  # the circuit breaker would have tripped, but the run was forced
     max_message_share: float = PushSettings.max_message_share
@@ -61,8 +64,10 @@ class PushSummary:
         return self.sent / self.requests if self.requests else 0.0
 
     def _messages_text(self) -> str:
-        share = self.messages_due / self.dossiers if self.dossiers else 0.0
-        return (f"{self.messages_due} of {self.dossiers} dossiers ({share:.0%}) would get a message to the applicant, "
+        asked = self.messages_due + self.messages_held_back
+        share = asked / self.dossiers if self.dossiers else 0.0
+        withheld = f" ({self.messages_held_back} of them withheld as old)" if self.messages_held_back else ""
+        return (f"{asked} of {self.dossiers} dossiers ({share:.0%}) would get a message to the applicant{withheld}, "
                 f"above the {self.max_message_share:.0%} limit (WIF_PUSH_MAX_MESSAGE_SHARE)")
 
     def line(self) -> str:
@@ -93,6 +98,9 @@ class PushSummary:
             text += f"; groupe(s) missing on DS {sorted(self.skipped_missing_groupe)}: run `wif procedure apply`"
         if self.withdrawn:
             text += f"; {self.withdrawn} message(s) not sent: the dossier left en_construction on DS since the sync"
+        if self.messages_held_back:
+            text += (f"; {self.messages_held_back} message(s) withheld: the applicant has not acted on the dossier "
+                     f"for more than {self.message_recent_days} days (WIF_PUSH_MESSAGE_RECENT_DAYS)")
         if self.forced:
             text += f"; circuit breaker overridden (--force): {self._messages_text()}"
         return text
