@@ -8,6 +8,10 @@
    committed late with an `updated_at` older than the cursor.
 3. `pendingDeletedDossiers` (trash: hidden, restorable) and `deletedDossiers`
    (gone: tombstone), keyed by dossier number, with their own cursors.
+4. After DS publishes a revision, the dossiers not yet decided that the
+   local copy still shows on another one are read again by number: DS moves
+   them onto it without touching dateDerniereModification
+   (docs/ds-revisions.md#rebase), so neither 1 nor 2 brings them back.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from connector import store
@@ -37,6 +41,11 @@ log = logging.getLogger(__name__)
 FIXED_SINCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 # Whole dossiers per request when a webhook points at several.
 REFRESH_LIMITS = BatchLimits(max_items=20)
+# DS moves the dossiers 30 s after publishing, as a queued job: a dossier read within this time of the publication
+# may not have moved yet and is read again; one read later that is still on another revision stays there (DS did not
+# move it), so it is not read at every sync (docs/ds-revisions.md#rebase).
+REBASE_SETTLED = timedelta(minutes=10)
+UNDECIDED = ("en_construction", "en_instruction")
 
 
 @dataclass
@@ -54,6 +63,7 @@ class SyncSummary:
     requests: int = 0
     seconds: float = 0.0
     rescanned: bool = False
+    rebased: int = 0  # dossiers read again because DS moved them onto a newly published revision
     push_line: str | None = None  # what the push after this sync did, if it ran
     push_held: bool = False  # that push was held by its circuit breaker (nothing sent)
     dossier_numbers: list[int] = field(default_factory=list, repr=False)
@@ -64,6 +74,7 @@ class SyncSummary:
             f"updated {self.updated}, unchanged {self.unchanged}, trashed {self.trashed}, "
             f"deleted {self.deleted}, "
             + (f"quarantined {self.quarantined} (see wif status), " if self.quarantined else "")
+            + (f"read again after a new revision {self.rebased}, " if self.rebased else "")
             + f"requests {self.requests}, {self.seconds:.1f}s"
         )
 
@@ -109,6 +120,9 @@ class Syncer:
     # (saved, trashed or deleted) before it commits, so that derived records
     # (e.g. validity) move in the same transaction.
     after_page: Callable[[Session, list[int]], None] | None = None
+    # The démarche's published revision as this run read it (`connector.revision.published_revision`): its `id`
+    # and `datePublication`. None: not read, no dossier is read again for a rebase.
+    published_revision: dict | None = None
 
     def sync(self, demarche_number: int, *, full: bool = False, force_rescan: bool = False) -> SyncSummary:
         summary = SyncSummary(demarche_number)
@@ -129,6 +143,7 @@ class Syncer:
         if first_pass or rescan_due:
             # Only once the whole re-scan is done: a crash means doing it again.
             self._mark_rescanned(demarche_number, run_started_at)
+        self._reread_rebased(demarche_number, summary, run_started_at)
         self._retry_quarantined(demarche_number, summary)
         self._sync_deletions(state, summary, pending=True)
         self._sync_deletions(state, summary, pending=False)
@@ -383,6 +398,47 @@ class Syncer:
                   type(cause).__name__, f": {', '.join(columns)}" if columns else "")
         store.quarantine(session, demarche_number, number, models.Q_UNSTORABLE,
                          f"{type(cause).__name__} à l'enregistrement", now, None, "; ".join(columns) or None)
+
+    # -- dossiers DS moved onto a new revision ----------------------------------
+
+    def _reread_rebased(self, demarche_number: int, summary: SyncSummary, run_started_at: datetime) -> None:
+        """Read again, by number, each dossier not yet decided that the local copy shows on a revision other than
+        the published one, unless it was read once DS's move was settled (docs/ds-revisions.md#rebase). What a
+        read stores (the dossier's revision, when it was read) is what decides the next run: a crash loses
+        nothing, and a dossier read before DS moved it is read again."""
+        revision_id = (self.published_revision or {}).get("id")
+        if not revision_id:
+            return
+        published_at = parse_ds_datetime(self.published_revision.get("datePublication"))
+        with self.sessions() as session:
+            numbers = list(session.scalars(select(models.Dossier.number).where(
+                models.Dossier.demarche_number == demarche_number,
+                models.Dossier.state.in_(UNDECIDED),
+                models.Dossier.deleted_at.is_(None),
+                models.Dossier.hidden_at.is_(None),
+                or_(models.Dossier.revision_id.is_(None), models.Dossier.revision_id != revision_id),
+                models.Dossier.synced_at < run_started_at,
+                models.Dossier.synced_at < published_at + REBASE_SETTLED if published_at else true(),
+            ).order_by(models.Dossier.number)))
+        if numbers:
+            log.info("démarche %s: %d dossier(s) not yet decided on another revision than the published one: "
+                     "read again", demarche_number, len(numbers))
+        items = [BatchItem("getDossier", {"dossierNumber": n}) for n in numbers]
+        for chunk in split(items, REFRESH_LIMITS):
+            nodes = [result.data for result in self.client.execute_batch(chunk).results
+                     if result.data is not None and schema_break(result.data, DOSSIER_REQUIRED) is None]
+            if not nodes:
+                continue  # left as they are: the next run asks again
+            with self.sessions() as session:
+                again = SyncSummary(demarche_number)
+                # dateDerniereModification did not move: compared on it, every one would look unchanged.
+                self._save_page(session, Page(nodes, None, False, len(nodes), unstorable=True), demarche_number,
+                                again, dedupe=False)
+                self._commit(session)
+            summary.updated += again.updated
+            summary.rebased += again.updated + again.created
+            summary.dossier_numbers.extend(again.dossier_numbers)
+            self._report(summary)
 
     # -- quarantine ------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connector.errors import DSError
 from connector.push import Pusher, PushSummary
 from connector.ratelimit import PUSH
+from connector.revision import published_revision
 from connector.sync import Syncer, SyncSummary
 from core.clock import paris_today, utcnow
 from core.settings import Settings
@@ -100,6 +101,7 @@ def make_syncer(
         dry_run=dry_run,
         progress=progress,
         after_page=student_file_refresher(evaluator.rules, then=validity_refresher(settings)),
+        published_revision=published_revision(checked.demarche),
     )
 
 
