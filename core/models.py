@@ -519,6 +519,9 @@ class ValidityRecord(Base):
     birth_date_hash: Mapped[str] = mapped_column(String(64))
     masked_name: Mapped[str] = mapped_column(String(100))
     siret: Mapped[str | None] = mapped_column(String(14))
+    # The employer's name as DS gave it from the SIRET (raison sociale): the decision the student hands over names
+    # it already, and the employer recognises it (docs/apt-validity-check.md#what-an-answer-shows).
+    employer_name: Mapped[str | None] = mapped_column(String(300))
     apt_start: Mapped[date] = mapped_column(Date)
     apt_end: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(10))

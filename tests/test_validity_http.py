@@ -27,6 +27,7 @@ def record(number: int, state: str, end: date, start: date = date(2026, 1, 5)) -
         birth_date_hash=birth_date_hash(PEPPER, number, BIRTH),
         masked_name="Ka*** Be***",
         siret="73282932000074",
+        employer_name="Boulangerie des Deux Rives",
         apt_start=start,
         apt_end=end,
         state=state,
@@ -67,7 +68,24 @@ def page_text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def record_without_employer_name(number: int) -> ValidityRecord:
+    """A record the store published before it kept the employer's name."""
+    published = record(number, "valid", date(2026, 12, 31))
+    published.employer_name = None
+    return published
+
+
 class TestApi:
+    def test_messages_fit_the_input(self, client):
+        response = client.post(API_PATH, json={"numero": "4" * 60, "date_naissance": "30/01/2030"})
+        assert response.status_code == 400
+        assert response.json["champs"] == {
+            "numero": "Le numéro de dossier est trop long : 60 chiffres, alors qu'il en compte au plus 12, par "
+                      "exemple 1234567.",
+            "date_naissance": "La date de naissance est dans le futur : vérifiez l'année, par exemple 21/03/2001.",
+        }
+
+
     def test_valid(self, client):
         response = api(client, VALID)
         assert response.status_code == 200
@@ -83,6 +101,7 @@ class TestApi:
                 "date_debut": "2026-01-05",
                 "date_fin": "2026-12-31",
                 "siret": "73282932000074",
+                "nom_employeur": "Boulangerie des Deux Rives",
                 "nom_masque": "Ka*** Be***",
             },
         }
@@ -157,7 +176,7 @@ class TestApi:
             ({"numero": "-5", "date_naissance": "2001-03-21"}, {"numero"}),
             ({"numero": "1" * 20, "date_naissance": "2001-03-21"}, {"numero"}),
             ({"numero": "123", "date_naissance": "31/02/2001"}, {"date_naissance"}),
-            ({"numero": "123", "date_naissance": "21-03-2001"}, {"date_naissance"}),
+            ({"numero": "123", "date_naissance": "21-13-2001"}, {"date_naissance"}),
             ({"numero": "123", "date_naissance": "2099-01-01"}, {"date_naissance"}),
         ],
     )
@@ -222,8 +241,35 @@ class TestPage:
         assert response.status_code == 200
         assert "<title>Autorisation en cours de validité" in html
         assert "en vigueur du 5 janvier 2026 au 31 décembre 2026 inclus" in html
-        for shown in ("Ka*** Be***", "73282932000074", "5 janvier 2026", "31 décembre 2026"):
+        for shown in ("Ka*** Be***", "5 janvier 2026", "31 décembre 2026"):
             assert shown in html
+        # The employer, by name and by its SIRET grouped as it is printed (no-break spaces: it never wraps).
+        assert "<dt>Employeur</dt><dd>Boulangerie des Deux Rives</dd>" in html
+        assert "<dt>SIRET de l'employeur</dt><dd>732\u00a0829\u00a0320\u00a000074</dd>" in html
+
+    def test_a_record_published_without_the_employers_name_says_so(self, sessions):
+        with sessions() as session, session.begin():
+            session.add(record_without_employer_name(VALID))
+        app = create_app(sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY)
+        html = page_text(app.test_client().post("/", data={"numero": str(VALID), "date_naissance": "21/03/2001"}))
+        assert "<dt>Employeur</dt><dd>non renseigné</dd>" in html
+
+    @pytest.mark.parametrize("typed", ["21/3/01", "21 03 2001", "21-03-2001", "21.03.2001", "2001-03-21"])
+    def test_the_birth_date_as_people_type_it(self, client, typed):
+        html = page_text(client.post("/", data={"numero": str(VALID), "date_naissance": typed}))
+        assert "<title>Autorisation en cours de validité" in html
+
+    @pytest.mark.parametrize("numero, typed, message", [
+        ("4" * 60, "21/03/2001", "Le numéro de dossier est trop long : 60 chiffres, alors qu&#39;il en compte au plus 12"),
+        (str(VALID), "30/01/2030", "La date de naissance est dans le futur : vérifiez l&#39;année"),
+        (str(VALID), "30/02/2001", "Cette date de naissance n&#39;existe pas : vérifiez le jour et le mois"),
+    ])
+    def test_the_message_fits_what_was_typed(self, client, numero, typed, message):
+        response = client.post("/", data={"numero": numero, "date_naissance": typed})
+        html = page_text(response)
+        assert response.status_code == 400
+        assert message in html
+        assert "uniquement de chiffres" not in html and "pas une date réelle" not in html
 
     def test_not_started_answer_says_granted_and_from_when(self, client):
         html = page_text(client.post("/", data={"numero": str(NOT_STARTED), "date_naissance": "21/03/2001"}))

@@ -86,6 +86,7 @@ def answer_json(answer: Answer) -> dict:
             "date_debut": details.start.isoformat(),
             "date_fin": details.end.isoformat(),
             "siret": details.siret,
+            "nom_employeur": details.employer_name,
             "nom_masque": details.masked_name,
         }
     return body

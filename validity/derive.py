@@ -32,6 +32,7 @@ class DerivedRecord:
     birth_date_hash: str
     masked_name: str
     siret: str | None
+    employer_name: str | None
     apt_start: date
     apt_end: date
     state: ValidityState
@@ -93,6 +94,7 @@ def derive_record(facts: DossierSnapshot, pepper: bytes, today: date) -> Derived
         birth_date_hash=birth_date_hash(pepper, facts.number, facts.birth_date),
         masked_name=mask_name(facts.student_first_name, facts.student_last_name),
         siret=facts.siret,
+        employer_name=facts.company_name,
         apt_start=period.start,
         apt_end=period.end,
         state=state_on(period, today),

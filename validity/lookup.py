@@ -39,6 +39,7 @@ class AuthorisationDetails:
     start: date
     end: date
     siret: str | None
+    employer_name: str | None
     masked_name: str
 
 
@@ -67,6 +68,7 @@ def answer_for(record: ValidityRecord, today: date) -> Answer:
         start=record.apt_start,
         end=record.apt_end,
         siret=record.siret,
+        employer_name=record.employer_name,
         masked_name=record.masked_name,
     )
     return Answer(outcome, details)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD
 from validity.lookup import Answer
-from validity.results import ResultText, result_text
+from validity.results import ResultText, result_text, siret_fr
 
 DEFAULT_HEADING = "Vérifier une autorisation provisoire de travail"
 
@@ -52,6 +52,16 @@ class LookupPage:
         return result_text(self.answer) if self.answer else None
 
     @property
+    def employer(self) -> str:
+        details = self.answer.details if self.answer else None
+        return (details.employer_name if details else None) or "non renseigné"
+
+    @property
+    def siret(self) -> str:
+        """Grouped as people read it (validity.results.siret_fr); the API gives the 14 digits."""
+        return siret_fr(self.answer.details.siret if self.answer and self.answer.details else None)
+
+    @property
     def fields(self) -> tuple[FormField, ...]:
         return (
             FormField(
@@ -65,7 +75,7 @@ class LookupPage:
             FormField(
                 name=BIRTH_DATE_FIELD,
                 label="Date de naissance de l'étudiant",
-                hint="Format attendu : JJ/MM/AAAA. Exemple : 21/03/2001",
+                hint="Jour, mois et année. Exemple : 21/03/2001",
                 inputmode="text",
                 value=self.birth_date_value,
                 error=self.errors.get(BIRTH_DATE_FIELD),

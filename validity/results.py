@@ -13,6 +13,16 @@ MONTHS_FR = (
 )
 
 
+def siret_fr(siret: str | None) -> str:
+    """« 123 456 789 00012 »: the SIREN in groups of three, then the NIC, as printed on French documents; no-break
+    spaces, so it never wraps. Anything but 14 digits is shown as stored."""
+    if not siret:
+        return "non renseigné"
+    if len(siret) != 14 or not siret.isdigit():
+        return siret
+    return "\u00a0".join((siret[0:3], siret[3:6], siret[6:9], siret[9:]))
+
+
 def date_fr(value: date) -> str:
     """1 → "1er", as French writes the first day of a month."""
     day = "1er" if value.day == 1 else str(value.day)

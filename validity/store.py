@@ -20,7 +20,7 @@ from validity.derive import DerivedRecord, derive_record, past_retention
 
 logger = logging.getLogger(__name__)
 
-PUBLISHED_FIELDS = ("birth_date_hash", "masked_name", "siret", "apt_start", "apt_end", "state")
+PUBLISHED_FIELDS = ("birth_date_hash", "masked_name", "siret", "employer_name", "apt_start", "apt_end", "state")
 
 
 def _load_dossiers(session: Session, numbers: list[int]) -> dict[int, Dossier]:
