@@ -9,6 +9,7 @@ synced now, so that the next push takes its new annotation and label to DS.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import delete, select
@@ -19,6 +20,8 @@ from core.clock import utcnow
 from mappings import student_file
 from mappings.checks import Finding, Rules
 from mappings.student_file import Request
+
+log = logging.getLogger(__name__)
 
 
 def _request(dossier: models.Dossier) -> Request:
@@ -135,7 +138,12 @@ def student_file_refresher(
     """The sync's `after_page`: the students' files first, then `then` (e.g. the validity records)."""
 
     def after_page(session: Session, numbers: list[int]) -> None:
-        refresh_student_files(session, numbers, rules)
+        try:
+            with session.begin_nested():  # a failure undoes the files only, never the page
+                refresh_student_files(session, numbers, rules)
+        except Exception as error:  # noqa: BLE001 — the files wait for the next page of these students
+            # The type only: the message could quote personal data.
+            log.error("students' files of %d dossiers not refreshed (%s)", len(numbers), type(error).__name__)
         if then is not None:
             then(session, numbers)
 

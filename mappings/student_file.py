@@ -178,9 +178,12 @@ def over_limit(request: Request, total: Decimal) -> bool:
 
 def hours_finding(request: Request, concurrent: list[tuple[Request, Decimal]], rules: Rules) -> Finding | None:
     """ANEF: 964 h « sans avoir à solliciter une autorisation », 50 % of the year under the accord: figures of the
-    student's year, not of one job (rules.yaml student_file.counted_hours)."""
+    student's year, not of one job (rules.yaml student_file.counted_hours). A dossier over the threshold on its own
+    hours was judged so already (an APT, a job in the course): the others add nothing to judge."""
     year = titre_year(request, rules)
     if not concurrent or year is None or request.year_hours is None:
+        return None
+    if request.limit_kind != CEILING and over_limit(request, request.year_hours):
         return None
     total = request.year_hours + sum(hours for _, hours in concurrent)
     if not over_limit(request, total):
