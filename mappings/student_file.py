@@ -19,6 +19,7 @@ from mappings.checks import A_VERIFIER, CEILING, WARNING, Finding, completeness_
 from mappings.dossier import OPERATOR_ISSUES
 from mappings.normalize import last_day_of_months
 from mappings.pipeline import DS_UNREADABLE
+from mappings.records import ContractType
 from mappings.rules import Rules, contract_types
 
 OVER_LIMIT, DUPLICATE = "student_hours_over_limit", "duplicate_request"
@@ -105,7 +106,8 @@ def _period(request: Request, rules: Rules) -> tuple[date, date] | None:
     if request.start is None:
         return None
     span_end = last_day_of_months(request.start, months)
-    end = span_end if request.end is None or request.contract_type == "cdi" else min(request.end, span_end)
+    open_ended = request.end is None or request.contract_type == ContractType.CDI.value
+    end = span_end if open_ended else min(request.end, span_end)
     return (request.start, end) if end >= request.start else None
 
 
