@@ -61,7 +61,7 @@ NOT_GIVEN = ""  # key of the dossiers whose département / service / type is unk
 TOTAL = "total"
 MARGIN = object()  # key of the national totals closing a table's columns
 TREND_MONTHS = 12
-DECISION_MONTHS = 6  # months of the decisions-per-service table
+DECISION_MONTHS = 6  # complete months of the decisions-per-service table
 DAY = pd.Timedelta(days=1)
 BACKLOG_STATES = ("en_construction", "en_instruction")
 # Days in the current state: [lower, upper) bounds, and the column id of each band.
@@ -373,7 +373,8 @@ def backlog_grid(prepared: pd.DataFrame, keys: pd.Series, as_of: datetime, by_se
 
 def decisions_grid(prepared: pd.DataFrame, keys: pd.Series, as_of_month: pd.Period, by_service: Table,
                    by_month: Table) -> Grid:
-    months = [str(m) for m in pd.period_range(end=as_of_month, periods=DECISION_MONTHS, freq="M")]
+    # Complete months: the current one has only begun, and its few decisions would mask the national totals.
+    months = [str(m) for m in pd.period_range(end=as_of_month - 1, periods=DECISION_MONTHS, freq="M")]
     raw = raw_decisions_by_month(prepared, keys, months).reindex(by_service.values.index, fill_value=0)
     # A month's national total is the sum of its published accepted, refused and closed: known
     # when all three are shown, never to be shown when one of them is hidden.

@@ -239,7 +239,7 @@ def page_context(figures: Figures, expected_delays: list[DelayRow] = ()) -> Page
                            group_label("departement")), folded=True),
         Section("decisions-par-service", "Décisions par service",
                 "Décisions prises par chaque service (acceptations, refus, classements sans suite), par mois de "
-                "décision, sur les 6 derniers mois.",
+                "décision, sur les 6 derniers mois complets.",
                 grid_view("decisions_by_service", figures.decisions_by_service, "tableau-decisions-service",
                           "Décisions par service et par mois"), folded=True),
         Section("attente-par-service", "Demandes en attente par service",

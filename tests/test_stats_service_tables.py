@@ -54,17 +54,22 @@ def test_decisions_per_service_by_month_of_decision(sessions):
         return [dossier(n, state, at - timedelta(days=5), at, service=service) for n in range(first, first + 5)]
 
     dossiers, number = [], 1
-    for at in (utc("2026-10-10T10:00"), utc("2026-11-05T10:00")):
+    for at in (utc("2026-09-10T10:00"), utc("2026-10-05T10:00")):
         for state, service in (("accepte", "Paris"), ("refuse", "Paris"), ("sans_suite", "Lyon")):
             dossiers += decided(number, state, at, service)
             number += 5
+    # Decided in November, the month not over on the 15th: not in the table of complete months.
+    for state, service in (("accepte", "Paris"), ("refuse", "Paris"), ("sans_suite", "Lyon")):
+        dossiers += decided(number, state, utc("2026-11-05T10:00"), service)
+        number += 5
     dossiers += [dossier(n, "en_instruction", utc("2026-11-05T10:00")) for n in range(number, number + 9)]
     grid = figures_of(sessions, dossiers).decisions_by_service
-    assert list(grid.values.columns) == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", TOTAL]
-    for month in ("2026-10", "2026-11"):
-        assert (grid.values.at["Paris", month], grid.values.at["Lyon", month], grid.values.at[TOTAL, month]) == (10, 5, 15)
+    assert list(grid.values.columns) == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", TOTAL]
+    for month in ("2026-09", "2026-10"):
+        values = (grid.values.at["Paris", month], grid.values.at["Lyon", month], grid.values.at[TOTAL, month])
+        assert values == (10, 5, 15)
     assert (grid.values.at["Paris", TOTAL], grid.values.at["Lyon", TOTAL], grid.values.at[TOTAL, TOTAL]) == (20, 10, 30)
-    assert grid.hidden.loc[["Paris", "Lyon"], ["2026-06", "2026-07", "2026-08", "2026-09"]].all(axis=None)
+    assert grid.hidden.loc[["Paris", "Lyon"], ["2026-05", "2026-06", "2026-07", "2026-08"]].all(axis=None)
 
 
 def test_a_dossier_of_a_closed_service_or_of_none_counts_for_the_fallback_groupe(sessions):
