@@ -225,14 +225,18 @@ def test_every_synced_dossier_is_routed_and_checked_as_the_generator_intended(ma
         dossiers = {d.number: d for d in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None)))}
         assert set(dossiers) == set(intents)
         for number, dossier in dossiers.items():
-            assert dossier.completeness_status == expected_status[intents[number]], (number, intents[number])
+            status = expected_status[intents[number]]
+            unknown_champ = server.store.dossiers[number].anomaly == ("extra_champ",)
+            if unknown_champ:
+                status = "complet"  # a champ unknown to the procedure is the operators' alert, not the dossier's status
+            assert dossier.completeness_status == status, (number, intents[number])
             assert dossier.rules_revision == evaluator().rules.revision
             assert dossier.target_groupe_label, number  # a service's groupe or the fallback, never nothing
             assert dossier.departement or dossier.routing_reason, number
             if dossier.completeness_status in ("incomplet", "hors_perimetre"):
                 assert any(f.severity == "blocking" for f in dossier.findings), number
             if dossier.completeness_status == "complet":
-                assert dossier.findings == [] and dossier.mapping_issues == [], number
+                assert dossier.findings == [] and (dossier.mapping_issues == []) != unknown_champ, number
 
 
 def test_full_rebuild_re_evaluates_everything_and_drops_what_ds_no_longer_lists(make_sandbox, ds_client_for, sessions):
