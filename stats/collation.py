@@ -6,6 +6,7 @@ accents and case only to break a tie; that is what `french_key` does, for the sh
 ICU's full collation (PyICU) would do the same and more, but PyPI ships it only as source that needs
 ICU's headers and a C++ build on every machine (see the README's « Libraries and why »).
 """
+
 from __future__ import annotations
 
 import unicodedata

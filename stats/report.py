@@ -4,6 +4,7 @@ Internal to the agents, who see the dossiers anyway, so no suppression; the
 figures come from the same `prepare` frame as the public page, so they agree
 with its monthly table. No personal data: dossier numbers and links only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,22 +28,36 @@ OUTCOME_HEADERS = {"accepted": "Acceptés", "refused": "Refusés", "closed": "Cl
 SHORT_APT_MONTHS = 3
 # What each figure counts, printed with the report (its « Définitions » sheet).
 DEFINITIONS = (
-    ("Décision", "Dossier accepté, refusé ou classé sans suite sur Démarches simplifiées. Le rapport d'un mois compte "
-                 "les décisions prises du premier au dernier jour du mois, à l'heure de Paris, quelle que soit "
-                 "la date de dépôt."),
+    (
+        "Décision",
+        "Dossier accepté, refusé ou classé sans suite sur Démarches simplifiées. Le rapport d'un mois compte "
+        "les décisions prises du premier au dernier jour du mois, à l'heure de Paris, quelle que soit "
+        "la date de dépôt.",
+    ),
     ("Date de dépôt", "Jour où l'usager a déposé le dossier sur Démarches simplifiées (heure de Paris)."),
     ("Date de décision", "Jour où le service a accepté, refusé ou classé le dossier (heure de Paris)."),
-    ("APT de moins de 3 mois", "Autorisation acceptée dont la date de fin, saisie par le service dans les annotations, "
-                               "précède la date de début plus 3 mois."),
+    (
+        "APT de moins de 3 mois",
+        "Autorisation acceptée dont la date de fin, saisie par le service dans les annotations, "
+        "précède la date de début plus 3 mois.",
+    ),
     ("APT de 3 mois ou plus", "Autorisation acceptée qui se termine 3 mois ou plus après sa date de début."),
-    ("Durée de l'APT non renseignée", "Autorisation acceptée dont la date de début ou de fin manque dans les "
-                                      "annotations du dossier."),
+    (
+        "Durée de l'APT non renseignée",
+        "Autorisation acceptée dont la date de début ou de fin manque dans les annotations du dossier.",
+    ),
     ("Classé sans suite", "Dossier clos sans décision sur le fond (demande retirée, sans objet ou hors périmètre)."),
-    ("Nationalité", f"Nationalité déclarée dans le formulaire ; les {TOP_NATIONALITIES} nationalités qui comptent le "
-                    "plus de décisions, puis les autres regroupées. À nombre égal, ordre alphabétique."),
+    (
+        "Nationalité",
+        f"Nationalité déclarée dans le formulaire ; les {TOP_NATIONALITIES} nationalités qui comptent le "
+        "plus de décisions, puis les autres regroupées. À nombre égal, ordre alphabétique.",
+    ),
     ("Département", "Département qui rend le service compétent pour le dossier."),
-    ("Source", "Les dossiers copiés de Démarches simplifiées par le connecteur, comptés comme sur la page publique "
-               "de statistiques ; ce rapport interne au service ne masque aucun chiffre."),
+    (
+        "Source",
+        "Les dossiers copiés de Démarches simplifiées par le connecteur, comptés comme sur la page publique "
+        "de statistiques ; ce rapport interne au service ne masque aucun chiffre.",
+    ),
 )
 
 
@@ -91,7 +106,8 @@ def nationalities_by_outcome(decisions: pd.DataFrame, count: int = TOP_NATIONALI
     table = table.reset_index(names="name")
     # Most decisions first; equal counts in French alphabetical order (« États-Unis » before « Viêt Nam »).
     table = table.sort_values("name", key=lambda names: names.map(french_key)).sort_values(
-        "total", ascending=False, kind="stable")
+        "total", ascending=False, kind="stable"
+    )
     top, rest = table.head(count), table.iloc[count:]
     rows = [top]
     if not rest.empty:
@@ -122,7 +138,9 @@ def refused_list(decisions: pd.DataFrame, host: str, table: RoutingTable) -> pd.
             "Département": [departement_label(code, table) for code in refused["departement"]],
             "Date de dépôt": paris_dates(refused["date_depot"]),
             "Date de décision": paris_dates(refused["date_traitement"]),
-            "Lien": [dossier_url(host, d, n) for d, n in zip(refused["demarche_number"], refused["number"])],
+            "Lien": [
+                dossier_url(host, d, n) for d, n in zip(refused["demarche_number"], refused["number"], strict=True)
+            ],
         }
     )
 
@@ -147,8 +165,11 @@ def summary_frame(summary: MonthSummary, month: str) -> pd.DataFrame:
 
 
 def definitions_frame(table: RoutingTable) -> pd.DataFrame:
-    fallback = ("Service", "Un service qui n'instruit pas encore sur Démarches simplifiées voit ses dossiers, et "
-                f"leurs décisions, dans le groupe « {table.fallback_groupe} », dont les agents reçoivent ce rapport.")
+    fallback = (
+        "Service",
+        "Un service qui n'instruit pas encore sur Démarches simplifiées voit ses dossiers, et "
+        f"leurs décisions, dans le groupe « {table.fallback_groupe} », dont les agents reçoivent ce rapport.",
+    )
     return pd.DataFrame([*DEFINITIONS, fallback], columns=["Terme", "Définition"])
 
 
@@ -164,16 +185,20 @@ def workbook(decisions: pd.DataFrame, month: str, host: str, service: str, table
     return xlsx(sheets, heading, links={"Lien"}, wrapped={"Définition"})
 
 
-def build_monthly_reports(session: Session, month: str, ds_host: str = DEFAULT_DS_HOST,
-                          table: RoutingTable | None = None) -> dict[str, bytes]:
+def build_monthly_reports(
+    session: Session, month: str, ds_host: str = DEFAULT_DS_HOST, table: RoutingTable | None = None
+) -> dict[str, bytes]:
     """One xlsx (bytes) per service that decided at least one dossier in `month` ("YYYY-MM", Paris time).
 
     A service not open yet gets none: its dossiers wait in the fallback groupe, whose agents
     get the report of every dossier decided there (key: the fallback groupe's label)."""
     table = table or load_routing_table()
     decisions = decisions_of_month(prepare(load_dossiers(session)), month)
-    services = pd.Series([table.in_charge(s if isinstance(s, str) else None) for s in decisions["service"]],
-                         index=decisions.index, dtype="object")
+    services = pd.Series(
+        [table.in_charge(s if isinstance(s, str) else None) for s in decisions["service"]],
+        index=decisions.index,
+        dtype="object",
+    )
     return {service: workbook(group, month, ds_host, service, table) for service, group in decisions.groupby(services)}
 
 

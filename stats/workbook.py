@@ -5,12 +5,13 @@ frozen below them, filters on them, columns as wide as their content, dates stor
 Excel and LibreOffice sort and filter them as dates), A4 landscape fitted to one page wide, the heading and
 the headers repeated on every printed page.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
 
 import pandas as pd
 from openpyxl import Workbook
@@ -45,8 +46,12 @@ class Heading:
         )
 
 
-def xlsx(sheets: Iterable[tuple[str, pd.DataFrame]], heading: Heading, links: set[str] = frozenset(),
-         wrapped: set[str] = frozenset()) -> bytes:
+def xlsx(
+    sheets: Iterable[tuple[str, pd.DataFrame]],
+    heading: Heading,
+    links: set[str] = frozenset(),
+    wrapped: set[str] = frozenset(),
+) -> bytes:
     """One sheet per (name, frame); columns named in `links` hold URLs made clickable, those in `wrapped`
     long text wrapped at a fixed width."""
     book = Workbook()
@@ -68,7 +73,7 @@ def write_table(sheet: Worksheet, frame: pd.DataFrame, links: set[str], wrapped:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for offset, row in enumerate(frame.itertuples(index=False), start=1):
-        for column, (header, value) in enumerate(zip(frame.columns, row), start=1):
+        for column, (header, value) in enumerate(zip(frame.columns, row, strict=True), start=1):
             cell = sheet.cell(row=HEADER_ROW + offset, column=column, value=cell_value(value))
             if isinstance(cell.value, (date, datetime)):
                 cell.number_format = DATE_FORMAT
@@ -113,7 +118,7 @@ def write_heading(sheet: Worksheet, heading: Heading, table_width: float) -> Non
     """The heading's lines, each merged across the table and wrapped, so a print fitted to the table's width
     cuts none of it."""
     last_column = max(1, sheet.max_column)
-    for row, (text, size) in enumerate(zip(heading.lines(), (14, 11, 11)), start=1):
+    for row, (text, size) in enumerate(zip(heading.lines(), (14, 11, 11), strict=True), start=1):
         sheet.cell(row=row, column=1, value=text).font = Font(bold=row < 3, size=size)
         sheet.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
         if last_column > 1:

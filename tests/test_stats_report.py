@@ -1,4 +1,5 @@
 """Monthly xlsx report per service: hand-computed figures and agreement with the stats page."""
+
 from __future__ import annotations
 
 import io
@@ -8,9 +9,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from mappings.routing import load_routing_table
 from stats.figures import DECISIONS, build_figures, prepare, raw_by_month
 from stats.load import load_dossiers
-from mappings.routing import load_routing_table
 from stats.report import build_monthly_reports, decisions_of_month, file_name, nationalities_by_outcome, summarise
 from tests.stats_fixtures import dossier, insert, small_fixture, synthetic, utc
 
@@ -27,7 +28,7 @@ def sheet(content: bytes, name: str) -> pd.DataFrame:
 
 def summary_values(content: bytes) -> dict[str, int]:
     frame = sheet(content, "Synthèse")
-    return dict(zip(frame.iloc[:, 0], frame.iloc[:, 1]))
+    return dict(zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True))
 
 
 @pytest.fixture
@@ -86,8 +87,12 @@ def test_reports_agree_with_the_stats_page(sessions):
     for content in reports.values():
         values = summary_values(content)
         assert values["Acceptés, total"] == sum(
-            values[k] for k in ("Acceptés, APT de moins de 3 mois", "Acceptés, APT de 3 mois ou plus",
-                                "Acceptés, durée de l'APT non renseignée")
+            values[k]
+            for k in (
+                "Acceptés, APT de moins de 3 mois",
+                "Acceptés, APT de 3 mois ou plus",
+                "Acceptés, durée de l'APT non renseignée",
+            )
         )
         totals["accepted"] += values["Acceptés, total"]
         totals["refused"] += values["Refusés"]
@@ -137,17 +142,23 @@ def test_nationalities_are_split_by_outcome_with_the_others_summed(sessions):
     assert total["Total"] == len(decisions) == body["Total"].sum() + others["Total"]
     algeria = decisions[decisions["nationality_name"] == "Algérie"]
     row = table[table["Nationalité"] == "Algérie"].iloc[0]
-    assert (row["Acceptés"], row["Refusés"]) == ((algeria["outcome"] == "accepted").sum(), (algeria["outcome"] == "refused").sum())
+    assert (row["Acceptés"], row["Refusés"]) == (
+        (algeria["outcome"] == "accepted").sum(),
+        (algeria["outcome"] == "refused").sum(),
+    )
 
 
 def test_a_service_not_open_gets_no_report_its_decisions_go_to_the_fallback_groupe(sessions):
     assert not load_routing_table().service_by_name(CLOSED).open and load_routing_table().service_by_name(OPEN).open
     decided = (utc("2026-03-02T10:00"), utc("2026-03-12T10:00"))
-    insert(sessions, [
-        dossier(1, "accepte", *decided, service=CLOSED, departement="09"),
-        dossier(2, "refuse", *decided, service=None, departement=None),
-        dossier(3, "accepte", *decided, service=OPEN, departement="75"),
-    ])
+    insert(
+        sessions,
+        [
+            dossier(1, "accepte", *decided, service=CLOSED, departement="09"),
+            dossier(2, "refuse", *decided, service=None, departement=None),
+            dossier(3, "accepte", *decided, service=OPEN, departement="75"),
+        ],
+    )
     with sessions() as session:
         reports = build_monthly_reports(session, "2026-03")
     fallback = load_routing_table().fallback_groupe
@@ -228,13 +239,34 @@ def test_a_decision_late_in_the_evening_is_dated_by_its_day_in_paris(sessions):
 
 
 def test_nationalities_with_as_many_decisions_follow_french_alphabetical_order(sessions):
-    names = [("VN", "Viêt Nam"), ("US", "États-Unis"), ("IT", "Italie"), ("IS", "Islande"), ("IE", "Irlande"),
-             ("ES", "Espagne"), ("IN", "Inde"), ("MH", "Îles Marshall")]
+    names = [
+        ("VN", "Viêt Nam"),
+        ("US", "États-Unis"),
+        ("IT", "Italie"),
+        ("IS", "Islande"),
+        ("IE", "Irlande"),
+        ("ES", "Espagne"),
+        ("IN", "Inde"),
+        ("MH", "Îles Marshall"),
+    ]
     decided = (utc("2026-03-02T10:00"), utc("2026-03-12T10:00"))
-    insert(sessions, [dossier(n, "accepte", *decided, nationality=name) for n, name in enumerate(names, start=1)]
-           + [dossier(20 + n, "refuse", *decided, nationality=("DZ", "Algérie")) for n in range(2)])
+    insert(
+        sessions,
+        [dossier(n, "accepte", *decided, nationality=name) for n, name in enumerate(names, start=1)]
+        + [dossier(20 + n, "refuse", *decided, nationality=("DZ", "Algérie")) for n in range(2)],
+    )
     with sessions() as session:
         reports = build_monthly_reports(session, "2026-03")
     table = sheet(reports["Paris"], "Nationalités")
     assert table["Nationalité"].tolist() == [
-        "Algérie", "Espagne", "États-Unis", "Îles Marshall", "Inde", "Irlande", "Islande", "Italie", "Viêt Nam", "Total"]
+        "Algérie",
+        "Espagne",
+        "États-Unis",
+        "Îles Marshall",
+        "Inde",
+        "Irlande",
+        "Islande",
+        "Italie",
+        "Viêt Nam",
+        "Total",
+    ]

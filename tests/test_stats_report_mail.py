@@ -1,9 +1,9 @@
 """Monthly reports e-mailed to each service, once."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from core.settings import Settings
-from stats.report import build_monthly_reports
-from stats.report import file_name
+from stats.report import build_monthly_reports, file_name
 from stats.report_mail import send_monthly_reports
 from tests.stats_fixtures import insert, small_fixture
 
@@ -27,7 +27,7 @@ def test_each_service_gets_its_report_once(sessions, caplog):
     names = {service: file_name("2026-03", service) for service in reports}
     emails = {"Paris": "moe-75@example.gouv.fr"}  # Lyon has no address
     mailer = CollectingMailer()
-    now = datetime(2026, 4, 1, 6, tzinfo=timezone.utc)
+    now = datetime(2026, 4, 1, 6, tzinfo=UTC)
 
     delivery = send_monthly_reports(sessions, mailer, reports, "2026-03", names, emails, now, Settings())
     assert delivery.sent == 1
