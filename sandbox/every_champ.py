@@ -16,7 +16,7 @@ from sandbox.champs import PARIS, GeoAreaRecord, Rna, Rnf
 from sandbox.demarche import Demarche
 from sandbox.files import StoredFile
 from sandbox.form import EVERY_CHAMP_FILE, load_form
-from sandbox.generator import Timeline
+from sandbox.generator import Timeline, history
 from sandbox.people import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, companies, email_for, phone, place
 from sandbox.reference_data import COMMUNES, COUNTRIES, EPCIS, region_of
 from sandbox.store import TERMINAL_STATES, AvisRecord, DossierRecord, MessageRecord, Store
@@ -68,15 +68,16 @@ def add_every_champ_demarche(store: Store, n: int, seed: int = 1, *, today: date
     first = max([FIRST_NUMBER - 1, *store.dossiers]) + 1
     records: list[DossierRecord] = []
     for index in range(n):
-        records.append(_dossier(rng, store, demarche, first + index, limit, records))
+        records.append(_dossier(rng, store, demarche, first + index, limit, history(n), records))
     store.load_dossiers(records)
     return demarche
 
 
 def _dossier(
-    rng: random.Random, store: Store, demarche: Demarche, number: int, limit: datetime, earlier: list
+    rng: random.Random, store: Store, demarche: Demarche, number: int, limit: datetime, span: timedelta, earlier: list
 ) -> DossierRecord:
-    depose_at = limit - timedelta(seconds=rng.uniform(3600, 330 * 86400))
+    # As far back as the APT démarche's n dossiers (sandbox/generator.py): some decided, some waiting at each step.
+    depose_at = limit - timedelta(seconds=rng.uniform(3600, span.total_seconds()))
     groupe = demarche.groupes[0]
     agent = groupe.instructeurs[-1]
     timeline = Timeline(rng, depose_at, limit, agent.email)

@@ -11,59 +11,119 @@ lists below are the sandbox's reading of the public APT rules, never the
 connector's rules files, so that a wrong rule in the connector shows up as
 a dossier whose outcome disagrees with its intent.
 """
+
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import NormalDist
 
 from sandbox.cursus import cursus_for
-from sandbox.files import StoredFile
 from sandbox.demarche import Demarche
+from sandbox.files import StoredFile
 from sandbox.form import Form, load_form
 from sandbox.people import (
-    BIRTH_PLACES, FIRST_NAMES_F, FIRST_NAMES_M, JOBS, LAST_NAMES, REGULATED_JOBS, REGULATED_JOBS_UNDECLARED,
-    REPRESENTATIVE_FIRST_NAMES, REPRESENTATIVE_LAST_NAMES, SHOW_JOBS, aphp_etablissement, companies, email_for,
-    invalid_siret, phone, place,
+    BIRTH_PLACES,
+    FIRST_NAMES_F,
+    FIRST_NAMES_M,
+    IN_SCOPE_COMMUNES,
+    JOBS,
+    LAST_NAMES,
+    REGULATED_JOBS,
+    REGULATED_JOBS_UNDECLARED,
+    REPRESENTATIVE_FIRST_NAMES,
+    REPRESENTATIVE_LAST_NAMES,
+    SHOW_JOBS,
+    aphp_etablissement,
+    companies,
+    email_for,
+    invalid_siret,
+    phone,
+    place,
 )
 from sandbox.reference_data import (
-    CEDEX_COMMUNES, COMMUNES, EXEMPT_NATIONALITIES, NATIONALITY_WEIGHTS, OUT_OF_SCOPE_DEPARTEMENTS,
-    SHARED_POSTAL_CODE_COMMUNES, departement_name,
+    CEDEX_COMMUNES,
+    COMMUNES,
+    EXEMPT_NATIONALITIES,
+    NATIONALITY_WEIGHTS,
+    OUT_OF_SCOPE_DEPARTEMENTS,
+    SHARED_POSTAL_CODE_COMMUNES,
+    departement_name,
 )
 from sandbox.store import DeletedRecord, DossierRecord, MessageRecord, Store, TraitementRecord
 
 FIRST_DOSSIER_NUMBER = 100_001
 INTENT_WEIGHTS = {
-    "complete": 42, "missing_document": 6, "bad_file": 5, "inconsistent_dates": 4, "permit_expired_at_start": 4,
-    "permit_ends_before_contract": 4, "invalid_siret": 4, "out_of_scope_nationality": 4, "malformed": 5,
+    "complete": 42,
+    "missing_document": 6,
+    "bad_file": 5,
+    "inconsistent_dates": 4,
+    "permit_expired_at_start": 4,
+    "permit_ends_before_contract": 4,
+    "invalid_siret": 4,
+    "out_of_scope_nationality": 4,
+    "malformed": 5,
     # Hours (a non-Algerian student works up to 964 h a titre year without an APT; an Algerian one needs
     # an APT from the first hour, up to 804 h).
-    "hours_over_cap": 3, "under_threshold": 4, "under_threshold_per_titre_year": 2, "job_not_in_course": 3,
-    "six_month_visa": 2, "contract_longer_than_apt": 2,
+    "hours_over_cap": 3,
+    "under_threshold": 4,
+    "under_threshold_per_titre_year": 2,
+    "job_not_in_course": 3,
+    "six_month_visa": 2,
+    "contract_longer_than_apt": 2,
     # Apprenticeships of non-Algerian students: with the OPCO's validation an APT is probably not needed.
-    "non_algerian_apprentice": 2, "opco_validated_apprenticeship": 2,
+    "non_algerian_apprentice": 2,
+    "opco_validated_apprenticeship": 2,
     # Documents of a case: an interne's three, an AP-HP interne (outside the procedure), an ATER's one of
     # three, and the six pages of a titre being renewed (convocation, old titre, récépissé, both sides).
-    "interne_three_documents": 2, "aphp_interne": 2, "ater_any_document": 2, "renewal_set": 2,
+    "interne_three_documents": 2,
+    "aphp_interne": 2,
+    "ater_any_document": 2,
+    "renewal_set": 2,
     # A regulated profession the applicant did not declare, recognised by its job title.
     "regulated_by_title": 2,
     # Routing: a student and an établissement in a commune whose postal code another département shares,
     # an établissement with a CEDEX address (both without DS's département code), an overseas territory.
-    "shared_postal_code": 2, "cedex_address": 2, "out_of_scope_territory": 2,
+    # Overseas collectivities outside the procedure (987, 988): rare, and closed within days.
+    "shared_postal_code": 2,
+    "cedex_address": 2,
+    "out_of_scope_territory": 1,
 }
 INTENTS = tuple(INTENT_WEIGHTS)
+# Requests the procedure does not cover, which agents close without deciding on them.
+OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope_territory"})
 CONTRACT_WEIGHTS = {
-    "CDD": 34, "CDI": 18, "Contrat d'apprentissage": 10, "Contrat de professionnalisation": 8, "Contrat doctoral": 8,
-    "Convention CIFRE": 7, "Contrat d'ATER": 6, "Interne en médecine, pharmacie ou odontologie": 9,
+    "CDD": 34,
+    "CDI": 18,
+    "Contrat d'apprentissage": 10,
+    "Contrat de professionnalisation": 8,
+    "Contrat doctoral": 8,
+    "Convention CIFRE": 7,
+    "Contrat d'ATER": 6,
+    "Interne en médecine, pharmacie ou odontologie": 9,
 }
 CAPPED_CONTRACTS = ("CDD", "CDI")
 APPRENTICESHIP = "Contrat d'apprentissage"
-STATE_WEIGHTS = {"en_construction": 22, "en_instruction": 20, "accepte": 38, "refuse": 12, "sans_suite": 8}
+# How a dossier ends; whether it has ended by today follows from its delays (Timeline).
+OUTCOME_WEIGHTS = {"accepte": 38, "refuse": 12, "sans_suite": 8}
+# Days (median, σ of the log-normal, cap) from the deposit until an agent takes the dossier into instruction
+# (the longer wait: the queue, and the applicant's corrections), then from there to the decision: decided within
+# 2 to 8 weeks of the deposit for most, later for some (a busy month, a document asked again), never after 7 months.
+QUEUE_DAYS, INSTRUCTION_DAYS = (18.0, 0.7, 120.0), (8.0, 0.6, 90.0)
+# A service that receives about 1,000 dossiers a year: n dossiers are its last n / DEPOSITS_PER_DAY days, so that
+# as many wait for a decision as such a service has waiting, whatever n; at least three months (a small sandbox
+# has decisions as well as dossiers waiting), at most two years (the statistics' history).
+DEPOSITS_PER_DAY, HISTORY_DAYS = 2.75, (90, 730)
+# Dossiers nobody decides: forgotten in the queue or in instruction (a handful in 2,000).
+STALLED_SHARE = 0.004
 MOTIVATIONS = {
     "refuse": "Le contrat dépasse la durée de travail autorisée.",
     "sans_suite": "Demande sans objet : l'employeur a retiré son offre.",
     "accepte": None,
 }
+OUT_OF_SCOPE_MOTIVATION = "Demande hors du périmètre de la procédure : elle relève des autorités locales."
 EMPLOYER_FILES, STUDENT_FILES = "L'employeur", "L'étudiant, mandaté par l'employeur"
 FIRST_REQUEST, RENEWAL = "Première demande", "Renouvellement"
 ALGERIAN = "DZ"
@@ -84,20 +144,22 @@ def _pieces_of(form: Form) -> tuple[tuple[str, ...], dict[str, dict]]:
     """The form's pièces justificatives: those always asked (required), and those asked in one case
     (its `asked_when`: champ → value)."""
     pieces = [d for d in form.champs if d.type == "piece_justificative"]
-    return (tuple(d.key for d in pieces if d.required),
-            {d.key: dict(d.asked_when) for d in pieces if d.asked_when})
+    return (tuple(d.key for d in pieces if d.required), {d.key: dict(d.asked_when) for d in pieces if d.asked_when})
 
 
 # Read from the sandbox's own form (sandbox/demarche.yaml), whatever the ids of the démarche generated.
 GENERAL_DOCUMENTS, CONDITIONAL_CASES = _pieces_of(load_form())
 # The pièce that stands for a general document in a contract's case (a CIFRE's contract, an interne's four
 # documents): a dossier left without a general document goes without this one too.
-STANDS_FOR = {("Convention CIFRE", "pj_contrat"): "pj_cifre", (INTERNE, "pj_contrat"): "pj_interne_recrutement",
-              (INTERNE, "pj_inscription"): "pj_interne_dfms", (INTERNE, "pj_passeport"): "pj_interne_identite",
-              (INTERNE, "pj_titre_sejour"): "pj_interne_identite"}
+STANDS_FOR = {
+    ("Convention CIFRE", "pj_contrat"): "pj_cifre",
+    (INTERNE, "pj_contrat"): "pj_interne_recrutement",
+    (INTERNE, "pj_inscription"): "pj_interne_dfms",
+    (INTERNE, "pj_passeport"): "pj_interne_identite",
+    (INTERNE, "pj_titre_sejour"): "pj_interne_identite",
+}
 
 GOOD_FILE_TYPES = (("pdf", "application/pdf"), ("jpg", "image/jpeg"), ("png", "image/png"))
-IN_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement not in OUT_OF_SCOPE_DEPARTEMENTS]
 OUT_OF_SCOPE_COMMUNES = [c for c in COMMUNES if c.departement in OUT_OF_SCOPE_DEPARTEMENTS]
 # Île-de-France and the big cities weigh more, like the real traffic.
 COMMUNE_WEIGHTS = [3 if c.departement in ("75", "92", "93", "94", "69", "13") else 1 for c in IN_SCOPE_COMMUNES]
@@ -161,8 +223,16 @@ def _contract_with_end(rng):
 
 
 # Cases that only exist for a non-Algerian student (the threshold, the OPCO rule).
-NON_ALGERIAN_INTENTS = frozenset({"under_threshold", "under_threshold_per_titre_year", "job_not_in_course",
-                                  "six_month_visa", "non_algerian_apprentice", "opco_validated_apprenticeship"})
+NON_ALGERIAN_INTENTS = frozenset(
+    {
+        "under_threshold",
+        "under_threshold_per_titre_year",
+        "job_not_in_course",
+        "six_month_visa",
+        "non_algerian_apprentice",
+        "opco_validated_apprenticeship",
+    }
+)
 
 
 class DossierBuilder:
@@ -216,7 +286,8 @@ class DossierBuilder:
         v["demande_type"] = self.forced("demande_type", lambda: RENEWAL if rng.random() < 0.25 else FIRST_REQUEST)
         v["apt_precedente_reference"] = (
             f"APT-{v['adresse_etudiant'].commune.departement}-{self.depose_on.year - 1}-{rng.randint(1, 99999):05d}"
-            if v["demande_type"] == RENEWAL else None
+            if v["demande_type"] == RENEWAL
+            else None
         )
         v["titre_numero"] = f"{rng.randint(10**9, 10**10 - 1)}"
         v["titre_departement"] = v["adresse_etudiant"].commune.departement
@@ -262,13 +333,24 @@ class DossierBuilder:
         v["contrat_date_debut"], v["contrat_date_fin"] = start.isoformat(), end.isoformat() if end else None
         weekly = self._weekly_hours(contract_type, nationality)
         other_jobs = []
-        if (self.with_repetition and contract_type in CAPPED_CONTRACTS and intent in ("complete", "under_threshold")
-                and rng.random() < 0.15):
+        if (
+            self.with_repetition
+            and contract_type in CAPPED_CONTRACTS
+            and intent in ("complete", "under_threshold")
+            and rng.random() < 0.15
+        ):
             other = rng.randint(2, 4)
             weekly -= other
-            other_jobs = [(f"{rng.randint(10**9, 10**10 - 1)}",
-                           {"autre_employeur": f"{rng.choice(('Café', 'Librairie', 'Studio'))} {rng.choice(('Nord', 'Sud', 'Central'))}",
-                            "autre_heures_semaine": float(other)})]
+            other_jobs = [
+                (
+                    f"{rng.randint(10**9, 10**10 - 1)}",
+                    {
+                        "autre_employeur": f"{rng.choice(('Café', 'Librairie', 'Studio'))} "
+                        f"{rng.choice(('Nord', 'Sud', 'Central'))}",
+                        "autre_heures_semaine": float(other),
+                    },
+                )
+            ]
         if self.with_repetition:
             v["autres_emplois"] = other_jobs
         if rng.random() < 0.7:
@@ -276,8 +358,9 @@ class DossierBuilder:
         else:
             v["heures_unite"], v["heures_nombre"] = "Par mois", float(weekly * 4)
         v["salaire_brut_mensuel"] = round(weekly * 52 / 12 * rng.uniform(12.0, 22.0), 2)
-        v["residence_un_an"] = True if contract_type in (APPRENTICESHIP, "Contrat de professionnalisation") \
-            else rng.random() < 0.7
+        v["residence_un_an"] = (
+            True if contract_type in (APPRENTICESHIP, "Contrat de professionnalisation") else rng.random() < 0.7
+        )
 
     def _months(self, contract_type, nationality) -> int:
         intent = self.plan.intent
@@ -344,8 +427,11 @@ class DossierBuilder:
     def _answers(self, contract_type, nationality):
         """The yes/no questions whose answer decides a case: the job's link with the course, the OPCO."""
         rng, v, intent = self.rng, self.values, self.plan.intent
-        above_threshold = contract_type in CAPPED_CONTRACTS and nationality != ALGERIAN and intent not in (
-            "under_threshold", "under_threshold_per_titre_year")
+        above_threshold = (
+            contract_type in CAPPED_CONTRACTS
+            and nationality != ALGERIAN
+            and intent not in ("under_threshold", "under_threshold_per_titre_year")
+        )
         if intent == "job_not_in_course":
             v["emploi_lien_formation"] = False
         elif above_threshold:
@@ -354,8 +440,9 @@ class DossierBuilder:
             v["emploi_lien_formation"] = rng.choice((True, False, None))
         if contract_type == APPRENTICESHIP:
             # A non-Algerian apprentice whose contract the OPCO validated probably needs no APT.
-            v["apprentissage_valide_opco"] = (intent == "opco_validated_apprenticeship") if nationality != ALGERIAN \
-                else rng.choice((True, False))
+            v["apprentissage_valide_opco"] = (
+                (intent == "opco_validated_apprenticeship") if nationality != ALGERIAN else rng.choice((True, False))
+            )
         else:
             v["apprentissage_valide_opco"] = None
 
@@ -386,7 +473,9 @@ class DossierBuilder:
 
 def required_documents(values: dict) -> list[str]:
     """Keys of the pièces justificatives the form asks for with these values."""
-    conditional = [key for key, case in CONDITIONAL_CASES.items() if all(values.get(k) == want for k, want in case.items())]
+    conditional = [
+        key for key, case in CONDITIONAL_CASES.items() if all(values.get(k) == want for k, want in case.items())
+    ]
     return list(GENERAL_DOCUMENTS) + conditional
 
 
@@ -408,45 +497,77 @@ def _bad_files(rng, key, defect, files) -> tuple:
 
 
 class Timeline:
-    """State, dates and traitements of one dossier, all before `limit`."""
+    """State, dates and traitements of one dossier, all before `limit`: how long a service takes.
 
-    def __init__(self, rng, depose_at: datetime, limit: datetime, agent_email: str):
+    Every dossier is headed for a decision (accepted, refused, closed) and reaches each step after its own
+    delay: first the wait before an agent takes it into instruction, then the instruction. A dossier is still
+    open today only when its deposit is more recent than its delays, so old open dossiers are the few
+    forgotten ones (`STALLED_SHARE`), as in a service that keeps up, and the decisions of every month
+    have the same delays. Four draws a dossier whatever happens, so a seed's later draws do not depend on
+    today's date."""
+
+    def __init__(self, rng, depose_at: datetime, limit: datetime, agent_email: str, out_of_scope: bool = False):
         self.rng, self.limit, self.agent_email = rng, limit, agent_email
         self.depose_at = depose_at
-        self.state = _weighted(rng, STATE_WEIGHTS)
+        stalled = rng.random() < STALLED_SHARE
+        outcome = _weighted(rng, OUTCOME_WEIGHTS)
+        queue, instruction = _days(rng.random(), QUEUE_DAYS), _days(rng.random(), INSTRUCTION_DAYS)
+        if out_of_scope:  # an agent closes a request the procedure does not cover as soon as they read it
+            outcome, queue, instruction = "sans_suite", queue / 6, 0.1 + instruction / 20
         self.traitements = [TraitementRecord("depose", "en_construction", depose_at)]
         self.en_instruction_at = self.processed_at = self.motivation = None
-        self.last = depose_at
-        if self.state != "en_construction":
-            self._step("en_instruction", "passe_en_instruction", timedelta(hours=2), timedelta(days=10))
-        if self.state in ("accepte", "refuse", "sans_suite"):
-            event = "classe_sans_suite" if self.state == "sans_suite" else self.state
-            self._step(self.state, event, timedelta(hours=4), timedelta(days=25))
-
-    def _step(self, state, event, low, high):
-        at = self.last + timedelta(seconds=self.rng.uniform(low.total_seconds(), high.total_seconds()))
-        if at >= self.limit:  # too recent for this step: the dossier stays where it is
-            self.state = self.traitements[-1].state
+        self.state = "en_construction"
+        self._step("en_instruction", "passe_en_instruction", depose_at + timedelta(days=queue))
+        if stalled:  # forgotten in the queue or in instruction: no decision however old it is
             return
-        motivation = MOTIVATIONS.get(state)
+        event = "classe_sans_suite" if outcome == "sans_suite" else outcome
+        motivation = OUT_OF_SCOPE_MOTIVATION if out_of_scope else MOTIVATIONS[outcome]
+        if self.state == "en_instruction":
+            self._step(outcome, event, depose_at + timedelta(days=queue + instruction), motivation)
+
+    @property
+    def last(self) -> datetime:
+        return self.traitements[-1].at
+
+    def _step(self, state, event, at: datetime, motivation: str | None = None) -> None:
+        if at >= self.limit:  # not yet: the dossier stays where it is
+            return
         self.traitements.append(TraitementRecord(event, state, at, self.agent_email, motivation))
-        self.last = at
+        self.state = state
         if state == "en_instruction":
             self.en_instruction_at = at
         else:
             self.processed_at, self.motivation = at, motivation
 
 
-def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: int = FIRST_DOSSIER_NUMBER,
-             first_message_number: int = 0) -> tuple[list[DossierRecord], list[DeletedRecord]]:
+def _days(quantile: float, spread: tuple[float, float, float]) -> float:
+    """Days at `quantile` of a log-normal delay (median, σ), never more than its cap: one draw, no rejection."""
+    median, sigma, cap = spread
+    return min(cap, median * math.exp(sigma * NormalDist().inv_cdf(min(max(quantile, 1e-9), 1 - 1e-9))))
+
+
+def history(n: int) -> timedelta:
+    """How far back n dossiers go: the last n / DEPOSITS_PER_DAY days of the service, within HISTORY_DAYS."""
+    low, high = HISTORY_DAYS
+    return timedelta(days=min(high, max(low, n / DEPOSITS_PER_DAY)))
+
+
+def generate(
+    n: int,
+    seed: int,
+    today: date,
+    demarche: Demarche,
+    first_number: int = FIRST_DOSSIER_NUMBER,
+    first_message_number: int = 0,
+) -> tuple[list[DossierRecord], list[DeletedRecord]]:
     """n dossiers of `demarche` (about 1 % deleted, returned apart), deterministic for (n, seed, today).
 
     Dossier numbers start at `first_number`; give another démarche its own range.
     """
     rng = random.Random(seed)
     employers = companies(rng, max(20, min(400, n // 5)))
-    limit = datetime.combine(today, time(0), tzinfo=timezone.utc) - timedelta(hours=1)
-    period = timedelta(days=730)
+    limit = datetime.combine(today, time(0), tzinfo=UTC) - timedelta(hours=1)
+    period = history(n)
     new_revision_at = demarche.revisions[-1].created_at
     records, deleted = [], []
     message_number = first_message_number
@@ -458,16 +579,27 @@ def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: i
         values = DossierBuilder(rng, employers, plan, depose_at.date(), revision == len(demarche.revisions) - 1).build()
         groupe = rng.choice(demarche.groupes)
         agent = groupe.instructeurs[-1].email
-        timeline = Timeline(rng, depose_at, limit, agent)
+        timeline = Timeline(rng, depose_at, limit, agent, out_of_scope=plan.intent in OUT_OF_SCOPE_INTENTS)
         if revision == 0 and not (timeline.processed_at and timeline.processed_at < new_revision_at):
             # Not decided when the newer revision was published: DS rebased it (docs/ds-revisions.md).
             revision = len(demarche.revisions) - 1
         record = DossierRecord(
-            number=number, demarche=demarche.number, revision=revision, state=timeline.state, depose_at=depose_at,
-            groupe=groupe.number, values=values, intent=plan.intent,
-            usager_email=values["employeur_email"] if values["depose_par"] == EMPLOYER_FILES else values["email_etudiant"],
-            en_instruction_at=timeline.en_instruction_at, processed_at=timeline.processed_at,
-            motivation=timeline.motivation, traitements=timeline.traitements, champs_updated_at=depose_at,
+            number=number,
+            demarche=demarche.number,
+            revision=revision,
+            state=timeline.state,
+            depose_at=depose_at,
+            groupe=groupe.number,
+            values=values,
+            intent=plan.intent,
+            usager_email=values["employeur_email"]
+            if values["depose_par"] == EMPLOYER_FILES
+            else values["email_etudiant"],
+            en_instruction_at=timeline.en_instruction_at,
+            processed_at=timeline.processed_at,
+            motivation=timeline.motivation,
+            traitements=timeline.traitements,
+            champs_updated_at=depose_at,
             archived=timeline.state in ("accepte", "refuse", "sans_suite") and rng.random() < 0.1,
         )
         if plan.defect in ("missing_champ", "extra_champ"):
@@ -475,8 +607,9 @@ def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: i
         if record.state == "accepte":
             _agent_annotations(rng, record)
         message_number = _messages(rng, record, timeline, limit, message_number)
-        record.updated_at = max([timeline.last, record.annotations_updated_at or timeline.last]
-                                + [m.created_at for m in record.messages])
+        record.updated_at = max(
+            [timeline.last, record.annotations_updated_at or timeline.last] + [m.created_at for m in record.messages]
+        )
         roll = rng.random()
         if roll < 0.01:
             record.hidden_at = min(record.updated_at + timedelta(hours=rng.uniform(1, 48)), limit)
@@ -486,8 +619,9 @@ def generate(n: int, seed: int, today: date, demarche: Demarche, first_number: i
         elif roll < 0.02:
             deleted_at = min(record.updated_at + timedelta(days=rng.uniform(1, 30)), limit)
             reason = rng.choice(("user_request", "expired", "instructeur_request"))
-            deleted.append(DeletedRecord(number, number, demarche.number, record.state, reason, deleted_at,
-                                         groupe.number))
+            deleted.append(
+                DeletedRecord(number, number, demarche.number, record.state, reason, deleted_at, groupe.number)
+            )
             continue
         records.append(record)
     return records, deleted
@@ -520,39 +654,79 @@ def _messages(rng, record: DossierRecord, timeline: Timeline, limit: datetime, n
             record.messages.append(MessageRecord(number, email, body, at))
 
     if rng.random() < 0.2:
-        add(record.usager_email, "Bonjour, je reste disponible pour tout complément d'information. Cordialement.",
-            record.depose_at + timedelta(hours=rng.uniform(1, 72)))
+        add(
+            record.usager_email,
+            "Bonjour, je reste disponible pour tout complément d'information. Cordialement.",
+            record.depose_at + timedelta(hours=rng.uniform(1, 72)),
+        )
     if timeline.en_instruction_at and rng.random() < 0.1:
-        add(timeline.agent_email, "Bonjour, merci de transmettre un contrat signé par les deux parties.",
-            timeline.en_instruction_at + timedelta(hours=rng.uniform(1, 24)))
+        add(
+            timeline.agent_email,
+            "Bonjour, merci de transmettre un contrat signé par les deux parties.",
+            timeline.en_instruction_at + timedelta(hours=rng.uniform(1, 24)),
+        )
     if timeline.processed_at and rng.random() < 0.03:
-        add(record.usager_email, "Bonjour, pouvez-vous me confirmer la date de fin de l'autorisation ? Merci.",
-            timeline.processed_at + timedelta(days=rng.uniform(1, 20)))
+        add(
+            record.usager_email,
+            "Bonjour, pouvez-vous me confirmer la date de fin de l'autorisation ? Merci.",
+            timeline.processed_at + timedelta(days=rng.uniform(1, 20)),
+        )
     record.messages.sort(key=lambda m: m.created_at)
     return number
 
 
-def seeded_store(n: int = 500, seed: int = 1, today: date | None = None, groupe_labels: list[str] | None = None,
-                 ids_seed: int | str | None = None, form: Form | None = None) -> Store:
+def seeded_store(
+    n: int = 500,
+    seed: int = 1,
+    today: date | None = None,
+    groupe_labels: list[str] | None = None,
+    ids_seed: int | str | None = None,
+    form: Form | None = None,
+) -> Store:
     """A store with démarche 1 and n generated dossiers. The form's stable ids come from `ids_seed`
     (default: the seed), so the same dossiers can be put on démarches with other ids; `form`: another form."""
     store = Store()
-    add_generated_demarche(store, n, seed, today=today, groupe_labels=groupe_labels,
-                           form=form or load_form(seed if ids_seed is None else ids_seed))
+    add_generated_demarche(
+        store,
+        n,
+        seed,
+        today=today,
+        groupe_labels=groupe_labels,
+        form=form or load_form(seed if ids_seed is None else ids_seed),
+    )
     return store
 
 
-def add_generated_demarche(store: Store, n: int, seed: int, *, today: date | None = None, form: Form | None = None,
-                           groupe_labels: list[str] | None = None, first_number: int | None = None) -> Demarche:
+def add_generated_demarche(
+    store: Store,
+    n: int,
+    seed: int,
+    *,
+    today: date | None = None,
+    form: Form | None = None,
+    groupe_labels: list[str] | None = None,
+    first_number: int | None = None,
+) -> Demarche:
     """A démarche of `form` (default: the sandbox's form with ids of its own) and n generated dossiers in
     `store`. The same (n, seed, today, groupes) give the same dossiers whatever the form's ids: a second
     démarche can hold démarche 1's dossiers under other ids, numbered from `first_number`."""
-    today = today or datetime.now(timezone.utc).date()
-    created_at = datetime.combine(today - timedelta(days=760), time(9), tzinfo=timezone.utc)
+    today = today or datetime.now(UTC).date()
+    # Created a month before the first deposit, and early enough that its newer revision (published 180 days
+    # after, sandbox/store.py) falls in the middle of the deposits at the latest: dossiers of both revisions.
+    span = history(n).days
+    created_at = datetime.combine(today - timedelta(days=max(span + 30, span // 2 + 180)), time(9), tzinfo=UTC)
     demarche = store.add_demarche(form, groupe_labels=groupe_labels, created_at=created_at)
     if first_number is None:
-        first_number = max([FIRST_DOSSIER_NUMBER - 1, *store.dossiers, *(e.dossier_number for es in store.deleted.values()
-                                                                           for e in es)]) + 1
+        first_number = (
+            max(
+                [
+                    FIRST_DOSSIER_NUMBER - 1,
+                    *store.dossiers,
+                    *(e.dossier_number for es in store.deleted.values() for e in es),
+                ]
+            )
+            + 1
+        )
     records, deleted = generate(n, seed, today, demarche, first_number, store.next_id("Commentaire") - 1)
     store.load_dossiers(records, deleted)
     return demarche

@@ -47,7 +47,8 @@ def seeded(module_database_url):
     engine = make_engine(module_database_url)
     models.Base.metadata.create_all(engine)
     sessions = session_factory(engine)
-    with start_server(sandbox_store(120, 21), rate_limit=1_000_000) as server:
+    # A seed with more than a fifth of its dossiers en_construction: the circuit breaker test needs them.
+    with start_server(sandbox_store(120, 24), rate_limit=1_000_000) as server:
         client = DSClient(server.url, server.token, budget=RequestBudget(1_000_000, 60), backoff_base=0.01, timeout=10)
         make_syncer(client, sessions).sync(1)
         yield Seeded(server, client, engine, sessions)

@@ -70,7 +70,7 @@ def make_pusher(client, sessions, **kwargs):
 
 @pytest.fixture
 def synced(make_sandbox, ds_client_for, sessions):
-    server = make_sandbox(dossiers=60, seed=21)
+    server = make_sandbox(dossiers=100, seed=21)  # enough dossiers waiting for batches of 50
     client = ds_client_for(server, max_retries=0)
     syncer = make_syncer(client, sessions)
     syncer.sync(1)

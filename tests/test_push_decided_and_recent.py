@@ -91,15 +91,15 @@ def test_what_was_planned_before_the_decision_is_superseded_not_sent(make_sandbo
 
 def test_a_first_push_messages_no_one_about_old_dossiers_and_says_how_many_it_withheld(
         make_sandbox, env_for, database_url, tmp_path, capsys):
-    # The same back catalogue (two years of deposits) twice: once with every dossier recent enough, once with
+    # The same back catalogue twice: once with every dossier recent enough, once with
     # the default 60 days. The messages the second run leaves out are exactly those about old dossiers.
-    everyone = make_sandbox(dossiers=200, seed=23)
+    everyone = make_sandbox(dossiers=200, seed=2)  # a seed with incomplete dossiers waiting for more than 60 days
     env_for(everyone, WIF_PUSH_MESSAGE_RECENT_DAYS="3650", **NO_BREAKER)
     assert main(["procedure", "bind", "--yes"]) == 0 and main(["sync"]) == 0
     assert "withheld" not in capsys.readouterr().out
     messaged_all = {n for n, names in written_to(everyone.store).items() if "dossierEnvoyerMessage" in names}
 
-    recent_only = make_sandbox(dossiers=200, seed=23)
+    recent_only = make_sandbox(dossiers=200, seed=2)
     (tmp_path / "second").mkdir()
     with fresh_database(tmp_path / "second") as second_url:
         env_for(recent_only, DATABASE_URL=second_url, WIF_PUSH_MESSAGE_RECENT_DAYS="", **NO_BREAKER)  # the default

@@ -1,8 +1,9 @@
 """The generator: deterministic, realistic, and each intent is what it says."""
+
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -28,9 +29,20 @@ def dossiers(store):
 
 
 def snapshot(store):
-    return [(d.number, d.intent, d.state, d.depose_at, d.updated_at, d.values, d.annotations,
-             [(m.email, m.body, m.created_at) for m in d.messages], d.hidden_at)
-            for d in store.dossiers.values()] + [(e.dossier_number, e.deleted_at) for e in store.deleted[1]]
+    return [
+        (
+            d.number,
+            d.intent,
+            d.state,
+            d.depose_at,
+            d.updated_at,
+            d.values,
+            d.annotations,
+            [(m.email, m.body, m.created_at) for m in d.messages],
+            d.hidden_at,
+        )
+        for d in store.dossiers.values()
+    ] + [(e.dossier_number, e.deleted_at) for e in store.deleted[1]]
 
 
 def test_same_seed_same_data_other_seed_other_data(store):
@@ -51,14 +63,56 @@ def test_every_intent_contract_state_and_case_appears(dossiers):
     assert abs(share - INTENT_WEIGHTS["complete"] / sum(INTENT_WEIGHTS.values())) < 0.07
 
 
-def test_dates_span_two_years_before_today(dossiers):
+def test_dates_lie_before_today_in_order(dossiers):
     deposits = [d.depose_at.date() for d in dossiers]
     assert max(deposits) < TODAY and min(deposits) >= TODAY - timedelta(days=731)
-    assert max(deposits) - min(deposits) > timedelta(days=600)
     for dossier in dossiers:
         times = [t.at for t in dossier.traitements]
         assert times == sorted(times) and dossier.traitements[0].event == "depose"
         assert dossier.updated_at >= times[-1]
+
+
+@pytest.fixture(scope="module")
+def service():
+    """The sandbox the README's screenshots show: 2,000 dossiers."""
+    return list(seeded_store(2000, seed=1, today=TODAY).dossiers.values())
+
+
+def test_two_thousand_dossiers_are_two_years_of_a_service_and_a_small_sandbox_its_last_months(dossiers, service):
+    def span(ds):
+        return max(d.depose_at for d in ds) - min(d.depose_at for d in ds)
+
+    assert timedelta(days=700) < span(service) <= timedelta(days=730)
+    assert timedelta(days=150) < span(dossiers) < timedelta(days=200)  # 500 dossiers, about 1,000 a year
+    # A small sandbox still has dossiers waiting for each step as well as decided ones.
+    states = Counter(d.state for d in seeded_store(60, seed=3, today=TODAY).dossiers.values())
+    assert states["en_construction"] >= 6 and states["en_instruction"] >= 2
+    assert states["accepte"] + states["refuse"] + states["sans_suite"] >= 20
+
+
+def test_decisions_come_within_weeks(service):
+    days = sorted((d.processed_at - d.depose_at) / timedelta(days=1) for d in service if d.processed_at)
+    assert len(days) > 1800
+    median, p90 = days[len(days) // 2], days[int(len(days) * 0.9)]
+    assert 21 <= median <= 42 and 42 <= p90 <= 70
+    assert sum(14 <= d <= 56 for d in days) / len(days) > 0.6  # most within 2 to 8 weeks
+    assert 0.03 < sum(d > 56 for d in days) / len(days) < 0.15  # some longer
+    assert max(days) < 215
+
+
+def test_few_dossiers_older_than_a_year_are_still_open(service):
+    year_ago = datetime.combine(TODAY - timedelta(days=365), time(0), tzinfo=UTC)
+    old_open = [d for d in service if d.state in ("en_construction", "en_instruction") and d.depose_at < year_ago]
+    assert len(old_open) <= 10
+    waiting = [d for d in service if d.state in ("en_construction", "en_instruction")]
+    assert 50 <= len(waiting) <= 200  # a month or two of deposits
+
+
+def test_out_of_scope_territories_are_rare_and_closed(service):
+    outside = [d for d in service if d.values["titre_departement"] in OUT_OF_SCOPE_DEPARTEMENTS]
+    assert 0 < len(outside) < 0.015 * len(service)
+    month_ago = datetime.combine(TODAY - timedelta(days=30), time(0), tzinfo=UTC)
+    assert all(d.state == "sans_suite" for d in outside if d.depose_at < month_ago)
 
 
 def test_trash_deletion_and_old_revision_shares(store, dossiers):
@@ -123,9 +177,11 @@ def test_each_defect_intent_carries_its_defect(dossiers):
     for d in by_intent["missing_document"]:
         assert any(d.values[key] == () for key in required_documents(d.values))
     for d in by_intent["bad_file"]:
-        assert any(len(files) == 4 or any(f.byte_size in (0,) or f.byte_size > MAX_BYTES
-                                          or f.content_type == "application/zip" for f in files)
-                   for files in (d.values[k] for k in required_documents(d.values)))
+        assert any(
+            len(files) == 4
+            or any(f.byte_size in (0,) or f.byte_size > MAX_BYTES or f.content_type == "application/zip" for f in files)
+            for files in (d.values[k] for k in required_documents(d.values))
+        )
     for d in by_intent["inconsistent_dates"]:
         assert d.values["contrat_date_fin"] < d.values["contrat_date_debut"]
     for d in by_intent["permit_expired_at_start"]:
@@ -153,7 +209,9 @@ def test_each_defect_intent_carries_its_defect(dossiers):
         pages = [f for key in ("pj_titre_sejour", "pj_convocation", "pj_ancien_titre") for f in d.values[key]]
         assert d.values["titre_type"] == "Récépissé de demande de renouvellement" and len(pages) == 6
     for d in by_intent["aphp_interne"]:
-        assert d.values["employeur_siret"].siret.startswith("267500452") and luhn_valid(d.values["employeur_siret"].siret)
+        assert d.values["employeur_siret"].siret.startswith("267500452") and luhn_valid(
+            d.values["employeur_siret"].siret
+        )
     for d in by_intent["interne_three_documents"]:
         assert all(d.values[k] for k in ("pj_interne_recrutement", "pj_interne_chef_service", "pj_interne_dfms"))
     ater_documents = {d.values["pj_ater"][0].filename.rsplit(".", 1)[0] for d in by_intent["ater_any_document"]}
@@ -175,8 +233,13 @@ def test_each_defect_intent_carries_its_defect(dossiers):
 
 def test_conditional_documents_are_exercised(dossiers):
     conditional = {d.key for d in default_procedure().champs if d.when}
-    missing = {key for d in dossiers if d.intent == "missing_document"
-               for key in required_documents(d.values) if d.values[key] == ()}
+    missing = {
+        key
+        for d in dossiers
+        if d.intent == "missing_document"
+        for key in required_documents(d.values)
+        if d.values[key] == ()
+    }
     assert len(missing & conditional) >= 4
 
 
@@ -184,8 +247,10 @@ def test_accepted_dossiers_mostly_carry_the_apt_period(dossiers):
     accepted = [d for d in dossiers if d.state == "accepte"]
     with_period = [d for d in accepted if "apt_date_debut" in d.annotations]
     assert len(with_period) / len(accepted) > 0.85
-    assert all((d.annotations["apt_date_debut"] <= d.annotations["apt_date_fin"]) == (d.annotation_defect is None)
-               for d in with_period)
+    assert all(
+        (d.annotations["apt_date_debut"] <= d.annotations["apt_date_fin"]) == (d.annotation_defect is None)
+        for d in with_period
+    )
 
 
 def test_names_include_markup_and_punctuation(dossiers):
@@ -204,7 +269,10 @@ def test_a_piece_is_attached_exactly_when_the_form_asks_for_it(dossiers):
     for dossier in (d for d in dossiers if d.intent == "complete"):
         v = dossier.values
         for key, case in asked.items():
-            assert bool(v.get(key)) == all(v.get(champ) == value for champ, value in case.items()), (dossier.number, key)
+            assert bool(v.get(key)) == all(v.get(champ) == value for champ, value in case.items()), (
+                dossier.number,
+                key,
+            )
 
 
 def test_every_dossier_has_a_cursus_that_fits_its_contract(dossiers):

@@ -189,7 +189,7 @@ def served(inbox):
 
 def test_a_corrected_dossier_is_fetched_checked_and_pushed_on_the_webhook(
         make_sandbox, ds_client_for, sessions, engine, database_url, served, inbox):
-    server = make_sandbox(dossiers=40, seed=23)  # a seed with an en_construction dossier lacking only documents
+    server = make_sandbox(dossiers=40, seed=18)  # a seed with en_construction dossiers lacking only documents
     client = ds_client_for(server)
     make_syncer(client, sessions).sync(1)
     make_pusher(client, sessions).push(1)
