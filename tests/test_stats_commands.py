@@ -47,7 +47,11 @@ def test_wif_report_writes_one_file_per_service(sessions, database_url, tmp_path
     assert run(report_command, args, settings) == 0
     assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == ["rapport-2026-03-lyon.xlsx", "rapport-2026-03-paris.xlsx"]
     workbook = openpyxl.load_workbook(tmp_path / "rapport-2026-03-paris.xlsx")
-    assert workbook["Refus"]["D2"].value.startswith("https://demarche.numerique.gouv.fr/procedures/1/dossiers/")
+    refusals = workbook["Refus"]
+    link_header = next(cell for row in refusals.iter_rows() for cell in row if cell.value == "Lien")
+    first_link = refusals.cell(row=link_header.row + 1, column=link_header.column)
+    assert first_link.value.startswith("https://demarche.numerique.gouv.fr/procedures/1/dossiers/")
+    assert first_link.hyperlink.target == first_link.value
 
 
 def test_report_month_must_be_year_dash_month():
