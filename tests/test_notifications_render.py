@@ -110,6 +110,24 @@ def test_incomplete_words_each_finding_group_its_own_way(case, role):
         assert ("vérifiez-la ensemble" in message.text) == (case == "correct")
 
 
+CONDITION = ("job_outside_course", "L'emploi n'est pas en lien avec la formation suivie : avec 1375 h, "
+             "l'autorisation ne peut être accordée que pour un emploi qui s'inscrit dans le cursus de l'étudiant.",
+             "emploi_lien_formation")
+
+
+@pytest.mark.parametrize("role", ["applicant", "employer"])
+def test_a_condition_not_met_alone_is_told_as_a_condition_not_as_something_to_correct(role):
+    message = render_incomplet([CONDITION], role)
+    text = " ".join(message.text.split())
+    assert message.subject.endswith("conditions non remplies")
+    assert "ne remplit pas, en l'état, une condition de l'autorisation" in text
+    assert "Conditions de l'autorisation non remplies :" in text and CONDITION[1] in text
+    assert "apprécié par le service qui instruit la demande" in text and "Ce ne sont pas des erreurs" in text
+    for wording in ("corriger les réponses", "il vous reste", "ne peut pas encore être instruite", "doit ajouter",
+                    "Compléter ma demande"):
+        assert wording not in text and wording not in message.html
+
+
 def test_incomplete_with_every_group_lists_them_in_order_with_one_sentence():
     message = render_incomplet([TO_CORRECT, MISSING, TO_REPLACE])
     text = message.text
