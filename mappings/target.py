@@ -10,7 +10,6 @@ this target with what DS shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Mapping
 
@@ -18,10 +17,15 @@ from core.clock import PARIS
 from core.snapshot import DossierSnapshot, FindingFact
 from mappings import checks, cursus, student_file
 from mappings.applicant_wording import applicant_groups, correction_reason, ds_message_body
-from mappings.expected_delay import ExpectedDelay, agent_text, delay_of
 from mappings.dossier import OPERATOR_ISSUES
+from mappings.expected_delay import ExpectedDelay, agent_text, delay_of
 from mappings.finding_groups import (
-    DOCUMENT_GROUPS, DOCUMENT_TO_REPLACE, MISSING_DOCUMENT, finding_groups, group_of, is_document_code,
+    DOCUMENT_GROUPS,
+    DOCUMENT_TO_REPLACE,
+    MISSING_DOCUMENT,
+    finding_groups,
+    group_of,
+    is_document_code,
 )
 from mappings.pipeline import DS_UNREADABLE
 from mappings.routing import load_routing_table
@@ -35,6 +39,7 @@ UNVERIFIABLE_PIECES = ("Non vérifiable : Démarche Numérique n'a transmis le d
                        "(voir « Anomalies ») ; à vérifier dans le dossier")
 BLOCKING_HEADING = "Bloque la demande :"
 OTHERS_HEADING = "Autres points :"
+
 
 @dataclass(frozen=True)
 class StatusDisplay:

@@ -11,14 +11,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from core.clock import PARIS
-
-from mappings.checks import default_rules
+from core.snapshot import DossierSnapshot, FindingFact
 from mappings.applicant_wording import GroupText, actions, applicant_groups, subject_words
+from mappings.checks import default_rules
 from mappings.expected_delay import ExpectedDelay, applicant_sentence, delay_of
 from mappings.routing import RoutingTable, load_routing_table
-from notifications.french import de, plural
 from notifications.apt_dates import problem_labels
-from core.snapshot import DossierSnapshot, FindingFact
+from notifications.french import de, plural
 
 if TYPE_CHECKING:  # events imports this module for the templates' roles
     from notifications.events import Occurrence
