@@ -25,8 +25,15 @@ DECIDED = ("accepte", "refuse")
 
 
 def share_decided_within(rows, days: int, now: datetime) -> tuple[int, int]:
-    """(decided within `days` of their deposit, deposited at least `days` ago) among the cohort's rows."""
-    old_enough = [r for r in rows if r.deposited_at <= now - timedelta(days=days)]
+    """(decided within `days` of their deposit, deposited at least `days` ago) among the cohort's rows. A dossier
+    classé sans suite within `days` left before it could be decided, as the estimate counts it: it is not in the
+    share (one closed later was still waiting at `days`, and counts as not decided within them)."""
+    old_enough = [
+        r
+        for r in rows
+        if r.deposited_at <= now - timedelta(days=days)
+        and not (r.state == "sans_suite" and r.decided_at is not None and r.decided_at - r.deposited_at < timedelta(days=days))
+    ]
     within = [
         r
         for r in old_enough
