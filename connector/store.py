@@ -10,13 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import BigInteger, CursorResult, Integer, Numeric, String, Table, delete, select, update
+from sqlalchemy import BigInteger, Integer, Numeric, String, Table, delete, select, update
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from connector.datetimes import ds_datetime, parse_ds_datetime
 from connector.storable import UNSTORABLE_CHARACTERS, storable_text
 from core import models
+from core.db import rows_changed
 
 # DS traitement events → the state the dossier is in after them (docs/ds-sync.md#what-a-state-change-leaves-behind).
 EVENT_STATES = {
@@ -399,17 +400,14 @@ def release(session: Session, demarche_number: int, numbers: list[int]) -> int:
     """These dossiers were just stored whole: out of quarantine."""
     if not numbers:
         return 0
-    # A DELETE's result is a CursorResult; Session.execute is typed for the general case.
-    result = cast(
-        CursorResult,
-        session.execute(
-            delete(models.QuarantinedDossier).where(
-                models.QuarantinedDossier.demarche_number == demarche_number,
-                models.QuarantinedDossier.dossier_number.in_(numbers),
-            )
+    released = rows_changed(
+        session,
+        delete(models.QuarantinedDossier).where(
+            models.QuarantinedDossier.demarche_number == demarche_number,
+            models.QuarantinedDossier.dossier_number.in_(numbers),
         ),
     )
-    return result.rowcount or 0
+    return released or 0
 
 
 def quarantined(session: Session, demarche_number: int | None = None) -> list[models.QuarantinedDossier]:

@@ -6,8 +6,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, UpdateBase, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -135,6 +136,12 @@ def _first_line(error) -> str:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def rows_changed(session: Session, statement: UpdateBase) -> int:
+    """How many rows an UPDATE or DELETE matched. Its result is a CursorResult, which has the count;
+    Session.execute is typed for any statement."""
+    return cast(CursorResult, session.execute(statement)).rowcount
 
 
 @contextmanager

@@ -21,14 +21,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Protocol, cast
+from typing import Protocol
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import transaction
+from core.db import rows_changed, transaction
 from core.models import BACKLOG_STATUSES, CANCELLED, FAILED, PENDING, SENDING, SENT, Notification
 from mail.mailer import (
     Mailer,
@@ -168,16 +168,13 @@ def due_ids(session: Session, now: datetime, scope_prefix: str | None = None, li
 
 
 def _claim(session: Session, row_id: int, now: datetime) -> bool:
-    # An UPDATE's result is a CursorResult; Session.execute is typed for the general case.
-    result = cast(
-        CursorResult,
-        session.execute(
-            update(Notification)
-            .where(Notification.id == row_id, _claimable(now))
-            .values(status=SENDING, claimed_at=now, attempts=Notification.attempts + 1)
-        ),
+    claimed = rows_changed(
+        session,
+        update(Notification)
+        .where(Notification.id == row_id, _claimable(now))
+        .values(status=SENDING, claimed_at=now, attempts=Notification.attempts + 1),
     )
-    return result.rowcount == 1
+    return claimed == 1
 
 
 def retry_delay(attempts: int, base_seconds: int) -> timedelta:

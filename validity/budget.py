@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.db import rows_changed
 from core.models import ValidityBudget
 
 # Past windows kept for diagnosis (how many lookups, how many misses).
@@ -73,11 +74,12 @@ class LookupBudget:
         ).all()
         if created:  # once per window: forget the old ones
             session.execute(delete(ValidityBudget).where(ValidityBudget.window_start < start - KEEP_WINDOWS_SECONDS))
-        taken = session.execute(
+        taken = rows_changed(
+            session,
             update(ValidityBudget)
             .where(ValidityBudget.window_start == start, ValidityBudget.lookups < self.limit)
-            .values(lookups=ValidityBudget.lookups + 1)
-        ).rowcount
+            .values(lookups=ValidityBudget.lookups + 1),
+        )
         return Window(start, self.window_seconds, taken == 1, opened=bool(created))
 
     def settle(self, session: Session, window: Window, missed: bool) -> Spike | None:
@@ -89,10 +91,11 @@ class LookupBudget:
             .where(ValidityBudget.window_start == window.start)
             .values(misses=ValidityBudget.misses + int(missed))
         )
-        flipped = session.execute(
+        flipped = rows_changed(
+            session,
             update(ValidityBudget)
             .where(ValidityBudget.window_start == window.start, ValidityBudget.alerted.is_(False),
                    ValidityBudget.misses >= self.miss_alert)
-            .values(alerted=True)
-        ).rowcount
+            .values(alerted=True),
+        )
         return Spike(window.start, window.seconds, self.miss_alert) if flipped == 1 else None

@@ -13,6 +13,7 @@ from typing import Iterable
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.db import rows_changed
 from core.models import Dossier, ValidityRecord, ValidityState
 from core.settings import ValiditySettings
 from core.snapshot import SNAPSHOT_LOADS, snapshot_of
@@ -119,15 +120,15 @@ def purge_expired(session: Session, today: date, keep_days: int) -> int:
     )
     cutoff_day = date.fromordinal(today.toordinal() - keep_days)
     cutoff_time = datetime(cutoff_day.year, cutoff_day.month, cutoff_day.day, tzinfo=timezone.utc)
-    result = session.execute(
+    purged = rows_changed(
+        session,
         delete(ValidityRecord).where(
             or_(
                 (ValidityRecord.state == ValidityState.EXPIRED.value) & (ValidityRecord.apt_end < cutoff_day),
                 (ValidityRecord.state == ValidityState.WITHDRAWN.value) & (ValidityRecord.updated_at < cutoff_time),
             )
-        )
-    )
-    purged = result.rowcount or 0
+        ),
+    ) or 0
     if purged:
         logger.info("validity records: %d purged", purged)
     return purged
