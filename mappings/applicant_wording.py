@@ -22,9 +22,13 @@ from mappings.finding_groups import (
 
 
 class FindingLike(Protocol):
-    code: str
-    message: str
-    field: str | None
+    # Read-only (properties): findings are frozen dataclasses.
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def field(self) -> str | None: ...
 
 
 HEADINGS = {

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator
 from mappings import apt_period
 from mappings.normalize import YearHours, age_on, busiest_titre_year, is_valid_siret
 from mappings.professions import profession_of
-from mappings.records import ContractType, DocumentFile, MappedDossier, MappingIssue
+from mappings.records import ContractType, DocumentFile, MappedDossier
 from mappings.routing import LOW, Routing
 # The rules file is loaded by mappings.rules; its names are re-exported for the rules' readers.
 from mappings.rules import RULES_FILE, RULES_REVISION, RULES_SCHEMA, Rules, default_rules, load_rules, parse_rules  # noqa: F401
@@ -273,8 +273,7 @@ def check_contract_longer_than_apt(mapped: MappedDossier, rules: Rules) -> Itera
     contract, months = mapped.contract, apt_period.max_months(rules)
     if contract.start is None:
         return
-    open_ended = contract.contract_type == ContractType.CDI or contract.end is None
-    if open_ended:
+    if contract.contract_type == ContractType.CDI or contract.end is None:  # open-ended
         if contract.contract_type == ContractType.CDI and rules.section("apt")["warn_open_ended_contracts"]:
             yield Finding("contract_longer_than_apt", WARNING,
                           f"Contrat à durée indéterminée : une autorisation couvre au plus {months} mois, une "
@@ -440,7 +439,8 @@ def check_dossier(mapped: MappedDossier, rules: Rules | None = None) -> list[Fin
     return [finding for rule in RULES for finding in rule(mapped, rules)]
 
 
-def completeness_status(findings: Iterable[Finding], mapping_issues: Iterable[MappingIssue] = ()) -> str:
+def completeness_status(findings: Iterable[Finding], mapping_issues: Iterable[object] = ()) -> str:
+    """`mapping_issues`: what the mapping could not read (its issues, or their codes): whether there is one counts."""
     findings = list(findings)
     if any(f.code.startswith("out_of_scope") for f in findings):
         return HORS_PERIMETRE

@@ -89,7 +89,8 @@ class _Context:
     texts: dict[str, str | None] = field(default_factory=dict)  # each champ's stringValue, for the messages
 
     def issue(self, field_name: str, code: str, message: str) -> None:
-        self.mapped.issues.append(MappingIssue(field=values.fit(field_name, values.ISSUE_FIELD_LIMIT)[0] or "?",
+        # fit gives a text back as text, cut to the column.
+        self.mapped.issues.append(MappingIssue(field=str(values.fit(field_name, values.ISSUE_FIELD_LIMIT)[0] or "?"),
                                                code=code, message=values.printable(message)))
 
     def judge(self, definition: ChampDefinition, value):
@@ -343,8 +344,7 @@ def _hours_value(context: _Context, champ: dict, definition: ChampDefinition) ->
 
 def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> None:
     hours_child = next((child for child in definition.champs if child.key == "autre_heures_semaine"), None)
-    hours_id = context.binding.id_of(hours_child.key) if hours_child else None
-    if hours_id is None:
+    if hours_child is None or context.binding.id_of(hours_child.key) is None:
         return
     total = Decimal(0)
     children = {context.binding.id_of(child.key): child for child in definition.champs}
@@ -564,8 +564,8 @@ def _deposit(raw: dict, context: _Context) -> None:
 
 def _number(raw: dict, context: _Context) -> int:
     try:
-        return int(raw.get("number"))
-    except (TypeError, ValueError, OverflowError):
+        return int(raw["number"])
+    except (KeyError, TypeError, ValueError, OverflowError):
         context.issue("number", "invalid_number", "Numéro de dossier absent ou illisible.")
         return 0
 

@@ -30,10 +30,15 @@ _EPSILON = 1e-9  # a product of KM factors lands on 0.5 give or take a rounding 
 
 
 class DelayRecord(Protocol):
-    service: str | None
-    state: str
-    deposited_at: datetime | None
-    decided_at: datetime | None
+    # Read-only (properties): the records are frozen dataclasses.
+    @property
+    def service(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def deposited_at(self) -> datetime | None: ...
+    @property
+    def decided_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -105,18 +110,22 @@ def expected_delays(cohort: pd.DataFrame, now: datetime, window_months: int = WI
     still = recent["state"].isin(sorted(WAITING_STATES))
     # A dossier classé sans suite is followed until then, as one still waiting is until today (censored); one
     # deposited today has waited no time yet.
-    end = recent["date_traitement"].where(~still, recent["date_depot"].clip(lower=now_ts))
+    # pandas-stubs 2.3 types `lower` as a number; a datetime column is clipped by a Timestamp all the same.
+    deposited_or_today = recent["date_depot"].clip(lower=now_ts)  # type: ignore[call-overload]
+    end = recent["date_traitement"].where(~still, deposited_or_today)
     recent = recent.assign(days=(end - recent["date_depot"]).dt.total_seconds() / DAY_SECONDS, decided=decided,
                            waiting=still)
     # A decision dated before its deposit, or a decided dossier without its date, measures nothing.
     recent = recent[recent["days"].notna() & (recent["days"] >= 0)]
-    delays = {}
+    delays: dict[str, ExpectedDelay] = {}
     for group, rows in recent.groupby("group", observed=True):
-        delays[group] = estimate(rows["days"].to_numpy(float), rows["decided"].to_numpy(bool), int(rows["waiting"].sum()),
-                                 int(older_waiting.get(group, 0)), window_months, min_dossiers)
-    for group, count in older_waiting.items():
-        if group not in delays:
-            delays[group] = estimate(np.array([]), np.array([], bool), 0, int(count), window_months, min_dossiers)
+        delays[str(group)] = estimate(rows["days"].to_numpy(float), rows["decided"].to_numpy(bool),
+                                      int(rows["waiting"].sum()), int(older_waiting.get(group, 0)), window_months,
+                                      min_dossiers)
+    for older_group, count in older_waiting.items():
+        if str(older_group) not in delays:
+            delays[str(older_group)] = estimate(np.array([]), np.array([], bool), 0, int(count), window_months,
+                                                min_dossiers)
     return delays
 
 

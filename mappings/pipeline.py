@@ -92,7 +92,7 @@ def _read_without_objects(mapped: MappedDossier, findings: list, unreadable: lis
         entry = entry if isinstance(entry, dict) else {}
         label = entry.get("label") or "inconnu"
         mapped.issues.append(MappingIssue(
-            keys.get(entry.get("champDescriptorId"), "dossier"), DS_UNREADABLE,
+            keys.get(entry.get("champDescriptorId") or "", "dossier"), DS_UNREADABLE,
             f"Champ « {label} » illisible sur Démarche Numérique ({entry.get('message') or 'erreur'}) : "
             "dossier lu sans le détail des champs (pièces, communes, adresses, établissement), à vérifier par un agent."))
     softened = [f if f.severity != checks.BLOCKING else replace(f, severity=checks.WARNING) for f in findings]

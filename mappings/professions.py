@@ -79,16 +79,21 @@ def _entry(raw, where: str) -> Profession:
         raise DefinitionError(f"{where}: key must be lower-case letters, digits and _, got {key!r}")
     if not isinstance(label, str) or not label.strip():
         raise DefinitionError(f"{where}: {key} has no label")
-    for name, phrases in (("keywords", keywords), ("exclude", exclude)):
-        if not isinstance(phrases, list) or (name == "keywords" and not phrases):
-            raise DefinitionError(f"{where}: {key}.{name} must be a list" + (" of at least one keyword" if name == "keywords" else ""))
-        for phrase in phrases:
-            if not isinstance(phrase, str) or not _NORMALISED.match(phrase):
-                raise DefinitionError(f"{where}: {key}.{name} {phrase!r} is not normalised "
-                                      f"(lower case, no accents, words of a-z and 0-9: {normalise_title(str(phrase))!r})")
-            if name == "keywords" and phrase in GENERIC_WORDS:
-                raise DefinitionError(f"{where}: {key}.keywords {phrase!r} is a generic word, not a profession")
-    return Profession(key, label.strip(), tuple(keywords), tuple(exclude))
+    return Profession(key, label.strip(), _phrases(keywords, "keywords", key, where),
+                      _phrases(exclude, "exclude", key, where))
+
+
+def _phrases(phrases: object, name: str, key: str, where: str) -> tuple[str, ...]:
+    if not isinstance(phrases, list) or (name == "keywords" and not phrases):
+        raise DefinitionError(f"{where}: {key}.{name} must be a list"
+                              + (" of at least one keyword" if name == "keywords" else ""))
+    for phrase in phrases:
+        if not isinstance(phrase, str) or not _NORMALISED.match(phrase):
+            raise DefinitionError(f"{where}: {key}.{name} {phrase!r} is not normalised "
+                                  f"(lower case, no accents, words of a-z and 0-9: {normalise_title(str(phrase))!r})")
+        if name == "keywords" and phrase in GENERIC_WORDS:
+            raise DefinitionError(f"{where}: {key}.keywords {phrase!r} is a generic word, not a profession")
+    return tuple(phrases)
 
 
 def load_professions(path: Path | str = PROFESSIONS_FILE) -> tuple[Profession, ...]:
@@ -98,7 +103,7 @@ def load_professions(path: Path | str = PROFESSIONS_FILE) -> tuple[Profession, .
         document, raw = yaml.compose(text), yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise DefinitionError(f"{path.name} is not valid YAML: {error}") from None
-    if not isinstance(raw, list) or not raw:
+    if document is None or not isinstance(raw, list) or not raw:
         raise DefinitionError(f"{path.name}: expected a list of professions")
     professions, keys = [], set()
     for node, entry in zip(document.value, raw):

@@ -106,8 +106,10 @@ def _period(request: Request, rules: Rules) -> tuple[date, date] | None:
     if request.start is None:
         return None
     span_end = last_day_of_months(request.start, months)
-    open_ended = request.end is None or request.contract_type == ContractType.CDI.value
-    end = span_end if open_ended else min(request.end, span_end)
+    if request.end is None or request.contract_type == ContractType.CDI.value:  # open-ended
+        end = span_end
+    else:
+        end = min(request.end, span_end)
     return (request.start, end) if end >= request.start else None
 
 
@@ -157,8 +159,8 @@ def _hours(value: Decimal) -> str:
     return f"{value:,.0f}".replace(",", "\u202f") + " h"
 
 
-def _limit_words(request: Request) -> str:
-    return f"{'plafond' if request.limit_kind == CEILING else 'seuil'} de {_hours(request.limit_hours)}"
+def _limit_words(request: Request, limit: Decimal) -> str:
+    return f"{'plafond' if request.limit_kind == CEILING else 'seuil'} de {_hours(limit)}"
 
 
 def hours_lines(request: Request, concurrent: list[tuple[Request, Decimal]], rules: Rules) -> list[str]:
@@ -166,8 +168,9 @@ def hours_lines(request: Request, concurrent: list[tuple[Request, Decimal]], rul
     if not concurrent or year is None or request.year_hours is None:
         return []
     total = request.year_hours + sum(hours for _, hours in concurrent)
-    judged = f", au-delà du {_limit_words(request)}" if over_limit(request, total) else (
-        f", sous le {_limit_words(request)}" if request.limit_hours is not None else "")
+    limit = request.limit_hours
+    judged = "" if limit is None else (f", au-delà du {_limit_words(request, limit)}" if over_limit(request, total)
+                                       else f", sous le {_limit_words(request, limit)}")
     return ([f"Année du titre de séjour du {year[0]:%d/%m/%Y} au {year[1]:%d/%m/%Y} : {_hours(total)} au total{judged}",
              f"- ce dossier (n° {request.number}) : {_hours(request.year_hours)}"]
             + [f"- dossier n° {other.number} ({_state_words(other, rules)}) : {_hours(hours)}"
@@ -188,7 +191,8 @@ def hours_finding(request: Request, concurrent: list[tuple[Request, Decimal]], r
     if request.limit_kind != CEILING and over_limit(request, request.year_hours):
         return None
     total = request.year_hours + sum(hours for _, hours in concurrent)
-    if not over_limit(request, total):
+    limit = request.limit_hours
+    if limit is None or not over_limit(request, total):
         return None
     named = french_list([f"n° {request.number} ({_hours(request.year_hours)})"]
                         + [f"n° {other.number} ({_state_words(other, rules)}, {_hours(hours)})"
@@ -197,8 +201,8 @@ def hours_finding(request: Request, concurrent: list[tuple[Request, Decimal]], r
                    else "applicable à l'étudiant")
     return Finding(OVER_LIMIT, WARNING,
                    f"Heures de l'étudiant sur l'année du titre de séjour du {year[0]:%d/%m/%Y} au {year[1]:%d/%m/%Y}, "
-                   f"dossiers {named} : {_hours(total)} au total, au-delà du {_limit_words(request)} ({consequence}) : "
-                   "à vérifier.", "heures_nombre")
+                   f"dossiers {named} : {_hours(total)} au total, au-delà du {_limit_words(request, limit)} "
+                   f"({consequence}) : à vérifier.", "heures_nombre")
 
 
 def duplicates(request: Request, others: list[Request], rules: Rules) -> list[Request]:
@@ -246,9 +250,9 @@ def renewal_changes(request: Request, previous: Request, rules: Rules) -> list[s
         "contract_type": _differs(request.contract_type, previous.contract_type),
         "job": _differs(request.job_title, previous.job_title),
         "later_end": this_end is not None and previous_end is not None and this_end > previous_end,
-        "more_hours": None not in (request.hours_per_week, previous.hours_per_week)
+        "more_hours": request.hours_per_week is not None and previous.hours_per_week is not None
         and request.hours_per_week > previous.hours_per_week,
-        "lower_salary": None not in (request.monthly_salary, previous.monthly_salary)
+        "lower_salary": request.monthly_salary is not None and previous.monthly_salary is not None
         and request.monthly_salary < previous.monthly_salary,
     }
     return [words for change, words in _section(rules)["renewal"]["changes"].items() if found[change]]

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, Numeric, String
+from sqlalchemy import BigInteger, ColumnElement, Integer, Numeric, String
 
 from core import models
 from mappings import normalize
@@ -41,7 +42,7 @@ class Limit:
     bits: int | None = None  # of an Integer or BigInteger
 
 
-def limit_of_column(column: Column | None) -> Limit:
+def limit_of_column(column: ColumnElement[Any] | None) -> Limit:
     kind = column.type if column is not None else None
     if isinstance(kind, String):
         return Limit(length=kind.length)
