@@ -42,10 +42,11 @@ def french_date(value: date | datetime | None) -> str:
 @dataclass(frozen=True)
 class DossierMessage:
     """A message about one dossier. Each subclass is one template: its name in
-    CONTEXT_TYPES, its `SUBJECT`, its fields (what the template may use), and
+    DOSSIER_MESSAGE_TYPES, its `SUBJECT`, its fields (what the template may use), and
     `ROLES`, who may receive it."""
 
     ROLES: ClassVar[tuple[str, ...]] = ("applicant", "employer")
+    SUBJECT: ClassVar[str]  # each template's own
 
     role: str  # applicant | employer
     dossier_number: int
@@ -166,7 +167,7 @@ class DigestContext:
         return f"{plural(count, 'dossier')} {what} – {self.service}"
 
 
-CONTEXT_TYPES: dict[str, type] = {
+DOSSIER_MESSAGE_TYPES: dict[str, type[DossierMessage]] = {
     "depot": DepotContext,
     "hors_perimetre": HorsPerimetreContext,
     "incomplet": IncompletContext,
@@ -176,7 +177,9 @@ CONTEXT_TYPES: dict[str, type] = {
     "refuse": RefuseContext,
     "sans_suite": SansSuiteContext,
     "apt_dates_invalid": AptDatesInvalidContext,
-    "digest": DigestContext,
+}
+CONTEXT_TYPES: dict[str, type[DossierMessage] | type[DigestContext]] = {
+    **DOSSIER_MESSAGE_TYPES, "digest": DigestContext,
 }
 
 
@@ -261,7 +264,7 @@ def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, b
         **asdict(signature),
         footer=footer_lines(role, signature.contact, facts.number, student_name, company_name),
     )
-    context_type = CONTEXT_TYPES[occurrence.template]
+    context_type = DOSSIER_MESSAGE_TYPES[occurrence.template]
     if context_type is HorsPerimetreContext:
         return HorsPerimetreContext(**common, reasons=tuple(f.message for f in occurrence.findings))
     if context_type is IncompletContext:

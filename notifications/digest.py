@@ -142,13 +142,13 @@ def digest_contexts(
     table = table or load_routing_table()
     facts_list = list(facts_list)
     waiting_by_service: dict[str, list[WaitingRow]] = defaultdict(list)
-    for waiting in waiting_too_long(facts_list, now, settings.notify.waiting_days):
-        facts = waiting.facts
+    for late in waiting_too_long(facts_list, now, settings.notify.waiting_days):
+        facts = late.facts
         waiting_by_service[table.in_charge(facts.service)].append(WaitingRow(
             dossier_number=facts.number,
             state_label=STATE_LABELS[facts.state],
-            since=french_date(waiting.since),
-            days=waiting.days,
+            since=french_date(late.since),
+            days=late.days,
             groupe_label=facts.groupe_label or "",
             url=agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number),
             routing_reason=facts.routing_reason or "",

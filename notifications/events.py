@@ -13,7 +13,7 @@ from typing import Iterable
 
 from notifications.apt_dates import apt_date_problems
 from core.snapshot import DossierSnapshot, FindingFact
-from notifications.contexts import CONTEXT_TYPES
+from notifications.contexts import DOSSIER_MESSAGE_TYPES
 
 OUT_OF_SCOPE = "out_of_scope"  # the prefix of the checks' out-of-scope finding codes (mappings/checks.py)
 
@@ -134,7 +134,7 @@ def due_notifications(
     for occurrence in occurrences(facts):
         if occurrence.occurred_at < since:
             continue
-        for role in CONTEXT_TYPES[occurrence.template].ROLES:
+        for role in DOSSIER_MESSAGE_TYPES[occurrence.template].ROLES:
             address = recipient_address(facts, role)
             if address and f"{occurrence.template}:{role}" in enabled_messages:
                 due.append(DueNotification(facts.number, occurrence, role, address))

@@ -3,13 +3,11 @@ WIF_NOTIFY_TEMPLATES switches that turn them on and off."""
 from __future__ import annotations
 
 from core.settings import ConfigError
-from notifications.contexts import CONTEXT_TYPES, DossierMessage
+from notifications.contexts import DOSSIER_MESSAGE_TYPES
 
 # Every message the connector can send, as "<template>:<role>": each dossier template, to each of its roles.
 ALL_MESSAGES = frozenset(
-    f"{template}:{role}"
-    for template, context in CONTEXT_TYPES.items() if issubclass(context, DossierMessage)
-    for role in context.ROLES
+    f"{template}:{role}" for template, context in DOSSIER_MESSAGE_TYPES.items() for role in context.ROLES
 )
 # DS itself e-mails the applicant at dépôt, en_instruction and each decision:
 # sending ours too would duplicate them, so they are off unless asked for.

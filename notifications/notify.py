@@ -66,7 +66,8 @@ def dossier_composer(settings: Settings, now: datetime):
         return delays["value"]
 
     def compose(session: Session, row: Notification) -> EmailMessage:
-        facts = next(iter_snapshots(session, [row.dossier_number]), None)
+        number = row.dossier_number
+        facts = next(iter_snapshots(session, [number]), None) if number is not None else None
         if facts is None:
             raise Cancel("dossier gone (deleted or trashed)")
         occurrence = next((o for o in occurrences(facts) if o.key == row.event), None)
@@ -108,7 +109,7 @@ def _known_keys(session: Session, keys: list[tuple[str, str, str]]) -> set[tuple
         return set()
     columns = (Notification.scope, Notification.event, Notification.recipient_hash)
     rows = session.execute(select(*columns).where(tuple_(*columns).in_(keys)))
-    return {tuple(row) for row in rows}
+    return {(scope, event, recipient_hash) for scope, event, recipient_hash in rows}
 
 
 def plan_lines(factory: sessionmaker[Session], now: datetime, settings: Settings) -> list[str]:
