@@ -27,9 +27,10 @@ dossier became complete is not in DS's data (see README, "Statistics").
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import SupportsFloat, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,10 @@ MARGIN = object()  # key of the national totals closing a table's columns
 TREND_MONTHS = 12
 DECISION_MONTHS = 6  # complete months of the decisions-per-service table
 DAY = pd.Timedelta(days=1)
+# A cell of tables suppressed together, (table key, row, measure), MARGIN as key and row of the national totals;
+# a cell of a grid, (row, column).
+TableCell = tuple[Hashable, Hashable, str]
+GridCell = tuple[Hashable, Hashable]
 BACKLOG_STATES = ("en_construction", "en_instruction")
 # Days in the current state: [lower, upper) bounds, and the column id of each band.
 AGE_BANDS = ((0, 15, "moins_15_jours"), (15, 60, "15_59_jours"), (60, None, "60_jours_et_plus"))
@@ -132,7 +137,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return prepared.assign(
         deposit_month=paris_month(prepared["date_depot"]),
         decision_month=paris_month(decision_at),
-        decision_days=(answered - prepared["date_depot"]) / DAY,
+        decision_days=pd.to_timedelta(answered - prepared["date_depot"]) / DAY,
     )
 
 
@@ -232,10 +237,12 @@ def publish(raw: pd.DataFrame, key: str, margin: Table | None, row_relations: bo
 
 
 def publish_together(raws: dict[str, pd.DataFrame], margin: Table | None, row_relations: bool,
-                     row_costs: dict[str, Callable[[str], int]], links: list[Link] = ()) -> dict[str, Table]:
+                     row_costs: dict[str, Callable[[str], int]], links: Sequence[Link] = ()) -> dict[str, Table]:
     """Suppress several tables closed by the same `margin` totals at once, with the `links` between them."""
-    counts = {(key, row, m): int(raw.at[row, m]) for key, raw in raws.items() for row in raw.index for m in COUNTS}
-    relations, fixed_hidden = [], set()
+    counts: dict[TableCell, int] = {
+        (key, row, m): _count(raw, row, m) for key, raw in raws.items() for row in raw.index for m in COUNTS}
+    relations: list[list[TableCell]] = []
+    fixed_hidden: set[TableCell] = set()
     margin_cells = frozenset((MARGIN, MARGIN, m) for m in COUNTS)
     if margin is not None:
         margin_row = margin.values.index[0]
@@ -243,7 +250,7 @@ def publish_together(raws: dict[str, pd.DataFrame], margin: Table | None, row_re
             if margin.hidden.at[margin_row, m]:
                 fixed_hidden.add((MARGIN, MARGIN, m))
             else:
-                counts[(MARGIN, MARGIN, m)] = int(margin.values.at[margin_row, m])
+                counts[(MARGIN, MARGIN, m)] = _count(margin.values, margin_row, m)
             relations += [[(key, row, m) for row in raw.index] + [(MARGIN, MARGIN, m)] for key, raw in raws.items()]
     if row_relations:
         relations += [[(key, row, m) for m in COUNTS] for key, raw in raws.items() for row in raw.index]
@@ -312,7 +319,7 @@ def responsible_service(prepared: pd.DataFrame, in_charge: Callable[[str | None]
     return pd.Series(pd.Categorical(mapped), index=prepared.index)
 
 
-def publish_grid(raw: pd.DataFrame, key: str, fixed: dict[tuple, tuple[float, bool]]) -> Grid:
+def publish_grid(raw: pd.DataFrame, key: str, fixed: dict[GridCell, tuple[float, bool]]) -> Grid:
     """Suppress a grid of counts closed by its totals. `fixed` are margin cells already
     published elsewhere, (value, hidden): kept as they are there, and closing the relations."""
     rows, columns = list(raw.index), list(raw.columns)
@@ -321,8 +328,8 @@ def publish_grid(raw: pd.DataFrame, key: str, fixed: dict[tuple, tuple[float, bo
     table.index.name = key
     table[TOTAL] = table.sum(axis=1)
     table.loc[TOTAL] = table.sum(axis=0)
-    counts = {(r, c): int(table.at[r, c]) for r in [*rows, TOTAL] for c in [*columns, TOTAL]}
-    relations = [[(r, c) for c in [*columns, TOTAL]] for r in [*rows, TOTAL]]
+    counts: dict[GridCell, int] = {(r, c): _count(table, r, c) for r in [*rows, TOTAL] for c in [*columns, TOTAL]}
+    relations: list[list[GridCell]] = [[(r, c) for c in [*columns, TOTAL]] for r in [*rows, TOTAL]]
     relations += [[(r, c) for r in [*rows, TOTAL]] for c in [*columns, TOTAL]]
     fixed_hidden = {cell for cell, (_, hidden) in fixed.items() if hidden}
 
@@ -345,7 +352,7 @@ def raw_backlog(prepared: pd.DataFrame, keys: pd.Series, as_of: datetime) -> pd.
     entered = prepared.loc[pending, "date_passage_en_construction"].where(
         state == "en_construction", prepared.loc[pending, "date_passage_en_instruction"])
     entered = entered.fillna(prepared.loc[pending, "date_depot"])
-    days = ((pd.Timestamp(as_of) - entered) / DAY).clip(lower=0)
+    days = (pd.to_timedelta(pd.Timestamp(as_of) - entered) / DAY).clip(lower=0)
     edges = [lower for lower, _, _ in AGE_BANDS] + [np.inf]
     band = pd.cut(days, edges, right=False, labels=[name for _, _, name in AGE_BANDS]).astype(str)
     return _counts(keys[pending], state + "_" + band, list(BACKLOG_COLUMNS))
@@ -365,9 +372,10 @@ def _counts(keys: pd.Series, columns: pd.Series, wanted: list[str]) -> pd.DataFr
 def backlog_grid(prepared: pd.DataFrame, keys: pd.Series, as_of: datetime, by_service: Table, totals: Table) -> Grid:
     raw = raw_backlog(prepared, keys, as_of).reindex(by_service.values.index, fill_value=0)
     # Its totals are the « en cours » of the service table and of the national figures.
-    fixed = {(row, TOTAL): (by_service.values.at[row, "in_progress"], bool(by_service.hidden.at[row, "in_progress"]))
-             for row in raw.index}
-    fixed[(TOTAL, TOTAL)] = (totals.values.iloc[0]["in_progress"], bool(totals.hidden.iloc[0]["in_progress"]))
+    fixed: dict[GridCell, tuple[float, bool]] = {
+        (row, TOTAL): (_value(by_service.values, row, "in_progress"), bool(by_service.hidden.at[row, "in_progress"]))
+        for row in raw.index}
+    fixed[(TOTAL, TOTAL)] = (float(totals.values.iloc[0]["in_progress"]), bool(totals.hidden.iloc[0]["in_progress"]))
     return publish_grid(raw, "service", fixed)
 
 
@@ -378,14 +386,25 @@ def decisions_grid(prepared: pd.DataFrame, keys: pd.Series, as_of_month: pd.Peri
     raw = raw_decisions_by_month(prepared, keys, months).reindex(by_service.values.index, fill_value=0)
     # A month's national total is the sum of its published accepted, refused and closed: known
     # when all three are shown, never to be shown when one of them is hidden.
-    fixed = {}
+    decisions = list(DECISIONS)
+    fixed: dict[GridCell, tuple[float, bool]] = {}
     for month in months:
-        parts = by_month.hidden.loc[month, list(DECISIONS)] if month in by_month.hidden.index else None
+        parts = by_month.hidden.loc[month][decisions] if month in by_month.hidden.index else None
         shown = parts is not None and not parts.any()
-        fixed[(TOTAL, month)] = (by_month.values.loc[month, list(DECISIONS)].sum() if shown else np.nan, not shown)
+        fixed[(TOTAL, month)] = (float(by_month.values.loc[month][decisions].sum()) if shown else np.nan, not shown)
     if all(not hidden for _, hidden in fixed.values()):
         fixed[(TOTAL, TOTAL)] = (sum(value for value, _ in fixed.values()), False)
     return publish_grid(raw, "service", fixed)
+
+
+def _count(frame: pd.DataFrame, row: Hashable, column: Hashable) -> int:
+    """A cell of a frame of counts (pandas-stubs types a cell as any scalar)."""
+    return int(cast(SupportsInt, frame.at[row, column]))
+
+
+def _value(frame: pd.DataFrame, row: Hashable, column: Hashable) -> float:
+    """A cell of a frame of figures (pandas-stubs types a cell as any scalar)."""
+    return float(cast(SupportsFloat, frame.at[row, column]))
 
 
 def _in_scope() -> Callable[[str], bool]:

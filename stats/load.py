@@ -57,7 +57,9 @@ def load_dossiers(bind: Connection | Session, columns=REPORT_COLUMNS) -> pd.Data
     query = visible_dossiers_query(columns)
     # No bound values in the query (only IS NULL tests), so literal SQL is safe.
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    assert driver is not None  # None only once the connection is invalidated; this one is in use
+    cursor = driver.cursor()
     try:
         cursor.execute(sql)
         rows = cursor.fetchall()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,7 +213,7 @@ def key_figures(figures: Figures, period: str) -> list[KeyFigure]:
     ]
 
 
-def page_context(figures: Figures, expected_delays: list[DelayRow] = ()) -> PageContext:
+def page_context(figures: Figures, expected_delays: Sequence[DelayRow] = ()) -> PageContext:
     month = fr.short_month_label
     first_month = figures.by_month.values.index[0]
     period = f"depuis {fr.month_label(first_month)}"
@@ -259,7 +260,7 @@ def static_site() -> SiteContext:
     return default_site(static=True, demarche_path=default_procedure().path)
 
 
-def render_page(figures: Figures, expected_delays: list[DelayRow] = (), site: SiteContext | None = None) -> str:
+def render_page(figures: Figures, expected_delays: Sequence[DelayRow] = (), site: SiteContext | None = None) -> str:
     templates = environment(PackageLoader("stats", "templates"), site or static_site())
     return templates.get_template("index.html").render(page=page_context(figures, expected_delays))
 
@@ -307,7 +308,7 @@ def delay_rows(expected_delays: list[DelayRow]) -> list[dict]:
              "text": row.text} for row in expected_delays]
 
 
-def stats_document(figures: Figures, expected_delays: list[DelayRow] = ()) -> dict:
+def stats_document(figures: Figures, expected_delays: Sequence[DelayRow] = ()) -> dict:
     return {
         "generated_at": figures.as_of.isoformat(),
         "as_of_month": str(pd.Period(figures.as_of.astimezone(PARIS).strftime("%Y-%m"), freq="M")),
@@ -346,7 +347,7 @@ def grid_csv_frame(grid: Grid, key_column: str) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def write_site(figures: Figures, out_dir: Path, expected_delays: list[DelayRow] = (),
+def write_site(figures: Figures, out_dir: Path, expected_delays: Sequence[DelayRow] = (),
                site: SiteContext | None = None) -> list[Path]:
     """Write every file of the site into `out_dir` (the page, the mandatory pages, the DSFR's files beside them,
     the open data); returns their paths."""

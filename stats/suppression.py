@@ -15,28 +15,30 @@ never chosen. Why and how: docs/stats-disclosure.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Set
+from typing import TypeVar
 
 from core.disclosure import SMALL_COUNT_THRESHOLD
 
 THRESHOLD = SMALL_COUNT_THRESHOLD
 
-Cell = Hashable
+# A cell of the caller's tables, e.g. (table, row, measure).
+Cell = TypeVar("Cell", bound=Hashable)
 
 
 def primary(counts: Mapping[Cell, int], threshold: int = THRESHOLD) -> set[Cell]:
     return {cell for cell, count in counts.items() if count < threshold}
 
 
-def _no_cost(cell: Cell) -> int:
+def _no_cost(cell: Hashable) -> int:
     return 0
 
 
 def complementary(
     counts: Mapping[Cell, int],
     relations: Iterable[list[Cell]],
-    hidden: set[Cell],
-    fixed: frozenset[Cell] = frozenset(),
+    hidden: Set[Cell],
+    fixed: Set[Cell] = frozenset(),
     cost: Callable[[Cell], float] = _no_cost,
 ) -> set[Cell]:
     """Hidden cells once no relation has a single hidden cell left (when it can be helped)."""
@@ -75,8 +77,8 @@ def complementary(
 def suppress(
     counts: Mapping[Cell, int],
     relations: Iterable[list[Cell]],
-    fixed_hidden: set[Cell] = frozenset(),
-    fixed: frozenset[Cell] = frozenset(),
+    fixed_hidden: Set[Cell] = frozenset(),
+    fixed: Set[Cell] = frozenset(),
     threshold: int = THRESHOLD,
     cost: Callable[[Cell], float] = _no_cost,
 ) -> set[Cell]:

@@ -9,7 +9,7 @@ the headers repeated on every printed page.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from stats.format import month_label
@@ -49,13 +50,15 @@ class Heading:
 def xlsx(
     sheets: Iterable[tuple[str, pd.DataFrame]],
     heading: Heading,
-    links: set[str] = frozenset(),
-    wrapped: set[str] = frozenset(),
+    links: Collection[str] = frozenset(),
+    wrapped: Collection[str] = frozenset(),
 ) -> bytes:
     """One sheet per (name, frame); columns named in `links` hold URLs made clickable, those in `wrapped`
     long text wrapped at a fixed width."""
     book = Workbook()
-    book.remove(book.active)
+    empty = book.active  # the sheet a new workbook starts with
+    if empty is not None:
+        book.remove(empty)
     for name, frame in sheets:
         sheet = book.create_sheet(name)
         widths = write_table(sheet, frame, links, wrapped)
@@ -66,7 +69,7 @@ def xlsx(
     return buffer.getvalue()
 
 
-def write_table(sheet: Worksheet, frame: pd.DataFrame, links: set[str], wrapped: set[str]) -> list[float]:
+def write_table(sheet: Worksheet, frame: pd.DataFrame, links: Collection[str], wrapped: Collection[str]) -> list[float]:
     bold = Font(bold=True)
     for column, header in enumerate(frame.columns, start=1):
         cell = sheet.cell(row=HEADER_ROW, column=column, value=header)
@@ -132,8 +135,10 @@ def set_print_layout(sheet: Worksheet) -> None:
     sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_title_rows = f"1:{HEADER_ROW}"
     sheet.print_options.horizontalCentered = True
-    sheet.oddFooter.center.text = "Page &P sur &N"
-    sheet.oddFooter.left.text = "&A"  # the sheet's name
+    footer = sheet.oddFooter
+    assert footer is not None  # openpyxl gives every sheet its headers and footers
+    footer.center.text = "Page &P sur &N"
+    footer.left.text = "&A"  # the sheet's name
