@@ -17,11 +17,12 @@ from datetime import date
 from typing import Callable
 
 from flask import Flask, Response, abort, g, jsonify, render_template, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from jinja2 import ChoiceLoader
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.clock import paris_today
@@ -115,13 +116,17 @@ def create_app(
     dist = dsfr.dist_dir(site.dsfr_dir)
     assets = frozenset(dsfr.asset_names(dist))
     app = Flask(__name__)
-    app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, layout_loader()])
+    app.jinja_env.loader = ChoiceLoader([app.create_global_jinja_loader(), layout_loader()])
     app.jinja_env.globals["site"] = site
     app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TRAP_BAD_REQUEST_ERRORS=False)
-    app.json.ensure_ascii = False
+    json_provider = DefaultJSONProvider(app)
+    json_provider.ensure_ascii = False
+    app.json = json_provider
     app.jinja_env.filters["date_fr"] = date_fr
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+        # Flask's documented way to put a middleware in front; Flask declares wsgi_app a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     limiter = limiter or TokenBucketLimiter(settings.lookups_per_minute, settings.burst)
     budget = budget or LookupBudget(settings.global_lookups, settings.global_window_minutes * 60, settings.miss_alert)
 
@@ -149,6 +154,8 @@ def create_app(
     def answer_lookup(query: LookupQuery) -> Answer | float:
         """The answer, or the seconds until the global budget has room again.
         A hit and a miss run the same statements (validity.budget)."""
+        # The caller looks up a valid query only: both values are there.
+        assert query.dossier_number is not None and query.birth_date is not None
         spike = None
         with sessions() as session, session.begin():
             window = budget.take(session)
@@ -274,7 +281,7 @@ def create_app(
         status = error.code or 500
         fallback = HTTP_ERRORS_FR[400] if status < 500 else INTERNAL_ERROR
         response = error_response(status, *HTTP_ERRORS_FR.get(status, fallback))
-        if error.code == 405 and error.valid_methods:
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
@@ -296,7 +303,7 @@ def _api_values() -> dict | None:
 
 
 def _json_error(status: int, code: str, message: str, fields: dict | None = None) -> Response:
-    body = {"erreur": code, "message": message}
+    body: dict[str, object] = {"erreur": code, "message": message}
     if fields:
         body["champs"] = fields
     response = jsonify(body)

@@ -45,7 +45,7 @@ def published_period(facts: DossierSnapshot) -> Period | None:
     contract: the validity check publishes decisions, not guesses.
     """
     problems = apt_period.period_problems(facts.apt_start, facts.apt_end, facts.permit_expiry, apt_period.max_months())
-    if problems:
+    if problems or facts.apt_start is None or facts.apt_end is None:  # a date missing is a problem
         return None
     return Period(facts.apt_start, facts.apt_end)
 

@@ -12,8 +12,9 @@ import enum
 import hmac
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from validity.derive import birth_date_hash
@@ -52,9 +53,9 @@ class Answer:
 NO_MATCH = Answer(Outcome.NO_MATCH)
 
 
-def answer_for(record: ValidityRecord, today: date) -> Answer:
-    """The answer for a record whose pair matched. The dates are checked here, against today: a record may
-    have started or expired since the last sync."""
+def answer_for(record: Row[Any], today: date) -> Answer:
+    """The answer for a record (a row of validity_records) whose pair matched. The dates are checked here, against
+    today: a record may have started or expired since the last sync."""
     if record.state == ValidityState.WITHDRAWN.value:
         return NO_MATCH
     if today < record.apt_start:

@@ -43,7 +43,7 @@ class LookupPage:
         if self.notice:
             return self.notice.title
         if self.answer:
-            return self.result.title
+            return result_text(self.answer).title
         return DEFAULT_HEADING
 
     @property
