@@ -31,7 +31,7 @@ from connector.client import DSClient
 from connector.errors import DSForbidden, DSGraphQLError, DSNotFound
 from connector.pagination import (DOSSIER_REQUIRED, FailedNode, Page, PageInconsistent, execute_through_timeouts,
                                   iter_pages, prefetched, schema_break, schema_break_message)
-from connector.datetimes import format_ds_datetime, parse_ds_datetime
+from connector.datetimes import ds_datetime, format_ds_datetime, parse_ds_datetime
 from connector.storable import replace_unstorable
 from core.clock import utcnow
 
@@ -221,7 +221,7 @@ class Syncer:
                 if page.end_cursor is not None:
                     persisted.end_cursor = page.end_cursor
                     state.end_cursor = page.end_cursor
-                latest = max((parse_ds_datetime(n["dateDerniereModification"]) for n in page.nodes), default=None)
+                latest = max((ds_datetime(n["dateDerniereModification"]) for n in page.nodes), default=None)
                 if latest and (persisted.last_seen_updated_at is None or latest > persisted.last_seen_updated_at):
                     persisted.last_seen_updated_at = latest
                 self._commit(session)
@@ -274,7 +274,7 @@ class Syncer:
                     missed = seen_until
                     self._rescan_from(self._persisted_state(session, state.demarche_number), state, missed)
                 self._commit(session)
-            seen_until = max([seen_until, *(parse_ds_datetime(n["dateDerniereModification"]) for n in page.nodes)])
+            seen_until = max([seen_until, *(ds_datetime(n["dateDerniereModification"]) for n in page.nodes)])
             self._report(summary)
         return missed
 
@@ -406,10 +406,11 @@ class Syncer:
         the published one, unless it was read once DS's move was settled (docs/ds-revisions.md#rebase). What a
         read stores (the dossier's revision, when it was read) is what decides the next run: a crash loses
         nothing, and a dossier read before DS moved it is read again."""
-        revision_id = (self.published_revision or {}).get("id")
+        published = self.published_revision or {}
+        revision_id = published.get("id")
         if not revision_id:
             return
-        published_at = parse_ds_datetime(self.published_revision.get("datePublication"))
+        published_at = parse_ds_datetime(published.get("datePublication"))
         with self.sessions() as session:
             numbers = list(session.scalars(select(models.Dossier.number).where(
                 models.Dossier.demarche_number == demarche_number,
@@ -454,12 +455,13 @@ class Syncer:
             partial = status == models.Q_PARTIAL
             node, failure = self._fetch_alone(number, reduced=not partial)
             with self.sessions() as session:
-                if node is None and failure is None:  # DS no longer shows it: the deletions pass says why
-                    store.release(session, demarche_number, [number])
-                elif node is None:
-                    # Still broken: one attempt more; a partial dossier keeps its stored copy and status.
-                    store.quarantine(session, demarche_number, number, status if partial else models.Q_FAILING,
-                                     failure.message, self.now(), failure.path, champ if partial else None)
+                if node is None:
+                    if failure is None:  # DS no longer shows it: the deletions pass says why
+                        store.release(session, demarche_number, [number])
+                    else:
+                        # Still broken: one attempt more; a partial dossier keeps its stored copy and status.
+                        store.quarantine(session, demarche_number, number, status if partial else models.Q_FAILING,
+                                         failure.message, self.now(), failure.path, champ if partial else None)
                 else:
                     page = Page([node], None, False, 1, unstorable=True)  # one dossier: clean it to be sure
                     alone = SyncSummary(demarche_number)  # its page counted it as fetched already, or failed
@@ -497,19 +499,20 @@ class Syncer:
         if not reduced:
             return None, failure
         try:
-            reduced = execute_through_timeouts(self.client, "getDossierReduced", {"dossierNumber": number})["dossier"]
+            answer = execute_through_timeouts(self.client, "getDossierReduced", {"dossierNumber": number})
+            reduced_dossier = answer["dossier"]
         except (DSNotFound, DSForbidden):
             return None, None
         except DSGraphQLError as error:
             log.warning("dossier %s: DS cannot give it, even without the champs' objects (%s)", number,
                         error.ds_message)
             return None, failure
-        champ = _champ_at(reduced, failure.path)
-        reduced[models.UNREADABLE_KEY] = [{
+        champ = _champ_at(reduced_dossier, failure.path)
+        reduced_dossier[models.UNREADABLE_KEY] = [{
             "path": failure.path, "message": failure.message,
             "label": champ.get("label"), "champDescriptorId": champ.get("champDescriptorId"),
         }]
-        return reduced, failure
+        return reduced_dossier, failure
 
     # -- deletions -----------------------------------------------------------
 

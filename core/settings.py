@@ -20,7 +20,7 @@ import base64
 import os
 import re
 import shlex
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -795,8 +795,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if "setting" in section.metadata:
             top[section.name] = section.metadata["setting"].read(environ)
         else:
-            values = {f.name: f.metadata["setting"].read(environ) for f in fields(type(section.default))}
-            top[section.name] = type(section.default)(**values)
+            default = section.default  # a section: an instance of its own dataclass of settings
+            if not is_dataclass(default) or isinstance(default, type):
+                raise TypeError(f"Settings.{section.name} has no setting and no section of settings as default")
+            values = {f.name: f.metadata["setting"].read(environ) for f in fields(default)}
+            top[section.name] = replace(default, **values)
     settings = Settings(**top)
     for check in CHECKS:
         check(settings)

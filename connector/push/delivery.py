@@ -130,7 +130,7 @@ def still_en_construction(run: PushRun, deliveries: list[Delivery]) -> list[Deli
     now = run.clock()
     with run.sessions() as session:
         for delivery in held:
-            row = session.get(models.PushOutbox, delivery.row.id)
+            row = session.get_one(models.PushOutbox, delivery.row.id)
             number = delivery.row.dossier_number
             if number in states:
                 row.status = OutboxStatus.SUPERSEDED
@@ -270,7 +270,7 @@ def record(run: PushRun, session: Session, row: models.PushOutbox, operation: st
         raise PushStopped(READ_ONLY_TOKEN)
     parts = KINDS[row.kind].parts
     saved = parts.in_answer(row.payload, payload, run.live) if parts and errors else None
-    if saved is not None:
+    if parts and saved is not None:
         split_parts(session, row, parts, saved, "; ".join(errors), now, summary)
         for error in errors:
             summary.refusals[error] = summary.refusals.get(error, 0) + 1

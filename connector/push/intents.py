@@ -12,17 +12,25 @@ from dataclasses import dataclass
 from typing import Mapping, Protocol
 
 
+# Read-only members (properties): targets and their messages are frozen dataclasses.
 class WantedMessage(Protocol):
-    codes: tuple[str, ...]  # identities of the findings the message covers
-    body: str
-    correction: str | None  # DS CorrectionReason: incomplete | incorrect | outdated
+    @property
+    def codes(self) -> tuple[str, ...]: ...  # identities of the findings the message covers
+    @property
+    def body(self) -> str: ...
+    @property
+    def correction(self) -> str | None: ...  # DS CorrectionReason: incomplete | incorrect | outdated
 
 
 class Target(Protocol):
-    annotations: Mapping[str, str]  # annotation key → value
-    label_keys: frozenset[str]
-    groupe_label: str | None
-    message: WantedMessage | None
+    @property
+    def annotations(self) -> Mapping[str, str]: ...  # annotation key → value
+    @property
+    def label_keys(self) -> frozenset[str]: ...
+    @property
+    def groupe_label(self) -> str | None: ...
+    @property
+    def message(self) -> WantedMessage | None: ...
 
 
 @dataclass(frozen=True)

@@ -21,22 +21,30 @@ class LiveDemarche:
 VALUE_KEYS = {"text": "text", "textarea": "textarea", "drop_down_list": "dropDownList", "date": "date", "yes_no": "yesNo", "checkbox": "checkbox"}
 
 
+# Read-only members (properties): the definitions are frozen dataclasses.
 class AnnotationDefinition(Protocol):
-    key: str
-    label: str
-    type: str  # DS type_champ
+    @property
+    def key(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def type(self) -> str: ...  # DS type_champ
 
 
 class LabelDefinition(Protocol):
-    key: str
-    name: str
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
 
 
 class PushDefinition(Protocol):
     """What push needs of the procedure definition: the annotations and labels it writes."""
 
-    annotations: tuple[AnnotationDefinition, ...]
-    labels: tuple[LabelDefinition, ...]
+    @property
+    def annotations(self) -> tuple[AnnotationDefinition, ...]: ...
+    @property
+    def labels(self) -> tuple[LabelDefinition, ...]: ...
 
 
 class PushBinding(Protocol):

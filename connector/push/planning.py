@@ -168,7 +168,7 @@ def sendable(run: PushRun, intents: list[Intent], dossier: models.Dossier, group
                 summary.skipped_missing_groupe[label] = summary.skipped_missing_groupe.get(label, 0) + 1
             continue
         if kind.as_instructeur:
-            members = live.groupes.get(after.groupe_label, {}).get("instructeurs", set())
+            members = live.groupes.get(after.groupe_label or "", {}).get("instructeurs", set())
             if run.instructeur_id not in members:
                 label = after.groupe_label or "?"
                 summary.skipped_not_member[label] = summary.skipped_not_member.get(label, 0) + 1

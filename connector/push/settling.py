@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +48,7 @@ def settle_uncertain(run: PushRun) -> None:
             session.commit()
 
 
-def settle(run: PushRun, session: Session, rows: list[models.PushOutbox], now: datetime) -> None:
+def settle(run: PushRun, session: Session, rows: Sequence[models.PushOutbox], now: datetime) -> None:
     """Read each dossier back from DS, then mark each row delivered (it is
     there) or due again (it is not). If DS cannot be read, the rows stay
     `sending` for the next run: nothing is resent blind."""
