@@ -515,7 +515,9 @@ class Timeline:
         if out_of_scope:  # an agent closes a request the procedure does not cover as soon as they read it
             outcome, queue, instruction = "sans_suite", queue / 6, 0.1 + instruction / 20
         self.traitements = [TraitementRecord("depose", "en_construction", depose_at)]
-        self.en_instruction_at = self.processed_at = self.motivation = None
+        self.en_instruction_at: datetime | None = None
+        self.processed_at: datetime | None = None
+        self.motivation: str | None = None
         self.state = "en_construction"
         self._step("en_instruction", "passe_en_instruction", depose_at + timedelta(days=queue))
         if stalled:  # forgotten in the queue or in instruction: no decision however old it is
