@@ -9,6 +9,7 @@ dossier's deposit (< 1 month, 1–6 months, > 6 months), and how many mutations 
 `--recent-days 3650` counts every dossier as recent: the messages a push sent before WIF_PUSH_MESSAGE_RECENT_DAYS.
 The circuit breaker is set aside (WIF_PUSH_MAX_MESSAGE_SHARE=1): the figures are about which dossiers are written to.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import re
 import sys
 import tempfile
 from contextlib import redirect_stdout
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,19 +44,27 @@ def main() -> int:
     from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
     from sandbox.server import start_server
 
-    with tempfile.TemporaryDirectory() as folder, \
-            start_server(sandbox_store(args.n, args.seed), rate_limit=1_000_000) as server:
-        os.environ.update({
-            "DS_API_URL": server.url, "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
-            "DS_INSTRUCTEUR_ID": CONNECTOR_INSTRUCTEUR_ID, "DATABASE_URL": f"sqlite:///{folder}/wif.db",
-            "WIF_PUSH_MAX_MESSAGE_SHARE": "1", "WIF_PUSH_MESSAGE_RECENT_DAYS": args.recent_days,
-        })
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        start_server(sandbox_store(args.n, args.seed), rate_limit=1_000_000) as server,
+    ):
+        os.environ.update(
+            {
+                "DS_API_URL": server.url,
+                "DS_API_TOKEN": server.token,
+                "DS_DEMARCHE_NUMBER": "1",
+                "DS_INSTRUCTEUR_ID": CONNECTOR_INSTRUCTEUR_ID,
+                "DATABASE_URL": f"sqlite:///{folder}/wif.db",
+                "WIF_PUSH_MAX_MESSAGE_SHARE": "1",
+                "WIF_PUSH_MESSAGE_RECENT_DAYS": args.recent_days,
+            }
+        )
         assert wif(["procedure", "bind", "--yes"]) == 0
         out = io.StringIO()
         with redirect_stdout(out):
             assert wif(["sync"]) == 0
         withheld = re.search(r"(\d+) message\(s\) withheld", out.getvalue())
-        store, now = server.store, datetime.now(timezone.utc)
+        store, now = server.store, datetime.now(UTC)
         by_id = {record.id: record for record in store.dossiers.values()}
         messages = {name: 0 for name, _ in BUCKETS}
         recent_edit = 0  # messages about a dossier deposited more than 60 days ago, edited since
@@ -75,12 +84,18 @@ def main() -> int:
         for record in visible:
             deposited[bucket(now - record.depose_at)] += 1
     total = sum(messages.values())
-    print(f"{len(visible)} dossiers ({sum(1 for r in visible if r.state in DECIDED)} decided), "
-          f"WIF_PUSH_MESSAGE_RECENT_DAYS={args.recent_days or 'default'}")
-    print(f"DS messages: {total}; by age of the deposit: "
-          + ", ".join(f"{name} {count} (of {deposited[name]} dossiers)" for name, count in messages.items()))
-    print(f"messages withheld (the push line): {withheld.group(1) if withheld else 0}; messages about a dossier "
-          f"deposited more than 60 days ago: {recent_edit}")
+    print(
+        f"{len(visible)} dossiers ({sum(1 for r in visible if r.state in DECIDED)} decided), "
+        f"WIF_PUSH_MESSAGE_RECENT_DAYS={args.recent_days or 'default'}"
+    )
+    print(
+        f"DS messages: {total}; by age of the deposit: "
+        + ", ".join(f"{name} {count} (of {deposited[name]} dossiers)" for name, count in messages.items())
+    )
+    print(
+        f"messages withheld (the push line): {withheld.group(1) if withheld else 0}; messages about a dossier "
+        f"deposited more than 60 days ago: {recent_edit}"
+    )
     print(f"mutations on decided dossiers: {decided_mutations} on {len(decided_dossiers)} dossiers")
     return 0
 

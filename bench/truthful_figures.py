@@ -32,7 +32,11 @@ def share_decided_within(rows, days: int, now: datetime) -> tuple[int, int]:
         r
         for r in rows
         if r.deposited_at <= now - timedelta(days=days)
-        and not (r.state == "sans_suite" and r.decided_at is not None and r.decided_at - r.deposited_at < timedelta(days=days))
+        and not (
+            r.state == "sans_suite"
+            and r.decided_at is not None
+            and r.decided_at - r.deposited_at < timedelta(days=days)
+        )
     ]
     within = [
         r

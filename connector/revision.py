@@ -6,6 +6,7 @@ types it by the descriptor's GraphQL type; this module turns the
 label, parent_id, required, options}` (section: champ, annotation or label),
 so that the binding rules read no GraphQL.
 """
+
 from __future__ import annotations
 
 import base64
@@ -79,8 +80,16 @@ def descriptors(revision: dict, labels: list[dict] | None = None) -> list[dict]:
     for label in labels or []:
         number = stable_id_of(label.get("id", ""), "Label")
         if number is not None:
-            out.append({"section": "label", "id": label["id"], "stable_id": number, "type": "label",
-                        "label": label.get("name") or "", "parent_id": None})
+            out.append(
+                {
+                    "section": "label",
+                    "id": label["id"],
+                    "stable_id": number,
+                    "type": "label",
+                    "label": label.get("name") or "",
+                    "parent_id": None,
+                }
+            )
     return out
 
 
@@ -88,11 +97,18 @@ def _add(out: list[dict], section: str, raw: dict, parent_id: str | None) -> Non
     stable_id = stable_id_of(raw.get("id", ""))
     if stable_id is None:
         return
-    out.append({
-        "section": section, "id": raw["id"], "stable_id": stable_id, "type": type_of(raw.get("__typename")),
-        "label": raw.get("label") or "", "parent_id": parent_id, "required": bool(raw.get("required")),
-        "options": tuple(o for o in raw.get("options") or () if isinstance(o, str)),
-    })
+    out.append(
+        {
+            "section": section,
+            "id": raw["id"],
+            "stable_id": stable_id,
+            "type": type_of(raw.get("__typename")),
+            "label": raw.get("label") or "",
+            "parent_id": parent_id,
+            "required": bool(raw.get("required")),
+            "options": tuple(o for o in raw.get("options") or () if isinstance(o, str)),
+        }
+    )
     for child in raw.get("champDescriptors") or []:
         _add(out, section, child, raw["id"])
 

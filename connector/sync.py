@@ -13,32 +13,42 @@
    them onto it without touching dateDerniereModification
    (docs/ds-revisions.md#rebase), so neither 1 nor 2 brings them back.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from connector import store
-from core import models
 from connector.batch import BatchItem, BatchLimits, split
 from connector.client import DSClient
-from connector.errors import DSForbidden, DSGraphQLError, DSNotFound
-from connector.pagination import (DOSSIER_REQUIRED, FailedNode, Page, PageInconsistent, execute_through_timeouts,
-                                  iter_pages, prefetched, schema_break, schema_break_message)
 from connector.datetimes import ds_datetime, format_ds_datetime, parse_ds_datetime
+from connector.errors import DSForbidden, DSGraphQLError, DSNotFound
+from connector.pagination import (
+    DOSSIER_REQUIRED,
+    FailedNode,
+    Page,
+    PageInconsistent,
+    execute_through_timeouts,
+    iter_pages,
+    prefetched,
+    schema_break,
+    schema_break_message,
+)
 from connector.storable import replace_unstorable
+from core import models
 from core.clock import utcnow
 
 log = logging.getLogger(__name__)
 
 # The fixed `updatedSince` DS recommends: older than any dossier.
-FIXED_SINCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+FIXED_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 # Whole dossiers per request when a webhook points at several.
 REFRESH_LIMITS = BatchLimits(max_items=20)
 # DS moves the dossiers 30 s after publishing, as a queued job: a dossier read within this time of the publication
@@ -91,7 +101,7 @@ class _Counts:
     written: list[int] = field(default_factory=list)
     set_aside: set[int] = field(default_factory=set)  # already in quarantine
 
-    def add(self, other: "_Counts") -> None:
+    def add(self, other: _Counts) -> None:
         self.fetched += other.fetched
         self.created += other.created
         self.updated += other.updated
@@ -199,16 +209,18 @@ class Syncer:
     # -- dossiers ------------------------------------------------------------
 
     def _sync_updates(self, state: models.SyncState, summary: SyncSummary, dedupe: bool) -> None:
-        pages = prefetched(iter_pages(
-            self.client,
-            "getDemarcheDossiers",
-            {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(state.updated_since)},
-            ("demarche", "dossiers"),
-            after=state.end_cursor,
-            first=self.page_size,
-            identify_operation="getDemarcheDossierNumbers",
-            required=DOSSIER_REQUIRED,
-        ))
+        pages = prefetched(
+            iter_pages(
+                self.client,
+                "getDemarcheDossiers",
+                {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(state.updated_since)},
+                ("demarche", "dossiers"),
+                after=state.end_cursor,
+                first=self.page_size,
+                identify_operation="getDemarcheDossierNumbers",
+                required=DOSSIER_REQUIRED,
+            )
+        )
         for page in pages:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=dedupe)
@@ -217,7 +229,8 @@ class Syncer:
                     # Pages come in (updated_at, id) order: what it left out was modified after the pages
                     # before it. Stored with the cursor that passes it (docs/ds-malformed-answers.md#a-short-page).
                     self._rescan_from(persisted, state, persisted.last_seen_updated_at or state.updated_since)
-                # An empty page has no endCursor: keep the one we have (docs/ds-sync.md#an-empty-page-carries-no-cursor).
+                # An empty page has no endCursor: keep the one we have
+                # (docs/ds-sync.md#an-empty-page-carries-no-cursor).
                 if page.end_cursor is not None:
                     persisted.end_cursor = page.end_cursor
                     state.end_cursor = page.end_cursor
@@ -258,15 +271,17 @@ class Syncer:
         since = start - self.rescan_overlap
         log.info("démarche %s: re-scan of dossiers updated since %s", state.demarche_number, format_ds_datetime(since))
         seen_until, missed = since, None
-        pages = prefetched(iter_pages(
-            self.client,
-            "getDemarcheDossiers",
-            {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(since)},
-            ("demarche", "dossiers"),
-            first=self.page_size,
-            identify_operation="getDemarcheDossierNumbers",
-            required=DOSSIER_REQUIRED,
-        ))
+        pages = prefetched(
+            iter_pages(
+                self.client,
+                "getDemarcheDossiers",
+                {"demarcheNumber": state.demarche_number, "updatedSince": format_ds_datetime(since)},
+                ("demarche", "dossiers"),
+                first=self.page_size,
+                identify_operation="getDemarcheDossierNumbers",
+                required=DOSSIER_REQUIRED,
+            )
+        )
         for page in pages:
             with self.sessions() as session:
                 self._save_page(session, page, state.demarche_number, summary, dedupe=True)
@@ -283,8 +298,9 @@ class Syncer:
             self._persisted_state(session, demarche_number).last_rescan_at = run_started_at
             self._commit(session)
 
-    def _save_page(self, session: Session, page: Page, demarche_number: int, summary: SyncSummary,
-                   dedupe: bool) -> list[int]:
+    def _save_page(
+        self, session: Session, page: Page, demarche_number: int, summary: SyncSummary, dedupe: bool
+    ) -> list[int]:
         """Returns the dossiers the database refused (set aside)."""
         summary.pages += 1
         now = self.now()
@@ -299,44 +315,71 @@ class Syncer:
             # so that only that one is set aside and its neighbours are saved. (Not every page
             # in a savepoint: on SQLite the SAVEPOINT would open the transaction before the
             # page's reads, and a push committing meanwhile would make its writes fail.)
-            log.warning("démarche %s: a page could not be stored at once (%s): one dossier at a time",
-                        demarche_number, type(error).__name__)
+            log.warning(
+                "démarche %s: a page could not be stored at once (%s): one dossier at a time",
+                demarche_number,
+                type(error).__name__,
+            )
             session.rollback()
             store.lock_for_writing(session, demarche_number)
             counts = _Counts()
             for node in page.nodes:
                 try:
                     with session.begin_nested():
-                        counts.add(self._write_nodes(session, [node], demarche_number, dedupe, now, evaluated,
-                                                     page.unstorable))
+                        counts.add(
+                            self._write_nodes(session, [node], demarche_number, dedupe, now, evaluated, page.unstorable)
+                        )
                 except Exception as refused:  # noqa: BLE001
                     if not store.is_unstorable(refused):
                         raise
                     counts.fetched += 1
                     unstorable.append(node["number"])
-                    self._set_aside_unstorable(session, demarche_number, node["number"],
-                                               evaluated.get(node["number"]), refused, now)
+                    self._set_aside_unstorable(
+                        session, demarche_number, node["number"], evaluated.get(node["number"]), refused, now
+                    )
         summary.fetched += counts.fetched
         summary.created += counts.created
         summary.updated += counts.updated
         summary.unchanged += counts.unchanged
         written = counts.written
-        store.release(session, demarche_number, [
-            n["number"] for n in page.nodes
-            if n["number"] in counts.set_aside and n["number"] not in unstorable and not n.get(models.UNREADABLE_KEY)])
+        store.release(
+            session,
+            demarche_number,
+            [
+                n["number"]
+                for n in page.nodes
+                if n["number"] in counts.set_aside
+                and n["number"] not in unstorable
+                and not n.get(models.UNREADABLE_KEY)
+            ],
+        )
         for failed in page.failed:
             # In the page's transaction: the cursor never passes a dossier neither saved nor set aside.
-            log.warning("démarche %s: dossier %s set aside: DS could not give it (%s at %s)", demarche_number,
-                        failed.number, failed.message, failed.path or "?")
-            store.quarantine(session, demarche_number, failed.number, models.Q_FAILING, failed.message, now,
-                             failed.path)
+            log.warning(
+                "démarche %s: dossier %s set aside: DS could not give it (%s at %s)",
+                demarche_number,
+                failed.number,
+                failed.message,
+                failed.path or "?",
+            )
+            store.quarantine(
+                session, demarche_number, failed.number, models.Q_FAILING, failed.message, now, failed.path
+            )
         if self.after_page and written:
             self.after_page(session, written)
         summary.dossier_numbers.extend(written)
         return unstorable
 
-    def _write_nodes(self, session: Session, nodes: list[dict], demarche_number: int, dedupe: bool, now: datetime,
-                     evaluated: dict[int, models.DossierRows], unstorable: bool = False) -> "_Counts":
+    def _write_nodes(
+        self,
+        session: Session,
+        nodes: list[dict],
+        demarche_number: int,
+        dedupe: bool,
+        now: datetime,
+        evaluated: dict[int, models.DossierRows],
+        unstorable: bool = False,
+    ) -> _Counts:
         """`unstorable`: the nodes may hold a NUL or a lone surrogate; the domain
         reads them as DS sent them, the raw copy stored has them replaced."""
         counts = _Counts()
@@ -357,17 +400,30 @@ class Syncer:
         }
         history = store.recorded_history(session, numbers) if existing else {}
         # A quarantined dossier seen whole is stored again even if DS's date did not move.
-        counts.set_aside = set(session.scalars(select(models.QuarantinedDossier.dossier_number).where(
-            models.QuarantinedDossier.demarche_number == demarche_number,
-            models.QuarantinedDossier.dossier_number.in_(numbers)))) if numbers else set()
+        counts.set_aside = (
+            set(
+                session.scalars(
+                    select(models.QuarantinedDossier.dossier_number).where(
+                        models.QuarantinedDossier.demarche_number == demarche_number,
+                        models.QuarantinedDossier.dossier_number.in_(numbers),
+                    )
+                )
+            )
+            if numbers
+            else set()
+        )
         new = []
         with session.no_autoflush:
             for node in nodes:
                 counts.fetched += 1
                 number = node["number"]
                 dossier = existing.get(number)
-                if dedupe and dossier is not None and number not in counts.set_aside \
-                        and store.is_unchanged(dossier, node):
+                if (
+                    dedupe
+                    and dossier is not None
+                    and number not in counts.set_aside
+                    and store.is_unchanged(dossier, node)
+                ):
                     counts.unchanged += 1
                     continue
                 if number not in evaluated:
@@ -388,16 +444,36 @@ class Syncer:
             store.insert_new_dossiers(session, new, demarche_number, now)
         return counts
 
-    def _set_aside_unstorable(self, session: Session, demarche_number: int, number: int,
-                              rows: models.DossierRows | None, error: BaseException, now: datetime) -> None:
+    def _set_aside_unstorable(
+        self,
+        session: Session,
+        demarche_number: int,
+        number: int,
+        rows: models.DossierRows | None,
+        error: BaseException,
+        now: datetime,
+    ) -> None:
         """The database refused this dossier's rows: quarantined with what it
         refused (the columns, never the values), retried at every sync."""
         cause = getattr(error, "orig", None) or error
         columns = store.unstorable_values(rows) if rows is not None else []
-        log.error("démarche %s: dossier %s could not be stored (%s%s); set aside", demarche_number, number,
-                  type(cause).__name__, f": {', '.join(columns)}" if columns else "")
-        store.quarantine(session, demarche_number, number, models.Q_UNSTORABLE,
-                         f"{type(cause).__name__} à l'enregistrement", now, None, "; ".join(columns) or None)
+        log.error(
+            "démarche %s: dossier %s could not be stored (%s%s); set aside",
+            demarche_number,
+            number,
+            type(cause).__name__,
+            f": {', '.join(columns)}" if columns else "",
+        )
+        store.quarantine(
+            session,
+            demarche_number,
+            number,
+            models.Q_UNSTORABLE,
+            f"{type(cause).__name__} à l'enregistrement",
+            now,
+            None,
+            "; ".join(columns) or None,
+        )
 
     # -- dossiers DS moved onto a new revision ----------------------------------
 
@@ -412,29 +488,42 @@ class Syncer:
             return
         published_at = parse_ds_datetime(published.get("datePublication"))
         with self.sessions() as session:
-            numbers = list(session.scalars(select(models.Dossier.number).where(
-                models.Dossier.demarche_number == demarche_number,
-                models.Dossier.state.in_(UNDECIDED),
-                models.Dossier.deleted_at.is_(None),
-                models.Dossier.hidden_at.is_(None),
-                or_(models.Dossier.revision_id.is_(None), models.Dossier.revision_id != revision_id),
-                models.Dossier.synced_at < run_started_at,
-                models.Dossier.synced_at < published_at + REBASE_SETTLED if published_at else true(),
-            ).order_by(models.Dossier.number)))
+            numbers = list(
+                session.scalars(
+                    select(models.Dossier.number)
+                    .where(
+                        models.Dossier.demarche_number == demarche_number,
+                        models.Dossier.state.in_(UNDECIDED),
+                        models.Dossier.deleted_at.is_(None),
+                        models.Dossier.hidden_at.is_(None),
+                        or_(models.Dossier.revision_id.is_(None), models.Dossier.revision_id != revision_id),
+                        models.Dossier.synced_at < run_started_at,
+                        models.Dossier.synced_at < published_at + REBASE_SETTLED if published_at else true(),
+                    )
+                    .order_by(models.Dossier.number)
+                )
+            )
         if numbers:
-            log.info("démarche %s: %d dossier(s) not yet decided on another revision than the published one: "
-                     "read again", demarche_number, len(numbers))
+            log.info(
+                "démarche %s: %d dossier(s) not yet decided on another revision than the published one: read again",
+                demarche_number,
+                len(numbers),
+            )
         items = [BatchItem("getDossier", {"dossierNumber": n}) for n in numbers]
         for chunk in split(items, REFRESH_LIMITS):
-            nodes = [result.data for result in self.client.execute_batch(chunk).results
-                     if result.data is not None and schema_break(result.data, DOSSIER_REQUIRED) is None]
+            nodes = [
+                result.data
+                for result in self.client.execute_batch(chunk).results
+                if result.data is not None and schema_break(result.data, DOSSIER_REQUIRED) is None
+            ]
             if not nodes:
                 continue  # left as they are: the next run asks again
             with self.sessions() as session:
                 again = SyncSummary(demarche_number)
                 # dateDerniereModification did not move: compared on it, every one would look unchanged.
-                self._save_page(session, Page(nodes, None, False, len(nodes), unstorable=True), demarche_number,
-                                again, dedupe=False)
+                self._save_page(
+                    session, Page(nodes, None, False, len(nodes), unstorable=True), demarche_number, again, dedupe=False
+                )
                 self._commit(session)
             summary.updated += again.updated
             summary.rebased += again.updated + again.created
@@ -460,8 +549,16 @@ class Syncer:
                         store.release(session, demarche_number, [number])
                     else:
                         # Still broken: one attempt more; a partial dossier keeps its stored copy and status.
-                        store.quarantine(session, demarche_number, number, status if partial else models.Q_FAILING,
-                                         failure.message, self.now(), failure.path, champ if partial else None)
+                        store.quarantine(
+                            session,
+                            demarche_number,
+                            number,
+                            status if partial else models.Q_FAILING,
+                            failure.message,
+                            self.now(),
+                            failure.path,
+                            champ if partial else None,
+                        )
                 else:
                     page = Page([node], None, False, 1, unstorable=True)  # one dossier: clean it to be sure
                     alone = SyncSummary(demarche_number)  # its page counted it as fetched already, or failed
@@ -473,8 +570,16 @@ class Syncer:
                         pass  # the database refused it again: set aside once more
                     elif failure is not None:
                         unreadable = node[models.UNREADABLE_KEY][0]
-                        store.quarantine(session, demarche_number, number, models.Q_PARTIAL, failure.message,
-                                         self.now(), failure.path, unreadable.get("label"))
+                        store.quarantine(
+                            session,
+                            demarche_number,
+                            number,
+                            models.Q_PARTIAL,
+                            failure.message,
+                            self.now(),
+                            failure.path,
+                            unreadable.get("label"),
+                        )
                     else:
                         store.release(session, demarche_number, [number])
                 self._commit(session)
@@ -504,14 +609,19 @@ class Syncer:
         except (DSNotFound, DSForbidden):
             return None, None
         except DSGraphQLError as error:
-            log.warning("dossier %s: DS cannot give it, even without the champs' objects (%s)", number,
-                        error.ds_message)
+            log.warning(
+                "dossier %s: DS cannot give it, even without the champs' objects (%s)", number, error.ds_message
+            )
             return None, failure
         champ = _champ_at(reduced_dossier, failure.path)
-        reduced_dossier[models.UNREADABLE_KEY] = [{
-            "path": failure.path, "message": failure.message,
-            "label": champ.get("label"), "champDescriptorId": champ.get("champDescriptorId"),
-        }]
+        reduced_dossier[models.UNREADABLE_KEY] = [
+            {
+                "path": failure.path,
+                "message": failure.message,
+                "label": champ.get("label"),
+                "champDescriptorId": champ.get("champDescriptorId"),
+            }
+        ]
         return reduced_dossier, failure
 
     # -- deletions -----------------------------------------------------------
@@ -587,8 +697,11 @@ class Syncer:
             answer = self.client.execute_batch(chunk)
             for result in answer.results:
                 node = result.data
-                if node is not None and (node.get("demarche") or {}).get("number") == demarche_number \
-                        and schema_break(node, DOSSIER_REQUIRED) is None:  # else left to the poll, which sets it aside
+                if (
+                    node is not None
+                    and (node.get("demarche") or {}).get("number") == demarche_number
+                    and schema_break(node, DOSSIER_REQUIRED) is None
+                ):  # else left to the poll, which sets it aside
                     nodes.append(node)
         if nodes:
             with self.sessions() as session:

@@ -4,6 +4,7 @@ iterate over the same groups) read the groups, headings, instructions and
 action sentence built here. The grouping and the per-finding instructions are
 data (`finding_groups.csv`); this module only puts them into sentences.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -40,7 +41,7 @@ HEADINGS = {
 # A condition is not an error: changing a truthful answer would only make the request false.
 NOTES = {
     CONDITION_NOT_MET: "Ce ne sont pas des erreurs à corriger : une réponse exacte ne doit pas être modifiée. "
-                       "Le service qui instruit la demande examine ces conditions.",
+    "Le service qui instruit la demande examine ces conditions.",
 }
 # The verb of each group the applicant can act on, in the sentence « il vous reste à … ».
 ACTIONS = {
@@ -57,8 +58,7 @@ SUBJECTS = {
 }
 SIGNATURE = "Ce message est envoyé automatiquement par Work in France."
 # DS's CorrectionReason for what the applicant can fix; a condition asks for no correction.
-CORRECTION_REASONS = {MISSING_DOCUMENT: "incomplete", DOCUMENT_TO_REPLACE: "incomplete",
-                      ANSWER_TO_CORRECT: "incorrect"}
+CORRECTION_REASONS = {MISSING_DOCUMENT: "incomplete", DOCUMENT_TO_REPLACE: "incomplete", ANSWER_TO_CORRECT: "incorrect"}
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,9 @@ def ds_message_body(number: int, groups: tuple[GroupText, ...]) -> str:
     request = f"Votre demande d'autorisation provisoire de travail (dossier n° {number})"
     if fixable(groups):
         opening = f"{request} ne peut pas encore être instruite."
-        closing = (f"Il vous reste à {actions(groups)} dans votre dossier. "
-                   "Dès qu'il sera complet, le service l'instruira.")
+        closing = (
+            f"Il vous reste à {actions(groups)} dans votre dossier. Dès qu'il sera complet, le service l'instruira."
+        )
     else:
         opening = f"{request} ne remplit pas, en l'état, une condition de l'autorisation."
         closing = ""

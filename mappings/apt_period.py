@@ -1,9 +1,11 @@
 """The APT period rule, the one every reader applies (checks, notifications,
 the public validity record).
 
-An APT lasts at most `apt.max_months` months (rules.yaml) and ends no later than the titre de séjour: agents set its end to
-the earlier of the contract's end and the titre's expiry (docs/apt-consistency.md#the-apt-period). Pure functions of plain dates.
+An APT lasts at most `apt.max_months` months (rules.yaml) and ends no later than the titre de séjour:
+agents set its end to the earlier of the contract's end and the titre's expiry
+(docs/apt-consistency.md#the-apt-period). Pure functions of plain dates.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -13,15 +13,16 @@ guessed. Pure functions over plain records: the descriptors come from
 At run time the mapping, push, prefill links and the drift check read the
 stored binding only: no label is ever compared again.
 """
+
 from __future__ import annotations
 
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import yaml
 
@@ -56,9 +57,17 @@ class Descriptor:
     options: tuple = ()
 
     @classmethod
-    def of(cls, raw: Mapping) -> "Descriptor":
-        return cls(raw["section"], raw["id"], int(raw["stable_id"]), raw["type"], raw["label"] or "",
-                   raw.get("parent_id"), bool(raw.get("required")), tuple(raw.get("options") or ()))
+    def of(cls, raw: Mapping) -> Descriptor:
+        return cls(
+            raw["section"],
+            raw["id"],
+            int(raw["stable_id"]),
+            raw["type"],
+            raw["label"] or "",
+            raw.get("parent_id"),
+            bool(raw.get("required")),
+            tuple(raw.get("options") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -106,10 +115,12 @@ class Problem:
     detail: str = ""
 
     def line(self) -> str:
-        what = {"unmatched": "no DS champ with this label and type",
-                "ambiguous": "several DS champs have this label and type",
-                "retyped": "DS has this champ with another type",
-                "override_unknown": "the stable id of mappings/bindings.yaml is not in the revision"}[self.kind]
+        what = {
+            "unmatched": "no DS champ with this label and type",
+            "ambiguous": "several DS champs have this label and type",
+            "retyped": "DS has this champ with another type",
+            "override_unknown": "the stable id of mappings/bindings.yaml is not in the revision",
+        }[self.kind]
         text = f"{self.kind:<16} {self.key} « {self.expected_label} » ({self.expected_type}): {what}"
         if self.detail:
             text += f" ({self.detail})"
@@ -146,7 +157,9 @@ class BindResult:
     @property
     def blocking(self) -> list[Problem]:
         """What forbids storing: a required key unbound, any ambiguity, any type change."""
-        return [p for p in self.problems if p.kind in ("ambiguous", "retyped", "override_unknown") or p.key in self.required]
+        return [
+            p for p in self.problems if p.kind in ("ambiguous", "retyped", "override_unknown") or p.key in self.required
+        ]
 
     @property
     def unmatched(self) -> list[Problem]:
@@ -197,8 +210,11 @@ def bind(
     claimed = {b.descriptor_id for b in result.bound.values()}
     result.unclaimed = [d for d in found if d.id not in claimed and d.type not in LAYOUT_TYPES]
     if previous is not None:
-        before = None if previous_descriptors is None else [
-            d if isinstance(d, Descriptor) else Descriptor.of(d) for d in previous_descriptors]
+        before = (
+            None
+            if previous_descriptors is None
+            else [d if isinstance(d, Descriptor) else Descriptor.of(d) for d in previous_descriptors]
+        )
         result.changes = _changes(result, previous, found, before)
     return result
 
@@ -212,7 +228,9 @@ class _LabelAsDefinition:
 
 
 class _Matcher:
-    def __init__(self, found: list[Descriptor], overrides: dict[str, int], previous: Binding | None, result: BindResult):
+    def __init__(
+        self, found: list[Descriptor], overrides: dict[str, int], previous: Binding | None, result: BindResult
+    ):
         self.found, self.overrides, self.previous, self.result = found, overrides, previous, result
         self.claimed: set[str] = set()
 
@@ -229,8 +247,9 @@ class _Matcher:
             if definition.key in self.overrides:
                 descriptor = by_stable.get(self.overrides[definition.key])
                 if descriptor is None:
-                    self._problem("override_unknown", definition, section, (),
-                                  f"stable id {self.overrides[definition.key]}")
+                    self._problem(
+                        "override_unknown", definition, section, (), f"stable id {self.overrides[definition.key]}"
+                    )
                 else:
                     self._take(definition, descriptor, section)
                 continue
@@ -262,17 +281,36 @@ class _Matcher:
             self._problem("retyped", definition, section, (descriptor,), f"{descriptor.type} on DS")
             return
         self.result.bound[definition.key] = BoundChamp(
-            definition.key, descriptor.id, descriptor.stable_id, descriptor.type, descriptor.label)
+            definition.key, descriptor.id, descriptor.stable_id, descriptor.type, descriptor.label
+        )
         if definition.champs:
             self.section(section, definition.champs, descriptor.id)
 
     def _problem(self, kind: str, definition, section: str, candidates: tuple, detail: str = "") -> None:
-        self.result.problems.append(Problem(kind, definition.key, section, definition.label, definition.type,
-                                            candidates[:MAX_CANDIDATES] if kind != "ambiguous" else candidates, detail))
+        self.result.problems.append(
+            Problem(
+                kind,
+                definition.key,
+                section,
+                definition.label,
+                definition.type,
+                candidates[:MAX_CANDIDATES] if kind != "ambiguous" else candidates,
+                detail,
+            )
+        )
         # A repetition that is not bound leaves its children unbound too.
         for child in getattr(definition, "champs", ()):
-            self.result.problems.append(Problem("unmatched", child.key, section, child.label, child.type, (),
-                                                f"its repetition « {definition.label} » is not bound"))
+            self.result.problems.append(
+                Problem(
+                    "unmatched",
+                    child.key,
+                    section,
+                    child.label,
+                    child.type,
+                    (),
+                    f"its repetition « {definition.label} » is not bound",
+                )
+            )
 
 
 def _candidates(definition, free: list[Descriptor]) -> tuple[Descriptor, ...]:
@@ -283,12 +321,15 @@ def _candidates(definition, free: list[Descriptor]) -> tuple[Descriptor, ...]:
         return difflib.SequenceMatcher(None, wanted, normalise_label(d.label)).ratio()
 
     same_type = sorted((d for d in free if d.type == definition.type), key=similarity, reverse=True)
-    similar = sorted((d for d in free if d.type != definition.type and similarity(d) >= 0.6), key=similarity, reverse=True)
-    return tuple((same_type[:MAX_CANDIDATES - 1] + similar[:1] + same_type[MAX_CANDIDATES - 1:])[:MAX_CANDIDATES])
+    similar = sorted(
+        (d for d in free if d.type != definition.type and similarity(d) >= 0.6), key=similarity, reverse=True
+    )
+    return tuple((same_type[: MAX_CANDIDATES - 1] + similar[:1] + same_type[MAX_CANDIDATES - 1 :])[:MAX_CANDIDATES])
 
 
-def _changes(result: BindResult, previous: Binding, found: list[Descriptor],
-             before: list[Descriptor] | None) -> list[Change]:
+def _changes(
+    result: BindResult, previous: Binding, found: list[Descriptor], before: list[Descriptor] | None
+) -> list[Change]:
     changes = []
     by_stable = {d.stable_id: d for d in found}
     for key, old in previous.champs.items():
@@ -305,8 +346,11 @@ def _changes(result: BindResult, previous: Binding, found: list[Descriptor],
         if key not in previous.champs and bound.stable_id not in known:
             changes.append(Change("new", bound.stable_id, bound.label, key))
     if before is not None:
-        changes += [Change("new", d.stable_id, d.label, None, f"{d.type}, claimed by no key")
-                    for d in result.unclaimed if d.section != LABEL and d.stable_id not in known]
+        changes += [
+            Change("new", d.stable_id, d.label, None, f"{d.type}, claimed by no key")
+            for d in result.unclaimed
+            if d.section != LABEL and d.stable_id not in known
+        ]
     return changes
 
 
@@ -353,7 +397,9 @@ def load_overrides(path: Path | str | None = None, procedure: Procedure | None =
             raise DefinitionError(f"{path.name}: {number!r}: expected a démarche number and `key: <stable id>` pairs")
         for key, stable_id in pairs.items():
             if not isinstance(stable_id, int) or isinstance(stable_id, bool) or stable_id < 1:
-                raise DefinitionError(f"{path.name}: {number}/{key}: the stable id must be a positive integer, got {stable_id!r}")
+                raise DefinitionError(
+                    f"{path.name}: {number}/{key}: the stable id must be a positive integer, got {stable_id!r}"
+                )
             if keys is not None and key not in keys:
                 raise DefinitionError(f"{path.name}: {number}/{key}: no such key in procedure.yaml")
         out[number] = dict(pairs)

@@ -5,21 +5,31 @@ findings; figures and lists come from rules.yaml. Time-relative rules use
 the deposit day (`mapped_on`) as "today", so a result never drifts with the
 calendar. Missing data is not a finding here: the mapping reports it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Callable, Iterable, Iterator
 
 from mappings import apt_period
 from mappings.normalize import YearHours, age_on, busiest_titre_year, is_valid_siret
 from mappings.professions import profession_of
 from mappings.records import ContractType, DocumentFile, MappedDossier
 from mappings.routing import LOW, Routing
+
 # The rules file is loaded by mappings.rules; its names are re-exported for the rules' readers.
-from mappings.rules import RULES_FILE, RULES_REVISION, RULES_SCHEMA, Rules, default_rules, load_rules, parse_rules  # noqa: F401
-from mappings.rules import contract_types
+from mappings.rules import (  # noqa: F401
+    RULES_FILE,
+    RULES_REVISION,
+    RULES_SCHEMA,
+    Rules,
+    contract_types,
+    default_rules,
+    load_rules,
+    parse_rules,
+)
 
 BLOCKING, WARNING = "blocking", "warning"
 COMPLET, INCOMPLET, A_VERIFIER, HORS_PERIMETRE = "complet", "incomplet", "a_verifier", "hors_perimetre"
@@ -34,6 +44,7 @@ class Finding:
 
 
 # --- documents ---
+
 
 def required_documents(mapped: MappedDossier, rules: Rules) -> list[str]:
     """The pièces justificatives of procedure.yaml this dossier's case asks for, in form order."""
@@ -63,8 +74,10 @@ def _file_problems(file: DocumentFile, name: str, limits: dict) -> Iterator[tupl
     content_type = (file.content_type or "").lower()
     if content_type not in allowed or _extension(file) not in allowed[content_type]["extensions"]:
         formats = french_list([kind["name"] for kind in allowed.values()])
-        yield "file_type_not_allowed", (f"Le fichier « {file.filename} » ({name}) n'est pas au format accepté : "
-                                        f"{formats} uniquement.")
+        yield (
+            "file_type_not_allowed",
+            (f"Le fichier « {file.filename} » ({name}) n'est pas au format accepté : {formats} uniquement."),
+        )
     if file.byte_size is not None and file.byte_size > limits["max_bytes"]:
         yield "file_too_large", f"Le fichier « {file.filename} » ({name}) dépasse {_megabytes(limits['max_bytes'])} Mo."
     if limits["refuse_empty"] and file.byte_size == 0:
@@ -77,14 +90,19 @@ def _megabytes(byte_count: int) -> str:
 
 
 def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """At most 3 files per document, PDF / JPEG / PNG, at most 10 Mo each, no archive (docs/apt-documents.md#file-rules)."""
+    """At most 3 files per document, PDF / JPEG / PNG, at most 10 Mo each, no archive "
+    "(docs/apt-documents.md#file-rules)."""
     limits = rules.section("files")
     for key, document in mapped.documents.items():
         name = rules.document_names.get(key, key)
         if len(document.files) > limits["max_files_per_document"]:
-            yield Finding("too_many_files", BLOCKING,
-                          f"Trop de fichiers pour la pièce « {name} » : {len(document.files)} envoyés, "
-                          f"{limits['max_files_per_document']} au plus.", key)
+            yield Finding(
+                "too_many_files",
+                BLOCKING,
+                f"Trop de fichiers pour la pièce « {name} » : {len(document.files)} envoyés, "
+                f"{limits['max_files_per_document']} au plus.",
+                key,
+            )
         for file in document.files:
             for code, message in _file_problems(file, name, limits):
                 yield Finding(code, BLOCKING, message, key)
@@ -92,12 +110,17 @@ def check_files(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
 
 # --- dates ---
 
+
 def check_contract_dates(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     """A contract ends after it starts (docs/apt-consistency.md#contract-dates)."""
     contract = mapped.contract
     if contract.start and contract.end and contract.end < contract.start:
-        yield Finding("contract_dates_inverted", BLOCKING,
-                      "La date de fin du contrat est antérieure à sa date de début.", "contrat_date_fin")
+        yield Finding(
+            "contract_dates_inverted",
+            BLOCKING,
+            "La date de fin du contrat est antérieure à sa date de début.",
+            "contrat_date_fin",
+        )
 
 
 def check_contract_start_not_past(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -105,32 +128,49 @@ def check_contract_start_not_past(mapped: MappedDossier, rules: Rules) -> Iterat
     start, today = mapped.contract.start, mapped.mapped_on
     tolerance = rules.section("tolerances")["contract_start_past_days"]
     if start and today and start < today - timedelta(days=tolerance):
-        yield Finding("contract_start_in_past", WARNING,
-                      f"Le contrat a commencé le {start:%d/%m/%Y}, plus de {tolerance} jours avant le dépôt "
-                      "de la demande.", "contrat_date_debut")
+        yield Finding(
+            "contract_start_in_past",
+            WARNING,
+            f"Le contrat a commencé le {start:%d/%m/%Y}, plus de {tolerance} jours avant le dépôt de la demande.",
+            "contrat_date_debut",
+        )
 
 
 def check_permit_valid_at_start(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """The titre is valid on the contract's first day (docs/apt-consistency.md#the-titre-at-the-start-of-the-contract)."""
+    """The titre is valid on the contract's first day "
+    "(docs/apt-consistency.md#the-titre-at-the-start-of-the-contract)."""
     student, start = mapped.student, mapped.contract.start
     if start is None:
         return
     if student.permit_expiry and student.permit_expiry < start:
-        yield Finding("permit_expired_at_start", BLOCKING,
-                      "Le titre de séjour expire avant le début du contrat.", "titre_date_expiration")
+        yield Finding(
+            "permit_expired_at_start",
+            BLOCKING,
+            "Le titre de séjour expire avant le début du contrat.",
+            "titre_date_expiration",
+        )
     elif student.permit_start and student.permit_start > start:
-        yield Finding("permit_not_yet_valid", BLOCKING,
-                      "Le titre de séjour n'est pas encore valide au début du contrat.", "titre_date_debut")
+        yield Finding(
+            "permit_not_yet_valid",
+            BLOCKING,
+            "Le titre de séjour n'est pas encore valide au début du contrat.",
+            "titre_date_debut",
+        )
 
 
 def check_permit_covers_contract(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """A titre ending during the contract is a warning (docs/apt-consistency.md#the-titre-at-the-start-of-the-contract)."""
+    """A titre ending during the contract is a warning "
+    "(docs/apt-consistency.md#the-titre-at-the-start-of-the-contract)."""
     # A CDI has no end: the APT then ends with the titre, which is normal.
     expiry, contract = mapped.student.permit_expiry, mapped.contract
     if expiry and contract.end and (contract.start is None or expiry >= contract.start) and expiry < contract.end:
-        yield Finding("permit_ends_before_contract", WARNING,
-                      f"Le titre de séjour expire le {expiry:%d/%m/%Y}, avant la fin du contrat : l'autorisation "
-                      "ne pourra pas aller au-delà.", "titre_date_expiration")
+        yield Finding(
+            "permit_ends_before_contract",
+            WARNING,
+            f"Le titre de séjour expire le {expiry:%d/%m/%Y}, avant la fin du contrat : l'autorisation "
+            "ne pourra pas aller au-delà.",
+            "titre_date_expiration",
+        )
 
 
 # --- hours and the case of the student ---
@@ -198,8 +238,12 @@ def hours_limit(mapped: MappedDossier, rules: Rules) -> HoursLimit | None:
 
 def titre_year_hours(mapped: MappedDossier, rules: Rules) -> YearHours | None:
     """The busiest year of the titre de séjour within what one APT may cover of the contract."""
-    return busiest_titre_year(mapped.contract, mapped.student.permit_start,
-                              rules.section("hours")["titre_year_months"], apt_period.max_months(rules))
+    return busiest_titre_year(
+        mapped.contract,
+        mapped.student.permit_start,
+        rules.section("hours")["titre_year_months"],
+        apt_period.max_months(rules),
+    )
 
 
 def _year_words(mapped: MappedDossier, year: YearHours) -> str:
@@ -224,11 +268,15 @@ def check_hours_threshold(mapped: MappedDossier, rules: Rules) -> Iterator[Findi
     if nationality_disputes_permit(mapped, rules):
         return  # an Algerian may need an APT from the first hour: not out of scope before an agent settles it
     limit, year = judged
-    yield Finding("out_of_scope_under_threshold", BLOCKING,
-                  f"Heures estimées : {year.hours:.0f} h {_year_words(mapped, year)} (autres emplois compris), "
-                  f"sous le {limit.words()}. Jusqu'à ce seuil (60 % de la durée annuelle du travail), un étudiant "
-                  "étranger peut travailler sans autorisation provisoire de travail : aucune APT n'est nécessaire, "
-                  "demande hors périmètre.", "heures_nombre")
+    yield Finding(
+        "out_of_scope_under_threshold",
+        BLOCKING,
+        f"Heures estimées : {year.hours:.0f} h {_year_words(mapped, year)} (autres emplois compris), "
+        f"sous le {limit.words()}. Jusqu'à ce seuil (60 % de la durée annuelle du travail), un étudiant "
+        "étranger peut travailler sans autorisation provisoire de travail : aucune APT n'est nécessaire, "
+        "demande hors périmètre.",
+        "heures_nombre",
+    )
 
 
 def check_course_link(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -239,21 +287,32 @@ def check_course_link(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     limit, year = judged
     over = f"{year.hours:.0f} h {_year_words(mapped, year)}, au-delà du {limit.words()}"
     if mapped.contract.course_related is False:
-        yield Finding("job_outside_course", BLOCKING,
-                      f"L'emploi n'est pas en lien avec la formation suivie : avec {over}, l'autorisation ne peut "
-                      "être accordée que pour un emploi qui s'inscrit dans le cursus de l'étudiant.",
-                      "emploi_lien_formation")
+        yield Finding(
+            "job_outside_course",
+            BLOCKING,
+            f"L'emploi n'est pas en lien avec la formation suivie : avec {over}, l'autorisation ne peut "
+            "être accordée que pour un emploi qui s'inscrit dans le cursus de l'étudiant.",
+            "emploi_lien_formation",
+        )
     elif mapped.contract.course_related is None:
-        yield Finding("course_link_unanswered", BLOCKING,
-                      f"Avec {over}, l'emploi doit être en lien avec la formation suivie : la question « L'emploi "
-                      "est-il en lien avec la formation suivie ? » est restée sans réponse.", "emploi_lien_formation")
+        yield Finding(
+            "course_link_unanswered",
+            BLOCKING,
+            f"Avec {over}, l'emploi doit être en lien avec la formation suivie : la question « L'emploi "
+            "est-il en lien avec la formation suivie ? » est restée sans réponse.",
+            "emploi_lien_formation",
+        )
     missing = mapped.student.cursus_missing
     if missing:
         # A dossier filed before the form asked the cursus (procedure.yaml absent_from_older_dossiers): only here,
         # where the link is judged, is its absence something an agent must know (docs/apt-hours.md#the-cursus).
-        yield Finding("cursus_missing", WARNING,
-                      f"Cursus non renseigné dans le dossier ({', '.join(missing)}) : avec {over}, le lien entre "
-                      "l'emploi et la formation ne peut pas être jugé sans lui.", "cursus_etablissement")
+        yield Finding(
+            "cursus_missing",
+            WARNING,
+            f"Cursus non renseigné dans le dossier ({', '.join(missing)}) : avec {over}, le lien entre "
+            "l'emploi et la formation ne peut pas être jugé sans lui.",
+            "cursus_etablissement",
+        )
 
 
 def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -263,9 +322,13 @@ def check_hours_cap(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     if judged is None or judged[1].hours <= judged[0].hours:
         return
     limit, year = judged
-    yield Finding("hours_over_cap", WARNING,
-                  f"Heures estimées : {year.hours:.0f} h {_year_words(mapped, year)} (autres emplois compris), "
-                  f"au-delà du {limit.words()} applicable à l'étudiant.", "heures_nombre")
+    yield Finding(
+        "hours_over_cap",
+        WARNING,
+        f"Heures estimées : {year.hours:.0f} h {_year_words(mapped, year)} (autres emplois compris), "
+        f"au-delà du {limit.words()} applicable à l'étudiant.",
+        "heures_nombre",
+    )
 
 
 def check_contract_longer_than_apt(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -275,19 +338,28 @@ def check_contract_longer_than_apt(mapped: MappedDossier, rules: Rules) -> Itera
         return
     if contract.contract_type == ContractType.CDI or contract.end is None:  # open-ended
         if contract.contract_type == ContractType.CDI and rules.section("apt")["warn_open_ended_contracts"]:
-            yield Finding("contract_longer_than_apt", WARNING,
-                          f"Contrat à durée indéterminée : une autorisation couvre au plus {months} mois, une "
-                          "demande de renouvellement sera nécessaire.", "contrat_date_fin")
+            yield Finding(
+                "contract_longer_than_apt",
+                WARNING,
+                f"Contrat à durée indéterminée : une autorisation couvre au plus {months} mois, une "
+                "demande de renouvellement sera nécessaire.",
+                "contrat_date_fin",
+            )
         return
     if contract.end > apt_period.latest_end(contract.start, months):
-        yield Finding("contract_longer_than_apt", WARNING,
-                      f"Le contrat dure plus de {months} mois (jusqu'au {contract.end:%d/%m/%Y}) : une autorisation "
-                      f"couvre au plus {months} mois, jusqu'au {apt_period.latest_end(contract.start, months):%d/%m/%Y} ; "
-                      "une demande de renouvellement sera nécessaire.", "contrat_date_fin")
+        yield Finding(
+            "contract_longer_than_apt",
+            WARNING,
+            f"Le contrat dure plus de {months} mois (jusqu'au {contract.end:%d/%m/%Y}) : une autorisation "
+            f"couvre au plus {months} mois, jusqu'au {apt_period.latest_end(contract.start, months):%d/%m/%Y} ; "
+            "une demande de renouvellement sera nécessaire.",
+            "contrat_date_fin",
+        )
 
 
 def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """One year of residence before an alternance contract (docs/apt-consistency.md#residence-before-an-alternance-contract)."""
+    """One year of residence before an alternance contract "
+    "(docs/apt-consistency.md#residence-before-an-alternance-contract)."""
     residence, contract_type = rules.section("residence"), mapped.contract.contract_type
     if contract_type is None or contract_type.value not in residence["one_year_required"]:
         return
@@ -295,8 +367,12 @@ def check_residence(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
         return
     if contract_type.value in residence["master_cge_exempt"] and mapped.student.master_or_cge:
         return
-    yield Finding("residence_under_one_year", WARNING,
-                  "Ce contrat demande en principe au moins un an de résidence en France.", "residence_un_an")
+    yield Finding(
+        "residence_under_one_year",
+        WARNING,
+        "Ce contrat demande en principe au moins un an de résidence en France.",
+        "residence_un_an",
+    )
 
 
 def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -306,35 +382,47 @@ def check_opco_apprenticeship(mapped: MappedDossier, rules: Rules) -> Iterator[F
     if contract.contract_type is None or contract.contract_type.value not in opco["contract_types"]:
         return
     if contract.opco_validated and algerian_accord(mapped, rules) is False:
-        yield Finding("apt_probably_not_needed", WARNING,
-                      "APT probablement non nécessaire : contrat d'apprentissage validé par l'OPCO.", "contrat_type")
+        yield Finding(
+            "apt_probably_not_needed",
+            WARNING,
+            "APT probablement non nécessaire : contrat d'apprentissage validé par l'OPCO.",
+            "contrat_type",
+        )
 
 
 def check_regulated_profession_by_title(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
-    """A regulated profession needs its attestation, read from the job title too (docs/apt-consistency.md#regulated-professions)."""
+    """A regulated profession needs its attestation, read from the job title too "
+    "(docs/apt-consistency.md#regulated-professions)."""
     contract = mapped.contract
     if contract.regulated_profession is True:
         return  # the applicant said so: the attestation is required (documents.conditional)
     profession = profession_of(contract.job_title, rules.professions)
     if profession is None:
         return
-    yield Finding("regulated_profession_by_title", rules.section("regulated_professions")["title_match_severity"],
-                  f"L'emploi « {contract.job_title} » semble relever d'une profession réglementée ({profession.label}) : "
-                  "si c'est le cas, la réponse « non » à « L'emploi relève-t-il d'une profession réglementée ? » "
-                  "est à corriger, et l'attestation de l'ordre professionnel ou le certificat de qualification est "
-                  "à demander.",
-                  "profession_reglementee")
+    yield Finding(
+        "regulated_profession_by_title",
+        rules.section("regulated_professions")["title_match_severity"],
+        f"L'emploi « {contract.job_title} » semble relever d'une profession réglementée ({profession.label}) : "
+        "si c'est le cas, la réponse « non » à « L'emploi relève-t-il d'une profession réglementée ? » "
+        "est à corriger, et l'attestation de l'ordre professionnel ou le certificat de qualification est "
+        "à demander.",
+        "profession_reglementee",
+    )
 
 
 # --- identity ---
+
 
 def check_siret(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     """One valid SIRET (docs/apt-consistency.md#the-siret)."""
     siret = mapped.employer.siret
     if siret is not None and not is_valid_siret(siret):
-        yield Finding("invalid_siret", BLOCKING,
-                      "Le numéro SIRET de l'employeur n'est pas valide (14 chiffres, clé de contrôle).",
-                      "employeur_siret")
+        yield Finding(
+            "invalid_siret",
+            BLOCKING,
+            "Le numéro SIRET de l'employeur n'est pas valide (14 chiffres, clé de contrôle).",
+            "employeur_siret",
+        )
 
 
 def check_age(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -344,9 +432,12 @@ def check_age(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
         return
     age = age_on(birth, today)
     if not limits["min"] <= age <= limits["max"]:
-        yield Finding("age_implausible", WARNING,
-                      f"Âge de l'étudiant au dépôt peu vraisemblable ({age} ans) : vérifiez la date de naissance.",
-                      "date_naissance")
+        yield Finding(
+            "age_implausible",
+            WARNING,
+            f"Âge de l'étudiant au dépôt peu vraisemblable ({age} ans) : vérifiez la date de naissance.",
+            "date_naissance",
+        )
 
 
 def check_aphp_interne(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -355,27 +446,38 @@ def check_aphp_interne(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]
     if mapped.contract.contract_type != ContractType.INTERNE or len(siret) != 14:
         return
     if siret[:9] in rules.section("internes")["outside_procedure_sirens"]:
-        yield Finding("out_of_scope_aphp_interne", BLOCKING,
-                      "Interne employé par l'Assistance publique – Hôpitaux de Paris (AP-HP) : sa demande ne relève pas "
-                      "de cette démarche, demande hors périmètre.", "employeur_siret")
+        yield Finding(
+            "out_of_scope_aphp_interne",
+            BLOCKING,
+            "Interne employé par l'Assistance publique – Hôpitaux de Paris (AP-HP) : sa demande ne relève pas "
+            "de cette démarche, demande hors périmètre.",
+            "employeur_siret",
+        )
 
 
 def check_nationality_in_scope(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     """Nationals who need no authorisation are out of scope (docs/apt-scope.md#nationals-who-need-no-authorisation)."""
     if mapped.student.nationality_code in rules.section("out_of_scope_nationalities"):
-        yield Finding("out_of_scope_nationality", BLOCKING,
-                      "Les ressortissants de l'Union européenne, de l'EEE, de Suisse, de Monaco, d'Andorre et de "
-                      "Saint-Marin n'ont pas besoin d'autorisation de travail : demande hors périmètre.",
-                      "nationalite")
+        yield Finding(
+            "out_of_scope_nationality",
+            BLOCKING,
+            "Les ressortissants de l'Union européenne, de l'EEE, de Suisse, de Monaco, d'Andorre et de "
+            "Saint-Marin n'ont pas besoin d'autorisation de travail : demande hors périmètre.",
+            "nationalite",
+        )
 
 
 def check_internship(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
     """ANEF: a student who « souhaite faire un stage, n'a pas à solliciter une autorisation de travail »
     (docs/apt-scope.md#internships)."""
     if _contract_type_in(mapped, rules.section("out_of_scope_contract_types")):
-        yield Finding("out_of_scope_internship", BLOCKING,
-                      "Stage sous convention de stage : un étudiant étranger n'a pas à demander d'autorisation de "
-                      "travail pour un stage, demande hors périmètre.", "contrat_type")
+        yield Finding(
+            "out_of_scope_internship",
+            BLOCKING,
+            "Stage sous convention de stage : un étudiant étranger n'a pas à demander d'autorisation de "
+            "travail pour un stage, demande hors périmètre.",
+            "contrat_type",
+        )
 
 
 def check_nationality_matches_permit(mapped: MappedDossier, rules: Rules) -> Iterator[Finding]:
@@ -386,14 +488,24 @@ def check_nationality_matches_permit(mapped: MappedDossier, rules: Rules) -> Ite
     student = mapped.student
     kind, nationality = student.permit_kind, student.nationality_name or student.nationality_code
     by_titre = kind in rules.section("algerian_accord")["permit_kinds"]
-    applied = ("de l'accord franco-algérien (autorisation dès la première heure, plafond annuel)" if by_titre
-               else "du titre étudiant (seuil de 964 h, emploi en lien avec la formation au-delà)")
-    why = ("le certificat de résidence algérien n'est délivré qu'aux ressortissants algériens" if by_titre
-           else "un étudiant algérien détient en principe un certificat de résidence algérien")
-    yield Finding("nationality_permit_mismatch", WARNING,
-                  f"Nationalité « {nationality} » et titre « {kind} » : {why}. L'une des deux réponses est à vérifier ; "
-                  f"en attendant, les règles {applied} sont appliquées d'après le titre, sans conclure qu'aucune "
-                  "autorisation n'est nécessaire.", "titre_type")
+    applied = (
+        "de l'accord franco-algérien (autorisation dès la première heure, plafond annuel)"
+        if by_titre
+        else "du titre étudiant (seuil de 964 h, emploi en lien avec la formation au-delà)"
+    )
+    why = (
+        "le certificat de résidence algérien n'est délivré qu'aux ressortissants algériens"
+        if by_titre
+        else "un étudiant algérien détient en principe un certificat de résidence algérien"
+    )
+    yield Finding(
+        "nationality_permit_mismatch",
+        WARNING,
+        f"Nationalité « {nationality} » et titre « {kind} » : {why}. L'une des deux réponses est à vérifier ; "
+        f"en attendant, les règles {applied} sont appliquées d'après le titre, sans conclure qu'aucune "
+        "autorisation n'est nécessaire.",
+        "titre_type",
+    )
 
 
 Rule = Callable[[MappedDossier, Rules], Iterable[Finding]]
@@ -428,10 +540,16 @@ def check_routing(routing: Routing) -> Iterator[Finding]:
     """What the routing leaves to an agent: the 98x collectivities and Monaco, uncertain codes
     (docs/apt-routing.md#département-codes, docs/apt-routing.md#shared-postal-codes)."""
     if routing.out_of_scope:
-        yield Finding("out_of_scope_territory", BLOCKING, routing.reason or "Territoire hors périmètre.", "titre_departement")
+        yield Finding(
+            "out_of_scope_territory", BLOCKING, routing.reason or "Territoire hors périmètre.", "titre_departement"
+        )
     if routing.confidence == LOW:
-        yield Finding("routing_uncertain", WARNING, routing.uncertainty or "Département incertain : à vérifier.",
-                      ROUTING_FIELDS.get(routing.departement_source or "", "adresse_etudiant"))
+        yield Finding(
+            "routing_uncertain",
+            WARNING,
+            routing.uncertainty or "Département incertain : à vérifier.",
+            ROUTING_FIELDS.get(routing.departement_source or "", "adresse_etudiant"),
+        )
 
 
 def check_dossier(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:
@@ -453,25 +571,49 @@ def completeness_status(findings: Iterable[Finding], mapping_issues: Iterable[ob
 
 # --- decision (accepted dossiers), not part of completeness ---
 
+
 def check_decision(mapped: MappedDossier, rules: Rules | None = None) -> list[Finding]:
-    """The period agents enter on an accepted dossier (docs/apt-consistency.md#accepted-dossiers, mappings.apt_period)."""
+    """The period agents enter on an accepted dossier (docs/apt-consistency.md#accepted-dossiers, "
+    "mappings.apt_period)."""
     rules = rules or default_rules()
     start, end, expiry = mapped.agent.apt_start, mapped.agent.apt_end, mapped.student.permit_expiry
     months = apt_period.max_months(rules)
     findings = []
     for problem in apt_period.period_problems(start, end, expiry, months):
         if problem == apt_period.MISSING:
-            findings.append(Finding("apt_dates_missing", BLOCKING,
-                                    "Dossier accepté sans dates de début et de fin de l'APT : l'attestation ne peut "
-                                    "pas être établie.", "apt_date_debut" if start is None else "apt_date_fin"))
+            findings.append(
+                Finding(
+                    "apt_dates_missing",
+                    BLOCKING,
+                    "Dossier accepté sans dates de début et de fin de l'APT : l'attestation ne peut pas être établie.",
+                    "apt_date_debut" if start is None else "apt_date_fin",
+                )
+            )
         elif problem == apt_period.INVERTED:
-            findings.append(Finding("apt_dates_inverted", BLOCKING,
-                                    "La date de fin de l'APT est antérieure à sa date de début.", "apt_date_fin"))
+            findings.append(
+                Finding(
+                    "apt_dates_inverted",
+                    BLOCKING,
+                    "La date de fin de l'APT est antérieure à sa date de début.",
+                    "apt_date_fin",
+                )
+            )
         elif problem == apt_period.TOO_LONG:
-            findings.append(Finding("apt_too_long", BLOCKING,
-                                    f"L'APT dépasse {months} mois ({start:%d/%m/%Y} – {end:%d/%m/%Y}).", "apt_date_fin"))
+            findings.append(
+                Finding(
+                    "apt_too_long",
+                    BLOCKING,
+                    f"L'APT dépasse {months} mois ({start:%d/%m/%Y} – {end:%d/%m/%Y}).",
+                    "apt_date_fin",
+                )
+            )
         elif problem == apt_period.AFTER_PERMIT:
-            findings.append(Finding("apt_beyond_permit", BLOCKING,
-                                    f"L'APT se termine après l'expiration du titre de séjour ({expiry:%d/%m/%Y}).",
-                                    "apt_date_fin"))
+            findings.append(
+                Finding(
+                    "apt_beyond_permit",
+                    BLOCKING,
+                    f"L'APT se termine après l'expiration du titre de séjour ({expiry:%d/%m/%Y}).",
+                    "apt_date_fin",
+                )
+            )
     return findings

@@ -7,6 +7,7 @@ the mapping does not store in one field of the record, or a value that is not
 one of the champ's options or answers, is refused there with the file and the
 place named, instead of never firing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from mappings.records import MappedDossier
 @dataclass(frozen=True)
 class Condition:
     """Every (record field, accepted values) pair holds."""
+
     tests: tuple[tuple[str, tuple], ...]
 
     def holds(self, mapped: MappedDossier) -> bool:
@@ -58,8 +60,10 @@ def _compile(procedure: Procedure, piece: ChampDefinition, kind: str, condition:
         definition = procedure.champ(key)
         field = condition_field(definition)
         if field is None:
-            raise DefinitionError(f"{where}: {key!r} is not a champ the checks can evaluate (a drop-down or yes/no "
-                                  f"the mapping stores: {', '.join(_evaluable(procedure))})")
+            raise DefinitionError(
+                f"{where}: {key!r} is not a champ the checks can evaluate (a drop-down or yes/no "
+                f"the mapping stores: {', '.join(_evaluable(procedure))})"
+            )
         path, stored = field
         try:
             accepted = tuple(stored(label) for label in labels)
@@ -80,6 +84,9 @@ def document_rules(procedure: Procedure) -> tuple[DocumentRule, ...]:
     for piece in procedure.champs:
         if piece.type != "piece_justificative":
             continue
-        when, unless = _compile(procedure, piece, "when", piece.when), _compile(procedure, piece, "unless", piece.unless)
+        when, unless = (
+            _compile(procedure, piece, "when", piece.when),
+            _compile(procedure, piece, "unless", piece.unless),
+        )
         rules.append(DocumentRule(piece.key, lower_first(piece.label), piece.required, when, unless, piece.source))
     return tuple(rules)

@@ -8,13 +8,14 @@ Every value enters the record through `_Context.put`, which makes it fit
 its column (mappings.values) and judges numbers against the plausible
 bounds of rules.yaml; a required champ that gave no value is an issue too.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Callable
 
 from mappings import normalize, values
 from mappings.binding import Binding
@@ -90,8 +91,13 @@ class _Context:
 
     def issue(self, field_name: str, code: str, message: str) -> None:
         # fit gives a text back as text, cut to the column.
-        self.mapped.issues.append(MappingIssue(field=str(values.fit(field_name, values.ISSUE_FIELD_LIMIT)[0] or "?"),
-                                               code=code, message=values.printable(message)))
+        self.mapped.issues.append(
+            MappingIssue(
+                field=str(values.fit(field_name, values.ISSUE_FIELD_LIMIT)[0] or "?"),
+                code=code,
+                message=values.printable(message),
+            )
+        )
 
     def judge(self, definition: ChampDefinition, value):
         """The number, or None with an issue when rules.yaml deems it implausible for this champ."""
@@ -121,6 +127,7 @@ class _Context:
 
 
 # --- readers: the value of a champ, from its typed alias or its stringValue ---
+
 
 def read_text(champ: dict) -> str | None:
     return normalize.blank_to_none(_str(champ.get("text")) or _str(champ.get("stringValue")))
@@ -184,11 +191,14 @@ def read_address(champ: dict) -> dict:
 
 def _unreadable_codes(*codes: tuple[str, str | None, str | None]) -> list[str]:
     """What a code was given as but cannot be read as, for the issue: ["code postal « 7501 »", …]."""
-    return [f"{what} illisible « {values.quoted(given)} »" for what, given, read in codes
-            if normalize.blank_to_none(given) is not None and read is None]
+    return [
+        f"{what} illisible « {values.quoted(given)} »"
+        for what, given, read in codes
+        if normalize.blank_to_none(given) is not None and read is None
+    ]
 
 
-def _report_codes(context: "_Context", definition: ChampDefinition, unreadable: list[str]) -> None:
+def _report_codes(context: _Context, definition: ChampDefinition, unreadable: list[str]) -> None:
     for reason in unreadable:
         context.issue(definition.key, "invalid_code", f"« {definition.label} » : {reason}")
 
@@ -201,6 +211,7 @@ Handler = Callable[[_Context, dict, ChampDefinition], None]
 @dataclass(frozen=True)
 class _Assign:
     """A champ whose value, read and converted, goes to one field of the record (`path`)."""
+
     path: str
     reader: Callable
     convert: Callable = lambda value: value
@@ -217,8 +228,14 @@ class _Assign:
         context.put(definition, self.path, value, code=self.code, judged=self.judged)
 
 
-def _assign(path: str, reader, convert=lambda value: value, error_code: str = "invalid_value", code: bool = False,
-            judged: bool = True) -> _Assign:
+def _assign(
+    path: str,
+    reader,
+    convert=lambda value: value,
+    error_code: str = "invalid_value",
+    code: bool = False,
+    judged: bool = True,
+) -> _Assign:
     return _Assign(path, reader, convert, error_code, code, judged)
 
 
@@ -226,6 +243,7 @@ def _assign(path: str, reader, convert=lambda value: value, error_code: str = "i
 class _Option:
     """A drop-down: the chosen option's value (procedure.yaml) goes to one field of the record (`path`);
     an unknown option is an issue."""
+
     path: str
 
     def stored(self, definition: ChampDefinition, label: str):
@@ -241,8 +259,11 @@ class _Option:
         try:
             value = self.stored(definition, label)
         except KeyError:
-            context.issue(definition.key, "unknown_option",
-                          f"« {definition.label} » : option inconnue « {values.quoted(label)} ».")
+            context.issue(
+                definition.key,
+                "unknown_option",
+                f"« {definition.label} » : option inconnue « {values.quoted(label)} ».",
+            )
             return
         context.put(definition, self.path, value)
 
@@ -254,12 +275,16 @@ def _option(path: str) -> _Option:
 def _identifier(path: str, convert=normalize.clean_text) -> Handler:
     """A number or an address read by machines: an invisible character in it (a zero-width space, a byte order
     mark, a bidi override) is removed and named, so that the value is right and an agent looks at it."""
+
     def handler(context: _Context, champ: dict, definition: ChampDefinition) -> None:
         text = read_text(champ)
         hidden = normalize.invisible_characters(text)
         if hidden:
-            context.issue(definition.key, "invalid_characters",
-                          f"« {definition.label} » : caractères invisibles retirés ({', '.join(hidden)})")
+            context.issue(
+                definition.key,
+                "invalid_characters",
+                f"« {definition.label} » : caractères invisibles retirés ({', '.join(hidden)})",
+            )
         context.put(definition, path, convert(normalize.without_invisible(text)))
 
     return handler
@@ -273,7 +298,9 @@ def _nationality(context: _Context, champ: dict, definition: ChampDefinition) ->
         code = name
     if code is not None and not re.fullmatch(r"[A-Za-z]{2}", code):
         # The rules read the ISO code (EU nationals, Algerian students): a wrong one is no nationality.
-        context.issue(definition.key, "invalid_value", f"« {definition.label} » : code pays illisible « {values.quoted(code)} »")
+        context.issue(
+            definition.key, "invalid_value", f"« {definition.label} » : code pays illisible « {values.quoted(code)} »"
+        )
         code = None
     context.put(definition, "student.nationality_name", name)
     context.put(definition, "student.nationality_code", code.upper() if code else None, code=True)
@@ -309,7 +336,9 @@ def _employer_siret(context: _Context, champ: dict, definition: ChampDefinition)
     address, entreprise = _dict(etablissement.get("address")), _dict(etablissement.get("entreprise"))
     siret = normalize.digits_only(_str(etablissement.get("siret")) or _str(champ.get("stringValue")))
     if siret is not None and len(siret) > 14:
-        context.issue(definition.key, "invalid_siret", f"« {definition.label} » : le SIRET saisi a plus de 14 chiffres.")
+        context.issue(
+            definition.key, "invalid_siret", f"« {definition.label} » : le SIRET saisi a plus de 14 chiffres."
+        )
         siret = None
     context.put(definition, "employer.siret", siret, code=True)
     context.put(definition, "employer.company_name", normalize.clean_text(_str(entreprise.get("raisonSociale"))))
@@ -323,10 +352,16 @@ def _employer_siret(context: _Context, champ: dict, definition: ChampDefinition)
         "city_insee_code": insee_code if _INSEE_CODE.fullmatch(insee_code or "") else None,
         "departement": normalize.normalize_departement_code(departement),
     }
-    _report_codes(context, definition, _unreadable_codes(
-        ("code NAF", naf, readings["naf"]), ("code postal", postal_code, readings["postal_code"]),
-        ("code INSEE de la commune", insee_code, readings["city_insee_code"]),
-        ("code de département", departement, readings["departement"])))
+    _report_codes(
+        context,
+        definition,
+        _unreadable_codes(
+            ("code NAF", naf, readings["naf"]),
+            ("code postal", postal_code, readings["postal_code"]),
+            ("code INSEE de la commune", insee_code, readings["city_insee_code"]),
+            ("code de département", departement, readings["departement"]),
+        ),
+    )
     context.put(definition, "employer.naf", readings["naf"], code=True)
     context.put(definition, "employer.postal_code", readings["postal_code"], code=True)
     context.put(definition, "employer.city", normalize.clean_text(_str(address.get("cityName"))))
@@ -361,8 +396,9 @@ def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> 
             continue
         for child in definition.champs:
             if child.required and child.key not in given:
-                context.issue(definition.key, "empty_champ",
-                              f"« {definition.label} », ligne {number} : « {child.label} » vide.")
+                context.issue(
+                    definition.key, "empty_champ", f"« {definition.label} », ligne {number} : « {child.label} » vide."
+                )
         if hours_child.key not in given:
             continue
         try:
@@ -374,8 +410,10 @@ def _other_jobs(context: _Context, champ: dict, definition: ChampDefinition) -> 
 
 def _answered(champ: dict) -> bool:
     """The champ holds something, in its typed alias or its text."""
-    return any(champ.get(alias) is not None for alias in ("decimalNumber", "integerNumber")) or \
-        read_text(champ) is not None
+    return (
+        any(champ.get(alias) is not None for alias in ("decimalNumber", "integerNumber"))
+        or read_text(champ) is not None
+    )
 
 
 def _document(context: _Context, champ: dict, definition: ChampDefinition) -> None:
@@ -387,13 +425,19 @@ def _document(context: _Context, champ: dict, definition: ChampDefinition) -> No
         except (TypeError, ValueError):
             byte_size = None
             context.issue(definition.key, "invalid_number", f"« {definition.label} » : taille de fichier illisible.")
-        files.append(DocumentFile(
-            filename=context.fitted(definition, _str(raw_file.get("filename")) or "", columns["filename"]) or "",
-            content_type=context.fitted(definition, normalize.blank_to_none(_str(raw_file.get("contentType"))),
-                                        columns["content_type"], code=True),
-            byte_size=context.fitted(definition, byte_size, columns["byte_size"]),
-            checksum=context.fitted(definition, _str(raw_file.get("checksum")), columns["checksum"], code=True),
-        ))
+        files.append(
+            DocumentFile(
+                filename=context.fitted(definition, _str(raw_file.get("filename")) or "", columns["filename"]) or "",
+                content_type=context.fitted(
+                    definition,
+                    normalize.blank_to_none(_str(raw_file.get("contentType"))),
+                    columns["content_type"],
+                    code=True,
+                ),
+                byte_size=context.fitted(definition, byte_size, columns["byte_size"]),
+                checksum=context.fitted(definition, _str(raw_file.get("checksum")), columns["checksum"], code=True),
+            )
+        )
     context.mapped.documents[definition.key] = Document(key=definition.key, files=files)
 
 
@@ -451,10 +495,12 @@ def condition_field(definition: ChampDefinition) -> tuple[str, Callable] | None:
     if isinstance(handler, _Option) and definition.type == "drop_down_list":
         return handler.path, lambda label: handler.stored(definition, label)
     if isinstance(handler, _Assign) and definition.type in ("yes_no", "checkbox"):
+
         def answer(value):
             if not isinstance(value, bool):
                 raise KeyError(value)
             return value
+
         return handler.path, answer
     return None
 
@@ -467,12 +513,16 @@ def condition_field(definition: ChampDefinition) -> tuple[str, Callable] | None:
 UNKNOWN_CHAMP = "unknown_champ"
 OPERATOR_ISSUES = frozenset({UNKNOWN_CHAMP})
 
+
 def _match(champ: dict, lookup: dict, context: _Context, report_unknown: bool) -> ChampDefinition | None:
     definition = lookup.get(_str(champ.get("champDescriptorId")) or "")
     if definition is None and report_unknown:
         label = _str(champ.get("label"))
-        context.issue(label or _str(champ.get("champDescriptorId")) or "?", UNKNOWN_CHAMP,
-                      f"Champ inconnu de la procédure : « {values.quoted(label or champ.get('champDescriptorId'))} ».")
+        context.issue(
+            label or _str(champ.get("champDescriptorId")) or "?",
+            UNKNOWN_CHAMP,
+            f"Champ inconnu de la procédure : « {values.quoted(label or champ.get('champDescriptorId'))} ».",
+        )
     return definition
 
 
@@ -482,8 +532,11 @@ def _map_champ(champ: dict, definition: ChampDefinition, context: _Context) -> N
     typename = _str(champ.get("__typename"))
     if typename not in EXPECTED_TYPENAMES.get(definition.type, {typename}):
         expected = " ou ".join(sorted(EXPECTED_TYPENAMES[definition.type]))
-        context.issue(definition.key, "unexpected_type",
-                      f"« {definition.label} » reçu comme {typename} au lieu de {expected} : valeur lue en texte.")
+        context.issue(
+            definition.key,
+            "unexpected_type",
+            f"« {definition.label} » reçu comme {typename} au lieu de {expected} : valeur lue en texte.",
+        )
     context.texts[definition.key] = normalize.blank_to_none(_str(champ.get("stringValue")))
     handler = HANDLERS.get(definition.key)
     if handler is not None:
@@ -504,8 +557,11 @@ def _map_section(raw_champs, definitions, context: _Context, report_unknown: boo
         if definition.key in seen:
             if report_unknown and definition.key not in twice:  # the applicant's champs: DS sends each once
                 twice.add(definition.key)
-                context.issue(definition.key, "duplicate_champ",
-                              f"« {definition.label} » : champ reçu plusieurs fois, seule la première valeur est lue.")
+                context.issue(
+                    definition.key,
+                    "duplicate_champ",
+                    f"« {definition.label} » : champ reçu plusieurs fois, seule la première valeur est lue.",
+                )
             continue
         seen.add(definition.key)
         _map_champ(champ, definition, context)
@@ -522,13 +578,18 @@ def _report_missing(procedure: Procedure, seen: set[str], context: _Context) -> 
         if not definition.required or definition.type in LAYOUT_TYPES or definition.absent_from_older_dossiers:
             continue
         if definition.key not in seen:
-            context.issue(definition.key, "missing_champ", f"Champ obligatoire absent du dossier : « {definition.label} ».")
+            context.issue(
+                definition.key, "missing_champ", f"Champ obligatoire absent du dossier : « {definition.label} »."
+            )
         elif definition.type not in _NOT_VALUES and definition.key not in context.filled | reported:
             # DS does not let a required champ be submitted blank: a blank one is a broken dossier.
             text = context.texts.get(definition.key)
             if text:
-                context.issue(definition.key, "invalid_value",
-                              f"« {definition.label} » : valeur illisible « {values.quoted(text)} »")
+                context.issue(
+                    definition.key,
+                    "invalid_value",
+                    f"« {definition.label} » : valeur illisible « {values.quoted(text)} »",
+                )
             else:
                 context.issue(definition.key, "empty_champ", f"« {definition.label} » : champ obligatoire vide.")
 
@@ -543,8 +604,11 @@ def _finish_hours(context: _Context) -> None:
     try:
         weekly = normalize.hours_per_week(contract.hours_value, contract.hours_unit or HoursUnit.PER_WEEK)
     except ArithmeticError:  # decimal.InvalidOperation on absurd magnitudes
-        context.issue(definition.key, "invalid_number",
-                      f"« {definition.label} » : valeur illisible « {values.quoted(contract.hours_value)} »")
+        context.issue(
+            definition.key,
+            "invalid_number",
+            f"« {definition.label} » : valeur illisible « {values.quoted(contract.hours_value)} »",
+        )
         weekly = None
     else:
         weekly = context.put(definition, "contract.hours_per_week", weekly)

@@ -6,12 +6,14 @@ this long » (censored at now), so a backlog lengthens the delay instead of vani
 (lifelines). A share the estimate does not reach is told as such, never guessed. Why:
 docs/apt-expected-delay.md. The e-mails, the agents' annotation and the stats page all read `expected_delays`.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -72,8 +74,14 @@ def within_days(times: np.ndarray, survival: np.ndarray, share: float) -> int | 
     return None if reached.size == 0 else math.floor(times[reached[0]]) + 1
 
 
-def estimate(days: np.ndarray, decided: np.ndarray, waiting: int, older_waiting: int,
-             window_months: int = WINDOW_MONTHS, min_dossiers: int = SMALL_COUNT_THRESHOLD) -> ExpectedDelay:
+def estimate(
+    days: np.ndarray,
+    decided: np.ndarray,
+    waiting: int,
+    older_waiting: int,
+    window_months: int = WINDOW_MONTHS,
+    min_dossiers: int = SMALL_COUNT_THRESHOLD,
+) -> ExpectedDelay:
     """The estimate of one service: `days` from deposit to decision (or to now, or to the classement sans suite:
     `decided` false), one per dossier of the cohort; `waiting` of them still wait."""
     dossiers = len(days)
@@ -87,13 +95,22 @@ def estimate(days: np.ndarray, decided: np.ndarray, waiting: int, older_waiting:
     # A share not reached is told as far as `min_dossiers` requests were still followed: past that the estimate
     # rests on one or two dossiers (and would publish a single dossier's wait).
     horizon = np.nonzero(fitted.event_table["at_risk"].to_numpy() >= min_dossiers)[0][-1]
-    return ExpectedDelay(dossiers, waiting, older_waiting, within_days(times, survival, HALF),
-                         within_days(times, survival, NINE_IN_TEN), math.floor(times[horizon]),
-                         float(survival[horizon]), window_months, min_dossiers)
+    return ExpectedDelay(
+        dossiers,
+        waiting,
+        older_waiting,
+        within_days(times, survival, HALF),
+        within_days(times, survival, NINE_IN_TEN),
+        math.floor(times[horizon]),
+        float(survival[horizon]),
+        window_months,
+        min_dossiers,
+    )
 
 
-def expected_delays(cohort: pd.DataFrame, now: datetime, window_months: int = WINDOW_MONTHS,
-                    min_dossiers: int = SMALL_COUNT_THRESHOLD) -> dict[str, ExpectedDelay]:
+def expected_delays(
+    cohort: pd.DataFrame, now: datetime, window_months: int = WINDOW_MONTHS, min_dossiers: int = SMALL_COUNT_THRESHOLD
+) -> dict[str, ExpectedDelay]:
     """The expected delay per group. `cohort`: one row per live deposited dossier, columns `group` (who handles
     it), `state`, `date_depot`, `date_traitement` (aware datetimes). Rows outside the cohort (deposited earlier)
     only count when still waiting."""
@@ -113,24 +130,32 @@ def expected_delays(cohort: pd.DataFrame, now: datetime, window_months: int = WI
     # pandas-stubs 2.3 types `lower` as a number; a datetime column is clipped by a Timestamp all the same.
     deposited_or_today = recent["date_depot"].clip(lower=now_ts)  # type: ignore[call-overload]
     end = recent["date_traitement"].where(~still, deposited_or_today)
-    recent = recent.assign(days=(end - recent["date_depot"]).dt.total_seconds() / DAY_SECONDS, decided=decided,
-                           waiting=still)
+    recent = recent.assign(
+        days=(end - recent["date_depot"]).dt.total_seconds() / DAY_SECONDS, decided=decided, waiting=still
+    )
     # A decision dated before its deposit, or a decided dossier without its date, measures nothing.
     recent = recent[recent["days"].notna() & (recent["days"] >= 0)]
     delays: dict[str, ExpectedDelay] = {}
     for group, rows in recent.groupby("group", observed=True):
-        delays[str(group)] = estimate(rows["days"].to_numpy(float), rows["decided"].to_numpy(bool),
-                                      int(rows["waiting"].sum()), int(older_waiting.get(group, 0)), window_months,
-                                      min_dossiers)
+        delays[str(group)] = estimate(
+            rows["days"].to_numpy(float),
+            rows["decided"].to_numpy(bool),
+            int(rows["waiting"].sum()),
+            int(older_waiting.get(group, 0)),
+            window_months,
+            min_dossiers,
+        )
     for older_group, count in older_waiting.items():
         if str(older_group) not in delays:
-            delays[str(older_group)] = estimate(np.array([]), np.array([], bool), 0, int(count), window_months,
-                                                min_dossiers)
+            delays[str(older_group)] = estimate(
+                np.array([]), np.array([], bool), 0, int(count), window_months, min_dossiers
+            )
     return delays
 
 
-def per_service(records: Iterable[DelayRecord], now: datetime,
-                in_charge: Callable[[str | None], str] | None = None) -> dict[str, ExpectedDelay]:
+def per_service(
+    records: Iterable[DelayRecord], now: datetime, in_charge: Callable[[str | None], str] | None = None
+) -> dict[str, ExpectedDelay]:
     """The expected delay of each service in charge (`RoutingTable.in_charge`: a service not open yet has its
     dossiers handled by the fallback groupe) from plain records: what the e-mails and the annotation say."""
     in_charge = in_charge or _in_charge()
@@ -147,8 +172,9 @@ def _in_charge() -> Callable[[str | None], str]:
     return load_routing_table().in_charge
 
 
-def delay_of(delays: dict[str, ExpectedDelay], service: str | None,
-             in_charge: Callable[[str | None], str] | None = None) -> ExpectedDelay:
+def delay_of(
+    delays: dict[str, ExpectedDelay], service: str | None, in_charge: Callable[[str | None], str] | None = None
+) -> ExpectedDelay:
     """The estimate of the service that handles a dossier of `service`; none deposited there: an empty one."""
     group = (in_charge or _in_charge())(service)
     return delays.get(group) or ExpectedDelay(0, 0, 0, None, None, 0, 1.0)
@@ -176,18 +202,24 @@ def _count(count: int, delay: ExpectedDelay, public: bool) -> str:
 
 def basis(delay: ExpectedDelay, public: bool = False) -> str:
     """What the estimate rests on: its window, its dossiers, the backlog it counts and the one it does not."""
-    text = (f"Estimation sur les {delay.dossiers} demandes déposées ces {delay.window_months} derniers mois, "
-            f"décidées ou non (dont {_count(delay.waiting, delay, public)} encore en attente)")
+    text = (
+        f"Estimation sur les {delay.dossiers} demandes déposées ces {delay.window_months} derniers mois, "
+        f"décidées ou non (dont {_count(delay.waiting, delay, public)} encore en attente)"
+    )
     if delay.older_waiting:
         plural = delay.older_waiting > 1 or public
-        text += (f" ; {_count(delay.older_waiting, delay, public)} demande{'s' if plural else ''} "
-                 f"déposée{'s' if plural else ''} plus tôt attend{'ent' if plural else ''} encore une décision")
+        text += (
+            f" ; {_count(delay.older_waiting, delay, public)} demande{'s' if plural else ''} "
+            f"déposée{'s' if plural else ''} plus tôt attend{'ent' if plural else ''} encore une décision"
+        )
     return text
 
 
 def too_few(delay: ExpectedDelay) -> str:
-    return (f"trop peu de demandes ont été déposées ces {delay.window_months} derniers mois "
-            f"(moins de {delay.min_dossiers}) pour estimer un délai")
+    return (
+        f"trop peu de demandes ont été déposées ces {delay.window_months} derniers mois "
+        f"(moins de {delay.min_dossiers}) pour estimer un délai"
+    )
 
 
 def applicant_sentence(delay: ExpectedDelay) -> str:

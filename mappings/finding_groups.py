@@ -5,6 +5,7 @@ with what the applicant can do about it. An APT decision kept as data
 annotations, the DS message and the e-mails all group findings the same way
 (mappings/applicant_wording.py words them).
 """
+
 from __future__ import annotations
 
 import csv

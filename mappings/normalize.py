@@ -4,13 +4,14 @@ Every function takes what DS may send (None, blank, odd formats) and either
 returns a clean value or raises ValueError with a short reason; the mapping
 turns that reason into a MappingIssue. Nothing here knows about champs.
 """
+
 from __future__ import annotations
 
 import calendar
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from mappings.records import Contract, ContractType, HoursUnit
@@ -88,8 +89,11 @@ def parse_date(value) -> date | None:
             parsed = date(year, month, day)
         else:
             # A time after the day must be a real time too: "2026-06-15T25:61:00Z" is not 15 June.
-            parsed = date.fromisoformat(text) if len(text) <= 10 else \
-                datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+            parsed = (
+                date.fromisoformat(text)
+                if len(text) <= 10
+                else datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+            )
     except ValueError:
         raise ValueError(f"valeur illisible « {quoted(text)} »") from None
     if parsed.year not in PLAUSIBLE_YEARS:
@@ -106,7 +110,7 @@ def parse_datetime(value) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"valeur illisible « {quoted(text)} »") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_decimal(value) -> Decimal | None:
@@ -185,7 +189,7 @@ def is_cedex(value) -> bool:
 
 
 def normalize_departement_code(value) -> str | None:
-    """"1", "01", "2a", "75 - Paris", "971 – Guadeloupe" → "01", "2A", "75", "971"."""
+    """ "1", "01", "2a", "75 - Paris", "971 – Guadeloupe" → "01", "2A", "75", "971"."""
     text = blank_to_none(value)
     if text is None:
         return None
@@ -208,7 +212,7 @@ def hours_per_week(value: Decimal | None, unit: HoursUnit | None) -> Decimal | N
 
 
 def hours_unit_from_text(text) -> HoursUnit | None:
-    """"Par semaine", "35 heures/semaine", "151,67 h par mois" → the unit."""
+    """ "Par semaine", "35 heures/semaine", "151,67 h par mois" → the unit."""
     lowered = (blank_to_none(text) or "").lower()
     if "mois" in lowered or "month" in lowered or "mensuel" in lowered:
         return HoursUnit.PER_MONTH
@@ -264,8 +268,9 @@ def _year_containing(day: date, anchor: date, year_months: int) -> tuple[date, d
     return anniversary(anchor, index * year_months), anniversary(anchor, (index + 1) * year_months) - timedelta(days=1)
 
 
-def hours_by_titre_year(contract: Contract, titre_start: date | None, year_months: int = 12,
-                        span_months: int = 12) -> list[YearHours] | None:
+def hours_by_titre_year(
+    contract: Contract, titre_start: date | None, year_months: int = 12, span_months: int = 12
+) -> list[YearHours] | None:
     """The contract's hours (other jobs included) split over the years of the titre de séjour.
 
     Only the first `span_months` of the contract count: that is all one APT
@@ -277,7 +282,9 @@ def hours_by_titre_year(contract: Contract, titre_start: date | None, year_month
     if contract.start is None or contract.hours_per_week is None:
         return None
     span_end = last_day_of_months(contract.start, span_months)
-    end = span_end if contract.contract_type == ContractType.CDI or contract.end is None else min(contract.end, span_end)
+    end = (
+        span_end if contract.contract_type == ContractType.CDI or contract.end is None else min(contract.end, span_end)
+    )
     weekly = contract.hours_per_week + (contract.other_jobs_hours_per_week or Decimal(0))
     anchor = titre_start or contract.start
     years, day = [], contract.start
@@ -290,8 +297,9 @@ def hours_by_titre_year(contract: Contract, titre_start: date | None, year_month
     return years
 
 
-def busiest_titre_year(contract: Contract, titre_start: date | None, year_months: int = 12,
-                       span_months: int = 12) -> YearHours | None:
+def busiest_titre_year(
+    contract: Contract, titre_start: date | None, year_months: int = 12, span_months: int = 12
+) -> YearHours | None:
     """The titre year holding the most hours of the contract: the one a threshold or a cap is judged on."""
     years = hours_by_titre_year(contract, titre_start, year_months, span_months)
     return max(years, key=lambda year: year.hours) if years else None

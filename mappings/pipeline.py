@@ -1,6 +1,7 @@
 """From one DS dossier to everything the connector knows about it:
 mapped records, routing and completeness. Pure: no database, no network.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,11 +33,17 @@ class Evaluation:
     hours_limit: checks.HoursLimit | None = None
 
     @classmethod
-    def failed(cls, raw: dict, reason: str) -> "Evaluation":
+    def failed(cls, raw: dict, reason: str) -> Evaluation:
         """What is stored when evaluating a dossier raised: an agent looks at it."""
         mapped = MappedDossier(number=raw.get("number", 0))
-        mapped.issues.append(MappingIssue("dossier", "internal_error", f"Lecture automatique impossible ({reason}) : à vérifier par un agent."))
-        return cls(mapped=mapped, routing=routing.Routing.unrouted("Lecture automatique impossible."), status=checks.A_VERIFIER)
+        mapped.issues.append(
+            MappingIssue(
+                "dossier", "internal_error", f"Lecture automatique impossible ({reason}) : à vérifier par un agent."
+            )
+        )
+        return cls(
+            mapped=mapped, routing=routing.Routing.unrouted("Lecture automatique impossible."), status=checks.A_VERIFIER
+        )
 
     def rows(self) -> DossierRows:
         """The evaluation as column values of the local tables."""
@@ -67,22 +74,33 @@ class Evaluation:
             employer=_columns(mapped.employer),
             contract=contract,
             documents=[
-                {"document_key": document.key, "filename": file.filename, "content_type": file.content_type,
-                 "byte_size": file.byte_size, "checksum": file.checksum}
+                {
+                    "document_key": document.key,
+                    "filename": file.filename,
+                    "content_type": file.content_type,
+                    "byte_size": file.byte_size,
+                    "checksum": file.checksum,
+                }
                 for document in mapped.documents.values()
                 for file in document.files
             ],
             issues=[{"field": issue.field, "code": issue.code, "message": issue.message} for issue in mapped.issues],
             findings=[
-                {"code": f.code, "severity": f.severity, "field": f.field, "message": f.message,
-                 "rules_revision": self.rules_revision}
+                {
+                    "code": f.code,
+                    "severity": f.severity,
+                    "field": f.field,
+                    "message": f.message,
+                    "rules_revision": self.rules_revision,
+                }
                 for f in self.findings
             ],
         )
 
 
-def _read_without_objects(mapped: MappedDossier, findings: list, unreadable: list,
-                          binding: Binding) -> tuple[list, str]:
+def _read_without_objects(
+    mapped: MappedDossier, findings: list, unreadable: list, binding: Binding
+) -> tuple[list, str]:
     """DS could give this dossier only without its champs' objects (files,
     communes, addresses, établissement): an agent looks at it. What the
     checks found is kept for the agent, but nothing asks the applicant to fix
@@ -91,10 +109,15 @@ def _read_without_objects(mapped: MappedDossier, findings: list, unreadable: lis
     for entry in unreadable:
         entry = entry if isinstance(entry, dict) else {}
         label = entry.get("label") or "inconnu"
-        mapped.issues.append(MappingIssue(
-            keys.get(entry.get("champDescriptorId") or "", "dossier"), DS_UNREADABLE,
-            f"Champ « {label} » illisible sur Démarche Numérique ({entry.get('message') or 'erreur'}) : "
-            "dossier lu sans le détail des champs (pièces, communes, adresses, établissement), à vérifier par un agent."))
+        mapped.issues.append(
+            MappingIssue(
+                keys.get(entry.get("champDescriptorId") or "", "dossier"),
+                DS_UNREADABLE,
+                f"Champ « {label} » illisible sur Démarche Numérique ({entry.get('message') or 'erreur'}) : "
+                "dossier lu sans le détail des champs (pièces, communes, adresses, établissement), à vérifier par un "
+                "agent.",
+            )
+        )
     softened = [f if f.severity != checks.BLOCKING else replace(f, severity=checks.WARNING) for f in findings]
     return softened, checks.A_VERIFIER
 
@@ -114,7 +137,7 @@ class Evaluator:
     routing_key: str = "permit"
 
     @classmethod
-    def default(cls, binding: Binding, routing_key: str = "permit") -> "Evaluator":
+    def default(cls, binding: Binding, routing_key: str = "permit") -> Evaluator:
         return cls(default_procedure(), routing.load_routing_table(), checks.load_rules(), binding, routing_key)
 
     def evaluate(self, raw: dict) -> Evaluation:
@@ -141,5 +164,7 @@ class Evaluator:
             return self.evaluate(raw).rows()
         except Exception as error:  # noqa: BLE001 — stored with an issue, for an agent to look at
             # The type only: the message could quote personal data.
-            log.error("dossier %s: evaluation failed (%s); stored with an issue", raw.get("number"), type(error).__name__)
+            log.error(
+                "dossier %s: evaluation failed (%s); stored with an issue", raw.get("number"), type(error).__name__
+            )
             return Evaluation.failed(raw, type(error).__name__).rows()

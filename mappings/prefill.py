@@ -4,6 +4,7 @@ An employer who already knows the student's data sends the link; the
 student signs in and finds the form half filled. DS silently drops a value
 that is invalid for its type, so values are checked here first.
 """
+
 from __future__ import annotations
 
 import re
@@ -78,7 +79,9 @@ def prefill_link(base_url: str, procedure: Procedure, values: dict[str, str], bi
             raise PrefillError(f"{key} belongs to a repetition: it cannot be prefilled on its own")
         ds_id = binding.id_of(key)
         if ds_id is None:
-            raise PrefillError(f"{key} is not bound to a champ of démarche {binding.demarche_number}: run `wif procedure bind`")
+            raise PrefillError(
+                f"{key} is not bound to a champ of démarche {binding.demarche_number}: run `wif procedure bind`"
+            )
         params["champ_" + ds_id.replace("=", "")] = _check_value(definition, value)
     url = f"{base_url.rstrip('/')}/commencer/{procedure.path}"
     if params:

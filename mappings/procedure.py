@@ -4,6 +4,7 @@ The file is the single description of the DS form the code relies on:
 keys, labels, types, options and conditions, never a DS id (DS assigns
 those; `mappings.binding` ties each key to the id of one démarche).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,7 @@ class ChampDefinition:
     # Added to the form after dossiers were filed: its absence is judged by the rules that need it, not
     # reported as a broken dossier (mappings.dossier._report_missing).
     absent_from_older_dossiers: bool = False
-    champs: tuple["ChampDefinition", ...] = ()
+    champs: tuple[ChampDefinition, ...] = ()
 
     @property
     def conditional(self) -> bool:
@@ -87,7 +88,8 @@ class Procedure:
     def required_keys(self) -> tuple[str, ...]:
         """The keys a dossier cannot be read without: required champs, and the annotations the connector writes."""
         return tuple(d.key for d in self.champs if d.required and d.type not in LAYOUT_TYPES) + tuple(
-            d.key for d in self.annotations if d.key.startswith(CONNECTOR_ANNOTATION_PREFIX))
+            d.key for d in self.annotations if d.key.startswith(CONNECTOR_ANNOTATION_PREFIX)
+        )
 
     def label(self, key: str) -> LabelDefinition:
         for label in self.labels:
@@ -150,8 +152,9 @@ def _check_unique(procedure: Procedure) -> None:
         seen_keys.add(label.key)
     keys = {d.key for d in procedure.all_champs()}
     for definition in procedure.all_champs():
-        if len(set(definition.options)) != len(definition.options) or \
-                len(set(map(repr, definition.option_values.values()))) != len(definition.options):
+        if len(set(definition.options)) != len(definition.options) or len(
+            set(map(repr, definition.option_values.values()))
+        ) != len(definition.options):
             raise DefinitionError(f"procedure definition: champ {definition.key!r} has an option label or value twice")
         for condition_key in (*definition.when, *definition.unless):
             if condition_key not in keys:

@@ -1,9 +1,10 @@
 """Regulated professions recognised by the job title (`regulated_professions.yaml`).
 
 A regulated profession needs the attestation of its professional order or a qualification certificate
-(docs/apt-consistency.md#regulated-professions); the applicant's yes/no alone misses the cases where the job title says so. The table is
-data, validated at load with an error naming the file and the line of the entry.
+(docs/apt-consistency.md#regulated-professions); the applicant's yes/no alone misses the cases where the job
+title says so. The table is data, validated at load with an error naming the file and the line of the entry.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,11 +19,34 @@ from mappings.procedure import DefinitionError
 
 PROFESSIONS_FILE = Path(__file__).parent / "regulated_professions.yaml"
 # Words that name no profession on their own: a keyword made of one of them would flag half the student jobs.
-GENERIC_WORDS = frozenset({
-    "agent", "assistant", "assistante", "conseiller", "conseillere", "chauffeur", "conducteur", "moniteur", "guide",
-    "comptable", "pharmacie", "securite", "surete", "animateur", "professeur", "coach", "educateur", "technicien",
-    "aide", "auxiliaire", "interne", "stagiaire", "juriste", "vendeur",
-})
+GENERIC_WORDS = frozenset(
+    {
+        "agent",
+        "assistant",
+        "assistante",
+        "conseiller",
+        "conseillere",
+        "chauffeur",
+        "conducteur",
+        "moniteur",
+        "guide",
+        "comptable",
+        "pharmacie",
+        "securite",
+        "surete",
+        "animateur",
+        "professeur",
+        "coach",
+        "educateur",
+        "technicien",
+        "aide",
+        "auxiliaire",
+        "interne",
+        "stagiaire",
+        "juriste",
+        "vendeur",
+    }
+)
 FIELDS = {"key", "label", "keywords", "category", "exclude", "sources"}
 _NORMALISED = re.compile(r"^[a-z0-9]+( [a-z0-9]+)*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -55,7 +79,7 @@ def _word_start(phrases) -> re.Pattern:
 
 
 def normalise_title(text: str) -> str:
-    """"Moniteur d'auto-école" → "moniteur d auto ecole"."""
+    """ "Moniteur d'auto-école" → "moniteur d auto ecole"."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
@@ -79,18 +103,22 @@ def _entry(raw, where: str) -> Profession:
         raise DefinitionError(f"{where}: key must be lower-case letters, digits and _, got {key!r}")
     if not isinstance(label, str) or not label.strip():
         raise DefinitionError(f"{where}: {key} has no label")
-    return Profession(key, label.strip(), _phrases(keywords, "keywords", key, where),
-                      _phrases(exclude, "exclude", key, where))
+    return Profession(
+        key, label.strip(), _phrases(keywords, "keywords", key, where), _phrases(exclude, "exclude", key, where)
+    )
 
 
 def _phrases(phrases: object, name: str, key: str, where: str) -> tuple[str, ...]:
     if not isinstance(phrases, list) or (name == "keywords" and not phrases):
-        raise DefinitionError(f"{where}: {key}.{name} must be a list"
-                              + (" of at least one keyword" if name == "keywords" else ""))
+        raise DefinitionError(
+            f"{where}: {key}.{name} must be a list" + (" of at least one keyword" if name == "keywords" else "")
+        )
     for phrase in phrases:
         if not isinstance(phrase, str) or not _NORMALISED.match(phrase):
-            raise DefinitionError(f"{where}: {key}.{name} {phrase!r} is not normalised "
-                                  f"(lower case, no accents, words of a-z and 0-9: {normalise_title(str(phrase))!r})")
+            raise DefinitionError(
+                f"{where}: {key}.{name} {phrase!r} is not normalised "
+                f"(lower case, no accents, words of a-z and 0-9: {normalise_title(str(phrase))!r})"
+            )
         if name == "keywords" and phrase in GENERIC_WORDS:
             raise DefinitionError(f"{where}: {key}.keywords {phrase!r} is a generic word, not a profession")
     return tuple(phrases)
@@ -106,7 +134,7 @@ def load_professions(path: Path | str = PROFESSIONS_FILE) -> tuple[Profession, .
     if document is None or not isinstance(raw, list) or not raw:
         raise DefinitionError(f"{path.name}: expected a list of professions")
     professions, keys = [], set()
-    for node, entry in zip(document.value, raw):
+    for node, entry in zip(document.value, raw, strict=False):
         where = f"{path.name} line {node.start_mark.line + 1}"
         profession = _entry(entry, where)
         if profession.key in keys:

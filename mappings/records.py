@@ -5,6 +5,7 @@ the DS JSON, the rules (routing, checks) read them, and the store writes
 them to SQL. Every field is optional because DS data can be incomplete; a
 missing or malformed value is reported as a MappingIssue, never raised.
 """
+
 from __future__ import annotations
 
 import enum

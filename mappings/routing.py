@@ -6,16 +6,17 @@ The table (départements.csv + services.csv) is data, validated at load.
 A dossier that cannot be routed goes to the procedure's fallback groupe
 with a French reason for the agents: that is an outcome, never an error.
 """
+
 from __future__ import annotations
 
 import csv
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Callable
 
 from mappings.normalize import is_cedex, normalize_departement_code, normalize_postal_code
 from mappings.procedure import DefinitionError, default_procedure
@@ -33,6 +34,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # --- codes ---
+
 
 @dataclass(frozen=True)
 class PostalCodeCommune:
@@ -56,19 +58,22 @@ class PostalCodes:
 
     def commune_named(self, postal_code: str, city: str | None) -> PostalCodeCommune | None:
         wanted = commune_key(city)
-        return next((c for c in self.communes.get(postal_code, ()) if wanted and commune_key(c.commune) == wanted), None)
+        return next(
+            (c for c in self.communes.get(postal_code, ()) if wanted and commune_key(c.commune) == wanted), None
+        )
 
 
 def commune_key(name: str | None) -> str:
-    """"Port-Sainte-Foy-et-Ponchapt" and La Poste's "PORT STE FOY ET PONCHAPT" give the same key."""
+    """ "Port-Sainte-Foy-et-Ponchapt" and La Poste's "PORT STE FOY ET PONCHAPT" give the same key."""
     plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().upper()
     words = re.sub(r"[^A-Z0-9]+", " ", plain).split()
     words = [w for w in words if w != "CEDEX" and not w.isdigit()]
     return " ".join({"SAINT": "ST", "SAINTE": "STE"}.get(w, w) for w in words)
 
 
-def departement_from_postal_code(code, insee_code: str | None = None, city: str | None = None,
-                                 postal_codes: PostalCodes | None = None) -> tuple[str | None, str]:
+def departement_from_postal_code(
+    code, insee_code: str | None = None, city: str | None = None, postal_codes: PostalCodes | None = None
+) -> tuple[str | None, str]:
     """(département, confidence) from a postal code; the INSEE commune code wins when given.
 
     Confidence is "high", "low" (a CEDEX code, or a code shared by communes of
@@ -119,7 +124,7 @@ def _departement_of_five_digits(code: str) -> str | None:
 
 def departement_from_insee_code(code) -> str | None:
     """Commune INSEE code → département: 2A/2B prefixes, three digits overseas."""
-    text = (str(code).strip().upper() if code is not None else "")
+    text = str(code).strip().upper() if code is not None else ""
     if not re.fullmatch(r"(\d{5}|2[AB]\d{3})", text):
         return None
     if text.startswith(("2A", "2B")):
@@ -132,6 +137,7 @@ def departement_from_insee_code(code) -> str | None:
 
 
 # --- the table ---
+
 
 @dataclass(frozen=True)
 class DepartementInfo:
@@ -204,12 +210,14 @@ def expected_groupes(table: RoutingTable) -> list[ExpectedGroupe]:
 def _read_csv(path: Path) -> list[tuple[int, dict]]:
     """Rows with their line numbers; lines starting with '#' are comments."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
+    numbered = [
+        (number, line) for number, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")
+    ]
     if not numbered:
         raise DefinitionError(f"{path.name}: empty file")
     reader = csv.DictReader(line for _, line in numbered)
     rows = []
-    for (number, _), row in zip(numbered[1:], reader):
+    for (number, _), row in zip(numbered[1:], reader, strict=False):
         if None in row or any(value is None for value in row.values()):
             raise DefinitionError(f"{path.name} line {number}: wrong number of columns")
         rows.append((number, {key: value.strip() for key, value in row.items()}))
@@ -241,8 +249,15 @@ def _load_services(path: Path, departements: dict[str, DepartementInfo]) -> tupl
     owner: dict[str, str] = {}
     for number, row in _read_csv(path):
         codes = tuple(row["departements"].split())
-        service = Service(row["service_id"], row["service"], row["groupe_label"], row["email"],
-                          _flag(path, number, row["open"]), codes, row.get("contact", ""))
+        service = Service(
+            row["service_id"],
+            row["service"],
+            row["groupe_label"],
+            row["email"],
+            _flag(path, number, row["open"]),
+            codes,
+            row.get("contact", ""),
+        )
         _validate_service(path, number, service, services, owner, departements)
         owner.update({code: service.service_id for code in codes})
         services.append(service)
@@ -285,19 +300,26 @@ def load_postal_codes(path: Path | str = POSTAL_CODES_FILE) -> PostalCodes:
         if departement_from_insee_code(insee) is None:
             raise DefinitionError(f"{where}: {insee!r} is not an INSEE commune code")
         if row.get("departement") != departement_from_insee_code(insee):
-            raise DefinitionError(f"{where}: département {row.get('departement')!r} is not the one of INSEE code {insee} "
-                                  f"({departement_from_insee_code(insee)})")
+            raise DefinitionError(
+                f"{where}: département {row.get('departement')!r} is not the one of INSEE code {insee} "
+                f"({departement_from_insee_code(insee)})"
+            )
         if not row.get("commune"):
             raise DefinitionError(f"{where}: the commune has no name")
         if any(c.insee_code == insee for c in communes.get(postal_code, ())):
             raise DefinitionError(f"{where}: commune {insee} is listed twice under {postal_code}")
-        communes.setdefault(postal_code, []).append(PostalCodeCommune(postal_code, row["commune"], insee, row["departement"]))
+        communes.setdefault(postal_code, []).append(
+            PostalCodeCommune(postal_code, row["commune"], insee, row["departement"])
+        )
     return PostalCodes({code: tuple(rows) for code, rows in communes.items()})
 
 
 @cache
-def load_routing_table(departements_path: Path | str = DEPARTEMENTS_FILE, services_path: Path | str = SERVICES_FILE,
-                       fallback_groupe: str | None = None) -> RoutingTable:
+def load_routing_table(
+    departements_path: Path | str = DEPARTEMENTS_FILE,
+    services_path: Path | str = SERVICES_FILE,
+    fallback_groupe: str | None = None,
+) -> RoutingTable:
     """Read and validate both files once; raises DefinitionError naming the file and line."""
     departements = _load_departements(Path(departements_path))
     services = _load_services(Path(services_path), departements)
@@ -308,6 +330,7 @@ def load_routing_table(departements_path: Path | str = DEPARTEMENTS_FILE, servic
 
 
 # --- routing a dossier ---
+
 
 @dataclass(frozen=True)
 class Routing:
@@ -323,10 +346,11 @@ class Routing:
     uncertainty: str | None = None  # French, for agents, when the confidence is low
 
     @classmethod
-    def unrouted(cls, reason: str, fallback_groupe: str | None = None) -> "Routing":
+    def unrouted(cls, reason: str, fallback_groupe: str | None = None) -> Routing:
         """Manual orientation when the dossier could not even be read."""
-        return cls(None, None, None, None, fallback_groupe or default_procedure().fallback_groupe, True, reason, False,
-                   NONE)
+        return cls(
+            None, None, None, None, fallback_groupe or default_procedure().fallback_groupe, True, reason, False, NONE
+        )
 
 
 @dataclass(frozen=True)
@@ -359,10 +383,16 @@ def _from_postal_code(postal_code: str | None, city: str | None, whose: str, tab
     if confidence != LOW:
         return Found(known)
     shared = shared_postal_code_departements(postal_code)
-    why = (f"partagé par les départements {' et '.join(shared)}, sans commune reconnue" if shared and not is_cedex(city)
-           else "d'une adresse CEDEX, qui ne désigne pas toujours la commune")
-    return Found(known, LOW, f"Département {known} déduit du code postal {normalize_postal_code(postal_code)} {whose} ({why}) : "
-                             "à vérifier.")
+    why = (
+        f"partagé par les départements {' et '.join(shared)}, sans commune reconnue"
+        if shared and not is_cedex(city)
+        else "d'une adresse CEDEX, qui ne désigne pas toujours la commune"
+    )
+    return Found(
+        known,
+        LOW,
+        f"Département {known} déduit du code postal {normalize_postal_code(postal_code)} {whose} ({why}) : à vérifier.",
+    )
 
 
 def _from_permit(mapped: MappedDossier, table: RoutingTable) -> Found | None:
@@ -371,19 +401,25 @@ def _from_permit(mapped: MappedDossier, table: RoutingTable) -> Found | None:
 
 def _from_student_address(mapped: MappedDossier, table: RoutingTable) -> Found | None:
     student = mapped.student
-    return _found(departement_from_insee_code(student.city_insee_code), table) \
-        or _found(student.address_departement, table)
+    return _found(departement_from_insee_code(student.city_insee_code), table) or _found(
+        student.address_departement, table
+    )
 
 
 def _from_student_postal_code(mapped: MappedDossier, table: RoutingTable) -> Found | None:
     student = mapped.student
-    return _from_postal_code(student.postal_code, student.city or student.address_label, "de l'adresse de l'étudiant", table)
+    return _from_postal_code(
+        student.postal_code, student.city or student.address_label, "de l'adresse de l'étudiant", table
+    )
 
 
 def _from_employer(mapped: MappedDossier, table: RoutingTable) -> Found | None:
     employer = mapped.employer
-    return _found(employer.departement, table) or _found(departement_from_insee_code(employer.city_insee_code), table) \
+    return (
+        _found(employer.departement, table)
+        or _found(departement_from_insee_code(employer.city_insee_code), table)
         or _from_postal_code(employer.postal_code, employer.city, "de l'établissement employeur", table)
+    )
 
 
 # Ordered sources per routing key: the first that gives a known code wins.
@@ -420,22 +456,50 @@ def route(mapped: MappedDossier, table: RoutingTable, key: str = "permit") -> Ro
     confidence, uncertainty = (found.confidence, found.uncertainty) if found else (NONE, None)
 
     def fallback(reason: str, service: str | None = None, out_of_scope: bool = False) -> Routing:
-        return Routing(departement, source, employer_departement, service, table.fallback_groupe,
-                       True, reason, out_of_scope, confidence, uncertainty)
+        return Routing(
+            departement,
+            source,
+            employer_departement,
+            service,
+            table.fallback_groupe,
+            True,
+            reason,
+            out_of_scope,
+            confidence,
+            uncertainty,
+        )
 
     if departement is None:
-        return fallback("Aucun département n'a pu être déterminé (titre de séjour, adresse de l'étudiant"
-                        + (", établissement employeur" if key == "employer" else "") + ") : orientation manuelle.")
+        return fallback(
+            "Aucun département n'a pu être déterminé (titre de séjour, adresse de l'étudiant"
+            + (", établissement employeur" if key == "employer" else "")
+            + ") : orientation manuelle."
+        )
     info = table.departements[departement]
     if not info.in_scope:
-        return fallback(f"Le département {departement} ({info.name}) est hors du périmètre de la procédure : "
-                        "orientation manuelle.", out_of_scope=True)
+        return fallback(
+            f"Le département {departement} ({info.name}) est hors du périmètre de la procédure : orientation manuelle.",
+            out_of_scope=True,
+        )
     service = table.service_for(departement)
     if service is None:
-        return fallback(f"Aucun service n'est défini pour le département {departement} ({info.name}) : "
-                        "orientation manuelle.")
+        return fallback(
+            f"Aucun service n'est défini pour le département {departement} ({info.name}) : orientation manuelle."
+        )
     if not service.open:
-        return fallback(f"Le service « {service.name} » n'instruit pas encore sur cette démarche : "
-                        "orientation manuelle.", service=service.name)
-    return Routing(departement, source, employer_departement, service.name, service.groupe_label, False, None, False,
-                   confidence, uncertainty)
+        return fallback(
+            f"Le service « {service.name} » n'instruit pas encore sur cette démarche : orientation manuelle.",
+            service=service.name,
+        )
+    return Routing(
+        departement,
+        source,
+        employer_departement,
+        service.name,
+        service.groupe_label,
+        False,
+        None,
+        False,
+        confidence,
+        uncertainty,
+    )

@@ -7,6 +7,7 @@ place. The documents the checks ask for come from procedure.yaml itself
 (`mappings.conditions`), compiled here so that a condition the checks could
 not evaluate stops the load.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,14 @@ class Rules:
 
 
 # Where rules.yaml names contract types (codes of procedure.yaml's contrat_type options).
-CONTRACT_TYPE_LISTS = (("hours", "threshold_exempt_contract_types"), ("hours", "algerian_cap_exempt_contract_types"),
-                       ("out_of_scope_contract_types",), ("residence", "one_year_required"),
-                       ("residence", "master_cge_exempt"), ("opco", "contract_types"))
+CONTRACT_TYPE_LISTS = (
+    ("hours", "threshold_exempt_contract_types"),
+    ("hours", "algerian_cap_exempt_contract_types"),
+    ("out_of_scope_contract_types",),
+    ("residence", "one_year_required"),
+    ("residence", "master_cge_exempt"),
+    ("opco", "contract_types"),
+)
 # Where rules.yaml names options of titre_type.
 PERMIT_KIND_LISTS = (("algerian_accord", "permit_kinds"), ("algerian_accord", "permit_kinds_without_regime"))
 
@@ -62,19 +68,24 @@ def _check_contract_types(raw: dict, procedure: Procedure) -> None:
     codes = set(procedure.champ("contrat_type").option_values.values())
     unknown = codes - {member.value for member in ContractType}
     if unknown:
-        raise DefinitionError(f"procedure.yaml: champs/contrat_type: {sorted(unknown)} are not contract types the "
-                              "connector stores (mappings.records.ContractType)")
+        raise DefinitionError(
+            f"procedure.yaml: champs/contrat_type: {sorted(unknown)} are not contract types the "
+            "connector stores (mappings.records.ContractType)"
+        )
     for path in CONTRACT_TYPE_LISTS:
         for code in contract_types(_at(raw, path)):
             if code not in codes:
-                raise DefinitionError(f"rules.yaml: {'.'.join(path)}: {code!r} is not the value of an option of "
-                                      f"contrat_type in procedure.yaml ({', '.join(sorted(codes))})")
+                raise DefinitionError(
+                    f"rules.yaml: {'.'.join(path)}: {code!r} is not the value of an option of "
+                    f"contrat_type in procedure.yaml ({', '.join(sorted(codes))})"
+                )
     kinds = procedure.champ("titre_type").options
     for path in (*PERMIT_KIND_LISTS, ("hours", "pro_rata_permits")):
         for kind in _at(raw, path):
             if kind not in kinds:
-                raise DefinitionError(f"rules.yaml: {'.'.join(path)}: {kind!r} is not an option of titre_type in "
-                                      "procedure.yaml")
+                raise DefinitionError(
+                    f"rules.yaml: {'.'.join(path)}: {kind!r} is not an option of titre_type in procedure.yaml"
+                )
 
 
 def _check_against_procedure(raw: dict, procedure: Procedure) -> None:

@@ -7,6 +7,7 @@ the lines of the agents' annotation « Dossier de l'étudiant ». What they writ
 and counts hours: never a name, an employer or a date of another dossier, so nothing of one student's other
 requests reaches anyone but the agents (the applicant's message reads blocking findings only; these warn).
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -27,8 +28,10 @@ OVER_LIMIT, DUPLICATE = "student_hours_over_limit", "duplicate_request"
 CODES = frozenset({OVER_LIMIT, DUPLICATE})
 # What the summed hours make moot: « under the threshold, no APT needed » judged on this dossier alone.
 UNDER_THRESHOLD = "out_of_scope_under_threshold"
-NO_OTHER_REQUEST = ("Aucune autre demande de l'étudiant dans les dossiers reçus (même numéro de titre de séjour et "
-                    "même date de naissance)")
+NO_OTHER_REQUEST = (
+    "Aucune autre demande de l'étudiant dans les dossiers reçus (même numéro de titre de séjour et "
+    "même date de naissance)"
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,7 @@ def permit_key(permit_number: str | None) -> str | None:
     """A titre number as a machine compares it: no spaces or invisible characters, no case."""
     if not permit_number:
         return None
-    kept = "".join(char for char in permit_number
-                   if not char.isspace() and unicodedata.category(char) != "Cf")
+    kept = "".join(char for char in permit_number if not char.isspace() and unicodedata.category(char) != "Cf")
     return kept.casefold() or None
 
 
@@ -169,12 +171,19 @@ def hours_lines(request: Request, concurrent: list[tuple[Request, Decimal]], rul
         return []
     total = request.year_hours + sum(hours for _, hours in concurrent)
     limit = request.limit_hours
-    judged = "" if limit is None else (f", au-delà du {_limit_words(request, limit)}" if over_limit(request, total)
-                                       else f", sous le {_limit_words(request, limit)}")
-    return ([f"Année du titre de séjour du {year[0]:%d/%m/%Y} au {year[1]:%d/%m/%Y} : {_hours(total)} au total{judged}",
-             f"- ce dossier (n° {request.number}) : {_hours(request.year_hours)}"]
-            + [f"- dossier n° {other.number} ({_state_words(other, rules)}) : {_hours(hours)}"
-               for other, hours in concurrent])
+    judged = (
+        ""
+        if limit is None
+        else (
+            f", au-delà du {_limit_words(request, limit)}"
+            if over_limit(request, total)
+            else f", sous le {_limit_words(request, limit)}"
+        )
+    )
+    return [
+        f"Année du titre de séjour du {year[0]:%d/%m/%Y} au {year[1]:%d/%m/%Y} : {_hours(total)} au total{judged}",
+        f"- ce dossier (n° {request.number}) : {_hours(request.year_hours)}",
+    ] + [f"- dossier n° {other.number} ({_state_words(other, rules)}) : {_hours(hours)}" for other, hours in concurrent]
 
 
 def over_limit(request: Request, total: Decimal) -> bool:
@@ -194,15 +203,24 @@ def hours_finding(request: Request, concurrent: list[tuple[Request, Decimal]], r
     limit = request.limit_hours
     if limit is None or not over_limit(request, total):
         return None
-    named = french_list([f"n° {request.number} ({_hours(request.year_hours)})"]
-                        + [f"n° {other.number} ({_state_words(other, rules)}, {_hours(hours)})"
-                           for other, hours in concurrent], last="et")
-    consequence = ("au-delà, l'emploi doit s'inscrire dans le cursus de l'étudiant" if request.limit_kind != CEILING
-                   else "applicable à l'étudiant")
-    return Finding(OVER_LIMIT, WARNING,
-                   f"Heures de l'étudiant sur l'année du titre de séjour du {year[0]:%d/%m/%Y} au {year[1]:%d/%m/%Y}, "
-                   f"dossiers {named} : {_hours(total)} au total, au-delà du {_limit_words(request, limit)} "
-                   f"({consequence}) : à vérifier.", "heures_nombre")
+    named = french_list(
+        [f"n° {request.number} ({_hours(request.year_hours)})"]
+        + [f"n° {other.number} ({_state_words(other, rules)}, {_hours(hours)})" for other, hours in concurrent],
+        last="et",
+    )
+    consequence = (
+        "au-delà, l'emploi doit s'inscrire dans le cursus de l'étudiant"
+        if request.limit_kind != CEILING
+        else "applicable à l'étudiant"
+    )
+    return Finding(
+        OVER_LIMIT,
+        WARNING,
+        f"Heures de l'étudiant sur l'année du titre de séjour du {year[0]:%d/%m/%Y} au {year[1]:%d/%m/%Y}, "
+        f"dossiers {named} : {_hours(total)} au total, au-delà du {_limit_words(request, limit)} "
+        f"({consequence}) : à vérifier.",
+        "heures_nombre",
+    )
 
 
 def duplicates(request: Request, others: list[Request], rules: Rules) -> list[Request]:
@@ -211,33 +229,50 @@ def duplicates(request: Request, others: list[Request], rules: Rules) -> list[Re
     if not _pending(request, rules) or not request.siret:
         return []
     period = _period(request, rules)
-    return [other for other in others
-            if _pending(other, rules) and other.siret == request.siret and period
-            and (other_period := _period(other, rules)) and _overlap(period, other_period)]
+    return [
+        other
+        for other in others
+        if _pending(other, rules)
+        and other.siret == request.siret
+        and period
+        and (other_period := _period(other, rules))
+        and _overlap(period, other_period)
+    ]
 
 
 def duplicate_finding(request: Request, found: list[Request]) -> Finding | None:
     if not found:
         return None
     named = french_list([f"n° {other.number}" for other in found], last="et")
-    return Finding(DUPLICATE, WARNING,
-                   f"Demande en double : {'le dossier' if len(found) == 1 else 'les dossiers'} {named}, en attente "
-                   "comme celui-ci, porte" + ("" if len(found) == 1 else "nt")
-                   + " sur le même employeur et des dates communes : à vérifier.", "employeur_siret")
+    return Finding(
+        DUPLICATE,
+        WARNING,
+        f"Demande en double : {'le dossier' if len(found) == 1 else 'les dossiers'} {named}, en attente "
+        "comme celui-ci, porte"
+        + ("" if len(found) == 1 else "nt")
+        + " sur le même employeur et des dates communes : à vérifier.",
+        "employeur_siret",
+    )
 
 
 def previous_authorisation(request: Request, others: list[Request], rules: Rules) -> Request | None:
     """The latest accepted authorisation that began before this request's contract."""
     if request.start is None:
         return None
-    earlier = [(period, other) for other in others if _accepted(other, rules)
-               and (period := _period(other, rules)) and period[0] < request.start]
+    earlier = [
+        (period, other)
+        for other in others
+        if _accepted(other, rules) and (period := _period(other, rules)) and period[0] < request.start
+    ]
     return max(earlier, key=lambda found: (found[0][1], found[1].number))[1] if earlier else None
 
 
 def _differs(first: str | None, second: str | None) -> bool:
-    return first is not None and second is not None and \
-        " ".join(first.split()).casefold() != " ".join(second.split()).casefold()
+    return (
+        first is not None
+        and second is not None
+        and " ".join(first.split()).casefold() != " ".join(second.split()).casefold()
+    )
 
 
 def renewal_changes(request: Request, previous: Request, rules: Rules) -> list[str]:
@@ -250,9 +285,11 @@ def renewal_changes(request: Request, previous: Request, rules: Rules) -> list[s
         "contract_type": _differs(request.contract_type, previous.contract_type),
         "job": _differs(request.job_title, previous.job_title),
         "later_end": this_end is not None and previous_end is not None and this_end > previous_end,
-        "more_hours": request.hours_per_week is not None and previous.hours_per_week is not None
+        "more_hours": request.hours_per_week is not None
+        and previous.hours_per_week is not None
         and request.hours_per_week > previous.hours_per_week,
-        "lower_salary": request.monthly_salary is not None and previous.monthly_salary is not None
+        "lower_salary": request.monthly_salary is not None
+        and previous.monthly_salary is not None
         and request.monthly_salary < previous.monthly_salary,
     }
     return [words for change, words in _section(rules)["renewal"]["changes"].items() if found[change]]
@@ -263,8 +300,9 @@ def renewal_line(request: Request, others: list[Request], rules: Rules) -> str |
     if previous is None:
         return None
     changes = renewal_changes(request, previous, rules)
-    return (f"Renouvellement de l'APT du dossier n° {previous.number} : "
-            + (", ".join(changes) if changes else "aucun des changements qui demandent une nouvelle demande"))
+    return f"Renouvellement de l'APT du dossier n° {previous.number} : " + (
+        ", ".join(changes) if changes else "aucun des changements qui demandent une nouvelle demande"
+    )
 
 
 def student_file(request: Request, stored: Iterable[Request], rules: Rules) -> StudentFile:
@@ -277,14 +315,19 @@ def student_file(request: Request, stored: Iterable[Request], rules: Rules) -> S
     findings = tuple(f for f in (hours_finding(request, concurrent, rules), duplicate_finding(request, doubles)) if f)
     lines = hours_lines(request, concurrent, rules)
     if doubles:
-        lines.append("Demande en double : " + french_list([f"dossier n° {o.number}" for o in doubles], last="et")
-                     + " (même employeur, dates communes)")
+        lines.append(
+            "Demande en double : "
+            + french_list([f"dossier n° {o.number}" for o in doubles], last="et")
+            + " (même employeur, dates communes)"
+        )
     renewal = renewal_line(request, others, rules)
     if renewal:
         lines.append(renewal)
     if not lines:
-        lines.append("Autres demandes de l'étudiant, sans heures sur l'année de ce titre de séjour : "
-                     + ", ".join(f"n° {other.number}" for other in others))
+        lines.append(
+            "Autres demandes de l'étudiant, sans heures sur l'année de ce titre de séjour : "
+            + ", ".join(f"n° {other.number}" for other in others)
+        )
     return StudentFile(findings if _pending(request, rules) else (), "\n".join(lines))
 
 

@@ -7,11 +7,12 @@ the run), so that re-evaluating a dossier after our own mutation bumped its
 `dateDerniereModification` plans nothing new. `connector.push.intents` diffs
 this target with what DS shows.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Mapping
 
 from core.clock import PARIS
 from core.snapshot import DossierSnapshot, FindingFact
@@ -35,8 +36,10 @@ from mappings.routing import load_routing_table
 DOCUMENT_CODES = frozenset(code for code, group in finding_groups().items() if group in DOCUMENT_GROUPS)
 NO_MISSING_PIECE = "Aucune pièce manquante"
 TO_REPLACE_HEADING = "À remplacer (fichier envoyé qui ne peut pas être accepté) :"
-UNVERIFIABLE_PIECES = ("Non vérifiable : Démarche Numérique n'a transmis le dossier que sans ses pièces "
-                       "(voir « Anomalies ») ; à vérifier dans le dossier")
+UNVERIFIABLE_PIECES = (
+    "Non vérifiable : Démarche Numérique n'a transmis le dossier que sans ses pièces "
+    "(voir « Anomalies ») ; à vérifier dans le dossier"
+)
 BLOCKING_HEADING = "Bloque la demande :"
 OTHERS_HEADING = "Autres points :"
 
@@ -62,6 +65,8 @@ UNKNOWN_STATUS = checks.A_VERIFIER
 
 def status_display(status: str | None) -> StatusDisplay:
     return STATUS_DISPLAY.get(status or "", STATUS_DISPLAY[UNKNOWN_STATUS])
+
+
 NONE_TEXT = "Aucune"
 
 
@@ -89,7 +94,9 @@ def _hours_text(view: DossierSnapshot) -> str:
     annual, start = view.annual_hours, view.hours_year_start
     if annual is None:
         return "Non calculable (heures ou dates manquantes)"
-    year = f"{annual:.0f} h sur l'année du titre la plus chargée" + (f" (à partir du {start:%d/%m/%Y})" if start else "")
+    year = f"{annual:.0f} h sur l'année du titre la plus chargée" + (
+        f" (à partir du {start:%d/%m/%Y})" if start else ""
+    )
     if view.hours_cap is None:
         return f"{year} (aucun seuil ni plafond retenu : contrat exempté ou nationalité inconnue)"
     if view.hours_limit_kind == "threshold":
@@ -126,8 +133,11 @@ def _message(view: DossierSnapshot) -> Message | None:
     if not findings or view.state != "en_construction":
         return None
     groups = applicant_groups(findings, checks.default_rules().document_names)
-    return Message(tuple(sorted(finding_identity(f) for f in findings)), ds_message_body(view.number, groups),
-                   correction_reason(groups))
+    return Message(
+        tuple(sorted(finding_identity(f) for f in findings)),
+        ds_message_body(view.number, groups),
+        correction_reason(groups),
+    )
 
 
 def _pieces(view: DossierSnapshot) -> str:

@@ -6,12 +6,13 @@ so a column changed there changes them here.
 Each function returns the value to keep and, when it had to change it, the
 reason in French for the MappingIssue; it never raises.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, Numeric, String
@@ -95,8 +96,11 @@ def fit(value, limit: Limit, code: bool = False) -> tuple[object, Problem | None
     """
     if isinstance(value, str):
         length = limit.length
-        if (length is None or len(value) <= length) and _NUL not in value and (
-                value.isascii() or not _SURROGATE.search(value)):
+        if (
+            (length is None or len(value) <= length)
+            and _NUL not in value
+            and (value.isascii() or not _SURROGATE.search(value))
+        ):
             return value, None  # nearly always
         text, changed = clean_characters(value)
         problem = Problem("invalid_characters", "caractères invalides retirés") if changed else None
@@ -130,5 +134,4 @@ def outside(value: Decimal | None, bounds: dict | None) -> str | None:
     if bounds["min"] <= value <= bounds["max"]:
         return None
     unit = f" {bounds['unit']}" if bounds.get("unit") else ""
-    return (f"valeur invraisemblable « {quoted(value)} » (attendu de {bounds['min']} à "
-            f"{bounds['max']}{unit})")
+    return f"valeur invraisemblable « {quoted(value)} » (attendu de {bounds['min']} à {bounds['max']}{unit})"

@@ -1,5 +1,6 @@
 """What is wrong with the APT period an agent entered on an accepted dossier,
 in words for the applicant. The rule itself is `mappings.apt_period`."""
+
 from __future__ import annotations
 
 from datetime import date

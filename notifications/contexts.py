@@ -4,6 +4,7 @@ A template only sees the fields of its dataclass (the renderer uses
 StrictUndefined), so a typo in a template fails in the tests, not in a
 mailbox.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -179,7 +180,8 @@ DOSSIER_MESSAGE_TYPES: dict[str, type[DossierMessage]] = {
     "apt_dates_invalid": AptDatesInvalidContext,
 }
 CONTEXT_TYPES: dict[str, type[DossierMessage] | type[DigestContext]] = {
-    **DOSSIER_MESSAGE_TYPES, "digest": DigestContext,
+    **DOSSIER_MESSAGE_TYPES,
+    "digest": DigestContext,
 }
 
 
@@ -208,24 +210,37 @@ def footer_lines(role: str, contact: str, dossier_number: int, student_name: str
     """How to reach the service, for every dossier e-mail: its contact, else the dossier's messagerie on DS.
     « Merci de ne pas répondre » only ever comes with the way to write instead."""
     if contact:
-        lines = [f"Pour toute question, écrivez à {contact} (ou répondez à ce message) en rappelant le numéro de la "
-                 f"demande, n° {dossier_number}."
-                 + ("" if role == "employer" else " Vous pouvez aussi écrire au service depuis la messagerie de votre "
-                                                  "dossier.")]
+        lines = [
+            f"Pour toute question, écrivez à {contact} (ou répondez à ce message) en rappelant le numéro de la "
+            f"demande, n° {dossier_number}."
+            + (
+                ""
+                if role == "employer"
+                else " Vous pouvez aussi écrire au service depuis la messagerie de votre dossier."
+            )
+        ]
     elif role == "employer":
-        lines = [f"Ce message est envoyé automatiquement, merci de ne pas y répondre : pour toute question, "
-                 f"{student_name} peut écrire au service depuis la messagerie du dossier."]
+        lines = [
+            f"Ce message est envoyé automatiquement, merci de ne pas y répondre : pour toute question, "
+            f"{student_name} peut écrire au service depuis la messagerie du dossier."
+        ]
     else:
-        lines = ["Ce message est envoyé automatiquement, merci de ne pas y répondre : pour toute question, écrivez au "
-                 "service depuis la messagerie de votre dossier."]
+        lines = [
+            "Ce message est envoyé automatiquement, merci de ne pas y répondre : pour toute question, écrivez au "
+            "service depuis la messagerie de votre dossier."
+        ]
     if role == "employer":
-        lines.append(f"Vous recevez ce message parce que votre adresse est indiquée comme contact {de(company_name)} "
-                     f"dans la demande n° {dossier_number}.")
+        lines.append(
+            f"Vous recevez ce message parce que votre adresse est indiquée comme contact {de(company_name)} "
+            f"dans la demande n° {dossier_number}."
+        )
     return tuple(lines)
 
 
 def student_display_name(facts: DossierSnapshot) -> str:
-    name = " ".join(part.strip() for part in (facts.student_first_name, facts.student_last_name) if part and part.strip())
+    name = " ".join(
+        part.strip() for part in (facts.student_first_name, facts.student_last_name) if part and part.strip()
+    )
     return name or "l'étudiant"
 
 
@@ -248,8 +263,14 @@ def incomplet_groups(findings: tuple[FindingFact, ...]) -> dict:
     return {"groups": groups, "actions": actions(groups)}
 
 
-def dossier_context(facts: DossierSnapshot, occurrence: Occurrence, role: str, base_url: str,
-                    delays: dict[str, ExpectedDelay] | None = None, validity_url: str = "") -> DossierMessage:
+def dossier_context(
+    facts: DossierSnapshot,
+    occurrence: Occurrence,
+    role: str,
+    base_url: str,
+    delays: dict[str, ExpectedDelay] | None = None,
+    validity_url: str = "",
+) -> DossierMessage:
     """`delays`: the expected decision delay per service, for the « dossier complet » message;
     `validity_url`: the public validity check, for the « acceptée » message (WIF_VALIDITY_URL)."""
     signature = signature_for(facts.service)

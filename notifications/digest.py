@@ -3,19 +3,27 @@
 `waiting_rows` and `alert_rows` are pure; `run_digest` sends one e-mail per
 service through the outbox, at most once per service and day.
 """
+
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Iterable, Mapping
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
+from core.models import CANCELLED, PENDING, Q_PARTIAL, Q_UNSTORABLE, SENDING, Dossier, Notification, QuarantinedDossier
+from core.settings import Settings
+from core.snapshot import DossierSnapshot, iter_snapshots
+from mail.alerts import TeamRefusalAlert
+from mail.mailer import Mailer, build_email
+from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue, recipient_hash, service_scope
+from mappings.routing import RoutingTable, load_routing_table
 from notifications.apt_dates import apt_date_problems, problem_labels
 from notifications.contexts import (
     PARIS,
@@ -26,16 +34,8 @@ from notifications.contexts import (
     agent_dossier_url,
     french_date,
 )
-from core.snapshot import DossierSnapshot, iter_snapshots
-from mail.alerts import TeamRefusalAlert
-from mail.mailer import Mailer, build_email
-from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
 from notifications.french import plural
 from notifications.render import render
-from core.settings import Settings
-from core.models import CANCELLED, PENDING, Q_PARTIAL, Q_UNSTORABLE, SENDING, Dossier, Notification, QuarantinedDossier
-from mail.outbox import recipient_hash, service_scope
-from mappings.routing import RoutingTable, load_routing_table
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ def waiting_since(facts: DossierSnapshot) -> datetime | None:
     return facts.last_entered(facts.state) or fallback
 
 
-def waiting_too_long(facts_list: Iterable[DossierSnapshot], now: datetime, thresholds: Mapping[str, int]) -> list[Waiting]:
+def waiting_too_long(
+    facts_list: Iterable[DossierSnapshot], now: datetime, thresholds: Mapping[str, int]
+) -> list[Waiting]:
     """Dossiers beyond the threshold of their state, oldest first."""
     out = []
     for facts in facts_list:
@@ -103,22 +105,31 @@ class Quarantined:
 
 def quarantine_reason(row: Quarantined) -> str:
     if row.status == Q_PARTIAL:
-        return (f"dossier lu en partie : Démarche Numérique n'a pas pu fournir le champ « {row.champ or 'inconnu'} » "
-                f"({row.error}) ; il est marqué « À vérifier », contrôlez ce champ dans DS")
+        return (
+            f"dossier lu en partie : Démarche Numérique n'a pas pu fournir le champ « {row.champ or 'inconnu'} » "
+            f"({row.error}) ; il est marqué « À vérifier », contrôlez ce champ dans DS"
+        )
     if row.status == Q_UNSTORABLE:
-        return (f"dossier impossible à enregistrer par le connecteur ({row.error}"
-                + (f" ; {row.champ}" if row.champ else "") + ") : il n'est pas à jour ici, traitez-le dans DS")
-    return (f"dossier illisible sur Démarche Numérique ({row.error}) : le connecteur ne peut pas le vérifier, "
-            "traitez-le dans DS")
+        return (
+            f"dossier impossible à enregistrer par le connecteur ({row.error}"
+            + (f" ; {row.champ}" if row.champ else "")
+            + ") : il n'est pas à jour ici, traitez-le dans DS"
+        )
+    return (
+        f"dossier illisible sur Démarche Numérique ({row.error}) : le connecteur ne peut pas le vérifier, "
+        "traitez-le dans DS"
+    )
 
 
 def quarantined_dossiers(session: Session) -> list[Quarantined]:
     rows = session.execute(
         select(QuarantinedDossier, Dossier.service)
         .outerjoin(Dossier, Dossier.number == QuarantinedDossier.dossier_number)
-        .order_by(QuarantinedDossier.dossier_number))
-    return [Quarantined(q.demarche_number, q.dossier_number, q.status, q.error, q.champ, service)
-            for q, service in rows]
+        .order_by(QuarantinedDossier.dossier_number)
+    )
+    return [
+        Quarantined(q.demarche_number, q.dossier_number, q.status, q.error, q.champ, service) for q, service in rows
+    ]
 
 
 def groupe_note(facts: DossierSnapshot, push_enabled: bool) -> str:
@@ -128,12 +139,17 @@ def groupe_note(facts: DossierSnapshot, push_enabled: bool) -> str:
     if not target or not current or current == target:
         return ""
     if push_enabled:
-        return f"encore dans le groupe « {current} » sur DS : le prochain envoi du connecteur le place dans « {target} »"
+        return (
+            f"encore dans le groupe « {current} » sur DS : le prochain envoi du connecteur le place dans « {target} »"
+        )
     return f"encore dans le groupe « {current} » sur DS, l'envoi vers DS est désactivé : déplacez-le dans « {target} »"
 
 
 def digest_contexts(
-    facts_list: Iterable[DossierSnapshot], now: datetime, settings: Settings, table: RoutingTable | None = None,
+    facts_list: Iterable[DossierSnapshot],
+    now: datetime,
+    settings: Settings,
+    table: RoutingTable | None = None,
     quarantined: Iterable[Quarantined] = (),
 ) -> dict[str, DigestContext]:
     """One context per service that has something to show. A dossier with no service, or whose
@@ -144,26 +160,34 @@ def digest_contexts(
     waiting_by_service: dict[str, list[WaitingRow]] = defaultdict(list)
     for late in waiting_too_long(facts_list, now, settings.notify.waiting_days):
         facts = late.facts
-        waiting_by_service[table.in_charge(facts.service)].append(WaitingRow(
-            dossier_number=facts.number,
-            state_label=STATE_LABELS[facts.state],
-            since=french_date(late.since),
-            days=late.days,
-            groupe_label=facts.groupe_label or "",
-            url=agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number),
-            routing_reason=facts.routing_reason or "",
-            groupe_note=groupe_note(facts, settings.push.enabled),
-        ))
+        waiting_by_service[table.in_charge(facts.service)].append(
+            WaitingRow(
+                dossier_number=facts.number,
+                state_label=STATE_LABELS[facts.state],
+                since=french_date(late.since),
+                days=late.days,
+                groupe_label=facts.groupe_label or "",
+                url=agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number),
+                routing_reason=facts.routing_reason or "",
+                groupe_note=groupe_note(facts, settings.push.enabled),
+            )
+        )
     alerts_by_service: dict[str, list[AlertRow]] = defaultdict(list)
     for facts in facts_list:
         for reason in alert_reasons(facts, now, settings.notify.alert_days):
             alerts_by_service[table.in_charge(facts.service)].append(
-                AlertRow(facts.number, reason, agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number))
+                AlertRow(
+                    facts.number, reason, agent_dossier_url(settings.ds.web_url, facts.demarche_number, facts.number)
+                )
             )
     for row in quarantined:
-        alerts_by_service[table.in_charge(row.service)].append(AlertRow(
-            row.dossier_number, quarantine_reason(row),
-            agent_dossier_url(settings.ds.web_url, row.demarche_number, row.dossier_number)))
+        alerts_by_service[table.in_charge(row.service)].append(
+            AlertRow(
+                row.dossier_number,
+                quarantine_reason(row),
+                agent_dossier_url(settings.ds.web_url, row.demarche_number, row.dossier_number),
+            )
+        )
     thresholds = tuple(
         f"{STATE_LABELS[state]} depuis plus de {days} jours" for state, days in settings.notify.waiting_days.items()
     )
@@ -189,12 +213,19 @@ def digest_summary(waiting: tuple[WaitingRow, ...], alerts: tuple[AlertRow, ...]
     if alerts:
         parts.append(plural(len(alerts), "alerte"))
     if waiting:
-        by_state = [(state, sum(1 for row in waiting if row.state_label == STATE_LABELS[state])) for state in thresholds]
-        detail = ", ".join(f"{count} {STATE_LABELS[state]} depuis plus de {thresholds[state]} jours"
-                           for state, count in by_state if count)
+        by_state = [
+            (state, sum(1 for row in waiting if row.state_label == STATE_LABELS[state])) for state in thresholds
+        ]
+        detail = ", ".join(
+            f"{count} {STATE_LABELS[state]} depuis plus de {thresholds[state]} jours"
+            for state, count in by_state
+            if count
+        )
         oldest = max(row.days for row in waiting)
-        parts.append(f"{plural(len(waiting), 'dossier')} en attente au-delà des seuils ({detail}), "
-                     f"le plus ancien depuis {plural(oldest, 'jour')}")
+        parts.append(
+            f"{plural(len(waiting), 'dossier')} en attente au-delà des seuils ({detail}), "
+            f"le plus ancien depuis {plural(oldest, 'jour')}"
+        )
     return "En bref : " + " ; ".join(parts) + "."
 
 
@@ -210,9 +241,14 @@ def unreached(session: Session, settings: Settings, table: RoutingTable | None =
     table = table or load_routing_table()
     emails = recipients(settings)
     rows = session.execute(
-        select(Dossier.service, func.count()).where(
-            Dossier.state.in_(("en_construction", "en_instruction")), Dossier.deleted_at.is_(None),
-            Dossier.hidden_at.is_(None)).group_by(Dossier.service))
+        select(Dossier.service, func.count())
+        .where(
+            Dossier.state.in_(("en_construction", "en_instruction")),
+            Dossier.deleted_at.is_(None),
+            Dossier.hidden_at.is_(None),
+        )
+        .group_by(Dossier.service)
+    )
     counts: dict[str, int] = defaultdict(int)
     for service, count in rows:
         groupe = table.in_charge(service)
@@ -223,8 +259,12 @@ def unreached(session: Session, settings: Settings, table: RoutingTable | None =
 
 def unreached_lines(counts: Mapping[str, int]) -> list[str]:
     """What `wif status` and `wif schedule` say about them."""
-    return [f"{count} dossier(s) waiting in « {groupe} » reach no one: no digest, no monthly report "
-            "(set WIF_FALLBACK_EMAIL, or WIF_TEAM_EMAIL)" for groupe, count in counts.items() if count]
+    return [
+        f"{count} dossier(s) waiting in « {groupe} » reach no one: no digest, no monthly report "
+        "(set WIF_FALLBACK_EMAIL, or WIF_TEAM_EMAIL)"
+        for groupe, count in counts.items()
+        if count
+    ]
 
 
 def service_emails(overrides: Mapping[str, str] | None = None, fallback_email: str = "") -> dict[str, str]:
@@ -275,10 +315,14 @@ def run_digest(
     event = digest_event(now)
     with transaction(factory) as session:
         _cancel_older_digests(session, event)
-        enqueue(session, (
-            OutboxEntry(service_scope(service), None, event, "digest", "agents", recipient_hash(address))
-            for service, address in addressed.items()
-        ), now)
+        enqueue(
+            session,
+            (
+                OutboxEntry(service_scope(service), None, event, "digest", "agents", recipient_hash(address))
+                for service, address in addressed.items()
+            ),
+            now,
+        )
 
     def compose(_session: Session, row: Notification) -> EmailMessage:
         service = row.scope.removeprefix("service:")
@@ -286,14 +330,22 @@ def run_digest(
             raise Cancel("nothing to report any more, or the service address changed")
         rendered = render("digest", contexts[service])
         return build_email(
-            sender=settings.mail.mail_from, to=addressed[service], subject=rendered.subject,
-            text=rendered.text, html=rendered.html,
+            sender=settings.mail.mail_from,
+            to=addressed[service],
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
             message_id=f"<wif.digest.{row.event.removeprefix('digest:')}.{row.recipient_hash[:16]}@wif.local>",
         )
 
     delivery = deliver(
-        factory, mailer, compose, now,
-        max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds, scope_prefix="service:",
+        factory,
+        mailer,
+        compose,
+        now,
+        max_attempts=settings.mail.max_attempts,
+        retry_base_seconds=settings.mail.retry_base_seconds,
+        scope_prefix="service:",
         alert=TeamRefusalAlert(settings.mail),
     )
     return DigestReport(services=len(contexts), without_address=without_address, delivery=delivery)

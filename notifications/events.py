@@ -4,18 +4,20 @@ An occurrence is an event that currently applies to a dossier (its key is
 what the outbox deduplicates on); a due notification is an occurrence
 recent enough, switched on, with a recipient address.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
-from notifications.apt_dates import apt_date_problems
 from core.snapshot import DossierSnapshot, FindingFact
+from notifications.apt_dates import apt_date_problems
 from notifications.contexts import DOSSIER_MESSAGE_TYPES
 
 OUT_OF_SCOPE = "out_of_scope"  # the prefix of the checks' out-of-scope finding codes (mappings/checks.py)
+
 
 @dataclass(frozen=True)
 class Occurrence:

@@ -5,23 +5,28 @@ common noun that opens a name, puts the article back: « contact de l'Agence des
 Voltaire », « du Service de la main-d'œuvre étrangère de Paris », « d'Amazon ». The templates use the `de` filter
 (notifications.render) and nothing else for it, and counts go through `plural`.
 """
+
 from __future__ import annotations
 
 import unicodedata
 
 # Common nouns that open company or service names, with their gender: « Agence … » reads « l'Agence … ».
-FEMININE = frozenset("""
+FEMININE = frozenset(
+    """
 agence association auberge banque boucherie boulangerie boutique brasserie caisse chambre clinique communauté
 compagnie confédération coopérative crèche direction école entreprise épicerie fédération fondation ferme
 fromagerie librairie maison mairie mutuelle pâtisserie pharmacie préfecture régie résidence sarl sas scop
 société start-up université
-""".split())
-MASCULINE = frozenset("""
+""".split()
+)
+MASCULINE = frozenset(
+    """
 atelier bar bistrot bureau cabinet café camping centre château cinéma club collège comité conseil
 conservatoire département domaine établissement garage gîte groupe groupement hôpital hôtel institut
 laboratoire lycée magasin ministère musée office pôle restaurant salon secrétariat service studio
 supermarché syndicat théâtre
-""".split())
+""".split()
+)
 _VOWELS = frozenset("aeiouyh")
 
 

@@ -1,5 +1,6 @@
 """Which e-mails the connector sends: the names of every message and the
 WIF_NOTIFY_TEMPLATES switches that turn them on and off."""
+
 from __future__ import annotations
 
 from core.settings import ConfigError
@@ -41,7 +42,5 @@ def _expand_message_name(name: str) -> set[str]:
     names = {name} if ":" in name else {m for m in ALL_MESSAGES if m.split(":")[0] == name}
     unknown = names - ALL_MESSAGES
     if not names or unknown:
-        raise ConfigError(
-            f"WIF_NOTIFY_TEMPLATES: unknown message {name!r}; known: {', '.join(sorted(ALL_MESSAGES))}"
-        )
+        raise ConfigError(f"WIF_NOTIFY_TEMPLATES: unknown message {name!r}; known: {', '.join(sorted(ALL_MESSAGES))}")
     return names

@@ -1,4 +1,5 @@
 """Plan the due dossier notifications, then deliver them through the mail outbox (`wif notify` runs it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,18 +10,17 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
-from notifications.contexts import dossier_context
-from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
+from core.models import Notification
+from core.settings import Settings
 from core.snapshot import delay_cohort, iter_snapshots
-from mappings.expected_delay import per_service, window_start
 from mail.alerts import TeamRefusalAlert
 from mail.mailer import Mailer, build_email
-from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, enqueue
-from notifications.render import render
-from core.settings import Settings
+from mail.outbox import Cancel, DeliveryReport, OutboxEntry, deliver, dossier_scope, enqueue, recipient_hash
+from mappings.expected_delay import per_service, window_start
+from notifications.contexts import dossier_context
+from notifications.events import DueNotification, due_notifications, occurrences, recipient_address
 from notifications.messages import parse_message_switches
-from core.models import Notification
-from mail.outbox import dossier_scope, recipient_hash
+from notifications.render import render
 
 
 @dataclass
@@ -76,13 +76,22 @@ def dossier_composer(settings: Settings, now: datetime):
         address = recipient_address(facts, row.role)
         if not address or recipient_hash(address) != row.recipient_hash:
             raise Cancel("recipient address changed")
-        context = dossier_context(facts, occurrence, row.role, settings.ds.web_url,
-                                  service_delays(session) if occurrence.template == "complet" else None,
-                                  validity_url=settings.pages.validity_url)
+        context = dossier_context(
+            facts,
+            occurrence,
+            row.role,
+            settings.ds.web_url,
+            service_delays(session) if occurrence.template == "complet" else None,
+            validity_url=settings.pages.validity_url,
+        )
         rendered = render(occurrence.template, context)
         message = build_email(
-            sender=settings.mail.mail_from, to=address, subject=rendered.subject,
-            text=rendered.text, html=rendered.html, message_id=message_id(row),
+            sender=settings.mail.mail_from,
+            to=address,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            message_id=message_id(row),
         )
         message["X-WIF-Message"] = f"{row.template}:{row.role}"  # for filtering and support, no personal data
         if context.contact:  # a reply reaches the service that handles the dossier, not ne-pas-repondre@
@@ -97,9 +106,14 @@ def run_notify(factory: sessionmaker[Session], mailer: Mailer, now: datetime, se
         due = plan(session, now, settings)
         created = enqueue(session, (outbox_entry(item) for item in due), now)
     delivery = deliver(
-        factory, mailer, dossier_composer(settings, now), now,
-        max_attempts=settings.mail.max_attempts, retry_base_seconds=settings.mail.retry_base_seconds,
-        scope_prefix="dossier:", alert=TeamRefusalAlert(settings.mail),
+        factory,
+        mailer,
+        dossier_composer(settings, now),
+        now,
+        max_attempts=settings.mail.max_attempts,
+        retry_base_seconds=settings.mail.retry_base_seconds,
+        scope_prefix="dossier:",
+        alert=TeamRefusalAlert(settings.mail),
     )
     return NotifyReport(due=len(due), created=created, delivery=delivery)
 
@@ -118,7 +132,8 @@ def plan_lines(factory: sessionmaker[Session], now: datetime, settings: Settings
         due = plan(session, now, settings)
         keys = [(e.scope, e.event, e.recipient_hash) for e in map(outbox_entry, due)]
         known = _known_keys(session, keys)
-    new = [item for item, key in zip(due, keys) if key not in known]
+    new = [item for item, key in zip(due, keys, strict=False) if key not in known]
     # Roles, not addresses: this output may end up in logs.
-    return [f"would send: dossier {item.dossier_number} {item.occurrence.key} to {item.role}" for item in new] + \
-        [f"notify (dry run): {len(due)} due, {len(new)} not sent yet"]
+    return [f"would send: dossier {item.dossier_number} {item.occurrence.key} to {item.role}" for item in new] + [
+        f"notify (dry run): {len(due)} due, {len(new)} not sent yet"
+    ]

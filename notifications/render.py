@@ -1,4 +1,5 @@
 """Render a typed context into a French e-mail (subject, text, HTML)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -11,6 +12,7 @@ from notifications.contexts import CONTEXT_TYPES, DigestContext, DossierMessage
 from notifications.french import de
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
 
 @dataclass(frozen=True)
 class RenderedMessage:

@@ -8,6 +8,7 @@ the table after it has them too. Bars are told apart by the series name
 written on each bar's row, not by colour alone. A suppressed value is an
 empty dashed track with the table's mark (« masqué », « n.d. »), never a zero.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ def alt_text(labels: list[str], series: list[Series], fmt, hidden_mark: str) -> 
     return " ; ".join(groups) + "."
 
 
-def bar_chart(chart_id: str, title: str, labels: list[str], series: list[Series], fmt,
-              hidden_mark: str = "n.d.") -> str:
+def bar_chart(
+    chart_id: str, title: str, labels: list[str], series: list[Series], fmt, hidden_mark: str = "n.d."
+) -> str:
     """Grouped horizontal bars, one group per label; widths relative to the largest value."""
     top = max((float(v) for s in series for v in s.values if not is_missing(v)), default=0.0) or 1.0
     parts = [
@@ -59,12 +61,18 @@ def bar_chart(chart_id: str, title: str, labels: list[str], series: list[Series]
                 track = '<span class="piste masquee"></span>'
             else:
                 width = 100 * float(value) / top
-                track = (f'<span class="piste"><span class="remplissage" '
-                         f'style="width:{width:.1f}%;background:{s.colour}"></span></span>')
-            parts.append(f'<p class="barre"><span class="serie">{escape(s.name)}</span>{track}'
-                         f'<span class="nombre">{text}</span></p>')
+                track = (
+                    f'<span class="piste"><span class="remplissage" '
+                    f'style="width:{width:.1f}%;background:{s.colour}"></span></span>'
+                )
+            parts.append(
+                f'<p class="barre"><span class="serie">{escape(s.name)}</span>{track}'
+                f'<span class="nombre">{text}</span></p>'
+            )
         parts.append("</div>")
     parts.append("</div>")
-    parts.append(f'<p class="texte-alternatif" id="{chart_id}-texte">{escape(alt_text(labels, series, fmt, hidden_mark))}</p>')
+    parts.append(
+        f'<p class="texte-alternatif" id="{chart_id}-texte">{escape(alt_text(labels, series, fmt, hidden_mark))}</p>'
+    )
     parts.append("</figure>")
     return "".join(parts)

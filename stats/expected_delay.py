@@ -1,6 +1,7 @@
 """« Quand vais-je recevoir mon autorisation ? » on the stats page: for every département, the expected delay
 of the service that handles its requests, computed by the one function the e-mails and the agents' annotation
 use (mappings.expected_delay.expected_delays)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,12 +27,14 @@ def service_delays(frame: pd.DataFrame, as_of: datetime, table: RoutingTable | N
     if frame.empty:
         return {}
     services = frame["service"].astype(object)
-    cohort = pd.DataFrame({
-        "group": [table.in_charge(s if isinstance(s, str) else None) for s in services],
-        "state": frame["state"].astype(str).to_numpy(),
-        "date_depot": frame["date_depot"].to_numpy(),
-        "date_traitement": frame["date_traitement"].to_numpy(),
-    })
+    cohort = pd.DataFrame(
+        {
+            "group": [table.in_charge(s if isinstance(s, str) else None) for s in services],
+            "state": frame["state"].astype(str).to_numpy(),
+            "date_depot": frame["date_depot"].to_numpy(),
+            "date_traitement": frame["date_traitement"].to_numpy(),
+        }
+    )
     for column in ("date_depot", "date_traitement"):
         cohort[column] = pd.to_datetime(cohort[column], utc=True)
     return expected_delays(cohort, as_of)
@@ -86,8 +89,14 @@ def delay_cells(row: DelayRow) -> DelayCells:
     if delay.waiting:
         basis += f", dont {_requests(delay.waiting, delay)} en attente"
     if not delay.enough:
-        return DelayCells(row.departement, row.service, f"Pas assez de demandes ces {delay.window_months} derniers "
-                          "mois pour estimer un délai", "", basis, False)
+        return DelayCells(
+            row.departement,
+            row.service,
+            f"Pas assez de demandes ces {delay.window_months} derniers mois pour estimer un délai",
+            "",
+            basis,
+            False,
+        )
     beyond = f"plus de {delay.longest_days} jours"
     half = f"moins de {delay.half_within_days} jours" if delay.half_within_days else beyond
     nine = f"moins de {delay.nine_in_ten_within_days} jours" if delay.nine_in_ten_within_days else beyond

@@ -25,6 +25,7 @@ No "deposit → complete" delay: DS keeps no history of a dossier's content,
 only its current values and the date of the last edit, so the moment a
 dossier became complete is not in DS's data (see README, "Statistics").
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
@@ -172,8 +173,9 @@ def decided_within(days: pd.Series, share: float) -> int | None:
 def delay_stats(days: pd.Series, keys: pd.Series) -> pd.DataFrame:
     present = days.notna()
     grouped = days[present].groupby(keys[present], observed=True)
-    figures = {delay: grouped.agg(decided_within, share=share).astype("float64")
-               for delay, share in DELAY_SHARES.items()}
+    figures = {
+        delay: grouped.agg(decided_within, share=share).astype("float64") for delay, share in DELAY_SHARES.items()
+    }
     return pd.DataFrame({**figures, DELAY_BASE: grouped.size()})
 
 
@@ -229,18 +231,29 @@ class Link:
     parts: tuple[tuple[str, str], ...]
 
 
-def publish(raw: pd.DataFrame, key: str, margin: Table | None, row_relations: bool,
-            row_cost: Callable[[str], int] = lambda row: 1) -> Table:
+def publish(
+    raw: pd.DataFrame,
+    key: str,
+    margin: Table | None,
+    row_relations: bool,
+    row_cost: Callable[[str], int] = lambda row: 1,
+) -> Table:
     """Suppress the cells of `raw`, its additive relations closed by the published `margin` totals.
     `row_cost`: how much readers miss a row's cells (0: least), for the choice of complements."""
     return publish_together({key: raw}, margin, row_relations, {key: row_cost})[key]
 
 
-def publish_together(raws: dict[str, pd.DataFrame], margin: Table | None, row_relations: bool,
-                     row_costs: dict[str, Callable[[str], int]], links: Sequence[Link] = ()) -> dict[str, Table]:
+def publish_together(
+    raws: dict[str, pd.DataFrame],
+    margin: Table | None,
+    row_relations: bool,
+    row_costs: dict[str, Callable[[str], int]],
+    links: Sequence[Link] = (),
+) -> dict[str, Table]:
     """Suppress several tables closed by the same `margin` totals at once, with the `links` between them."""
     counts: dict[TableCell, int] = {
-        (key, row, m): _count(raw, row, m) for key, raw in raws.items() for row in raw.index for m in COUNTS}
+        (key, row, m): _count(raw, row, m) for key, raw in raws.items() for row in raw.index for m in COUNTS
+    }
     relations: list[list[TableCell]] = []
     fixed_hidden: set[TableCell] = set()
     margin_cells = frozenset((MARGIN, MARGIN, m) for m in COUNTS)
@@ -350,7 +363,8 @@ def raw_backlog(prepared: pd.DataFrame, keys: pd.Series, as_of: datetime) -> pd.
     pending = prepared["state"].isin(BACKLOG_STATES)
     state = prepared.loc[pending, "state"].astype(str)
     entered = prepared.loc[pending, "date_passage_en_construction"].where(
-        state == "en_construction", prepared.loc[pending, "date_passage_en_instruction"])
+        state == "en_construction", prepared.loc[pending, "date_passage_en_instruction"]
+    )
     entered = entered.fillna(prepared.loc[pending, "date_depot"])
     days = (pd.to_timedelta(pd.Timestamp(as_of) - entered) / DAY).clip(lower=0)
     edges = [lower for lower, _, _ in AGE_BANDS] + [np.inf]
@@ -374,13 +388,15 @@ def backlog_grid(prepared: pd.DataFrame, keys: pd.Series, as_of: datetime, by_se
     # Its totals are the « en cours » of the service table and of the national figures.
     fixed: dict[GridCell, tuple[float, bool]] = {
         (row, TOTAL): (_value(by_service.values, row, "in_progress"), bool(by_service.hidden.at[row, "in_progress"]))
-        for row in raw.index}
+        for row in raw.index
+    }
     fixed[(TOTAL, TOTAL)] = (float(totals.values.iloc[0]["in_progress"]), bool(totals.hidden.iloc[0]["in_progress"]))
     return publish_grid(raw, "service", fixed)
 
 
-def decisions_grid(prepared: pd.DataFrame, keys: pd.Series, as_of_month: pd.Period, by_service: Table,
-                   by_month: Table) -> Grid:
+def decisions_grid(
+    prepared: pd.DataFrame, keys: pd.Series, as_of_month: pd.Period, by_service: Table, by_month: Table
+) -> Grid:
     # Complete months: the current one has only begun, and its few decisions would mask the national totals.
     months = [str(m) for m in pd.period_range(end=as_of_month - 1, periods=DECISION_MONTHS, freq="M")]
     raw = raw_decisions_by_month(prepared, keys, months).reindex(by_service.values.index, fill_value=0)
@@ -414,8 +430,12 @@ def _in_scope() -> Callable[[str], bool]:
     return lambda code: code in departements and departements[code].in_scope
 
 
-def build_figures(frame: pd.DataFrame, as_of: datetime, in_charge: Callable[[str | None], str] | None = None,
-                  in_scope: Callable[[str], bool] | None = None) -> Figures:
+def build_figures(
+    frame: pd.DataFrame,
+    as_of: datetime,
+    in_charge: Callable[[str | None], str] | None = None,
+    in_scope: Callable[[str], bool] | None = None,
+) -> Figures:
     """Every published table, suppression applied, from the `stats.load` frame.
 
     `in_charge` names who handles a dossier of a service, `in_scope` tells a département of the procedure
@@ -431,8 +451,13 @@ def build_figures(frame: pd.DataFrame, as_of: datetime, in_charge: Callable[[str
     totals = publish(raw_totals(prepared), "total", margin=None, row_relations=True)
     trend_months = {str(m) for m in pd.period_range(end=as_of_month, periods=TREND_MONTHS, freq="M")}
     # A month the 12-month table does not show is missed least.
-    by_month = publish(raw_by_month(prepared, as_of_month), "month", totals, row_relations=False,
-                       row_cost=lambda month: int(month in trend_months))
+    by_month = publish(
+        raw_by_month(prepared, as_of_month),
+        "month",
+        totals,
+        row_relations=False,
+        row_cost=lambda month: int(month in trend_months),
+    )
 
     def raw(column: str) -> pd.DataFrame:
         return raw_breakdown(prepared, group_keys(prepared, column))
@@ -441,9 +466,13 @@ def build_figures(frame: pd.DataFrame, as_of: datetime, in_charge: Callable[[str
         return int(key != NOT_GIVEN)
 
     # A service handling exactly the dossiers of some départements repeats their sum: suppressed together.
-    linked = publish_together({"service": raw("service"), "departement": raw("departement")}, totals, True,
-                              {"service": named, "departement": named},
-                              exact_links(prepared, "service", "departement"))
+    linked = publish_together(
+        {"service": raw("service"), "departement": raw("departement")},
+        totals,
+        True,
+        {"service": named, "departement": named},
+        exact_links(prepared, "service", "departement"),
+    )
     by_service = linked["service"]
     service_keys = group_keys(prepared, "service")
     return Figures(

@@ -1,4 +1,5 @@
 """French number and date formats for the page (no locale dependency)."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,18 @@ import pandas as pd
 
 THIN_SPACE = "\u202f"  # espace fine insécable: thousands separator and before "%"
 MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 # A hidden count reads the same whether it was under the threshold or hidden to protect one

@@ -6,6 +6,7 @@ from the driver cursor (no SQLAlchemy Row objects, no per-value type
 conversion), datetimes are parsed once per column by pandas, and labels
 become categoricals.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -34,8 +35,16 @@ SOURCES = {
     "nationality_name": Student.nationality_name,
 }
 # What the public page needs; the monthly report needs every column.
-PAGE_COLUMNS = ("state", "departement", "service", "date_depot", "date_passage_en_construction",
-                "date_passage_en_instruction", "date_traitement", "contract_type")
+PAGE_COLUMNS = (
+    "state",
+    "departement",
+    "service",
+    "date_depot",
+    "date_passage_en_construction",
+    "date_passage_en_instruction",
+    "date_traitement",
+    "contract_type",
+)
 REPORT_COLUMNS = tuple(SOURCES)
 
 

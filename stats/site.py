@@ -1,4 +1,5 @@
 """Write the static site: index.html (Jinja2), stats.json and open-data CSV files."""
+
 from __future__ import annotations
 
 import json
@@ -66,10 +67,18 @@ CSV_FILES = {
     "backlog_by_service": ("en-attente-par-service.csv", "service"),
 }
 STATE_LABELS = {"en_construction": "En construction", "en_instruction": "En instruction"}
-BAND_LABELS = {"moins_15_jours": "moins de 15 jours", "15_59_jours": "15 à 59 jours",
-               "60_jours_et_plus": "60 jours ou plus"}
-BACKLOG_LABELS = {f"{state}_{band}": f"{STATE_LABELS[state]}, {BAND_LABELS[band]}"
-                  for state in BACKLOG_STATES for _, _, band in AGE_BANDS}
+BAND_LABELS = {
+    "moins_15_jours": "moins de 15 jours",
+    "15_59_jours": "15 à 59 jours",
+    "60_jours_et_plus": "60 jours ou plus",
+}
+BACKLOG_LABELS = {
+    f"{state}_{band}": f"{STATE_LABELS[state]}, {BAND_LABELS[band]}"
+    for state in BACKLOG_STATES
+    for _, _, band in AGE_BANDS
+}
+
+
 def contract_label(code: str) -> str:
     """The label applicants chose, from the one table of contract types (procedure.yaml's contrat_type)."""
     labels = {value: label for label, value in default_procedure().champ("contrat_type").option_values.items()}
@@ -141,8 +150,9 @@ def measure_kind(measure: str) -> str:
     return "percent" if measure == RATE else "days"
 
 
-def table_view(table: Table, table_id: str, caption: str, key_header: str, label_key, measures=MEASURES,
-               by_label: bool = False) -> TableView:
+def table_view(
+    table: Table, table_id: str, caption: str, key_header: str, label_key, measures=MEASURES, by_label: bool = False
+) -> TableView:
     rows = []
     for key in table.values.index:
         cells = [fr.cell(table.values.at[key, m], measure_kind(m), bool(table.hidden.at[key, m])) for m in measures]
@@ -185,8 +195,9 @@ def trend_chart(figures: Figures) -> str:
         Series("Acceptés", values["accepted"].tolist(), BLUE_LIGHT),
         Series("Refusés", values["refused"].tolist(), RED_MARIANNE),
     ]
-    return bar_chart("graphique-tendance", "Dossiers déposés et décisions, 12 derniers mois", labels, series,
-                     fr.integer, fr.HIDDEN)
+    return bar_chart(
+        "graphique-tendance", "Dossiers déposés et décisions, 12 derniers mois", labels, series, fr.integer, fr.HIDDEN
+    )
 
 
 def as_of_label(moment: datetime) -> str:
@@ -207,8 +218,10 @@ def key_figures(figures: Figures, period: str) -> list[KeyFigure]:
         KeyFigure(value("deposited"), f"demandes déposées {period}"),
         KeyFigure(value("accepted"), f"demandes acceptées {period}"),
         KeyFigure(value("acceptance_rate"), f"d'acceptation, sur les demandes acceptées ou refusées {period}"),
-        KeyFigure(f"moins de {half} jours" if half[:1].isdigit() else half,
-                  f"entre le dépôt et la décision, pour la moitié des demandes acceptées ou refusées {period}"),
+        KeyFigure(
+            f"moins de {half} jours" if half[:1].isdigit() else half,
+            f"entre le dépôt et la décision, pour la moitié des demandes acceptées ou refusées {period}",
+        ),
         KeyFigure(value("in_progress"), f"demandes en attente d'une décision au {as_of_label(figures.as_of)}"),
     ]
 
@@ -219,40 +232,103 @@ def page_context(figures: Figures, expected_delays: Sequence[DelayRow] = ()) -> 
     period = f"depuis {fr.month_label(first_month)}"
     trend_measures = ("deposited", "accepted", "refused", "closed", "acceptance_rate", *DELAYS)
     sections = [
-        Section("tendance", "Évolution sur 12 mois",
-                "Demandes déposées dans le mois, décisions prises dans le mois, et le délai de ces décisions.",
-                table_view(figures.trend, "tableau-tendance", "Demandes et décisions par mois, 12 derniers mois",
-                           "Mois", month, trend_measures), trend_chart(figures)),
-        Section("par-contrat", "Par type de contrat",
-                f"Type du contrat de travail déclaré dans la demande, état actuel des demandes déposées {period}.",
-                table_view(figures.by_contract_type, "tableau-contrat", "Chiffres par type de contrat",
-                           "Type de contrat", group_label("contract_type"))),
-        Section("par-service", "Par service instructeur",
-                "Service de la main-d'œuvre étrangère (MOE) chargé de la demande. Les demandes sans service, ou "
-                "d'un service qui n'instruit pas encore sur la démarche, sont orientées à la main (« À orienter "
-                f"manuellement »). État actuel des demandes déposées {period}.",
-                table_view(figures.by_service, "tableau-service", "Chiffres par service", "Service",
-                           group_label("service"), by_label=True), folded=True),
-        Section("par-departement", "Par département",
-                f"Département de la demande, état actuel des demandes déposées {period}. Les territoires où l'APT "
-                "ne s'applique pas comptent dans « Autre ou non renseigné ».",
-                table_view(figures.by_departement, "tableau-departement", "Chiffres par département", "Département",
-                           group_label("departement")), folded=True),
-        Section("decisions-par-service", "Décisions par service",
-                "Décisions prises par chaque service (acceptations, refus, classements sans suite), par mois de "
-                "décision, sur les 6 derniers mois complets.",
-                grid_view("decisions_by_service", figures.decisions_by_service, "tableau-decisions-service",
-                          "Décisions par service et par mois"), folded=True),
-        Section("attente-par-service", "Demandes en attente par service",
-                "Demandes qui attendent une décision aujourd'hui, selon leur état et le nombre de jours depuis "
-                "qu'elles y sont entrées.",
-                grid_view("backlog_by_service", figures.backlog_by_service, "tableau-attente-service",
-                          "Demandes en attente par service, selon l'état et l'ancienneté"), folded=True),
-        Section("par-mois", "Tous les mois", f"Chaque mois {period}.",
-                table_view(figures.by_month, "tableau-mois", "Chiffres par mois", "Mois", month), folded=True),
+        Section(
+            "tendance",
+            "Évolution sur 12 mois",
+            "Demandes déposées dans le mois, décisions prises dans le mois, et le délai de ces décisions.",
+            table_view(
+                figures.trend,
+                "tableau-tendance",
+                "Demandes et décisions par mois, 12 derniers mois",
+                "Mois",
+                month,
+                trend_measures,
+            ),
+            trend_chart(figures),
+        ),
+        Section(
+            "par-contrat",
+            "Par type de contrat",
+            f"Type du contrat de travail déclaré dans la demande, état actuel des demandes déposées {period}.",
+            table_view(
+                figures.by_contract_type,
+                "tableau-contrat",
+                "Chiffres par type de contrat",
+                "Type de contrat",
+                group_label("contract_type"),
+            ),
+        ),
+        Section(
+            "par-service",
+            "Par service instructeur",
+            "Service de la main-d'œuvre étrangère (MOE) chargé de la demande. Les demandes sans service, ou "
+            "d'un service qui n'instruit pas encore sur la démarche, sont orientées à la main (« À orienter "
+            f"manuellement »). État actuel des demandes déposées {period}.",
+            table_view(
+                figures.by_service,
+                "tableau-service",
+                "Chiffres par service",
+                "Service",
+                group_label("service"),
+                by_label=True,
+            ),
+            folded=True,
+        ),
+        Section(
+            "par-departement",
+            "Par département",
+            f"Département de la demande, état actuel des demandes déposées {period}. Les territoires où l'APT "
+            "ne s'applique pas comptent dans « Autre ou non renseigné ».",
+            table_view(
+                figures.by_departement,
+                "tableau-departement",
+                "Chiffres par département",
+                "Département",
+                group_label("departement"),
+            ),
+            folded=True,
+        ),
+        Section(
+            "decisions-par-service",
+            "Décisions par service",
+            "Décisions prises par chaque service (acceptations, refus, classements sans suite), par mois de "
+            "décision, sur les 6 derniers mois complets.",
+            grid_view(
+                "decisions_by_service",
+                figures.decisions_by_service,
+                "tableau-decisions-service",
+                "Décisions par service et par mois",
+            ),
+            folded=True,
+        ),
+        Section(
+            "attente-par-service",
+            "Demandes en attente par service",
+            "Demandes qui attendent une décision aujourd'hui, selon leur état et le nombre de jours depuis "
+            "qu'elles y sont entrées.",
+            grid_view(
+                "backlog_by_service",
+                figures.backlog_by_service,
+                "tableau-attente-service",
+                "Demandes en attente par service, selon l'état et l'ancienneté",
+            ),
+            folded=True,
+        ),
+        Section(
+            "par-mois",
+            "Tous les mois",
+            f"Chaque mois {period}.",
+            table_view(figures.by_month, "tableau-mois", "Chiffres par mois", "Mois", month),
+            folded=True,
+        ),
     ]
-    return PageContext(as_of_label(figures.as_of), period, key_figures(figures, period), sections,
-                       delay_groups=delay_groups(list(expected_delays)))
+    return PageContext(
+        as_of_label(figures.as_of),
+        period,
+        key_figures(figures, period),
+        sections,
+        delay_groups=delay_groups(list(expected_delays)),
+    )
 
 
 def static_site() -> SiteContext:
@@ -297,15 +373,24 @@ def grid_rows(grid: Grid) -> list[dict]:
 def delay_rows(expected_delays: list[DelayRow]) -> list[dict]:
     """The expected delay per département as stats.json publishes it: figures, counts (null under the
     small-count threshold, as on the page) and the page's sentence."""
+
     def count(value: int) -> int | None:
         return value if value == 0 or value >= THRESHOLD else None
 
-    return [{"departement": row.departement, "service": row.service, "window_months": row.delay.window_months,
-             "dossiers": count(row.delay.dossiers), "waiting": count(row.delay.waiting),
-             "older_waiting": count(row.delay.older_waiting),
-             "half_within_days": row.delay.half_within_days,
-             "nine_in_ten_within_days": row.delay.nine_in_ten_within_days,
-             "text": row.text} for row in expected_delays]
+    return [
+        {
+            "departement": row.departement,
+            "service": row.service,
+            "window_months": row.delay.window_months,
+            "dossiers": count(row.delay.dossiers),
+            "waiting": count(row.delay.waiting),
+            "older_waiting": count(row.delay.older_waiting),
+            "half_within_days": row.delay.half_within_days,
+            "nine_in_ten_within_days": row.delay.nine_in_ten_within_days,
+            "text": row.text,
+        }
+        for row in expected_delays
+    ]
 
 
 def stats_document(figures: Figures, expected_delays: Sequence[DelayRow] = ()) -> dict:
@@ -336,6 +421,7 @@ def csv_frame(table: Table, key_column: str) -> pd.DataFrame:
 
 def grid_csv_frame(grid: Grid, key_column: str) -> pd.DataFrame:
     """One count column per grid column (months as `decisions_2026_06`), each with its `_secret` flag."""
+
     def name(column: str) -> str:
         return f"decisions_{column.replace('-', '_')}" if column[:1].isdigit() else column
 
@@ -347,8 +433,9 @@ def grid_csv_frame(grid: Grid, key_column: str) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def write_site(figures: Figures, out_dir: Path, expected_delays: Sequence[DelayRow] = (),
-               site: SiteContext | None = None) -> list[Path]:
+def write_site(
+    figures: Figures, out_dir: Path, expected_delays: Sequence[DelayRow] = (), site: SiteContext | None = None
+) -> list[Path]:
     """Write every file of the site into `out_dir` (the page, the mandatory pages, the DSFR's files beside them,
     the open data); returns their paths."""
     site = site or static_site()

@@ -12,6 +12,7 @@ one that leaves no other relation with a lone hidden cell, then the smallest.
 Cells already published elsewhere (`fixed`, e.g. the national totals) are
 never chosen. Why and how: docs/stats-disclosure.md.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

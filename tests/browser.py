@@ -9,10 +9,11 @@ closed after the test. Both skip the test when /usr/bin/chromium is absent.
 DSFR): the script is evaluated over the DevTools protocol, which a page's CSP does not restrict,
 so the pages keep forbidding every script of their own.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -21,8 +22,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE_SCRIPT = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -63,5 +69,7 @@ def run_axe(page: Page, tags: list[str] = AXE_TAGS) -> dict:
 
 def violations(results: dict) -> list[dict]:
     """The violations, short enough to read in an assertion's message."""
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [" ".join(map(str, n["target"])) for n in v["nodes"]][:3]}
-            for v in results["violations"]]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [" ".join(map(str, n["target"])) for n in v["nodes"]][:3]}
+        for v in results["violations"]
+    ]

@@ -3,15 +3,16 @@
 The database is SQLite by default; set TEST_DATABASE_URL to a PostgreSQL URL
 to run the same tests there (`.ci/run` does both).
 """
+
 from __future__ import annotations
 
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -85,7 +86,9 @@ def make_sandbox():
 
     def make(dossiers: int = 200, seed: int = 7, rate_limit: int = 1_000_000, window_seconds: float = 60, **store):
         """`store`: `ids_seed` (other stable ids for the same dossiers) or `form` (another form)."""
-        server = start_server(sandbox_store(dossiers, seed, **store), rate_limit=rate_limit, window_seconds=window_seconds)
+        server = start_server(
+            sandbox_store(dossiers, seed, **store), rate_limit=rate_limit, window_seconds=window_seconds
+        )
         servers.append(server)
         return server
 
@@ -144,6 +147,7 @@ def smtp_server():
 @pytest.fixture
 def env_for(monkeypatch, database_url):
     """Point `wif` (jobs.cli.main) at a sandbox server and the test database, as a deployment's environment does."""
+
     def set_env(server, **overrides):
         values = {
             "DS_API_URL": server.url,
@@ -176,7 +180,7 @@ class FakeTime:
         return time.time()
 
     def utc(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

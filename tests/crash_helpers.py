@@ -4,6 +4,7 @@ and compare what a killed-then-rerun history left with a clean run.
 The sandbox runs in the test process (a thread): a kill leaves it alive with
 its journal of mutations (`store.mutation_log`).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,28 +29,38 @@ INSTRUCTEUR_ID = "SW5zdHJ1Y3RldXItMQ=="
 
 def wif_env(server, database_url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not (k.startswith(("DS_", "WIF_", "SMTP_")) or k == "DATABASE_URL")}
-    env.update({
-        "DS_API_URL": server.url,
-        "DS_API_TOKEN": server.token,
-        "DS_DEMARCHE_NUMBER": "1",
-        "DS_INSTRUCTEUR_ID": INSTRUCTEUR_ID,
-        "DATABASE_URL": database_url,
-        "DS_MAX_RETRIES": "1",
-        "WIF_OUTBOX_DIR": str(Path(database_url.removeprefix("sqlite:///")).parent / "outbox")
-        if database_url.startswith("sqlite:///") else "/tmp/wif-crash-outbox",
-    })
+    env.update(
+        {
+            "DS_API_URL": server.url,
+            "DS_API_TOKEN": server.token,
+            "DS_DEMARCHE_NUMBER": "1",
+            "DS_INSTRUCTEUR_ID": INSTRUCTEUR_ID,
+            "DATABASE_URL": database_url,
+            "DS_MAX_RETRIES": "1",
+            "WIF_OUTBOX_DIR": str(Path(database_url.removeprefix("sqlite:///")).parent / "outbox")
+            if database_url.startswith("sqlite:///")
+            else "/tmp/wif-crash-outbox",
+        }
+    )
     env.update(overrides)
     return env
 
 
 def start_wif(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "jobs.cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def run_wif(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "jobs.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 class KillSwitch:
@@ -123,19 +134,38 @@ def unsettled_rows(database_url: str) -> list[tuple]:
     try:
         with session_factory(engine)() as session:
             return session.execute(
-                select(models.PushOutbox.dossier_number, models.PushOutbox.kind, models.PushOutbox.status)
-                .where(models.PushOutbox.status.in_(("sending", "pending", "failed")))).all()
+                select(models.PushOutbox.dossier_number, models.PushOutbox.kind, models.PushOutbox.status).where(
+                    models.PushOutbox.status.in_(("sending", "pending", "failed"))
+                )
+            ).all()
     finally:
         engine.dispose()
 
 
 # Columns that say when or in which attempt something happened, not what the
 # data is: they differ between any two runs, killed or not.
-RUN_COLUMNS = frozenset({
-    "id", "synced_at", "checked_at", "created_at", "delivered_at", "next_attempt_at", "attempts",
-    "client_mutation_id", "last_error", "last_success_at", "push_checkpoint", "last_rescan_at",
-    "claimed_at", "sent_at", "updated_at", "handled_at", "received_at", "observed_at",
-})
+RUN_COLUMNS = frozenset(
+    {
+        "id",
+        "synced_at",
+        "checked_at",
+        "created_at",
+        "delivered_at",
+        "next_attempt_at",
+        "attempts",
+        "client_mutation_id",
+        "last_error",
+        "last_success_at",
+        "push_checkpoint",
+        "last_rescan_at",
+        "claimed_at",
+        "sent_at",
+        "updated_at",
+        "handled_at",
+        "received_at",
+        "observed_at",
+    }
+)
 SKIPPED_TABLES = frozenset({"job_runs", "job_locks"})
 # A time after `since` (the sandbox's start) was stamped by DS's clock or ours
 # during the run: two runs against two sandboxes differ there and nowhere else.
@@ -155,7 +185,7 @@ def _without_clock(value, since: datetime):
         except ValueError:
             return value
     if isinstance(moment, datetime):
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         return "<during the run>" if moment >= since else value
     return value
 
@@ -179,9 +209,18 @@ def database_contents(database_url: str, ds_base_url: str, since: datetime) -> d
                     continue
                 columns = [c for c in table.columns if c.name not in RUN_COLUMNS | CLOCK_COLUMNS]
                 rows = connection.execute(select(*columns)).all()
-                contents[table.name] = sorted(SIGNED_URL.sub(r"\1/<signed>", json.dumps(
-                    {c.name: _without_clock(v, since) for c, v in zip(columns, row)}, default=str,
-                    sort_keys=True, ensure_ascii=False).replace(ds_base_url, "DS")) for row in rows)
+                contents[table.name] = sorted(
+                    SIGNED_URL.sub(
+                        r"\1/<signed>",
+                        json.dumps(
+                            {c.name: _without_clock(v, since) for c, v in zip(columns, row, strict=False)},
+                            default=str,
+                            sort_keys=True,
+                            ensure_ascii=False,
+                        ).replace(ds_base_url, "DS"),
+                    )
+                    for row in rows
+                )
     finally:
         engine.dispose()
     return contents
@@ -196,7 +235,7 @@ def _deep_diff(a, b, path: str = "") -> dict:
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         out = {}
-        for index, (x, y) in enumerate(zip(a, b)):
+        for index, (x, y) in enumerate(zip(a, b, strict=False)):
             out.update(_deep_diff(x, y, f"{path}[{index}]"))
         return out
     return {} if a == b else {path: (a, b)}
@@ -220,7 +259,10 @@ def differences(left: dict[str, list], right: dict[str, list], limit: int = 5) -
                 shown.append(("only in the first", row))
             else:
                 shown.append((key, row[key], _deep_diff(row, twin)))
-        shown += [("only in the second", row) for row in only_right[:limit]
-                  if not any(len(entry) == 3 and entry[1] == row.get(entry[0]) for entry in shown)]
+        shown += [
+            ("only in the second", row)
+            for row in only_right[:limit]
+            if not any(len(entry) == 3 and entry[1] == row.get(entry[0]) for entry in shown)
+        ]
         out[name] = (len(only_left), len(only_right), shown)
     return out

@@ -1,11 +1,12 @@
 """Synthetic dossiers for the notification, digest and scheduler tests."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from core.models import Dossier, Employer, Finding, StateChange, Student
 
-NOW = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
 def days_ago(days: float, now: datetime = NOW) -> datetime:
@@ -54,8 +55,11 @@ def add_dossier(
         apt_end=apt_end,
         service=service,
         groupe_instructeur_label=f"{service} – groupe" if service else None,
-        raw={"number": number, "messages": list(messages),
-             "dateDerniereModificationChamps": champs_modified_at.isoformat() if champs_modified_at else None},
+        raw={
+            "number": number,
+            "messages": list(messages),
+            "dateDerniereModificationChamps": champs_modified_at.isoformat() if champs_modified_at else None,
+        },
         synced_at=NOW,
     )
     dossier.student = Student(first_name=first_name, last_name=last_name, permit_expiry=permit_expiry)
@@ -70,7 +74,9 @@ def add_dossier(
         previous = to_state
     for item in blocking:
         code, message, field = item if isinstance(item, tuple) else ("missing", item, None)
-        dossier.findings.append(Finding(code=code, severity="blocking", message=message, field=field, rules_revision="t"))
+        dossier.findings.append(
+            Finding(code=code, severity="blocking", message=message, field=field, rules_revision="t")
+        )
     for message in warnings:
         dossier.findings.append(Finding(code="warn", severity="warning", message=message, rules_revision="t"))
     session.add(dossier)

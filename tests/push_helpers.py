@@ -1,8 +1,9 @@
 """What the push tests inject into a Pusher: its collaborators, never hooks into its insides."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -20,9 +21,16 @@ PROCEDURE = default_procedure()
 
 def make_pusher(client, sessions, *, policy: PushSettings | None = None, **kwargs) -> Pusher:
     """A pusher of démarche 1 with the binding its sync stored (make_syncer binds first)."""
-    return Pusher(client=client, sessions=sessions, procedure=PROCEDURE, bindings={1: stored_binding(sessions)},
-                  target_for=target_for, instructeur_id=CONNECTOR_INSTRUCTEUR_ID, policy=policy or PushSettings(),
-                  **kwargs)
+    return Pusher(
+        client=client,
+        sessions=sessions,
+        procedure=PROCEDURE,
+        bindings={1: stored_binding(sessions)},
+        target_for=target_for,
+        instructeur_id=CONNECTOR_INSTRUCTEUR_ID,
+        policy=policy or PushSettings(),
+        **kwargs,
+    )
 
 
 class Crash(Exception):
@@ -65,10 +73,18 @@ class DiesOnAnswer:
 
 # What an agent must see on DS for each completeness status the checks gave a dossier: written here, in the
 # words DS shows, not taken from the code under test (mappings.target).
-LABEL_OF_STATUS = {"complet": "Complet", "incomplet": "Incomplet", "a_verifier": "À vérifier",
-                   "hors_perimetre": "Hors périmètre"}
-COMPLETUDE_OF_STATUS = {"complet": "complet", "incomplet": "incomplet", "a_verifier": "à vérifier",
-                        "hors_perimetre": "hors périmètre"}
+LABEL_OF_STATUS = {
+    "complet": "Complet",
+    "incomplet": "Incomplet",
+    "a_verifier": "À vérifier",
+    "hors_perimetre": "Hors périmètre",
+}
+COMPLETUDE_OF_STATUS = {
+    "complet": "complet",
+    "incomplet": "incomplet",
+    "a_verifier": "à vérifier",
+    "hors_perimetre": "hors périmètre",
+}
 COMPLETUDE = "Complétude (Work in France)"
 SERVICE = "Service compétent (Work in France)"
 NO_SERVICE = "Aucun service : orientation manuelle"
@@ -114,9 +130,12 @@ MESSAGE_RECENT = timedelta(days=60)
 
 def applicant_recent(record, now: datetime | None = None) -> bool:
     """The applicant deposited, edited or was sent back their dossier within MESSAGE_RECENT (the sandbox's record)."""
-    acted = [record.depose_at, record.champs_updated_at,
-             *(t.at for t in record.traitements if t.state == "en_construction")]
-    return (now or datetime.now(timezone.utc)) - max(t for t in acted if t) <= MESSAGE_RECENT
+    acted = [
+        record.depose_at,
+        record.champs_updated_at,
+        *(t.at for t in record.traitements if t.state == "en_construction"),
+    ]
+    return (now or datetime.now(UTC)) - max(t for t in acted if t) <= MESSAGE_RECENT
 
 
 def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, list[str]]:
@@ -125,8 +144,14 @@ def differences_on_ds(store, sessions, demarche_number: int = 1) -> dict[int, li
     « Service » annotations, and one message about its findings for an incomplete dossier still
     en_construction that its applicant acted on within MESSAGE_RECENT. Judged on the sandbox's state alone."""
     with sessions() as session:
-        local = {d.number: d for d in session.scalars(select(models.Dossier).where(
-            models.Dossier.demarche_number == demarche_number, models.Dossier.checked_at.is_not(None)))}
+        local = {
+            d.number: d
+            for d in session.scalars(
+                select(models.Dossier).where(
+                    models.Dossier.demarche_number == demarche_number, models.Dossier.checked_at.is_not(None)
+                )
+            )
+        }
     groupes = {g.label for g in store.demarches[demarche_number].groupes if not g.closed}
     differences = {}
     for record in store.visible_dossiers(demarche_number):

@@ -1,6 +1,7 @@
 """A desk for one-test-per-rule-row tests at the level of what DS received: a dossier of the sandbox is edited
 as an applicant would edit it, the connector syncs and pushes, and the test reads the label and the annotations
 the sandbox now shows (tests/test_apt_rules_rows.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ def pdf(name: str, size: int = 150_000) -> tuple[StoredFile, ...]:
 @dataclass(frozen=True)
 class Shown:
     """What an agent sees on DS for one dossier after the connector's push."""
+
     labels: frozenset[str]
     annotations: dict = field(hash=False)
     messages: tuple[str, ...] = ()
@@ -45,15 +47,28 @@ def base_values(record) -> dict:
     values = {key: () for key in record.values if key.startswith("pj_")}
     values.update({key: pdf(key) for key in GENERAL})
     values.update(
-        nationalite="MA", titre_type="Carte de séjour étudiant", titre_numero="9912345678",
+        nationalite="MA",
+        titre_type="Carte de séjour étudiant",
+        titre_numero="9912345678",
         titre_date_debut=(deposit - timedelta(days=30)).isoformat(),
         titre_date_expiration=(deposit + timedelta(days=500)).isoformat(),
-        demande_type="Première demande", apt_precedente_reference=None, depose_par="L'employeur",
-        residence_un_an=True, formation_master_cge=False,
-        emploi_intitule="Vendeur", contrat_type="CDD", contrat_date_debut=start.isoformat(),
-        contrat_date_fin=(start + timedelta(days=274)).isoformat(), heures_unite="Par semaine", heures_nombre=35.0,
-        salaire_brut_mensuel=1800.0, profession_reglementee=False, mannequin_spectacle=False,
-        emploi_lien_formation=True, apprentissage_valide_opco=None, autres_emplois=[],
+        demande_type="Première demande",
+        apt_precedente_reference=None,
+        depose_par="L'employeur",
+        residence_un_an=True,
+        formation_master_cge=False,
+        emploi_intitule="Vendeur",
+        contrat_type="CDD",
+        contrat_date_debut=start.isoformat(),
+        contrat_date_fin=(start + timedelta(days=274)).isoformat(),
+        heures_unite="Par semaine",
+        heures_nombre=35.0,
+        salaire_brut_mensuel=1800.0,
+        profession_reglementee=False,
+        mannequin_spectacle=False,
+        emploi_lien_formation=True,
+        apprentissage_valide_opco=None,
+        autres_emplois=[],
     )
     return values
 
@@ -67,14 +82,18 @@ class Desk:
         self.sessions = session_factory(self.engine)
         self.server = start_server(sandbox_store(dossiers, seed), rate_limit=1_000_000)
         self.store = self.server.store
-        self.client = DSClient(self.server.url, self.server.token, budget=RequestBudget(1_000_000, 60), backoff_base=0.01,
-                               timeout=10)
+        self.client = DSClient(
+            self.server.url, self.server.token, budget=RequestBudget(1_000_000, 60), backoff_base=0.01, timeout=10
+        )
         self.syncer = make_syncer(self.client, self.sessions)
         self.syncer.sync(1)
         make_pusher(self.client, self.sessions).push(1)
         # Dossiers an applicant can still edit, generated complete and on the current form.
-        self._pool = [d.number for d in self.store.visible_dossiers(1)
-                      if d.state == "en_construction" and d.intent == "complete" and d.anomaly is None]
+        self._pool = [
+            d.number
+            for d in self.store.visible_dossiers(1)
+            if d.state == "en_construction" and d.intent == "complete" and d.anomaly is None
+        ]
         self._taken = 0
 
     def take(self) -> int:

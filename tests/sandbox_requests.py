@@ -1,4 +1,5 @@
 """Helpers for tests that talk to the sandbox over HTTP."""
+
 from __future__ import annotations
 
 import requests
@@ -7,8 +8,14 @@ from connector import documents
 from sandbox.store import SANDBOX_TOKEN
 
 
-def post(url: str, query: str, variables: dict | None = None, operation_name: str | None = None,
-         token: str | None = SANDBOX_TOKEN, timeout: float = 10) -> requests.Response:
+def post(
+    url: str,
+    query: str,
+    variables: dict | None = None,
+    operation_name: str | None = None,
+    token: str | None = SANDBOX_TOKEN,
+    timeout: float = 10,
+) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = {"query": query, "variables": variables or {}, "operationName": operation_name}
     return requests.post(url, json=body, headers=headers, timeout=timeout)

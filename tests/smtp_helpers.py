@@ -1,4 +1,5 @@
 """A real SMTP server for the tests (aiosmtpd on localhost)."""
+
 from __future__ import annotations
 
 import socket

@@ -1,12 +1,13 @@
 """Synthetic dossiers for the stats tests, inserted with the ORM (no personal data)."""
+
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from core.models import Contract, Dossier, Student
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(text: str) -> datetime:
@@ -61,17 +62,27 @@ def small_fixture() -> list[Dossier]:
     """Eight dossiers whose figures are computed by hand in test_stats_figures."""
     return [
         # Deposited 28 Feb 23:30 UTC = 1 March Paris; decided 31 March 22:30 UTC = 1 April Paris.
-        dossier(1, "accepte", utc("2026-02-28T23:30"), utc("2026-03-31T22:30"),
-                apt=(date(2026, 4, 1), date(2026, 6, 30))),
+        dossier(
+            1, "accepte", utc("2026-02-28T23:30"), utc("2026-03-31T22:30"), apt=(date(2026, 4, 1), date(2026, 6, 30))
+        ),
         dossier(2, "refuse", utc("2026-03-05T10:00"), utc("2026-03-15T10:00"), completed_at=utc("2026-03-06T10:00")),
         dossier(3, "en_instruction", utc("2026-03-20T10:00")),
-        dossier(4, "sans_suite", utc("2026-03-01T10:00"), utc("2026-03-03T10:00"),
-                service="Lyon", departement="69", contract_type="cdi", nationality=("MA", "Maroc")),
+        dossier(
+            4,
+            "sans_suite",
+            utc("2026-03-01T10:00"),
+            utc("2026-03-03T10:00"),
+            service="Lyon",
+            departement="69",
+            contract_type="cdi",
+            nationality=("MA", "Maroc"),
+        ),
         dossier(5, "accepte", utc("2026-03-02T10:00"), utc("2026-03-06T10:00"), deleted=True),
         dossier(6, "accepte", utc("2026-03-02T10:00"), utc("2026-03-06T10:00"), hidden=True),
         dossier(7, "en_construction", utc("2026-04-02T08:00"), service=None, departement=None, contract_type=None),
-        dossier(8, "accepte", utc("2026-03-25T10:00"), utc("2026-04-10T10:00"),
-                apt=(date(2026, 4, 15), date(2026, 7, 15))),
+        dossier(
+            8, "accepte", utc("2026-03-25T10:00"), utc("2026-04-10T10:00"), apt=(date(2026, 4, 15), date(2026, 7, 15))
+        ),
     ]
 
 
@@ -81,7 +92,10 @@ CONTRACTS = ("cdd", "cdd", "cdi", "apprentissage", "doctoral", "ater")
 NATIONALITIES = (("DZ", "Algérie"), ("MA", "Maroc"), ("TN", "Tunisie"), ("CN", "Chine"), ("SN", "Sénégal"))
 
 
-def synthetic(count: int, seed: int = 7, start: datetime = utc("2025-06-01T00:00"), days: int = 540) -> list[Dossier]:
+SYNTHETIC_START = utc("2025-06-01T00:00")
+
+
+def synthetic(count: int, seed: int = 7, start: datetime = SYNTHETIC_START, days: int = 540) -> list[Dossier]:
     """Many varied dossiers over `days` days from `start`, some départements rare on purpose."""
     rng = random.Random(seed)
     dossiers = []
@@ -94,9 +108,14 @@ def synthetic(count: int, seed: int = 7, start: datetime = utc("2025-06-01T00:00
         apt_start = (traitement or depot).date()
         dossiers.append(
             dossier(
-                number, state, depot, traitement,
-                service=SERVICES[departement], departement=departement,
-                contract_type=rng.choice(CONTRACTS), nationality=rng.choice(NATIONALITIES),
+                number,
+                state,
+                depot,
+                traitement,
+                service=SERVICES[departement],
+                departement=departement,
+                contract_type=rng.choice(CONTRACTS),
+                nationality=rng.choice(NATIONALITIES),
                 completed_at=depot + timedelta(hours=rng.randrange(1, 72)) if rng.random() < 0.8 else None,
                 apt=(apt_start, apt_start + timedelta(days=rng.randrange(30, 365))) if state == "accepte" else None,
                 deleted=rng.random() < 0.01,

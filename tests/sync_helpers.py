@@ -1,5 +1,6 @@
 """Binding and syncing the sandbox the way a deployment does, and comparing
 the local copy with the sandbox, for the sync and push tests."""
+
 from __future__ import annotations
 
 import copy
@@ -10,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select, text
 
-from core import models
 from connector import revision as ds_revision
 from connector.sync import Syncer
+from core import models
 from jobs.binding import bind_demarche, load_binding, read_descriptors
 from jobs.student_files import student_file_refresher
 from mappings.binding import Binding, bind
@@ -51,8 +52,9 @@ def recorded_binding() -> Binding:
     (fixtures/demarche_descriptor.json), made by the same rules as `wif procedure bind`."""
     demarche = json.loads((FIXTURES / "demarche_descriptor.json").read_text())
     published = ds_revision.published_revision(demarche)
-    result = bind(default_procedure(), demarche["number"], published["id"],
-                  ds_revision.descriptors(published, demarche["labels"]))
+    result = bind(
+        default_procedure(), demarche["number"], published["id"], ds_revision.descriptors(published, demarche["labels"])
+    )
     # A démarche may predate an optional champ the definition gained since: only what blocks a bind fails here.
     assert not result.blocking, [p.line() for p in result.blocking]
     return result.binding()
@@ -111,10 +113,12 @@ def copy_database(source: Engine, target: Engine) -> None:
             column = table.autoincrement_column
             if writing.dialect.name == "postgresql" and column is not None:
                 # The copied ids do not move the sequence: the next insert must not reuse one.
-                writing.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
-                    f" coalesce(max({column.name}), 0) + 1, false) FROM {table.name}"
-                ))
+                writing.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'),"
+                        f" coalesce(max({column.name}), 0) + 1, false) FROM {table.name}"
+                    )
+                )
 
 
 def quarantine_rows(sessions, demarche_number: int = 1) -> dict:

@@ -5,6 +5,7 @@ live beside their module (test_checks.py, test_routing.py…); these ones
 check each row end to end, from a mapped dossier (or a snapshot) to what
 the connector decides.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,7 +22,8 @@ from mappings.procedure import default_procedure
 from mappings.rules import default_rules
 from notifications.apt_dates import apt_date_problems
 from tests.snapshots import make_snapshot
-from tests.sync_helpers import evaluator as evaluator_for, recorded_binding
+from tests.sync_helpers import evaluator as evaluator_for
+from tests.sync_helpers import recorded_binding
 from validity.derive import derive_record, published_period
 
 PEPPER = b"row-test-pepper-" + b"z" * 40
@@ -45,11 +47,17 @@ def dossier(**champs) -> dict:
         raw["champs"] = [c for c in raw["champs"] if c["champDescriptorId"] != ds_id]
         if value is None:
             continue
-        champ = {"id": ds_id, "champDescriptorId": ds_id, "label": definition.label,
-                 "__typename": sorted(EXPECTED_TYPENAMES[definition.type])[0]}
+        champ = {
+            "id": ds_id,
+            "champDescriptorId": ds_id,
+            "label": definition.label,
+            "__typename": sorted(EXPECTED_TYPENAMES[definition.type])[0],
+        }
         if definition.type == "piece_justificative":
-            champ["files"] = [{"filename": name, "contentType": "application/pdf", "byteSizeBigInt": "150000",
-                               "checksum": "eA=="} for name in value]
+            champ["files"] = [
+                {"filename": name, "contentType": "application/pdf", "byteSizeBigInt": "150000", "checksum": "eA=="}
+                for name in value
+            ]
             champ["stringValue"] = " ".join(value)
         elif definition.type == "drop_down_list":
             champ["choice"] = champ["stringValue"] = value
@@ -80,8 +88,13 @@ def test_the_complete_fixture_needs_an_apt_and_is_complete(evaluator):
     assert outcome(evaluator, dossier()) == ("complet", [])
 
 
-FULL_TIME_YEAR = dict(heures_unite="Par semaine", contrat_date_debut="2025-06-01", contrat_date_fin="2026-05-31",
-                      titre_date_debut="2025-05-01", titre_date_expiration="2026-08-31")
+FULL_TIME_YEAR = dict(
+    heures_unite="Par semaine",
+    contrat_date_debut="2025-06-01",
+    contrat_date_fin="2026-05-31",
+    titre_date_debut="2025-05-01",
+    titre_date_expiration="2026-08-31",
+)
 
 
 def test_964_h_for_non_algerian_students(evaluator):
@@ -95,12 +108,17 @@ def test_964_h_for_non_algerian_students(evaluator):
     # Full time for a year: an APT is needed, and the job must belong to the course.
     assert outcome(evaluator, dossier(**FULL_TIME_YEAR, heures_nombre=29)) == ("complet", [])
     assert outcome(evaluator, dossier(**FULL_TIME_YEAR, heures_nombre=29, emploi_lien_formation=False)) == (
-        "incomplet", ["job_outside_course:emploi_lien_formation"])
+        "incomplet",
+        ["job_outside_course:emploi_lien_formation"],
+    )
     assert outcome(evaluator, dossier(**FULL_TIME_YEAR, heures_nombre=29, emploi_lien_formation=None)) == (
-        "incomplet", ["course_link_unanswered:emploi_lien_formation"])
+        "incomplet",
+        ["course_link_unanswered:emploi_lien_formation"],
+    )
     # An Algerian student needs an APT from the first hour: 450 h is complete.
-    assert outcome(evaluator, dossier(heures_nombre=52, nationalite="DZ",
-                                      titre_type="Certificat de résidence algérien étudiant")) == ("complet", [])
+    assert outcome(
+        evaluator, dossier(heures_nombre=52, nationalite="DZ", titre_type="Certificat de résidence algérien étudiant")
+    ) == ("complet", [])
 
 
 def test_the_year_the_hours_are_counted_over(evaluator):
@@ -121,17 +139,21 @@ def test_contract_longer_than_12_months(evaluator):
     assert outcome(evaluator, dossier(**{**longer, "contrat_date_fin": "2026-05-31"})) == ("complet", [])
 
 
-@pytest.mark.parametrize("nationality, validated, expected", [
-    ("MA", True, ("a_verifier", ["apt_probably_not_needed:contrat_type"])),
-    ("MA", False, ("complet", [])),
-    ("DZ", True, ("complet", [])),
-])
+@pytest.mark.parametrize(
+    "nationality, validated, expected",
+    [
+        ("MA", True, ("a_verifier", ["apt_probably_not_needed:contrat_type"])),
+        ("MA", False, ("complet", [])),
+        ("DZ", True, ("complet", [])),
+    ],
+)
 def test_opco_validated_apprenticeship(evaluator, nationality, validated, expected):
     """RULES.md: "apprenticeship validated by the OPCO (non-Algerian), since 2021 | probably no APT needed: warn,
     do not reject"; the new champ apprentissage_valide_opco feeds it."""
     permit = {"titre_type": "Certificat de résidence algérien étudiant"} if nationality == "DZ" else {}
-    raw = dossier(contrat_type="Contrat d'apprentissage", nationalite=nationality, apprentissage_valide_opco=validated,
-                  **permit)
+    raw = dossier(
+        contrat_type="Contrat d'apprentissage", nationalite=nationality, apprentissage_valide_opco=validated, **permit
+    )
     assert outcome(evaluator, raw) == expected
 
 
@@ -140,6 +162,7 @@ def test_one_apt_period_rule(monkeypatch):
     start, seven_months = date(2026, 1, 1), date(2026, 7, 31)
     snapshot = make_snapshot(state="accepte", birth_date=date(2001, 1, 1), apt_start=start, apt_end=seven_months)
     from tests.test_checks import complete
+
     mapped = complete()
     mapped.agent.apt_start, mapped.agent.apt_end, mapped.student.permit_expiry = start, seven_months, None
 
@@ -156,11 +179,19 @@ def test_one_apt_period_rule(monkeypatch):
 @pytest.mark.parametrize("apt_start, apt_end", [(None, None), (date(2026, 2, 1), None)])
 def test_public_validity(apt_start, apt_end):
     """The validity record publishes the agent's decision and the agent's APT dates, never the contract's."""
-    accepted = dict(state="accepte", birth_date=date(2001, 1, 1), contract_start=date(2026, 2, 1),
-                    contract_end=date(2026, 7, 31), permit_expiry=date(2026, 12, 31))
-    assert derive_record(make_snapshot(**accepted, apt_start=apt_start, apt_end=apt_end), PEPPER, date(2026, 3, 1)) is None
-    decided = derive_record(make_snapshot(**accepted, apt_start=date(2026, 2, 3), apt_end=date(2026, 6, 30)),
-                            PEPPER, date(2026, 3, 1))
+    accepted = dict(
+        state="accepte",
+        birth_date=date(2001, 1, 1),
+        contract_start=date(2026, 2, 1),
+        contract_end=date(2026, 7, 31),
+        permit_expiry=date(2026, 12, 31),
+    )
+    assert (
+        derive_record(make_snapshot(**accepted, apt_start=apt_start, apt_end=apt_end), PEPPER, date(2026, 3, 1)) is None
+    )
+    decided = derive_record(
+        make_snapshot(**accepted, apt_start=date(2026, 2, 3), apt_end=date(2026, 6, 30)), PEPPER, date(2026, 3, 1)
+    )
     assert (decided.apt_start, decided.apt_end) == (date(2026, 2, 3), date(2026, 6, 30))
 
 
@@ -169,12 +200,21 @@ def test_interne_en_medecine(evaluator):
     of department; certificat de scolarité showing DFMS or DFMSA enrolment"; the FAQ adds « Copie passeport avec nom
     et prénom, ou titre de séjour », and its four documents stand for the general ones."""
     one_piece = dossier(contrat_type=INTERNE, pj_interne_recrutement=["recrutement.pdf"])
-    assert outcome(evaluator, one_piece) == ("incomplet", ["missing_document:pj_interne_chef_service",
-                                                           "missing_document:pj_interne_dfms",
-                                                           "missing_document:pj_interne_identite"])
-    four = dict(contrat_type=INTERNE, pj_interne_recrutement=["recrutement.pdf"],
-                pj_interne_chef_service=["chef_service.pdf"], pj_interne_dfms=["dfms.pdf"],
-                pj_interne_identite=["passeport.pdf"])
+    assert outcome(evaluator, one_piece) == (
+        "incomplet",
+        [
+            "missing_document:pj_interne_chef_service",
+            "missing_document:pj_interne_dfms",
+            "missing_document:pj_interne_identite",
+        ],
+    )
+    four = dict(
+        contrat_type=INTERNE,
+        pj_interne_recrutement=["recrutement.pdf"],
+        pj_interne_chef_service=["chef_service.pdf"],
+        pj_interne_dfms=["dfms.pdf"],
+        pj_interne_identite=["passeport.pdf"],
+    )
     assert outcome(evaluator, dossier(**four)) == ("complet", [])
     assert outcome(evaluator, dossier(**four, pj_passeport=[], pj_contrat=[], pj_inscription=[])) == ("complet", [])
     aphp = dossier(**four, employeur_siret="26750045200011")  # an AP-HP hospital (SIREN 267 500 452)
@@ -192,10 +232,12 @@ def test_ater(evaluator, document):
 def test_renewal_set(evaluator):
     """RULES.md: "during a renewal the set of three: convocation, old titre, récépissé", each recto/verso;
     ANEF: "at most 3 files per document"."""
-    renewal = dict(titre_type="Récépissé de demande de renouvellement",
-                   pj_titre_sejour=["recepisse_recto.pdf", "recepisse_verso.pdf"],
-                   pj_convocation=["convocation_recto.pdf", "convocation_verso.pdf"],
-                   pj_ancien_titre=["ancien_titre_recto.pdf", "ancien_titre_verso.pdf"])
+    renewal = dict(
+        titre_type="Récépissé de demande de renouvellement",
+        pj_titre_sejour=["recepisse_recto.pdf", "recepisse_verso.pdf"],
+        pj_convocation=["convocation_recto.pdf", "convocation_verso.pdf"],
+        pj_ancien_titre=["ancien_titre_recto.pdf", "ancien_titre_verso.pdf"],
+    )
     assert outcome(evaluator, dossier(**renewal)) == ("complet", [])
     without_convocation = {**renewal, "pj_convocation": None}
     assert outcome(evaluator, dossier(**without_convocation)) == ("incomplet", ["missing_document:pj_convocation"])
@@ -222,8 +264,11 @@ def test_regulated_professions(evaluator):
     assert outcome(evaluator, undeclared) == ("a_verifier", ["regulated_profession_by_title:profession_reglementee"])
     declared = dossier(emploi_intitule="Agent de sécurité incendie (SSIAP 1)", profession_reglementee=True)
     assert outcome(evaluator, declared) == ("incomplet", ["missing_document:pj_profession_reglementee"])
-    with_proof = dossier(emploi_intitule="Agent de sécurité incendie (SSIAP 1)", profession_reglementee=True,
-                         pj_profession_reglementee=["carte_cnaps.pdf"])
+    with_proof = dossier(
+        emploi_intitule="Agent de sécurité incendie (SSIAP 1)",
+        profession_reglementee=True,
+        pj_profession_reglementee=["carte_cnaps.pdf"],
+    )
     assert outcome(evaluator, with_proof) == ("complet", [])
     assert outcome(evaluator, dossier(emploi_intitule="Architecte logiciel")) == ("complet", [])
 
@@ -248,10 +293,16 @@ def test_postal_codes_shared_by_two_departements(by_employer):
     one"; La Poste's table has 16 (mappings/postal_codes.csv). 33220 is Gironde's and, for two communes, Dordogne's."""
     dordogne = dict(postalCode="33220", cityName="Port-Sainte-Foy-et-Ponchapt", departmentCode=None)
     with_insee = by_employer.evaluate(with_etablissement_address(dossier(), **dordogne, cityCode="24335"))
-    assert (with_insee.routing.departement, with_insee.routing.confidence, with_insee.status) == ("24", "high", "complet")
+    assert (with_insee.routing.departement, with_insee.routing.confidence, with_insee.status) == (
+        "24",
+        "high",
+        "complet",
+    )
     by_name = by_employer.evaluate(with_etablissement_address(dossier(), **dordogne, cityCode=None))
     assert (by_name.routing.departement, by_name.routing.confidence, by_name.status) == ("24", "high", "complet")
-    unknown = by_employer.evaluate(with_etablissement_address(dossier(), **{**dordogne, "cityName": None}, cityCode=None))
+    unknown = by_employer.evaluate(
+        with_etablissement_address(dossier(), **{**dordogne, "cityName": None}, cityCode=None)
+    )
     assert (unknown.routing.departement, unknown.status) == ("33", "a_verifier")
     assert [f.code for f in unknown.findings] == ["routing_uncertain"]
 
@@ -271,9 +322,9 @@ def test_cedex_and_uncertain_routing(by_employer):
 def test_status_label(evaluator):
     """Issue #12: "status ↔ label | one mapping": an « incomplet » dossier never carries « À vérifier », an
     out-of-scope one never shows Complétude « à vérifier »."""
+    from core.snapshot import FindingFact
     from mappings.target import target_for
     from tests.snapshots import make_snapshot
-    from core.snapshot import FindingFact
 
     for raw, status, label, option in (
         (dossier(employeur_siret="12345678900016"), "incomplet", "incomplet", "incomplet"),  # wrong SIRET key

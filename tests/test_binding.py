@@ -4,6 +4,7 @@
 settle with DS's candidates, lets mappings/bindings.yaml win, keeps stored ids
 on a rebind; `wif sync` / `wif push` refuse an unbound démarche before any
 request that writes."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,9 +13,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from connector.sync import Syncer
 from core import models
 from core.db import make_engine, session_factory, upgrade
-from connector.sync import Syncer
 from jobs.binding import bind_demarche, load_binding, store_binding
 from jobs.cli import main
 from mappings import binding as rules
@@ -44,8 +45,12 @@ def publish(server, champs=None, annotations=None) -> Revision:
     """What an administrateur's « Publier les modifications » does: a new revision, the older ones kept."""
     store, demarche = server.store, server.store.demarches[1]
     active = demarche.active_revision
-    revision = Revision(store.next_id("ProcedureRevision"), active.created_at + timedelta(days=1),
-                        active.champs if champs is None else champs, active.annotations if annotations is None else annotations)
+    revision = Revision(
+        store.next_id("ProcedureRevision"),
+        active.created_at + timedelta(days=1),
+        active.champs if champs is None else champs,
+        active.annotations if annotations is None else annotations,
+    )
     demarche.revisions.append(revision)
     return revision
 
@@ -92,12 +97,22 @@ def stored(database_url: str):
 
 # --- the pure rules ----------------------------------------------------------
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Nom de l'étudiant", "NOM DE L’ETUDIANT"),
-    ("S'agit-il d'une première demande ou d'un renouvellement ?", "s’agit il d’une premiere demande ou d’un renouvellement"),
-    ("Adresse  électronique\u00a0de l'employeur", "Adresse electronique de l employeur"),
-    ("Préparez-vous un master ou un diplôme d'une grande école (CGE) ?", "preparez vous un master ou un diplome d une grande ecole cge"),
-])
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Nom de l'étudiant", "NOM DE L’ETUDIANT"),
+        (
+            "S'agit-il d'une première demande ou d'un renouvellement ?",
+            "s’agit il d’une premiere demande ou d’un renouvellement",
+        ),
+        ("Adresse  électronique\u00a0de l'employeur", "Adresse electronique de l employeur"),
+        (
+            "Préparez-vous un master ou un diplôme d'une grande école (CGE) ?",
+            "preparez vous un master ou un diplome d une grande ecole cge",
+        ),
+    ],
+)
 def test_labels_that_differ_only_in_case_accents_spacing_and_punctuation_are_the_same(a, b):
     assert normalise_label(a) == normalise_label(b)
 
@@ -122,6 +137,7 @@ def test_the_shipped_overrides_file_is_valid_and_empty():
 
 
 # --- bind over HTTP ------------------------------------------------------------
+
 
 def test_bind_matches_labels_despite_case_accents_and_apostrophes(server, ds_client_for, sessions):
     demarche = server.store.demarches[1]
@@ -163,7 +179,10 @@ def test_ambiguous_and_retyped_keys_are_reported_with_candidates_and_block_the_b
     nom = next(line for line in out.splitlines() if line.strip().startswith("ambiguous") and " nom " in line)
     assert f"candidates: {sid(server, 'nom')} « Nom de l'étudiant » (text), 7001 « Nom de l’étudiant » (text)" in nom
     retyped = next(line for line in out.splitlines() if line.strip().startswith("retyped"))
-    assert "contrat_date_debut" in retyped and f"{sid(server, 'contrat_date_debut')} « Date de début du contrat » (text)" in retyped
+    assert (
+        "contrat_date_debut" in retyped
+        and f"{sid(server, 'contrat_date_debut')} « Date de début du contrat » (text)" in retyped
+    )
     assert "NOT bound: 2 problem(s)" in out
     assert stored(wif.database_url) is None
 
@@ -221,11 +240,18 @@ def test_rebinding_after_a_new_revision_keeps_the_ids_and_reports_only_the_chang
     assert code == 0, out
     after = stored(wif.database_url)
     assert after.revision_id == revision.id != before.revision_id
-    assert {k: b.stable_id for k, b in after.champs.items()} == \
-        {k: b.stable_id for k, b in before.champs.items() if k != "telephone_etudiant"}
+    assert {k: b.stable_id for k, b in after.champs.items()} == {
+        k: b.stable_id for k, b in before.champs.items() if k != "telephone_etudiant"
+    }
     changes = [line.split()[:2] for line in out.splitlines() if line.startswith("    ")]
-    assert sorted(changes) == sorted([["renamed", "emploi_intitule"], ["renamed", "wif_anomalies"],
-                                      ["removed", "telephone_etudiant"], ["new", "7201"]])
+    assert sorted(changes) == sorted(
+        [
+            ["renamed", "emploi_intitule"],
+            ["renamed", "wif_anomalies"],
+            ["removed", "telephone_etudiant"],
+            ["new", "7201"],
+        ]
+    )
     assert "changes since the stored binding: 4" in out
     assert "unclaimed" not in out  # the new champ is told once, as a change
 
@@ -237,6 +263,7 @@ def test_rebinding_with_nothing_changed_reports_no_change(wif):
 
 
 # --- the safety stop -------------------------------------------------------------
+
 
 def test_sync_of_an_unbound_demarche_is_refused_and_ds_receives_no_mutation(server, wif):
     code, out, err = wif("sync")
@@ -280,6 +307,7 @@ def test_a_required_champ_removed_after_binding_stops_sync(server, wif):
 
 # --- one binding everywhere: labels renamed in DS change nothing ---------------------
 
+
 def _outcomes(database_url: str) -> dict:
     engine = make_engine(database_url)
     out = {}
@@ -287,8 +315,12 @@ def _outcomes(database_url: str) -> dict:
         for dossier in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None))):
             columns = lambda row: {c.key: getattr(row, c.key) for c in row.__table__.columns}  # noqa: E731
             out[dossier.number] = (
-                dossier.completeness_status, dossier.target_groupe_label, dossier.departement,
-                columns(dossier.student), columns(dossier.contract), columns(dossier.employer),
+                dossier.completeness_status,
+                dossier.target_groupe_label,
+                dossier.departement,
+                columns(dossier.student),
+                columns(dossier.contract),
+                columns(dossier.employer),
                 sorted((i.field, i.code, i.message) for i in dossier.mapping_issues),
             )
     engine.dispose()
@@ -304,11 +336,14 @@ def test_renaming_labels_in_ds_after_binding_changes_no_outcome(server, wif):
     assert wif("sync")[0] == 0
     outcomes, on_ds = _outcomes(wif.database_url), _ds_view(server)
     # The administrateur rewords three labels and publishes a new revision.
-    server.store.publish_revision(1, labels={
-        "titre_departement": "Département de délivrance du titre",  # routing reads it
-        "nationalite": "Pays de nationalité",
-        "wif_anomalies": "Anomalies relevées",  # an annotation push writes
-    })
+    server.store.publish_revision(
+        1,
+        labels={
+            "titre_departement": "Département de délivrance du titre",  # routing reads it
+            "nationalite": "Pays de nationalité",
+            "wif_anomalies": "Anomalies relevées",  # an annotation push writes
+        },
+    )
     mutations = len(server.store.mutation_log)
 
     code, out, err = wif("sync", "--full")
@@ -318,11 +353,16 @@ def test_renaming_labels_in_ds_after_binding_changes_no_outcome(server, wif):
     assert _ds_view(server) == on_ds
     assert server.store.mutation_log[mutations:] == []
     new_labels = ("Département de délivrance du titre", "Pays de nationalité", "Anomalies relevées")
-    assert not [n for n, o in _outcomes(wif.database_url).items() for _, _, message in o[-1]
-                if any(label in message for label in new_labels)]
+    assert not [
+        n
+        for n, o in _outcomes(wif.database_url).items()
+        for _, _, message in o[-1]
+        if any(label in message for label in new_labels)
+    ]
 
 
 # --- démarches whose ids DS chose --------------------------------------------------
+
 
 def _wif_env(monkeypatch, server, database_url, demarches="1"):
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -354,7 +394,7 @@ def test_two_demarches_with_other_ds_ids_give_exactly_the_same_results(make_sand
 
 
 def _staff_like_the_first(store, demarche) -> None:
-    for groupe, model in zip(demarche.groupes, store.demarches[1].groupes):
+    for groupe, model in zip(demarche.groupes, store.demarches[1].groupes, strict=False):
         for instructeur in model.instructeurs:
             store.add_instructeur(groupe.number, instructeur.email)
 
@@ -376,10 +416,16 @@ def test_two_demarches_of_one_deployment_each_map_through_their_own_binding(make
     first_numbers = sorted(d.number for d in store.visible_dossiers(1))
     second_numbers = sorted(d.number for d in store.visible_dossiers(second.number))
     assert len(first_numbers) == len(second_numbers) > 30
+
     def read(number):  # what was read and decided, without the dossier's own number
         status, groupe, departement, *columns, issues = outcomes[number]
-        return (status, groupe, departement, issues,
-                [{k: v for k, v in c.items() if k not in ("id", "dossier_number")} for c in columns])
+        return (
+            status,
+            groupe,
+            departement,
+            issues,
+            [{k: v for k, v in c.items() if k not in ("id", "dossier_number")} for c in columns],
+        )
 
     # The same dossiers on both démarches: the same outcome, read through each démarche's own ids.
     assert [read(n) for n in first_numbers] == [read(n) for n in second_numbers]
@@ -392,8 +438,9 @@ def test_two_demarches_of_one_deployment_each_map_through_their_own_binding(make
     assert on_ds(first_numbers) == on_ds(second_numbers)
 
 
-def test_a_different_form_is_never_read_nor_written_and_a_misread_push_is_held(make_sandbox, monkeypatch, tmp_path,
-                                                                              ds_client_for):
+def test_a_different_form_is_never_read_nor_written_and_a_misread_push_is_held(
+    make_sandbox, monkeypatch, tmp_path, ds_client_for
+):
     """A démarche whose form differs (ids colliding with another's, labels reworded, a champ gone): bind
     says what does not match and sync maps and writes nothing. And should a binding that does not fit slip
     through (the other démarche's ids), the circuit breaker holds the push: no message, no dossier taken
@@ -431,13 +478,14 @@ def test_a_different_form_is_never_read_nor_written_and_a_misread_push_is_held(m
 
 # --- the drift report ------------------------------------------------------------------
 
+
 def _second_demarche(server) -> int:
     """Another démarche of the same administrateur, staffed like the first (as sandbox_store does)."""
     from mappings.routing import expected_groupes, load_routing_table
 
     groupes = expected_groupes(load_routing_table())
     demarche = server.store.add_demarche(groupe_labels=[g.label for g in groupes])
-    for groupe, expected in zip(demarche.groupes, groupes):
+    for groupe, expected in zip(demarche.groupes, groupes, strict=False):
         for email in expected.instructeur_emails:
             server.store.add_instructeur(groupe.number, email)
     return demarche.number
@@ -455,8 +503,10 @@ def test_check_reports_every_listed_demarche_with_the_fix_in_ds_words(server, wi
     assert "démarche 1 (révision" in out and "conforme à la définition, aucun écart" in out
     assert f"démarche {second} (révision" in out and "1 écart(s)" in out
     renamed = server.store.demarches[second].champ("emploi_intitule").stable_id
-    assert (f"→ Dans l'éditeur de formulaire (« Champs du formulaire »), renommez le champ n° {renamed} en « Emploi occupé »"
-            in out)
+    assert (
+        f"→ Dans l'éditeur de formulaire (« Champs du formulaire »), renommez le champ n° {renamed} en « Emploi "
+        "occupé »" in out
+    )
 
 
 def test_check_never_asks_to_close_ds_default_groupe(server, wif):

@@ -1,11 +1,12 @@
 """One request budget per token, shared by sync and push: sync goes first."""
+
 import threading
 import time
 
 from connector.ratelimit import PUSH, SYNC, RequestBudget
-from tests.sync_helpers import make_syncer
 from core.settings import PushSettings
 from tests.push_helpers import Crash, CrashAfter, make_pusher
+from tests.sync_helpers import make_syncer
 
 
 def test_sync_is_served_while_a_long_push_runs_on_the_same_budget(make_sandbox, ds_client_for, sessions):

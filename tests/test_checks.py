@@ -48,22 +48,42 @@ def pdf(name: str = "piece.pdf", size: int = 150_000) -> DocumentFile:
 
 def complete(**contract_changes) -> MappedDossier:
     """A dossier that every rule accepts: the `complete` intent."""
-    documents = {key: Document(key, [pdf(f"{key}.pdf")])
-                 for key in ("pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat")}
+    documents = {
+        key: Document(key, [pdf(f"{key}.pdf")])
+        for key in ("pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat")
+    }
     # Full time for nine months inside one titre year: 1,375 h, above the 964 h threshold, so an APT
     # is needed (and the job belongs to the course).
     contract = Contract(
-        job_title="Vendeuse", contract_type=ContractType.CDD, start=date(2025, 4, 1), end=date(2025, 12, 31),
-        hours_unit=HoursUnit.PER_WEEK, hours_value=Decimal(35), hours_per_week=Decimal(35),
-        regulated_profession=False, model_or_live_show=False, course_related=True,
+        job_title="Vendeuse",
+        contract_type=ContractType.CDD,
+        start=date(2025, 4, 1),
+        end=date(2025, 12, 31),
+        hours_unit=HoursUnit.PER_WEEK,
+        hours_value=Decimal(35),
+        hours_per_week=Decimal(35),
+        regulated_profession=False,
+        model_or_live_show=False,
+        course_related=True,
     )
     return MappedDossier(
         number=7,
-        student=Student(last_name="TEST", first_name="Synthétique", birth_date=date(2002, 6, 1),
-                        nationality_code="MA", request_kind="first", permit_kind="Carte de séjour étudiant",
-                        permit_start=date(2025, 1, 15), permit_expiry=date(2026, 8, 31), permit_departement="75",
-                        resident_one_year=True, master_or_cge=False, school="Université de Lyon",
-                        diploma="Licence informatique", study_year="3e année"),
+        student=Student(
+            last_name="TEST",
+            first_name="Synthétique",
+            birth_date=date(2002, 6, 1),
+            nationality_code="MA",
+            request_kind="first",
+            permit_kind="Carte de séjour étudiant",
+            permit_start=date(2025, 1, 15),
+            permit_expiry=date(2026, 8, 31),
+            permit_departement="75",
+            resident_one_year=True,
+            master_or_cge=False,
+            school="Université de Lyon",
+            diploma="Licence informatique",
+            study_year="3e année",
+        ),
         employer=Employer(siret="12345678900015", filed_by_student=False),
         contract=dataclasses.replace(contract, **contract_changes),
         documents=documents,
@@ -93,21 +113,30 @@ def test_revision_comes_from_the_rules_file(rules):
 GENERAL = ["pj_titre_sejour", "pj_passeport", "pj_inscription", "pj_contrat"]
 
 
-@pytest.mark.parametrize("change, extra, instead_of", [
-    (lambda m: setattr(m.employer, "filed_by_student", True), ["pj_mandat"], []),
-    (lambda m: setattr(m.student, "request_kind", "renewal"), ["pj_apt_precedente", "pj_bulletins_salaire"], []),
-    # FAQ: « une copie du contrat CIFRE »: the CIFRE's contract is its own pièce.
-    (lambda m: setattr(m.contract, "contract_type", ContractType.CIFRE), ["pj_cifre"], ["pj_contrat"]),
-    (lambda m: setattr(m.contract, "contract_type", ContractType.ATER), ["pj_ater"], []),
-    # FAQ: the interne's four documents stand for the general ones.
-    (lambda m: setattr(m.contract, "contract_type", ContractType.INTERNE),
-     ["pj_interne_recrutement", "pj_interne_chef_service", "pj_interne_dfms", "pj_interne_identite"], GENERAL),
-    (lambda m: setattr(m.student, "permit_kind", "Récépissé de demande de renouvellement"),
-     ["pj_convocation", "pj_ancien_titre"], []),
-    (lambda m: setattr(m.contract, "regulated_profession", True), ["pj_profession_reglementee"], []),
-    (lambda m: setattr(m.contract, "model_or_live_show", True), ["pj_licence_spectacle"], []),
-    (lambda m: None, [], []),
-])
+@pytest.mark.parametrize(
+    "change, extra, instead_of",
+    [
+        (lambda m: setattr(m.employer, "filed_by_student", True), ["pj_mandat"], []),
+        (lambda m: setattr(m.student, "request_kind", "renewal"), ["pj_apt_precedente", "pj_bulletins_salaire"], []),
+        # FAQ: « une copie du contrat CIFRE »: the CIFRE's contract is its own pièce.
+        (lambda m: setattr(m.contract, "contract_type", ContractType.CIFRE), ["pj_cifre"], ["pj_contrat"]),
+        (lambda m: setattr(m.contract, "contract_type", ContractType.ATER), ["pj_ater"], []),
+        # FAQ: the interne's four documents stand for the general ones.
+        (
+            lambda m: setattr(m.contract, "contract_type", ContractType.INTERNE),
+            ["pj_interne_recrutement", "pj_interne_chef_service", "pj_interne_dfms", "pj_interne_identite"],
+            GENERAL,
+        ),
+        (
+            lambda m: setattr(m.student, "permit_kind", "Récépissé de demande de renouvellement"),
+            ["pj_convocation", "pj_ancien_titre"],
+            [],
+        ),
+        (lambda m: setattr(m.contract, "regulated_profession", True), ["pj_profession_reglementee"], []),
+        (lambda m: setattr(m.contract, "model_or_live_show", True), ["pj_licence_spectacle"], []),
+        (lambda m: None, [], []),
+    ],
+)
 def test_required_documents_by_case(rules, change, extra, instead_of):
     mapped = complete()
     change(mapped)
@@ -145,7 +174,10 @@ def test_an_interne_sends_the_four_documents_of_the_faq(rules):
     assert check_dossier(four, rules) == []
     one_of_four = interne(pj_interne_recrutement=1)
     assert [f.field for f in check_dossier(one_of_four, rules)] == [
-        "pj_interne_chef_service", "pj_interne_dfms", "pj_interne_identite"]
+        "pj_interne_chef_service",
+        "pj_interne_dfms",
+        "pj_interne_identite",
+    ]
 
 
 def test_an_aphp_interne_is_outside_the_procedure(rules):
@@ -192,13 +224,17 @@ def test_rules_file_is_validated_against_its_schema():
 
 # --- files ---
 
-@pytest.mark.parametrize("file, code", [
-    (DocumentFile("archive.zip", "application/zip", 1000, None), "file_type_not_allowed"),
-    (DocumentFile("scan.pdf", "image/png", 1000, None), "file_type_not_allowed"),  # extension and type disagree
-    (DocumentFile("scan", "application/pdf", 1000, None), "file_type_not_allowed"),
-    (DocumentFile("gros.pdf", "application/pdf", 10 * 1024 * 1024 + 1, None), "file_too_large"),
-    (DocumentFile("vide.pdf", "application/pdf", 0, None), "empty_file"),
-])
+
+@pytest.mark.parametrize(
+    "file, code",
+    [
+        (DocumentFile("archive.zip", "application/zip", 1000, None), "file_type_not_allowed"),
+        (DocumentFile("scan.pdf", "image/png", 1000, None), "file_type_not_allowed"),  # extension and type disagree
+        (DocumentFile("scan", "application/pdf", 1000, None), "file_type_not_allowed"),
+        (DocumentFile("gros.pdf", "application/pdf", 10 * 1024 * 1024 + 1, None), "file_too_large"),
+        (DocumentFile("vide.pdf", "application/pdf", 0, None), "empty_file"),
+    ],
+)
 def test_bad_file_is_blocking(rules, file, code):
     mapped = complete()
     mapped.documents["pj_contrat"].files.append(file)
@@ -207,11 +243,14 @@ def test_bad_file_is_blocking(rules, file, code):
     assert findings[0].severity == "blocking" and findings[0].field == "pj_contrat"
 
 
-@pytest.mark.parametrize("file", [
-    DocumentFile("photo.JPEG", "image/jpeg", 10 * 1024 * 1024, None),
-    DocumentFile("scan.png", "image/png", 1, None),
-    DocumentFile("contrat.pdf", "application/pdf", None, None),
-])
+@pytest.mark.parametrize(
+    "file",
+    [
+        DocumentFile("photo.JPEG", "image/jpeg", 10 * 1024 * 1024, None),
+        DocumentFile("scan.png", "image/png", 1, None),
+        DocumentFile("contrat.pdf", "application/pdf", None, None),
+    ],
+)
 def test_good_files_pass(rules, file):
     mapped = complete()
     mapped.documents["pj_contrat"].files.append(file)
@@ -231,7 +270,8 @@ def test_the_file_type_message_names_the_configured_formats():
     pdf_only = parse_rules(raw, default_procedure())
     mapped.documents["pj_contrat"].files[-1] = DocumentFile("photo.png", "image/png", 6 * 1024 * 1024, None)
     assert [f.message for f in checks.check_files(mapped, pdf_only)] == [
-        "Le fichier « photo.png » (contrat de travail ou promesse d'embauche) n'est pas au format accepté : PDF uniquement.",
+        "Le fichier « photo.png » (contrat de travail ou promesse d'embauche) n'est pas au format accepté : PDF "
+        "uniquement.",
         "Le fichier « photo.png » (contrat de travail ou promesse d'embauche) dépasse 5 Mo.",
     ]
 
@@ -245,6 +285,7 @@ def test_at_most_three_files_per_document(rules):
 
 
 # --- dates ---
+
 
 def test_contract_end_before_start_is_blocking(rules):
     assert run(checks.check_contract_dates, complete(end=date(2025, 3, 1)), rules) == ["contract_dates_inverted"]
@@ -284,15 +325,19 @@ def test_cdi_without_end_is_not_flagged_for_outliving_the_permit(rules):
 
 # --- hours ---
 
-@pytest.mark.parametrize("nationality, permit_kind, contract_type, limit", [
-    ("MA", "Carte de séjour étudiant", ContractType.CDD, ("threshold", Decimal(964))),
-    ("DZ", "Certificat de résidence algérien étudiant", ContractType.CDI, ("ceiling", Decimal(804))),
-    # RULES.md: "6-month long-stay visa (one semester) | cap pro rata of the stay (e.g. 482 h for 6 months)".
-    ("MA", "Visa long séjour étudiant de 6 mois", ContractType.CDD, ("threshold", Decimal(482))),
-    ("MA", "Carte de séjour étudiant", ContractType.APPRENTISSAGE, None),
-    ("DZ", "Carte de séjour étudiant", ContractType.DOCTORAL, None),
-    ("MA", "Carte de séjour étudiant", ContractType.INTERNE, None),
-])
+
+@pytest.mark.parametrize(
+    "nationality, permit_kind, contract_type, limit",
+    [
+        ("MA", "Carte de séjour étudiant", ContractType.CDD, ("threshold", Decimal(964))),
+        ("DZ", "Certificat de résidence algérien étudiant", ContractType.CDI, ("ceiling", Decimal(804))),
+        # RULES.md: "6-month long-stay visa (one semester) | cap pro rata of the stay (e.g. 482 h for 6 months)".
+        ("MA", "Visa long séjour étudiant de 6 mois", ContractType.CDD, ("threshold", Decimal(482))),
+        ("MA", "Carte de séjour étudiant", ContractType.APPRENTISSAGE, None),
+        ("DZ", "Carte de séjour étudiant", ContractType.DOCTORAL, None),
+        ("MA", "Carte de séjour étudiant", ContractType.INTERNE, None),
+    ],
+)
 def test_hours_limit_by_case(rules, nationality, permit_kind, contract_type, limit):
     mapped = complete(contract_type=contract_type)
     mapped.student.nationality_code, mapped.student.permit_kind = nationality, permit_kind
@@ -302,12 +347,15 @@ def test_hours_limit_by_case(rules, nationality, permit_kind, contract_type, lim
 
 # RULES.md: a non-Algerian student "may work 964 h per year (60 % of 1,607 h) without APT".
 # 964 h over the 275 days of the contract (1 April – 31 December) is 24.54 h a week.
-@pytest.mark.parametrize("weekly, expected", [
-    (Decimal(20), ["out_of_scope_under_threshold"]),  # 785.71 h: no APT is needed
-    (Decimal("24.53"), ["out_of_scope_under_threshold"]),  # 963.68 h: still up to the threshold
-    (Decimal("24.55"), []),  # 964.46 h: above it, an APT is needed
-    (Decimal(35), []),
-])
+@pytest.mark.parametrize(
+    "weekly, expected",
+    [
+        (Decimal(20), ["out_of_scope_under_threshold"]),  # 785.71 h: no APT is needed
+        (Decimal("24.53"), ["out_of_scope_under_threshold"]),  # 963.68 h: still up to the threshold
+        (Decimal("24.55"), []),  # 964.46 h: above it, an APT is needed
+        (Decimal(35), []),
+    ],
+)
 def test_a_non_algerian_student_under_the_threshold_needs_no_apt(rules, weekly, expected):
     mapped = complete(hours_per_week=weekly)
     assert run(checks.check_hours_threshold, mapped, rules) == expected
@@ -333,9 +381,14 @@ def test_the_threshold_is_not_applied_to_algerian_students(rules):
     assert completeness_status(check_dossier(mapped, rules)) == "complet"
 
 
-@pytest.mark.parametrize("course_related, expected", [
-    (True, []), (False, ["job_outside_course"]), (None, ["course_link_unanswered"]),
-])
+@pytest.mark.parametrize(
+    "course_related, expected",
+    [
+        (True, []),
+        (False, ["job_outside_course"]),
+        (None, ["course_link_unanswered"]),
+    ],
+)
 def test_above_the_threshold_the_job_must_belong_to_the_course(rules, course_related, expected):
     """Issue #12 (from the procedure's texts): above 964 h "an APT is needed and the job must belong to the course"."""
     mapped = complete(course_related=course_related)
@@ -344,7 +397,9 @@ def test_above_the_threshold_the_job_must_belong_to_the_course(rules, course_rel
         [finding] = checks.check_course_link(mapped, rules)
         assert finding.severity == "blocking" and "n'est pas en lien avec la formation" in finding.message
     # Under the threshold the question does not arise: no APT at all.
-    assert run(checks.check_course_link, complete(hours_per_week=Decimal(10), course_related=course_related), rules) == []
+    assert (
+        run(checks.check_course_link, complete(hours_per_week=Decimal(10), course_related=course_related), rules) == []
+    )
 
 
 def test_hours_are_counted_over_the_years_of_the_titre(rules):
@@ -369,11 +424,18 @@ def test_algerian_hours_over_the_cap_are_a_warning(rules):
     assert run(checks.check_hours_cap, mapped, rules) == ["hours_over_cap"]
 
 
-@pytest.mark.parametrize("contract_type, capped", [
-    (ContractType.ATER, True),  # no text exempts it (docs/apt-hours.md#the-algerian-cap-and-its-exceptions)
-    (ContractType.CIFRE, False), (ContractType.DOCTORAL, False), (ContractType.APPRENTISSAGE, False),
-    (ContractType.PROFESSIONNALISATION, False), (ContractType.INTERNE, False), (ContractType.CDD, True),
-])
+@pytest.mark.parametrize(
+    "contract_type, capped",
+    [
+        (ContractType.ATER, True),  # no text exempts it (docs/apt-hours.md#the-algerian-cap-and-its-exceptions)
+        (ContractType.CIFRE, False),
+        (ContractType.DOCTORAL, False),
+        (ContractType.APPRENTISSAGE, False),
+        (ContractType.PROFESSIONNALISATION, False),
+        (ContractType.INTERNE, False),
+        (ContractType.CDD, True),
+    ],
+)
 def test_the_algerian_cap_and_its_exceptions(rules, contract_type, capped):
     """ANEF: « jusqu'à 50 % de la durée annuelle de travail », no exception; a secondary summary exempts
     « alternance, doctorate, interne » (rules.yaml algerian_cap_exempt_contract_types, one row each)."""
@@ -390,15 +452,22 @@ def test_an_internship_is_out_of_scope(rules):
     assert run(checks.check_internship, complete(), rules) == []
 
 
-@pytest.mark.parametrize("nationality, name, permit, regime", [
-    ("DZ", "Algérie", "Carte de séjour étudiant", "threshold"),
-    ("MA", "Maroc", ALGERIAN_PERMIT, "ceiling"),
-])
+@pytest.mark.parametrize(
+    "nationality, name, permit, regime",
+    [
+        ("DZ", "Algérie", "Carte de séjour étudiant", "threshold"),
+        ("MA", "Maroc", ALGERIAN_PERMIT, "ceiling"),
+    ],
+)
 def test_a_nationality_that_disagrees_with_the_titre_is_named_with_it(rules, nationality, name, permit, regime):
     """ANEF: the accord is for « étudiants algériens titulaires d'un certificat de résidence »: the titre decides,
     and a mismatch is « À vérifier » with both values named."""
     mapped = complete(hours_per_week=Decimal(35))
-    mapped.student.nationality_code, mapped.student.nationality_name, mapped.student.permit_kind = nationality, name, permit
+    mapped.student.nationality_code, mapped.student.nationality_name, mapped.student.permit_kind = (
+        nationality,
+        name,
+        permit,
+    )
     [finding] = checks.check_nationality_matches_permit(mapped, rules)
     assert (finding.code, finding.severity, finding.field) == ("nationality_permit_mismatch", "warning", "titre_type")
     assert f"Nationalité « {name} »" in finding.message and f"titre « {permit} »" in finding.message
@@ -419,13 +488,17 @@ def test_other_jobs_count_towards_the_hours(rules):
 
 def test_exempt_contracts_have_neither_threshold_nor_cap(rules):
     doctoral = complete(contract_type=ContractType.DOCTORAL, hours_per_week=Decimal(3), end=date(2026, 3, 31))
-    assert run(checks.check_hours_threshold, doctoral, rules) == [] and run(checks.check_hours_cap, doctoral, rules) == []
+    assert (
+        run(checks.check_hours_threshold, doctoral, rules) == [] and run(checks.check_hours_cap, doctoral, rules) == []
+    )
 
 
 def test_a_contract_longer_than_one_apt_is_a_warning(rules):
     """RULES.md: "APT duration ≤ 12 months (blocking for an agent-entered APT period; warning for the contract)"."""
     assert run(checks.check_contract_longer_than_apt, complete(end=date(2026, 3, 31)), rules) == []  # 12 months
-    assert run(checks.check_contract_longer_than_apt, complete(end=date(2026, 4, 1)), rules) == ["contract_longer_than_apt"]
+    assert run(checks.check_contract_longer_than_apt, complete(end=date(2026, 4, 1)), rules) == [
+        "contract_longer_than_apt"
+    ]
     cdi = complete(contract_type=ContractType.CDI, end=None)
     assert run(checks.check_contract_longer_than_apt, cdi, rules) == []
 
@@ -440,25 +513,32 @@ def test_open_ended_contracts_are_warned_on_only_when_configured(rules):
 
 # --- residence and OPCO ---
 
-@pytest.mark.parametrize("contract_type, resident, master, expected", [
-    (ContractType.APPRENTISSAGE, False, False, ["residence_under_one_year"]),
-    (ContractType.APPRENTISSAGE, False, True, []),
-    (ContractType.PROFESSIONNALISATION, False, True, ["residence_under_one_year"]),
-    (ContractType.PROFESSIONNALISATION, True, False, []),
-    (ContractType.CDD, False, False, []),
-    (ContractType.APPRENTISSAGE, None, False, []),
-])
+
+@pytest.mark.parametrize(
+    "contract_type, resident, master, expected",
+    [
+        (ContractType.APPRENTISSAGE, False, False, ["residence_under_one_year"]),
+        (ContractType.APPRENTISSAGE, False, True, []),
+        (ContractType.PROFESSIONNALISATION, False, True, ["residence_under_one_year"]),
+        (ContractType.PROFESSIONNALISATION, True, False, []),
+        (ContractType.CDD, False, False, []),
+        (ContractType.APPRENTISSAGE, None, False, []),
+    ],
+)
 def test_residence_of_one_year_for_alternance(rules, contract_type, resident, master, expected):
     mapped = complete(contract_type=contract_type)
     mapped.student.resident_one_year, mapped.student.master_or_cge = resident, master
     assert run(checks.check_residence, mapped, rules) == expected
 
 
-@pytest.mark.parametrize("nationality, validated, expected", [
-    ("MA", True, ["apt_probably_not_needed"]),
-    ("DZ", True, []),
-    ("MA", None, []),
-])
+@pytest.mark.parametrize(
+    "nationality, validated, expected",
+    [
+        ("MA", True, ["apt_probably_not_needed"]),
+        ("DZ", True, []),
+        ("MA", None, []),
+    ],
+)
 def test_opco_validated_apprenticeship(rules, nationality, validated, expected):
     mapped = complete(contract_type=ContractType.APPRENTISSAGE, opco_validated=validated)
     mapped.student.nationality_code = nationality
@@ -469,13 +549,17 @@ def test_opco_validated_apprenticeship(rules, nationality, validated, expected):
 
 # --- regulated professions ---
 
-@pytest.mark.parametrize("title, declared, expected", [
-    ("Agent de sécurité", False, ["regulated_profession_by_title"]),
-    ("Assistant expert-comptable", None, ["regulated_profession_by_title"]),
-    ("Agent de sécurité", True, []),  # declared: the attestation is required instead (documents)
-    ("Agent d'accueil", False, []),
-    ("Architecte logiciel", False, []),
-])
+
+@pytest.mark.parametrize(
+    "title, declared, expected",
+    [
+        ("Agent de sécurité", False, ["regulated_profession_by_title"]),
+        ("Assistant expert-comptable", None, ["regulated_profession_by_title"]),
+        ("Agent de sécurité", True, []),  # declared: the attestation is required instead (documents)
+        ("Agent d'accueil", False, []),
+        ("Architecte logiciel", False, []),
+    ],
+)
 def test_a_job_title_naming_a_regulated_profession_is_flagged(rules, title, declared, expected):
     """RULES.md: "regulated profession (expert-comptable, avocat, commissaire aux comptes, security agent…) |
     attestation of the professional order or qualification certificate"."""
@@ -497,33 +581,52 @@ def test_the_title_match_severity_is_configurable():
 
 # --- identity ---
 
-@pytest.mark.parametrize("siret, expected", [
-    ("12345678900015", []), ("35600000000010", []), ("12345678900016", ["invalid_siret"]),
-    ("1234", ["invalid_siret"]), (None, []),
-])
+
+@pytest.mark.parametrize(
+    "siret, expected",
+    [
+        ("12345678900015", []),
+        ("35600000000010", []),
+        ("12345678900016", ["invalid_siret"]),
+        ("1234", ["invalid_siret"]),
+        (None, []),
+    ],
+)
 def test_siret(rules, siret, expected):
     mapped = complete()
     mapped.employer.siret = siret
     assert run(checks.check_siret, mapped, rules) == expected
 
 
-@pytest.mark.parametrize("birth, expected", [
-    (date(2009, 3, 3), []),  # 16 on the deposit day
-    (date(2009, 3, 4), ["age_implausible"]),
-    (date(1954, 3, 4), []),  # 70
-    (date(1954, 3, 3), ["age_implausible"]),  # 71
-    (None, []),
-])
+@pytest.mark.parametrize(
+    "birth, expected",
+    [
+        (date(2009, 3, 3), []),  # 16 on the deposit day
+        (date(2009, 3, 4), ["age_implausible"]),
+        (date(1954, 3, 4), []),  # 70
+        (date(1954, 3, 3), ["age_implausible"]),  # 71
+        (None, []),
+    ],
+)
 def test_age_is_measured_on_the_deposit_day(rules, birth, expected):
     mapped = complete()
     mapped.student.birth_date = birth
     assert run(checks.check_age, mapped, rules) == expected
 
 
-@pytest.mark.parametrize("nationality, expected", [
-    ("DE", ["out_of_scope_nationality"]), ("NO", ["out_of_scope_nationality"]), ("CH", ["out_of_scope_nationality"]),
-    ("MC", ["out_of_scope_nationality"]), ("SM", ["out_of_scope_nationality"]), ("DZ", []), ("US", []), (None, []),
-])
+@pytest.mark.parametrize(
+    "nationality, expected",
+    [
+        ("DE", ["out_of_scope_nationality"]),
+        ("NO", ["out_of_scope_nationality"]),
+        ("CH", ["out_of_scope_nationality"]),
+        ("MC", ["out_of_scope_nationality"]),
+        ("SM", ["out_of_scope_nationality"]),
+        ("DZ", []),
+        ("US", []),
+        (None, []),
+    ],
+)
 def test_european_nationals_are_out_of_scope(rules, nationality, expected):
     mapped = complete()
     mapped.student.nationality_code = nationality
@@ -531,6 +634,7 @@ def test_european_nationals_are_out_of_scope(rules, nationality, expected):
 
 
 # --- status ---
+
 
 def test_status_rule_order():
     warning, blocking = Finding("x", "warning", "m"), Finding("y", "blocking", "m")
@@ -548,6 +652,7 @@ def test_rules_table_has_each_rule_once():
 
 
 # --- generator intents: one defect each, one expected status ---
+
 
 def _missing_mandate(m):
     m.employer.filed_by_student = True
@@ -602,28 +707,47 @@ def _no_nom(m):
     m.issues.append(MappingIssue("nom", "missing_champ", "absent"))
 
 
-@pytest.mark.parametrize("defect, status", [
-    (lambda m: None, "complet"),
-    (lambda m: m.documents.pop("pj_passeport"), "incomplet"),
-    (_missing_mandate, "incomplet"),
-    (_zip, "incomplet"),
-    (_four_files, "incomplet"),
-    (lambda m: setattr(m.documents["pj_contrat"].files[0], "byte_size", 11 * 1024 * 1024), "incomplet"),
-    (lambda m: setattr(m.documents["pj_contrat"].files[0], "byte_size", 0), "incomplet"),
-    (_inverted, "incomplet"),
-    (_expired, "incomplet"),
-    (_ends_before, "a_verifier"),
-    (_under_threshold, "hors_perimetre"),
-    (_not_in_course, "incomplet"),
-    (_algerian_hours, "a_verifier"),
-    (_siret, "incomplet"),
-    (_eu, "hors_perimetre"),
-    (_bad_date, "a_verifier"),
-    (_no_nom, "a_verifier"),
-], ids=["complete", "missing_document", "missing_mandate", "bad_file_zip", "bad_file_4", "bad_file_big",
-        "bad_file_empty", "inconsistent_dates", "permit_expired_at_start", "permit_ends_before_contract",
-        "under_threshold", "job_not_in_course", "hours_over_cap_dz", "invalid_siret", "out_of_scope_nationality", "malformed_date",
-        "malformed_nom"])
+@pytest.mark.parametrize(
+    "defect, status",
+    [
+        (lambda m: None, "complet"),
+        (lambda m: m.documents.pop("pj_passeport"), "incomplet"),
+        (_missing_mandate, "incomplet"),
+        (_zip, "incomplet"),
+        (_four_files, "incomplet"),
+        (lambda m: setattr(m.documents["pj_contrat"].files[0], "byte_size", 11 * 1024 * 1024), "incomplet"),
+        (lambda m: setattr(m.documents["pj_contrat"].files[0], "byte_size", 0), "incomplet"),
+        (_inverted, "incomplet"),
+        (_expired, "incomplet"),
+        (_ends_before, "a_verifier"),
+        (_under_threshold, "hors_perimetre"),
+        (_not_in_course, "incomplet"),
+        (_algerian_hours, "a_verifier"),
+        (_siret, "incomplet"),
+        (_eu, "hors_perimetre"),
+        (_bad_date, "a_verifier"),
+        (_no_nom, "a_verifier"),
+    ],
+    ids=[
+        "complete",
+        "missing_document",
+        "missing_mandate",
+        "bad_file_zip",
+        "bad_file_4",
+        "bad_file_big",
+        "bad_file_empty",
+        "inconsistent_dates",
+        "permit_expired_at_start",
+        "permit_ends_before_contract",
+        "under_threshold",
+        "job_not_in_course",
+        "hours_over_cap_dz",
+        "invalid_siret",
+        "out_of_scope_nationality",
+        "malformed_date",
+        "malformed_nom",
+    ],
+)
 def test_intent_gives_expected_status(rules, defect, status):
     mapped = complete()
     defect(mapped)
@@ -632,6 +756,7 @@ def test_intent_gives_expected_status(rules, defect, status):
 
 # --- decision checks (accepted dossiers) ---
 
+
 def decided(start, end, expiry=date(2026, 8, 31)) -> MappedDossier:
     mapped = complete()
     mapped.agent = AgentAnnotations(apt_start=start, apt_end=end)
@@ -639,15 +764,18 @@ def decided(start, end, expiry=date(2026, 8, 31)) -> MappedDossier:
     return mapped
 
 
-@pytest.mark.parametrize("start, end, expected", [
-    (date(2025, 4, 1), date(2025, 12, 31), []),
-    (date(2025, 4, 1), date(2026, 3, 31), []),  # exactly 12 months
-    (date(2025, 4, 1), date(2026, 4, 1), ["apt_too_long"]),
-    (None, date(2025, 12, 31), ["apt_dates_missing"]),
-    (date(2025, 4, 1), None, ["apt_dates_missing"]),
-    (date(2025, 4, 1), date(2025, 3, 1), ["apt_dates_inverted"]),
-    (date(2026, 1, 1), date(2026, 9, 30), ["apt_beyond_permit"]),
-])
+@pytest.mark.parametrize(
+    "start, end, expected",
+    [
+        (date(2025, 4, 1), date(2025, 12, 31), []),
+        (date(2025, 4, 1), date(2026, 3, 31), []),  # exactly 12 months
+        (date(2025, 4, 1), date(2026, 4, 1), ["apt_too_long"]),
+        (None, date(2025, 12, 31), ["apt_dates_missing"]),
+        (date(2025, 4, 1), None, ["apt_dates_missing"]),
+        (date(2025, 4, 1), date(2025, 3, 1), ["apt_dates_inverted"]),
+        (date(2026, 1, 1), date(2026, 9, 30), ["apt_beyond_permit"]),
+    ],
+)
 def test_check_decision(start, end, expected):
     assert codes(check_decision(decided(start, end))) == expected
 
@@ -661,26 +789,48 @@ def test_decision_checks_do_not_change_completeness(rules):
 
 optional_dates = st.none() | st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 optional_decimals = st.none() | st.decimals(min_value=0, max_value=1000, places=2)
-files = st.builds(DocumentFile, filename=st.text(max_size=12), content_type=st.none() | st.text(max_size=20),
-                  byte_size=st.none() | st.integers(min_value=0, max_value=20 * 1024 * 1024), checksum=st.none())
+files = st.builds(
+    DocumentFile,
+    filename=st.text(max_size=12),
+    content_type=st.none() | st.text(max_size=20),
+    byte_size=st.none() | st.integers(min_value=0, max_value=20 * 1024 * 1024),
+    checksum=st.none(),
+)
 document_keys = st.sampled_from([d.key for d in default_procedure().champs if d.type == "piece_justificative"])
 random_dossiers = st.builds(
     MappedDossier,
     number=st.integers(min_value=0, max_value=10**9),
-    student=st.builds(Student, birth_date=optional_dates, permit_start=optional_dates, permit_expiry=optional_dates,
-                      nationality_code=st.none() | st.sampled_from(["DZ", "MA", "FR", "NO", "US"]),
-                      request_kind=st.none() | st.sampled_from(["first", "renewal", "autre"]),
-                      permit_kind=st.none() | st.text(max_size=40),
-                      resident_one_year=st.none() | st.booleans(), master_or_cge=st.none() | st.booleans()),
-    employer=st.builds(Employer, siret=st.none() | st.text(alphabet="0123456789a", max_size=15),
-                       filed_by_student=st.none() | st.booleans()),
-    contract=st.builds(Contract, contract_type=st.none() | st.sampled_from(list(ContractType)), start=optional_dates,
-                       end=optional_dates, hours_per_week=optional_decimals,
-                       other_jobs_hours_per_week=st.decimals(min_value=0, max_value=100, places=2),
-                       regulated_profession=st.none() | st.booleans(), model_or_live_show=st.none() | st.booleans(),
-                       opco_validated=st.none() | st.booleans(), course_related=st.none() | st.booleans()),
-    documents=st.dictionaries(document_keys, st.builds(Document, key=st.just("k"), files=st.lists(files, max_size=5)),
-                              max_size=6),
+    student=st.builds(
+        Student,
+        birth_date=optional_dates,
+        permit_start=optional_dates,
+        permit_expiry=optional_dates,
+        nationality_code=st.none() | st.sampled_from(["DZ", "MA", "FR", "NO", "US"]),
+        request_kind=st.none() | st.sampled_from(["first", "renewal", "autre"]),
+        permit_kind=st.none() | st.text(max_size=40),
+        resident_one_year=st.none() | st.booleans(),
+        master_or_cge=st.none() | st.booleans(),
+    ),
+    employer=st.builds(
+        Employer,
+        siret=st.none() | st.text(alphabet="0123456789a", max_size=15),
+        filed_by_student=st.none() | st.booleans(),
+    ),
+    contract=st.builds(
+        Contract,
+        contract_type=st.none() | st.sampled_from(list(ContractType)),
+        start=optional_dates,
+        end=optional_dates,
+        hours_per_week=optional_decimals,
+        other_jobs_hours_per_week=st.decimals(min_value=0, max_value=100, places=2),
+        regulated_profession=st.none() | st.booleans(),
+        model_or_live_show=st.none() | st.booleans(),
+        opco_validated=st.none() | st.booleans(),
+        course_related=st.none() | st.booleans(),
+    ),
+    documents=st.dictionaries(
+        document_keys, st.builds(Document, key=st.just("k"), files=st.lists(files, max_size=5)), max_size=6
+    ),
     agent=st.builds(AgentAnnotations, apt_start=optional_dates, apt_end=optional_dates),
     mapped_on=optional_dates,
 )
@@ -710,22 +860,36 @@ def test_no_threshold_is_assumed_when_neither_titre_nor_nationality_tells_the_re
 
 # --- what the routing leaves to agents ---
 
+
 def test_routing_findings():
     """RULES.md: 98x "are out of scope → manual review"; "CEDEX codes … are low-confidence" → « À vérifier »."""
     from mappings.routing import Routing
 
     sure = Routing("75", "permit", "75", "MOE 75", "MOE 75", False, None, False, "high", None)
     assert list(checks.check_routing(sure)) == []
-    uncertain = Routing("33", "student_postal_code", None, "MOE 33", "MOE 33", False, None, False, "low", "Département 33…")
+    uncertain = Routing(
+        "33", "student_postal_code", None, "MOE 33", "MOE 33", False, None, False, "low", "Département 33…"
+    )
     assert [(f.code, f.severity, f.field) for f in checks.check_routing(uncertain)] == [
-        ("routing_uncertain", "warning", "adresse_etudiant")]
-    territory = Routing("988", "permit", None, None, "À orienter manuellement", True, "Hors du périmètre.", True, "high")
+        ("routing_uncertain", "warning", "adresse_etudiant")
+    ]
+    territory = Routing(
+        "988", "permit", None, None, "À orienter manuellement", True, "Hors du périmètre.", True, "high"
+    )
     assert [f.code for f in checks.check_routing(territory)] == ["out_of_scope_territory"]
     assert completeness_status(checks.check_routing(territory)) == "hors_perimetre"
 
 
 def test_every_rule_says_which_source_sentence_it_implements():
     rules = [*RULES, checks.check_routing, check_decision]
-    undocumented = [rule.__name__ for rule in rules if not (rule.__doc__ and any(
-        source in rule.__doc__ for source in ("Issue #12", "issue #12", "ANEF", "typing error", "docs/apt-")))]
+    undocumented = [
+        rule.__name__
+        for rule in rules
+        if not (
+            rule.__doc__
+            and any(
+                source in rule.__doc__ for source in ("Issue #12", "issue #12", "ANEF", "typing error", "docs/apt-")
+            )
+        )
+    ]
     assert undocumented == []

@@ -1,4 +1,5 @@
 """`wif` end to end on the sandbox: exit codes and messages a user reads."""
+
 import pytest
 
 from jobs.cli import main
@@ -87,8 +88,9 @@ def test_push_says_up_front_what_it_will_send_and_how_long_the_budget_makes_that
 def test_a_held_push_exits_8_with_one_line_and_force_sends_it(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=80)
     # Old dossiers are messaged too: the messages --force sends are what this is about.
-    env_for(server, WIF_PUSH_MAX_MESSAGE_SHARE="1%", WIF_PUSH_HOLD_MIN_MESSAGES="0",
-            WIF_PUSH_MESSAGE_RECENT_DAYS="3650")
+    env_for(
+        server, WIF_PUSH_MAX_MESSAGE_SHARE="1%", WIF_PUSH_HOLD_MIN_MESSAGES="0", WIF_PUSH_MESSAGE_RECENT_DAYS="3650"
+    )
     assert main(["procedure", "bind", "--yes"]) == 0
     capsys.readouterr()
     assert main(["sync"]) == 8
@@ -113,12 +115,16 @@ def test_status_says_which_demarche_is_not_bound_and_what_to_run(make_sandbox, e
     server = make_sandbox(dossiers=5)
     env_for(server)
     assert main(["status"]) == 0
-    assert "démarche 1: not bound: sync and push refuse it; run `wif procedure bind --demarche 1`" \
+    assert (
+        "démarche 1: not bound: sync and push refuse it; run `wif procedure bind --demarche 1`"
         in capsys.readouterr().out
+    )
     assert main(["procedure", "bind", "--yes"]) == 0
     capsys.readouterr()
     assert main(["status"]) == 0
-    bound = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  démarche 1:") and "bound" in line]
+    bound = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("  démarche 1:") and "bound" in line
+    ]
     assert len(bound) == 1 and "keys bound to revision" in bound[0] and "not bound" not in bound[0]
 
 
@@ -144,10 +150,12 @@ def test_a_database_with_our_tables_holding_rows_but_no_version_is_refused_untou
     engine.dispose()
 
 
-@pytest.mark.parametrize("argv", [["sync"], ["push", "--dry-run"], ["notify", "--dry-run"], ["notify"],
-                                  ["digest", "--dry-run"], ["status"]])
-def test_one_engine_and_one_migration_per_command_and_the_engine_disposed(make_sandbox, env_for, tmp_path,
-                                                                          monkeypatch, argv):
+@pytest.mark.parametrize(
+    "argv", [["sync"], ["push", "--dry-run"], ["notify", "--dry-run"], ["notify"], ["digest", "--dry-run"], ["status"]]
+)
+def test_one_engine_and_one_migration_per_command_and_the_engine_disposed(
+    make_sandbox, env_for, tmp_path, monkeypatch, argv
+):
     from alembic import command
 
     import core.db

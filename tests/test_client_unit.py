@@ -1,5 +1,6 @@
 """DS client cases a local server cannot show (headers DS never sends), and
 the request budget on a fake clock. Everything else runs against the sandbox."""
+
 import json
 import logging
 
@@ -12,16 +13,31 @@ from connector.ratelimit import RequestBudget
 
 URL = "https://ds.example.test/api/v2/graphql"
 TOKEN = "c2VjcmV0LXRva2VuLXRoYXQtbXVzdC1uZXZlci1sZWFr"
-PAGE = {"data": {"demarche": {"id": "x", "number": 1, "dossiers": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []}}}}
+PAGE = {
+    "data": {
+        "demarche": {
+            "id": "x",
+            "number": 1,
+            "dossiers": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []},
+        }
+    }
+}
 
 
 def make_client(clock, **kwargs):
-    return DSClient(URL, TOKEN, sleep=clock.sleep, now=clock.time, budget=RequestBudget(400, 60, clock.time, clock.sleep), **kwargs)
+    return DSClient(
+        URL, TOKEN, sleep=clock.sleep, now=clock.time, budget=RequestBudget(400, 60, clock.time, clock.sleep), **kwargs
+    )
 
 
 @responses.activate
 def test_retry_after_header_is_preferred_over_ratelimit_reset(clock):
-    responses.post(URL, body="Calm down, cowboy!", status=429, headers={"Retry-After": "7", "RateLimit-Reset": str(int(clock.time()) + 50)})
+    responses.post(
+        URL,
+        body="Calm down, cowboy!",
+        status=429,
+        headers={"Retry-After": "7", "RateLimit-Reset": str(int(clock.time()) + 50)},
+    )
     responses.post(URL, json=PAGE)
     data = make_client(clock).execute("getDemarcheDossiers", {"demarcheNumber": 1})
     assert data["demarche"]["number"] == 1
@@ -30,7 +46,12 @@ def test_retry_after_header_is_preferred_over_ratelimit_reset(clock):
 
 @responses.activate
 def test_429_waits_until_ratelimit_reset_and_sends_operation_name(clock):
-    responses.post(URL, body="Calme toi, cowboy !", status=429, headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(clock.time()) + 42)})
+    responses.post(
+        URL,
+        body="Calme toi, cowboy !",
+        status=429,
+        headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(clock.time()) + 42)},
+    )
     responses.post(URL, json=PAGE)
     client = make_client(clock)
     client.execute("getDemarcheDossiers", {"demarcheNumber": 1})
@@ -54,10 +75,42 @@ def test_gives_up_after_max_retries_with_a_clear_error(clock):
 @pytest.mark.parametrize(
     "status, body, exception",
     [
-        (403, {"errors": [{"message": "Without a token, only persisted queries are allowed", "extensions": {"code": "forbidden"}}], "data": None}, DSAuthenticationError),
-        (401, {"errors": [{"message": "Token expired", "extensions": {"code": "unauthorized"}}], "data": None}, DSTokenExpired),
-        (200, {"errors": [{"message": "Demarche not found", "extensions": {"code": "not_found"}}], "data": None}, DSNotFound),
-        (200, {"errors": [{"message": "An object of type Demarche was hidden due to permissions", "extensions": {"code": "unauthorized"}}], "data": None}, DSForbidden),
+        (
+            403,
+            {
+                "errors": [
+                    {
+                        "message": "Without a token, only persisted queries are allowed",
+                        "extensions": {"code": "forbidden"},
+                    }
+                ],
+                "data": None,
+            },
+            DSAuthenticationError,
+        ),
+        (
+            401,
+            {"errors": [{"message": "Token expired", "extensions": {"code": "unauthorized"}}], "data": None},
+            DSTokenExpired,
+        ),
+        (
+            200,
+            {"errors": [{"message": "Demarche not found", "extensions": {"code": "not_found"}}], "data": None},
+            DSNotFound,
+        ),
+        (
+            200,
+            {
+                "errors": [
+                    {
+                        "message": "An object of type Demarche was hidden due to permissions",
+                        "extensions": {"code": "unauthorized"},
+                    }
+                ],
+                "data": None,
+            },
+            DSForbidden,
+        ),
     ],
 )
 @responses.activate
@@ -90,10 +143,18 @@ def test_budget_never_allows_more_than_the_limit_in_any_window(clock):
 def test_a_timeout_among_node_errors_is_a_timeout():
     from connector.errors import DSQueryTimeout, classify
 
-    body = {"data": {"demarche": None}, "errors": [
-        {"message": "Cannot return null for non-nullable field File.byteSizeBigInt.",
-         "path": ["demarche", "dossiers", "nodes", 1, "champs", 3, "files", 0, "byteSizeBigInt"]},
-        {"message": "Timeout on Demarche.dossiers", "path": ["demarche", "dossiers", "nodes", 5],
-         "extensions": {"code": "timeout"}},
-    ]}
+    body = {
+        "data": {"demarche": None},
+        "errors": [
+            {
+                "message": "Cannot return null for non-nullable field File.byteSizeBigInt.",
+                "path": ["demarche", "dossiers", "nodes", 1, "champs", 3, "files", 0, "byteSizeBigInt"],
+            },
+            {
+                "message": "Timeout on Demarche.dossiers",
+                "path": ["demarche", "dossiers", "nodes", 5],
+                "extensions": {"code": "timeout"},
+            },
+        ],
+    }
     assert isinstance(classify(200, body).error, DSQueryTimeout)

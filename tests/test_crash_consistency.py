@@ -7,10 +7,11 @@ The sandbox is a thread of the test process, so each kill leaves it running
 with its journal; the killed `wif sync` is a real subprocess. Runs on SQLite
 and, with TEST_DATABASE_URL, on PostgreSQL.
 """
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +20,14 @@ from jobs.runtime import sandbox_store
 from sandbox.server import start_server
 from tests.conftest import fresh_database
 from tests.crash_helpers import (
-    KillSwitch, database_contents, differences, duplicates, journal, start_wif, unsettled_rows, wif_env,
+    KillSwitch,
+    database_contents,
+    differences,
+    duplicates,
+    journal,
+    start_wif,
+    unsettled_rows,
+    wif_env,
 )
 
 DOSSIERS, SEED = 40, 15
@@ -43,9 +51,12 @@ def complete_history(monkeypatch, env) -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """A history nobody killed: its database, its journal on DS, and how many requests its first run made."""
-    since = datetime.now(timezone.utc)
-    with start_server(sandbox_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
-            fresh_database(tmp_path_factory.mktemp("clean")) as url, pytest.MonkeyPatch.context() as monkeypatch:
+    since = datetime.now(UTC)
+    with (
+        start_server(sandbox_store(DOSSIERS, SEED), rate_limit=1_000_000) as server,
+        fresh_database(tmp_path_factory.mktemp("clean")) as url,
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
         env = wif_env(server, url, **SETTINGS)
         assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0  # as a deployment does first
         before = len(server.request_log)
@@ -65,7 +76,7 @@ def kill_points(requests: int) -> list[tuple[int, bool]]:
 def test_a_sync_killed_anywhere_then_rerun_ends_like_a_clean_run(make_sandbox, database_url, monkeypatch, clean, point):
     clean_database, clean_journal, requests = clean
     at, before = kill_points(requests)[point]
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     server = make_sandbox(dossiers=DOSSIERS, seed=SEED)
     env = wif_env(server, database_url, **SETTINGS)
     assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0

@@ -1,11 +1,13 @@
 """Who gets a digest: open services only; the fallback groupe's dossiers (no service, out of
 scope, or a service not open yet) go to WIF_FALLBACK_EMAIL; a closed service gets nothing."""
+
 from __future__ import annotations
 
 from email import message_from_bytes
 from email.policy import default
 
 import pytest
+from notifications_factories import NOW, add_dossier, days_ago
 
 from core.db import transaction
 from core.settings import ConfigError, DSSettings, NotifySettings, Settings, load_settings
@@ -14,7 +16,6 @@ from mail.mailer import FolderMailer
 from mappings.routing import load_routing_table
 from notifications.digest import digest_contexts, run_digest, service_emails
 from notifications.render import render
-from notifications_factories import NOW, add_dossier, days_ago
 
 TABLE = load_routing_table()
 CLOSED = next(s for s in TABLE.services if not s.open)
@@ -30,7 +31,9 @@ def seeded(sessions):
     with transaction(sessions) as session:
         add_dossier(session, 21, history=LATE, service=OPEN.name)
         closed = add_dossier(session, 22, history=LATE, service=CLOSED.name)
-        closed.routing_reason = f"Le service « {CLOSED.name} » n'instruit pas encore sur cette démarche : orientation manuelle."
+        closed.routing_reason = (
+            f"Le service « {CLOSED.name} » n'instruit pas encore sur cette démarche : orientation manuelle."
+        )
         unrouted = add_dossier(session, 23, history=LATE, service=None)
         unrouted.routing_reason = "Aucun département n'a pu être déterminé : orientation manuelle."
     return sessions
@@ -58,7 +61,9 @@ def test_the_fallback_digest_reaches_the_configured_address(seeded, tmp_path):
     emails = service_emails(SETTINGS.notify.service_emails, SETTINGS.notify.fallback_email)
     report = run_digest(seeded, FolderMailer(tmp_path), NOW, SETTINGS, emails)
     assert report.delivery.sent == 2 and report.without_address == []
-    messages = {m["To"]: m for m in (message_from_bytes(p.read_bytes(), policy=default) for p in tmp_path.glob("*.eml"))}
+    messages = {
+        m["To"]: m for m in (message_from_bytes(p.read_bytes(), policy=default) for p in tmp_path.glob("*.eml"))
+    }
     assert set(messages) == {OPEN.email, ORIENTATION}
     text = messages[ORIENTATION].get_body(("plain",)).get_content()
     assert "à orienter" in messages[ORIENTATION]["Subject"]

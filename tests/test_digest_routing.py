@@ -1,18 +1,19 @@
 """Digests by routing: a service's digest lists the dossiers the routing gives it, whatever DS's groupe says before
 the push, and says where DS still has them; the fallback groupe reaches the team by default, and with no address at
 all `wif status` and `wif schedule` say how many dossiers reach no one."""
+
 from __future__ import annotations
 
 from email import message_from_bytes, policy
 
 import pytest
+from notifications_factories import NOW, add_dossier, days_ago
 
 from core.db import make_engine, session_factory, transaction, upgrade
 from core.settings import DSSettings, MailSettings, NotifySettings, PushSettings, Settings
 from mail.mailer import FolderMailer
 from mappings.routing import load_routing_table
 from notifications.digest import recipients, run_digest
-from notifications_factories import NOW, add_dossier, days_ago
 
 TABLE = load_routing_table()
 PARIS, LYON = TABLE.service_for("75"), TABLE.service_for("69")
@@ -40,10 +41,13 @@ def digests(sessions, tmp_path, settings) -> dict[str, str]:
     return {m["To"]: " ".join(m.get_body(("plain",)).get_content().split()) for m in messages}
 
 
-@pytest.mark.parametrize("push_enabled, what_moves_it", [
-    (True, f"sur DS : le prochain envoi du connecteur le place dans « {PARIS.groupe_label} »"),
-    (False, f"sur DS, l'envoi vers DS est désactivé : déplacez-le dans « {PARIS.groupe_label} »"),
-])
+@pytest.mark.parametrize(
+    "push_enabled, what_moves_it",
+    [
+        (True, f"sur DS : le prochain envoi du connecteur le place dans « {PARIS.groupe_label} »"),
+        (False, f"sur DS, l'envoi vers DS est désactivé : déplacez-le dans « {PARIS.groupe_label} »"),
+    ],
+)
 def test_each_digest_lists_what_the_routing_gives_its_service(sessions, tmp_path, push_enabled, what_moves_it):
     with transaction(sessions) as session:
         seed(session)
@@ -51,8 +55,10 @@ def test_each_digest_lists_what_the_routing_gives_its_service(sessions, tmp_path
     found = digests(sessions, tmp_path, settings)
     assert "n° 41" in found[PARIS.email] and "n° 42" not in found[PARIS.email]
     assert "n° 42" in found[LYON.email] and "n° 41" not in found[LYON.email]
-    assert f"n° 41, en construction depuis le 18/02/2026 (20 jours) encore dans le groupe « {LYON.groupe_label} » " \
-           f"{what_moves_it}" in found[PARIS.email]
+    assert (
+        f"n° 41, en construction depuis le 18/02/2026 (20 jours) encore dans le groupe « {LYON.groupe_label} » "
+        f"{what_moves_it}" in found[PARIS.email]
+    )
     assert "encore dans le groupe" not in found[LYON.email]
 
 
@@ -86,8 +92,10 @@ def migrated(database_url, monkeypatch):
 def test_with_no_address_status_and_schedule_say_how_many_reach_no_one(migrated, monkeypatch, capsys):
     from jobs.cli import main
 
-    line = f"1 dossier(s) waiting in « {FALLBACK} » reach no one: no digest, no monthly report " \
-           "(set WIF_FALLBACK_EMAIL, or WIF_TEAM_EMAIL)"
+    line = (
+        f"1 dossier(s) waiting in « {FALLBACK} » reach no one: no digest, no monthly report "
+        "(set WIF_FALLBACK_EMAIL, or WIF_TEAM_EMAIL)"
+    )
     assert main(["status"]) == 0
     assert line in capsys.readouterr().out
     assert main(["schedule", "--dry-run"]) == 0

@@ -1,4 +1,5 @@
 """Every `docs/<file>.md#<anchor>` the code and its data cite exists (the "why" must be reachable from a clone)."""
+
 from __future__ import annotations
 
 import re
@@ -39,16 +40,21 @@ def sources():
 
 
 def test_every_cited_document_exists():
-    missing = {f"{path.relative_to(ROOT)}: docs/{name}" for path in sources()
-               for name in DOCUMENT.findall(path.read_text(encoding="utf-8", errors="replace"))
-               if not (ROOT / "docs" / name).exists()}
+    missing = {
+        f"{path.relative_to(ROOT)}: docs/{name}"
+        for path in sources()
+        for name in DOCUMENT.findall(path.read_text(encoding="utf-8", errors="replace"))
+        if not (ROOT / "docs" / name).exists()
+    }
     assert sorted(missing) == []
-
 
 
 def test_nothing_cites_files_a_clone_does_not_have():
     """The shared notes and rules are not in the repository: the code cites docs/, which a clone has."""
-    citing = [f"{path.relative_to(ROOT)}:{number}" for path in sources()
-              for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
-              if OUTSIDE.search(line)]
+    citing = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sources()
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if OUTSIDE.search(line)
+    ]
     assert citing == []

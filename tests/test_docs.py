@@ -1,4 +1,5 @@
 """The README keeps its promises: its commands exist and CI runs its test command."""
+
 import re
 from pathlib import Path
 

@@ -1,13 +1,15 @@
 """The e-mails as their readers get them: French elision, neutral wording, signed by the service that handles the
 dossier with its contact, a digest that leads with its count and a summary, lists a phone can show, a Date."""
+
 from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
 import pytest
+from notifications_factories import NOW, add_dossier, days_ago
 
 from core.db import transaction
 from core.settings import DSSettings, MailSettings, NotifySettings, Settings
@@ -16,29 +18,34 @@ from mappings.routing import load_routing_table
 from notifications.digest import run_digest, service_emails
 from notifications.french import de
 from notifications.notify import run_notify
-from notifications_factories import NOW, add_dossier, days_ago
 from stats.report_mail import send_monthly_reports
 
 TABLE = load_routing_table()
 PARIS = TABLE.service_for("75")
 TEAM = "equipe-wif@example.gouv.fr"
-SETTINGS = Settings(ds=DSSettings(web_url="https://ds.example"), notify=NotifySettings(templates="all"),
-                    mail=MailSettings(team_email=TEAM))
+SETTINGS = Settings(
+    ds=DSSettings(web_url="https://ds.example"),
+    notify=NotifySettings(templates="all"),
+    mail=MailSettings(team_email=TEAM),
+)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("Agence des Deux Rives", "de l'Agence des Deux Rives"),
-    ("Hôtel Voltaire", "de l'Hôtel Voltaire"),
-    ("Société Exemple", "de la Société Exemple"),
-    ("Service de la main-d'œuvre étrangère de Paris", "du Service de la main-d'œuvre étrangère de Paris"),
-    ("Restaurant Le Zinc", "du Restaurant Le Zinc"),
-    ("Amazon France", "d'Amazon France"),
-    ("Carrefour", "de Carrefour"),
-    ("Le Bon Marché", "du Bon Marché"),
-    ("Les Jardins de Cocagne", "des Jardins de Cocagne"),
-    ("L'Oréal", "de L'Oréal"),
-    ("ÉCOLE DU LOUVRE", "de l'ÉCOLE DU LOUVRE"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Agence des Deux Rives", "de l'Agence des Deux Rives"),
+        ("Hôtel Voltaire", "de l'Hôtel Voltaire"),
+        ("Société Exemple", "de la Société Exemple"),
+        ("Service de la main-d'œuvre étrangère de Paris", "du Service de la main-d'œuvre étrangère de Paris"),
+        ("Restaurant Le Zinc", "du Restaurant Le Zinc"),
+        ("Amazon France", "d'Amazon France"),
+        ("Carrefour", "de Carrefour"),
+        ("Le Bon Marché", "du Bon Marché"),
+        ("Les Jardins de Cocagne", "des Jardins de Cocagne"),
+        ("L'Oréal", "de L'Oréal"),
+        ("ÉCOLE DU LOUVRE", "de l'ÉCOLE DU LOUVRE"),
+    ],
+)
 def test_de_elides_and_restores_the_article(name, expected):
     assert de(name) == expected
 
@@ -63,12 +70,21 @@ def sent(sessions, tmp_path):
         steps = [("en_construction", days_ago(2))]
         add_dossier(session, 1, company_name="Agence des Deux Rives", service=PARIS.name, history=steps)
         add_dossier(session, 2, company_name="Hôtel Voltaire", service=None, history=steps)
-        add_dossier(session, 3, company_name="Hôtel Voltaire", service=PARIS.name, completeness_status="incomplet",
-                    blocking=["Pièce manquante : contrat de travail"], history=steps)
-        add_dossier(session, 4, service=PARIS.name, completeness_status="complet", completed_at=days_ago(1),
-                    history=steps)
-        add_dossier(session, 5, service=PARIS.name, state="en_instruction",
-                    history=steps + [("en_instruction", days_ago(1))])
+        add_dossier(
+            session,
+            3,
+            company_name="Hôtel Voltaire",
+            service=PARIS.name,
+            completeness_status="incomplet",
+            blocking=["Pièce manquante : contrat de travail"],
+            history=steps,
+        )
+        add_dossier(
+            session, 4, service=PARIS.name, completeness_status="complet", completed_at=days_ago(1), history=steps
+        )
+        add_dossier(
+            session, 5, service=PARIS.name, state="en_instruction", history=steps + [("en_instruction", days_ago(1))]
+        )
         for number, state in ((6, "accepte"), (7, "refuse"), (8, "sans_suite")):
             add_dossier(session, number, service=PARIS.name, state=state, history=steps + [(state, days_ago(1))])
     run_notify(sessions, FolderMailer(tmp_path), NOW, SETTINGS)
@@ -95,8 +111,11 @@ def test_every_dossier_email_is_dated_signed_by_its_service_with_its_contact(sen
 
 
 def test_employers_read_names_with_elision_and_a_neutral_wording(sent):
-    employer = {m["X-WIF-Message"] + m["Subject"][-40:]: " ".join(text_of(m).split()) for m in sent
-                if m["X-WIF-Message"].endswith(":employer")}
+    employer = {
+        m["X-WIF-Message"] + m["Subject"][-40:]: " ".join(text_of(m).split())
+        for m in sent
+        if m["X-WIF-Message"].endswith(":employer")
+    }
     texts = " ".join(employer.values())
     assert "contact de l'Agence des Deux Rives dans la demande n° 1" in texts
     assert "contact de l'Hôtel Voltaire dans la demande n° 2" in texts
@@ -122,10 +141,21 @@ def digest(sessions, tmp_path):
     with transaction(sessions) as session:
         for number, days in ((31, 20), (32, 40), (33, 9)):
             add_dossier(session, number, service=PARIS.name, history=[("en_construction", days_ago(days))])
-        add_dossier(session, 34, service=PARIS.name, state="en_instruction",
-                    history=[("en_construction", days_ago(60)), ("en_instruction", days_ago(50))])
-        add_dossier(session, 35, service=PARIS.name, state="accepte", permit_expiry=None,
-                    history=[("en_construction", days_ago(20)), ("accepte", days_ago(2))])  # no APT dates: an alert
+        add_dossier(
+            session,
+            34,
+            service=PARIS.name,
+            state="en_instruction",
+            history=[("en_construction", days_ago(60)), ("en_instruction", days_ago(50))],
+        )
+        add_dossier(
+            session,
+            35,
+            service=PARIS.name,
+            state="accepte",
+            permit_expiry=None,
+            history=[("en_construction", days_ago(20)), ("accepte", days_ago(2))],
+        )  # no APT dates: an alert
     report = run_digest(sessions, FolderMailer(tmp_path), NOW, SETTINGS, service_emails())
     assert report.delivery.sent == 1
     (message,) = emails(tmp_path)
@@ -140,8 +170,10 @@ def test_the_digest_subject_starts_with_its_count(digest):
 def test_the_digest_body_starts_with_a_summary(digest):
     text = text_of(digest)
     first = text.split("\n\n")[1]
-    assert first == ("En bref : 1 alerte ; 4 dossiers en attente au-delà des seuils (3 en construction depuis plus "
-                     "de 7 jours, 1 en instruction depuis plus de 15 jours), le plus ancien depuis 50 jours.")
+    assert first == (
+        "En bref : 1 alerte ; 4 dossiers en attente au-delà des seuils (3 en construction depuis plus "
+        "de 7 jours, 1 en instruction depuis plus de 15 jours), le plus ancien depuis 50 jours."
+    )
     assert html_of(digest).split("<body", 1)[1].index("En bref") < html_of(digest).index("n° 31")
     assert f"Voici les dossiers du {PARIS.name}" in text and "du service Service" not in text
     for line in text.splitlines():
@@ -156,9 +188,17 @@ def test_the_monthly_report_mail_is_dated_and_names_its_service(sessions):
         def send(self, message):
             self.sent.append(message)
 
-    now = datetime(2026, 4, 1, 6, tzinfo=timezone.utc)
-    send_monthly_reports(sessions, Collecting(), {PARIS.name: b"xlsx"}, "2026-03", {PARIS.name: "r.xlsx"},
-                         {PARIS.name: PARIS.email}, now, Settings())
+    now = datetime(2026, 4, 1, 6, tzinfo=UTC)
+    send_monthly_reports(
+        sessions,
+        Collecting(),
+        {PARIS.name: b"xlsx"},
+        "2026-03",
+        {PARIS.name: "r.xlsx"},
+        {PARIS.name: PARIS.email},
+        now,
+        Settings(),
+    )
     (message,) = Collecting.sent
     assert message["Date"]
     assert message["Subject"].endswith(f"mars 2026 – {PARIS.name}")

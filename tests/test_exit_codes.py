@@ -1,5 +1,6 @@
 """One table of exit codes for every verb: the README's is the declaration's, and a failure gives the same code
 whichever verb meets it."""
+
 from __future__ import annotations
 
 import re
@@ -38,17 +39,29 @@ def test_help_lists_every_code(capsys):
     assert [int(code) for code in listed] == [int(code) for code in ExitCode]
 
 
-@pytest.mark.parametrize("error, code", [
-    (ConfigError, ExitCode.CONFIG), (DefinitionError, ExitCode.CONFIG), (PrefillError, ExitCode.CONFIG),
-    (UnversionedDatabase, ExitCode.CONFIG), (DatabaseUnavailable, ExitCode.CONFIG),
-    (errors.DSAuthenticationError, ExitCode.DS_TOKEN), (errors.DSTokenExpired, ExitCode.DS_TOKEN),
-    (errors.DSNotFound, ExitCode.DS_NOT_FOUND), (errors.DSForbidden, ExitCode.DS_NOT_FOUND),
-    (errors.DSUnavailable, ExitCode.DS_UNAVAILABLE), (errors.DSAnswerLost, ExitCode.DS_UNAVAILABLE),
-    (errors.DSGraphQLError, ExitCode.DS_ERROR), (errors.DSHTTPError, ExitCode.DS_ERROR),
-    (PushStopped, ExitCode.PUSH_STOPPED), (CursorLoopError, ExitCode.CURSOR_LOOP),
-    (PageInconsistent, ExitCode.PAGE_INCONSISTENT), (NotBound, ExitCode.NOT_BOUND),
-    (HostRefused, ExitCode.HOST_REFUSED),
-])
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (ConfigError, ExitCode.CONFIG),
+        (DefinitionError, ExitCode.CONFIG),
+        (PrefillError, ExitCode.CONFIG),
+        (UnversionedDatabase, ExitCode.CONFIG),
+        (DatabaseUnavailable, ExitCode.CONFIG),
+        (errors.DSAuthenticationError, ExitCode.DS_TOKEN),
+        (errors.DSTokenExpired, ExitCode.DS_TOKEN),
+        (errors.DSNotFound, ExitCode.DS_NOT_FOUND),
+        (errors.DSForbidden, ExitCode.DS_NOT_FOUND),
+        (errors.DSUnavailable, ExitCode.DS_UNAVAILABLE),
+        (errors.DSAnswerLost, ExitCode.DS_UNAVAILABLE),
+        (errors.DSGraphQLError, ExitCode.DS_ERROR),
+        (errors.DSHTTPError, ExitCode.DS_ERROR),
+        (PushStopped, ExitCode.PUSH_STOPPED),
+        (CursorLoopError, ExitCode.CURSOR_LOOP),
+        (PageInconsistent, ExitCode.PAGE_INCONSISTENT),
+        (NotBound, ExitCode.NOT_BOUND),
+        (HostRefused, ExitCode.HOST_REFUSED),
+    ],
+)
 def test_each_error_of_the_family_carries_its_code(error, code):
     assert issubclass(error, WifError) and error.exit_code == code
 

@@ -1,5 +1,6 @@
 """« Quand vais-je recevoir mon autorisation ? »: the expected delay per service, over every dossier deposited
 in the window, decided or not (Kaplan–Meier), against figures computed by hand."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,7 +10,14 @@ import pytest
 from core.clock import PARIS
 from core.disclosure import SMALL_COUNT_THRESHOLD
 from core.snapshot import DelayFact
-from mappings.expected_delay import WINDOW_MONTHS, agent_text, applicant_sentence, delay_of, per_service, public_sentence
+from mappings.expected_delay import (
+    WINDOW_MONTHS,
+    agent_text,
+    applicant_sentence,
+    delay_of,
+    per_service,
+    public_sentence,
+)
 from stats.suppression import THRESHOLD
 
 NOW = datetime(2026, 3, 10, tzinfo=PARIS)  # the start of a day, when the estimate is counted
@@ -46,11 +54,16 @@ def test_with_every_dossier_decided_the_estimate_is_the_share_of_known_decision_
     # Ten decisions taken after 1, 2, … 10 days (and 6 hours): half within 5.25 days, nine in ten within 9.25.
     estimate = delay([decided(day + 0.25) for day in range(1, 11)])
     assert (estimate.dossiers, estimate.waiting, estimate.half_within_days, estimate.nine_in_ten_within_days) == (
-        10, 0, 6, 10)
+        10,
+        0,
+        6,
+        10,
+    )
     assert applicant_sentence(estimate) == (
         "Auprès du service qui instruit la demande, la moitié des demandes reçoivent une décision en moins de 6 jours, "
         "et 9 sur 10 en moins de 10 jours. Estimation sur les 10 demandes déposées ces 12 derniers mois, décidées ou "
-        "non (dont 0 encore en attente).")
+        "non (dont 0 encore en attente)."
+    )
 
 
 def test_a_dossier_still_waiting_counts_as_not_decided_so_far():
@@ -58,15 +71,27 @@ def test_a_dossier_still_waiting_counts_as_not_decided_so_far():
     # 3 days and still waiting after 6 days, followed until then. Survival 25/30 = 5/6 after day 1, × 20/25 after
     # day 2 = 2/3, × 10/15 after day 4 = 4/9 (< 1/2: half decided within 4 days), × 5/10 after day 5 = 2/9, which
     # stays above 1/10 until day 6, when the last 5 were still followed.
-    facts = 5 * [decided(1), decided(2), decided(4), decided(5, state="refuse"), decided(3, state="sans_suite"),
-                 waiting(6)]
+    facts = 5 * [
+        decided(1),
+        decided(2),
+        decided(4),
+        decided(5, state="refuse"),
+        decided(3, state="sans_suite"),
+        waiting(6),
+    ]
     estimate = delay(facts)
     assert (estimate.dossiers, estimate.waiting, estimate.half_within_days, estimate.nine_in_ten_within_days) == (
-        30, 5, 5, None)
+        30,
+        5,
+        5,
+        None,
+    )
     assert (estimate.longest_days, estimate.waiting_share_at_longest) == (6, pytest.approx(2 / 9))
     text = flat(applicant_sentence(estimate))
-    assert "la moitié des demandes reçoivent une décision en moins de 5 jours, mais plus d'une demande sur 10 attend " \
-           "plus de 6 jours" in text
+    assert (
+        "la moitié des demandes reçoivent une décision en moins de 5 jours, mais plus d'une demande sur 10 attend "
+        "plus de 6 jours" in text
+    )
     assert "9 sur 10" not in text
 
 
@@ -100,7 +125,8 @@ def test_when_most_wait_the_estimate_gives_no_median():
 def test_the_cohort_is_the_window_s_deposits_and_the_older_backlog_is_told():
     facts = [decided(2) for _ in range(5)] + [
         decided(2, deposited_days_ago=400),  # deposited before the window, decided: not in the cohort
-        waiting(500), waiting(380),  # deposited before the window, still waiting: counted and told
+        waiting(500),
+        waiting(380),  # deposited before the window, still waiting: counted and told
         decided(60, service="MOE 13"),  # another service
     ]
     estimate = delay(facts)
@@ -113,8 +139,10 @@ def test_the_cohort_is_the_window_s_deposits_and_the_older_backlog_is_told():
 def test_too_few_dossiers_give_no_figure_and_say_so():
     estimate = delay([decided(3) for _ in range(SMALL_COUNT_THRESHOLD - 1)])
     assert not estimate.enough and estimate.half_within_days is None and estimate.nine_in_ten_within_days is None
-    assert "trop peu de demandes ont été déposées ces 12 derniers mois (moins de 5) pour estimer un délai" in \
-        applicant_sentence(estimate)
+    assert (
+        "trop peu de demandes ont été déposées ces 12 derniers mois (moins de 5) pour estimer un délai"
+        in applicant_sentence(estimate)
+    )
     assert "moitié" not in agent_text(estimate)
     nobody = delay_of({}, "MOE 13", by_itself)
     assert (nobody.dossiers, nobody.enough) == (0, False)
@@ -137,6 +165,8 @@ def test_employers_read_about_the_service_that_handles_the_request():
 
 def test_one_estimate_per_day_whatever_the_hour_it_is_asked():
     facts = [decided(2)] * 5 + [waiting(30.3), waiting(40.6), waiting(50.2), waiting(60.9), waiting(70.5)]
-    texts = {agent_text(delay_of(per_service(facts, NOW + timedelta(hours=hours), by_itself), SERVICE, by_itself))
-             for hours in (0, 9, 9.25, 23.9)}
+    texts = {
+        agent_text(delay_of(per_service(facts, NOW + timedelta(hours=hours), by_itself), SERVICE, by_itself))
+        for hours in (0, 9, 9.25, 23.9)
+    }
     assert len(texts) == 1, texts

@@ -1,5 +1,6 @@
 """The expected decision delay where people read it: the « dossier complet » e-mail to applicant and
 employer, the agents' annotation written by push, computed from decision times known in advance."""
+
 from __future__ import annotations
 
 import html
@@ -7,11 +8,12 @@ import re
 from datetime import timedelta
 from email import message_from_bytes, policy
 
+from notifications_factories import NOW, add_dossier, days_ago
+
 from core.db import Database, transaction
 from core.settings import NotifySettings, Settings
 from mail.mailer import FolderMailer
 from notifications.notify import run_notify
-from notifications_factories import NOW, add_dossier, days_ago
 
 
 def seed_decisions(session, service="MOE Paris", first_number=100, demarche_number=1, now=NOW):
@@ -19,14 +21,23 @@ def seed_decisions(session, service="MOE Paris", first_number=100, demarche_numb
     half within 5.25 days (fewer than 6 days), nine in ten within 9.25 days (fewer than 10 days)."""
     for index, days in enumerate(range(1, 11)):
         decided, state = days_ago(5 + index, now), "refuse" if index % 4 == 0 else "accepte"
-        add_dossier(session, first_number + index, state=state, service=service, demarche_number=demarche_number,
-                    history=[("en_construction", decided - timedelta(days=days, hours=6)), (state, decided)])
+        add_dossier(
+            session,
+            first_number + index,
+            state=state,
+            service=service,
+            demarche_number=demarche_number,
+            history=[("en_construction", decided - timedelta(days=days, hours=6)), (state, decided)],
+        )
 
 
 def complet_messages(folder) -> dict[str, str]:
     messages = [message_from_bytes(path.read_bytes(), policy=policy.default) for path in folder.glob("*.eml")]
-    return {m["X-WIF-Message"]: m.get_body(("plain",)).get_content() for m in messages
-            if m["X-WIF-Message"].startswith("complet:")}
+    return {
+        m["X-WIF-Message"]: m.get_body(("plain",)).get_content()
+        for m in messages
+        if m["X-WIF-Message"].startswith("complet:")
+    }
 
 
 def test_the_dossier_complet_email_tells_the_expected_delay(sessions, tmp_path):
@@ -34,26 +45,45 @@ def test_the_dossier_complet_email_tells_the_expected_delay(sessions, tmp_path):
         seed_decisions(session)
         # Not counted: a dossier deposited before the 12 months, another service's; the dossier complet itself
         # is deposited at 0.5 days: it waits less than any decision took, so the shares do not move.
-        add_dossier(session, 200, state="accepte", history=[("en_construction", days_ago(400)), ("accepte", days_ago(300))])
-        add_dossier(session, 202, state="accepte", service="MOE Lyon",
-                    history=[("en_construction", days_ago(70)), ("accepte", days_ago(3))])
-        add_dossier(session, 1, completeness_status="complet", completed_at=days_ago(0.25),
-                    history=[("en_construction", days_ago(0.5))])
+        add_dossier(
+            session, 200, state="accepte", history=[("en_construction", days_ago(400)), ("accepte", days_ago(300))]
+        )
+        add_dossier(
+            session,
+            202,
+            state="accepte",
+            service="MOE Lyon",
+            history=[("en_construction", days_ago(70)), ("accepte", days_ago(3))],
+        )
+        add_dossier(
+            session,
+            1,
+            completeness_status="complet",
+            completed_at=days_ago(0.25),
+            history=[("en_construction", days_ago(0.5))],
+        )
     run_notify(sessions, FolderMailer(tmp_path), NOW, Settings(notify=NotifySettings(templates="default")))
 
     bodies = complet_messages(tmp_path)
     assert set(bodies) == {"complet:applicant", "complet:employer"}
     for body in bodies.values():
-        assert ("Auprès du service qui instruit la demande, la moitié des demandes reçoivent une décision en moins de "
-                "6 jours, et 9 sur 10 en moins de 10 jours. Estimation sur les 11 demandes déposées ces 12 derniers "
-                "mois, décidées ou non (dont 1 encore en attente).") in " ".join(body.split())
+        assert (
+            "Auprès du service qui instruit la demande, la moitié des demandes reçoivent une décision en moins de "
+            "6 jours, et 9 sur 10 en moins de 10 jours. Estimation sur les 11 demandes déposées ces 12 derniers "
+            "mois, décidées ou non (dont 1 encore en attente)."
+        ) in " ".join(body.split())
 
 
 def test_with_too_few_decisions_the_email_says_so_rather_than_guess(sessions, tmp_path):
     with transaction(sessions) as session:
         seed_decisions(session, service="MOE Lyon")  # the applicant's service (MOE Paris) decided nothing lately
-        add_dossier(session, 1, completeness_status="complet", completed_at=days_ago(0.5),
-                    history=[("en_construction", days_ago(1))])
+        add_dossier(
+            session,
+            1,
+            completeness_status="complet",
+            completed_at=days_ago(0.5),
+            history=[("en_construction", days_ago(1))],
+        )
     run_notify(sessions, FolderMailer(tmp_path), NOW, Settings(notify=NotifySettings(templates="default")))
     body = " ".join(complet_messages(tmp_path)["complet:applicant"].split())
     assert "trop peu de demandes ont été déposées ces 12 derniers mois (moins de 5) pour estimer un délai" in body
@@ -83,8 +113,10 @@ def test_push_writes_each_services_expected_delay_for_agents(make_sandbox, datab
     from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 
     server = make_sandbox(dossiers=60, seed=5)
-    settings = Settings(database_url=database_url, ds=DSSettings(api_url=server.url, api_token=server.token,
-                                                                  instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+    settings = Settings(
+        database_url=database_url,
+        ds=DSSettings(api_url=server.url, api_token=server.token, instructeur_id=CONNECTOR_INSTRUCTEUR_ID),
+    )
     bind_sandbox_of(settings)
     database = Database(database_url)
     sessions = database.sessions
@@ -101,11 +133,16 @@ def test_push_writes_each_services_expected_delay_for_agents(make_sandbox, datab
 
     run_push(settings, sessions, everything=True)
     database.dispose()
-    written = {d.number: d.annotations.get("wif_delai_attendu") for d in server.store.visible_dossiers(1)
-               if d.state not in ("accepte", "refuse", "sans_suite")}  # a decided dossier is the agents
+    written = {
+        d.number: d.annotations.get("wif_delai_attendu")
+        for d in server.store.visible_dossiers(1)
+        if d.state not in ("accepte", "refuse", "sans_suite")
+    }  # a decided dossier is the agents
     assert written and all(text == agent_text(delay_of(delays, services[number])) for number, text in written.items())
-    assert any(text.startswith("Dans le service, la moitié des demandes reçoivent une décision en moins de")
-               for text in written.values())
+    assert any(
+        text.startswith("Dans le service, la moitié des demandes reçoivent une décision en moins de")
+        for text in written.values()
+    )
 
 
 NINE_IN_TEN_CLAIM = re.compile(r"9 (demandes )?sur 10[^.]*en moins de \d+ jours?")
@@ -120,14 +157,29 @@ def test_half_decided_in_days_half_waiting_months_no_text_claims_nine_in_ten_wit
     with transaction(sessions) as session:
         for index in range(10):  # deposited 10 to 91 days ago, decided 2 to 4 days later
             deposit = days_ago(10 + 9 * index)
-            add_dossier(session, 300 + index, state="accepte", service=PARIS,
-                        history=[("en_construction", deposit), ("accepte", deposit + timedelta(days=2 + index % 3))])
+            add_dossier(
+                session,
+                300 + index,
+                state="accepte",
+                service=PARIS,
+                history=[("en_construction", deposit), ("accepte", deposit + timedelta(days=2 + index % 3))],
+            )
         for index in range(10):  # deposited 95 to 185 days ago, still waiting
-            add_dossier(session, 400 + index, state="en_instruction", service=PARIS,
-                        history=[("en_construction", days_ago(95 + 10 * index)),
-                                 ("en_instruction", days_ago(90 + 10 * index))])
-        add_dossier(session, 1, completeness_status="complet", completed_at=days_ago(0.25), service=PARIS,
-                    history=[("en_construction", days_ago(0.5))])
+            add_dossier(
+                session,
+                400 + index,
+                state="en_instruction",
+                service=PARIS,
+                history=[("en_construction", days_ago(95 + 10 * index)), ("en_instruction", days_ago(90 + 10 * index))],
+            )
+        add_dossier(
+            session,
+            1,
+            completeness_status="complet",
+            completed_at=days_ago(0.25),
+            service=PARIS,
+            history=[("en_construction", days_ago(0.5))],
+        )
     run_notify(sessions, FolderMailer(tmp_path / "mail"), NOW, Settings(notify=NotifySettings(templates="default")))
     emails = complet_messages(tmp_path / "mail")
     delays = service_delays(sessions, NOW)
@@ -146,8 +198,10 @@ def test_half_decided_in_days_half_waiting_months_no_text_claims_nine_in_ten_wit
         # Half decided within 4 days, and the rest waits: as far as five are followed, 145 days (145, 155, … 185),
         # counted at the start of the day (Paris, 10 hours before NOW): 144 whole days.
         text = " ".join(texts[where].split())
-        assert "la moitié des demandes reçoivent une décision en moins de 5 jours, mais plus d'une demande sur 10 " \
-               "attend plus de 144 jours" in text, where
+        assert (
+            "la moitié des demandes reçoivent une décision en moins de 5 jours, mais plus d'une demande sur 10 "
+            "attend plus de 144 jours" in text
+        ), where
     # The page's row for Paris: half within 5 days, the tenth not reached: some wait more than 144 days.
-    assert '75 – Paris</th><td>moins de 5 jours</td><td>plus de 144 jours</td>' in page
+    assert "75 – Paris</th><td>moins de 5 jours</td><td>plus de 144 jours</td>" in page
     assert "plus d'une demande sur 10 attend plus de 144 jours" in document

@@ -6,13 +6,13 @@ annotations were then rewritten on every sync (A → B → A) and planned mutati
 The tests put the rows on disk in the reverse of their ids, as such reuse can; on SQLite the rowid is
 the id, so there the order was already stable.
 """
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
 from core import models
-from core.db import session_factory
 from core.snapshot import iter_snapshots, snapshot_of
 from mappings.procedure import default_procedure
 from mappings.target import target_for
@@ -41,10 +41,12 @@ def synced(make_sandbox, ds_client_for, sessions):
     syncer.sync(1)
     with sessions() as session:
         # A CDD or CDI: the general documents are asked of it (an interne's own documents stand for them).
-        number = session.scalars(select(models.Dossier.number).join(models.Contract)
-                                 .where(models.Dossier.state == "en_construction",
-                                        models.Contract.contract_type.in_(("cdd", "cdi")))
-                                 .order_by(models.Dossier.number)).first()
+        number = session.scalars(
+            select(models.Dossier.number)
+            .join(models.Contract)
+            .where(models.Dossier.state == "en_construction", models.Contract.contract_type.in_(("cdd", "cdi")))
+            .order_by(models.Dossier.number)
+        ).first()
     # Several missing documents and several anomalies: lists whose order shows.
     server.store.modify(number, **{key: () for key in MISSING}, telephone_etudiant="0" * 100, nom="Exemple\x00Dupont")
     syncer.sync(1)

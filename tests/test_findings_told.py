@@ -2,6 +2,7 @@
 what DS received (the sandbox's journal of mutations, the messages and annotations it shows) and on the e-mails:
 a condition of the APT is not a correction, the DS message and the « dossier incomplet » e-mail say the same
 thing, and the labels and annotations tell agents the truth."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -33,8 +34,11 @@ def desk(module_database_url):
 def sent_messages(desk: Desk, number: int, since: int) -> list[dict]:
     """The dossierEnvoyerMessage inputs DS received for the dossier since a point of its journal."""
     ds_id = desk.store.dossier(number).id
-    return [payload for name, payload in desk.store.mutation_log[since:]
-            if name == "dossierEnvoyerMessage" and payload.get("dossierId") == ds_id]
+    return [
+        payload
+        for name, payload in desk.store.mutation_log[since:]
+        if name == "dossierEnvoyerMessage" and payload.get("dossierId") == ds_id
+    ]
 
 
 def refiled(desk: Desk, **values) -> tuple[int, list[dict]]:
@@ -55,6 +59,7 @@ def contract_start(desk: Desk, number: int) -> date:
 
 
 # --- item 3: a condition of the APT is not a correction ---
+
 
 def test_a_job_outside_the_course_is_told_as_a_condition_without_the_correction_flag(desk):
     """Above 964 h the job must belong to the course (docs/apt-hours.md): a truthful « non » is not a typo."""
@@ -91,13 +96,24 @@ def test_what_the_applicant_can_fix_keeps_the_correction_flag(desk):
 
 # --- item 8: one wording for the DS message and the e-mail ---
 
+
 def test_the_ds_message_and_the_incomplete_email_tell_the_same_groups_and_instructions(desk, tmp_path):
     number = desk.take()
-    number, [message] = refiled(desk, number=number, pj_passeport=(), pj_contrat=FILE_OVER_THE_LIMIT,
-                                employeur_siret=wrong_siret(desk, number), emploi_lien_formation=False)
+    number, [message] = refiled(
+        desk,
+        number=number,
+        pj_passeport=(),
+        pj_contrat=FILE_OVER_THE_LIMIT,
+        employeur_siret=wrong_siret(desk, number),
+        emploi_lien_formation=False,
+    )
     body = message["body"]
-    headings = ["Pièces à ajouter :", "Pièces à remplacer (le fichier envoyé ne peut pas être accepté) :",
-                "Réponses à corriger dans le formulaire :", "Conditions de l'autorisation non remplies :"]
+    headings = [
+        "Pièces à ajouter :",
+        "Pièces à remplacer (le fichier envoyé ne peut pas être accepté) :",
+        "Réponses à corriger dans le formulaire :",
+        "Conditions de l'autorisation non remplies :",
+    ]
     positions = [body.index(heading) for heading in headings]
     assert positions == sorted(positions)
     assert "compressez le PDF" in body  # what to do with a file over the limit
@@ -116,6 +132,7 @@ def test_the_ds_message_and_the_incomplete_email_tell_the_same_groups_and_instru
 
 
 # --- item 7: labels and annotations that tell agents the truth ---
+
 
 def test_a_champ_unknown_to_the_procedure_is_the_operators_alert_not_the_dossiers_status(desk):
     number = desk.take()
@@ -136,7 +153,8 @@ def test_an_unacceptable_file_is_a_piece_to_replace_not_a_missing_one(desk):
     assert lines(desk.shown(number).annotations["wif_pieces_manquantes"]) == [
         "Pièce manquante : passeport (pages d'identité)",
         "À remplacer (fichier envoyé qui ne peut pas être accepté) :",
-        "Le fichier « contrat.pdf » (contrat de travail ou promesse d'embauche) dépasse 10 Mo."]
+        "Le fichier « contrat.pdf » (contrat de travail ou promesse d'embauche) dépasse 10 Mo.",
+    ]
     number, _ = refiled(desk, pj_contrat=FILE_OVER_THE_LIMIT)
     assert desk.shown(number).annotations["wif_pieces_manquantes"].splitlines()[0] == "Aucune pièce manquante"
 
@@ -145,13 +163,16 @@ def test_an_incomplete_dossier_names_what_blocks_it(desk):
     """A wrong SIRET and a warning: agents read the blocking one first, under its heading."""
     number = desk.take()
     started = deposit_of(desk, number) - timedelta(days=76)  # the base contract starts 14 days after the deposit
-    number, _ = refiled(desk, number=number, employeur_siret=wrong_siret(desk, number),
-                        contrat_date_debut=started.isoformat())
+    number, _ = refiled(
+        desk, number=number, employeur_siret=wrong_siret(desk, number), contrat_date_debut=started.isoformat()
+    )
     shown = desk.shown(number)
     assert shown.label == "Incomplet" and shown.annotations["wif_pieces_manquantes"] == "Aucune"
     anomalies = shown.annotations["wif_anomalies"].splitlines()
-    assert anomalies[:2] == ["Bloque la demande :",
-                             "- Le numéro SIRET de l'employeur n'est pas valide (14 chiffres, clé de contrôle)."]
+    assert anomalies[:2] == [
+        "Bloque la demande :",
+        "- Le numéro SIRET de l'employeur n'est pas valide (14 chiffres, clé de contrôle).",
+    ]
     assert "Autres points :" in anomalies and any("a commencé le" in line for line in anomalies)
 
 
@@ -177,15 +198,22 @@ def test_annotations_speak_to_agents(desk):
 
 
 def test_wif_procedure_check_wif_status_and_the_team_name_the_champs_unknown_to_the_procedure(
-        make_sandbox, monkeypatch, tmp_path, capsys):
+    make_sandbox, monkeypatch, tmp_path, capsys
+):
     server = make_sandbox(dossiers=30, seed=5)
     for record in server.store.visible_dossiers(1)[:2]:
         record.anomaly = ("extra_champ",)  # a champ an administrateur added to the form on DS
     carrying = [r.number for r in server.store.visible_dossiers(1) if r.anomaly == ("extra_champ",)]
-    for name, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}", "DS_API_URL": server.url,
-                        "DS_API_TOKEN": server.token, "DS_DEMARCHE_NUMBER": "1",
-                        "DS_INSTRUCTEUR_ID": CONNECTOR_INSTRUCTEUR_ID, "WIF_NOTIFY_RECENT_DAYS": "0",
-                        "WIF_TEAM_EMAIL": TEAM, "WIF_OUTBOX_DIR": str(tmp_path / "outbox")}.items():
+    for name, value in {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}",
+        "DS_API_URL": server.url,
+        "DS_API_TOKEN": server.token,
+        "DS_DEMARCHE_NUMBER": "1",
+        "DS_INSTRUCTEUR_ID": CONNECTOR_INSTRUCTEUR_ID,
+        "WIF_NOTIFY_RECENT_DAYS": "0",
+        "WIF_TEAM_EMAIL": TEAM,
+        "WIF_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }.items():
         monkeypatch.setenv(name, value)
 
     def wif(*argv: str) -> tuple[int, str]:
@@ -204,8 +232,14 @@ def test_wif_procedure_check_wif_status_and_the_team_name_the_champs_unknown_to_
     # The team is told once a day, by the notify job the scheduler runs after each sync.
     for _ in range(2):
         assert wif("notify")[0] == 0
-    to_team = [m for m in (message_from_bytes(p.read_bytes(), policy=policy.default)
-                           for p in sorted((tmp_path / "outbox").glob("*.eml"))) if m["To"] == TEAM]
+    to_team = [
+        m
+        for m in (
+            message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted((tmp_path / "outbox").glob("*.eml"))
+        )
+        if m["To"] == TEAM
+    ]
     assert len(to_team) == 1
     text = to_team[0].get_body(("plain",)).get_content()
     assert f"- démarche 1 : « Champ ajouté hors procédure », sur {len(carrying)} dossier(s)" in text

@@ -1,4 +1,5 @@
 """Every document the connector sends must be valid against the real DS schema."""
+
 from pathlib import Path
 
 import pytest

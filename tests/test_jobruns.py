@@ -1,10 +1,11 @@
 """Job runs killed while `running` are found `interrupted` by the next start."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from core import jobruns
 from core.jobruns import INTERRUPTED, RUNNING, close_interrupted, recorded_run, this_process
 from core.models import JobRun
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def a_finished_pid() -> int:
@@ -41,8 +42,13 @@ def test_a_run_whose_process_is_gone_or_silent_is_interrupted_and_a_live_one_is_
     silent_elsewhere = add_run(sessions, host="autre-machine", pid=1, heartbeat_at=NOW - timedelta(minutes=6))
     beating_elsewhere = add_run(sessions, host="autre-machine", pid=1, heartbeat_at=NOW - timedelta(minutes=1))
     legacy_old = add_run(sessions, started_at=NOW - timedelta(hours=3))  # before runs named their process
-    mine = add_run(sessions, host=host, pid=pid, instance=jobruns.INSTANCE,  # a thread of this process
-                   heartbeat_at=NOW - timedelta(hours=1))
+    mine = add_run(
+        sessions,
+        host=host,
+        pid=pid,
+        instance=jobruns.INSTANCE,  # a thread of this process
+        heartbeat_at=NOW - timedelta(hours=1),
+    )
     # This pid on this host, but an earlier process: a container's pid 1 before a restart.
     my_pid_before = add_run(sessions, host=host, pid=pid, instance="0" * 32, heartbeat_at=NOW)
     finished = add_run(sessions, host=host, pid=a_finished_pid(), outcome="ok", finished_at=NOW)

@@ -4,6 +4,7 @@ Every `import` and `from … import` of the project's own packages is read
 from the source (inside functions too, where hidden cycles live), so a
 forbidden dependency fails here, not in a newcomer's head.
 """
+
 from __future__ import annotations
 
 import ast
@@ -83,8 +84,12 @@ def test_the_wheel_ships_every_module_and_data_file(tmp_path):
     for path in tracked:
         (source / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / path, source / path)
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-                           capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = tmp_path.glob("*.whl")
     shipped = set(zipfile.ZipFile(wheel).namelist())

@@ -2,6 +2,7 @@
 the same refusal for several recipients in a row stops the batch, keeps the messages due and alerts the team;
 a refusal of one recipient stays final for that one; a 421 stops the batch without charging anyone an attempt.
 Through a real SMTP server (aiosmtpd)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -10,13 +11,13 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from notifications_factories import NOW
 from sqlalchemy import select
 
 from core.models import FAILED, PENDING, SENT, Notification
 from core.settings import MailSettings, NotifySettings, Settings
 from mail.mailer import SmtpMailer, parse_smtp_url
 from notifications.notify import run_notify
-from notifications_factories import NOW
 from tests.smtp_helpers import RecordingHandler, free_port
 from tests.test_notifications_smtp import EXPECTED, seed
 
@@ -64,8 +65,12 @@ def notify(sessions, url, now=NOW, team_email=TEAM):
 
 def rows(sessions) -> list[tuple[str, int]]:
     with sessions() as session:
-        return [(r.status, r.attempts) for r in session.scalars(
-            select(Notification).where(Notification.scope.startswith("dossier:")).order_by(Notification.id))]
+        return [
+            (r.status, r.attempts)
+            for r in session.scalars(
+                select(Notification).where(Notification.scope.startswith("dossier:")).order_by(Notification.id)
+            )
+        ]
 
 
 def test_a_server_refusing_every_message_stops_the_batch_keeps_them_due_and_alerts_the_team(sessions, smtp):
@@ -113,8 +118,13 @@ def test_one_message_refused_by_policy_is_retried_later_not_failed_for_good(sess
     handler, url = smtp
     seed(sessions)
     handler.data_reply = SPAM
-    handler.let_through = {"rh1@entreprise.example", "rh2@entreprise.example", "rh3@entreprise.example",
-                           "etudiant2@example.org", TEAM}  # only etudiant3's message is refused
+    handler.let_through = {
+        "rh1@entreprise.example",
+        "rh2@entreprise.example",
+        "rh3@entreprise.example",
+        "etudiant2@example.org",
+        TEAM,
+    }  # only etudiant3's message is refused
 
     report = notify(sessions, url)
 

@@ -48,11 +48,18 @@ def test_complete_dossier_maps_every_field(procedure):
     assert (student.permit_start, student.permit_expiry) == (date(2024, 9, 1), date(2025, 8, 31))
     assert student.permit_departement == "75"
     assert (student.resident_one_year, student.master_or_cge) == (True, False)
-    assert (student.school, student.diploma, student.study_year) == ("Université de Lyon", "Licence informatique",
-                                                                      "3e année")
+    assert (student.school, student.diploma, student.study_year) == (
+        "Université de Lyon",
+        "Licence informatique",
+        "3e année",
+    )
     employer = mapped.employer
     assert employer.siret == "12345678900015"
-    assert (employer.company_name, employer.departement, employer.postal_code) == ("EXEMPLE DISTRIBUTION SAS", "92", "92100")
+    assert (employer.company_name, employer.departement, employer.postal_code) == (
+        "EXEMPLE DISTRIBUTION SAS",
+        "92",
+        "92100",
+    )
     assert employer.filed_by_student is True
     contract = mapped.contract
     assert contract.contract_type is ContractType.CDD
@@ -71,7 +78,9 @@ def test_documents_keep_file_metadata(procedure):
 
     titre = mapped.documents["pj_titre_sejour"]
     assert [(f.filename, f.content_type, f.byte_size) for f in titre.files] == [
-        ("titre-recto.pdf", "application/pdf", 120000), ("titre-verso.jpg", "image/jpeg", 800000)]
+        ("titre-recto.pdf", "application/pdf", 120000),
+        ("titre-verso.jpg", "image/jpeg", 800000),
+    ]
     assert mapped.documents["pj_apt_precedente"].files == []
     assert "pj_cifre" not in mapped.documents
 
@@ -91,8 +100,10 @@ def test_text_fallbacks_are_read_from_string_value_and_reported(procedure):
     mapped = map_dossier(load("text_fallbacks"), procedure, BINDING)
 
     assert issue_codes(mapped) == {
-        ("nationalite", "unexpected_type"), ("adresse_etudiant", "unexpected_type"),
-        ("titre_departement", "unexpected_type"), ("residence_un_an", "unexpected_type"),
+        ("nationalite", "unexpected_type"),
+        ("adresse_etudiant", "unexpected_type"),
+        ("titre_departement", "unexpected_type"),
+        ("residence_un_an", "unexpected_type"),
         ("contrat_type", "unexpected_type"),
     }
     assert mapped.student.nationality_name == "Maroc"
@@ -187,8 +198,11 @@ def test_champ_ids_in_fixtures_are_those_of_the_recorded_demarche(procedure):
 # --- never raise ---
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
 
 
 @st.composite
@@ -196,24 +210,58 @@ def random_champs(draw):
     definition = draw(st.sampled_from(list(default_procedure().all_champs())))
     champ = {
         "champDescriptorId": draw(st.sampled_from([BINDING.id_of(definition.key), "Q2hhbXAtOTk5", None])),
-        "__typename": draw(st.sampled_from(["TextChamp", "DateChamp", "PaysChamp", "RepetitionChamp",
-                                            "PieceJustificativeChamp", "CheckboxChamp", None])),
+        "__typename": draw(
+            st.sampled_from(
+                [
+                    "TextChamp",
+                    "DateChamp",
+                    "PaysChamp",
+                    "RepetitionChamp",
+                    "PieceJustificativeChamp",
+                    "CheckboxChamp",
+                    None,
+                ]
+            )
+        ),
         "label": draw(st.sampled_from([definition.label, "Autre", None])),
         "stringValue": draw(st.none() | st.text(max_size=20)),
     }
-    for alias in draw(st.lists(st.sampled_from(
-            ["text", "date", "integerNumber", "decimalNumber", "checked", "yesNo", "civilite", "choice", "address",
-             "commune", "departement", "pays", "etablissement", "files", "rows"]), max_size=4)):
+    for alias in draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "text",
+                    "date",
+                    "integerNumber",
+                    "decimalNumber",
+                    "checked",
+                    "yesNo",
+                    "civilite",
+                    "choice",
+                    "address",
+                    "commune",
+                    "departement",
+                    "pays",
+                    "etablissement",
+                    "files",
+                    "rows",
+                ]
+            ),
+            max_size=4,
+        )
+    ):
         champ[alias] = draw(json_values)
     return champ
 
 
-random_dossiers = st.fixed_dictionaries({
-    "number": json_values,
-    "dateDepot": st.none() | st.text(max_size=30) | st.just("2024-12-20T10:15:00+01:00"),
-    "champs": st.lists(random_champs(), max_size=12) | json_values,
-    "annotations": st.lists(random_champs(), max_size=4) | json_values,
-})
+random_dossiers = st.fixed_dictionaries(
+    {
+        "number": json_values,
+        "dateDepot": st.none() | st.text(max_size=30) | st.just("2024-12-20T10:15:00+01:00"),
+        "champs": st.lists(random_champs(), max_size=12) | json_values,
+        "annotations": st.lists(random_champs(), max_size=4) | json_values,
+    }
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -240,12 +288,17 @@ def test_map_dossier_accepts_anything(raw):
     assert isinstance(map_dossier(raw, default_procedure(), BINDING), MappedDossier)
 
 
-@pytest.mark.parametrize("name, status", [
-    ("complete", "complet"), ("old_revision", "complet"), ("malformed", "a_verifier"),
-    # 453 h on a carte de séjour étudiant: under 964 h, no APT needed. The titre tells the regime although the
-    # nationality, read as text, has no code (docs/apt-hours.md#who-is-algerian).
-    ("text_fallbacks", "hors_perimetre"),
-])
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        ("complete", "complet"),
+        ("old_revision", "complet"),
+        ("malformed", "a_verifier"),
+        # 453 h on a carte de séjour étudiant: under 964 h, no APT needed. The titre tells the regime although the
+        # nationality, read as text, has no code (docs/apt-hours.md#who-is-algerian).
+        ("text_fallbacks", "hors_perimetre"),
+    ],
+)
 def test_fixtures_end_to_end_status(procedure, name, status):
     from mappings.checks import check_dossier, completeness_status
 

@@ -6,15 +6,16 @@ The defects are those a fault campaign of 1,000 malformed dossiers found (some c
 some stopped the sync); each is applied to the complete fixture and run through the real mapping,
 routing and checks (no network, no database).
 """
+
 from __future__ import annotations
 
 import copy
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +27,8 @@ from mappings import checks
 from mappings.dossier import champs_by_key
 from mappings.procedure import default_procedure
 from mappings.values import fit, limit_of
-from tests.sync_helpers import evaluator as evaluator_for, recorded_binding
+from tests.sync_helpers import evaluator as evaluator_for
+from tests.sync_helpers import recorded_binding
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCEDURE = default_procedure()
@@ -44,29 +46,34 @@ class Defect:
 def values(**aliases) -> Callable[[dict], None]:
     def apply(champ: dict) -> None:
         champ.update(aliases)
+
     return apply
 
 
 def address(**changes) -> Callable[[dict], None]:
     def apply(champ: dict) -> None:
         champ["address"].update(changes)
+
     return apply
 
 
 def etablissement(**changes) -> Callable[[dict], None]:
     def apply(champ: dict) -> None:
         champ["etablissement"].update(changes)
+
     return apply
 
 
 def other_job_row(*, blank: bool = True) -> Callable[[dict], None]:
     """One more row in « autres emplois »: blank (its champs empty), or without champs at all."""
+
     def apply(champ: dict) -> None:
         row = copy.deepcopy(champ["rows"][0])
         row["id"] += "2"
         for child in row["champs"]:
             child.update(stringValue="", text="", decimalNumber=None)
         champ["rows"].append(row if blank else {"id": row["id"], "champs": []})
+
     return apply
 
 
@@ -77,6 +84,7 @@ def nothing(champ: dict) -> None:
 def first_file(**changes) -> Callable[[dict], None]:
     def apply(champ: dict) -> None:
         champ["files"][0].update(changes)
+
     return apply
 
 
@@ -88,9 +96,12 @@ DEFECTS = {
     "titre expiry empty": Defect("titre_date_expiration", values(date=None, stringValue=None)),
     "hours -1e308": Defect("heures_nombre", values(decimalNumber=-1e308, stringValue="-1e+308")),
     "hours 123456789012": Defect("heures_nombre", values(decimalNumber=123456789012, stringValue="123456789012")),
-    "contract start 25:61": Defect("contrat_date_debut", values(date="2026-06-15T25:61:00Z",
-                                                               stringValue="2026-06-15T25:61:00Z")),
-    "titre type not in the list": Defect("titre_type", values(choice="Passeport talent", stringValue="Passeport talent")),
+    "contract start 25:61": Defect(
+        "contrat_date_debut", values(date="2026-06-15T25:61:00Z", stringValue="2026-06-15T25:61:00Z")
+    ),
+    "titre type not in the list": Defect(
+        "titre_type", values(choice="Passeport talent", stringValue="Passeport talent")
+    ),
     # Stopped the sync on SQLite or PostgreSQL.
     "salary 1e308": Defect("salaire_brut_mensuel", values(decimalNumber=1e308, stringValue="1e+308")),
     "salary NaN": Defect("salaire_brut_mensuel", values(decimalNumber=float("nan"), stringValue="NaN")),
@@ -100,7 +111,9 @@ DEFECTS = {
     "phone of 10,000 characters": Defect("telephone_etudiant", values(text="0" * 10_000, stringValue="0" * 10_000)),
     "NUL in the last name": Defect("nom", values(text="Exemple\x00Dupont", stringValue="Exemple\x00Dupont")),
     "lone surrogate in the first name": Defect("prenom", values(text="Am\udce9lie", stringValue="Am\udce9lie")),
-    "lone surrogate in the birth place": Defect("lieu_naissance", values(text="Ville\ud800", stringValue="Ville\ud800")),
+    "lone surrogate in the birth place": Defect(
+        "lieu_naissance", values(text="Ville\ud800", stringValue="Ville\ud800")
+    ),
     "file size 99999999999999999999999": Defect("pj_passeport", first_file(byteSizeBigInt="99999999999999999999999")),
     "NUL in a file name": Defect("pj_contrat", first_file(filename="contrat\x00.pdf")),
     # A code longer than its column is not a code: before, it was dropped without a word.
@@ -112,14 +125,18 @@ DEFECTS = {
     # Came out « Complet » in the second campaign (issue #21, item 9).
     "autres emplois: an empty row": Defect("autres_emplois", other_job_row()),
     "autres emplois: a row without champs": Defect("autres_emplois", other_job_row(blank=False)),
-    "titre number with zero-width spaces": Defect("titre_numero", values(text="X000\u200b000\u200b000",
-                                                                        stringValue="X000\u200b000\u200b000")),
-    "titre number with a byte order mark": Defect("titre_numero", values(text="\ufeffX000000000",
-                                                                        stringValue="\ufeffX000000000")),
-    "phone with a right-to-left override": Defect("telephone_etudiant", values(text="06 00 \u202e00 00 00",
-                                                                              stringValue="06 00 \u202e00 00 00")),
-    "employer e-mail with a zero-width space": Defect("employeur_email", values(text="rh@entre\u200bprise.example",
-                                                                               stringValue="rh@entre\u200bprise.example")),
+    "titre number with zero-width spaces": Defect(
+        "titre_numero", values(text="X000\u200b000\u200b000", stringValue="X000\u200b000\u200b000")
+    ),
+    "titre number with a byte order mark": Defect(
+        "titre_numero", values(text="\ufeffX000000000", stringValue="\ufeffX000000000")
+    ),
+    "phone with a right-to-left override": Defect(
+        "telephone_etudiant", values(text="06 00 \u202e00 00 00", stringValue="06 00 \u202e00 00 00")
+    ),
+    "employer e-mail with a zero-width space": Defect(
+        "employeur_email", values(text="rh@entre\u200bprise.example", stringValue="rh@entre\u200bprise.example")
+    ),
     "contrat_type given twice": Defect("contrat_type", nothing, again={"choice": "CDI", "stringValue": "CDI"}),
     "contrat_type given twice alike": Defect("contrat_type", nothing, again={}),
     "salary 0": Defect("salaire_brut_mensuel", values(decimalNumber=0, stringValue="0")),
@@ -152,9 +169,15 @@ def with_defects(*names: str) -> dict:
 
 def misfits(rows: models.DossierRows) -> list[str]:
     """Values their column would refuse (PostgreSQL) or that SQLite's driver cannot bind."""
-    tables = [(models.Dossier, [rows.dossier]), (models.Student, [rows.student]), (models.Employer, [rows.employer]),
-              (models.Contract, [rows.contract]), (models.DocumentFile, rows.documents),
-              (models.MappingIssue, rows.issues), (models.Finding, rows.findings)]
+    tables = [
+        (models.Dossier, [rows.dossier]),
+        (models.Student, [rows.student]),
+        (models.Employer, [rows.employer]),
+        (models.Contract, [rows.contract]),
+        (models.DocumentFile, rows.documents),
+        (models.MappingIssue, rows.issues),
+        (models.Finding, rows.findings),
+    ]
     problems = []
     for model, records in tables:
         columns = model.__table__.columns
@@ -173,11 +196,14 @@ def misfits(rows: models.DossierRows) -> list[str]:
                 elif isinstance(value, Decimal):
                     if not value.is_finite():
                         problems.append(f"{where}: not finite")
-                    elif isinstance(kind, Numeric) and kind.precision and \
-                            abs(round(value, kind.scale or 0)) >= Decimal(10) ** (kind.precision - (kind.scale or 0)):
+                    elif (
+                        isinstance(kind, Numeric)
+                        and kind.precision
+                        and abs(round(value, kind.scale or 0)) >= Decimal(10) ** (kind.precision - (kind.scale or 0))
+                    ):
                         problems.append(f"{where}: overflows numeric({kind.precision}, {kind.scale})")
                 elif isinstance(value, int) and not isinstance(value, bool) and isinstance(kind, (Integer, BigInteger)):
-                    if not -2**63 <= value < 2**63:
+                    if not -(2**63) <= value < 2**63:
                         problems.append(f"{where}: overflows a 64-bit integer")
     return problems
 
@@ -227,7 +253,9 @@ def test_monthly_hours_are_judged_per_week(evaluator):
     """600 h a month is 138 h a week: plausible, if not legal; 800 h a month is more than a month holds."""
     for hours, plausible in ((600, True), (800, False)):
         raw = copy.deepcopy(COMPLETE)  # its hours are given per month
-        champs_by_key(raw, PROCEDURE, recorded_binding())["heures_nombre"].update(decimalNumber=hours, stringValue=str(hours))
+        champs_by_key(raw, PROCEDURE, recorded_binding())["heures_nombre"].update(
+            decimalNumber=hours, stringValue=str(hours)
+        )
         evaluation = evaluator.evaluate(raw)
         assert (issues_naming(evaluation, "heures_nombre") == []) is plausible, hours
         assert (evaluation.mapped.contract.hours_per_week is not None) is plausible
@@ -237,7 +265,9 @@ def test_the_plausible_bounds_are_rules_data(evaluator):
     bounds = checks.default_rules().section("plausible_numbers")
     assert set(bounds) == {"heures_nombre", "autre_heures_semaine", "salaire_brut_mensuel"}
     raw = copy.deepcopy(COMPLETE)
-    champs_by_key(raw, PROCEDURE, recorded_binding())["salaire_brut_mensuel"].update(decimalNumber=bounds["salaire_brut_mensuel"]["max"] + 1)
+    champs_by_key(raw, PROCEDURE, recorded_binding())["salaire_brut_mensuel"].update(
+        decimalNumber=bounds["salaire_brut_mensuel"]["max"] + 1
+    )
     assert issues_naming(evaluator.evaluate(raw), "salaire_brut_mensuel")
 
 
@@ -253,8 +283,10 @@ def test_invalid_characters_are_removed_with_an_issue(evaluator):
     evaluation = evaluator.evaluate(with_defects("NUL in the last name", "lone surrogate in the first name"))
     assert evaluation.mapped.student.last_name == "EXEMPLEDUPONT"
     assert evaluation.mapped.student.first_name == "Am\ufffdlie"
-    assert {(i.field, i.code) for i in evaluation.mapped.issues} == {("nom", "invalid_characters"),
-                                                                     ("prenom", "invalid_characters")}
+    assert {(i.field, i.code) for i in evaluation.mapped.issues} == {
+        ("nom", "invalid_characters"),
+        ("prenom", "invalid_characters"),
+    }
     assert all("caractères invalides" in m for key in ("nom", "prenom") for m in issues_naming(evaluation, key))
 
 
@@ -268,13 +300,15 @@ def test_an_unknown_option_of_any_drop_down_is_an_issue_and_no_value(evaluator):
     evaluation = evaluator.evaluate(with_defects("titre type not in the list"))
     assert evaluation.mapped.student.permit_kind is None
     assert issues_naming(evaluation, "titre_type") == [
-        "« Document autorisant le séjour » : option inconnue « Passeport talent »."]
+        "« Document autorisant le séjour » : option inconnue « Passeport talent »."
+    ]
 
 
 def test_a_required_champ_that_gives_no_value_says_whether_it_was_blank_or_unreadable(evaluator):
     unreadable = evaluator.evaluate(with_defects("titre département unreadable"))
     assert issues_naming(unreadable, "titre_departement") == [
-        "« Département qui figure sur le titre de séjour » : valeur illisible « Planète Mars »"]
+        "« Département qui figure sur le titre de séjour » : valeur illisible « Planète Mars »"
+    ]
     blank = evaluator.evaluate(with_defects("birth date empty"))
     assert issues_naming(blank, "date_naissance") == ["« Date de naissance » : champ obligatoire vide."]
 
@@ -287,8 +321,15 @@ def test_an_empty_optional_champ_is_not_an_issue(evaluator):
 
 def test_issue_messages_and_fields_fit_their_columns_whatever_the_champ_label(evaluator):
     raw = copy.deepcopy(COMPLETE)
-    raw["champs"].append({"id": "x", "champDescriptorId": "x" * 5000, "__typename": "TextChamp",
-                          "label": "Question\x00 ajoutée " + "é" * 5000 + "\udc80", "stringValue": "oui"})
+    raw["champs"].append(
+        {
+            "id": "x",
+            "champDescriptorId": "x" * 5000,
+            "__typename": "TextChamp",
+            "label": "Question\x00 ajoutée " + "é" * 5000 + "\udc80",
+            "stringValue": "oui",
+        }
+    )
     evaluation = evaluator.evaluate(raw)
     assert [i.code for i in evaluation.mapped.issues] == ["unknown_champ"]
     assert misfits(evaluation.rows()) == []
@@ -296,12 +337,15 @@ def test_issue_messages_and_fields_fit_their_columns_whatever_the_champ_label(ev
 
 # --- a generated campaign: 300 dossiers, each with one to three defects on different champs ---
 
+
 def _distinct_champs(names: list[str]) -> bool:
     keys = [DEFECTS[name].key for name in names]
     return len(set(keys)) == len(keys)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.sampled_from(sorted(DEFECTS)), min_size=1, max_size=3, unique=True).filter(_distinct_champs))
 def test_no_malformed_dossier_is_complete_and_every_defect_is_named(evaluator, names):
     evaluation = evaluator.evaluate(with_defects(*names))
@@ -323,24 +367,28 @@ def test_an_option_padded_with_spaces_is_that_option(evaluator):
     assert evaluation.mapped.contract.contract_type.name == "CDD"
     champs_by_key(raw, PROCEDURE, recorded_binding())["contrat_type"].update(choice="CDD\u200b")
     assert issues_naming(evaluator.evaluate(raw), "contrat_type") == [
-        "« Type de contrat » : option inconnue « CDD\u200b »."]
+        "« Type de contrat » : option inconnue « CDD\u200b »."
+    ]
 
 
 def test_an_identifier_keeps_its_value_without_the_invisible_characters(evaluator):
-    evaluation = evaluator.evaluate(with_defects("titre number with zero-width spaces",
-                                                 "phone with a right-to-left override"))
+    evaluation = evaluator.evaluate(
+        with_defects("titre number with zero-width spaces", "phone with a right-to-left override")
+    )
     assert evaluation.mapped.student.permit_number == "X000000000"  # the validity check finds it
     assert evaluation.mapped.student.phone == "06 00 00 00 00"
     assert issues_naming(evaluation, "titre_numero") == [
-        "« Numéro du titre de séjour » : caractères invisibles retirés (U+200B)"]
+        "« Numéro du titre de séjour » : caractères invisibles retirés (U+200B)"
+    ]
 
 
 def test_a_departement_code_outside_the_list_routes_nowhere(evaluator):
-    """"2C" used to be read as Aisne's 02 and routed to its service; now it is no code, named."""
+    """ "2C" used to be read as Aisne's 02 and routed to its service; now it is no code, named."""
     evaluation = evaluator.evaluate(with_defects("titre département 2C"))
     assert evaluation.mapped.student.permit_departement is None
     assert issues_naming(evaluation, "titre_departement") == [
-        "« Département qui figure sur le titre de séjour » : code de département illisible « 2C »"]
+        "« Département qui figure sur le titre de séjour » : code de département illisible « 2C »"
+    ]
 
 
 def test_a_campaign_of_1000_fuzzed_dossiers_leaves_none_of_them_complete(evaluator):
@@ -364,13 +412,16 @@ def test_a_campaign_of_1000_fuzzed_dossiers_leaves_none_of_them_complete(evaluat
 # --- whatever a champ holds, every value fits its column ---
 
 weird_text = st.text(alphabet=st.characters(codec=None, categories=None), max_size=30) | st.builds(
-    lambda char, n: char * n, st.sampled_from(["x", "é", "\x00", "\udc80", "\ud83d", " "]), st.integers(0, 12_000))
-weird_numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**30, 10**30)
+    lambda char, n: char * n, st.sampled_from(["x", "é", "\x00", "\udc80", "\ud83d", " "]), st.integers(0, 12_000)
+)
+weird_numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**30), 10**30)
 weird_values = st.none() | weird_text | weird_numbers | st.booleans()
 ALIASES = ["stringValue", "text", "date", "choice", "civilite", "decimalNumber", "integerNumber", "yesNo"]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.data())
 def test_whatever_the_champs_hold_every_mapped_value_fits_its_column(evaluator, data):
     raw = copy.deepcopy(COMPLETE)
@@ -379,6 +430,7 @@ def test_whatever_the_champs_hold_every_mapped_value_fits_its_column(evaluator, 
             champ[data.draw(st.sampled_from(ALIASES))] = data.draw(weird_values)
         for file in champ.get("files") or []:
             if data.draw(st.booleans()):
-                file[data.draw(st.sampled_from(["filename", "contentType", "checksum", "byteSizeBigInt"]))] = \
-                    data.draw(weird_text | st.integers(-10**30, 10**30).map(str))
+                file[data.draw(st.sampled_from(["filename", "contentType", "checksum", "byteSizeBigInt"]))] = data.draw(
+                    weird_text | st.integers(-(10**30), 10**30).map(str)
+                )
     assert misfits(evaluator.evaluate(raw).rows()) == []

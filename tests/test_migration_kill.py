@@ -4,6 +4,7 @@ The migration runs in a subprocess that pauses after each schema statement and
 says so; the test kills it after the k-th statement, then opens the database
 as any command does.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,7 @@ MIGRATE_SLOWLY = textwrap.dedent("""
 
 def migrate_and_kill(url: str, after: int | None) -> int:
     """Run the migration; kill -9 it after `after` statements (None: let it end). Statements seen."""
-    process = subprocess.Popen([sys.executable, "-c", MIGRATE_SLOWLY, url], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-c", MIGRATE_SLOWLY, url], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     seen = 0
     for line in process.stdout:
         if line.strip() == "statement":
@@ -68,8 +68,7 @@ def assert_schema_is_whole(url: str) -> None:
     try:
         upgrade(engine)
         with engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}),
-                                    Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}), Base.metadata)
             assert MigrationContext.configure(connection).get_current_heads()
         assert diff == []
         assert "dossiers" in inspect(engine).get_table_names()
@@ -85,7 +84,8 @@ def statements_in_a_full_migration(tmp_path_factory):
 
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 0.3, 0.6, 0.9, 1.0])
 def test_a_kill_during_the_first_migration_leaves_a_usable_database(
-        tmp_path, monkeypatch, capsys, statements_in_a_full_migration, fraction):
+    tmp_path, monkeypatch, capsys, statements_in_a_full_migration, fraction
+):
     total = statements_in_a_full_migration
     assert total > 20  # tables, indexes and the version row: enough places to be killed at
     after = max(1, round(total * fraction))

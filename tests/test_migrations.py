@@ -33,7 +33,8 @@ def test_records_published_before_the_employers_name_was_kept_show_it_after_the_
         for number, state in ((7001, "valid"), (7002, "withdrawn")):
             connection.execute(
                 text(
-                    "INSERT INTO dossiers (number, ds_id, demarche_number, state, archived, date_derniere_modification, "
+                    "INSERT INTO dossiers (number, ds_id, demarche_number, state, archived, "
+                    "date_derniere_modification, "
                     "out_of_scope, raw, synced_at) VALUES (:n, :id, 1, 'accepte', false, '2026-05-01 00:00:00', false, "
                     "'{}', '2026-05-01 00:00:00')"
                 ),
@@ -45,7 +46,8 @@ def test_records_published_before_the_employers_name_was_kept_show_it_after_the_
             )
             connection.execute(
                 text(
-                    "INSERT INTO validity_records (dossier_number, birth_date_hash, masked_name, siret, apt_start, apt_end, "
+                    "INSERT INTO validity_records (dossier_number, birth_date_hash, masked_name, siret, apt_start, "
+                    "apt_end, "
                     "state, updated_at) VALUES (:n, 'h', 'Ka*** Be***', '73282932000074', '2026-01-05', '2026-12-31', "
                     ":state, '2026-05-01 00:00:00')"
                 ),

@@ -1,4 +1,5 @@
 """Daily digest per service: waiting dossiers, alerts, once a day."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -6,16 +7,17 @@ from datetime import date, timedelta
 from email import message_from_bytes
 
 import pytest
-
-from core.db import transaction
-from notifications.digest import alert_reasons, digest_contexts, run_digest, service_emails, waiting_too_long
-from core.snapshot import iter_snapshots
-from mail.mailer import FolderMailer
-from core.settings import DSSettings, NotifySettings, Settings
 from notifications_factories import NOW, add_dossier, days_ago
 
-CONFIG = Settings(ds=DSSettings(web_url="https://ds.example"),
-                  notify=NotifySettings(days_en_construction=7, days_en_instruction=15))
+from core.db import transaction
+from core.settings import DSSettings, NotifySettings, Settings
+from core.snapshot import iter_snapshots
+from mail.mailer import FolderMailer
+from notifications.digest import alert_reasons, digest_contexts, run_digest, service_emails, waiting_too_long
+
+CONFIG = Settings(
+    ds=DSSettings(web_url="https://ds.example"), notify=NotifySettings(days_en_construction=7, days_en_instruction=15)
+)
 EMAILS = {"MOE Paris": "moe75@service.example", "MOE Lyon": "moe69@service.example"}
 
 
@@ -25,17 +27,35 @@ def seeded(sessions):
         add_dossier(session, 10, history=[("en_construction", days_ago(9))])
         add_dossier(session, 11, history=[("en_construction", days_ago(20))])
         add_dossier(session, 12, history=[("en_construction", days_ago(5))])
-        add_dossier(session, 13, state="en_instruction",
-                    history=[("en_construction", days_ago(40)), ("en_instruction", days_ago(16))])
-        add_dossier(session, 14, state="en_instruction", service="MOE Lyon",
-                    history=[("en_construction", days_ago(40)), ("en_instruction", days_ago(3))])
+        add_dossier(
+            session,
+            13,
+            state="en_instruction",
+            history=[("en_construction", days_ago(40)), ("en_instruction", days_ago(16))],
+        )
+        add_dossier(
+            session,
+            14,
+            state="en_instruction",
+            service="MOE Lyon",
+            history=[("en_construction", days_ago(40)), ("en_instruction", days_ago(3))],
+        )
         decided = [("en_construction", days_ago(10)), ("en_instruction", days_ago(5)), ("accepte", days_ago(2))]
         add_dossier(session, 15, state="accepte", history=decided, apt_start=None, apt_end=None)
-        add_dossier(session, 16, state="accepte", history=decided, service="MOE Lyon",
-                    apt_start=date(2026, 3, 1), apt_end=date(2026, 8, 31),
-                    messages=[{"id": "m1", "email": "etudiant16@example.org", "createdAt": "2026-03-09T10:00:00+01:00", "body": "?"},
-                              {"id": "m0", "email": "etudiant16@example.org", "createdAt": "2026-03-01T10:00:00Z", "body": "avant"},
-                              {"id": "m2", "email": "agent@service.example", "createdAt": "2026-03-09T12:00:00Z", "body": "réponse"}])
+        add_dossier(
+            session,
+            16,
+            state="accepte",
+            history=decided,
+            service="MOE Lyon",
+            apt_start=date(2026, 3, 1),
+            apt_end=date(2026, 8, 31),
+            messages=[
+                {"id": "m1", "email": "etudiant16@example.org", "createdAt": "2026-03-09T10:00:00+01:00", "body": "?"},
+                {"id": "m0", "email": "etudiant16@example.org", "createdAt": "2026-03-01T10:00:00Z", "body": "avant"},
+                {"id": "m2", "email": "agent@service.example", "createdAt": "2026-03-09T12:00:00Z", "body": "réponse"},
+            ],
+        )
         old = [("en_construction", days_ago(100)), ("en_instruction", days_ago(95)), ("accepte", days_ago(90))]
         add_dossier(session, 17, state="accepte", history=old, apt_start=None, apt_end=None)
     return sessions

@@ -1,17 +1,17 @@
 """Which notifications are due: pure rules over dossier facts."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from notifications_factories import NOW, add_dossier, days_ago
 
-from core.settings import ConfigError
+from core.settings import ConfigError, load_settings
+from core.snapshot import snapshot_of
 from notifications.apt_dates import apt_date_problems
 from notifications.events import due_notifications, occurrences
-from core.snapshot import snapshot_of
-from core.settings import load_settings
 from notifications.messages import ALL_MESSAGES, DEFAULT_MESSAGES, parse_message_switches
-from notifications_factories import NOW, add_dossier, days_ago
 
 
 class _NoSession:
@@ -33,7 +33,10 @@ def test_recent_depot_goes_to_applicant_and_employer():
 
 def test_old_events_are_not_sent():
     assert due(facts(history=[("en_construction", days_ago(30))])) == []
-    accepted = facts(state="refuse", history=[("en_construction", days_ago(40)), ("en_instruction", days_ago(35)), ("refuse", days_ago(4))])
+    accepted = facts(
+        state="refuse",
+        history=[("en_construction", days_ago(40)), ("en_instruction", days_ago(35)), ("refuse", days_ago(4))],
+    )
     assert due(accepted) == []
     assert due(accepted, recent_days=5) == [("refuse", "applicant"), ("refuse", "employer")]
 
@@ -49,8 +52,12 @@ def test_incomplete_lists_blocking_findings_only_and_varies_with_them():
 
 
 def test_incomplete_is_not_sent_once_in_instruction():
-    f = facts(state="en_instruction", completeness_status="incomplet", blocking=["Passeport"],
-              history=[("en_construction", days_ago(2)), ("en_instruction", days_ago(1))])
+    f = facts(
+        state="en_instruction",
+        completeness_status="incomplet",
+        blocking=["Passeport"],
+        history=[("en_construction", days_ago(2)), ("en_instruction", days_ago(1))],
+    )
     assert [o.template for o in occurrences(f)] == ["en_instruction"]
 
 
@@ -59,21 +66,33 @@ def test_complete_is_dated_by_the_applicants_last_action():
     old = facts(completeness_status="complet", completed_at=days_ago(0), history=[("en_construction", days_ago(40))])
     assert due(old) == []
     # The applicant added the missing document yesterday: now it is news.
-    fixed = facts(completeness_status="complet", completed_at=days_ago(0.9), champs_modified_at=days_ago(1),
-                  history=[("en_construction", days_ago(40))])
+    fixed = facts(
+        completeness_status="complet",
+        completed_at=days_ago(0.9),
+        champs_modified_at=days_ago(1),
+        history=[("en_construction", days_ago(40))],
+    )
     assert due(fixed) == [("complet", "applicant"), ("complet", "employer")]
 
 
 def test_incomplete_ignores_agent_activity():
     # Annotations and messages move dateDerniereModification, not the applicant's activity.
-    f = facts(completeness_status="incomplet", blocking=["Passeport"], history=[("en_construction", days_ago(40))],
-              last_modified=days_ago(0.1))
+    f = facts(
+        completeness_status="incomplet",
+        blocking=["Passeport"],
+        history=[("en_construction", days_ago(40))],
+        last_modified=days_ago(0.1),
+    )
     assert due(f) == []
 
 
 def test_progress_messages_are_not_sent_after_the_decision():
-    f = facts(state="accepte", apt_start=date(2026, 4, 1), apt_end=date(2026, 9, 30),
-              history=[("en_construction", days_ago(2)), ("en_instruction", days_ago(1.5)), ("accepte", days_ago(1))])
+    f = facts(
+        state="accepte",
+        apt_start=date(2026, 4, 1),
+        apt_end=date(2026, 9, 30),
+        history=[("en_construction", days_ago(2)), ("en_instruction", days_ago(1.5)), ("accepte", days_ago(1))],
+    )
     assert due(f) == [("accepte", "applicant"), ("accepte", "employer")]
 
 
@@ -122,8 +141,14 @@ def test_message_switches():
 
 
 def test_settings_from_environment():
-    settings = load_settings({"WIF_NOTIFY_RECENT_DAYS": "5", "WIF_DIGEST_DAYS_EN_INSTRUCTION": "20",
-                              "WIF_SERVICE_EMAILS": "MOE Paris=moe75@example.gouv.fr", "WIF_DIGEST_AT": "8:05"})
+    settings = load_settings(
+        {
+            "WIF_NOTIFY_RECENT_DAYS": "5",
+            "WIF_DIGEST_DAYS_EN_INSTRUCTION": "20",
+            "WIF_SERVICE_EMAILS": "MOE Paris=moe75@example.gouv.fr",
+            "WIF_DIGEST_AT": "8:05",
+        }
+    )
     assert settings.notify.recent_days == 5
     assert settings.notify.waiting_days["en_instruction"] == 20
     assert settings.notify.service_emails == {"MOE Paris": "moe75@example.gouv.fr"}

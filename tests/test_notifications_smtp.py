@@ -1,4 +1,5 @@
 """Delivery through a real SMTP server (aiosmtpd on localhost) and the outbox."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,30 +8,38 @@ from datetime import date, timedelta
 from email import message_from_bytes
 
 import pytest
+from notifications_factories import NOW, add_dossier, days_ago
 from sqlalchemy import select
 
-from core.settings import Settings
 from core.db import transaction
+from core.models import FAILED, PENDING, SENDING, SENT, Notification
+from core.settings import MailSettings, NotifySettings, Settings
 from jobs.verbs import notify as notify_command
 from mail.mailer import FolderMailer, SmtpMailer, parse_smtp_url
-from notifications.notify import run_notify
-from core.settings import MailSettings, NotifySettings, Settings
-from core.models import FAILED, PENDING, SENDING, SENT, Notification
 from mail.outbox import backlog
-from notifications_factories import NOW, add_dossier, days_ago
+from notifications.notify import run_notify
 from tests.smtp_helpers import free_port
-
-
 
 
 def seed(sessions):
     history = [("en_construction", days_ago(3)), ("en_instruction", days_ago(2))]
     with transaction(sessions) as session:
         add_dossier(session, 1, history=[("en_construction", days_ago(1))])
-        add_dossier(session, 2, completeness_status="incomplet", blocking=["Passeport"],
-                    history=[("en_construction", days_ago(1))])
-        add_dossier(session, 3, state="accepte", history=history + [("accepte", days_ago(1))],
-                    apt_start=date(2026, 4, 1), apt_end=date(2026, 2, 1))
+        add_dossier(
+            session,
+            2,
+            completeness_status="incomplet",
+            blocking=["Passeport"],
+            history=[("en_construction", days_ago(1))],
+        )
+        add_dossier(
+            session,
+            3,
+            state="accepte",
+            history=history + [("accepte", days_ago(1))],
+            apt_start=date(2026, 4, 1),
+            apt_end=date(2026, 2, 1),
+        )
         add_dossier(session, 4, state="refuse", history=[("en_construction", days_ago(60)), ("refuse", days_ago(30))])
         trashed = add_dossier(session, 5, history=[("en_construction", days_ago(1))])
         trashed.hidden_at = days_ago(0.5)
@@ -43,14 +52,16 @@ def seeded(sessions):
     return seed(sessions)
 
 
-EXPECTED = Counter({
-    ("rh1@entreprise.example", "depot:employer"): 1,
-    ("rh2@entreprise.example", "depot:employer"): 1,
-    ("etudiant2@example.org", "incomplet:applicant"): 1,
-    ("rh2@entreprise.example", "incomplet:employer"): 1,
-    ("rh3@entreprise.example", "accepte:employer"): 1,
-    ("etudiant3@example.org", "apt_dates_invalid:applicant"): 1,
-})
+EXPECTED = Counter(
+    {
+        ("rh1@entreprise.example", "depot:employer"): 1,
+        ("rh2@entreprise.example", "depot:employer"): 1,
+        ("etudiant2@example.org", "incomplet:applicant"): 1,
+        ("rh2@entreprise.example", "incomplet:employer"): 1,
+        ("rh3@entreprise.example", "accepte:employer"): 1,
+        ("etudiant3@example.org", "apt_dates_invalid:applicant"): 1,
+    }
+)
 
 
 def smtp_mailer(url: str) -> SmtpMailer:
@@ -61,7 +72,9 @@ def notify(sessions, url, now=NOW, **overrides):
     mailer = smtp_mailer(url)
     try:
         mail = {k: overrides.pop(k) for k in list(overrides) if k in ("retry_base_seconds", "max_attempts")}
-        return run_notify(sessions, mailer, now, Settings(mail=MailSettings(**mail), notify=NotifySettings(**overrides)))
+        return run_notify(
+            sessions, mailer, now, Settings(mail=MailSettings(**mail), notify=NotifySettings(**overrides))
+        )
     finally:
         mailer.close()
 
@@ -83,12 +96,14 @@ def test_enabling_ds_duplicates_adds_applicant_messages(seeded, smtp_server):
     handler, url = smtp_server
     notify(seeded, url, templates="all")
     extra = Counter(handler.received) - EXPECTED
-    assert extra == Counter({
-        ("etudiant1@example.org", "depot:applicant"): 1,
-        ("etudiant2@example.org", "depot:applicant"): 1,
-        ("etudiant3@example.org", "accepte:applicant"): 1,
-        ("etudiant6@example.org", "en_instruction:applicant"): 1,
-    })
+    assert extra == Counter(
+        {
+            ("etudiant1@example.org", "depot:applicant"): 1,
+            ("etudiant2@example.org", "depot:applicant"): 1,
+            ("etudiant3@example.org", "accepte:applicant"): 1,
+            ("etudiant6@example.org", "en_instruction:applicant"): 1,
+        }
+    )
 
 
 def test_a_4xx_is_retried_later(seeded, smtp_server):
@@ -197,7 +212,13 @@ def test_notify_command_dry_run_then_send(database_url, tmp_path, monkeypatch, c
 def test_parse_smtp_url():
     plain = parse_smtp_url("smtp://user%40x:p%3Ass@mail.example:2525?starttls=1")
     assert (plain.host, plain.port, plain.username, plain.password, plain.starttls, plain.use_tls) == (
-        "mail.example", 2525, "user@x", "p:ss", True, False)
+        "mail.example",
+        2525,
+        "user@x",
+        "p:ss",
+        True,
+        False,
+    )
     tls = parse_smtp_url("smtps://mail.example")
     assert (tls.port, tls.use_tls, tls.starttls) == (465, True, False)
     from core.settings import ConfigError

@@ -5,20 +5,21 @@ state history, completeness, addresses) and the rules of the issue, written
 independently of notifications/events.py: one template per step, the
 "recent days" window, the per-message switches, one role or both.
 """
+
 from __future__ import annotations
 
 import argparse
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.settings import MailSettings, NotifySettings, Settings
-from core.models import Dossier
 from core.db import Database
+from core.models import Dossier
+from core.settings import MailSettings, NotifySettings, Settings
 from jobs.verbs import notify as notify_command
 from tests.sync_helpers import make_syncer
 
@@ -62,8 +63,9 @@ def _steps(dossier: Dossier) -> list[tuple[str, datetime | None, tuple[str, ...]
     for change in dossier.history:
         entered.setdefault(change.to_state, []).append(change.occurred_at)
     both = ("applicant", "employer")
-    applicant_acted = _latest(dossier.date_depot, max(entered.get("en_construction", []), default=None),
-                              _champs_modified_at(dossier.raw))
+    applicant_acted = _latest(
+        dossier.date_depot, max(entered.get("en_construction", []), default=None), _champs_modified_at(dossier.raw)
+    )
     steps = []
     if dossier.state == "en_construction" and dossier.completeness_status == "hors_perimetre":
         # Out of scope: told as such (with the reason), not « bien reçue … vérifie qu'elle est complète ».
@@ -118,13 +120,14 @@ def by_recipient(expected: set[Expected]) -> Counter:
     return Counter((item.address, item.message) for item in expected)
 
 
-
-
 @pytest.fixture
 def database(database_url, smtp_server):
     """The commands' own path: the schema from the migrations."""
-    settings = Settings(database_url=database_url, mail=MailSettings(smtp_url=smtp_server[1]),
-                        notify=NotifySettings(templates=TEMPLATE_SWITCHES, recent_days=RECENT_DAYS))
+    settings = Settings(
+        database_url=database_url,
+        mail=MailSettings(smtp_url=smtp_server[1]),
+        notify=NotifySettings(templates=TEMPLATE_SWITCHES, recent_days=RECENT_DAYS),
+    )
     with Database(database_url) as database:
         yield settings, database
 
@@ -137,8 +140,9 @@ def wif_notify(settings: Settings, database: Database, monkeypatch, now: datetim
     return result.summary
 
 
-def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client_for, database, smtp_server,
-                                                         monkeypatch, capsys):
+def test_sync_then_notify_sends_exactly_what_is_due_once(
+    make_sandbox, ds_client_for, database, smtp_server, monkeypatch, capsys
+):
     settings, database = database
     sessions = database.sessions
     handler, smtp_url = smtp_server
@@ -146,7 +150,7 @@ def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client
     syncer = make_syncer(ds_client_for(server), sessions)
     syncer.sync(1)
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first = expected_messages(sessions, now)
     assert len(first) > 0
     assert len({item.message.split(":")[0] for item in first}) >= 3  # the seeded data reaches several steps
@@ -162,7 +166,7 @@ def test_sync_then_notify_sends_exactly_what_is_due_once(make_sandbox, ds_client
     in_instruction = next(d.number for d in server.store.visible_dossiers(1) if d.state == "en_instruction")
     server.store.set_state(in_instruction, "accepte")
     assert syncer.sync(1).updated == 1
-    later = datetime.now(timezone.utc)
+    later = datetime.now(UTC)
     new = expected_messages(sessions, later) - first
     assert {item.dossier_number for item in new} == {in_instruction}
     assert any(item.message.startswith("accepte:") for item in new)

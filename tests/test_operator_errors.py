@@ -1,5 +1,6 @@
 """What an operator meets when the host is not as expected: one line on stderr, the documented exit code, no
 traceback, nothing created. (Configuration values themselves: tests/test_settings*.py.)"""
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,15 @@ PEPPER = "p" * 40
 
 def wif(*argv: str, env: dict[str, str], stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
     """`wif` as a user runs it: its own process, so a traceback or a stray print would show."""
-    return subprocess.run([sys.executable, "-m", "jobs.cli", *argv], cwd=ROOT, env={**os.environ, **env},
-                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "jobs.cli", *argv],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
 
 
 def one_line(text: str) -> str:
@@ -74,9 +82,16 @@ def test_a_reader_that_goes_away(tmp_path):
     read, write = os.pipe()
     os.close(read)
     try:
-        done = wif("schedule", "--dry-run", stdout=write, env={
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}", "DS_API_URL": "https://ds.example.test/api/v2/graphql",
-            "DS_API_TOKEN": "dG9rZW4"})
+        done = wif(
+            "schedule",
+            "--dry-run",
+            stdout=write,
+            env={
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'wif.db'}",
+                "DS_API_URL": "https://ds.example.test/api/v2/graphql",
+                "DS_API_TOKEN": "dG9rZW4",
+            },
+        )
     finally:
         os.close(write)
     assert done.returncode == ExitCode.BROKEN_PIPE
@@ -116,8 +131,9 @@ def test_on_a_terminal_log_lines_go_above_the_progress_bar(monkeypatch):
         log.removeHandler(handler)
         log.propagate = True
     # What the terminal shows, line by line: a carriage return goes back to the start of the line.
-    shown = [segment.strip() for line in terminal.getvalue().split("\n") for segment in line.split("\r")
-             if segment.strip()]
+    shown = [
+        segment.strip() for line in terminal.getvalue().split("\n") for segment in line.split("\r") if segment.strip()
+    ]
     assert [segment for segment in shown if "read" in segment] == ["page 1 read", "page 2 read", "page 3 read"]
     assert shown[-1].startswith("sync démarche 1: 150 dossiers")  # the bar is drawn again below the lines
 

@@ -1,4 +1,5 @@
 """The prefetching page iterator: one page ahead, never more, errors passed on."""
+
 import threading
 
 import pytest

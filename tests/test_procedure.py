@@ -1,5 +1,6 @@
 """The procedure as code: the definition file, `wif procedure check | apply |
 prefill-link` against the DS sandbox, and champs read through the binding."""
+
 from __future__ import annotations
 
 import base64
@@ -11,11 +12,11 @@ import pytest
 import yaml
 
 from core.settings import DSSettings, Settings
-from mappings.prefill import MAX_URL_LENGTH, PrefillError, prefill_link
-from jobs.verbs.procedure import fetch_report
 from jobs.cli import main
+from jobs.verbs.procedure import fetch_report
 from mappings.dossier import map_dossier
 from mappings.normalize import is_valid_siret
+from mappings.prefill import MAX_URL_LENGTH, PrefillError, prefill_link
 from mappings.procedure import PROCEDURE_FILE, DefinitionError, default_procedure, load_procedure, parse_procedure
 from mappings.routing import expected_groupes, load_routing_table
 from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID, CONNECTOR_INSTRUCTEUR_NUMBER, ChampDefinition, Label
@@ -93,6 +94,7 @@ def replace_champ(definitions, key: str, **changes):
 
 # --- 1. the definition file -------------------------------------------------
 
+
 def test_procedure_file_loads_with_the_structured_champs_the_issue_asks_for(procedure):
     loaded = load_procedure(PROCEDURE_FILE)
     assert loaded == procedure
@@ -113,6 +115,7 @@ def test_procedure_file_loads_with_the_structured_champs_the_issue_asks_for(proc
 
 def test_the_definition_holds_no_ds_id(raw_definition):
     """DS assigns the ids (issue #10): the file names keys only, the binding ties them to a démarche."""
+
     def walk(champs):
         for champ in champs:
             yield champ
@@ -162,17 +165,20 @@ def _missing_path(raw):
     del raw["path"]
 
 
-@pytest.mark.parametrize(("break_it", "expected_place"), [
-    (_duplicate_key, "key 'nom' is used twice"),
-    (_a_ds_id_in_the_definition, "at champs/{prenom}: Additional properties are not allowed ('stable_id'"),
-    (_unknown_when_key, "'pj_mandat' depends on unknown key 'qui_depose'"),
-    (_drop_down_without_options, "at champs/{demande_type}: 'options' is a required property"),
-    (_wrong_type, "at champs/{nom}/type: 'texte_libre' is not one of"),
-    (_wrong_type_in_repetition, "at champs/{autres_emplois}/champs/1/type: 'heures'"),
-    (_misspelt_property, "at champs/{nom}: Additional properties are not allowed ('requried'"),
-    (_label_colour_unknown, "at labels/0/color"),
-    (_missing_path, "at (root): 'path' is a required property"),
-])
+@pytest.mark.parametrize(
+    ("break_it", "expected_place"),
+    [
+        (_duplicate_key, "key 'nom' is used twice"),
+        (_a_ds_id_in_the_definition, "at champs/{prenom}: Additional properties are not allowed ('stable_id'"),
+        (_unknown_when_key, "'pj_mandat' depends on unknown key 'qui_depose'"),
+        (_drop_down_without_options, "at champs/{demande_type}: 'options' is a required property"),
+        (_wrong_type, "at champs/{nom}/type: 'texte_libre' is not one of"),
+        (_wrong_type_in_repetition, "at champs/{autres_emplois}/champs/1/type: 'heures'"),
+        (_misspelt_property, "at champs/{nom}: Additional properties are not allowed ('requried'"),
+        (_label_colour_unknown, "at labels/0/color"),
+        (_missing_path, "at (root): 'path' is a required property"),
+    ],
+)
 def test_a_broken_definition_names_the_place(raw_definition, break_it, expected_place):
     raw = copy.deepcopy(raw_definition)
     break_it(raw)
@@ -196,6 +202,7 @@ def test_a_broken_file_is_a_definition_error_naming_the_file(tmp_path, raw_defin
 
 
 # --- 2. procedure check -----------------------------------------------------
+
 
 def test_a_demarche_built_from_the_file_has_no_drift(server, ds_client_for, procedure, table):
     report = report_for(server, ds_client_for, procedure, table)
@@ -234,12 +241,16 @@ def _retype_repetition_child(server):
 
 
 def _unrequire_champ(server):
-    edit_active_revision(server, champs=replace_champ(server.store.demarches[1].active_revision.champs, "nom", required=False))
+    edit_active_revision(
+        server, champs=replace_champ(server.store.demarches[1].active_revision.champs, "nom", required=False)
+    )
 
 
 def _reword_options(server):
     revision = server.store.demarches[1].active_revision
-    edit_active_revision(server, champs=replace_champ(revision.champs, "heures_unite", options=("Hebdomadaire", "Mensuel")))
+    edit_active_revision(
+        server, champs=replace_champ(revision.champs, "heures_unite", options=("Hebdomadaire", "Mensuel"))
+    )
 
 
 def _new_id_same_label(server):
@@ -294,27 +305,35 @@ def _remove_connector(server):
     server.store.remove_instructeur(groupe_named(server, WITHOUT_CONNECTOR.label).number, CONNECTOR_INSTRUCTEUR_NUMBER)
 
 
-@pytest.mark.parametrize(("alter", "expected"), [
-    pytest.param(_remove_champ, {("missing_champ", "lieu_naissance")}, id="remove_champ"),
-    pytest.param(_extra_champ, {("extra_champ", "n° 9999")}, id="extra_champ"),
-    pytest.param(_rename_champ, {("renamed_champ", "emploi_intitule")}, id="rename_champ"),
-    pytest.param(_retype_champ, {("retyped_champ", "contrat_date_debut")}, id="retype_champ"),
-    pytest.param(_retype_repetition_child, {("retyped_champ", "autre_heures_semaine")}, id="retype_repetition_child"),
-    pytest.param(_unrequire_champ, {("required_champ", "nom")}, id="unrequire_champ"),
-    pytest.param(_reword_options, {("options_champ", "heures_unite")}, id="reword_options"),
-    pytest.param(_new_id_same_label, {("rebind_needed", "telephone_etudiant")}, id="new_id_same_label"),
-    pytest.param(_remove_one_champ_and_give_its_label_to_another, {("missing_champ", "nom"), ("renamed_champ", "prenom")},
-                 id="remove_one_champ_and_give_its_label_to_another"),
-    pytest.param(_remove_annotation, {("missing_annotation", "wif_statut")}, id="remove_annotation"),
-    pytest.param(_rename_annotation, {("renamed_annotation", "wif_anomalies")}, id="rename_annotation"),
-    pytest.param(_remove_label, {("missing_label", "À vérifier")}, id="remove_label"),
-    pytest.param(_extra_label, {("extra_label", "Urgent")}, id="extra_label"),
-    pytest.param(_remove_groupe, {("missing_groupe", REMOVED.label)}, id="remove_groupe"),
-    pytest.param(_extra_groupe, {("extra_groupe", "Groupe créé à la main")}, id="extra_groupe"),
-    pytest.param(_close_groupe, {("closed_groupe", REMOVED.label)}, id="close_groupe"),
-    pytest.param(_remove_instructeur, {("missing_instructeur", UNSTAFFED.label)}, id="remove_instructeur"),
-    pytest.param(_remove_connector, {("connector_not_member", WITHOUT_CONNECTOR.label)}, id="remove_connector"),
-])
+@pytest.mark.parametrize(
+    ("alter", "expected"),
+    [
+        pytest.param(_remove_champ, {("missing_champ", "lieu_naissance")}, id="remove_champ"),
+        pytest.param(_extra_champ, {("extra_champ", "n° 9999")}, id="extra_champ"),
+        pytest.param(_rename_champ, {("renamed_champ", "emploi_intitule")}, id="rename_champ"),
+        pytest.param(_retype_champ, {("retyped_champ", "contrat_date_debut")}, id="retype_champ"),
+        pytest.param(
+            _retype_repetition_child, {("retyped_champ", "autre_heures_semaine")}, id="retype_repetition_child"
+        ),
+        pytest.param(_unrequire_champ, {("required_champ", "nom")}, id="unrequire_champ"),
+        pytest.param(_reword_options, {("options_champ", "heures_unite")}, id="reword_options"),
+        pytest.param(_new_id_same_label, {("rebind_needed", "telephone_etudiant")}, id="new_id_same_label"),
+        pytest.param(
+            _remove_one_champ_and_give_its_label_to_another,
+            {("missing_champ", "nom"), ("renamed_champ", "prenom")},
+            id="remove_one_champ_and_give_its_label_to_another",
+        ),
+        pytest.param(_remove_annotation, {("missing_annotation", "wif_statut")}, id="remove_annotation"),
+        pytest.param(_rename_annotation, {("renamed_annotation", "wif_anomalies")}, id="rename_annotation"),
+        pytest.param(_remove_label, {("missing_label", "À vérifier")}, id="remove_label"),
+        pytest.param(_extra_label, {("extra_label", "Urgent")}, id="extra_label"),
+        pytest.param(_remove_groupe, {("missing_groupe", REMOVED.label)}, id="remove_groupe"),
+        pytest.param(_extra_groupe, {("extra_groupe", "Groupe créé à la main")}, id="extra_groupe"),
+        pytest.param(_close_groupe, {("closed_groupe", REMOVED.label)}, id="close_groupe"),
+        pytest.param(_remove_instructeur, {("missing_instructeur", UNSTAFFED.label)}, id="remove_instructeur"),
+        pytest.param(_remove_connector, {("connector_not_member", WITHOUT_CONNECTOR.label)}, id="remove_connector"),
+    ],
+)
 def test_check_reports_each_kind_of_drift(server, ds_client_for, sessions, procedure, table, alter, expected):
     bind_sandbox(ds_client_for(server), sessions)  # as deployed: bound, then DS changes
     alter(server)
@@ -324,7 +343,9 @@ def test_check_reports_each_kind_of_drift(server, ds_client_for, sessions, proce
     assert drift_pairs(report) == expected
 
 
-def test_a_champ_replaced_by_another_of_the_same_label_asks_for_a_rebind(server, ds_client_for, sessions, procedure, table):
+def test_a_champ_replaced_by_another_of_the_same_label_asks_for_a_rebind(
+    server, ds_client_for, sessions, procedure, table
+):
     bind_sandbox(ds_client_for(server), sessions)
     gone = server.store.demarches[1].champ("telephone_etudiant").stable_id
     _new_id_same_label(server)
@@ -357,6 +378,7 @@ def test_cli_check_on_an_unreachable_ds_exits_5_as_every_verb(cli_env, monkeypat
 
 
 # --- 3. procedure apply -----------------------------------------------------
+
 
 def _drift_for_apply(server):
     _remove_groupe(server)
@@ -392,7 +414,11 @@ def test_apply_with_yes_creates_groupes_and_adds_instructeurs(server, cli_env, c
     assert main(["procedure", "apply", "--yes"]) == 0
 
     sent = [name for name, _ in server.store.mutation_log]
-    assert sorted(sent) == ["groupeInstructeurAjouterInstructeurs", "groupeInstructeurAjouterInstructeurs", "groupeInstructeurCreer"]
+    assert sorted(sent) == [
+        "groupeInstructeurAjouterInstructeurs",
+        "groupeInstructeurAjouterInstructeurs",
+        "groupeInstructeurCreer",
+    ]
     created = groupe_named(server, REMOVED.label)
     assert {i.email for i in created.instructeurs} >= set(REMOVED.instructeur_emails)
     assert created.has_instructeur(CONNECTOR_INSTRUCTEUR_NUMBER)
@@ -405,7 +431,10 @@ def test_apply_with_yes_creates_groupes_and_adds_instructeurs(server, cli_env, c
     out = capsys.readouterr().out
     assert out.count(": fait") == 3
     assert "À faire par un administrateur dans l'interface de DS (3 étape(s))" in out
-    assert "  1. Dans l'éditeur de formulaire (« Champs du formulaire »), ajoutez le champ « Lieu de naissance » de type « Texte court », obligatoire" in out
+    assert (
+        "  1. Dans l'éditeur de formulaire (« Champs du formulaire »), ajoutez le champ « Lieu de naissance » de "
+        "type « Texte court », obligatoire" in out
+    )
     assert "  2. Dans la page « Labels » de la démarche, créez le label « À vérifier »" in out
     assert "  3. Dans « Routage »" in out
 
@@ -447,6 +476,7 @@ def test_apply_reports_a_refused_mutation_with_exit_1(server, cli_env, capsys):
 
 # --- 4. champs read through the binding, never by label -------------------
 
+
 def _old_revision_dossier(server) -> int:
     return next(d.number for d in server.store.dossiers.values() if d.revision == 0)
 
@@ -474,7 +504,8 @@ def test_a_champ_with_another_id_is_not_read_by_its_label(make_sandbox, ds_clien
     number = _old_revision_dossier(server)
     demarche = server.store.demarches[1]
     demarche.revisions[0] = dataclasses.replace(
-        demarche.revisions[0], champs=replace_champ(demarche.revisions[0].champs, "lieu_naissance", stable_id=5105))
+        demarche.revisions[0], champs=replace_champ(demarche.revisions[0].champs, "lieu_naissance", stable_id=5105)
+    )
 
     raw = ds_client_for(server).execute("getDossier", {"dossierNumber": number})["dossier"]
     mapped = map_dossier(raw, procedure, binding)
@@ -511,7 +542,11 @@ def test_prefill_link_for_several_champ_types(procedure):
     url = prefill_link("https://demarche.numerique.gouv.fr/", procedure, values, BINDING)
 
     parts = urlsplit(url)
-    assert (parts.scheme, parts.netloc, parts.path) == ("https", "demarche.numerique.gouv.fr", "/commencer/apt-etudiant-etranger")
+    assert (parts.scheme, parts.netloc, parts.path) == (
+        "https",
+        "demarche.numerique.gouv.fr",
+        "/commencer/apt-etudiant-etranger",
+    )
     query = parse_qs(parts.query, strict_parsing=True)
     assert query == {_query_key(BINDING.champs[key].stable_id): [value] for key, value in values.items()}
     assert all("=" not in key for key in query)
@@ -521,28 +556,34 @@ def test_prefill_link_for_several_champ_types(procedure):
 
 
 def test_prefill_link_without_values_is_the_start_page(procedure):
-    assert prefill_link("https://ds.example", procedure, {}, BINDING) == "https://ds.example/commencer/apt-etudiant-etranger"
+    assert (
+        prefill_link("https://ds.example", procedure, {}, BINDING)
+        == "https://ds.example/commencer/apt-etudiant-etranger"
+    )
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"nom_de_famille": "X"}, "no champ or annotation with key 'nom_de_famille'"),
-    ({"wif_statut": "complet"}, "wif_statut is a private annotation"),
-    ({"pj_passeport": "passeport.pdf"}, "pj_passeport (piece_justificative) cannot be prefilled"),
-    ({"section_employeur": "x"}, "cannot be prefilled"),
-    ({"autres_emplois": "x"}, "autres_emplois (repetition) cannot be prefilled"),
-    ({"autre_employeur": "Boulangerie fictive"}, "autre_employeur belongs to a repetition"),
-    ({"contrat_date_debut": "2025-02-30"}, "contrat_date_debut: expected a date YYYY-MM-DD"),
-    ({"contrat_date_debut": "01/09/2025"}, "contrat_date_debut: expected a date YYYY-MM-DD"),
-    ({"contrat_date_debut": "20250901"}, "contrat_date_debut: expected a date YYYY-MM-DD"),
-    ({"contrat_type": "Intérim"}, "contrat_type: 'Intérim' is not one of"),
-    ({"employeur_siret": "42424242400011"}, "employeur_siret: '42424242400011' is not a valid SIRET"),
-    ({"employeur_siret": "424 242 424 00010"}, "is not a valid SIRET"),
-    ({"residence_un_an": "oui"}, "residence_un_an: expected true or false"),
-    ({"civilite": "Monsieur"}, "civilite: expected M. or Mme"),
-    ({"nationalite": "Algérie"}, "nationalite: expected an ISO country code"),
-    ({"heures_nombre": "vingt"}, "heures_nombre: expected a number"),
-    ({"lieu_naissance": "x" * MAX_URL_LENGTH}, "characters long; DS accepts about 2000"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"nom_de_famille": "X"}, "no champ or annotation with key 'nom_de_famille'"),
+        ({"wif_statut": "complet"}, "wif_statut is a private annotation"),
+        ({"pj_passeport": "passeport.pdf"}, "pj_passeport (piece_justificative) cannot be prefilled"),
+        ({"section_employeur": "x"}, "cannot be prefilled"),
+        ({"autres_emplois": "x"}, "autres_emplois (repetition) cannot be prefilled"),
+        ({"autre_employeur": "Boulangerie fictive"}, "autre_employeur belongs to a repetition"),
+        ({"contrat_date_debut": "2025-02-30"}, "contrat_date_debut: expected a date YYYY-MM-DD"),
+        ({"contrat_date_debut": "01/09/2025"}, "contrat_date_debut: expected a date YYYY-MM-DD"),
+        ({"contrat_date_debut": "20250901"}, "contrat_date_debut: expected a date YYYY-MM-DD"),
+        ({"contrat_type": "Intérim"}, "contrat_type: 'Intérim' is not one of"),
+        ({"employeur_siret": "42424242400011"}, "employeur_siret: '42424242400011' is not a valid SIRET"),
+        ({"employeur_siret": "424 242 424 00010"}, "is not a valid SIRET"),
+        ({"residence_un_an": "oui"}, "residence_un_an: expected true or false"),
+        ({"civilite": "Monsieur"}, "civilite: expected M. or Mme"),
+        ({"nationalite": "Algérie"}, "nationalite: expected an ISO country code"),
+        ({"heures_nombre": "vingt"}, "heures_nombre: expected a number"),
+        ({"lieu_naissance": "x" * MAX_URL_LENGTH}, "characters long; DS accepts about 2000"),
+    ],
+)
 def test_prefill_link_refuses_what_ds_would_drop(procedure, values, message):
     with pytest.raises(PrefillError) as error:
         prefill_link("https://demarche.numerique.gouv.fr", procedure, values, BINDING)
@@ -582,11 +623,14 @@ def test_cli_prefill_link_of_an_unbound_demarche_names_the_bind_command(cli_env,
     assert "Run `wif procedure bind --demarche 1`" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("argument", "message"), [
-    ("contrat_date_debut=demain", "expected a date"),
-    ("nom", "expected KEY=VALUE"),
-    ("pj_contrat=contrat.pdf", "cannot be prefilled"),
-])
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("contrat_date_debut=demain", "expected a date"),
+        ("nom", "expected KEY=VALUE"),
+        ("pj_contrat=contrat.pdf", "cannot be prefilled"),
+    ],
+)
 def test_cli_prefill_link_exits_2_on_bad_input(bound_cli, capsys, argument, message):
     assert main(["procedure", "prefill-link", argument]) == 2
     captured = capsys.readouterr()

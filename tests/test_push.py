@@ -2,25 +2,32 @@
 
 Judged on what DS received (the sandbox's journal of mutations) and what it shows (labels, annotations,
 groupes, messages of each dossier), never on the push's own reading of DS or its own planner."""
+
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
-from core import models
-from core.db import make_engine, session_factory
 from connector.client import DSClient
 from connector.push import Intent, PushStopped
 from connector.ratelimit import RequestBudget
+from core import models
+from core.db import make_engine, session_factory
 from core.settings import PushSettings
-from sandbox.champs import StoredFile
 from jobs.runtime import sandbox_store
+from sandbox.champs import StoredFile
 from sandbox.server import SandboxServer, start_server
 from tests.crash_helpers import duplicates
 from tests.push_helpers import (
-    COMPLETUDE, DECIDED, Crash, CrashAfter, differences_on_ds, make_pusher, on_ds,
+    COMPLETUDE,
+    DECIDED,
+    Crash,
+    CrashAfter,
+    differences_on_ds,
+    make_pusher,
+    on_ds,
 )
 from tests.sync_helpers import copy_database, copy_store, local_snapshot, make_syncer, sandbox_snapshot
 
@@ -87,8 +94,11 @@ def test_sync_and_push_leave_ds_as_the_connector_wants_then_nothing_more(synced,
     assert differences_on_ds(server.store, sessions) == {}
     assert duplicates(server.store) == []
     with sessions() as session:
-        instructed = session.scalars(select(models.Dossier.number).where(
-            models.Dossier.completeness_status == "incomplet", models.Dossier.state == "en_instruction")).all()
+        instructed = session.scalars(
+            select(models.Dossier.number).where(
+                models.Dossier.completeness_status == "incomplet", models.Dossier.state == "en_instruction"
+            )
+        ).all()
     # Once instruction has begun, asking the applicant is the agent's decision: no message is sent.
     assert instructed and not any(on_ds(server.store, n).connector_messages for n in instructed)
 
@@ -172,13 +182,16 @@ def test_a_partly_refused_annotation_write_is_recorded_and_only_it_is_retried(sy
     first = pusher.push(1)
     assert first.deferred > 0
     with sessions() as session:
-        pending = session.scalars(select(models.PushOutbox).where(
-            models.PushOutbox.kind == "annotations", models.PushOutbox.status == "pending")).all()
+        pending = session.scalars(
+            select(models.PushOutbox).where(
+                models.PushOutbox.kind == "annotations", models.PushOutbox.status == "pending"
+            )
+        ).all()
         assert pending and all(set(row.payload["values"]) == {"wif_heures_annuelles"} for row in pending)
         assert all("type attendu" in row.last_error for row in pending)
     demarche.change_champ_type("wif_heures_annuelles", "text")
     before = len(server.store.mutation_log)
-    later = datetime.now(timezone.utc) + timedelta(hours=1)  # past the backoff
+    later = datetime.now(UTC) + timedelta(hours=1)  # past the backoff
     make_pusher(client, sessions, clock=lambda: later).push(1)
     sent = [payload for name, payload in server.store.mutation_log[before:] if name == "dossierModifierAnnotations"]
     assert sent and all(len(p["annotations"]) == 1 for p in sent)
@@ -205,13 +218,17 @@ def test_an_instructeur_outside_the_groupe_is_detected_before_sending(synced, se
     refused = [e for e in server.request_log if e.status != 200]
     assert refused == []
     # Moved there and labelled (neither needs an instructeur), but no annotation nor message (decided ones: nothing).
-    there = [on_ds(server.store, d.number) for d in server.store.visible_dossiers(1)
-             if d.groupe == groupe.number and d.state not in DECIDED]
+    there = [
+        on_ds(server.store, d.number)
+        for d in server.store.visible_dossiers(1)
+        if d.groupe == groupe.number and d.state not in DECIDED
+    ]
     assert there and all(shown.labels and shown.annotations[COMPLETUDE] is None for shown in there)
     assert not any(shown.connector_messages for shown in there)
     with sessions() as session:
-        errors = session.scalars(select(models.PushOutbox.last_error).where(
-            models.PushOutbox.last_error.is_not(None))).all()
+        errors = session.scalars(
+            select(models.PushOutbox.last_error).where(models.PushOutbox.last_error.is_not(None))
+        ).all()
     assert not any("droits" in (e or "") for e in errors)
 
 
@@ -229,8 +246,13 @@ def test_dry_run_sends_nothing_and_returns_its_plan_without_printing_it(shared, 
 def test_complete_dossiers_can_be_passed_to_instruction(synced, sessions):
     server, client, syncer = synced
     with sessions() as session:
-        complete = set(session.scalars(select(models.Dossier.number).where(
-            models.Dossier.state == "en_construction", models.Dossier.completeness_status == "complet")))
+        complete = set(
+            session.scalars(
+                select(models.Dossier.number).where(
+                    models.Dossier.state == "en_construction", models.Dossier.completeness_status == "complet"
+                )
+            )
+        )
     assert complete
     make_pusher(client, sessions, policy=PushSettings(pass_to_instruction=True, disable_notification=True)).push(1)
     moved = [p for name, p in server.store.mutation_log if name == "dossierPasserEnInstruction"]
@@ -302,7 +324,7 @@ def asks_passport(record) -> bool:
 def _lose_passports(server, share_of_en_construction=1.0):
     """Many applicants 'forgot' their passport: what a misread form looks like to the checks."""
     numbers = [d.number for d in server.store.visible_dossiers(1) if d.state == "en_construction" and asks_passport(d)]
-    numbers = numbers[:max(1, int(len(numbers) * share_of_en_construction))]
+    numbers = numbers[: max(1, int(len(numbers) * share_of_en_construction))]
     for number in numbers:
         server.store.modify(number, pj_passeport=())
     return numbers
@@ -352,7 +374,8 @@ def test_a_small_run_is_never_held_by_its_share(synced, sessions):
     three = _lose_passports(server)[:3]
     syncer.sync(1)
     strict = make_pusher(client, sessions, policy=PushSettings(hold_min_messages=0), dry_run=True).push(
-        1, only=frozenset(three))
+        1, only=frozenset(three)
+    )
     assert strict.held  # 3 of 3 dossiers: above 20 %, held without the minimum
     before = len(server.store.mutation_log)
     asked = [on_ds(server.store, n).connector_messages for n in three]
@@ -367,8 +390,9 @@ def test_a_payload_with_a_lone_surrogate_hashes_and_valid_text_hashes_as_before(
     import json
 
     valid = Intent("annotations", {"wif_anomalies": "Numéro illisible « 12 »"})
-    before = hashlib.sha256(json.dumps([valid.kind, valid.payload], sort_keys=True, ensure_ascii=False)
-                            .encode()).hexdigest()
+    before = hashlib.sha256(
+        json.dumps([valid.kind, valid.payload], sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
     assert valid.payload_hash == before  # delivered rows keep their hash: no replan after an upgrade
     broken = Intent("annotations", {"wif_anomalies": "Nom \ud800"})
     assert broken.payload_hash != Intent("annotations", {"wif_anomalies": "Nom \ufffd"}).payload_hash

@@ -1,6 +1,7 @@
 """Batched push: many mutations per request, each settling its own outbox row;
 lost answers and kills settled by reading DS, never by sending blind."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,16 +12,22 @@ from connector import batch
 from connector.batch import BatchItem, BatchLimits, assemble
 from connector.errors import DSUnavailable
 from core import models
-from jobs.status import push_backlog
-from tests.sync_helpers import make_syncer
-from tests.crash_helpers import duplicates
 from core.settings import PushSettings
+from jobs.status import push_backlog
 from tests import push_helpers
+from tests.crash_helpers import duplicates
 from tests.push_helpers import DECIDED, Crash, DiesOnAnswer, differences_on_ds
+from tests.sync_helpers import make_syncer
 
 REAL_SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "ds-api" / "schema.graphql"
-MUTATIONS = ("dossierChangerGroupeInstructeur", "dossierModifierAnnotations", "dossierAjouterLabel",
-             "dossierSupprimerLabel", "dossierEnvoyerMessage", "dossierPasserEnInstruction")
+MUTATIONS = (
+    "dossierChangerGroupeInstructeur",
+    "dossierModifierAnnotations",
+    "dossierAjouterLabel",
+    "dossierSupprimerLabel",
+    "dossierEnvoyerMessage",
+    "dossierPasserEnInstruction",
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +66,9 @@ def test_batches_stay_inside_the_limits():
     tight = BatchLimits(max_items=1000, max_tokens=batch.token_count(assemble(items[:10]).text))
     chunks = batch.split(items, tight)
     assert all(batch.token_count(assemble(c).text) <= tight.max_tokens for c in chunks) and len(chunks) > 10
-    heavy = batch.split([BatchItem("getDossier", {"dossierNumber": n}) for n in range(200)], BatchLimits(max_items=1000))
+    heavy = batch.split(
+        [BatchItem("getDossier", {"dossierNumber": n}) for n in range(200)], BatchLimits(max_items=1000)
+    )
     assert all(batch.complexity(c) <= BatchLimits().max_complexity for c in heavy) and len(heavy) > 1
 
 
@@ -104,11 +113,18 @@ def test_a_refused_item_settles_only_its_own_row(synced, sessions):
     server.store.delete(gone)  # DS answers not_found for its mutations, inside the batch
     summary = make_pusher(client, sessions).push(1)
     with sessions() as session:
-        statuses = dict(session.execute(
-            select(models.PushOutbox.status, func.count()).where(models.PushOutbox.dossier_number == gone)
-            .group_by(models.PushOutbox.status)).all())
-        others = session.scalar(select(func.count()).where(
-            models.PushOutbox.dossier_number != gone, models.PushOutbox.status != "delivered"))
+        statuses = dict(
+            session.execute(
+                select(models.PushOutbox.status, func.count())
+                .where(models.PushOutbox.dossier_number == gone)
+                .group_by(models.PushOutbox.status)
+            ).all()
+        )
+        others = session.scalar(
+            select(func.count()).where(
+                models.PushOutbox.dossier_number != gone, models.PushOutbox.status != "delivered"
+            )
+        )
     assert statuses and set(statuses) == {"failed"}
     assert others == 0 and summary.failed == sum(statuses.values())
     assert differences_on_ds(server.store, sessions) == {}
@@ -173,11 +189,18 @@ def test_a_batch_of_mutations_is_retried_only_when_ds_never_read_it(make_sandbox
     label = server.store.demarches[1].labels[0]
     from sandbox.ids import gid
 
-    items = [BatchItem("dossierAjouterLabel", {"input": {"dossierId": dossier.id, "labelId": gid("Label", label.number)}}),
-             BatchItem("dossierAjouterLabel", {"input": {"dossierId": "RG9zc2llci05OTk5OTk=", "labelId": gid("Label", label.number)}})]
+    items = [
+        BatchItem("dossierAjouterLabel", {"input": {"dossierId": dossier.id, "labelId": gid("Label", label.number)}}),
+        BatchItem(
+            "dossierAjouterLabel",
+            {"input": {"dossierId": "RG9zc2llci05OTk5OTk=", "labelId": gid("Label", label.number)}},
+        ),
+    ]
     server.faults.add("429", operation=batch.MUTATION_BATCH)  # throttled before DS reads it: safe to send again
     answer = client.execute_batch(items)
-    assert len(batch_requests(server)) == 2 and server.store.mutation_log == [("dossierAjouterLabel", items[0].variables["input"])]
+    assert len(batch_requests(server)) == 2 and server.store.mutation_log == [
+        ("dossierAjouterLabel", items[0].variables["input"])
+    ]
     assert answer.results[0].data["errors"] is None
     assert answer.results[1].data is None and "not found" in str(answer.results[1].error)  # its own error, by alias
 
@@ -195,7 +218,7 @@ def test_a_state_that_cannot_be_read_delays_the_messages_and_sends_the_rest(sync
     with sessions() as session:
         waiting = session.scalars(select(models.PushOutbox).where(models.PushOutbox.kind == "message")).all()
     assert waiting and all(row.status == "pending" and row.next_attempt_at is not None for row in waiting)
-    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    later = datetime.now(UTC) + timedelta(hours=1)
     make_pusher(client, sessions, clock=lambda: later).push(1)
     assert len(sent_messages(server)) == len(waiting)
     assert differences_on_ds(server.store, sessions) == {}

@@ -6,6 +6,7 @@ sandbox's journal of mutations and the CLI line:
 - a message to the applicant only about a dossier they acted on recently (WIF_PUSH_MESSAGE_RECENT_DAYS): a first
   push on a back catalogue messages no one about old dossiers, still labels and annotates them, and says how many
   messages it withheld."""
+
 from __future__ import annotations
 
 import re
@@ -72,8 +73,9 @@ def test_what_was_planned_before_the_decision_is_superseded_not_sent(make_sandbo
     assert main(["procedure", "bind", "--yes"]) == 0
     assert main(["sync"]) == 8 and store.mutation_log == []
     with session_factory(make_engine(database_url))() as session:
-        planned = sorted(set(session.scalars(select(models.PushOutbox.dossier_number).where(
-            models.PushOutbox.status == "pending"))))
+        planned = sorted(
+            set(session.scalars(select(models.PushOutbox.dossier_number).where(models.PushOutbox.status == "pending")))
+        )
     waiting = [n for n in planned if store.dossier(n).state == "en_construction"][:3]
     assert len(waiting) == 3
     for number in waiting:  # agents decide them meanwhile
@@ -84,13 +86,15 @@ def test_what_was_planned_before_the_decision_is_superseded_not_sent(make_sandbo
     written = written_to(store)
     assert written and not set(waiting) & set(written)
     with session_factory(make_engine(database_url))() as session:
-        statuses = set(session.scalars(select(models.PushOutbox.status).where(
-            models.PushOutbox.dossier_number.in_(waiting))))
+        statuses = set(
+            session.scalars(select(models.PushOutbox.status).where(models.PushOutbox.dossier_number.in_(waiting)))
+        )
     assert statuses == {"superseded"}
 
 
 def test_a_first_push_messages_no_one_about_old_dossiers_and_says_how_many_it_withheld(
-        make_sandbox, env_for, database_url, tmp_path, capsys):
+    make_sandbox, env_for, database_url, tmp_path, capsys
+):
     # The same back catalogue twice: once with every dossier recent enough, once with
     # the default 60 days. The messages the second run leaves out are exactly those about old dossiers.
     everyone = make_sandbox(dossiers=200, seed=2)  # a seed with incomplete dossiers waiting for more than 60 days
@@ -111,6 +115,9 @@ def test_a_first_push_messages_no_one_about_old_dossiers_and_says_how_many_it_wi
     assert old and messaged and messaged == messaged_all - old
     # Old dossiers are still labelled and annotated for the agents.
     assert all({"dossierAjouterLabel", "dossierModifierAnnotations"} <= set(written[n]) for n in old)
-    withheld = re.search(r"(\d+) message\(s\) withheld: the applicant has not acted on the dossier for more than "
-                         r"60 days \(WIF_PUSH_MESSAGE_RECENT_DAYS\)", out)
+    withheld = re.search(
+        r"(\d+) message\(s\) withheld: the applicant has not acted on the dossier for more than "
+        r"60 days \(WIF_PUSH_MESSAGE_RECENT_DAYS\)",
+        out,
+    )
     assert withheld and int(withheld.group(1)) == len(old)

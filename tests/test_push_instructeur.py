@@ -1,6 +1,7 @@
 """A wrong DS_INSTRUCTEUR_ID: an instructeur of no groupe of the démarche (unknown to DS, or never added).
 No annotation or message could ever be written, so push stops before sending anything, with one line and
 exit 7, instead of a sync that exits 0 while agents never see the connector's results."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """A `wif push` killed (-9) in the middle of its delivery: the next run settles
 every row left `sending` from what DS shows, and DS receives each mutation once."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,11 @@ def run_here(monkeypatch, env: dict[str, str], *args: str) -> int:
 @pytest.fixture(scope="module")
 def clean_journal(tmp_path_factory):
     """What DS receives from one sync and one push that nobody kills."""
-    with start_server(sandbox_store(DOSSIERS, SEED), rate_limit=1_000_000) as server, \
-            fresh_database(tmp_path_factory.mktemp("clean")) as url, pytest.MonkeyPatch.context() as monkeypatch:
+    with (
+        start_server(sandbox_store(DOSSIERS, SEED), rate_limit=1_000_000) as server,
+        fresh_database(tmp_path_factory.mktemp("clean")) as url,
+        pytest.MonkeyPatch.context() as monkeypatch,
+    ):
         env = wif_env(server, url, **SETTINGS)
         assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0
         assert run_here(monkeypatch, env, "sync", "--no-push") == 0
@@ -34,10 +38,14 @@ def clean_journal(tmp_path_factory):
         return journal(server.store)
 
 
-@pytest.mark.parametrize("at, before", [(1, False), (3, False), (2, True)],
-                         ids=["answer-of-batch-1-lost", "answer-of-batch-3-lost", "killed-before-batch-2-ran"])
+@pytest.mark.parametrize(
+    "at, before",
+    [(1, False), (3, False), (2, True)],
+    ids=["answer-of-batch-1-lost", "answer-of-batch-3-lost", "killed-before-batch-2-ran"],
+)
 def test_a_push_killed_mid_delivery_is_settled_by_the_next_run(
-        make_sandbox, database_url, monkeypatch, capsys, clean_journal, at, before):
+    make_sandbox, database_url, monkeypatch, capsys, clean_journal, at, before
+):
     server = make_sandbox(dossiers=DOSSIERS, seed=SEED)
     env = wif_env(server, database_url, **SETTINGS)
     assert run_here(monkeypatch, env, "procedure", "bind", "--yes") == 0

@@ -1,5 +1,6 @@
 """The table of mutation kinds against DS's schema: a new row that names a mutation DS lacks, or sends an
 instructeur where DS takes none, fails here before any sandbox runs."""
+
 from pathlib import Path
 
 import pytest

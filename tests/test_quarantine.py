@@ -1,6 +1,7 @@
 """One broken dossier stops no one (issue #15): DS nulls it in its page, the
 page keeps the others and moves on, the dossier is set aside, retried alone,
 stored « À vérifier » with the champ named when DS gives it only in part."""
+
 from __future__ import annotations
 
 import pytest
@@ -68,8 +69,11 @@ def test_a_dossier_ds_cannot_give_is_set_aside_and_its_page_moves_on(sandbox, ds
 def test_a_field_nulled_inside_a_dossier_sets_that_dossier_aside(sandbox, ds_client_for, sessions):
     """DS's #12696: Commune.code null nulls the champ's commune; the node comes back, with the error."""
     numbers = ordered_numbers(sandbox)
-    with_commune = next(n for n in numbers if any(
-        getattr(v, "commune", None) is not None for v in sandbox.store.dossiers[n].values.values()))
+    with_commune = next(
+        n
+        for n in numbers
+        if any(getattr(v, "commune", None) is not None for v in sandbox.store.dossiers[n].values.values())
+    )
     sandbox.faults.set_node_error(with_commune, "Commune.code")
     syncer = make_syncer(ds_client_for(sandbox), sessions, page_size=10)
 
@@ -101,7 +105,8 @@ def test_a_dossier_ds_cannot_give_at_all_waits_in_quarantine(sandbox, ds_client_
 
 
 def test_wif_sync_goes_past_a_broken_dossier_and_wif_status_and_the_digest_list_it(
-        make_sandbox, env_for, database_url, capsys):
+    make_sandbox, env_for, database_url, capsys
+):
     from core.clock import utcnow
     from core.db import make_engine, session_factory
     from core.settings import DSSettings, Settings
@@ -144,7 +149,8 @@ def test_the_sandbox_node_error_fault_from_the_command_line():
 
 
 def test_a_partial_dossier_costs_one_request_a_sync_and_is_not_updated_until_ds_gives_it_whole(
-        sandbox, ds_client_for, sessions):
+    sandbox, ds_client_for, sessions
+):
     """Issue #21 item 10: stored from the reduced read, it was read twice more and counted « updated » each sync."""
     broken = ordered_numbers(sandbox)[7]
     sandbox.faults.set_node_error(broken, "File.byteSizeBigInt")

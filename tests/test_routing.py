@@ -9,25 +9,28 @@ from mappings.records import Employer, MappedDossier, Student
 from mappings.routing import (
     DEPARTEMENTS_FILE,
     SERVICES_FILE,
+    Routing,
     departement_from_insee_code,
     departement_from_postal_code,
-    Routing,
     load_postal_codes,
     load_routing_table,
-    shared_postal_code_departements,
     route,
+    shared_postal_code_departements,
 )
 
 METROPOLITAN = [f"{n:02d}" for n in range(1, 20)] + ["2A", "2B"] + [f"{n:02d}" for n in range(21, 96)]
 OVERSEAS = ["971", "972", "973", "974", "976"]
 ALL_DEPARTEMENTS = METROPOLITAN + OVERSEAS
 # RULES.md: the 36 départements where Work in France was open at the end.
-WIF_OPEN = set("02 10 13 21 25 33 35 36 38 42 45 51 52 54 55 57 59 60 62 63 64 67 68 69 74 75 76 77 78 80 88 91 "
-               "92 93 94 95".split())
+WIF_OPEN = set(
+    "02 10 13 21 25 33 35 36 38 42 45 51 52 54 55 57 59 60 62 63 64 67 68 69 74 75 76 77 78 80 88 91 "
+    "92 93 94 95".split()
+)
 # One postal code per département, chosen to exercise the special cases.
 POSTAL_CODE = {code: f"{code}000" for code in METROPOLITAN if code not in ("2A", "2B")}
-POSTAL_CODE.update({"2A": "20000", "2B": "20200", "971": "97100", "972": "97200", "973": "97300", "974": "97400",
-                    "976": "97600"})
+POSTAL_CODE.update(
+    {"2A": "20000", "2B": "20200", "971": "97100", "972": "97200", "973": "97300", "974": "97400", "976": "97600"}
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +77,27 @@ def test_route_by_postal_code_when_nothing_else_is_known(table, code):
     assert (routing.departement, routing.departement_source) == (code, "student_postal_code")
 
 
-@pytest.mark.parametrize("postal_code, expected", [
-    ("20000", "2A"), ("20100", "2A"), ("20200", "2B"), ("20600", "2B"), ("20300", None), ("20900", None),
-    ("97133", "977"), ("97150", "978"), ("97500", "975"), ("97100", "971"), ("98800", "988"), ("98000", "980"),
-    ("7501", None), ("750011", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "postal_code, expected",
+    [
+        ("20000", "2A"),
+        ("20100", "2A"),
+        ("20200", "2B"),
+        ("20600", "2B"),
+        ("20300", None),
+        ("20900", None),
+        ("97133", "977"),
+        ("97150", "978"),
+        ("97500", "975"),
+        ("97100", "971"),
+        ("98800", "988"),
+        ("98000", "980"),
+        ("7501", None),
+        ("750011", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_postal_code_rules(postal_code, expected):
     assert departement_from_postal_code(postal_code)[0] == expected
 
@@ -92,13 +111,21 @@ def test_cedex_codes_keep_their_prefix_but_are_low_confidence(postal_code):
 
 
 # The issue's four codes routed with "high" confidence to the wrong département, with a commune of each side.
-@pytest.mark.parametrize("postal_code, city, departement", [
-    ("33220", "Port-Sainte-Foy-et-Ponchapt", "24"), ("33220", "Sainte-Foy-la-Grande", "33"),
-    ("52100", "Saint-Eulien", "51"), ("52100", "Saint-Dizier", "52"),
-    ("05130", "Piégut", "04"), ("05130", "Tallard", "05"),
-    ("01410", "Lajoux", "39"), ("01410", "Chézery-Forens", "01"),
-    ("42620", "Saint-Pierre-Laval", "03"), ("01200", "Éloise", "74"),
-])
+@pytest.mark.parametrize(
+    "postal_code, city, departement",
+    [
+        ("33220", "Port-Sainte-Foy-et-Ponchapt", "24"),
+        ("33220", "Sainte-Foy-la-Grande", "33"),
+        ("52100", "Saint-Eulien", "51"),
+        ("52100", "Saint-Dizier", "52"),
+        ("05130", "Piégut", "04"),
+        ("05130", "Tallard", "05"),
+        ("01410", "Lajoux", "39"),
+        ("01410", "Chézery-Forens", "01"),
+        ("42620", "Saint-Pierre-Laval", "03"),
+        ("01200", "Éloise", "74"),
+    ],
+)
 def test_a_shared_postal_code_is_settled_by_the_commune(postal_code, city, departement):
     """RULES.md: "About twenty postal codes span two départements … prefer the INSEE commune code when DS gives
     one" — and, without it, the commune's name from La Poste's table."""
@@ -114,8 +141,9 @@ def test_a_shared_postal_code_without_its_commune_is_low_confidence(postal_code)
 def test_the_table_has_the_sixteen_shared_codes_of_la_poste():
     table = load_postal_codes()
     shared = {code for code in table.communes if len(table.departements(code)) > 1}
-    assert shared == set("01200 01410 01590 05110 05130 05160 05700 06260 13780 21340 33220 37160 42620 43450 "
-                         "48250 52100".split())
+    assert shared == set(
+        "01200 01410 01590 05110 05130 05160 05700 06260 13780 21340 33220 37160 42620 43450 48250 52100".split()
+    )
 
 
 @pytest.mark.parametrize("postal_code, departement", [("94390", "91"), ("97133", "977"), ("97150", "978")])
@@ -129,12 +157,15 @@ def test_insee_code_wins_over_a_shared_postal_code():
     assert departement_from_postal_code("42620", insee_code="42257", city="Saint-Pierre-Laval") == ("42", "high")
 
 
-@pytest.mark.parametrize("line, message", [
-    ("3322O,X,24335,24", "postal_codes.csv line 3: postal code '3322O' is not five digits"),
-    ("33220,X,24335,33", "postal_codes.csv line 3: département '33' is not the one of INSEE code 24335 (24)"),
-    ("33220,X,2433,24", "postal_codes.csv line 3: '2433' is not an INSEE commune code"),
-    ("33220,,24335,24", "postal_codes.csv line 3: the commune has no name"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("3322O,X,24335,24", "postal_codes.csv line 3: postal code '3322O' is not five digits"),
+        ("33220,X,24335,33", "postal_codes.csv line 3: département '33' is not the one of INSEE code 24335 (24)"),
+        ("33220,X,2433,24", "postal_codes.csv line 3: '2433' is not an INSEE commune code"),
+        ("33220,,24335,24", "postal_codes.csv line 3: the commune has no name"),
+    ],
+)
 def test_an_invalid_postal_codes_file_is_refused_naming_the_line(tmp_path, line, message):
     path = tmp_path / "postal_codes.csv"
     path.write_text("# comment\npostal_code,commune,insee_code,departement\n" + line + "\n", encoding="utf-8")
@@ -142,10 +173,20 @@ def test_an_invalid_postal_codes_file_is_refused_naming_the_line(tmp_path, line,
         load_postal_codes(path)
 
 
-@pytest.mark.parametrize("insee, expected", [
-    ("75111", "75"), ("2A004", "2A"), ("2B033", "2B"), ("97101", "971"), ("97611", "976"), ("98818", "988"),
-    ("20004", None), ("7511", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "insee, expected",
+    [
+        ("75111", "75"),
+        ("2A004", "2A"),
+        ("2B033", "2B"),
+        ("97101", "971"),
+        ("97611", "976"),
+        ("98818", "988"),
+        ("20004", None),
+        ("7511", None),
+        (None, None),
+    ],
+)
 def test_departement_from_insee_code(insee, expected):
     assert departement_from_insee_code(insee) == expected
 
@@ -169,12 +210,15 @@ def test_missing_address_goes_to_the_fallback_groupe(table):
     assert routing.reason.startswith("Aucun département n'a pu être déterminé")
 
 
-@pytest.mark.parametrize("student", [
-    Student(permit_departement="988"),
-    Student(postal_code="98800"),
-    Student(postal_code="98000"),  # Monaco
-    Student(city_insee_code="98735"),
-])
+@pytest.mark.parametrize(
+    "student",
+    [
+        Student(permit_departement="988"),
+        Student(postal_code="98800"),
+        Student(postal_code="98000"),  # Monaco
+        Student(city_insee_code="98735"),
+    ],
+)
 def test_out_of_scope_territories_go_to_the_fallback(table, student):
     routing = route(dossier(student), table)
     assert routing.out_of_scope and routing.fallback
@@ -210,6 +254,7 @@ def test_unknown_routing_key_is_a_programming_error(table):
 
 # --- the table is validated at load ---
 
+
 def write_services(tmp_path: Path, rows: list[list[str]]) -> Path:
     path = tmp_path / "services.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -219,17 +264,24 @@ def write_services(tmp_path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("rows, message", [
-    ([["a", "A", "G", "a@example.gouv.fr", "oui", "75"], ["b", "B", "G", "b@example.gouv.fr", "oui", "92"]],
-     "duplicate groupe_label"),
-    ([["a", "A", "G", "a@example.gouv.fr", "oui", "20"]], "unknown département code '20'"),
-    ([["a", "A", "G", "a@example.gouv.fr", "oui", "75"], ["b", "B", "H", "b@example.gouv.fr", "oui", "75 92"]],
-     "already covered"),
-    ([["a", "A", "G", "a@example.gouv.fr", "peut-être", "75"]], "open flag"),
-    ([["a", "A", "G", "pas-une-adresse", "oui", "75"]], "not an e-mail"),
-    ([["a", "A", "G", "a@example.gouv.fr", "oui", "988"]], "out of scope"),
-    ([["a", "A", "À orienter manuellement", "a@example.gouv.fr", "oui", "75"]], "fallback groupe"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        (
+            [["a", "A", "G", "a@example.gouv.fr", "oui", "75"], ["b", "B", "G", "b@example.gouv.fr", "oui", "92"]],
+            "duplicate groupe_label",
+        ),
+        ([["a", "A", "G", "a@example.gouv.fr", "oui", "20"]], "unknown département code '20'"),
+        (
+            [["a", "A", "G", "a@example.gouv.fr", "oui", "75"], ["b", "B", "H", "b@example.gouv.fr", "oui", "75 92"]],
+            "already covered",
+        ),
+        ([["a", "A", "G", "a@example.gouv.fr", "peut-être", "75"]], "open flag"),
+        ([["a", "A", "G", "pas-une-adresse", "oui", "75"]], "not an e-mail"),
+        ([["a", "A", "G", "a@example.gouv.fr", "oui", "988"]], "out of scope"),
+        ([["a", "A", "À orienter manuellement", "a@example.gouv.fr", "oui", "75"]], "fallback groupe"),
+    ],
+)
 def test_invalid_services_file_is_refused_with_a_clear_error(tmp_path, rows, message):
     path = write_services(tmp_path, rows)
     with pytest.raises(DefinitionError, match=message):
@@ -237,9 +289,12 @@ def test_invalid_services_file_is_refused_with_a_clear_error(tmp_path, rows, mes
 
 
 def test_one_service_may_cover_several_departements(tmp_path):
-    path = write_services(tmp_path, [
-        ["bethune", "Plateforme de Béthune", "PF Béthune", "pf-bethune@example.gouv.fr", "oui", "59 62 80"],
-    ])
+    path = write_services(
+        tmp_path,
+        [
+            ["bethune", "Plateforme de Béthune", "PF Béthune", "pf-bethune@example.gouv.fr", "oui", "59 62 80"],
+        ],
+    )
     table = load_routing_table(DEPARTEMENTS_FILE, path)
     routing = route(dossier(Student(permit_departement="80")), table)
     assert (routing.service, routing.groupe_label, routing.fallback) == ("Plateforme de Béthune", "PF Béthune", False)
@@ -261,11 +316,14 @@ def test_unrouted_goes_to_the_fallback_groupe():
 
 # --- confidence of the routing ---
 
+
 def test_a_shared_postal_code_alone_routes_with_low_confidence_and_says_why(table):
     routing = route(dossier(Student(postal_code="33220", address_label="3 rue X 33220")), table)
     assert (routing.departement, routing.departement_source, routing.confidence) == ("33", "student_postal_code", "low")
-    assert routing.uncertainty == ("Département 33 déduit du code postal 33220 de l'adresse de l'étudiant (partagé par "
-                                   "les départements 33 et 24, sans commune reconnue) : à vérifier.")
+    assert routing.uncertainty == (
+        "Département 33 déduit du code postal 33220 de l'adresse de l'étudiant (partagé par "
+        "les départements 33 et 24, sans commune reconnue) : à vérifier."
+    )
     named = route(dossier(Student(postal_code="33220", city="Port-Sainte-Foy-et-Ponchapt")), table)
     assert (named.departement, named.confidence, named.uncertainty) == ("24", "high", None)
 
@@ -275,8 +333,11 @@ def test_a_cedex_employer_address_routes_with_low_confidence(table):
     routing = route(dossier(Student(), employer), table, key="employer")
     assert (routing.departement, routing.confidence) == ("92", "low")
     assert "CEDEX" in routing.uncertainty
-    with_insee = route(dossier(Student(), Employer(postal_code="92042", city="PARIS LA DEFENSE CEDEX",
-                                                  city_insee_code="92062")), table, key="employer")
+    with_insee = route(
+        dossier(Student(), Employer(postal_code="92042", city="PARIS LA DEFENSE CEDEX", city_insee_code="92062")),
+        table,
+        key="employer",
+    )
     assert (with_insee.departement, with_insee.confidence) == ("92", "high")
 
 

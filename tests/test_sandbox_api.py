@@ -1,4 +1,5 @@
 """The sandbox answers like DS: auth, errors, pagination, deletions, champ typing."""
+
 from __future__ import annotations
 
 import base64
@@ -35,13 +36,15 @@ def all_numbers(server, **variables):
 
 # --- auth and errors ----------------------------------------------------------
 
+
 def test_missing_or_unknown_token_is_403(server):
     for token in (None, "not-a-token"):
         response = run_document(server.url, "getDossier", token=token, dossierNumber=1)
         assert response.status_code == 403
         assert response.json() == {
-            "errors": [{"message": "Without a token, only persisted queries are allowed",
-                        "extensions": {"code": "forbidden"}}],
+            "errors": [
+                {"message": "Without a token, only persisted queries are allowed", "extensions": {"code": "forbidden"}}
+            ],
             "data": None,
         }
 
@@ -55,9 +58,12 @@ def test_expired_token_is_401(server, store):
 
 def test_token_form_with_token_equals_is_accepted(server, store):
     number = store.visible_dossiers(1)[0].number
-    response = requests.post(server.url, json={"query": "query q($n: Int!) { dossier(number: $n) { number } }",
-                                               "variables": {"n": number}},
-                             headers={"Authorization": 'Bearer token="sandbox-token"'}, timeout=10)
+    response = requests.post(
+        server.url,
+        json={"query": "query q($n: Int!) { dossier(number: $n) { number } }", "variables": {"n": number}},
+        headers={"Authorization": 'Bearer token="sandbox-token"'},
+        timeout=10,
+    )
     assert response.json() == {"data": {"dossier": {"number": number}}}
 
 
@@ -92,6 +98,7 @@ def test_bad_json_syntax_error_and_validation_error(server):
 
 
 # --- pagination -----------------------------------------------------------------
+
 
 def test_default_order_is_deposit_date_then_number(server, store):
     expected = [d.number for d in sorted(store.visible_dossiers(1), key=lambda d: (d.depose_at, d.number))]
@@ -157,8 +164,9 @@ def test_bookmark_cursor_brings_back_an_updated_dossier(server, store):
         page = dossiers_page(server, first=100, updatedSince=since, after=cursor)
         cursor = page["pageInfo"]["endCursor"] or cursor
     target = store.visible_dossiers(1)[3].number
-    store.set_state(target, "en_instruction") if store.dossier(target).state == "en_construction" else \
-        store.add_message(target, "usager@example.org", "Bonjour")
+    store.set_state(target, "en_instruction") if store.dossier(
+        target
+    ).state == "en_construction" else store.add_message(target, "usager@example.org", "Bonjour")
     assert [n["number"] for n in dossiers_page(server, updatedSince=since, after=cursor)["nodes"]] == [target]
 
 
@@ -174,13 +182,17 @@ def test_state_and_archived_filters(server, store):
 
 # --- deletions --------------------------------------------------------------------
 
+
 def test_trash_restore_and_delete_visibility(server, store):
     number = store.visible_dossiers(1)[10].number
     before_pending = {n["number"] for n in pending(server)}
     store.trash(number)
     assert number not in all_numbers(server)
     assert number in {n["number"] for n in pending(server)} - before_pending
-    assert run_document(server.url, "getDossier", dossierNumber=number).json()["errors"][0]["extensions"]["code"] == "not_found"
+    assert (
+        run_document(server.url, "getDossier", dossierNumber=number).json()["errors"][0]["extensions"]["code"]
+        == "not_found"
+    )
 
     store.restore(number)
     assert number in all_numbers(server)
@@ -231,8 +243,11 @@ def test_specific_types_need_a_fragment(server, store):
 
     typed = post(server.url, CHAMPS_WITH_FRAGMENTS, {"n": dossier.number}).json()["data"]["dossier"]["champs"]
     address = champ_by_key(typed, store, "adresse_etudiant")
-    assert address == {"__typename": "AddressChamp", "champDescriptorId": address["champDescriptorId"],
-                       "address": {"departmentCode": dossier.values["adresse_etudiant"].commune.departement}}
+    assert address == {
+        "__typename": "AddressChamp",
+        "champDescriptorId": address["champDescriptorId"],
+        "address": {"departmentCode": dossier.values["adresse_etudiant"].commune.departement},
+    }
     yes_no = champ_by_key(typed, store, "residence_un_an")
     assert yes_no["__typename"] == "YesNoChamp" and yes_no["yesNo"] is dossier.values["residence_un_an"]
     assert champ_by_key(typed, store, "demande_type")["__typename"] == "TextChamp"  # no DropDownListChamp fragment
@@ -303,8 +318,14 @@ def test_second_demarche_and_scoped_token(server, store):
     records, deleted = generate(20, seed=1, today=TODAY, demarche=second, first_number=900_001)
     store.load_dossiers(records, deleted)
     store.add_token("only-second", demarches=[second.number])
-    numbers = [n["number"] for n in run_document(server.url, "getDemarcheDossiers", token="only-second",
-                                                  demarcheNumber=second.number).json()["data"]["demarche"]["dossiers"]["nodes"]]
+    numbers = [
+        n["number"]
+        for n in run_document(
+            server.url, "getDemarcheDossiers", token="only-second", demarcheNumber=second.number
+        ).json()["data"]["demarche"]["dossiers"]["nodes"]
+    ]
     assert numbers and all(n >= 900_001 for n in numbers)
-    hidden = run_document(server.url, "getDossier", token="only-second", dossierNumber=store.visible_dossiers(1)[0].number)
+    hidden = run_document(
+        server.url, "getDossier", token="only-second", dossierNumber=store.visible_dossiers(1)[0].number
+    )
     assert hidden.json()["errors"][0]["message"] == "An object of type Dossier was hidden due to permissions"

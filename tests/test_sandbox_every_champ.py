@@ -1,9 +1,10 @@
 """The full generator: a démarche with a champ of every type DS offers, served only when asked, whose
 dossiers carry realistic values of each type; file URLs that expire like DS's."""
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -80,19 +81,36 @@ def test_every_champ_type_with_values(served):
     for champ in champs:
         by_type.setdefault(champ["__typename"], []).append(champ)
     assert len(by_type) == 28  # every Champ implementation of DS's schema
-    first = {name: next((c for c in found if any(v not in (None, "", [], False) for k, v in c.items()
-                                                   if k not in ("__typename", "stringValue"))), found[0])
-             for name, found in by_type.items()}
+    first = {
+        name: next(
+            (
+                c
+                for c in found
+                if any(v not in (None, "", [], False) for k, v in c.items() if k not in ("__typename", "stringValue"))
+            ),
+            found[0],
+        )
+        for name, found in by_type.items()
+    }
     assert re.fullmatch(r"\d{5}", first["AddressChamp"]["address"]["postalCode"])
     assert first["RegionChamp"]["region"]["name"] and first["EpciChamp"]["epci"]["code"]
     assert first["CarteChamp"]["geoAreas"][0]["geometry"]["type"] == "Polygon"
     assert first["DossierLinkChamp"]["dossier"]["number"] > 200_000
-    assert first["TitreIdentiteChamp"] == {"__typename": "TitreIdentiteChamp", "stringValue": None, "filled": True,
-                                          "grantType": "piece_justificative"}
-    assert re.fullmatch(r"[A-Z]{3}-\d{4}", next(c["stringValue"] for c in by_type["TextChamp"]
-                                                  if re.fullmatch(r"[A-Z]{3}-\d{4}", c["stringValue"] or "")))
-    iban = next(c["stringValue"] for c in by_type["TextChamp"] if (c["stringValue"] or "").startswith("FR")
-                and len(c["stringValue"]) == 27)
+    assert first["TitreIdentiteChamp"] == {
+        "__typename": "TitreIdentiteChamp",
+        "stringValue": None,
+        "filled": True,
+        "grantType": "piece_justificative",
+    }
+    assert re.fullmatch(
+        r"[A-Z]{3}-\d{4}",
+        next(c["stringValue"] for c in by_type["TextChamp"] if re.fullmatch(r"[A-Z]{3}-\d{4}", c["stringValue"] or "")),
+    )
+    iban = next(
+        c["stringValue"]
+        for c in by_type["TextChamp"]
+        if (c["stringValue"] or "").startswith("FR") and len(c["stringValue"]) == 27
+    )
     assert int("".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])) % 97 == 1  # a valid IBAN
     assert re.fullmatch(r"\d{2} \w+ \d{4}", next(c["stringValue"] for c in by_type["DateChamp"] if c["stringValue"]))
     assert first["YesNoChamp"]["stringValue"] in ("true", "false")
@@ -100,20 +118,25 @@ def test_every_champ_type_with_values(served):
 
 def test_file_urls_expire_after_an_hour(served):
     server, demarche = served
-    url = next(c["files"][0]["url"] for n in demarche["dossiers"]["nodes"] for c in n["champs"]
-               if c["__typename"] == "PieceJustificativeChamp" and c["files"])
+    url = next(
+        c["files"][0]["url"]
+        for n in demarche["dossiers"]["nodes"]
+        for c in n["champs"]
+        if c["__typename"] == "PieceJustificativeChamp" and c["files"]
+    )
     assert requests.get(url, timeout=10).status_code == 200
     token = url.split("/files/")[1].split("/")[0]
     with pytest.raises(Refused, match="expired"):
-        verify("file", token, now=datetime.now(timezone.utc) + timedelta(hours=1, minutes=1))
+        verify("file", token, now=datetime.now(UTC) + timedelta(hours=1, minutes=1))
     forged = url.replace("/files/", "/files/x")
     assert requests.get(forged, timeout=10).status_code == 404
 
 
 def test_the_pdf_needs_no_token_but_a_signed_id(served):
     server, _ = served
-    pdf = post(server.url, "query q($n: Int!) { dossier(number: $n) { pdf { url byteSizeBigInt } } }",
-               {"n": 200_001}).json()["data"]["dossier"]["pdf"]
+    pdf = post(
+        server.url, "query q($n: Int!) { dossier(number: $n) { pdf { url byteSizeBigInt } } }", {"n": 200_001}
+    ).json()["data"]["dossier"]["pdf"]
     assert pdf["byteSizeBigInt"] == "0"
     assert requests.get(pdf["url"], timeout=10).status_code == 200
     assert requests.get(pdf["url"][:-3] + "xyz", timeout=10).status_code == 401

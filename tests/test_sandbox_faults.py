@@ -1,4 +1,5 @@
 """Rate limit and injected faults of the sandbox, over HTTP."""
+
 from __future__ import annotations
 
 import time
@@ -9,7 +10,6 @@ import requests
 
 from sandbox.server import THROTTLED_BODY
 from tests.sandbox_requests import run_document
-
 
 # The shared `store` and `server` fixtures (conftest).
 SANDBOX = dict(n=60, seed=5, today=date(2026, 1, 1))
@@ -59,16 +59,23 @@ def test_reset_closes_the_connection(server):
 def test_slow_answers_late(server):
     server.faults.add("slow", seconds=0.5)
     with pytest.raises(requests.Timeout):
-        requests.post(server.url, json={"query": "{ __typename }"}, timeout=0.1,
-                      headers={"Authorization": "Bearer sandbox-token"})
+        requests.post(
+            server.url, json={"query": "{ __typename }"}, timeout=0.1, headers={"Authorization": "Bearer sandbox-token"}
+        )
     assert page(server).status_code == 200  # the fault was used once
 
 
 def test_timeout_gives_partial_data_and_a_timeout_error(server):
     server.faults.add("timeout")
     body = page(server, first=10).json()
-    assert body["errors"] == [{"message": "Timeout on Demarche.dossiers", "locations": body["errors"][0]["locations"],
-                               "path": ["demarche", "dossiers", "nodes", 5], "extensions": {"code": "timeout"}}]
+    assert body["errors"] == [
+        {
+            "message": "Timeout on Demarche.dossiers",
+            "locations": body["errors"][0]["locations"],
+            "path": ["demarche", "dossiers", "nodes", 5],
+            "extensions": {"code": "timeout"},
+        }
+    ]
     nodes = body["data"]["demarche"]["dossiers"]["nodes"]
     assert all(nodes[:5]) and nodes[5:] == [None] * 5
     assert "errors" not in page(server).json()

@@ -1,4 +1,5 @@
 """The sandbox's own démarche: its form file, the stable ids it gives like DS, new revisions."""
+
 from __future__ import annotations
 
 import base64
@@ -13,7 +14,6 @@ from sandbox.form import FORM_FILE, different_form, load_form
 from sandbox.generator import seeded_store
 from sandbox.server import start_server
 from tests.sandbox_requests import run_document
-
 
 # The shared `store` and `server` fixtures (conftest).
 SANDBOX = dict(n=60, seed=5, today=date(2026, 6, 1), groupe_labels=["Paris"])
@@ -46,7 +46,9 @@ def test_stable_ids_are_large_ds_like_and_differ_per_seed():
 def test_the_api_shows_the_sandbox_ids_and_nothing_of_the_connector(server, store):
     demarche = _descriptors(server)
     revision = demarche["activeRevision"]
-    shown = {d["id"] for d in _flat(revision["champDescriptors"])} | {d["id"] for d in revision["annotationDescriptors"]}
+    shown = {d["id"] for d in _flat(revision["champDescriptors"])} | {
+        d["id"] for d in revision["annotationDescriptors"]
+    }
     form = load_form(5)
     assert shown == {d.id for d in form.all_champs()}
     # None of the ids the connector's definition once carried (100, 101, …) is a sandbox id.
@@ -122,8 +124,9 @@ def test_an_administrateur_can_publish_a_revision_over_http():
     with start_server(store) as server:
         base = server.url.removesuffix("/api/v2/graphql")
         stable = store.demarches[1].champ("lieu_naissance").stable_id
-        answer = requests.post(f"{base}/__sandbox/demarches/1/revisions",
-                               json={"labels": {str(stable): "Ville de naissance"}}, timeout=10)
+        answer = requests.post(
+            f"{base}/__sandbox/demarches/1/revisions", json={"labels": {str(stable): "Ville de naissance"}}, timeout=10
+        )
         assert answer.status_code == 200, answer.text
         revision = _descriptors(server)["activeRevision"]
         assert revision["id"] == answer.json()["revision"]["id"]

@@ -4,6 +4,7 @@ Dossiers go through the sandbox over HTTP, then through the real mapping and
 checks: each dossier's status must be the one its intent promises, for the one
 reason the intent names (its only finding), so no case passes by accident.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -11,10 +12,10 @@ from datetime import date
 
 import pytest
 
+from connector.client import DSClient
 from sandbox.generator import INTENTS, seeded_store
 from sandbox.server import start_server
 from tests.sandbox_requests import run_document
-from connector.client import DSClient
 from tests.sync_helpers import evaluator, sandbox_binding
 
 # intent → (status, the finding codes the dossier carries: exactly these)
@@ -62,8 +63,10 @@ def outcomes():
         while True:
             body = run_document(server.url, "getDemarcheDossiers", demarcheNumber=1, first=100, after=after).json()
             page = body["data"]["demarche"]["dossiers"]
-            out += [(store.dossier(node["number"]), store.intent(node["number"]), evaluate.evaluate(node))
-                    for node in page["nodes"]]
+            out += [
+                (store.dossier(node["number"]), store.intent(node["number"]), evaluate.evaluate(node))
+                for node in page["nodes"]
+            ]
             if not page["pageInfo"]["hasNextPage"]:
                 break
             after = page["pageInfo"]["endCursor"]

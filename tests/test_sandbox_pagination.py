@@ -1,4 +1,5 @@
 """The sandbox pages dossiers as DS's CursorConnection does: `last`, `before`, the deprecated `order: DESC`."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -74,8 +75,10 @@ def test_last_with_desc_and_exclusive_arguments_are_bad_requests(server):
     assert error(server, last=5, order="DESC") == ('Argument "last" is not supported with order "desc"', "bad_request")
     assert error(server, first=5, last=5) == ('Arguments "first" and "last" are exclusive', "bad_request")
     _, info = page(server, first=2)
-    assert error(server, after=info["endCursor"], before=info["startCursor"]) == \
-        ('Arguments "before" and "after" are exclusive', "bad_request")
+    assert error(server, after=info["endCursor"], before=info["startCursor"]) == (
+        'Arguments "before" and "after" are exclusive',
+        "bad_request",
+    )
 
 
 def test_a_negative_page_size_is_an_empty_page(server):

@@ -1,4 +1,5 @@
 """Persisted queries as DS's own clients send them: `{queryId, operationName, variables}`."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,9 +1,10 @@
 """A newly published revision reaches the dossiers not yet decided as DS's rebase does: after a delay
 (about 30 s in DS, set per store here), without touching dateDerniereModification; decided dossiers
 keep their revision."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -30,14 +31,14 @@ def test_ds_waits_about_thirty_seconds():
 
 def test_nothing_moves_before_the_delay(published):
     store, _, before = published
-    assert store.apply_due_rebases(datetime.now(timezone.utc) + timedelta(seconds=5)) == 0
+    assert store.apply_due_rebases(datetime.now(UTC) + timedelta(seconds=5)) == 0
     assert all(d.revision == before[d.number][0] for d in store.dossiers.values())
 
 
 def test_dossiers_not_decided_move_after_it_and_keep_their_modification_date(published):
     store, revision, before = published
     with start_server(store) as server:
-        store.apply_due_rebases(datetime.now(timezone.utc) + timedelta(seconds=REBASE_DELAY_SECONDS + 1))
+        store.apply_due_rebases(datetime.now(UTC) + timedelta(seconds=REBASE_DELAY_SECONDS + 1))
         for dossier in store.visible_dossiers(1):
             body = post(server.url, QUERY, {"n": dossier.number}).json()["data"]["dossier"]
             old_revision, updated_at, state = before[dossier.number]

@@ -1,6 +1,7 @@
 """The sandbox serves DS's whole public schema: introspected over HTTP, as any client would, it holds
 every named type of the real schema (January 2026) with the same kind, fields, arguments, input
 fields, enum values, types, defaults and deprecations. Skipped when the real SDL is not at hand."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,16 +35,21 @@ def real():
 
 
 # Deprecated arguments, @oneOf and @specifiedBy included: more than DS's stored introspection asks.
-FULL_INTROSPECTION = get_introspection_query(descriptions=True, specified_by_url=True, input_value_deprecation=True,
-                                             one_of=True)
+FULL_INTROSPECTION = get_introspection_query(
+    descriptions=True, specified_by_url=True, input_value_deprecation=True, one_of=True
+)
 
 
 @pytest.fixture(scope="module")
 def served():
     """The schema as the sandbox's introspection describes it over HTTP."""
     with start_server(seeded_store(3, seed=1, today=date(2026, 1, 1))) as server:
-        body = requests.post(server.url, json={"query": FULL_INTROSPECTION, "operationName": "IntrospectionQuery"},
-                             headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}, timeout=30).json()
+        body = requests.post(
+            server.url,
+            json={"query": FULL_INTROSPECTION, "operationName": "IntrospectionQuery"},
+            headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+            timeout=30,
+        ).json()
     return build_client_schema(body["data"])
 
 
@@ -61,10 +67,17 @@ def describe(schema) -> dict:
         facts = {"kind": type(kind).__name__}
         if hasattr(kind, "fields"):
             for field_name, field in kind.fields.items():
-                facts[f"field {field_name}"] = (str(field.type), _default(field) if hasattr(field, "default_value")
-                                                else None, bool(field.deprecation_reason))
+                facts[f"field {field_name}"] = (
+                    str(field.type),
+                    _default(field) if hasattr(field, "default_value") else None,
+                    bool(field.deprecation_reason),
+                )
                 for arg_name, arg in getattr(field, "args", {}).items():
-                    facts[f"arg {field_name}({arg_name})"] = (str(arg.type), _default(arg), bool(arg.deprecation_reason))
+                    facts[f"arg {field_name}({arg_name})"] = (
+                        str(arg.type),
+                        _default(arg),
+                        bool(arg.deprecation_reason),
+                    )
         if hasattr(kind, "interfaces"):
             facts["interfaces"] = sorted(i.name for i in kind.interfaces)
         if hasattr(kind, "values"):
@@ -79,8 +92,10 @@ def test_every_type_of_the_real_schema_is_served_as_ds_declares_it(real, served)
     expected, actual = describe(real), describe(served)
     missing = sorted(set(expected) - set(actual))
     assert missing == []
-    different = {name: {k: (v, actual[name].get(k)) for k, v in facts.items() if actual[name].get(k) != v}
-                 for name, facts in expected.items()}
+    different = {
+        name: {k: (v, actual[name].get(k)) for k, v in facts.items() if actual[name].get(k) != v}
+        for name, facts in expected.items()
+    }
     assert {name: diff for name, diff in different.items() if diff} == {}
 
 

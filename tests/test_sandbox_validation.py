@@ -1,4 +1,5 @@
 """The sandbox validates like DS's server: what graphql-ruby accepts passes, what it refuses fails."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -3,6 +3,7 @@ while the main thread runs notify, the dossiers DS's webhooks point at fetched o
 seconds instead of minutes. Every job run ends ok, each with its own summary; the schema is migrated once, in the
 main thread, before any job starts (Alembic keeps its context in module globals: two threads migrating at once
 broke each other with `KeyError: 'config'`)."""
+
 from __future__ import annotations
 
 import signal
@@ -57,8 +58,13 @@ def test_wif_schedule_against_ds_every_job_run_ends_ok(make_sandbox, database_ur
     server = make_sandbox(dossiers=40, seed=23)
     settings = Settings(
         database_url=database_url,
-        ds=DSSettings(api_url=server.url, api_token=server.token, demarche_numbers=(1,),
-                      instructeur_id=CONNECTOR_INSTRUCTEUR_ID, max_retries=2),
+        ds=DSSettings(
+            api_url=server.url,
+            api_token=server.token,
+            demarche_numbers=(1,),
+            instructeur_id=CONNECTOR_INSTRUCTEUR_ID,
+            max_retries=2,
+        ),
         webhooks=WebhookSettings(secrets=(SECRET,), hint_poll_seconds=0.2),
         mail=MailSettings(outbox_dir=tmp_path / "outbox"),
         notify=NotifySettings(templates="all", recent_days=3650),
@@ -69,8 +75,9 @@ def test_wif_schedule_against_ds_every_job_run_ends_ok(make_sandbox, database_ur
         bind_sandbox(client, serve_database.sessions)  # `wif procedure bind --yes`, before the first sync
     hooks = make_server("127.0.0.1", 0, build_app(settings, serve_database.sessions), threaded=True)
     threading.Thread(target=hooks.serve_forever, daemon=True).start()
-    sender = WebhookSender(server.store, url=f"http://127.0.0.1:{hooks.server_port}/webhooks/ds", secret=SECRET,
-                           lag=0.1).start()
+    sender = WebhookSender(
+        server.store, url=f"http://127.0.0.1:{hooks.server_port}/webhooks/ds", secret=SECRET, lag=0.1
+    ).start()
     inbox = HintInbox(serve_database.sessions)
     loop = SchedulerLoop(schedule.Scheduler(), max_wait_seconds=0.1)
     edited: list[int] = []
@@ -84,8 +91,7 @@ def test_wif_schedule_against_ds_every_job_run_ends_ok(make_sandbox, database_ur
                 number = next(d.number for d in server.store.visible_dossiers(1) if d.state == "en_construction")
                 server.store.set_state(number, "en_instruction")  # DS calls the webhook
                 edited.append(number)
-            if edited and min(done["sync"], done["notify"]) >= CYCLES and done["push"] >= 2 \
-                    and not inbox.pending():
+            if edited and min(done["sync"], done["notify"]) >= CYCLES and done["push"] >= 2 and not inbox.pending():
                 break
             time.sleep(0.2)
         loop.request_stop()
@@ -111,10 +117,14 @@ def test_wif_schedule_against_ds_every_job_run_ends_ok(make_sandbox, database_ur
     assert [run for run in runs if run[1] != OK] == []
     # Each job's summary is its own result, not a mix of what ran beside it.
     assert all(summary.startswith("notify: ") for job, _, summary in runs if job == "notify")
-    assert all(summary.startswith("push démarche 1:") and "notify" not in summary
-               for job, _, summary in runs if job == "push")
-    assert all(summary.startswith("démarche 1: fetched") and "notify" not in summary
-               for job, _, summary in runs if job == "sync")
+    assert all(
+        summary.startswith("push démarche 1:") and "notify" not in summary for job, _, summary in runs if job == "push"
+    )
+    assert all(
+        summary.startswith("démarche 1: fetched") and "notify" not in summary
+        for job, _, summary in runs
+        if job == "sync"
+    )
     # The webhook's dossier was fetched from its hint; nothing is left waiting.
     assert edited and inbox.pending() == []
     with serve_database.sessions() as session:

@@ -1,4 +1,5 @@
 """Scheduler with a fake clock, job locks, JobRun rows, clean stop, `wif status`."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,16 +15,16 @@ import pytest
 import schedule
 from sqlalchemy import select
 
+from core.clock import previous_month
 from core.db import transaction
+from core.jobruns import FAILED, OK, SKIPPED
 from core.models import JobRun, SyncState
+from core.settings import ScheduleSettings
 from jobs import scheduler as scheduler_module
 from jobs import status as status_module
 from jobs.locks import job_lock
-from core.jobruns import FAILED, OK, SKIPPED
-from jobs.runner import LOCKED, STOPPED, JobRunner, JobSpec
-from core.clock import previous_month
-from core.settings import ScheduleSettings
 from jobs.result import Result
+from jobs.runner import LOCKED, STOPPED, JobRunner, JobSpec
 from jobs.scheduler import Jobs, SchedulerLoop, install, run_verb
 
 
@@ -43,7 +44,10 @@ class Recorder:
 
     def jobs(self) -> Jobs:
         return Jobs(
-            sync=self.spec("sync"), notify=self.spec("notify"), digest=self.spec("digest"), stats=self.spec("stats"),
+            sync=self.spec("sync"),
+            notify=self.spec("notify"),
+            digest=self.spec("digest"),
+            stats=self.spec("stats"),
             report=lambda today: self.spec(f"report {previous_month(today)}"),
         )
 
@@ -66,9 +70,15 @@ def test_jobs_run_at_their_interval(engine, sessions, clock):
     recorder, scheduler = Recorder(), schedule.Scheduler()
     install(scheduler, make_runner(engine, sessions, clock), recorder.jobs(), TIMING)
     drive(scheduler, clock, hours=48)
-    assert recorder.calls == Counter({
-        "sync": 48 * 4, "notify": 48 * 4, "digest": 2, "stats": 2, "report 2026-02": 1,
-    })
+    assert recorder.calls == Counter(
+        {
+            "sync": 48 * 4,
+            "notify": 48 * 4,
+            "digest": 2,
+            "stats": 2,
+            "report 2026-02": 1,
+        }
+    )
     with sessions() as session:
         outcomes = Counter((run.job, run.outcome) for run in session.scalars(select(JobRun)))
     assert outcomes[("sync", OK)] == 192 and outcomes[("digest", OK)] == 2
@@ -138,7 +148,9 @@ def test_sigterm_stops_after_the_current_job(engine, sessions, clock):
         signal.signal(signal.SIGINT, previous[1])
     assert outcomes == [OK, STOPPED]
     with sessions() as session:
-        assert [(r.job, r.outcome, r.summary) for r in session.scalars(select(JobRun))] == [("first", OK, "finished anyway")]
+        assert [(r.job, r.outcome, r.summary) for r in session.scalars(select(JobRun))] == [
+            ("first", OK, "finished anyway")
+        ]
 
 
 def test_a_verb_that_is_not_installed_is_skipped(engine, sessions, clock, monkeypatch):
@@ -205,8 +217,9 @@ def test_status_shows_last_runs_watermarks_and_backlogs(database_url, clock, cap
     runner.run(JobSpec("sync", lambda: (_ for _ in ()).throw(RuntimeError("DS down"))))
     runner.run(JobSpec("digest", lambda: "sent=2"))
     with transaction(sessions) as session:
-        session.add(SyncState(demarche_number=1, updated_since=clock.utc() - timedelta(days=1),
-                              last_success_at=clock.utc()))
+        session.add(
+            SyncState(demarche_number=1, updated_since=clock.utc() - timedelta(days=1), last_success_at=clock.utc())
+        )
     with sessions() as session:
         status = status_module.collect_status(session)
     assert [(run.job, run.outcome) for run in status.jobs] == [("digest", OK), ("sync", FAILED)]
@@ -238,12 +251,16 @@ def test_against_ds_the_sync_leaves_push_to_its_own_thread(engine, sessions, clo
     pushed = threading.Event()
     # Job names of their own: PostgreSQL advisory locks are shared by every test on the server.
     spec = JobSpec("push-worker-test", lambda: pushed.set() or "pushed")
-    jobs = dataclasses.replace(recorder.jobs(), sync=recorder.spec("sync-worker-test"), notify=recorder.spec("notify-worker-test"))
+    jobs = dataclasses.replace(
+        recorder.jobs(), sync=recorder.spec("sync-worker-test"), notify=recorder.spec("notify-worker-test")
+    )
     stopping = threading.Event()
     worker = PushWorker(make_runner(engine, sessions, clock), spec, threading.Lock(), stopping).start()
     try:
         scheduler_module.run_sync_then_notify(make_runner(engine, sessions, clock), jobs, worker)
-        assert recorder.calls["sync-worker-test"] == 1 and recorder.calls["notify-worker-test"] == 1  # the sync did not wait
+        assert (
+            recorder.calls["sync-worker-test"] == 1 and recorder.calls["notify-worker-test"] == 1
+        )  # the sync did not wait
         assert pushed.wait(10)
     finally:
         stopping.set()

@@ -4,17 +4,19 @@ against the embedded DS sandbox, a real SMTP server and a real database.
 `test_scheduler.py` drives the timing with a fake clock and fake actions;
 this file checks that what the timing triggers is the real thing.
 """
+
 from __future__ import annotations
 
 from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
+from core.db import Database
 from core.jobruns import FAILED, OK
 from core.models import Dossier, JobRun, Notification, PushOutbox
 from core.settings import DSSettings, MailSettings, NotifySettings, ScheduleSettings, Settings
 from jobs.runner import JobRunner
-from core.db import Database
 from jobs.scheduler import default_jobs, run_sync_then_notify
 
 
@@ -36,7 +38,9 @@ def scheduled(database_url, smtp_server, tmp_path, monkeypatch):
 
 def runs(sessions) -> dict[str, tuple[str, str]]:
     with sessions() as session:
-        return {run.job: (run.outcome, run.summary or "") for run in session.scalars(select(JobRun).order_by(JobRun.id))}
+        return {
+            run.job: (run.outcome, run.summary or "") for run in session.scalars(select(JobRun).order_by(JobRun.id))
+        }
 
 
 def test_sync_then_notify_runs_the_verbs(scheduled, smtp_server):
@@ -76,8 +80,10 @@ def test_a_verb_that_fails_fails_its_job_with_its_output(scheduled):
     settings, runner, database, _ = scheduled
     sessions = database.sessions
     # An unreachable DS: `wif sync` exits non-zero after its retries, and says why.
-    broken = Settings(database_url=settings.database_url,
-                      ds=type(settings.ds)(api_url="http://127.0.0.1:9/api/v2/graphql", api_token="t", max_retries=0))
+    broken = Settings(
+        database_url=settings.database_url,
+        ds=type(settings.ds)(api_url="http://127.0.0.1:9/api/v2/graphql", api_token="t", max_retries=0),
+    )
     assert runner.run(default_jobs(broken, database).sync) == FAILED
     outcome, summary = runs(sessions)["sync"]
     assert outcome == FAILED and "wif sync exited with 5" in summary and "DS did not answer" in summary

@@ -1,4 +1,5 @@
 """Sentry: off without a DSN; events scrubbed of e-mails, names and tokens; cron check-ins."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,10 @@ class CapturingTransport(Transport):
 @pytest.fixture
 def transport():
     transport = CapturingTransport()
-    settings = Settings(ds=DSSettings(api_token=TOKEN),
-                        observability=ObservabilitySettings(sentry_dsn="https://publickey@sentry.example/42", environment="test"))
+    settings = Settings(
+        ds=DSSettings(api_token=TOKEN),
+        observability=ObservabilitySettings(sentry_dsn="https://publickey@sentry.example/42", environment="test"),
+    )
     assert init_sentry(settings, transport=transport)
     yield transport
     disable_sentry()
@@ -58,8 +61,10 @@ def test_no_dsn_no_sentry():
 def failing_sync():
     first_name, usager_email = FIRST, EMAIL  # local variables must not travel
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    sentry_sdk.set_context("dossier", {"number": 42, "first_name": first_name, "last_name": LAST,
-                                       "usager_email": usager_email, "headers": headers})
+    sentry_sdk.set_context(
+        "dossier",
+        {"number": 42, "first_name": first_name, "last_name": LAST, "usager_email": usager_email, "headers": headers},
+    )
     sentry_sdk.set_extra("request", f"POST https://ds.example/api/v2/graphql Authorization: Bearer {TOKEN}")
     sentry_sdk.set_extra("nom", LAST)
     sentry_sdk.add_breadcrumb(message=f"sent to {EMAIL}", data={"prenom": FIRST, "token": TOKEN})
@@ -91,8 +96,10 @@ def test_every_scheduled_run_sends_a_check_in(transport, engine, sessions):
     sentry_sdk.flush()
     checkins = [(p["monitor_slug"], p["status"]) for p in transport.payloads() if p.get("type") == "check_in"]
     assert checkins == [
-        ("wif-digest", "in_progress"), ("wif-digest", "ok"),
-        ("wif-notify", "in_progress"), ("wif-notify", "error"),
+        ("wif-digest", "in_progress"),
+        ("wif-digest", "ok"),
+        ("wif-notify", "in_progress"),
+        ("wif-notify", "error"),
     ]
 
 
@@ -103,8 +110,11 @@ def test_cron_checkin_is_silent_without_sentry(monkeypatch):
     sent = []
     monkeypatch.setattr(observability, "capture_checkin", lambda **kwargs: sent.append(("check-in", kwargs)))
     monkeypatch.setattr(sentry_sdk, "capture_exception", lambda *args, **kwargs: sent.append(("exception", args)))
-    monkeypatch.setattr(sentry_sdk.client.NonRecordingClient, "capture_event",
-                        lambda self, *args, **kwargs: sent.append(("event", args)))
+    monkeypatch.setattr(
+        sentry_sdk.client.NonRecordingClient,
+        "capture_event",
+        lambda self, *args, **kwargs: sent.append(("event", args)),
+    )
 
     runs = []
     with cron_checkin("sync"):
@@ -120,10 +130,15 @@ def test_cron_checkin_is_silent_without_sentry(monkeypatch):
 
 def test_scrub_is_recursive():
     event = {
-        "request": {"headers": [["Authorization", f"Bearer {TOKEN}"], ["Accept", "application/json"]],
-                    "url": "smtp://user:motdepasse@mail.example:587"},
-        "extra": {"students": [{"first_name": FIRST, "birth_date": "2001-02-03", "city": "Lyon"}],
-                  "note": f"contact {EMAIL}", "count": 3},
+        "request": {
+            "headers": [["Authorization", f"Bearer {TOKEN}"], ["Accept", "application/json"]],
+            "url": "smtp://user:motdepasse@mail.example:587",
+        },
+        "extra": {
+            "students": [{"first_name": FIRST, "birth_date": "2001-02-03", "city": "Lyon"}],
+            "note": f"contact {EMAIL}",
+            "count": 3,
+        },
     }
     cleaned = json.dumps(scrub(event, (TOKEN,)))
     for secret in (TOKEN, FIRST, "2001-02-03", EMAIL, "motdepasse"):

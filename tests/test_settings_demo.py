@@ -1,4 +1,5 @@
 """The embedded demo (no DS_API_URL) never writes into a database it did not create (docs/embedded-demo.md)."""
+
 import hashlib
 import os
 from pathlib import Path
@@ -40,8 +41,9 @@ def bound_production(monkeypatch, make_sandbox, database_url: str) -> None:
 
 @pytest.mark.parametrize("ds_api_url", [None, ""])
 @pytest.mark.parametrize("verb", [["sync"], ["push"], ["procedure", "bind", "--yes"], ["schedule", "--dry-run"]])
-def test_the_demo_refuses_another_database_and_creates_nothing(demo_env, monkeypatch, capsys, tmp_path, verb,
-                                                               ds_api_url):
+def test_the_demo_refuses_another_database_and_creates_nothing(
+    demo_env, monkeypatch, capsys, tmp_path, verb, ds_api_url
+):
     if ds_api_url is not None:
         monkeypatch.setenv("DS_API_URL", ds_api_url)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.db'}")
@@ -66,8 +68,10 @@ def test_the_demo_leaves_a_production_database_untouched(demo_env, monkeypatch, 
     monkeypatch.setenv("WIF_DEMO_ANY_DATABASE", "true")
     assert main(["sync"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("wif: configuration error: DATABASE_URL: the database holds the binding of démarche 1, "
-                          "not the embedded sandbox's")
+    assert err.startswith(
+        "wif: configuration error: DATABASE_URL: the database holds the binding of démarche 1, "
+        "not the embedded sandbox's"
+    )
     assert err.count("\n") == 1
     assert digest(production) == before
 

@@ -1,4 +1,5 @@
 """The README's settings tables and `.env.example` say what core/settings.py declares."""
+
 import io
 import re
 import tokenize
@@ -25,8 +26,9 @@ def test_the_readme_tables_are_the_declarations():
 
 
 def test_env_example_is_the_declarations():
-    assert ENV_EXAMPLE.read_text(encoding="utf-8") == env_example(), \
+    assert ENV_EXAMPLE.read_text(encoding="utf-8") == env_example(), (
         "run `python -m core.settings_docs` and commit .env.example"
+    )
 
 
 def test_each_value_of_env_example_is_accepted():
@@ -49,6 +51,7 @@ def test_no_variable_is_named_that_is_not_declared():
         tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
         # Strings and comments only: a Python constant such as DS_TYPE_NAMES is no variable.
         texts[path.relative_to(ROOT).as_posix()] = "\n".join(
-            _without_fields(token.string) for token in tokens if token.type in TEXT_TOKENS)
+            _without_fields(token.string) for token in tokens if token.type in TEXT_TOKENS
+        )
     named = {(name, where) for where, text in texts.items() for name in VARIABLE.findall(text)}
     assert sorted((name, where) for name, where in named if name not in declared | others) == []

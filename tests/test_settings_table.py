@@ -4,6 +4,7 @@ The table is written by hand, per variable: a new setting without its nonsense v
 `test_every_documented_setting_has_its_nonsense`. Each value is one of the kinds a value can go wrong
 in (negative, text, huge, malformed URL, empty where empty is refused, ...) that applies to it.
 """
+
 import os
 import re
 import subprocess
@@ -11,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.settings import ConfigError, declared_settings, load_settings
 from jobs.cli import main
@@ -30,8 +32,14 @@ ON_DS = {"DS_API_URL": "http://127.0.0.1:9/api/v2/graphql", "DS_API_TOKEN": "jet
 
 # variable -> nonsense values; a value may be (value, other variables it needs to be nonsense).
 NONSENSE = {
-    "DATABASE_URL": ["nonsense://x", ":::", "postgresql+nodriver://u@h/db",
-                     "sqlite:///" + UNDER_A_FILE + "/x.db", "sqlite:///{dir}", "sqlite:///{dir}/absent/x.db"],
+    "DATABASE_URL": [
+        "nonsense://x",
+        ":::",
+        "postgresql+nodriver://u@h/db",
+        "sqlite:///" + UNDER_A_FILE + "/x.db",
+        "sqlite:///{dir}",
+        "sqlite:///{dir}/absent/x.db",
+    ],
     "DS_API_URL": [(value, {"DS_API_TOKEN": "jeton-de-test"}) for value in URL],
     "DS_API_TOKEN": [("", {"DS_API_URL": ON_DS["DS_API_URL"]}), ("deux mots", {"DS_API_URL": ON_DS["DS_API_URL"]})],
     "DS_DEMARCHE_NUMBER": [NEGATIVE, TEXT, HUGE, "0", "1,,deux", "1.5"],
@@ -52,8 +60,14 @@ NONSENSE = {
     "WIF_PUSH_MAX_MESSAGE_SHARE": [NEGATIVE, TEXT, HUGE, "1e308", "nan", "inf", "150%", "%"],
     "WIF_PUSH_HOLD_MIN_MESSAGES": NUMBER,
     "WIF_PUSH_MESSAGE_RECENT_DAYS": NUMBER + ["0", "3651"],
-    "SMTP_URL": ["smtp://mail.example:abc", "smtp://mail.example:99999", "http://mail.example", "smtp://", TEXT,
-                 "smtp://mail.example?timeout=jamais"],
+    "SMTP_URL": [
+        "smtp://mail.example:abc",
+        "smtp://mail.example:99999",
+        "http://mail.example",
+        "smtp://",
+        TEXT,
+        "smtp://mail.example?timeout=jamais",
+    ],
     "WIF_OUTBOX_DIR": [A_FILE, UNDER_A_FILE, "{dir}/absent/outbox"],
     "WIF_MAIL_FROM": ADDRESS + ["Work in France <a@example.org>\nBcc: x@example.org"],
     "WIF_NOTIFY_MAX_ATTEMPTS": NUMBER + ["0"],
@@ -102,8 +116,18 @@ NONSENSE = {
     "SENTRY_RELEASE": ["deux mots", "a/b", "x" * 201],
 }
 # Refused empty: DS_API_TOKEN, with DS_API_URL set (above). Every other setting takes its default when empty.
-SECRETS = {"DS_API_TOKEN", "SMTP_URL", "WIF_TEAM_EMAIL", "WIF_SERVICE_EMAILS", "WIF_FALLBACK_EMAIL",
-           "WIF_VALIDITY_PEPPER", "WIF_WEBHOOK_LEGACY_SECRET", "WIF_WEBHOOK_SECRETS", "SENTRY_DSN", "DATABASE_URL"}
+SECRETS = {
+    "DS_API_TOKEN",
+    "SMTP_URL",
+    "WIF_TEAM_EMAIL",
+    "WIF_SERVICE_EMAILS",
+    "WIF_FALLBACK_EMAIL",
+    "WIF_VALIDITY_PEPPER",
+    "WIF_WEBHOOK_LEGACY_SECRET",
+    "WIF_WEBHOOK_SECRETS",
+    "SENTRY_DSN",
+    "DATABASE_URL",
+}
 SETTINGS_PREFIXES = ("WIF_", "DS_", "SMTP_", "SENTRY_")
 
 
@@ -176,12 +200,14 @@ def test_the_defaults_are_accepted_and_create_nothing(clean_env):
     assert list(work.iterdir()) == []
 
 
-URLISH = st.from_regex(r"(smtps?|https?|sqlite|postgresql(\+psycopg)?|nonsense)://[a-z:@/.?=0-9%\[\]]{0,30}",
-                       fullmatch=True)
+URLISH = st.from_regex(
+    r"(smtps?|https?|sqlite|postgresql(\+psycopg)?|nonsense)://[a-z:@/.?=0-9%\[\]]{0,30}", fullmatch=True
+)
 
 
-@given(st.sampled_from([setting.variable for _, setting in declared_settings()]),
-       st.one_of(st.text(max_size=40), URLISH))
+@given(
+    st.sampled_from([setting.variable for _, setting in declared_settings()]), st.one_of(st.text(max_size=40), URLISH)
+)
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_text_is_a_value_or_one_configuration_error(variable, value):
     try:
@@ -191,21 +217,28 @@ def test_any_text_is_a_value_or_one_configuration_error(variable, value):
         assert "\n" not in str(error) and re.match(r"[A-Z][A-Z_]+: ", str(error))
 
 
-@pytest.mark.parametrize("argv, variable, value", [
-    (["status"], "DATABASE_URL", "nonsense://x"),
-    (["sync"], "DATABASE_URL", "sqlite:///{missing}/x.db"),
-    (["notify"], "WIF_NOTIFY_TEMPLATES", "bogus"),
-    (["digest"], "SMTP_URL", "smtp://mail.example:abc"),
-    (["schedule", "--dry-run"], "WIF_SYNC_EVERY_MINUTES", HUGE),
-    (["schedule", "--dry-run"], "TZ", "Mars/Olympus_Mons"),
-    (["schedule", "--dry-run"], "WIF_STATS_ARGS", "--outt /srv/stats"),
-])
+@pytest.mark.parametrize(
+    "argv, variable, value",
+    [
+        (["status"], "DATABASE_URL", "nonsense://x"),
+        (["sync"], "DATABASE_URL", "sqlite:///{missing}/x.db"),
+        (["notify"], "WIF_NOTIFY_TEMPLATES", "bogus"),
+        (["digest"], "SMTP_URL", "smtp://mail.example:abc"),
+        (["schedule", "--dry-run"], "WIF_SYNC_EVERY_MINUTES", HUGE),
+        (["schedule", "--dry-run"], "TZ", "Mars/Olympus_Mons"),
+        (["schedule", "--dry-run"], "WIF_STATS_ARGS", "--outt /srv/stats"),
+    ],
+)
 def test_a_real_wif_process_says_it_in_one_line(tmp_path, argv, variable, value):
-    env = {name: v for name, v in os.environ.items()
-           if not (name.startswith(SETTINGS_PREFIXES) or name in ("DATABASE_URL", "TZ"))}
+    env = {
+        name: v
+        for name, v in os.environ.items()
+        if not (name.startswith(SETTINGS_PREFIXES) or name in ("DATABASE_URL", "TZ"))
+    }
     env[variable] = value.replace("{missing}", str(tmp_path / "no" / "such" / "dir"))
-    result = subprocess.run([sys.executable, "-m", "jobs.cli", *argv], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"wif: configuration error: {variable}: ")
@@ -213,7 +246,7 @@ def test_a_real_wif_process_says_it_in_one_line(tmp_path, argv, variable, value)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("junk", ["a@\t[ @", "  .])[\x00?\\é", "\r\r\r:;)>@\"<", ":\\)?;]"])
+@pytest.mark.parametrize("junk", ["a@\t[ @", "  .])[\x00?\\é", '\r\r\r:;)>@"<', ":\\)?;]"])
 def test_junk_that_trips_the_mail_header_parser_is_one_configuration_error(junk):
     # Python's header parser raises AttributeError or TypeError on these, not ValueError.
     with pytest.raises(ConfigError, match=r"^WIF_TEAM_EMAIL: "):

@@ -1,4 +1,5 @@
 """The stats page in headless Chromium: charts and tables are visible, on a desktop and a phone."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """« Quand vais-je recevoir mon autorisation ? » in Chromium: on a computer (1280 px) and a phone (390 px), the
 expected delay of any département is within the first two screens of the page once its list is opened, with one
 click on a summary that is itself within them. Debian's Chromium through tests/browser.py."""
+
 from __future__ import annotations
 
 import pytest

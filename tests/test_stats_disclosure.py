@@ -3,6 +3,7 @@ CSV, stats.json). Nothing is computed from a masked count, and no masked count c
 published: every relation a reader knows (a row's deposits are its decisions plus those in progress, a column
 adds up to the national figure, a service's row adds up the départements it covers, a grid's totals) is solved
 as one linear system, and no masked cell is determined by it."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,14 @@ AS_OF = utc("2026-11-15T12:00")
 COUNTS = ("deposes", "acceptes", "refuses", "classes_sans_suite", "en_cours")
 DECISIONS = ("acceptes", "refuses", "classes_sans_suite")
 # What a reader is told each derived figure is computed from (the page's « Protection des données »).
-DERIVED = {name: ("acceptes", "refuses") for name in
-           ("taux_acceptation_pct", "delai_decision_moitie_moins_de_jours", "delai_decision_9_sur_10_moins_de_jours")}
+DERIVED = {
+    name: ("acceptes", "refuses")
+    for name in (
+        "taux_acceptation_pct",
+        "delai_decision_moitie_moins_de_jours",
+        "delai_decision_9_sur_10_moins_de_jours",
+    )
+}
 BREAKDOWNS = ("par-departement.csv", "par-service.csv", "par-type-de-contrat.csv")
 # Départements with a service open on the démarche, a few with very few dossiers; two whose service is not open
 # (their dossiers go to the fallback groupe); an out-of-scope one and none at all.
@@ -42,13 +49,28 @@ def varied(count: int, seed: int) -> list:
         state = rng.choice(STATES)
         decided = depot + timedelta(hours=rng.randrange(24, 24 * 60))
         if state in ("accepte", "refuse", "sans_suite") and decided < AS_OF:
-            dossiers.append(dossier(number, state, depot, decided, departement=code,
-                                    service=service.name if service else None,
-                                    contract_type=rng.choice(("cdd", "cdi", "apprentissage", "ater"))))
+            dossiers.append(
+                dossier(
+                    number,
+                    state,
+                    depot,
+                    decided,
+                    departement=code,
+                    service=service.name if service else None,
+                    contract_type=rng.choice(("cdd", "cdi", "apprentissage", "ater")),
+                )
+            )
         else:
-            dossiers.append(dossier(number, rng.choice(("en_construction", "en_instruction")), min(depot, AS_OF),
-                                    departement=code, service=service.name if service else None,
-                                    contract_type=rng.choice(("cdd", "cdi", "apprentissage", "ater"))))
+            dossiers.append(
+                dossier(
+                    number,
+                    rng.choice(("en_construction", "en_instruction")),
+                    min(depot, AS_OF),
+                    departement=code,
+                    service=service.name if service else None,
+                    contract_type=rng.choice(("cdd", "cdi", "apprentissage", "ater")),
+                )
+            )
     return dossiers
 
 
@@ -96,16 +118,19 @@ def relations(site, cells) -> list[list[tuple[int, tuple]]]:
         for key in rows[name]:
             found.append([(1, (name, key, c)) for c in columns] + [(-1, (name, key, "total"))])
         for column in [*columns, "total"]:
-            found.append([(1, (name, key, column)) for key in rows[name] if key != "total"]
-                         + [(-1, (name, "total", column))])
+            found.append(
+                [(1, (name, key, column)) for key in rows[name] if key != "total"] + [(-1, (name, "total", column))]
+            )
     for key in rows["en-attente-par-service.csv"]:
         other = ("totaux.csv", "total", "en_cours") if key == "total" else ("par-service.csv", key, "en_cours")
         found.append([(1, ("en-attente-par-service.csv", key, "total")), (-1, other)])
     for column in {c for (file, _, c) in cells if file == "decisions-par-service.csv"} - {"total"}:
         month = column.removeprefix("decisions_").replace("_", "-")
         if ("par-mois.csv", month, "acceptes") in cells:
-            found.append([(1, ("decisions-par-service.csv", "total", column))]
-                         + [(-1, ("par-mois.csv", month, c)) for c in DECISIONS])
+            found.append(
+                [(1, ("decisions-par-service.csv", "total", column))]
+                + [(-1, ("par-mois.csv", month, c)) for c in DECISIONS]
+            )
     # The routing table is public: a service's row adds up the départements it covers; the fallback groupe's,
     # the départements whose service is not open and « Autre ou non renseigné ».
     routing = load_routing_table()
@@ -116,8 +141,10 @@ def relations(site, cells) -> list[list[tuple[int, tuple]]]:
     for service, codes in covered.items():
         if service in rows["par-service.csv"]:
             for column in COUNTS:
-                found.append([(1, ("par-service.csv", service, column))]
-                             + [(-1, ("par-departement.csv", code, column)) for code in codes])
+                found.append(
+                    [(1, ("par-service.csv", service, column))]
+                    + [(-1, ("par-departement.csv", code, column)) for code in codes]
+                )
     return [relation for relation in found if all(cell in cells for _, cell in relation)]
 
 

@@ -1,4 +1,5 @@
 """Figures checked against hand-computed values on a small fixture (Europe/Paris months)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -43,7 +44,10 @@ def test_decision_delays_by_decision_month_in_whole_days(prepared):
     # March: dossier 2 refused after exactly 10 days; dossier 4 « classé sans suite » is no answer, not counted.
     # Half (and 9 in 10) of one 10-day delay are under 11 days, not under 10.
     assert by_month.loc["2026-03", ["decision_days_half", "decision_days_nine_in_ten", "decision_base"]].tolist() == [
-        11, 11, 1]
+        11,
+        11,
+        1,
+    ]
     # April: 16 days (dossier 8) and 30 d 23 h (dossier 1): half under 17 days, 9 in 10 under 31.
     assert by_month.loc["2026-04", ["decision_days_half", "decision_days_nine_in_ten"]].tolist() == [17, 31]
     assert not any(column.startswith("completion") for column in by_month.columns)

@@ -6,8 +6,8 @@ scrolled from the keyboard.
 Debian's Chromium through the session's browser fixture (tests/browser.py); axe-core from npm
 (tests.browser.run_axe). One generated site for the module.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 
@@ -102,8 +102,10 @@ def test_tables_wider_than_a_phone_are_reached_and_scrolled_from_the_keyboard(op
     reached = []
     for _ in range(60):
         page.keyboard.press("Tab")
-        table_id = page.evaluate("document.activeElement.classList.contains('tableau') ? "
-                                 "document.activeElement.querySelector('table').id : null")
+        table_id = page.evaluate(
+            "document.activeElement.classList.contains('tableau') ? "
+            "document.activeElement.querySelector('table').id : null"
+        )
         if table_id in wide and table_id not in reached:
             reached.append(table_id)
             page.keyboard.press("ArrowRight")  # Chromium scrolls smoothly: wait for it

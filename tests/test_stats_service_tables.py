@@ -1,5 +1,6 @@
 """Decisions and backlog per service: hand-computed counts, who handles a dossier, and the
 small-count rule on every new cell, closed by the totals published elsewhere on the page."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,8 +43,13 @@ def test_backlog_counts_each_state_by_days_since_it_was_entered(sessions):
     grid = figures.backlog_by_service
     paris = grid.values.loc["Paris"]
     shown = paris.dropna().to_dict()
-    assert shown == {"en_construction_moins_15_jours": 5, "en_construction_15_59_jours": 6,
-                     "en_instruction_moins_15_jours": 5, "en_instruction_60_jours_et_plus": 7, "total": 23}
+    assert shown == {
+        "en_construction_moins_15_jours": 5,
+        "en_construction_15_59_jours": 6,
+        "en_instruction_moins_15_jours": 5,
+        "en_instruction_60_jours_et_plus": 7,
+        "total": 23,
+    }
     # The two empty bands: zero is under 5 too.
     assert grid.hidden.loc["Paris", ["en_construction_60_jours_et_plus", "en_instruction_15_59_jours"]].all()
     assert paris["total"] == figures.by_service.values.at["Paris", "in_progress"]
@@ -114,9 +120,10 @@ def test_the_new_tables_agree_with_the_totals_published_elsewhere(many):
         parts = by_month.hidden.loc[month, ["accepted", "refused", "closed"]]
         assert decisions.hidden.at[TOTAL, month] == bool(parts.any())
         if not parts.any():
-            assert decisions.values.at[TOTAL, month] == by_month.values.loc[month, ["accepted", "refused", "closed"]].sum()
+            assert (
+                decisions.values.at[TOTAL, month] == by_month.values.loc[month, ["accepted", "refused", "closed"]].sum()
+            )
 
 
 def test_backlog_columns_are_the_six_state_and_age_bands(many):
     assert tuple(many.backlog_by_service.values.columns) == (*BACKLOG_COLUMNS, TOTAL)
-

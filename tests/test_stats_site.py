@@ -1,4 +1,5 @@
 """The static site renders from a database of many synthetic dossiers."""
+
 from __future__ import annotations
 
 import csv
@@ -8,8 +9,7 @@ import re
 import jsonschema
 import pytest
 
-from stats.site import generate
-from stats.site import SCHEMA_PATH
+from stats.site import SCHEMA_PATH, generate
 from tests.stats_fixtures import insert, synthetic, utc
 
 AS_OF = utc("2026-11-15T12:00")
@@ -26,9 +26,22 @@ def site(sessions, engine, tmp_path):
 def test_site_files_are_written(site):
     names = sorted(path.name for path in site.iterdir())
     assert names == sorted(
-        ["index.html", "stats.json", "totaux.csv", "par-mois.csv", "par-departement.csv", "par-service.csv",
-         "par-type-de-contrat.csv", "decisions-par-service.csv", "en-attente-par-service.csv",
-         "accessibilite.html", "mentions-legales.html", "donnees-personnelles.html", "contact.html", "dsfr"]
+        [
+            "index.html",
+            "stats.json",
+            "totaux.csv",
+            "par-mois.csv",
+            "par-departement.csv",
+            "par-service.csv",
+            "par-type-de-contrat.csv",
+            "decisions-par-service.csv",
+            "en-attente-par-service.csv",
+            "accessibilite.html",
+            "mentions-legales.html",
+            "donnees-personnelles.html",
+            "contact.html",
+            "dsfr",
+        ]
     )
 
 
@@ -107,7 +120,7 @@ def test_the_first_of_the_month_reads_premier(engine, tmp_path):
 
 def test_departements_are_named_next_to_their_code(site):
     html = (site / "index.html").read_text(encoding="utf-8")
-    assert "<th scope=\"row\">75 – Paris</th>" in html and "2A – Corse-du-Sud" in html
+    assert '<th scope="row">75 – Paris</th>' in html and "2A – Corse-du-Sud" in html
     rows = list(csv.DictReader(open(site / "par-departement.csv", encoding="utf-8")))
     assert {row["departement"] for row in rows} >= {"75", "2A"}  # open data keeps the codes
 
@@ -134,7 +147,7 @@ def test_grid_csv_files_follow_the_json(site):
         rows = list(csv.DictReader(handle))
     assert [row["service"] for row in rows] == [row["key"] for row in document["tables"]["decisions_by_service"]]
     assert list(rows[0])[1:3] == ["decisions_2026_05", "decisions_2026_05_secret"]  # 6 complete months
-    for row, source in zip(rows, document["tables"]["decisions_by_service"]):
+    for row, source in zip(rows, document["tables"]["decisions_by_service"], strict=False):
         assert row["total"] == ("" if source["values"]["total"] is None else str(source["values"]["total"]))
         assert row["total_secret"] == ("1" if "total" in source["suppressed"] else "0")
     with open(site / "en-attente-par-service.csv", encoding="utf-8") as handle:
@@ -155,7 +168,7 @@ def test_the_service_tables_are_on_the_page_with_their_national_row(site):
     html = (site / "index.html").read_text(encoding="utf-8")
     for section in ("decisions-par-service", "attente-par-service"):
         start = html.index(f'<section id="{section}"')
-        body = html[start:html.index("</section>", start)]
+        body = html[start : html.index("</section>", start)]
         assert '<tr class="ensemble"><th scope="row">Ensemble</th>' in body and "masqué" in body
     assert "En instruction, 60 jours ou plus" in html and "Total sur 6 mois" in html
     assert service_label("Service de la main-d'œuvre étrangère de Paris") == "MOE 75 – Paris"

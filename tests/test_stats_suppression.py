@@ -7,9 +7,18 @@ def test_primary_hides_every_count_under_five_including_zero():
 
 def test_complementary_hides_the_next_smallest_cell_of_rows_and_columns():
     counts = {
-        ("r1", "a"): 10, ("r1", "b"): 3, ("r1", "c"): 20, ("r1", "t"): 33,
-        ("r2", "a"): 12, ("r2", "b"): 8, ("r2", "c"): 30, ("r2", "t"): 50,
-        ("m", "a"): 22, ("m", "b"): 11, ("m", "c"): 50, ("m", "t"): 83,
+        ("r1", "a"): 10,
+        ("r1", "b"): 3,
+        ("r1", "c"): 20,
+        ("r1", "t"): 33,
+        ("r2", "a"): 12,
+        ("r2", "b"): 8,
+        ("r2", "c"): 30,
+        ("r2", "t"): 50,
+        ("m", "a"): 22,
+        ("m", "b"): 11,
+        ("m", "c"): 50,
+        ("m", "t"): 83,
     }
     rows = [[(r, c) for c in "abct"] for r in ("r1", "r2")]
     columns = [[(r, c) for r in ("r1", "r2", "m")] for c in "abct"]

@@ -2,6 +2,7 @@
 JSON is kept with NUL and lone surrogates replaced, and a dossier whose rows
 the database still refuses is set aside in its own savepoint, its neighbours
 saved. Runs on SQLite and on PostgreSQL (TEST_DATABASE_URL)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -80,12 +81,15 @@ EXPECTED_COLUMN = {
 
 
 def test_a_dossier_whose_rows_the_database_refuses_is_set_aside_and_its_neighbours_saved(
-        sandbox, ds_client_for, sessions):
+    sandbox, ds_client_for, sessions
+):
     """The safety net under the mapping's own clamps: rows the domain got wrong still stop no one."""
-    numbers = sorted(d.number for d in sandbox.store.visible_dossiers(1)
-                     if any(isinstance(v, tuple) and v and isinstance(v[0], StoredFile)
-                            for v in d.values.values()))
-    bad = dict(zip(numbers[:len(KINDS)], KINDS))
+    numbers = sorted(
+        d.number
+        for d in sandbox.store.visible_dossiers(1)
+        if any(isinstance(v, tuple) and v and isinstance(v[0], StoredFile) for v in d.values.values())
+    )
+    bad = dict(zip(numbers[: len(KINDS)], KINDS, strict=False))
     broken = {"on": True}
     bound = {}
 

@@ -1,12 +1,13 @@
 """Incremental sync against the DS sandbox over real HTTP."""
+
 import logging
 
 import pytest
 from sqlalchemy import func, select
 
-from core import models
 from connector.errors import DSAuthenticationError, DSTokenExpired
 from connector.ratelimit import RequestBudget
+from core import models
 from tests.sync_helpers import local_snapshot, make_syncer, requests_by_operation, sandbox_snapshot
 
 
@@ -32,7 +33,11 @@ def test_first_sync_then_changes_then_nothing(make_sandbox, ds_client_for, sessi
     assert local_snapshot(sessions) == sandbox_snapshot(store)
     assert (second.updated, second.trashed, second.deleted, second.created) == (10, 2, 3, 0)
     # One page of each connection: the 10 changes fit in the first page.
-    assert requests_by_operation(server, mark) == {"getDemarcheDossiers": 1, "getPendingDeletedDossiers": 1, "getDeletedDossiers": 1}
+    assert requests_by_operation(server, mark) == {
+        "getDemarcheDossiers": 1,
+        "getPendingDeletedDossiers": 1,
+        "getDeletedDossiers": 1,
+    }
     with sessions() as session:
         tombstone = session.get(models.Dossier, visible[12])
         assert tombstone.deleted_reason == "user_request" and tombstone.student is None and tombstone.raw == {}
@@ -67,13 +72,26 @@ class Crash(Exception):
 def _table_dump(sessions):
     with sessions() as session:
         dossiers = session.execute(
-            select(models.Dossier.number, models.Dossier.state, models.Dossier.date_derniere_modification,
-                   models.Dossier.completeness_status, models.Dossier.departement, models.Dossier.service)
-            .order_by(models.Dossier.number)
+            select(
+                models.Dossier.number,
+                models.Dossier.state,
+                models.Dossier.date_derniere_modification,
+                models.Dossier.completeness_status,
+                models.Dossier.departement,
+                models.Dossier.service,
+            ).order_by(models.Dossier.number)
         ).all()
         counts = {
             table.__tablename__: session.scalar(select(func.count()).select_from(table))
-            for table in (models.Student, models.Employer, models.Contract, models.DocumentFile, models.Finding, models.MappingIssue, models.StateChange)
+            for table in (
+                models.Student,
+                models.Employer,
+                models.Contract,
+                models.DocumentFile,
+                models.Finding,
+                models.MappingIssue,
+                models.StateChange,
+            )
         }
     return dossiers, counts
 
@@ -85,7 +103,11 @@ def test_interrupted_sync_converges_to_the_uninterrupted_result(make_sandbox, ds
     server = make_sandbox(dossiers=300, seed=5)
 
     def fresh_sessions(name):
-        engine = make_engine(f"sqlite:///{tmp_path / name}.db") if database_url.startswith("sqlite") else make_engine(database_url)
+        engine = (
+            make_engine(f"sqlite:///{tmp_path / name}.db")
+            if database_url.startswith("sqlite")
+            else make_engine(database_url)
+        )
         if not database_url.startswith("sqlite"):
             Base.metadata.drop_all(engine)
         Base.metadata.create_all(engine)
@@ -159,7 +181,9 @@ def test_faults_are_retried_and_the_timeout_shrinks_the_page(make_sandbox, ds_cl
     assert summary.created == len(server.store.visible_dossiers(1))
     statuses = [entry.status for entry in server.request_log]
     assert 503 in statuses and 429 in statuses
-    sizes = {entry.variables.get("first") for entry in server.request_log if entry.operation_name == "getDemarcheDossiers"}
+    sizes = {
+        entry.variables.get("first") for entry in server.request_log if entry.operation_name == "getDemarcheDossiers"
+    }
     assert max(s for s in sizes if s) == 100 and min(s for s in sizes if s) <= 30
     assert client.stats.retries >= 3
 
@@ -222,7 +246,9 @@ def test_every_synced_dossier_is_routed_and_checked_as_the_generator_intended(ma
     intents = server.store.intents(1)
     assert set(intents.values()) <= set(expected_status)
     with sessions() as session:
-        dossiers = {d.number: d for d in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None)))}
+        dossiers = {
+            d.number: d for d in session.scalars(select(models.Dossier).where(models.Dossier.hidden_at.is_(None)))
+        }
         assert set(dossiers) == set(intents)
         for number, dossier in dossiers.items():
             status = expected_status[intents[number]]

@@ -1,5 +1,6 @@
 """What DS does to a long sync and must not stop it (issue #15): timeouts in a
 row at every page size, and a page whose end cursor is its start."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,8 @@ def page_sizes(server) -> list[int]:
 
 
 def test_timeouts_in_a_row_down_to_the_smallest_page_are_retried_and_the_page_grows_back(
-        make_sandbox, ds_client_for, sessions):
+    make_sandbox, ds_client_for, sessions
+):
     server = make_sandbox(dossiers=60, seed=3)
     # 8 → 4 → 2 → 1, then three more at one dossier: each size times out.
     server.faults.add("timeout", count=6, operation="getDemarcheDossiers")
@@ -36,13 +38,14 @@ def test_timeouts_in_a_row_down_to_the_smallest_page_are_retried_and_the_page_gr
 def test_timeouts_beyond_the_bound_end_the_run(make_sandbox, ds_client_for, sessions):
     server = make_sandbox(dossiers=20, seed=3)
     server.faults.add("timeout", count=1000, operation="getDemarcheDossiers")
-    with pytest.raises(DSUnavailable, match="kept timing out on getDemarcheDossiers: 5 timeouts in a row, down to a page of 1"):
+    with pytest.raises(
+        DSUnavailable, match="kept timing out on getDemarcheDossiers: 5 timeouts in a row, down to a page of 1"
+    ):
         make_syncer(ds_client_for(server, max_retries=2), sessions, page_size=4).sync(1)
     assert page_sizes(server) == [4, 2, 1, 1, 1]
 
 
-def test_timeouts_beyond_the_bound_end_wif_sync_with_a_message_not_a_traceback(
-        make_sandbox, env_for, capsys):
+def test_timeouts_beyond_the_bound_end_wif_sync_with_a_message_not_a_traceback(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=20, seed=3)
     server.faults.add("timeout", count=1000, operation="getDemarcheDossiers")
     env_for(server, DS_MAX_RETRIES="0", DS_PAGE_SIZE="2")
@@ -54,8 +57,7 @@ def test_timeouts_beyond_the_bound_end_wif_sync_with_a_message_not_a_traceback(
     assert "Traceback" not in captured.err + captured.out
 
 
-def test_a_page_ending_where_it_started_ends_wif_sync_with_its_exit_code(
-        make_sandbox, env_for, capsys):
+def test_a_page_ending_where_it_started_ends_wif_sync_with_its_exit_code(make_sandbox, env_for, capsys):
     server = make_sandbox(dossiers=30, seed=4)
     env_for(server, DS_MAX_RETRIES="1", DS_PAGE_SIZE="10")
     assert main(["procedure", "bind", "--yes"]) == 0

@@ -3,6 +3,7 @@ the sandbox's faults: a dossier without a field the schema says is never null is
 nulled; the same dossier twice in a page is read once; a page that leaves dossiers out is re-scanned; a page
 whose count or cursor does not add up is asked again, and if DS keeps answering so, `wif sync` ends with one
 line and exit 11, its cursor where it was."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,10 @@ def test_a_dossier_without_a_non_null_field_is_set_aside_then_stored_whole(sandb
 
     field = MALFORMED_NULL_FIELDS[kind]
     row = quarantine_rows(sessions)[first]
-    assert (row.status, row.error) == (models.Q_FAILING, f"DS answered {field} null, which its schema says is never null")
+    assert (row.status, row.error) == (
+        models.Q_FAILING,
+        f"DS answered {field} null, which its schema says is never null",
+    )
     assert summary.quarantined == 1
     expected = sandbox_snapshot(sandbox.store)
     assert local_snapshot(sessions) == {n: v for n, v in expected.items() if n != first}
@@ -78,7 +82,8 @@ def test_a_page_that_leaves_dossiers_out_is_re_scanned_in_the_same_run(sandbox, 
 
 
 def test_short_pages_in_the_re_scan_too_end_the_run_with_exit_11_and_the_next_run_reads_what_they_left_out(
-        sandbox, env_for, sessions, capsys):
+    sandbox, env_for, sessions, capsys
+):
     env_for(sandbox, DS_MAX_RETRIES="1", DS_PAGE_SIZE="10")
     assert main(["procedure", "bind", "--yes"]) == 0
     assert main(["sync", "--no-push"]) == 0
@@ -89,8 +94,9 @@ def test_short_pages_in_the_re_scan_too_end_the_run_with_exit_11_and_the_next_ru
 
     assert main(["sync", "--no-push"]) == 11
     captured = capsys.readouterr()
-    assert captured.err.startswith("wif sync: getDemarcheDossiers: DS answered pages holding fewer dossiers than "
-                                   "asked for in 2 re-scans in a row")
+    assert captured.err.startswith(
+        "wif sync: getDemarcheDossiers: DS answered pages holding fewer dossiers than asked for in 2 re-scans in a row"
+    )
     assert local_snapshot(sessions) != sandbox_snapshot(sandbox.store)  # what the pages left out is not read yet
 
     sandbox.faults.clear()  # DS sane again: the next run re-scans from before the first short page
@@ -114,7 +120,8 @@ def test_a_page_that_does_not_add_up_once_is_asked_again(sandbox, ds_client_for,
 
 @pytest.mark.parametrize("kind", PAGE_SHAPES)
 def test_a_page_that_keeps_not_adding_up_ends_wif_sync_with_exit_11_and_its_cursor_unmoved(
-        sandbox, env_for, sessions, capsys, kind):
+    sandbox, env_for, sessions, capsys, kind
+):
     env_for(sandbox, DS_MAX_RETRIES="1", DS_PAGE_SIZE="10")
     assert main(["procedure", "bind", "--yes"]) == 0
     assert main(["sync", "--no-push"]) == 0
@@ -127,8 +134,9 @@ def test_a_page_that_keeps_not_adding_up_ends_wif_sync_with_exit_11_and_its_curs
 
     assert main(["sync", "--no-push"]) == 11
     captured = capsys.readouterr()
-    assert captured.err.startswith("wif sync: getDemarcheDossiers: DS answered 2 times in a row a page that does "
-                                   "not add up (")
+    assert captured.err.startswith(
+        "wif sync: getDemarcheDossiers: DS answered 2 times in a row a page that does not add up ("
+    )
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err and captured.out == ""
     assert stored_cursor(sessions) == cursor and local_snapshot(sessions) == synced
 

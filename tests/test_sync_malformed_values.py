@@ -3,6 +3,7 @@ champs hold the values a fault campaign found; every dossier is stored, on SQLit
 (`TEST_DATABASE_URL`), none of the malformed ones is « Complet », each has an issue naming its champ, and
 their neighbours are stored as before.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -32,16 +33,20 @@ DEFECTS = [
 ]
 
 
-def test_malformed_values_are_stored_with_an_issue_naming_the_champ_and_never_complete(make_sandbox, ds_client_for,
-                                                                                        sessions):
+def test_malformed_values_are_stored_with_an_issue_naming_the_champ_and_never_complete(
+    make_sandbox, ds_client_for, sessions
+):
     server = make_sandbox(dossiers=80, seed=5)
     syncer = make_syncer(ds_client_for(server), sessions, page_size=20)
     syncer.sync(1)
     with sessions() as session:
-        complete = session.scalars(select(models.Dossier.number).where(
-            models.Dossier.completeness_status == "complet").order_by(models.Dossier.number)).all()
+        complete = session.scalars(
+            select(models.Dossier.number)
+            .where(models.Dossier.completeness_status == "complet")
+            .order_by(models.Dossier.number)
+        ).all()
     assert len(complete) > len(DEFECTS)
-    broken = dict(zip(complete, DEFECTS))
+    broken = dict(zip(complete, DEFECTS, strict=False))
     for number, (key, value) in broken.items():
         server.store.modify(number, **{key: value})
     # One dossier with the three values that stopped the run on SQLite, all at once.
@@ -62,6 +67,7 @@ def test_malformed_values_are_stored_with_an_issue_naming_the_champ_and_never_co
         assert {"nom", "prenom", "pj_passeport"} <= {issue.field for issue in dossier.mapping_issues}
         assert (dossier.student.last_name, dossier.student.first_name) == ("EXEMPLEDUPONT", "Am\ufffdlie")
         assert [f.byte_size for f in dossier.documents if f.document_key == "pj_passeport"] == [None]
-        still_complete = session.scalars(select(models.Dossier.number).where(
-            models.Dossier.completeness_status == "complet")).all()
+        still_complete = session.scalars(
+            select(models.Dossier.number).where(models.Dossier.completeness_status == "complet")
+        ).all()
         assert set(still_complete) == set(complete) - set(broken) - {everything}

@@ -2,10 +2,11 @@
 them onto it about 30 s after publishing, their dateDerniereModification unchanged, so neither the incremental
 sync nor its re-scan reads them again (docs/ds-revisions.md#rebase). `wif sync` reads them again by number, and
 what agents see on DS follows the form the dossier now has; decided dossiers keep theirs and get nothing."""
+
 from __future__ import annotations
 
-from sandbox.store import TERMINAL_STATES
 from jobs.cli import main
+from sandbox.store import TERMINAL_STATES
 from tests.push_helpers import on_ds
 
 MANDATED = "L'étudiant, mandaté par l'employeur"
@@ -15,8 +16,11 @@ MANDATE = "mandat de l'employeur"
 
 def mandated_with_their_mandate(store) -> list[int]:
     """Dossiers an employer had a student file, with the mandate the case asks for."""
-    return [d.number for d in store.visible_dossiers(1)
-            if d.values.get("depose_par") == MANDATED and d.values.get("pj_mandat")]
+    return [
+        d.number
+        for d in store.visible_dossiers(1)
+        if d.values.get("depose_par") == MANDATED and d.values.get("pj_mandat")
+    ]
 
 
 def test_after_a_revision_the_dossiers_not_decided_are_read_again_once_ds_moved_them(make_sandbox, env_for, capsys):
@@ -28,8 +32,12 @@ def test_after_a_revision_the_dossiers_not_decided_are_read_again_once_ds_moved_
     assert main(["sync"]) == 0
     mandated = mandated_with_their_mandate(store)
     # Not decided, and agents are not told the mandate is missing.
-    waiting = [n for n in mandated if store.dossier(n).state not in TERMINAL_STATES
-               and MANDATE not in (on_ds(store, n).annotations[MISSING_DOCUMENTS] or "").lower()]
+    waiting = [
+        n
+        for n in mandated
+        if store.dossier(n).state not in TERMINAL_STATES
+        and MANDATE not in (on_ds(store, n).annotations[MISSING_DOCUMENTS] or "").lower()
+    ]
     decided = [n for n in mandated if store.dossier(n).state in TERMINAL_STATES]
     assert waiting and decided
     assert main(["sync"]) == 0 and "read again" not in capsys.readouterr().out  # nothing new: nothing read again

@@ -2,6 +2,7 @@
 runs unchanged against `wif sandbox`: it reads a démarche's dossiers, their champs and annotations,
 and sends each of its mutations. The library has DS's production URL built in; its Profile is the
 one place it reads it from, so the test gives it the sandbox's."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,16 @@ import pytest
 import requests
 
 simpy = pytest.importorskip("demarches_simpy")
-from demarches_simpy import Demarche, Dossier, DossierState, FileUploader, MessageSender, Profile  # noqa: E402
-from demarches_simpy import AnnotationModifier, StateModifier  # noqa: E402
+from demarches_simpy import (  # noqa: E402  # noqa: E402
+    AnnotationModifier,
+    Demarche,
+    Dossier,
+    DossierState,
+    FileUploader,
+    MessageSender,
+    Profile,
+    StateModifier,
+)
 from demarches_simpy.connection import RequestBuilder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,8 +44,13 @@ class SandboxProfile(Profile):
 def sandbox():
     """`wif sandbox` as a user starts it; its first lines say where it listens and which ids to use."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DS_", "WIF_"))}
-    process = subprocess.Popen([sys.executable, "-m", "jobs.cli", "sandbox", "--port", "0", "--dossiers", "40",
-                                "--seed", "8"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", "sandbox", "--port", "0", "--dossiers", "40", "--seed", "8"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     lines = []
     for line in process.stdout:
         lines.append(line)
@@ -60,13 +74,17 @@ def profile(sandbox):
 def ask(sandbox, query: str, **variables) -> dict:
     """The sandbox read directly, to judge what the client did."""
     url, token, _ = sandbox
-    return requests.post(url, json={"query": query, "variables": variables},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["data"]
+    return requests.post(
+        url, json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()["data"]
 
 
 def numbers_in(sandbox, state: str) -> list[int]:
-    data = ask(sandbox, "query q($s: DossierState) { demarche(number: 1) { dossiers(state: $s) { nodes { number } } } }",
-               s=state)
+    data = ask(
+        sandbox,
+        "query q($s: DossierState) { demarche(number: 1) { dossiers(state: $s) { nodes { number } } } }",
+        s=state,
+    )
     return [n["number"] for n in data["demarche"]["dossiers"]["nodes"]]
 
 
@@ -78,8 +96,10 @@ def test_reads_the_demarche_its_dossiers_champs_and_annotations(sandbox, profile
     demarche = Demarche(1, profile)
     dossiers = demarche.get_dossiers(limit=100)
     assert sorted(d.get_number() for d in dossiers) == sorted(
-        n for state in ("en_construction", "en_instruction", "accepte", "refuse", "sans_suite")
-        for n in numbers_in(sandbox, state))
+        n
+        for state in ("en_construction", "en_instruction", "accepte", "refuse", "sans_suite")
+        for n in numbers_in(sandbox, state)
+    )
     assert "Nationalité" in demarche.get_fields() and demarche.get_annotations()
     assert demarche.get_instructeurs_info()
     dossier = dossiers[0]
@@ -94,19 +114,27 @@ def test_reads_the_demarche_its_dossiers_champs_and_annotations(sandbox, profile
 def test_sends_each_of_its_mutations(sandbox, profile, tmp_path):
     number = numbers_in(sandbox, "en_construction")[0]
     dossier = Dossier(number, profile)
-    steps = ((DossierState.INSTRUCTION, "en_instruction"), (DossierState.CONSTRUCTION, "en_construction"),
-             (DossierState.INSTRUCTION, "en_instruction"), (DossierState.ACCEPTE, "accepte"),
-             (DossierState.INSTRUCTION, "en_instruction"), (DossierState.REFUSE, "refuse"),
-             (DossierState.INSTRUCTION, "en_instruction"), (DossierState.SANS_SUITE, "sans_suite"))
+    steps = (
+        (DossierState.INSTRUCTION, "en_instruction"),
+        (DossierState.CONSTRUCTION, "en_construction"),
+        (DossierState.INSTRUCTION, "en_instruction"),
+        (DossierState.ACCEPTE, "accepte"),
+        (DossierState.INSTRUCTION, "en_instruction"),
+        (DossierState.REFUSE, "refuse"),
+        (DossierState.INSTRUCTION, "en_instruction"),
+        (DossierState.SANS_SUITE, "sans_suite"),
+    )
     for wanted, state in steps:
         dossier.force_fetch()  # the client picks "Passer" or "Repasser" from the state it last read
         assert StateModifier(profile, dossier).perform(wanted, "Décision de test.") == SUCCESS, wanted
         assert state_of(sandbox, number)["state"] == state
 
     archiver = RequestBuilder(profile, "./query/actions.graphql").add_variable(
-        "input", {"dossierId": dossier.get_id(), "instructeurId": profile.get_instructeur_id()})
-    archived = archiver.send_request({"query": archiver.get_query(), "operationName": "dossierArchiver",
-                                      "variables": archiver.get_variables()})
+        "input", {"dossierId": dossier.get_id(), "instructeurId": profile.get_instructeur_id()}
+    )
+    archived = archiver.send_request(
+        {"query": archiver.get_query(), "operationName": "dossierArchiver", "variables": archiver.get_variables()}
+    )
     assert archived.json()["data"]["dossierArchiver"]["errors"] is None and state_of(sandbox, number)["archived"]
 
     piece = tmp_path / "attestation.txt"
@@ -115,8 +143,9 @@ def test_sends_each_of_its_mutations(sandbox, profile, tmp_path):
     assert uploader.perform(str(piece), "attestation.txt", "text/plain") == SUCCESS
     sender = MessageSender(profile, dossier, instructeur_id=profile.get_instructeur_id())
     assert sender.perform("Bonjour, voici l'attestation.", uploader.get_last_file_uploaded()) == SUCCESS
-    messages = ask(sandbox, "query q($n: Int!) { dossier(number: $n) { messages { body attachments { filename } } } }",
-                   n=number)["dossier"]["messages"]
+    messages = ask(
+        sandbox, "query q($n: Int!) { dossier(number: $n) { messages { body attachments { filename } } } }", n=number
+    )["dossier"]["messages"]
     assert messages[-1] == {"body": "Bonjour, voici l'attestation.", "attachments": [{"filename": "attestation.txt"}]}
 
     text_annotation = dossier.get_annotations()["Cadre réservé à l'administration"]  # a textarea

@@ -6,20 +6,22 @@ protocol, which the page's CSP does not restrict, so the page itself keeps
 forbidding every script. Keyboard order and focus visibility, which axe does
 not judge, are checked by pressing Tab.
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from core.db import make_engine, session_factory
-from validity.app import create_app
-from core.settings import ValiditySettings
-from validity.derive import birth_date_hash
 from core.models import Base, ValidityRecord
-from tests.browser import AXE_TAGS, run_axe as axe_results, violations
+from core.settings import ValiditySettings
+from tests.browser import AXE_TAGS, violations
+from tests.browser import run_axe as axe_results
+from validity.app import create_app
+from validity.derive import birth_date_hash
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +48,7 @@ def server_url(tmp_path_factory):
                 apt_start=date(2026, 1, 5),
                 apt_end=date(2026, 12, 31),
                 state="valid",
-                updated_at=datetime(2026, 5, 1, tzinfo=timezone.utc),
+                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
             )
         )
     app = create_app(sessions, ValiditySettings(pepper=PEPPER), today=lambda: date(2026, 6, 1))
@@ -87,7 +89,12 @@ def press_tab(page) -> dict:
 
 @pytest.mark.parametrize(
     "number, birth_date, name",
-    [(None, None, "form"), (str(NUMBER), "21/03/2001", "valid"), (str(NUMBER), "22/03/2001", "not-valid"), ("abc", "", "errors")],
+    [
+        (None, None, "form"),
+        (str(NUMBER), "21/03/2001", "valid"),
+        (str(NUMBER), "22/03/2001", "not-valid"),
+        ("abc", "", "errors"),
+    ],
 )
 def test_page_passes_axe(open_page, server_url, number, birth_date, name):
     page = open_page(server_url + "/")

@@ -1,10 +1,13 @@
 """Derivation rules of the public validity record (pure functions)."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
+from core.models import ValidityState
+from tests.snapshots import make_snapshot
 from validity.derive import (
     birth_date_hash,
     derive_record,
@@ -12,8 +15,6 @@ from validity.derive import (
     past_retention,
     published_period,
 )
-from core.models import ValidityState
-from tests.snapshots import make_snapshot
 
 PEPPER = b"test-pepper-" + b"x" * 40
 BIRTH = date(2001, 3, 21)
@@ -50,11 +51,14 @@ class TestPeriod:
         # The contract (1 February – 31 July 2026) and the titre are known: they must not stand in for a decision.
         assert published_period(facts(apt_start=apt_start, apt_end=apt_end)) is None
 
-    @pytest.mark.parametrize("apt_start, apt_end", [
-        (date(2026, 3, 1), date(2026, 2, 1)),  # inverted
-        (date(2026, 2, 1), date(2027, 2, 1)),  # one day over 12 months
-        (date(2026, 2, 1), date(2026, 10, 16)),  # after the titre's expiry (15 October)
-    ])
+    @pytest.mark.parametrize(
+        "apt_start, apt_end",
+        [
+            (date(2026, 3, 1), date(2026, 2, 1)),  # inverted
+            (date(2026, 2, 1), date(2027, 2, 1)),  # one day over 12 months
+            (date(2026, 2, 1), date(2026, 10, 16)),  # after the titre's expiry (15 October)
+        ],
+    )
     def test_a_period_the_apt_rule_refuses_is_not_published(self, apt_start, apt_end):
         assert published_period(facts(apt_start=apt_start, apt_end=apt_end, permit_expiry=date(2026, 10, 15))) is None
 

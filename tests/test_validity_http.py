@@ -1,19 +1,20 @@
 """HTTP behaviour of the public validity check (Flask test client)."""
+
 from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from core.db import make_engine
-from validity.app import API_PATH, create_app
+from core.models import ValidityRecord
 from core.settings import ValiditySettings
+from validity.app import API_PATH, create_app
 from validity.derive import birth_date_hash
 from validity.ratelimit import TokenBucketLimiter
-from core.models import ValidityRecord
 
 PEPPER = b"http-test-pepper-" + b"z" * 32
 TODAY = date(2026, 6, 1)
@@ -31,7 +32,7 @@ def record(number: int, state: str, end: date, start: date = date(2026, 1, 5)) -
         apt_start=start,
         apt_end=end,
         state=state,
-        updated_at=datetime(2026, 5, 1, tzinfo=timezone.utc),
+        updated_at=datetime(2026, 5, 1, tzinfo=UTC),
     )
 
 
@@ -81,10 +82,9 @@ class TestApi:
         assert response.status_code == 400
         assert response.json["champs"] == {
             "numero": "Le numéro de dossier est trop long : 60 chiffres, alors qu'il en compte au plus 12, par "
-                      "exemple 1234567.",
+            "exemple 1234567.",
             "date_naissance": "La date de naissance est dans le futur : vérifiez l'année, par exemple 21/03/2001.",
         }
-
 
     def test_valid(self, client):
         response = api(client, VALID)
@@ -110,15 +110,21 @@ class TestApi:
         response = api(client, NOT_STARTED)
         assert response.json["resultat"] == "accordee_a_venir"
         assert response.json["libelle"] == "accordée, pas encore en vigueur"
-        assert response.json["explication"][1] == ("Elle n'est pas encore en vigueur : l'étudiant ne peut pas travailler "
-                                                    "sous couvert de cette autorisation avant le 11 juin 2026.")
+        assert response.json["explication"][1] == (
+            "Elle n'est pas encore en vigueur : l'étudiant ne peut pas travailler "
+            "sous couvert de cette autorisation avant le 11 juin 2026."
+        )
         assert response.json["autorisation"]["date_debut"] == "2026-06-11"
 
     def test_first_and_last_days_are_in_force(self, sessions):
         with sessions() as session, session.begin():
             session.add(record(VALID, "valid", start=date(2026, 6, 1), end=date(2026, 6, 30)))
-        for today, outcome in ((date(2026, 5, 31), "accordee_a_venir"), (date(2026, 6, 1), "valide"),
-                               (date(2026, 6, 30), "valide"), (date(2026, 7, 1), "expiree")):
+        for today, outcome in (
+            (date(2026, 5, 31), "accordee_a_venir"),
+            (date(2026, 6, 1), "valide"),
+            (date(2026, 6, 30), "valide"),
+            (date(2026, 7, 1), "expiree"),
+        ):
             app = create_app(sessions, ValiditySettings(pepper=PEPPER), today=lambda today=today: today)
             assert api(app.test_client(), VALID).json["resultat"] == outcome, today
 
@@ -259,11 +265,18 @@ class TestPage:
         html = page_text(client.post("/", data={"numero": str(VALID), "date_naissance": typed}))
         assert "<title>Autorisation en cours de validité" in html
 
-    @pytest.mark.parametrize("numero, typed, message", [
-        ("4" * 60, "21/03/2001", "Le numéro de dossier est trop long : 60 chiffres, alors qu&#39;il en compte au plus 12"),
-        (str(VALID), "30/01/2030", "La date de naissance est dans le futur : vérifiez l&#39;année"),
-        (str(VALID), "30/02/2001", "Cette date de naissance n&#39;existe pas : vérifiez le jour et le mois"),
-    ])
+    @pytest.mark.parametrize(
+        "numero, typed, message",
+        [
+            (
+                "4" * 60,
+                "21/03/2001",
+                "Le numéro de dossier est trop long : 60 chiffres, alors qu&#39;il en compte au plus 12",
+            ),
+            (str(VALID), "30/01/2030", "La date de naissance est dans le futur : vérifiez l&#39;année"),
+            (str(VALID), "30/02/2001", "Cette date de naissance n&#39;existe pas : vérifiez le jour et le mois"),
+        ],
+    )
     def test_the_message_fits_what_was_typed(self, client, numero, typed, message):
         response = client.post("/", data={"numero": numero, "date_naissance": typed})
         html = page_text(response)
@@ -292,6 +305,7 @@ class TestPage:
             assert "ne permet pas de conclure que l" in html and "ses coordonnées figurent sur la décision" in html
             assert "ne dispose pas" not in html and "non valide" not in html
             assert "Ka***" not in html and "73282932000074" not in html
+
         # Only the echoed number and the per-response nonce differ.
         def normalised(response, number):
             return re.sub(r'nonce="[^"]+"', "", page_text(response)).replace(str(number), "N")
@@ -321,7 +335,9 @@ class TestPage:
 class TestRateLimit:
     def test_limit_then_refill(self, filled_sessions, clock):
         limiter = TokenBucketLimiter(per_minute=6, burst=2, clock=clock.time)
-        client = create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter).test_client()
+        client = create_app(
+            filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter
+        ).test_client()
         assert api(client, VALID).status_code == 200
         assert client.post("/", data={"numero": str(VALID), "date_naissance": "21/03/2001"}).status_code == 200
         limited = api(client, VALID)
@@ -338,7 +354,9 @@ class TestRateLimit:
 
     def test_limit_is_per_client(self, filled_sessions, clock):
         limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock.time)
-        client = create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter).test_client()
+        client = create_app(
+            filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter
+        ).test_client()
         first = {"REMOTE_ADDR": "192.0.2.1"}
         other = {"REMOTE_ADDR": "192.0.2.2"}
         query = {"numero": str(VALID), "date_naissance": "2001-03-21"}
@@ -358,7 +376,9 @@ class TestRateLimit:
 
     def test_page_view_and_health_are_not_limited(self, filled_sessions, clock):
         limiter = TokenBucketLimiter(per_minute=1, burst=1, clock=clock.time)
-        client = create_app(filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter).test_client()
+        client = create_app(
+            filled_sessions, ValiditySettings(pepper=PEPPER), today=lambda: TODAY, limiter=limiter
+        ).test_client()
         assert all(client.get("/").status_code == 200 for _ in range(3))
         assert all(client.get("/healthz").status_code == 200 for _ in range(3))
 

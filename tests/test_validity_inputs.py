@@ -1,4 +1,5 @@
 """Input parsing, rate limiter and settings of the public validity check."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,10 +7,10 @@ from datetime import date
 import pytest
 
 from core.settings import ConfigError, load_settings
-
-PEPPER_VARIABLE = "WIF_VALIDITY_PEPPER"
 from validity.inputs import parse_birth_date, parse_dossier_number
 from validity.ratelimit import TokenBucketLimiter
+
+PEPPER_VARIABLE = "WIF_VALIDITY_PEPPER"
 
 TODAY = date(2026, 6, 1)
 NOT_DIGITS = "Le numéro de dossier ne comporte que des chiffres, par exemple 1234567."
@@ -22,8 +23,14 @@ IN_FUTURE = "La date de naissance est dans le futur : vérifiez l'année, par ex
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("1234567", 1234567), (" 12 345 ", 12345), ("12\u00a0345", 12345), (42, 42), ("000123", 123),
-     ("0000000000000001234567", 1234567)],  # leading zeros are no digits of the number
+    [
+        ("1234567", 1234567),
+        (" 12 345 ", 12345),
+        ("12\u00a0345", 12345),
+        (42, 42),
+        ("000123", 123),
+        ("0000000000000001234567", 1234567),
+    ],  # leading zeros are no digits of the number
 )
 def test_dossier_number_accepted(raw, expected):
     assert parse_dossier_number(raw) == (expected, None)
@@ -34,16 +41,22 @@ def test_dossier_number_accepted(raw, expected):
     [
         (None, NUMBER_MISSING),
         ("", NUMBER_MISSING),
-        ("0", "Le numéro de dossier ne peut pas être 0 : il figure sur la décision d'autorisation, par exemple "
-              "1234567."),
+        (
+            "0",
+            "Le numéro de dossier ne peut pas être 0 : il figure sur la décision d'autorisation, par exemple 1234567.",
+        ),
         ("-3", NOT_DIGITS),
         ("12.5", NOT_DIGITS),
         ("1e5", NOT_DIGITS),
         ("１２３", NOT_DIGITS),  # full-width digits: int() would take them
-        ("9" * 13, "Le numéro de dossier est trop long : 13 chiffres, alors qu'il en compte au plus 12, par exemple "
-                   "1234567."),
-        ("4" * 60, "Le numéro de dossier est trop long : 60 chiffres, alors qu'il en compte au plus 12, par exemple "
-                   "1234567."),
+        (
+            "9" * 13,
+            "Le numéro de dossier est trop long : 13 chiffres, alors qu'il en compte au plus 12, par exemple 1234567.",
+        ),
+        (
+            "4" * 60,
+            "Le numéro de dossier est trop long : 60 chiffres, alors qu'il en compte au plus 12, par exemple 1234567.",
+        ),
         (True, NUMBER_MISSING),
         ([1], NOT_DIGITS),
     ],
@@ -52,29 +65,45 @@ def test_dossier_number_refused(raw, error):
     assert parse_dossier_number(raw) == (None, error)
 
 
-@pytest.mark.parametrize("raw", [
-    "21/03/2001", "2001-03-21", " 21/3/2001 ", "21/03/2001", "21 03 2001", "21-03-2001", "21.03.2001", "21/3/01",
-    "21 / 03 / 2001", "21  3  2001", "2001-3-21", "21.3.01",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "21/03/2001",
+        "2001-03-21",
+        " 21/3/2001 ",
+        "21/03/2001",
+        "21 03 2001",
+        "21-03-2001",
+        "21.03.2001",
+        "21/3/01",
+        "21 / 03 / 2001",
+        "21  3  2001",
+        "2001-3-21",
+        "21.3.01",
+    ],
+)
 def test_birth_date_accepted(raw):
     assert parse_birth_date(raw, TODAY) == (date(2001, 3, 21), None)
 
 
-@pytest.mark.parametrize("raw, today, expected", [
-    # The examples of the issue, typed on 6 December 2026.
-    ("30/1/96", date(2026, 12, 6), date(1996, 1, 30)),
-    ("30 01 1996", date(2026, 12, 6), date(1996, 1, 30)),
-    ("30-01-1996", date(2026, 12, 6), date(1996, 1, 30)),
-    ("30.01.1996", date(2026, 12, 6), date(1996, 1, 30)),
-    ("1996-01-30", date(2026, 12, 6), date(1996, 1, 30)),
-    # A two-digit year is never in the future nor a child's: 11 is 2011 (15 this year), 12 is 1912, 00 is 2000.
-    ("01/01/11", date(2026, 12, 6), date(2011, 1, 1)),
-    ("31/12/11", date(2026, 12, 6), date(2011, 12, 31)),
-    ("01/01/12", date(2026, 12, 6), date(1912, 1, 1)),
-    ("15/06/00", date(2026, 12, 6), date(2000, 6, 15)),
-    ("15/06/26", date(2026, 12, 6), date(1926, 6, 15)),
-    ("15/06/12", date(2027, 1, 2), date(2012, 6, 15)),  # a year later, 12 is 2012
-])
+@pytest.mark.parametrize(
+    "raw, today, expected",
+    [
+        # The examples of the issue, typed on 6 December 2026.
+        ("30/1/96", date(2026, 12, 6), date(1996, 1, 30)),
+        ("30 01 1996", date(2026, 12, 6), date(1996, 1, 30)),
+        ("30-01-1996", date(2026, 12, 6), date(1996, 1, 30)),
+        ("30.01.1996", date(2026, 12, 6), date(1996, 1, 30)),
+        ("1996-01-30", date(2026, 12, 6), date(1996, 1, 30)),
+        # A two-digit year is never in the future nor a child's: 11 is 2011 (15 this year), 12 is 1912, 00 is 2000.
+        ("01/01/11", date(2026, 12, 6), date(2011, 1, 1)),
+        ("31/12/11", date(2026, 12, 6), date(2011, 12, 31)),
+        ("01/01/12", date(2026, 12, 6), date(1912, 1, 1)),
+        ("15/06/00", date(2026, 12, 6), date(2000, 6, 15)),
+        ("15/06/26", date(2026, 12, 6), date(1926, 6, 15)),
+        ("15/06/12", date(2027, 1, 2), date(2012, 6, 15)),  # a year later, 12 is 2012
+    ],
+)
 def test_a_birth_date_as_people_type_it(raw, today, expected):
     assert parse_birth_date(raw, today) == (expected, None)
 

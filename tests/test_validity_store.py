@@ -1,15 +1,15 @@
 """Validity records follow their dossier through refresh_validity and purge_expired."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from core.models import Contract, Dossier, Employer, Student
+from core.models import Contract, Dossier, Employer, Student, ValidityRecord
 from validity.derive import birth_date_hash
 from validity.store import purge_expired, refresh_all, refresh_validity
-from core.models import ValidityRecord
 
 PEPPER = b"store-test-pepper-" + b"y" * 32
 BIRTH = date(2000, 5, 17)
@@ -18,7 +18,7 @@ AFTER_END = date(2026, 9, 1)
 
 
 def add_dossier(session, number: int, state: str = "accepte", **dossier_fields) -> Dossier:
-    now = datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, 10, tzinfo=UTC)
     # The agents' APT period, as typed in the annotations on acceptance.
     dossier_fields = {"apt_start": date(2026, 3, 15), "apt_end": date(2026, 8, 14), **dossier_fields}
     dossier = Dossier(
@@ -32,7 +32,9 @@ def add_dossier(session, number: int, state: str = "accepte", **dossier_fields) 
         synced_at=now,
         **dossier_fields,
     )
-    dossier.student = Student(first_name="Nadia", last_name="Haddad", birth_date=BIRTH, permit_expiry=date(2026, 12, 31))
+    dossier.student = Student(
+        first_name="Nadia", last_name="Haddad", birth_date=BIRTH, permit_expiry=date(2026, 12, 31)
+    )
     dossier.employer = Employer(siret="73282932000074")
     dossier.contract = Contract(start=date(2026, 3, 15), end=date(2026, 8, 14))
     session.add(dossier)
@@ -114,7 +116,7 @@ def test_decision_reversed_on_ds_withdraws(session):
 def test_deleted_or_trashed_dossier_withdraws(session, removal):
     dossier = add_dossier(session, 107)
     refresh_validity(session, [107], DURING, pepper=PEPPER)
-    setattr(dossier, removal, datetime(2026, 4, 2, tzinfo=timezone.utc))
+    setattr(dossier, removal, datetime(2026, 4, 2, tzinfo=UTC))
     session.flush()
     refresh_validity(session, [107], DURING, pepper=PEPPER)
     assert record_of(session, 107).state == "withdrawn"

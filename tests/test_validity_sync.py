@@ -1,11 +1,12 @@
 """Validity records follow the dossiers through the sync."""
+
 from sqlalchemy import select
 
 from core import models
-from jobs.pipeline import validity_refresher
-from tests.sync_helpers import make_syncer
 from core.models import ValidityRecord
 from core.settings import Settings, ValiditySettings
+from jobs.pipeline import validity_refresher
+from tests.sync_helpers import make_syncer
 
 
 def test_records_follow_decisions_made_and_reversed_on_ds(make_sandbox, ds_client_for, sessions):

@@ -1,9 +1,10 @@
 """DS webhooks as a hint to look now: verified, deduplicated, counted; the
 hinted dossier is fetched, checked and pushed within seconds."""
+
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,8 +16,8 @@ from core import models
 from core.settings import DSSettings, Settings, WebhookSettings
 from jobs.scheduler import HintWorker
 from jobs.webhook_app import create_webhook_app
-from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from sandbox.champs import StoredFile
+from sandbox.demarche import CONNECTOR_INSTRUCTEUR_ID
 from sandbox.webhooks import WebhookSender
 from tests.sync_helpers import make_syncer
 from tests.test_push import _incomplete_with_missing_document, make_pusher
@@ -43,14 +44,23 @@ def hints(sessions):
 
 def signed_post(web, payload, secret=NEW, signature=None):
     body = json.dumps(payload).encode()
-    return web.post("/ds", data=body, content_type="application/json",
-                    headers={webhooks.SIGNATURE_HEADER: signature or sign(secret, body)})
+    return web.post(
+        "/ds",
+        data=body,
+        content_type="application/json",
+        headers={webhooks.SIGNATURE_HEADER: signature or sign(secret, body)},
+    )
 
 
 def batch(*events, webhook_id="V2ViaG9vay0x"):
-    return {"webhook_id": webhook_id, "demarche_number": 1,
-            "events": [{"sequence": s, "type": t, "dossier_number": n, "timestamp": "2026-12-01T10:00:00+01:00"}
-                       for s, t, n in events]}
+    return {
+        "webhook_id": webhook_id,
+        "demarche_number": 1,
+        "events": [
+            {"sequence": s, "type": t, "dossier_number": n, "timestamp": "2026-12-01T10:00:00+01:00"}
+            for s, t, n in events
+        ],
+    }
 
 
 def test_a_legacy_webhook_is_a_hint_and_only_its_dossier_number_is_used(web, inbox, sessions):
@@ -74,8 +84,12 @@ def test_a_bad_signature_is_ignored_and_counted_and_both_rotation_secrets_verify
     assert signed_post(web, payload, secret="whsec_c29tZW9uZS1lbHNlLTAxMjM0NTY3").status_code == 401
     body = json.dumps(payload).encode()
     tampered = body.replace(b"100001", b"100002")
-    assert web.post("/ds", data=tampered, content_type="application/json",
-                    headers={webhooks.SIGNATURE_HEADER: sign(NEW, body)}).status_code == 401
+    assert (
+        web.post(
+            "/ds", data=tampered, content_type="application/json", headers={webhooks.SIGNATURE_HEADER: sign(NEW, body)}
+        ).status_code
+        == 401
+    )
     assert signed_post(web, payload, signature="sha1=abc").status_code == 401
     assert hints(sessions) == set()
     assert inbox.counters() == {webhooks.BAD_SIGNATURE: 3}
@@ -111,7 +125,7 @@ def test_concurrent_deliveries_arriving_out_of_order_are_not_replays(web, inbox,
 
 
 def test_an_event_older_than_ds_keeps_them_is_a_replay_once_its_sequence_is_forgotten(sessions):
-    now = [datetime(2026, 12, 1, 10, tzinfo=timezone.utc)]
+    now = [datetime(2026, 12, 1, 10, tzinfo=UTC)]
     inbox = HintInbox(sessions, now=lambda: now[0])
     web = create_webhook_app(inbox, SETTINGS, (1,)).test_client()
     assert signed_post(web, batch((40, "dossier_modifie", 100040), (42, "dossier_modifie", 100042))).status_code == 200
@@ -137,8 +151,9 @@ def test_many_requests_hinting_the_same_dossier_at_once_all_succeed(inbox, sessi
             if index % 2:
                 answer = client.post(f"/ds/1/{LEGACY_SECRET}", data={"dossier_id": "100077"})
             else:
-                answer = signed_post(client, batch((1000 + 10 * round_ + index, "dossier_modifie", 100077),
-                                                   webhook_id="V2ViaG9vay0y"))
+                answer = signed_post(
+                    client, batch((1000 + 10 * round_ + index, "dossier_modifie", 100077), webhook_id="V2ViaG9vay0y")
+                )
             statuses.append(answer.status_code)
 
     threads = [threading.Thread(target=deliver, args=(i,)) for i in range(8)]
@@ -151,20 +166,40 @@ def test_many_requests_hinting_the_same_dossier_at_once_all_succeed(inbox, sessi
     assert inbox.counters() == {webhooks.ACCEPTED_LEGACY: 20, webhooks.ACCEPTED_SIGNED: 20}
 
 
-@pytest.mark.parametrize("body, why", [
-    (b"[" * 100_000 + b"]" * 100_000, "nested 100,000 deep"),
-    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 1, "type": "dossier_modifie", '
-     b'"dossier_number": ' + b"9" * 5000 + b'}]}', "a 5,000-digit number"),
-    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 1, "type": "dossier_modifie", '
-     b'"dossier_number": 1.5}]}', "dossier 1.5 is not dossier 1"),
-    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 2, "type": "dossier_modifie", '
-     b'"dossier_number": 1e3}]}', "a float, even a round one"),
-    (b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": [{"sequence": 3, "type": "dossier_modifie", '
-     b'"dossier_number": "12"}]}', "a text is not DS's number"),
-])
+@pytest.mark.parametrize(
+    "body, why",
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested 100,000 deep"),
+        (
+            b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": '
+            b'[{"sequence": 1, "type": "dossier_modifie", '
+            b'"dossier_number": ' + b"9" * 5000 + b"}]}",
+            "a 5,000-digit number",
+        ),
+        (
+            b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": '
+            b'[{"sequence": 1, "type": "dossier_modifie", '
+            b'"dossier_number": 1.5}]}',
+            "dossier 1.5 is not dossier 1",
+        ),
+        (
+            b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": '
+            b'[{"sequence": 2, "type": "dossier_modifie", '
+            b'"dossier_number": 1e3}]}',
+            "a float, even a round one",
+        ),
+        (
+            b'{"webhook_id": "V2ViaG9vay0x", "demarche_number": 1, "events": '
+            b'[{"sequence": 3, "type": "dossier_modifie", '
+            b'"dossier_number": "12"}]}',
+            "a text is not DS's number",
+        ),
+    ],
+)
 def test_a_signed_body_that_is_not_what_ds_sends_is_a_400_and_counted(web, inbox, sessions, body, why):
-    answer = web.post("/ds", data=body, content_type="application/json",
-                      headers={webhooks.SIGNATURE_HEADER: sign(NEW, body)})
+    answer = web.post(
+        "/ds", data=body, content_type="application/json", headers={webhooks.SIGNATURE_HEADER: sign(NEW, body)}
+    )
     assert answer.status_code == 400, why
     assert hints(sessions) == set()
     assert inbox.counters() == {webhooks.MALFORMED_SIGNED: 1}
@@ -188,17 +223,24 @@ def served(inbox):
 
 
 def test_a_corrected_dossier_is_fetched_checked_and_pushed_on_the_webhook(
-        make_sandbox, ds_client_for, sessions, engine, database_url, served, inbox):
+    make_sandbox, ds_client_for, sessions, engine, database_url, served, inbox
+):
     server = make_sandbox(dossiers=40, seed=18)  # a seed with en_construction dossiers lacking only documents
     client = ds_client_for(server)
     make_syncer(client, sessions).sync(1)
     make_pusher(client, sessions).push(1)
     number, missing = _incomplete_with_missing_document(sessions)
     assert number is not None
-    sender = WebhookSender(server.store, url=f"{served}/ds", secret=NEW,
-                           legacy_url=f"{served}/ds/1/{LEGACY_SECRET}").start()
-    settings = Settings(database_url=database_url, webhooks=SETTINGS, ds=DSSettings(
-        api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+    sender = WebhookSender(
+        server.store, url=f"{served}/ds", secret=NEW, legacy_url=f"{served}/ds/1/{LEGACY_SECRET}"
+    ).start()
+    settings = Settings(
+        database_url=database_url,
+        webhooks=SETTINGS,
+        ds=DSSettings(
+            api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID
+        ),
+    )
     worker = HintWorker(settings, engine, sessions, threading.Lock(), threading.Event())
     try:
         before = len(server.store.mutation_log)
@@ -214,9 +256,15 @@ def test_a_corrected_dossier_is_fetched_checked_and_pushed_on_the_webhook(
     assert any("1 changed" in line for line in lines)
     written = server.store.mutation_log[before:]
     # Its annotations and its label now say what the new documents change, and nothing else was touched.
-    assert {name for name, _ in written} == {"dossierModifierAnnotations", "dossierAjouterLabel", "dossierSupprimerLabel"}
+    assert {name for name, _ in written} == {
+        "dossierModifierAnnotations",
+        "dossierAjouterLabel",
+        "dossierSupprimerLabel",
+    }
     assert {p["dossierId"] for _, p in written} == {server.store.dossier(number).id}
-    labels = {label.name for label in server.store.demarches[1].labels if label.number in server.store.dossier(number).labels}
+    labels = {
+        label.name for label in server.store.demarches[1].labels if label.number in server.store.dossier(number).labels
+    }
     assert "Incomplet" not in labels
     with sessions() as session:
         assert session.get(models.Dossier, number).completeness_status != "incomplet"
@@ -225,7 +273,9 @@ def test_a_corrected_dossier_is_fetched_checked_and_pushed_on_the_webhook(
 def test_the_sandbox_calls_both_kinds_of_webhook_like_ds(make_sandbox, served, sessions):
     server = make_sandbox(dossiers=30, seed=3)
     number = next(d.number for d in server.store.visible_dossiers(1) if d.state == "en_construction")
-    sender = WebhookSender(server.store, url=f"{served}/ds", secret=OLD, legacy_url=f"{served}/ds/1/{LEGACY_SECRET}").start()
+    sender = WebhookSender(
+        server.store, url=f"{served}/ds", secret=OLD, legacy_url=f"{served}/ds/1/{LEGACY_SECRET}"
+    ).start()
     try:
         server.store.set_state(number, "en_instruction")  # a state change: both kinds fire
         deadline = time.monotonic() + 10
@@ -262,11 +312,14 @@ def test_wif_serve_mounts_the_webhooks_beside_the_validity_check(sessions):
     assert hints(sessions) == {(1, 100007)}
     hooks_only = Client(build_app(Settings(webhooks=SETTINGS), sessions))
     assert hooks_only.get("/").status_code == 404  # no pepper: no validity check, webhooks still served
-    assert hooks_only.post("/webhooks/ds", data=b"{}", headers={webhooks.SIGNATURE_HEADER: "sha256=00"}).status_code == 401
+    assert (
+        hooks_only.post("/webhooks/ds", data=b"{}", headers={webhooks.SIGNATURE_HEADER: "sha256=00"}).status_code == 401
+    )
 
 
 def test_a_hint_for_an_unbound_demarche_logs_one_line_naming_the_bind_and_writes_nothing(
-        make_sandbox, sessions, engine, database_url, inbox, caplog):
+    make_sandbox, sessions, engine, database_url, inbox, caplog
+):
     import logging
 
     from jobs.scheduler import NOT_BOUND_RETRY_SECONDS
@@ -274,8 +327,13 @@ def test_a_hint_for_an_unbound_demarche_logs_one_line_naming_the_bind_and_writes
     server = make_sandbox(dossiers=5)
     number = next(d.number for d in server.store.visible_dossiers(1))
     inbox.record_legacy(1, number)
-    settings = Settings(database_url=database_url, webhooks=SETTINGS, ds=DSSettings(
-        api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID))
+    settings = Settings(
+        database_url=database_url,
+        webhooks=SETTINGS,
+        ds=DSSettings(
+            api_url=server.url, api_token=server.token, demarche_numbers=(1,), instructeur_id=CONNECTOR_INSTRUCTEUR_ID
+        ),
+    )
     worker = HintWorker(settings, engine, sessions, threading.Lock(), threading.Event())
     caplog.set_level(logging.INFO, logger="jobs.scheduler")
     assert worker.attempt() == NOT_BOUND_RETRY_SECONDS

@@ -3,13 +3,14 @@ notification outbox (`mail.outbox`), so each spike is one message, sent once.
 
 The message carries counts only: no number, no date, no address of a client.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,10 +29,11 @@ TEMPLATE = "validity_miss_spike"
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def spike_email(sender: str, to: str, row: ValidityBudget, window_seconds: int, threshold: int,
-                message_id: str) -> EmailMessage:
-    start = datetime.fromtimestamp(row.window_start, timezone.utc).astimezone(PARIS)
-    end = datetime.fromtimestamp(row.window_start + window_seconds, timezone.utc).astimezone(PARIS)
+def spike_email(
+    sender: str, to: str, row: ValidityBudget, window_seconds: int, threshold: int, message_id: str
+) -> EmailMessage:
+    start = datetime.fromtimestamp(row.window_start, UTC).astimezone(PARIS)
+    end = datetime.fromtimestamp(row.window_start + window_seconds, UTC).astimezone(PARIS)
     when = f"le {start:%d/%m/%Y} entre {start:%H:%M} et {end:%H:%M} (heure de Paris)"
     lines = [
         "Bonjour,",
@@ -49,28 +51,51 @@ def spike_email(sender: str, to: str, row: ValidityBudget, window_seconds: int, 
     ]
     text = "\n".join(lines) + "\n"
     html = "".join(f"<p>{line}</p>" for line in lines if line)
-    return build_email(sender=sender, to=to, subject="Vérification des APT : pic de vérifications sans résultat",
-                       text=text, html=html, message_id=message_id)
+    return build_email(
+        sender=sender,
+        to=to,
+        subject="Vérification des APT : pic de vérifications sans résultat",
+        text=text,
+        html=html,
+        message_id=message_id,
+    )
 
 
 class SpikeAlerts:
     """Enqueues one alert per spike (in the lookup's transaction), then sends it off the request's path."""
 
-    def __init__(self, sessions: sessionmaker[Session], mail: MailSettings, team_email: str,
-                 make_mailer: Callable[[], Mailer], *, window_seconds: int, threshold: int, background: bool = True,
-                 now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        mail: MailSettings,
+        team_email: str,
+        make_mailer: Callable[[], Mailer],
+        *,
+        window_seconds: int,
+        threshold: int,
+        background: bool = True,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.sessions, self.mail, self.team_email = sessions, mail, team_email
         self.make_mailer, self.background, self.now = make_mailer, background, now
         self.window_seconds, self.threshold = window_seconds, threshold
 
     def enqueue(self, session: Session, spike: Spike) -> None:
         if not self.team_email:
-            log.warning("validity check: misses over %d in a window; WIF_TEAM_EMAIL is not set, nobody is told",
-                        spike.threshold)
+            log.warning(
+                "validity check: misses over %d in a window; WIF_TEAM_EMAIL is not set, nobody is told", spike.threshold
+            )
             return
         log.warning("validity check: misses over %d in a window: the team is e-mailed", spike.threshold)
-        enqueue(session, [OutboxEntry(SCOPE, None, f"miss_spike:{spike.window_start}", TEMPLATE, "team",
-                                      recipient_hash(self.team_email))], self.now())
+        enqueue(
+            session,
+            [
+                OutboxEntry(
+                    SCOPE, None, f"miss_spike:{spike.window_start}", TEMPLATE, "team", recipient_hash(self.team_email)
+                )
+            ],
+            self.now(),
+        )
 
     def send(self) -> None:
         if not self.team_email:
@@ -84,8 +109,15 @@ class SpikeAlerts:
         try:
             mailer = self.make_mailer()
             try:
-                return deliver(self.sessions, mailer, self._compose, self.now(), max_attempts=self.mail.max_attempts,
-                               retry_base_seconds=self.mail.retry_base_seconds, scope_prefix=SCOPE)
+                return deliver(
+                    self.sessions,
+                    mailer,
+                    self._compose,
+                    self.now(),
+                    max_attempts=self.mail.max_attempts,
+                    retry_base_seconds=self.mail.retry_base_seconds,
+                    scope_prefix=SCOPE,
+                )
             finally:
                 mailer.close()
         except Exception as error:  # the alert must never break the check; the row stays for the next try
@@ -99,5 +131,11 @@ class SpikeAlerts:
         counts = session.get(ValidityBudget, window_start)
         if counts is None:
             raise Cancel("the window is no longer known")
-        return spike_email(self.mail.mail_from, self.team_email, counts, self.window_seconds, self.threshold,
-                           message_id=f"<wif.validity.{window_start}.{row.recipient_hash[:16]}@wif.local>")
+        return spike_email(
+            self.mail.mail_from,
+            self.team_email,
+            counts,
+            self.window_seconds,
+            self.threshold,
+            message_id=f"<wif.validity.{window_start}.{row.recipient_hash[:16]}@wif.local>",
+        )

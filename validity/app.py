@@ -9,12 +9,13 @@ event loop for no gain: each request is one indexed SQL read.
 Privacy: nothing but the outcome is logged (no number, no date, no IP), and
 error handlers never echo exceptions, whose text can carry SQL parameters.
 """
+
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from flask import Flask, Response, abort, g, jsonify, render_template, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
@@ -26,16 +27,17 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.clock import paris_today
+from core.models import ValidityRecord
 from core.settings import ValiditySettings
+from core.web import dsfr
+from core.web.layout import MANDATORY_PAGES, SiteContext, default_site
+from core.web.layout import loader as layout_loader
+from validity.budget import LookupBudget
 from validity.inputs import BIRTH_DATE_FIELD, NUMBER_FIELD, LookupQuery, parse_lookup
 from validity.lookup import Answer, Outcome, lookup
 from validity.pages import ErrorPage, LookupPage, Notice
-from validity.results import date_fr, result_text
-from validity.budget import LookupBudget
 from validity.ratelimit import TokenBucketLimiter
-from core.models import ValidityRecord
-from core.web import dsfr
-from core.web.layout import MANDATORY_PAGES, SiteContext, default_site, loader as layout_loader
+from validity.results import date_fr, result_text
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +61,16 @@ BUSY = Notice(
 )
 # status → (code for the JSON API, French title, French explanation)
 HTTP_ERRORS_FR = {
-    400: ("requete_invalide", "Requête invalide", "La requête n'a pas pu être comprise. Vérifiez les informations envoyées."),
+    400: (
+        "requete_invalide",
+        "Requête invalide",
+        "La requête n'a pas pu être comprise. Vérifiez les informations envoyées.",
+    ),
     404: ("introuvable", "Page introuvable", "La page demandée n'existe pas."),
     405: ("methode_non_autorisee", "Méthode non autorisée", "Cette adresse n'accepte pas ce type de requête."),
     413: ("requete_trop_volumineuse", "Requête trop volumineuse", "Les informations envoyées sont trop volumineuses."),
 }
 INTERNAL_ERROR = ("erreur_interne", "Service indisponible", "Une erreur est survenue. Réessayez dans quelques minutes.")
-
-
 
 
 def content_security_policy(nonce: str) -> str:
@@ -126,7 +130,8 @@ def create_app(
     if settings.trusted_proxies:
         # Flask's documented way to put a middleware in front; Flask declares wsgi_app a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     limiter = limiter or TokenBucketLimiter(settings.lookups_per_minute, settings.burst)
     budget = budget or LookupBudget(settings.global_lookups, settings.global_window_minutes * 60, settings.miss_alert)
 
@@ -192,8 +197,11 @@ def create_app(
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["X-Robots-Tag"] = "noindex"
         # Answers carry personal data: no cache may keep them. The DSFR's files carry none.
-        headers["Cache-Control"] = "public, max-age=86400" if request.path.startswith(f"/{dsfr.FOLDER}/") \
-            and response.status_code == 200 else "no-store"
+        headers["Cache-Control"] = (
+            "public, max-age=86400"
+            if request.path.startswith(f"/{dsfr.FOLDER}/") and response.status_code == 200
+            else "no-store"
+        )
         if request.is_secure or settings.force_hsts:
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         return response

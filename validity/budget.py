@@ -14,11 +14,12 @@ threshold: exactly one lookup, in one worker, learns that it must alert.
 Every lookup runs the same statements, whatever its outcome: a miss costs
 the work of a hit, so the response time does not tell them apart.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -94,8 +95,11 @@ class LookupBudget:
         flipped = rows_changed(
             session,
             update(ValidityBudget)
-            .where(ValidityBudget.window_start == window.start, ValidityBudget.alerted.is_(False),
-                   ValidityBudget.misses >= self.miss_alert)
+            .where(
+                ValidityBudget.window_start == window.start,
+                ValidityBudget.alerted.is_(False),
+                ValidityBudget.misses >= self.miss_alert,
+            )
             .values(alerted=True),
         )
         return Spike(window.start, window.seconds, self.miss_alert) if flipped == 1 else None

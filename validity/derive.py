@@ -3,6 +3,7 @@
 No database, clock or environment here: `store.py` gathers the facts and
 the pepper, these functions decide.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.models import ValidityState
-from mappings import apt_period
 from core.snapshot import DossierSnapshot
+from mappings import apt_period
 
 ACCEPTED = "accepte"
 MASK = "***"
@@ -60,7 +61,7 @@ def _mask_word(word: str | None) -> str:
 
 
 def mask_name(first_name: str | None, last_name: str | None) -> str:
-    """"Karima Benali" → "Ka*** Be***": enough for the employer to recognise
+    """ "Karima Benali" → "Ka*** Be***": enough for the employer to recognise
     the employee, not enough to identify a stranger. The mask has a fixed
     length so it does not leak the length of the name."""
     return f"{_mask_word(first_name)} {_mask_word(last_name)}"

@@ -3,6 +3,7 @@
 Shared by the HTML form and the JSON endpoint so both accept and refuse the
 same inputs. Which dates are read, and how a two-digit year is resolved: docs/apt-validity-check.md#what-the-form-reads.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,10 @@ DATE_TOO_OLD = f"La date de naissance est antérieure à {OLDEST_YEAR} : vérifi
 
 
 def number_too_long(digits: int) -> str:
-    return (f"Le numéro de dossier est trop long : {digits} chiffres, alors qu'il en compte au plus "
-            f"{NUMBER_MAX_DIGITS}, {EXAMPLE_NUMBER}.")
+    return (
+        f"Le numéro de dossier est trop long : {digits} chiffres, alors qu'il en compte au plus "
+        f"{NUMBER_MAX_DIGITS}, {EXAMPLE_NUMBER}."
+    )
 
 
 @dataclass

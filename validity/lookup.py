@@ -6,6 +6,7 @@ A wrong birth date, an unknown number and a withdrawn record give the same
 answer; and the same work is done in each case (one HMAC, one constant-time
 comparison) so the response time does not tell them apart either.
 """
+
 from __future__ import annotations
 
 import enum
@@ -17,8 +18,8 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from validity.derive import birth_date_hash
 from core.models import ValidityRecord, ValidityState
+from validity.derive import birth_date_hash
 
 # Compared against when the number is unknown, so that branch costs the same
 # as a real comparison. No HMAC output can equal it: it is not hexadecimal.

@@ -3,6 +3,7 @@
 Each page is a dataclass built by the app and rendered by one template;
 the tests render every one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

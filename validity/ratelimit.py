@@ -4,12 +4,13 @@ In-process is enough for one `wif serve` process (waitress is threaded, not
 forked); several instances behind a load balancer would each allow the
 configured rate, which is acceptable for a brake on enumeration.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 # Past this many tracked clients, buckets that have refilled completely are
 # dropped: they are equivalent to a new bucket, so forgetting them is exact.

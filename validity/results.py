@@ -1,5 +1,6 @@
 """What each answer of the validity check tells the employer, in French: the page and the JSON API read it here,
 so they say the same thing. Why each wording: docs/apt-validity-check.md."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +9,18 @@ from datetime import date
 from validity.lookup import Answer, Outcome
 
 MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 
 
@@ -60,19 +71,36 @@ def result_text(answer: Answer) -> ResultText:
         return NO_MATCH
     start, end = date_fr(details.start), date_fr(details.end)
     if answer.outcome is Outcome.NOT_STARTED:
-        return ResultText("info", f"Autorisation accordée, valable à partir du {start}", "accordée, pas encore en vigueur", (
-            f"Cette autorisation provisoire de travail a été accordée pour la période du {start} au {end}.",
-            f"Elle n'est pas encore en vigueur : l'étudiant ne peut pas travailler sous couvert de cette autorisation "
-            f"avant le {start}.",
-            SCOPE,
-        ))
+        return ResultText(
+            "info",
+            f"Autorisation accordée, valable à partir du {start}",
+            "accordée, pas encore en vigueur",
+            (
+                f"Cette autorisation provisoire de travail a été accordée pour la période du {start} au {end}.",
+                "Elle n'est pas encore en vigueur : l'étudiant ne peut pas travailler sous couvert de cette "
+                "autorisation "
+                f"avant le {start}.",
+                SCOPE,
+            ),
+        )
     if answer.outcome is Outcome.EXPIRED:
-        return ResultText("warning", "Autorisation expirée", "expirée", (
-            f"Cette autorisation provisoire de travail a pris fin le {end}. L'étudiant ne peut plus travailler sous "
-            "couvert de cette autorisation.",
-            "S'il en a obtenu une nouvelle, vérifiez-la avec le numéro de dossier de sa nouvelle décision.",
-        ))
-    return ResultText("success", "Autorisation en cours de validité", "en cours de validité", (
-        f"Cette autorisation provisoire de travail est en vigueur du {start} au {end} inclus.",
-        SCOPE,
-    ))
+        return ResultText(
+            "warning",
+            "Autorisation expirée",
+            "expirée",
+            (
+                f"Cette autorisation provisoire de travail a pris fin le {end}. L'étudiant ne peut plus travailler "
+                "sous "
+                "couvert de cette autorisation.",
+                "S'il en a obtenu une nouvelle, vérifiez-la avec le numéro de dossier de sa nouvelle décision.",
+            ),
+        )
+    return ResultText(
+        "success",
+        "Autorisation en cours de validité",
+        "en cours de validité",
+        (
+            f"Cette autorisation provisoire de travail est en vigueur du {start} au {end} inclus.",
+            SCOPE,
+        ),
+    )

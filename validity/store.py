@@ -4,11 +4,12 @@ Called by the sync after each page (same session, same transaction, so a
 record never runs ahead of its dossier). Both functions are idempotent: a
 rerun with the same data changes nothing, `updated_at` included.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -25,11 +26,7 @@ PUBLISHED_FIELDS = ("birth_date_hash", "masked_name", "siret", "employer_name", 
 
 
 def _load_dossiers(session: Session, numbers: list[int]) -> dict[int, Dossier]:
-    query = (
-        select(Dossier)
-        .where(Dossier.number.in_(numbers))
-        .options(*SNAPSHOT_LOADS)
-    )
+    query = select(Dossier).where(Dossier.number.in_(numbers)).options(*SNAPSHOT_LOADS)
     return {dossier.number: dossier for dossier in session.scalars(query)}
 
 
@@ -79,7 +76,7 @@ def refresh_validity(
         return
     if not pepper:
         raise ValueError("refresh_validity needs the pepper: hashes nobody could verify must not be published")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     dossiers = _load_dossiers(session, numbers)
     records = _load_records(session, numbers)
     counts = {"created": 0, "updated": 0, "withdrawn": 0}
@@ -112,23 +109,26 @@ def purge_expired(session: Session, today: date, keep_days: int) -> int:
     """Mark valid records whose end has passed as expired, then delete the
     expired ones ended more than `keep_days` ago and the withdrawn ones not
     touched for `keep_days`. Returns the number of records deleted."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     session.execute(
         update(ValidityRecord)
         .where(ValidityRecord.state == ValidityState.VALID.value, ValidityRecord.apt_end < today)
         .values(state=ValidityState.EXPIRED.value, updated_at=now)
     )
     cutoff_day = date.fromordinal(today.toordinal() - keep_days)
-    cutoff_time = datetime(cutoff_day.year, cutoff_day.month, cutoff_day.day, tzinfo=timezone.utc)
-    purged = rows_changed(
-        session,
-        delete(ValidityRecord).where(
-            or_(
-                (ValidityRecord.state == ValidityState.EXPIRED.value) & (ValidityRecord.apt_end < cutoff_day),
-                (ValidityRecord.state == ValidityState.WITHDRAWN.value) & (ValidityRecord.updated_at < cutoff_time),
-            )
-        ),
-    ) or 0
+    cutoff_time = datetime(cutoff_day.year, cutoff_day.month, cutoff_day.day, tzinfo=UTC)
+    purged = (
+        rows_changed(
+            session,
+            delete(ValidityRecord).where(
+                or_(
+                    (ValidityRecord.state == ValidityState.EXPIRED.value) & (ValidityRecord.apt_end < cutoff_day),
+                    (ValidityRecord.state == ValidityState.WITHDRAWN.value) & (ValidityRecord.updated_at < cutoff_time),
+                )
+            ),
+        )
+        or 0
+    )
     if purged:
         logger.info("validity records: %d purged", purged)
     return purged

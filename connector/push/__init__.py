@@ -23,6 +23,7 @@ DS shows; `kinds` all push knows of each kind of mutation, one row each; `live`
 what push needs of the démarche; `outbox` the rows' moves; `run` what one
 démarche's push shares while it runs.
 """
+
 from connector.push.errors import PushStopped
 from connector.push.intents import Current, Intent, Target, plan
 from connector.push.kinds import KINDS, Kind
@@ -33,7 +34,20 @@ from connector.push.run import PushProgress
 from connector.push.summary import PushSummary
 
 __all__ = [
-    "KINDS", "Current", "Intent", "Kind", "LiveDemarche", "PushBinding", "PushDefinition", "PushPlan", "PushProgress",
-    "PushStopped", "PushSummary",
-    "Pusher", "Target", "current_state", "plan", "read_live",
+    "KINDS",
+    "Current",
+    "Intent",
+    "Kind",
+    "LiveDemarche",
+    "PushBinding",
+    "PushDefinition",
+    "PushPlan",
+    "PushProgress",
+    "PushStopped",
+    "PushSummary",
+    "Pusher",
+    "Target",
+    "current_state",
+    "plan",
+    "read_live",
 ]

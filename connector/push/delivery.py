@@ -2,6 +2,7 @@
 `connector.batch`), in dossier order, the groupe change first. Rows are marked
 `sending` and committed before the request leaves; each alias's result then
 settles its own row."""
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,13 @@ from sqlalchemy.orm import Session
 from connector.batch import BatchItem, BatchLimits, split
 from connector.client import BatchAnswer
 from connector.errors import (
-    DSAnswerLost, DSAuthenticationError, DSError, DSForbidden, DSUnavailable, Rejection, classify_rejection,
+    DSAnswerLost,
+    DSAuthenticationError,
+    DSError,
+    DSForbidden,
+    DSUnavailable,
+    Rejection,
+    classify_rejection,
 )
 from connector.push.errors import PushStopped
 from connector.push.kinds import KINDS
@@ -32,8 +39,10 @@ SLOW_REQUEST_SECONDS = 12.0
 STATE_LIMITS = BatchLimits(max_items=100)  # a state read is three fields
 KIND_ORDER = {kind.name: kind.order for kind in KINDS.values()}
 EN_CONSTRUCTION_ONLY = [kind.name for kind in KINDS.values() if kind.only_en_construction]
-READ_ONLY_TOKEN = ("DS refused the mutation: the API token is read-only. Push stopped; use a read/write token, "
-                   "or set WIF_PUSH_ENABLED=false for a read-only deployment.")
+READ_ONLY_TOKEN = (
+    "DS refused the mutation: the API token is read-only. Push stopped; use a read/write token, "
+    "or set WIF_PUSH_ENABLED=false for a read-only deployment."
+)
 
 
 @dataclass
@@ -71,8 +80,11 @@ def next_due(run: PushRun) -> tuple[list[Delivery], bool]:
     with run.sessions() as session:
         deliveries = due(session, run, run.clock())
         session.expunge_all()
-        stale = [d.row.id for d in deliveries if d.state in DECIDED_STATES
-                 or (d.row.kind in EN_CONSTRUCTION_ONLY and d.state != "en_construction")]
+        stale = [
+            d.row.id
+            for d in deliveries
+            if d.state in DECIDED_STATES or (d.row.kind in EN_CONSTRUCTION_ONLY and d.state != "en_construction")
+        ]
         if stale:
             for row in session.scalars(select(models.PushOutbox).where(models.PushOutbox.id.in_(stale))):
                 row.status = OutboxStatus.SUPERSEDED
@@ -107,8 +119,8 @@ def deliver(run: PushRun, deliveries: list[Delivery]) -> None:
     items = [item(run, d) for d in deliveries]
     start = 0
     while start < len(deliveries):
-        size = len(split(items[start:start + run.limits.max_items], run.limits)[0])
-        send_chunk(run, deliveries[start:start + size], items[start:start + size])
+        size = len(split(items[start : start + run.limits.max_items], run.limits)[0])
+        send_chunk(run, deliveries[start : start + size], items[start : start + size])
         if run.progress:
             run.progress.advance(size)
         start += size
@@ -123,8 +135,11 @@ def still_en_construction(run: PushRun, deliveries: list[Delivery]) -> list[Deli
     if not numbers:
         return deliveries
     states = states_on_ds(run, numbers)
-    held = [d for d in deliveries
-            if d.row.kind in EN_CONSTRUCTION_ONLY and states.get(d.row.dossier_number, "?") != "en_construction"]
+    held = [
+        d
+        for d in deliveries
+        if d.row.kind in EN_CONSTRUCTION_ONLY and states.get(d.row.dossier_number, "?") != "en_construction"
+    ]
     if not held:
         return deliveries
     now = run.clock()
@@ -149,7 +164,7 @@ def states_on_ds(run: PushRun, numbers: list[int]) -> dict[int, str | None]:
     items = [BatchItem("getDossierState", {"dossierNumber": n}) for n in numbers]
     try:
         for chunk_numbers, chunk in chunks(numbers, items, STATE_LIMITS):
-            for number, result in zip(chunk_numbers, run.client.execute_batch(chunk).results):
+            for number, result in zip(chunk_numbers, run.client.execute_batch(chunk).results, strict=False):
                 if result.data is not None:
                     states[number] = result.data.get("state")
                 elif not result.timed_out:
@@ -188,8 +203,10 @@ def send_chunk(run: PushRun, chunk: list[Delivery], items: list[BatchItem]) -> N
 
 def mark_sending(session: Session, chunk: list[Delivery]) -> list[models.PushOutbox]:
     """Committed before the request leaves: a row found `sending` later is uncertain, read back before any resend."""
-    loaded = {r.id: r for r in session.scalars(
-        select(models.PushOutbox).where(models.PushOutbox.id.in_([d.row.id for d in chunk])))}
+    loaded = {
+        r.id: r
+        for r in session.scalars(select(models.PushOutbox).where(models.PushOutbox.id.in_([d.row.id for d in chunk])))
+    }
     rows = [loaded[d.row.id] for d in chunk]
     for row in rows:
         row.status = OutboxStatus.SENDING
@@ -199,8 +216,9 @@ def mark_sending(session: Session, chunk: list[Delivery]) -> list[models.PushOut
     return rows
 
 
-def send(run: PushRun, session: Session, rows: list[models.PushOutbox], items: list[BatchItem],
-         now: datetime) -> BatchAnswer | None:
+def send(
+    run: PushRun, session: Session, rows: list[models.PushOutbox], items: list[BatchItem], now: datetime
+) -> BatchAnswer | None:
     """The request's answer; None when the request as a whole went wrong (its rows are settled here)."""
     summary = run.summary
     try:
@@ -225,16 +243,22 @@ def send(run: PushRun, session: Session, rows: list[models.PushOutbox], items: l
     return None
 
 
-def record_answer(run: PushRun, session: Session, rows: list[models.PushOutbox], items: list[BatchItem],
-                  answer: BatchAnswer, now: datetime) -> list[models.PushOutbox]:
+def record_answer(
+    run: PushRun,
+    session: Session,
+    rows: list[models.PushOutbox],
+    items: list[BatchItem],
+    answer: BatchAnswer,
+    now: datetime,
+) -> list[models.PushOutbox]:
     """Settle each row by its alias's result; the rows DS did not get to (timed out) are returned: uncertain."""
     uncertain = []
-    for index, (row, result) in enumerate(zip(rows, answer.results)):
+    for index, (row, result) in enumerate(zip(rows, answer.results, strict=False)):
         if result.data is not None:
             try:
                 record(run, session, row, items[index].operation, result.data, now)
             except PushStopped:
-                unsend(rows[index + 1:])  # nothing was applied with a read-only token
+                unsend(rows[index + 1 :])  # nothing was applied with a read-only token
                 session.commit()
                 raise
         elif result.timed_out:
@@ -258,8 +282,9 @@ def _keep_labels_read(session: Session, row: models.PushOutbox, label: dict) -> 
     dossier.raw = {**dossier.raw, "labels": labels}
 
 
-def record(run: PushRun, session: Session, row: models.PushOutbox, operation: str, payload: dict,
-           now: datetime) -> None:
+def record(
+    run: PushRun, session: Session, row: models.PushOutbox, operation: str, payload: dict, now: datetime
+) -> None:
     """One mutation's payload: delivered, partly saved, or refused (due again later)."""
     summary = run.summary
     errors = [e["message"] for e in payload.get("errors") or []]
@@ -292,6 +317,10 @@ def adapt_limits(run: PushRun, answer: BatchAnswer, sent: int) -> None:
         return
     smaller = max(1, sent // 2)
     if smaller < run.limits.max_items:
-        log.warning("push: DS %s after %.1fs: %d mutations per request from now on",
-                    "timed out" if answer.timed_out else "was slow", answer.seconds, smaller)
+        log.warning(
+            "push: DS %s after %.1fs: %d mutations per request from now on",
+            "timed out" if answer.timed_out else "was slow",
+            answer.seconds,
+            smaller,
+        )
         run.limits = BatchLimits(smaller, run.limits.max_tokens, run.limits.max_complexity)

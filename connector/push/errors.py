@@ -1,4 +1,5 @@
 """Why a push stops as a whole."""
+
 from __future__ import annotations
 
 from core.errors import ExitCode, WifError

@@ -4,12 +4,14 @@ as the mutations to send. Pure functions: no database, no network.
 The target comes from the APT rules (`mappings.target`); this module only
 needs its shape (`Target`), so the DS adapter knows no APT rule.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Protocol
+from typing import Protocol
 
 
 # Read-only members (properties): targets and their messages are frozen dataclasses.
@@ -70,5 +72,7 @@ def plan(target: Target, current: Current, managed_label_keys: frozenset[str]) -
         intents.append(Intent("label_remove", {"label_key": key}))
     message = target.message
     if message and not set(message.codes) <= current.messaged_codes:
-        intents.append(Intent("message", {"codes": list(message.codes), "body": message.body, "correction": message.correction}))
+        intents.append(
+            Intent("message", {"codes": list(message.codes), "body": message.body, "correction": message.correction})
+        )
     return intents

@@ -4,10 +4,11 @@ A new kind is a row here, its `.graphql` document in connector/graphql/ (named
 after the DS mutation), and whatever plans intents of that kind. Why each
 column is what it is: docs/ds-push.md.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from connector.push.live import LiveDemarche
 
@@ -77,10 +78,12 @@ def _existing_groupe(payload: dict, live: LiveDemarche) -> dict | None:
 
 
 def _annotations_variables(payload: dict, live: LiveDemarche, state: str) -> dict:
-    return {"annotations": [
-        {"id": live.annotation_ids[key], "value": {live.annotation_types[key]: value}}
-        for key, value in payload["values"].items()
-    ]}
+    return {
+        "annotations": [
+            {"id": live.annotation_ids[key], "value": {live.annotation_types[key]: value}}
+            for key, value in payload["values"].items()
+        ]
+    }
 
 
 def _annotations_in_answer(payload: dict, answer: dict, live: LiveDemarche) -> set[str] | None:
@@ -152,21 +155,70 @@ def _first_value(payload: dict) -> str:
 
 KINDS_IN_ORDER = (
     # The groupe first: the others need an instructeur of the dossier's new groupe.
-    Kind("groupe", "dossierChangerGroupeInstructeur", 0, _groupe_variables, _groupe_arrived, _groupe_overlay,
-         _first_value, usable=_existing_groupe),
-    Kind("annotations", "dossierModifierAnnotations", 1, _annotations_variables, _annotations_arrived,
-         _annotations_overlay, lambda payload: ", ".join(sorted(payload["values"])), usable=_live_annotations,
-         as_instructeur=True, parts=Parts("values", _annotations_in_answer, _annotations_on_ds)),
-    Kind("label_add", "dossierAjouterLabel", 2, _label_variables, lambda p, d, live: _label_on(d, p, live),
-         lambda payload, shown: shown.label_keys.add(payload["label_key"]), _first_value, usable=_live_label),
-    Kind("label_remove", "dossierSupprimerLabel", 3, _label_variables, lambda p, d, live: not _label_on(d, p, live),
-         lambda payload, shown: shown.label_keys.discard(payload["label_key"]), _first_value, usable=_live_label),
-    Kind("message", "dossierEnvoyerMessage", 4, _message_variables, _message_arrived, _message_overlay,
-         lambda p: f"({len(p['codes'])} finding(s), correction={p.get('correction')})",
-         as_instructeur=True, only_en_construction=True, read_back=False, asks_applicant=True),
-    Kind("instruction", "dossierPasserEnInstruction", 5,
-         lambda payload, live, state: {"disableNotification": payload["disable_notification"]},
-         lambda payload, dossier, live: dossier.get("state") != "en_construction", _no_overlay, _first_value,
-         as_instructeur=True),
+    Kind(
+        "groupe",
+        "dossierChangerGroupeInstructeur",
+        0,
+        _groupe_variables,
+        _groupe_arrived,
+        _groupe_overlay,
+        _first_value,
+        usable=_existing_groupe,
+    ),
+    Kind(
+        "annotations",
+        "dossierModifierAnnotations",
+        1,
+        _annotations_variables,
+        _annotations_arrived,
+        _annotations_overlay,
+        lambda payload: ", ".join(sorted(payload["values"])),
+        usable=_live_annotations,
+        as_instructeur=True,
+        parts=Parts("values", _annotations_in_answer, _annotations_on_ds),
+    ),
+    Kind(
+        "label_add",
+        "dossierAjouterLabel",
+        2,
+        _label_variables,
+        lambda p, d, live: _label_on(d, p, live),
+        lambda payload, shown: shown.label_keys.add(payload["label_key"]),
+        _first_value,
+        usable=_live_label,
+    ),
+    Kind(
+        "label_remove",
+        "dossierSupprimerLabel",
+        3,
+        _label_variables,
+        lambda p, d, live: not _label_on(d, p, live),
+        lambda payload, shown: shown.label_keys.discard(payload["label_key"]),
+        _first_value,
+        usable=_live_label,
+    ),
+    Kind(
+        "message",
+        "dossierEnvoyerMessage",
+        4,
+        _message_variables,
+        _message_arrived,
+        _message_overlay,
+        lambda p: f"({len(p['codes'])} finding(s), correction={p.get('correction')})",
+        as_instructeur=True,
+        only_en_construction=True,
+        read_back=False,
+        asks_applicant=True,
+    ),
+    Kind(
+        "instruction",
+        "dossierPasserEnInstruction",
+        5,
+        lambda payload, live, state: {"disableNotification": payload["disable_notification"]},
+        lambda payload, dossier, live: dossier.get("state") != "en_construction",
+        _no_overlay,
+        _first_value,
+        as_instructeur=True,
+    ),
 )
 KINDS = {kind.name: kind for kind in KINDS_IN_ORDER}

@@ -1,4 +1,5 @@
 """What push needs from the live démarche: its annotation, label and groupe ids, read once per run."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,7 +19,14 @@ class LiveDemarche:
     missing: list[str] = field(default_factory=list)  # what the definition names but DS lacks
 
 
-VALUE_KEYS = {"text": "text", "textarea": "textarea", "drop_down_list": "dropDownList", "date": "date", "yes_no": "yesNo", "checkbox": "checkbox"}
+VALUE_KEYS = {
+    "text": "text",
+    "textarea": "textarea",
+    "drop_down_list": "dropDownList",
+    "date": "date",
+    "yes_no": "yesNo",
+    "checkbox": "checkbox",
+}
 
 
 # Read-only members (properties): the definitions are frozen dataclasses.
@@ -53,8 +61,13 @@ class PushBinding(Protocol):
     def id_of(self, key: str) -> str | None: ...
 
 
-def read_live(client: DSClient, demarche_number: int, procedure: PushDefinition, binding: PushBinding,
-              demarche: dict | None = None) -> LiveDemarche:
+def read_live(
+    client: DSClient,
+    demarche_number: int,
+    procedure: PushDefinition,
+    binding: PushBinding,
+    demarche: dict | None = None,
+) -> LiveDemarche:
     """Annotation and label ids from the binding only (never by label); `demarche`:
     getDemarcheDescriptor's answer when the caller already read it this run."""
     if demarche is None:
@@ -78,5 +91,8 @@ def read_live(client: DSClient, demarche_number: int, procedure: PushDefinition,
             live.missing.append(f"label « {label.name} »")
     for groupe in demarche.get("groupeInstructeurs") or []:
         if not groupe.get("closed"):
-            live.groupes[groupe["label"]] = {"id": groupe["id"], "instructeurs": {i["id"] for i in groupe.get("instructeurs") or []}}
+            live.groupes[groupe["label"]] = {
+                "id": groupe["id"],
+                "instructeurs": {i["id"] for i in groupe.get("instructeurs") or []},
+            }
     return live

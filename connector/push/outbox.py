@@ -1,5 +1,6 @@
 """The outbox rows' moves: found or created for an intent, delivered, due again
 (at once or after a back-off), failed for good."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,9 @@ BACKOFF = timedelta(minutes=5)  # before the second attempt of a refused mutatio
 OWED = (OutboxStatus.PENDING, OutboxStatus.SENDING)  # still to be sent, or to be read back from DS
 
 
-def row_for(session: Session, dossier_number: int, intent: Intent, rows: list[models.PushOutbox],
-            now: datetime) -> models.PushOutbox:
+def row_for(
+    session: Session, dossier_number: int, intent: Intent, rows: list[models.PushOutbox], now: datetime
+) -> models.PushOutbox:
     """The dossier's row for this intent: the one already planned (even failed: not planned twice), or a new one."""
     for index, row in enumerate(rows):
         same = row.kind == intent.kind and row.payload_hash == intent.payload_hash
@@ -44,19 +46,36 @@ def row_for(session: Session, dossier_number: int, intent: Intent, rows: list[mo
     return row
 
 
-def split_parts(session: Session, row: models.PushOutbox, parts: Parts, saved: set[str], error: str,
-                now: datetime, summary: PushSummary, *, backoff: bool = True) -> None:
+def split_parts(
+    session: Session,
+    row: models.PushOutbox,
+    parts: Parts,
+    saved: set[str],
+    error: str,
+    now: datetime,
+    summary: PushSummary,
+    *,
+    backoff: bool = True,
+) -> None:
     """Some values of the row are on DS: those are delivered (a row of their
     own), only the others are sent again."""
     values = row.payload[parts.key]
     done = {parts.key: {k: v for k, v in values.items() if k in saved}}
     rest = {parts.key: {k: v for k, v in values.items() if k not in saved}}
     if done[parts.key]:
-        session.add(models.PushOutbox(
-            dossier_number=row.dossier_number, kind=row.kind, payload=done,
-            payload_hash=Intent(row.kind, done).payload_hash, status=OutboxStatus.DELIVERED, attempts=row.attempts,
-            client_mutation_id=row.client_mutation_id, created_at=row.created_at, delivered_at=now,
-        ))
+        session.add(
+            models.PushOutbox(
+                dossier_number=row.dossier_number,
+                kind=row.kind,
+                payload=done,
+                payload_hash=Intent(row.kind, done).payload_hash,
+                status=OutboxStatus.DELIVERED,
+                attempts=row.attempts,
+                client_mutation_id=row.client_mutation_id,
+                created_at=row.created_at,
+                delivered_at=now,
+            )
+        )
         summary.delivered += 1
     row.payload = rest
     row.payload_hash = Intent(row.kind, rest).payload_hash

@@ -1,11 +1,12 @@
 """1. Plan: what each dossier needs, written to `push_outbox` as `pending` rows
 and committed before anything is sent; a pending row the dossier no longer
 needs is `superseded`."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterator
 
 from sqlalchemy import or_, select, true
 
@@ -57,8 +58,7 @@ def current_state(dossier: models.Dossier, rows: list[models.PushOutbox], live: 
     return Current(shown.annotations, frozenset(shown.label_keys), shown.groupe_label, frozenset(shown.messaged_codes))
 
 
-def batches(run: PushRun, since: datetime | None
-            ) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
+def batches(run: PushRun, since: datetime | None) -> Iterator[list[tuple[models.Dossier, list[models.PushOutbox]]]]:
     owed = select(models.PushOutbox.dossier_number).where(models.PushOutbox.status.in_(OWED))
     recent = or_(models.Dossier.synced_at >= since, models.Dossier.number.in_(owed)) if since else true()
     chosen = models.Dossier.number.in_(sorted(run.only)) if run.only is not None else true()
@@ -91,7 +91,6 @@ def batches(run: PushRun, since: datetime | None
         last = numbers[-1]
 
 
-
 def plan_due(run: PushRun, since: datetime | None, wants: Wants) -> int:
     """Write what each dossier needs as `pending` rows; the number of rows due now."""
     due = 0
@@ -108,7 +107,8 @@ def plan_due(run: PushRun, since: datetime | None, wants: Wants) -> int:
                     if run.dry_run:
                         summary.messages_due += KINDS[intent.kind].asks_applicant
                         summary.listing.append(
-                            f"  dossier {dossier.number}: {intent.kind} {KINDS[intent.kind].describe(intent.payload)}")
+                            f"  dossier {dossier.number}: {intent.kind} {KINDS[intent.kind].describe(intent.payload)}"
+                        )
                         continue
                     row = row_for(session, dossier.number, intent, rows, now)
                     wanted.add(id(row))

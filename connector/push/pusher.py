@@ -1,11 +1,12 @@
 """A push run: read the live démarche, settle what an earlier run left
 uncertain, plan, hold the run if it would message too many dossiers, deliver."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,8 +77,12 @@ class Pusher:
         new is sent yet. Without `everything`, only dossiers synced since the last complete push, or still owed
         a mutation; with `only`, just those dossiers (a webhook's hint), and the checkpoint stays."""
         started = self.clock()
-        summary = PushSummary(demarche_number, max_message_share=self.policy.max_message_share, dry_run=self.dry_run,
-                              message_recent_days=self.policy.message_recent_days)
+        summary = PushSummary(
+            demarche_number,
+            max_message_share=self.policy.max_message_share,
+            dry_run=self.dry_run,
+            message_recent_days=self.policy.message_recent_days,
+        )
         requests_before = self.client.stats.requests
         binding = self.bindings.get(demarche_number)
         if binding is None:
@@ -92,9 +97,21 @@ class Pusher:
             raise PushStopped(
                 f"DS_INSTRUCTEUR_ID is not an instructeur of any groupe of démarche {demarche_number} on DS (a wrong "
                 "id, or one never added): push stopped, nothing sent; check DS_INSTRUCTEUR_ID, then run "
-                "`wif procedure apply --yes` to make it a member of every groupe")
-        run = PushRun(demarche_number, self.client, self.sessions, self.clock, self.instructeur_id, live, summary,
-                      self.limits, only, self.dry_run, self.progress)
+                "`wif procedure apply --yes` to make it a member of every groupe"
+            )
+        run = PushRun(
+            demarche_number,
+            self.client,
+            self.sessions,
+            self.clock,
+            self.instructeur_id,
+            live,
+            summary,
+            self.limits,
+            only,
+            self.dry_run,
+            self.progress,
+        )
         if not self.dry_run:
             settle_uncertain(run)
         since = None if everything or only is not None else self._checkpoint(demarche_number)
@@ -109,8 +126,12 @@ class Pusher:
                 log.warning("%s", summary.line())
             else:
                 summary.forced = True
-                log.warning("push démarche %s: circuit breaker overridden by --force: %d message(s) for %d dossier(s)",
-                            demarche_number, summary.messages_due, summary.dossiers)
+                log.warning(
+                    "push démarche %s: circuit breaker overridden by --force: %d message(s) for %d dossier(s)",
+                    demarche_number,
+                    summary.messages_due,
+                    summary.dossiers,
+                )
         summary.requests = self.client.stats.requests - requests_before
         return PushPlan(run, started, requests_before)
 
@@ -127,16 +148,20 @@ class Pusher:
         summary.requests = self.client.stats.requests - planned.requests_before
         # Dossiers skipped for a cause DS-side (groupe, membership, a missing
         # label or annotation) must be planned again once `procedure apply` ran.
-        if run.only is None and not (self.dry_run or run.live.missing or summary.skipped_not_member
-                                     or summary.skipped_missing_groupe):
+        if run.only is None and not (
+            self.dry_run or run.live.missing or summary.skipped_not_member or summary.skipped_missing_groupe
+        ):
             self._advance_checkpoint(run.demarche_number, planned.started)
         return summary
 
     def _wants(self) -> Wants:
         instruction = {"disable_notification": self.policy.disable_notification}
-        return Wants(self.target_for, frozenset(label.key for label in self.procedure.labels),
-                     instruction if self.policy.pass_to_instruction else None,
-                     timedelta(days=self.policy.message_recent_days))
+        return Wants(
+            self.target_for,
+            frozenset(label.key for label in self.procedure.labels),
+            instruction if self.policy.pass_to_instruction else None,
+            timedelta(days=self.policy.message_recent_days),
+        )
 
     def _breaker_trips(self, summary: PushSummary) -> bool:
         """Would this run message too many of the dossiers it considers? Many applicants asked to

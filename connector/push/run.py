@@ -1,9 +1,11 @@
 """One démarche's push while it runs: what planning, delivery and settling share."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 

@@ -3,11 +3,12 @@ before recording) leaves its rows `sending`. Before any of them is sent again,
 the dossier is read back from DS (`getDossier`) and each row's kind says
 whether its effect is there. Rows a previous run left `sending` are settled
 the same way at the start of the next run."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,8 +35,9 @@ def settle_uncertain(run: PushRun) -> None:
         query = (
             select(models.PushOutbox)
             .join(models.Dossier, models.Dossier.number == models.PushOutbox.dossier_number)
-            .where(models.Dossier.demarche_number == run.demarche_number,
-                   models.PushOutbox.status == OutboxStatus.SENDING)
+            .where(
+                models.Dossier.demarche_number == run.demarche_number, models.PushOutbox.status == OutboxStatus.SENDING
+            )
             .order_by(models.PushOutbox.dossier_number, models.PushOutbox.id)
         )
         if run.only is not None:
@@ -64,7 +66,7 @@ def read_back(run: PushRun, numbers: list[int]) -> dict[int, dict | None]:
     shown: dict[int, dict | None] = {}
     for chunk_numbers, chunk in chunks(numbers, items, READ_LIMITS):
         answer = run.client.execute_batch(chunk)
-        for number, result in zip(chunk_numbers, answer.results):
+        for number, result in zip(chunk_numbers, answer.results, strict=False):
             if result.data is not None:
                 shown[number] = result.data
             elif not result.timed_out:
@@ -97,5 +99,5 @@ def chunks(keys: list, items: list[BatchItem], limits: BatchLimits) -> Iterator[
     """The items split within the limits, each chunk with its keys."""
     start = 0
     for chunk in split(items, limits):
-        yield keys[start:start + len(chunk)], chunk
+        yield keys[start : start + len(chunk)], chunk
         start += len(chunk)

@@ -1,4 +1,5 @@
 """What a push run is about to send, and what it did (or, held or dry, would do): data, and lines for the operator."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,11 +45,18 @@ class PushSummary:
         if not self.due or self.held:
             return None
         minutes = self.max_requests / self.requests_per_minute if self.requests_per_minute else 0.0
-        took = ("under a second" if minutes * 60 < 1
-                else f"at least {minutes * 60:.0f} s" if minutes < 2 else f"at least {minutes:.0f} min")
-        return (f"push démarche {self.demarche_number}: {self.due} mutations to send for {self.dossiers} dossiers, "
-                f"in at most {self.max_requests} requests; at {self.requests_per_minute:.0f} push requests/min "
-                f"the budget makes that {took}")
+        took = (
+            "under a second"
+            if minutes * 60 < 1
+            else f"at least {minutes * 60:.0f} s"
+            if minutes < 2
+            else f"at least {minutes:.0f} min"
+        )
+        return (
+            f"push démarche {self.demarche_number}: {self.due} mutations to send for {self.dossiers} dossiers, "
+            f"in at most {self.max_requests} requests; at {self.requests_per_minute:.0f} push requests/min "
+            f"the budget makes that {took}"
+        )
 
     def plan_lines(self) -> list[str]:
         """Told before anything is sent: a dry run's mutations, or what the run will send."""
@@ -67,18 +75,25 @@ class PushSummary:
         asked = self.messages_due + self.messages_held_back
         share = asked / self.dossiers if self.dossiers else 0.0
         withheld = f" ({self.messages_held_back} of them withheld as old)" if self.messages_held_back else ""
-        return (f"{asked} of {self.dossiers} dossiers ({share:.0%}) would get a message to the applicant{withheld}, "
-                f"above the {self.max_message_share:.0%} limit (WIF_PUSH_MAX_MESSAGE_SHARE)")
+        return (
+            f"{asked} of {self.dossiers} dossiers ({share:.0%}) would get a message to the applicant{withheld}, "
+            f"above the {self.max_message_share:.0%} limit (WIF_PUSH_MAX_MESSAGE_SHARE)"
+        )
 
     def line(self) -> str:
         if self.held:
             # Never a "delivered" count here: nothing was.
             if self.dry_run:
-                return (f"push démarche {self.demarche_number}: {self.dossiers} dossiers, {self.planned} mutations planned; "
-                        f"a real run would HOLD them all: {self._messages_text()}; `--force` sends them")
-            return (f"push démarche {self.demarche_number}: HELD, nothing sent: {self._messages_text()}; "
-                    f"{self.planned} mutations kept unsent. If the form changed, check it (`wif procedure check`); "
-                    f"if these messages are right, run `wif push --force`")
+                return (
+                    f"push démarche {self.demarche_number}: {self.dossiers} dossiers, {self.planned} mutations "
+                    "planned; "
+                    f"a real run would HOLD them all: {self._messages_text()}; `--force` sends them"
+                )
+            return (
+                f"push démarche {self.demarche_number}: HELD, nothing sent: {self._messages_text()}; "
+                f"{self.planned} mutations kept unsent. If the form changed, check it (`wif procedure check`); "
+                f"if these messages are right, run `wif push --force`"
+            )
         delivered = f"{self.delivered} delivered"
         if self.already_on_ds:
             delivered += f" ({self.already_on_ds} already on DS)"
@@ -91,7 +106,9 @@ class PushSummary:
         if self.earlier_uncertain:
             text += f"; {self.earlier_uncertain} mutation(s) left uncertain by an earlier run settled from DS"
         if self.skipped_not_member:
-            text += f"; connector instructeur not in groupe(s) {sorted(self.skipped_not_member)}: run `wif procedure apply`"
+            text += (
+                f"; connector instructeur not in groupe(s) {sorted(self.skipped_not_member)}: run `wif procedure apply`"
+            )
         for message, count in sorted(self.refusals.items()):
             text += f"; DS refused ({count} dossier(s)): {message}"
         if self.skipped_missing_groupe:
@@ -99,8 +116,10 @@ class PushSummary:
         if self.withdrawn:
             text += f"; {self.withdrawn} message(s) not sent: the dossier left en_construction on DS since the sync"
         if self.messages_held_back:
-            text += (f"; {self.messages_held_back} message(s) withheld: the applicant has not acted on the dossier "
-                     f"for more than {self.message_recent_days} days (WIF_PUSH_MESSAGE_RECENT_DAYS)")
+            text += (
+                f"; {self.messages_held_back} message(s) withheld: the applicant has not acted on the dossier "
+                f"for more than {self.message_recent_days} days (WIF_PUSH_MESSAGE_RECENT_DAYS)"
+            )
         if self.forced:
             text += f"; circuit breaker overridden (--force): {self._messages_text()}"
         return text
