@@ -105,7 +105,8 @@ def resolves(href: str, stats_site: Path) -> bool:
 def test_the_page_wears_the_dsfr_passes_axe_and_fits_the_screen(open_page, urls, which, viewport):
     size = VIEWPORTS[viewport]
     page = open_page(urls[which], **size)
-    page.wait_for_function("document.fonts.status === 'loaded'")
+    # Awaited through the devtools protocol: wait_for_function polls with eval, which the page's CSP forbids.
+    assert page.evaluate("() => document.fonts.ready.then(() => document.fonts.status)") == "loaded"
     looks = page.evaluate("""() => {
         const style = selector => getComputedStyle(document.querySelector(selector));
         return {font: style('body').fontFamily, marianne: document.fonts.check('1rem Marianne'),
