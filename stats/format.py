@@ -6,22 +6,9 @@ import math
 
 import pandas as pd
 
+from notifications.french import MONTHS, SHORT_MONTHS
+
 THIN_SPACE = "\u202f"  # espace fine insécable: thousands separator and before "%"
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 # A hidden count reads the same whether it was under the threshold or hidden to protect one
 # that was: « < 5 » would be false for the second kind.
 HIDDEN = "masqué"

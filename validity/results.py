@@ -6,22 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from notifications.french import MONTHS
 from validity.lookup import Answer, Outcome
-
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def siret_fr(siret: str | None) -> str:
@@ -37,7 +23,7 @@ def siret_fr(siret: str | None) -> str:
 def date_fr(value: date) -> str:
     """1 → "1er", as French writes the first day of a month."""
     day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS_FR[value.month - 1]} {value.year}"
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
 @dataclass(frozen=True)
