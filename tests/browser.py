@@ -12,11 +12,19 @@ so the pages keep forbidding every script of their own.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import Engine
+
+from core.db import make_engine, session_factory
+from core.models import Base, ValidityRecord
+from validity.derive import birth_date_hash
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_SCRIPT = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
@@ -73,3 +81,42 @@ def violations(results: dict) -> list[dict]:
         {"id": v["id"], "impact": v["impact"], "nodes": [" ".join(map(str, n["target"])) for n in v["nodes"]][:3]}
         for v in results["violations"]
     ]
+
+
+def one_validity_record(database: Path, pepper: bytes, number: int) -> Engine:
+    """A validity database holding one authorisation, in force from 5 January to 31 December 2026, of a student born
+    on 21 March 2001."""
+    engine = make_engine(f"sqlite:///{database}")
+    Base.metadata.create_all(engine)
+    with session_factory(engine)() as session, session.begin():
+        session.add(
+            ValidityRecord(
+                dossier_number=number,
+                birth_date_hash=birth_date_hash(pepper, number, date(2001, 3, 21)),
+                masked_name="Ka*** Be***",
+                siret="73282932000074",
+                apt_start=date(2026, 1, 5),
+                apt_end=date(2026, 12, 31),
+                state="valid",
+                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
+            )
+        )
+    return engine
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """A WSGI app under waitress on a free localhost port, as in production; its URL."""
+    from waitress import wasyncore
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Closing every channel (chromium keeps connections alive) ends the loop.
+        wasyncore.close_all(server._map)
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=5)

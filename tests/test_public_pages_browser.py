@@ -8,8 +8,7 @@ One statistics site and one validity app (waitress on a real port) for the modul
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -17,14 +16,13 @@ import pytest
 import requests
 
 from core.db import make_engine, session_factory
-from core.models import Base, ValidityRecord
+from core.models import Base
 from core.settings import PagesSettings, Settings, ValiditySettings
 from core.web.layout import site_context
 from stats.site import generate
-from tests.browser import run_axe, violations
+from tests.browser import one_validity_record, run_axe, served, violations
 from tests.stats_fixtures import insert, synthetic, utc
 from validity.app import create_app
-from validity.derive import birth_date_hash
 
 pytestmark = pytest.mark.browser
 
@@ -38,34 +36,12 @@ FOLLOW = "https://www.demarches-simplifiees.fr/dossiers"
 
 @pytest.fixture(scope="module")
 def validity_url(tmp_path_factory):
-    from waitress import wasyncore
-    from waitress.server import create_server
-
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('public-validity') / 'v.db'}")
-    Base.metadata.create_all(engine)
-    with session_factory(engine)() as session, session.begin():
-        session.add(
-            ValidityRecord(
-                dossier_number=NUMBER,
-                birth_date_hash=birth_date_hash(PEPPER, NUMBER, date(2001, 3, 21)),
-                masked_name="Ka*** Be***",
-                siret="73282932000074",
-                apt_start=date(2026, 1, 5),
-                apt_end=date(2026, 12, 31),
-                state="valid",
-                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
-            )
-        )
+    engine = one_validity_record(tmp_path_factory.mktemp("public-validity") / "v.db", PEPPER, NUMBER)
     settings = Settings(validity=ValiditySettings(pepper=PEPPER))
     site = site_context(settings, static=False, demarche_path="apt-etudiant-etranger")
     app = create_app(session_factory(engine), settings.validity, today=lambda: date(2026, 6, 1), site=site)
-    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    wasyncore.close_all(server._map)
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
     engine.dispose()
 
 

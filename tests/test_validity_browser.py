@@ -9,19 +9,16 @@ not judge, are checked by pressing Tab.
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from core.db import make_engine, session_factory
-from core.models import Base, ValidityRecord
+from core.db import session_factory
 from core.settings import ValiditySettings
-from tests.browser import AXE_TAGS, violations
+from tests.browser import AXE_TAGS, one_validity_record, served, violations
 from tests.browser import run_axe as axe_results
 from validity.app import create_app
-from validity.derive import birth_date_hash
 
 pytestmark = pytest.mark.browser
 
@@ -32,34 +29,10 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory):
-    from waitress import wasyncore
-    from waitress.server import create_server
-
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('validity') / 'browser.db'}")
-    Base.metadata.create_all(engine)
-    sessions = session_factory(engine)
-    with sessions() as session, session.begin():
-        session.add(
-            ValidityRecord(
-                dossier_number=NUMBER,
-                birth_date_hash=birth_date_hash(PEPPER, NUMBER, date(2001, 3, 21)),
-                masked_name="Ka*** Be***",
-                siret="73282932000074",
-                apt_start=date(2026, 1, 5),
-                apt_end=date(2026, 12, 31),
-                state="valid",
-                updated_at=datetime(2026, 5, 1, tzinfo=UTC),
-            )
-        )
-    app = create_app(sessions, ValiditySettings(pepper=PEPPER), today=lambda: date(2026, 6, 1))
-    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # Closing every channel (chromium keeps connections alive) ends the loop.
-    wasyncore.close_all(server._map)
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=5)
+    engine = one_validity_record(tmp_path_factory.mktemp("validity") / "browser.db", PEPPER, NUMBER)
+    app = create_app(session_factory(engine), ValiditySettings(pepper=PEPPER), today=lambda: date(2026, 6, 1))
+    with served(app) as url:
+        yield url
     engine.dispose()
 
 
