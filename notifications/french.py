@@ -3,29 +3,12 @@
 « contact de Agence des Deux Rives » and « de Hôtel Voltaire » read as machine text; French elides and, before a
 common noun that opens a name, puts the article back: « contact de l'Agence des Deux Rives », « de l'Hôtel
 Voltaire », « du Service de la main-d'œuvre étrangère de Paris », « d'Amazon ». The templates use the `de` filter
-(notifications.render) and nothing else for it, and counts go through `plural`. The month names every French
-date of the project is written with live here too (the e-mails, the validity check, the statistics).
+(notifications.render) and nothing else for it, and counts go through `plural`.
 """
 
 from __future__ import annotations
 
 import unicodedata
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 # Common nouns that open company or service names, with their gender: « Agence … » reads « l'Agence … ».
 FEMININE = frozenset(

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from notifications.french import MONTHS, SHORT_MONTHS
+from core.french import MONTHS, SHORT_MONTHS
 
 THIN_SPACE = "\u202f"  # espace fine insécable: thousands separator and before "%"
 # A hidden count reads the same whether it was under the threshold or hidden to protect one

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from notifications.french import MONTHS
+from core.french import MONTHS
 from validity.lookup import Answer, Outcome
 
 
